@@ -1,0 +1,1 @@
+"""Mechanisms: the operating mechanisms of a service-oriented engineering organization."""

@@ -1,0 +1,160 @@
+"""Public contracts of the catalog app. No Django imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NewType
+
+ServiceId = NewType("ServiceId", int)
+InterfaceId = NewType("InterfaceId", int)
+DatastoreId = NewType("DatastoreId", int)
+DependencyId = NewType("DependencyId", int)
+
+
+class Lifecycle(StrEnum):
+    EXPERIMENTAL = "experimental"
+    PRODUCTION = "production"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+class InterfaceType(StrEnum):
+    OPENAPI = "openapi"
+    ASYNCAPI = "asyncapi"
+    GRAPHQL = "graphql"
+    GRPC = "grpc"
+    OTHER = "other"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    PRIVATE = "private"
+
+
+class DatastoreType(StrEnum):
+    DATABASE = "database"
+    BUCKET = "bucket"
+    QUEUE = "queue"
+    TOPIC = "topic"
+    CACHE = "cache"
+    OTHER = "other"
+
+
+class DependencyKind(StrEnum):
+    CONSUMES = "consumes"
+    ACCESSES = "accesses"
+    LINKS = "links"
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read-write"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: ServiceId
+    name: str
+    title: str
+    description: str
+    owner_team_id: int
+    lifecycle: Lifecycle
+    kind: str
+    tier: int
+    repository: str
+    on_call: str
+    version: int
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    id: InterfaceId
+    name: str
+    service_id: ServiceId
+    type: str
+    api_version: str
+    description: str
+    definition: str
+    docs_url: str
+    auth_scheme: str
+    visibility: str
+    lifecycle: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Datastore:
+    id: DatastoreId
+    name: str
+    type: str
+    description: str
+    owner_service_id: ServiceId | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """An edge. Exactly one of interface_id, datastore_id, target_service_id is set, by kind.
+
+    `target_owner_service_id` is the service on the other end (the interface's provider, the datastore's
+    owner, or the linked service), so graph code never needs a second lookup."""
+
+    id: DependencyId
+    service_id: ServiceId
+    kind: DependencyKind
+    interface_id: InterfaceId | None
+    datastore_id: DatastoreId | None
+    target_service_id: ServiceId | None
+    target_name: str
+    target_owner_service_id: ServiceId | None
+    access: str
+    description: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipPeriod:
+    team_id: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDetail:
+    """Everything a service page shows, read in a handful of queries."""
+
+    service: Service
+    interfaces: tuple[Interface, ...]
+    datastores: tuple[Datastore, ...]
+    dependencies: tuple[Dependency, ...]
+    consumers: tuple[Dependency, ...]
+    consumer_services: tuple[Service, ...]
+    dependency_services: tuple[Service, ...]
+    ownership: tuple[OwnershipPeriod, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamEdge:
+    """A cross-team dependency, rolled up: `from_team` depends on `to_team` through `count` edges."""
+
+    from_team_id: int
+    to_team_id: int
+    count: int
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogCounts:
+    services: int
+    interfaces: int
+    datastores: int
+    dependencies: int

@@ -1,0 +1,771 @@
+"""Public services of the catalog app (MECHANISMS.md §2): services, interfaces, datastores, dependencies and
+ownership transfer. A member may change what their teams own; an admin may change everything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from mechanisms.audit import services as audit_services
+from mechanisms.kernel import clock
+from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.concurrency import update_versioned
+from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.pagination import Page, paginate
+from mechanisms.org import services as org_services
+
+from .contracts import (
+    Access,
+    CatalogCounts,
+    Datastore,
+    DatastoreId,
+    DatastoreType,
+    Dependency,
+    DependencyId,
+    DependencyKind,
+    Interface,
+    InterfaceId,
+    InterfaceType,
+    Lifecycle,
+    OwnershipPeriod,
+    Service,
+    ServiceDetail,
+    ServiceId,
+    TeamEdge,
+    Visibility,
+)
+from .models import Datastore as DatastoreRow
+from .models import Dependency as DependencyRow
+from .models import Interface as InterfaceRow
+from .models import OwnershipPeriod as OwnershipRow
+from .models import Service as ServiceRow
+
+NAME_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+SERVICE_KINDS = ("service", "website", "library", "worker", "pipeline", "other")
+LIVE_TEAM = ("forming", "active")
+
+# ---------------------------------------------------------------------------------------------- services
+
+
+def get_service(*, service_id: int) -> Service:
+    return _to_service(_require_service_row(service_id))
+
+
+def find_service(*, name: str) -> Service | None:
+    row = ServiceRow.objects.filter(name=name.lower()).first()
+    return _to_service(row) if row else None
+
+
+def get_service_by_name(*, name: str) -> Service:
+    service = find_service(name=name)
+    if service is None:
+        raise NotFound(f"no service named {name!r}", field="name")
+    return service
+
+
+def get_services(*, ids: Iterable[int]) -> dict[ServiceId, Service]:
+    wanted = {i for i in ids if i is not None}
+    return {ServiceId(r.id): _to_service(r) for r in ServiceRow.objects.filter(pk__in=wanted)} if wanted else {}
+
+
+def list_services(
+    *,
+    text: str | None = None,
+    team_id: int | None = None,
+    team_ids: Iterable[int] | None = None,
+    org_unit_id: int | None = None,
+    lifecycle: str | None = None,
+    tier: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[Service]:
+    """Services, filtered by text, owner team, org unit (with its sub-units), lifecycle or tier."""
+    qs = ServiceRow.objects.all().order_by("name")
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text))
+    if team_id is not None:
+        qs = qs.filter(owner_team_id=team_id)
+    if team_ids is not None:
+        qs = qs.filter(owner_team_id__in=list(team_ids))
+    if org_unit_id is not None:
+        units = org_services.org_unit_descendants(org_unit_id=org_unit_id)
+        qs = qs.filter(owner_team_id__in=org_services.team_ids_in_org_units(org_unit_ids=units))
+    if lifecycle:
+        _choice(lifecycle, Lifecycle, "lifecycle")
+        qs = qs.filter(lifecycle=lifecycle)
+    if tier is not None:
+        qs = qs.filter(tier=tier)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_service)
+
+
+def service_detail(*, service_id: int) -> ServiceDetail:
+    """A service with its interfaces, datastores, outbound and inbound edges, and ownership history."""
+    row = _require_service_row(service_id)
+    interfaces = tuple(_to_interface(i) for i in row.interfaces.all().order_by("name"))
+    datastores = tuple(_to_datastore(d) for d in row.datastores.all().order_by("name"))
+    deps = tuple(_to_dependency(d) for d in _dependency_qs().filter(service_id=row.pk).order_by("kind", "id"))
+    inbound = tuple(
+        _to_dependency(d)
+        for d in _dependency_qs()
+        .filter(Q(interface__service_id=row.pk) | Q(datastore__owner_service_id=row.pk) | Q(target_service_id=row.pk))
+        .order_by("service__name", "id")
+    )
+    others = get_services(ids={d.target_owner_service_id for d in deps} | {d.service_id for d in inbound})
+    ownership = tuple(
+        OwnershipPeriod(o.team_id, o.started_at, o.ended_at, o.reason) for o in row.ownership.order_by("-started_at")
+    )
+    return ServiceDetail(
+        service=_to_service(row),
+        interfaces=interfaces,
+        datastores=datastores,
+        dependencies=deps,
+        consumers=inbound,
+        consumer_services=tuple(others[d.service_id] for d in inbound if d.service_id in others),
+        dependency_services=tuple(
+            others[d.target_owner_service_id] for d in deps if d.target_owner_service_id in others
+        ),
+        ownership=ownership,
+    )
+
+
+def create_service(
+    *,
+    actor: Actor,
+    name: str,
+    owner_team_id: int,
+    title: str = "",
+    description: str = "",
+    lifecycle: str = Lifecycle.PRODUCTION.value,
+    kind: str = "service",
+    tier: int = 3,
+    repository: str = "",
+    on_call: str = "",
+) -> Service:
+    """Register a service, owned by exactly one active team (MECHANISMS.md §2). Members of that team or admins."""
+    values = _clean_service(
+        name=name, title=title, description=description, lifecycle=lifecycle, kind=kind, tier=tier,
+        repository=repository, on_call=on_call,
+    )
+    with transaction.atomic():
+        _require_owner_team(owner_team_id)
+        org_services.require_team_change(actor=actor, team_id=owner_team_id, what="add services to this team")
+        if ServiceRow.objects.filter(name=values["name"]).exists():
+            raise Conflict(f"a service named {values['name']!r} already exists", field="name")
+        row = ServiceRow.objects.create(owner_team_id=owner_team_id, **values)
+        OwnershipRow.objects.create(service=row, team_id=owner_team_id, started_at=clock.now(), reason="created")
+        service = _to_service(row)
+        _audit(actor, "create", "service", service, before=None, after=service)
+    return service
+
+
+def update_service(*, actor: Actor, service_id: int, version: int, **changes: Any) -> Service:
+    """Change a service's description, lifecycle, tier, repository, on-call. Owning team's members or admins.
+    The owner changes only through transfer_service, so history is kept."""
+    allowed = {"name", "title", "description", "lifecycle", "kind", "tier", "repository", "on_call"}
+    _reject_unknown(changes, allowed, hint={"owner_team_id": "use the transfer operation to change the owner"})
+    with transaction.atomic():
+        row = _require_service_row(service_id)
+        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="change this service")
+        before = _to_service(row)
+        values = _clean_service(**{f: changes.get(f, getattr(row, f)) for f in allowed})
+        if ServiceRow.objects.filter(name=values["name"]).exclude(pk=row.pk).exists():
+            raise Conflict(f"a service named {values['name']!r} already exists", field="name")
+        update_versioned(row, expected_version=version, changes=values)
+        after = _to_service(row)
+        _audit(actor, "update", "service", after, before=before, after=after)
+    return after
+
+
+def retire_service(*, actor: Actor, service_id: int, version: int, reason: str = "") -> Service:
+    """Retire a service (lifecycle `retired`); its record and history stay. Owning team or admin."""
+    return update_service(actor=actor, service_id=service_id, version=version, lifecycle=Lifecycle.RETIRED.value)
+
+
+def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id: int, reason: str = "") -> Service:
+    """Move a service to another active team; the ownership history keeps who owned it when (MECHANISMS.md §1,
+    spin-out/transfer). Allowed to the current owning team's members and admins."""
+    with transaction.atomic():
+        row = _require_service_row(service_id)
+        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="transfer this service")
+        _require_owner_team(to_team_id, field="to_team_id")
+        if to_team_id == row.owner_team_id:
+            raise RuleViolation("the service is already owned by that team", field="to_team_id")
+        before = _to_service(row)
+        now = clock.now()
+        update_versioned(row, expected_version=version, changes={"owner_team_id": to_team_id})
+        OwnershipRow.objects.filter(service_id=row.pk, ended_at__isnull=True).update(ended_at=now)
+        OwnershipRow.objects.create(service_id=row.pk, team_id=to_team_id, started_at=now, reason=reason or "transfer")
+        after = _to_service(row)
+        _audit(actor, "transfer", "service", after, before=before, after=after, reason=reason)
+    return after
+
+
+def services_owned_by(*, team_ids: Iterable[int], include_retired: bool = False) -> list[Service]:
+    """Every service owned by some teams (a team owns tens, not thousands): for team pages and dissolution."""
+    qs = ServiceRow.objects.filter(owner_team_id__in=list(team_ids)).order_by("name")
+    if not include_retired:
+        qs = qs.exclude(lifecycle=Lifecycle.RETIRED.value)
+    return [_to_service(r) for r in qs]
+
+
+def service_owner_counts() -> dict[int, int]:
+    """Live services per owning team, in one grouped query."""
+    from django.db.models import Count
+
+    rows = (
+        ServiceRow.objects.exclude(lifecycle=Lifecycle.RETIRED.value)
+        .values("owner_team_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_team_id", "n")
+    )
+    return dict(rows)
+
+
+# ---------------------------------------------------------------------------------------------- interfaces
+
+
+def get_interface(*, interface_id: int) -> Interface:
+    row = InterfaceRow.objects.filter(pk=interface_id).first()
+    if row is None:
+        raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
+    return _to_interface(row)
+
+
+def find_interface(*, name: str) -> Interface | None:
+    row = InterfaceRow.objects.filter(name=name.lower()).first()
+    return _to_interface(row) if row else None
+
+
+def list_interfaces(
+    *,
+    service_id: int | None = None,
+    team_id: int | None = None,
+    type: str | None = None,
+    text: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[Interface]:
+    qs = InterfaceRow.objects.all().order_by("name")
+    if service_id is not None:
+        qs = qs.filter(service_id=service_id)
+    if team_id is not None:
+        qs = qs.filter(service__owner_team_id=team_id)
+    if type:
+        qs = qs.filter(type=type)
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(description__icontains=text))
+    return paginate(qs, limit=limit, offset=offset, convert=_to_interface)
+
+
+def create_interface(
+    *,
+    actor: Actor,
+    service_id: int,
+    name: str,
+    type: str = InterfaceType.OPENAPI.value,
+    api_version: str = "",
+    description: str = "",
+    definition: str = "",
+    docs_url: str = "",
+    auth_scheme: str = "",
+    visibility: str = Visibility.INTERNAL.value,
+    lifecycle: str = Lifecycle.PRODUCTION.value,
+) -> Interface:
+    """Add an interface to a service (M1: teams expose data and functionality through interfaces)."""
+    values = _clean_interface(
+        name=name, type=type, api_version=api_version, description=description, definition=definition,
+        docs_url=docs_url, auth_scheme=auth_scheme, visibility=visibility, lifecycle=lifecycle,
+    )
+    with transaction.atomic():
+        service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
+        org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="add interfaces here")
+        if InterfaceRow.objects.filter(name=values["name"]).exists():
+            raise Conflict(f"an interface named {values['name']!r} already exists", field="name")
+        row = InterfaceRow.objects.create(service=service, **values)
+        interface = _to_interface(row)
+        _audit(actor, "create", "interface", interface, before=None, after=interface)
+    return interface
+
+
+def update_interface(*, actor: Actor, interface_id: int, version: int, **changes: Any) -> Interface:
+    allowed = {"name", "type", "api_version", "description", "definition", "docs_url", "auth_scheme", "visibility",
+               "lifecycle"}
+    _reject_unknown(changes, allowed)
+    with transaction.atomic():
+        row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
+        if row is None:
+            raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
+        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="change this interface")
+        before = _to_interface(row)
+        values = _clean_interface(**{f: changes.get(f, getattr(row, f)) for f in allowed})
+        if InterfaceRow.objects.filter(name=values["name"]).exclude(pk=row.pk).exists():
+            raise Conflict(f"an interface named {values['name']!r} already exists", field="name")
+        update_versioned(row, expected_version=version, changes=values)
+        after = _to_interface(row)
+        _audit(actor, "update", "interface", after, before=before, after=after)
+    return after
+
+
+def delete_interface(*, actor: Actor, interface_id: int, version: int, reason: str = "") -> None:
+    """Remove an interface; refused while other services consume it (they would be left with a dangling edge)."""
+    with transaction.atomic():
+        row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
+        if row is None:
+            raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
+        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="remove this interface")
+        _require_version(row, version)
+        consumers = list(row.consumers.values_list("service__name", flat=True)[:10])
+        if consumers:
+            raise RuleViolation(
+                f"interface {row.name} is consumed by {', '.join(consumers)}; deprecate it instead",
+                field="interface_id", details={"field": "interface_id", "consumers": consumers},
+            )
+        before = _to_interface(row)
+        row.delete()
+        _audit(actor, "delete", "interface", before, before=before, after=None, reason=reason)
+
+
+# ---------------------------------------------------------------------------------------------- datastores
+
+
+def get_datastore(*, datastore_id: int) -> Datastore:
+    row = DatastoreRow.objects.filter(pk=datastore_id).first()
+    if row is None:
+        raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
+    return _to_datastore(row)
+
+
+def find_datastore(*, name: str) -> Datastore | None:
+    row = DatastoreRow.objects.filter(name=name.lower()).first()
+    return _to_datastore(row) if row else None
+
+
+def list_datastores(
+    *,
+    service_id: int | None = None,
+    team_id: int | None = None,
+    type: str | None = None,
+    text: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[Datastore]:
+    qs = DatastoreRow.objects.all().order_by("name")
+    if service_id is not None:
+        qs = qs.filter(owner_service_id=service_id)
+    if team_id is not None:
+        qs = qs.filter(owner_service__owner_team_id=team_id)
+    if type:
+        qs = qs.filter(type=type)
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(description__icontains=text))
+    return paginate(qs, limit=limit, offset=offset, convert=_to_datastore)
+
+
+def create_datastore(
+    *, actor: Actor, name: str, owner_service_id: int, type: str = DatastoreType.DATABASE.value, description: str = ""
+) -> Datastore:
+    """Add a datastore owned by a service (M1: every datastore has an owning service)."""
+    values = _clean_datastore(name=name, type=type, description=description)
+    with transaction.atomic():
+        owner = _require_service_row(owner_service_id, field="owner_service_id", missing=RuleViolation)
+        org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="add datastores here")
+        if DatastoreRow.objects.filter(name=values["name"]).exists():
+            raise Conflict(f"a datastore named {values['name']!r} already exists", field="name")
+        row = DatastoreRow.objects.create(owner_service=owner, **values)
+        datastore = _to_datastore(row)
+        _audit(actor, "create", "datastore", datastore, before=None, after=datastore)
+    return datastore
+
+
+def update_datastore(*, actor: Actor, datastore_id: int, version: int, **changes: Any) -> Datastore:
+    """Change a datastore; moving it to another service needs the right to change both owners."""
+    allowed = {"name", "type", "description", "owner_service_id"}
+    _reject_unknown(changes, allowed)
+    with transaction.atomic():
+        row = DatastoreRow.objects.select_related("owner_service").filter(pk=datastore_id).first()
+        if row is None:
+            raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
+        if row.owner_service is not None:
+            org_services.require_team_change(
+                actor=actor, team_id=row.owner_service.owner_team_id, what="change this datastore"
+            )
+        elif not actor.is_admin:
+            raise PermissionDenied("only an admin may change an unowned datastore")
+        before = _to_datastore(row)
+        values = _clean_datastore(**{f: changes.get(f, getattr(row, f)) for f in ("name", "type", "description")})
+        if "owner_service_id" in changes:
+            owner = _require_service_row(changes["owner_service_id"], field="owner_service_id", missing=RuleViolation)
+            org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="give it this owner")
+            values["owner_service_id"] = owner.pk
+        if DatastoreRow.objects.filter(name=values["name"]).exclude(pk=row.pk).exists():
+            raise Conflict(f"a datastore named {values['name']!r} already exists", field="name")
+        update_versioned(row, expected_version=version, changes=values)
+        after = _to_datastore(row)
+        _audit(actor, "update", "datastore", after, before=before, after=after)
+    return after
+
+
+def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: str = "") -> None:
+    """Remove a datastore; its access edges go with it, recorded in the audit entry."""
+    with transaction.atomic():
+        row = DatastoreRow.objects.select_related("owner_service").filter(pk=datastore_id).first()
+        if row is None:
+            raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
+        if row.owner_service is not None:
+            org_services.require_team_change(
+                actor=actor, team_id=row.owner_service.owner_team_id, what="remove this datastore"
+            )
+        elif not actor.is_admin:
+            raise PermissionDenied("only an admin may remove an unowned datastore")
+        _require_version(row, version)
+        before = _to_datastore(row)
+        accessors = list(row.accessors.values_list("service__name", flat=True))
+        row.delete()
+        _audit(actor, "delete", "datastore", before, before=before, after={"removed_access_from": accessors},
+               reason=reason)
+
+
+# ---------------------------------------------------------------------------------------------- dependencies
+
+
+def get_dependency(*, dependency_id: int) -> Dependency:
+    row = _dependency_qs().filter(pk=dependency_id).first()
+    if row is None:
+        raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
+    return _to_dependency(row)
+
+
+def list_dependencies(
+    *,
+    service_id: int | None = None,
+    kind: str | None = None,
+    team_id: int | None = None,
+    target_service_id: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[Dependency]:
+    """Edges, filtered by the depending service, its team, the kind, or the service on the other end."""
+    qs = _dependency_qs().order_by("id")
+    if service_id is not None:
+        qs = qs.filter(service_id=service_id)
+    if kind:
+        _choice(kind, DependencyKind, "kind")
+        qs = qs.filter(kind=kind)
+    if team_id is not None:
+        qs = qs.filter(service__owner_team_id=team_id)
+    if target_service_id is not None:
+        qs = qs.filter(
+            Q(interface__service_id=target_service_id)
+            | Q(datastore__owner_service_id=target_service_id)
+            | Q(target_service_id=target_service_id)
+        )
+    return paginate(qs, limit=limit, offset=offset, convert=_to_dependency)
+
+
+def add_dependency(
+    *,
+    actor: Actor,
+    service_id: int,
+    kind: str,
+    interface_id: int | None = None,
+    datastore_id: int | None = None,
+    target_service_id: int | None = None,
+    access: str = "",
+    description: str = "",
+) -> Dependency:
+    """Record an edge from a service: *consumes* an interface, *accesses* a datastore (read or write), or
+    *links* another service's code (MECHANISMS.md §2). Recording a back door is allowed: the mandate checks
+    then flag it; refusing it would only hide it. Members of the depending service's team or admins."""
+    kind = _choice(kind, DependencyKind, "kind")
+    description = _text(description, "description", 5000, required=False)
+    target: dict[str, Any] = {}
+    with transaction.atomic():
+        service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
+        org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="change its dependencies")
+        if kind == DependencyKind.CONSUMES:
+            _only(kind, interface_id, "interface_id", datastore_id, target_service_id)
+            interface = InterfaceRow.objects.filter(pk=interface_id).first() if isinstance(interface_id, int) else None
+            if interface is None:
+                raise RuleViolation(f"interface {interface_id} does not exist", field="interface_id")
+            if interface.service_id == service.pk:
+                raise RuleViolation("a service does not consume its own interface", field="interface_id")
+            target = {"interface": interface}
+            access = ""
+        elif kind == DependencyKind.ACCESSES:
+            _only(kind, datastore_id, "datastore_id", interface_id, target_service_id)
+            datastore = DatastoreRow.objects.filter(pk=datastore_id).first() if isinstance(datastore_id, int) else None
+            if datastore is None:
+                raise RuleViolation(f"datastore {datastore_id} does not exist", field="datastore_id")
+            access = _choice(access or Access.READ_WRITE.value, Access, "access")
+            target = {"datastore": datastore}
+        else:
+            _only(kind, target_service_id, "target_service_id", interface_id, datastore_id)
+            linked = _require_service_row(target_service_id, field="target_service_id", missing=RuleViolation)
+            if linked.pk == service.pk:
+                raise RuleViolation("a service does not link itself", field="target_service_id")
+            target = {"target_service": linked}
+            access = ""
+        try:
+            with transaction.atomic():
+                row = DependencyRow.objects.create(
+                    service=service, kind=kind, access=access, description=description, **target
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"{service.name} already has this {kind} dependency", field=kind_field(kind)) from exc
+        dependency = get_dependency(dependency_id=row.pk)
+        _audit(actor, "create", "dependency", dependency, before=None, after=dependency, label=service.name)
+    return dependency
+
+
+def update_dependency(*, actor: Actor, dependency_id: int, version: int, **changes: Any) -> Dependency:
+    """Change an edge's access mode or description (its ends are fixed: remove it and add another)."""
+    allowed = {"access", "description"}
+    _reject_unknown(changes, allowed)
+    with transaction.atomic():
+        row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
+        if row is None:
+            raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
+        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="change this edge")
+        before = get_dependency(dependency_id=row.pk)
+        values: dict[str, Any] = {}
+        if "access" in changes:
+            if row.kind != DependencyKind.ACCESSES:
+                raise RuleViolation("only an accesses edge has an access mode", field="access")
+            values["access"] = _choice(changes["access"], Access, "access")
+        if "description" in changes:
+            values["description"] = _text(changes["description"], "description", 5000, required=False)
+        update_versioned(row, expected_version=version, changes=values)
+        after = get_dependency(dependency_id=row.pk)
+        _audit(actor, "update", "dependency", after, before=before, after=after, label=row.service.name)
+    return after
+
+
+def remove_dependency(*, actor: Actor, dependency_id: int, version: int, reason: str = "") -> None:
+    with transaction.atomic():
+        row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
+        if row is None:
+            raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
+        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="remove this edge")
+        _require_version(row, version)
+        before = get_dependency(dependency_id=row.pk)
+        row.delete()
+        _audit(actor, "delete", "dependency", before, before=before, after=None, reason=reason, label=row.service.name)
+
+
+def kind_field(kind: str) -> str:
+    return {"consumes": "interface_id", "accesses": "datastore_id", "links": "target_service_id"}[kind]
+
+
+# ---------------------------------------------------------------------------------------------- graph
+
+
+def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
+    """Cross-team dependencies rolled up to team pairs, in one query over the edges (Conway report, team pages).
+    With `team_id`, only the pairs that team is on either end of."""
+    qs = DependencyRow.objects.values_list(
+        "kind", "service__owner_team_id", "interface__service__owner_team_id",
+        "datastore__owner_service__owner_team_id", "target_service__owner_team_id",
+    )
+    if team_id is not None:
+        qs = qs.filter(
+            Q(service__owner_team_id=team_id)
+            | Q(interface__service__owner_team_id=team_id)
+            | Q(datastore__owner_service__owner_team_id=team_id)
+            | Q(target_service__owner_team_id=team_id)
+        )
+    pairs: dict[tuple[int, int], tuple[int, set[str]]] = {}
+    for kind, src, via_interface, via_datastore, via_link in qs.iterator(chunk_size=5000):
+        dst = via_interface or via_datastore or via_link
+        if dst is None or dst == src:
+            continue
+        count, kinds = pairs.get((src, dst), (0, set()))
+        kinds.add(kind)
+        pairs[(src, dst)] = (count + 1, kinds)
+    return [TeamEdge(a, b, n, tuple(sorted(k))) for (a, b), (n, k) in sorted(pairs.items())]
+
+
+def catalog_counts() -> CatalogCounts:
+    return CatalogCounts(
+        services=ServiceRow.objects.count(),
+        interfaces=InterfaceRow.objects.count(),
+        datastores=DatastoreRow.objects.count(),
+        dependencies=DependencyRow.objects.count(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- private helpers
+
+
+def _require_owner_team(team_id: Any, field: str = "owner_team_id") -> None:
+    """The owner must be an existing forming or active team (MECHANISMS.md §2: owned by one active team)."""
+    team = org_services.get_teams(ids=[team_id]).get(team_id) if isinstance(team_id, int) else None
+    if team is None:
+        raise RuleViolation(f"team {team_id} does not exist", field=field)
+    if team.status.value not in LIVE_TEAM:
+        raise RuleViolation(f"team {team.slug} is {team.status.value}; a service needs an active owner", field=field)
+
+
+def _require_service_row(service_id: Any, *, field: str = "service_id", missing: type = NotFound) -> ServiceRow:
+    row = ServiceRow.objects.filter(pk=service_id).first() if isinstance(service_id, int) else None
+    if row is None:
+        raise missing(f"service {service_id} does not exist", field=field)
+    return row
+
+
+def _require_version(row: Any, version: int) -> None:
+    if row.version != version:
+        raise Conflict(
+            f"{row._meta.verbose_name} {row.pk} was changed by someone else (you read version {version}, "
+            f"it is now {row.version}); reload and try again", field="version",
+        )
+
+
+def _reject_unknown(changes: dict[str, Any], allowed: set[str], hint: dict[str, str] | None = None) -> None:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        extra = (hint or {}).get(unknown[0])
+        raise RuleViolation(f"unknown field {unknown[0]!r}" + (f": {extra}" if extra else ""), field=unknown[0])
+
+
+def _only(kind: str, required: Any, required_field: str, *others: Any) -> None:
+    if required is None:
+        raise RuleViolation(f"a {kind} edge needs {required_field}", field=required_field)
+    if any(o is not None for o in others):
+        raise RuleViolation(f"a {kind} edge names only {required_field}", field=required_field)
+
+
+def _choice(value: Any, enum: Any, field: str) -> str:
+    choices = [e.value for e in enum]
+    if value not in choices:
+        raise RuleViolation(f"{field} must be one of {', '.join(choices)}", field=field)
+    return value
+
+
+def _text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise RuleViolation(f"{field} must be text", field=field)
+    value = value.strip()
+    if required and not value:
+        raise RuleViolation(f"{field} is required", field=field)
+    if len(value) > max_length:
+        raise RuleViolation(f"{field} is longer than {max_length} characters", field=field)
+    return value
+
+
+def _name(value: Any, field: str = "name") -> str:
+    name = _text(value, field, 63).lower()
+    if not NAME_RE.match(name):
+        raise RuleViolation(
+            f"{field} must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field=field
+        )
+    return name
+
+
+def _url(value: Any, field: str) -> str:
+    url = _text(value, field, 500, required=False)
+    if url and not re.match(r"^(https?|ssh|git)://\S+$|^git@\S+$", url):
+        raise RuleViolation(f"{field} must be an http(s), ssh or git URL", field=field)
+    return url
+
+
+def _clean_service(
+    *, name: Any, title: Any, description: Any, lifecycle: Any, kind: Any, tier: Any, repository: Any, on_call: Any
+) -> dict[str, Any]:
+    if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 4:
+        raise RuleViolation("tier must be 1 (most critical) to 4", field="tier")
+    return {
+        "name": _name(name),
+        "title": _text(title, "title", 200, required=False),
+        "description": _text(description, "description", 20000, required=False),
+        "lifecycle": _choice(lifecycle, Lifecycle, "lifecycle"),
+        "kind": _text(kind or "service", "kind", 32),
+        "tier": tier,
+        "repository": _url(repository, "repository"),
+        "on_call": _text(on_call, "on_call", 200, required=False),
+    }
+
+
+def _clean_interface(
+    *, name: Any, type: Any, api_version: Any, description: Any, definition: Any, docs_url: Any, auth_scheme: Any,
+    visibility: Any, lifecycle: Any,
+) -> dict[str, Any]:
+    return {
+        "name": _name(name),
+        "type": _text(type, "type", 32).lower(),
+        "api_version": _text(api_version, "api_version", 64, required=False),
+        "description": _text(description, "description", 20000, required=False),
+        "definition": _text(definition, "definition", 2_000_000, required=False),
+        "docs_url": _url(docs_url, "docs_url"),
+        "auth_scheme": _text(auth_scheme, "auth_scheme", 200, required=False),
+        "visibility": _choice(visibility, Visibility, "visibility"),
+        "lifecycle": _choice(lifecycle, Lifecycle, "lifecycle"),
+    }
+
+
+def _clean_datastore(*, name: Any, type: Any, description: Any) -> dict[str, Any]:
+    return {
+        "name": _name(name),
+        "type": _choice(type, DatastoreType, "type"),
+        "description": _text(description, "description", 20000, required=False),
+    }
+
+
+def _dependency_qs():
+    return DependencyRow.objects.select_related("interface", "datastore", "target_service")
+
+
+def _audit(actor: Actor, verb: str, subject_type: str, record: Any, *, before: Any, after: Any, reason: str = "",
+           label: str | None = None) -> None:
+    audit_services.record_change(
+        actor=actor, verb=verb, subject_type=subject_type, subject_id=record.id,
+        subject_label=label if label is not None else getattr(record, "name", ""),
+        before=dataclasses.asdict(before) if before is not None else None,
+        after=dataclasses.asdict(after) if dataclasses.is_dataclass(after) else after,
+        reason=reason,
+    )
+
+
+def _to_service(row: ServiceRow) -> Service:
+    return Service(
+        id=ServiceId(row.id), name=row.name, title=row.title, description=row.description,
+        owner_team_id=row.owner_team_id, lifecycle=Lifecycle(row.lifecycle), kind=row.kind, tier=row.tier,
+        repository=row.repository, on_call=row.on_call, version=row.version,
+    )
+
+
+def _to_interface(row: InterfaceRow) -> Interface:
+    return Interface(
+        id=InterfaceId(row.id), name=row.name, service_id=ServiceId(row.service_id), type=row.type,
+        api_version=row.api_version, description=row.description, definition=row.definition, docs_url=row.docs_url,
+        auth_scheme=row.auth_scheme, visibility=row.visibility, lifecycle=row.lifecycle, version=row.version,
+    )
+
+
+def _to_datastore(row: DatastoreRow) -> Datastore:
+    return Datastore(
+        id=DatastoreId(row.id), name=row.name, type=row.type, description=row.description,
+        owner_service_id=row.owner_service_id, version=row.version,
+    )
+
+
+def _to_dependency(row: DependencyRow) -> Dependency:
+    if row.kind == DependencyKind.CONSUMES:
+        target_name, owner = row.interface.name, row.interface.service_id
+    elif row.kind == DependencyKind.ACCESSES:
+        target_name, owner = row.datastore.name, row.datastore.owner_service_id
+    else:
+        target_name, owner = row.target_service.name, row.target_service_id
+    return Dependency(
+        id=DependencyId(row.id), service_id=ServiceId(row.service_id), kind=DependencyKind(row.kind),
+        interface_id=row.interface_id, datastore_id=row.datastore_id, target_service_id=row.target_service_id,
+        target_name=target_name, target_owner_service_id=owner, access=row.access, description=row.description,
+        version=row.version,
+    )

@@ -1,0 +1,1 @@
+"""Project configuration: settings, URLs, the one NinjaAPI, the root `mech` command, WSGI/ASGI."""

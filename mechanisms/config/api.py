@@ -1,0 +1,93 @@
+"""The one NinjaAPI: authentication, error mapping, and each app's router under /api/v1/."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from mechanisms.kernel.errors import DomainError
+from mechanisms.org import services as org_services
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`; tokens are stored hashed (org.services.authenticate_token)."""
+
+    def authenticate(self, request, token):
+        actor = org_services.authenticate_token(secret=token)
+        if actor is not None:
+            request.actor = actor
+        return actor
+
+
+class SignedInSession(APIKeyCookie):
+    """The browser session cookie; unsafe methods need the CSRF token as for any Django form."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            return request.actor
+        return None
+
+
+api = NinjaAPI(
+    title="Mechanisms API",
+    version="1",
+    description="Every capability of Mechanisms. Authenticate with a session cookie or `Authorization: Bearer`.",
+    auth=[BearerToken(), SignedInSession()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, details=None):
+    return api.create_response(request, {"error": {"code": code, "message": message, "details": details}},
+                               status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    return api.create_response(request, {"error": exc.as_dict()}, status=exc.http_status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    problems = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        problems.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
+    first = problems[0] if problems else {"field": None, "message": "invalid request"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    return _error(request, 422, "invalid", message, {"field": first["field"], "problems": problems})
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return _error(request, 401, "unauthenticated", "sign in or send Authorization: Bearer <token>")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, "not_found", "no such resource")
+
+
+def _mount() -> None:
+    from mechanisms.audit.api import router as audit_router
+    from mechanisms.catalog.api import router as catalog_router
+    from mechanisms.org.api import router as org_router
+
+    api.add_router("/v1/", org_router)
+    api.add_router("/v1/", catalog_router)
+    api.add_router("/v1/", audit_router)
+
+
+_mount()

@@ -1,0 +1,54 @@
+"""Helpers for API entry points (django-ninja): the error body, declared error responses, page schema.
+
+Only entry points (`<app>/api.py`) import this module; domain code never imports ninja.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from ninja import Schema
+from pydantic import BaseModel
+
+from .pagination import MAX_LIMIT, Page
+
+T = TypeVar("T")
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(Schema):
+    """Every error response: `{"error": {"code", "message", "details"}}`; details name the field."""
+
+    error: ErrorBody
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = None
+
+
+def page_out(page: Page, convert=None) -> dict[str, Any]:
+    items = [convert(i) for i in page.items] if convert else list(page.items)
+    return {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset,
+            "next_offset": page.next_offset}
+
+
+READ_ERRORS = (401, 404, 422)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
+
+
+def responses(ok: Any, *errors: int, status: int = 200) -> dict[int, Any]:
+    """The response map of one operation: its success schema and every error it can return, declared."""
+    codes = errors or WRITE_ERRORS
+    return {status: ok, **{code: ErrorOut for code in codes}}
+
+
+LIMIT_DOC = f"page size; values above {MAX_LIMIT} are clamped to {MAX_LIMIT}"

@@ -1,0 +1,251 @@
+"""API of the org app: people, org units, teams, memberships, the org rules, and API tokens.
+
+Thin: parse, call one service, return its contract. Errors are mapped in config/api.py.
+"""
+
+from __future__ import annotations
+
+from ninja import Query, Router, Schema
+
+from mechanisms.kernel.api import READ_ERRORS, PageOut, page_out, responses
+
+from . import services
+from .schemas import (
+    IndependenceOut,
+    IssuedTokenOut,
+    MembershipIn,
+    MembershipOut,
+    OrgRulesOut,
+    OrgUnitIn,
+    OrgUnitOut,
+    OrgUnitPatch,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    TeamIn,
+    TeamOut,
+    TeamPatch,
+    TokenIn,
+    TokenOut,
+    VersionIn,
+)
+
+router = Router()
+
+
+def _actor(request):
+    return request.auth  # the Actor, set by config.api's authenticators
+
+
+# ------------------------------------------------------------------------------------------------ people
+
+
+class PeopleFilter(Schema):
+    text: str | None = None
+    team_id: int | None = None
+    manager_id: int | None = None
+    active: bool | None = None
+    bar_raisers: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/people", response=responses(PageOut[PersonOut], *READ_ERRORS), tags=["people"])
+def list_people(request, filters: Query[PeopleFilter]):
+    """People, filtered by text, team, manager, active flag or bar-raiser pool. Paginated (max 200)."""
+    return page_out(services.list_people(**filters.dict()))
+
+
+@router.post("/people", response=responses(PersonOut, status=201), tags=["people"])
+def create_person(request, payload: PersonIn):
+    """Add a person (admin)."""
+    return 201, services.create_person(actor=_actor(request), **payload.dict())
+
+
+@router.get("/people/{person_id}", response=responses(PersonOut, *READ_ERRORS), tags=["people"])
+def get_person(request, person_id: int):
+    return services.get_person(person_id=person_id)
+
+
+@router.patch("/people/{person_id}", response=responses(PersonOut), tags=["people"])
+def update_person(request, person_id: int, payload: PersonPatch):
+    """Change a person (admin); `version` is the version you read: a stale one gets 409."""
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    return services.update_person(actor=_actor(request), person_id=person_id, version=version, **changes)
+
+
+@router.post("/people/{person_id}/deactivate", response=responses(PersonOut), tags=["people"])
+def deactivate_person(request, person_id: int, payload: VersionIn):
+    return services.deactivate_person(actor=_actor(request), person_id=person_id, **payload.dict())
+
+
+@router.get("/people/{person_id}/chain", response=responses(list[PersonOut], *READ_ERRORS), tags=["people"])
+def management_chain(request, person_id: int):
+    """Everyone above this person, nearest first."""
+    return services.management_chain(person_id=person_id)
+
+
+@router.get("/people/{person_id}/independence", response=responses(IndependenceOut, *READ_ERRORS), tags=["people"])
+def independence(request, person_id: int, team_id: int | None = None, subject_person_ids: Query[list[int]] = None):
+    """Whether this person is independent of a team and of subject people (bar-raiser independence, §4)."""
+    subjects = list(subject_person_ids or [])
+    services.get_person(person_id=person_id)
+    ok = services.is_independent(person_id=person_id, team_id=team_id, subject_person_ids=subjects)
+    return {"person_id": person_id, "team_id": team_id, "subject_person_ids": subjects, "independent": ok}
+
+
+# ------------------------------------------------------------------------------------------------ org units
+
+
+class OrgUnitFilter(Schema):
+    text: str | None = None
+    parent_id: int | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/org-units", response=responses(PageOut[OrgUnitOut], *READ_ERRORS), tags=["org units"])
+def list_org_units(request, filters: Query[OrgUnitFilter]):
+    return page_out(services.list_org_units(**filters.dict()))
+
+
+@router.post("/org-units", response=responses(OrgUnitOut, status=201), tags=["org units"])
+def create_org_unit(request, payload: OrgUnitIn):
+    return 201, services.create_org_unit(actor=_actor(request), **payload.dict())
+
+
+@router.get("/org-units/{org_unit_id}", response=responses(OrgUnitOut, *READ_ERRORS), tags=["org units"])
+def get_org_unit(request, org_unit_id: int):
+    return services.get_org_unit(org_unit_id=org_unit_id)
+
+
+@router.patch("/org-units/{org_unit_id}", response=responses(OrgUnitOut), tags=["org units"])
+def update_org_unit(request, org_unit_id: int, payload: OrgUnitPatch):
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    return services.update_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, **changes)
+
+
+@router.delete("/org-units/{org_unit_id}", response=responses(None, status=204), tags=["org units"])
+def delete_org_unit(request, org_unit_id: int, version: int, reason: str = ""):
+    """Delete an empty org unit (admin)."""
+    services.delete_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, reason=reason)
+    return 204, None
+
+
+# ------------------------------------------------------------------------------------------------ teams
+
+
+class TeamFilter(Schema):
+    text: str | None = None
+    org_unit_id: int | None = None
+    include_sub_units: bool = False
+    status: str | None = None
+    leader_id: int | None = None
+    member_id: int | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/teams", response=responses(PageOut[TeamOut], 400, 401, 422), tags=["teams"])
+def list_teams(request, filters: Query[TeamFilter]):
+    """Teams with their member counts, filtered by text, org unit, status, leader or member."""
+    return page_out(services.list_teams(**filters.dict()))
+
+
+@router.post("/teams", response=responses(TeamOut, status=201), tags=["teams"])
+def create_team(request, payload: TeamIn):
+    return 201, services.create_team(actor=_actor(request), **payload.dict())
+
+
+@router.get("/teams/{team_id}", response=responses(TeamOut, *READ_ERRORS), tags=["teams"])
+def get_team(request, team_id: int):
+    return services.get_team(team_id=team_id)
+
+
+@router.patch("/teams/{team_id}", response=responses(TeamOut), tags=["teams"])
+def update_team(request, team_id: int, payload: TeamPatch):
+    """Change a team: its members may change name and charter; admins everything but dissolution."""
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    return services.update_team(actor=_actor(request), team_id=team_id, version=version, **changes)
+
+
+@router.get("/teams/{team_id}/members", response=responses(list[PersonOut], *READ_ERRORS), tags=["teams"])
+def team_members(request, team_id: int):
+    services.get_team(team_id=team_id)
+    return services.team_members(team_id=team_id)
+
+
+# ------------------------------------------------------------------------------------------------ memberships
+
+
+class MembershipFilter(Schema):
+    team_id: int | None = None
+    person_id: int | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/memberships", response=responses(PageOut[MembershipOut], *READ_ERRORS), tags=["teams"])
+def list_memberships(request, filters: Query[MembershipFilter]):
+    return page_out(services.list_memberships(**filters.dict()))
+
+
+@router.post("/memberships", response=responses(MembershipOut, status=201), tags=["teams"])
+def add_member(request, payload: MembershipIn):
+    """Add a person to a team (admins, or members of that team)."""
+    return 201, services.add_member(actor=_actor(request), **payload.dict())
+
+
+@router.get("/memberships/{membership_id}", response=responses(MembershipOut, *READ_ERRORS), tags=["teams"])
+def get_membership(request, membership_id: int):
+    return services.get_membership(membership_id=membership_id)
+
+
+@router.delete("/memberships/{membership_id}", response=responses(None, status=204), tags=["teams"])
+def remove_member(request, membership_id: int, reason: str = ""):
+    services.remove_member(actor=_actor(request), membership_id=membership_id, reason=reason)
+    return 204, None
+
+
+# ------------------------------------------------------------------------------------------------ rules
+
+
+@router.get("/org/rules", response=responses(OrgRulesOut, 401), tags=["org rules"])
+def org_rules(request):
+    """Two-pizza sizes, single-threaded-leader breaches and leaderless teams for the whole org (§1)."""
+    report = services.check_org_rules()
+    limits = services.team_limits()
+    return {
+        "teams_checked": report.teams_checked,
+        "oversized": report.oversized,
+        "size_warnings": report.size_warnings,
+        "stl_breaches": report.stl_breaches,
+        "leaderless": report.leaderless,
+        "limits": {"target": limits.target, "warning_above": limits.warning_above,
+                   "violation_above": limits.violation_above},
+    }
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+
+
+@router.get("/tokens", response=responses(list[TokenOut], 401), tags=["accounts"])
+def list_tokens(request):
+    """Your API tokens (never their secrets)."""
+    return services.list_api_tokens(actor=_actor(request))
+
+
+@router.post("/tokens", response=responses(IssuedTokenOut, status=201), tags=["accounts"])
+def issue_token(request, payload: TokenIn):
+    """A new bearer token; the secret is in this response only."""
+    issued = services.issue_api_token(actor=_actor(request), **payload.dict())
+    return 201, {"token": issued.info, "secret": issued.secret}
+
+
+@router.delete("/tokens/{token_id}", response=responses(None, status=204), tags=["accounts"])
+def revoke_token(request, token_id: int):
+    services.revoke_api_token(actor=_actor(request), token_id=token_id)
+    return 204, None

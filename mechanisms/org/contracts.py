@@ -1,0 +1,169 @@
+"""Public contracts of the org app: frozen dataclasses, IDs and enums. No Django imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NewType
+
+PersonId = NewType("PersonId", int)
+OrgUnitId = NewType("OrgUnitId", int)
+TeamId = NewType("TeamId", int)
+
+
+class TeamStatus(StrEnum):
+    FORMING = "forming"
+    ACTIVE = "active"
+    DISSOLVED = "dissolved"
+
+
+class Discipline(StrEnum):
+    ENGINEERING = "engineering"
+    PRODUCT = "product"
+    DESIGN = "design"
+    DATA = "data"
+    OPERATIONS = "operations"
+    SALES = "sales"
+    FINANCE = "finance"
+    RECRUITING = "recruiting"
+    LEADERSHIP = "leadership"
+
+
+class SizeLevel(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    VIOLATION = "violation"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: PersonId
+    handle: str
+    name: str
+    email: str
+    title: str
+    discipline: str
+    manager_id: PersonId | None
+    active: bool
+    bar_raiser_since: dt.date | None
+    bar_raiser_capacity: int
+    version: int
+
+    @property
+    def in_bar_raiser_pool(self) -> bool:
+        return self.bar_raiser_since is not None and self.active
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnit:
+    id: OrgUnitId
+    slug: str
+    name: str
+    kind: str
+    parent_id: OrgUnitId | None
+    leader_id: PersonId | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: TeamId
+    slug: str
+    name: str
+    charter: str
+    status: TeamStatus
+    org_unit_id: OrgUnitId
+    leader_id: PersonId | None
+    created_on: dt.date
+    dissolved_on: dt.date | None
+    member_count: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    id: int
+    team_id: TeamId
+    person_id: PersonId
+    role: str
+    joined_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSize:
+    """A team's size against the two-pizza rule (MECHANISMS.md §1)."""
+
+    team_id: TeamId
+    slug: str
+    name: str
+    size: int
+    level: SizeLevel
+
+
+@dataclass(frozen=True, slots=True)
+class StlBreach:
+    """A person who is single-threaded leader of more than one active team."""
+
+    person_id: PersonId
+    handle: str
+    name: str
+    team_ids: tuple[TeamId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRuleReport:
+    """The org rules computed for the whole org in a few queries."""
+
+    oversized: tuple[TeamSize, ...] = ()
+    size_warnings: tuple[TeamSize, ...] = ()
+    stl_breaches: tuple[StlBreach, ...] = ()
+    leaderless: tuple[TeamSize, ...] = ()
+    teams_checked: int = 0
+
+    @property
+    def breach_count(self) -> int:
+        return len(self.oversized) + len(self.stl_breaches) + len(self.leaderless)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A sign-in account, linked to at most one person."""
+
+    user_id: int
+    username: str
+    is_admin: bool
+    person_id: PersonId | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenInfo:
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token: the secret is shown once and never stored."""
+
+    info: ApiTokenInfo
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamLimits:
+    target: int = 6
+    warning_above: int = 8
+    violation_above: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PersonTeams:
+    """A person's teams and the teams they lead."""
+
+    member_of: tuple[TeamId, ...] = field(default_factory=tuple)
+    leads: tuple[TeamId, ...] = field(default_factory=tuple)

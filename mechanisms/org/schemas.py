@@ -1,0 +1,174 @@
+"""API schemas of the org app (entry point only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+
+class PersonOut(Schema):
+    id: int
+    handle: str
+    name: str
+    email: str
+    title: str
+    discipline: str
+    manager_id: int | None
+    active: bool
+    bar_raiser_since: dt.date | None
+    bar_raiser_capacity: int
+    version: int
+
+
+class PersonIn(Schema):
+    handle: str = Field(..., max_length=64)
+    name: str = Field(..., max_length=200)
+    email: str = Field(..., max_length=254)
+    manager_id: int | None = None
+    title: str = ""
+    discipline: str = "engineering"
+    bar_raiser_since: dt.date | None = None
+    bar_raiser_capacity: int = Field(0, ge=0, le=50)
+
+
+class PersonPatch(Schema):
+    version: int
+    handle: str | None = None
+    name: str | None = None
+    email: str | None = None
+    manager_id: int | None = None
+    title: str | None = None
+    discipline: str | None = None
+    active: bool | None = None
+    bar_raiser_since: dt.date | None = None
+    bar_raiser_capacity: int | None = Field(None, ge=0, le=50)
+
+
+class VersionIn(Schema):
+    version: int
+    reason: str = ""
+
+
+class OrgUnitOut(Schema):
+    id: int
+    slug: str
+    name: str
+    kind: str
+    parent_id: int | None
+    leader_id: int | None
+    version: int
+
+
+class OrgUnitIn(Schema):
+    slug: str
+    name: str
+    kind: str = "org"
+    parent_id: int | None = None
+    leader_id: int | None = None
+
+
+class OrgUnitPatch(Schema):
+    version: int
+    slug: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    parent_id: int | None = None
+    leader_id: int | None = None
+
+
+class TeamOut(Schema):
+    id: int
+    slug: str
+    name: str
+    charter: str
+    status: str
+    org_unit_id: int
+    leader_id: int | None
+    created_on: dt.date
+    dissolved_on: dt.date | None
+    member_count: int
+    version: int
+
+
+class TeamIn(Schema):
+    slug: str
+    name: str
+    org_unit_id: int
+    charter: str = ""
+    leader_id: int | None = None
+    status: str = "active"
+
+
+class TeamPatch(Schema):
+    version: int
+    slug: str | None = None
+    name: str | None = None
+    charter: str | None = None
+    org_unit_id: int | None = None
+    leader_id: int | None = None
+    status: str | None = None
+
+
+class MembershipOut(Schema):
+    id: int
+    team_id: int
+    person_id: int
+    role: str
+    joined_on: dt.date
+
+
+class MembershipIn(Schema):
+    team_id: int
+    person_id: int
+    role: str = "member"
+
+
+class TeamSizeOut(Schema):
+    team_id: int
+    slug: str
+    name: str
+    size: int
+    level: str
+
+
+class StlBreachOut(Schema):
+    person_id: int
+    handle: str
+    name: str
+    team_ids: list[int]
+
+
+class OrgRulesOut(Schema):
+    teams_checked: int
+    oversized: list[TeamSizeOut]
+    size_warnings: list[TeamSizeOut]
+    stl_breaches: list[StlBreachOut]
+    leaderless: list[TeamSizeOut]
+    limits: dict[str, int]
+
+
+class IndependenceOut(Schema):
+    person_id: int
+    team_id: int | None
+    subject_person_ids: list[int]
+    independent: bool
+
+
+class TokenIn(Schema):
+    name: str
+    username: str | None = None
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+class IssuedTokenOut(Schema):
+    token: TokenOut
+    secret: str = Field(..., description="shown once; only its hash is stored")

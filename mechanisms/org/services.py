@@ -1,0 +1,974 @@
+"""Public services of the org app (MECHANISMS.md §1): the only way to read or change people, org units,
+teams, memberships, the bar-raiser pool, accounts and API tokens.
+
+Every write is one transaction that authorizes against the actor, changes, and records its audit entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+
+from mechanisms.audit import services as audit_services
+from mechanisms.kernel import clock
+from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.concurrency import update_versioned
+from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.pagination import Page, paginate
+
+from . import rules
+from .contracts import (
+    Account,
+    ApiTokenInfo,
+    Discipline,
+    IssuedToken,
+    Membership,
+    OrgRuleReport,
+    OrgUnit,
+    OrgUnitId,
+    Person,
+    PersonId,
+    PersonTeams,
+    SizeLevel,
+    StlBreach,
+    Team,
+    TeamId,
+    TeamLimits,
+    TeamSize,
+    TeamStatus,
+)
+from .models import ApiToken as ApiTokenRow
+from .models import Membership as MembershipRow
+from .models import OrgUnit as OrgUnitRow
+from .models import Person as PersonRow
+from .models import Team as TeamRow
+
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ORG_UNIT_KINDS = ("company", "division", "org", "group")
+LIVE_STATUSES = (TeamStatus.FORMING.value, TeamStatus.ACTIVE.value)
+
+
+# ---------------------------------------------------------------------------------------------- authorization
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Admins change the org structure; members change only their own teams (issue 2, roles)."""
+    if not actor.is_admin:
+        raise PermissionDenied(f"only an admin may {what}")
+
+
+def require_signed_in(actor: Actor) -> None:
+    if not actor.is_authenticated:
+        raise PermissionDenied("sign in first")
+
+
+def can_change_team(*, actor: Actor, team_id: int) -> bool:
+    """Admins may change any team; a member may change the teams they belong to and what those teams own."""
+    if actor.is_admin:
+        return True
+    if actor.person_id is None:
+        return False
+    return MembershipRow.objects.filter(team_id=team_id, person_id=actor.person_id).exists() or TeamRow.objects.filter(
+        pk=team_id, leader_id=actor.person_id
+    ).exists()
+
+
+def require_team_change(*, actor: Actor, team_id: int, what: str) -> None:
+    """Raise PermissionDenied unless the actor may change `team_id` (see can_change_team)."""
+    if not can_change_team(actor=actor, team_id=team_id):
+        raise PermissionDenied(f"only members of the owning team or an admin may {what}")
+
+
+# ---------------------------------------------------------------------------------------------- people
+
+
+def get_person(*, person_id: int) -> Person:
+    """One person; raises NotFound."""
+    row = PersonRow.objects.filter(pk=person_id).first()
+    if row is None:
+        raise NotFound(f"person {person_id} does not exist", field="person_id")
+    return _to_person(row)
+
+
+def find_person(*, handle: str) -> Person | None:
+    """A person by handle, or None."""
+    row = PersonRow.objects.filter(handle=handle.lower()).first()
+    return _to_person(row) if row else None
+
+
+def get_person_by_handle(*, handle: str) -> Person:
+    person = find_person(handle=handle)
+    if person is None:
+        raise NotFound(f"no person with handle {handle!r}", field="handle")
+    return person
+
+
+def get_people(*, ids: Iterable[int]) -> dict[PersonId, Person]:
+    """Batch read, so callers never loop over get_person."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {PersonId(r.id): _to_person(r) for r in PersonRow.objects.filter(pk__in=wanted)}
+
+
+def list_people(
+    *,
+    text: str | None = None,
+    team_id: int | None = None,
+    manager_id: int | None = None,
+    active: bool | None = None,
+    bar_raisers: bool | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[Person]:
+    """People, filtered; ordered by name."""
+    qs = PersonRow.objects.all().order_by("name", "id")
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(handle__icontains=text) | Q(email__icontains=text))
+    if team_id is not None:
+        qs = qs.filter(memberships__team_id=team_id)
+    if manager_id is not None:
+        qs = qs.filter(manager_id=manager_id)
+    if active is not None:
+        qs = qs.filter(active=active)
+    if bar_raisers is not None:
+        qs = qs.filter(bar_raiser_since__isnull=not bar_raisers)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_person)
+
+
+def create_person(
+    *,
+    actor: Actor,
+    handle: str,
+    name: str,
+    email: str,
+    manager_id: int | None = None,
+    title: str = "",
+    discipline: str = Discipline.ENGINEERING.value,
+    bar_raiser_since: dt.date | None = None,
+    bar_raiser_capacity: int = 0,
+) -> Person:
+    """Add a person. Admin only; handle and email unique; the manager must exist (MECHANISMS.md §1)."""
+    require_admin(actor, "add people")
+    values = _clean_person(
+        handle=handle,
+        name=name,
+        email=email,
+        title=title,
+        discipline=discipline,
+        bar_raiser_since=bar_raiser_since,
+        bar_raiser_capacity=bar_raiser_capacity,
+    )
+    with transaction.atomic():
+        if manager_id is not None:
+            _require_person_row(manager_id, field="manager_id")
+        _require_unique_person(values["handle"], values["email"])
+        row = PersonRow.objects.create(manager_id=manager_id, **values)
+        person = _to_person(row)
+        _audit(actor, "create", person, before=None, after=person)
+    return person
+
+
+def update_person(*, actor: Actor, person_id: int, version: int, **changes: Any) -> Person:
+    """Change a person. Admin only; refuses a manager chain that would loop; stale version is a Conflict."""
+    require_admin(actor, "change people")
+    allowed = {
+        "handle", "name", "email", "title", "discipline", "manager_id", "active",
+        "bar_raiser_since", "bar_raiser_capacity",
+    }
+    _reject_unknown(changes, allowed)
+    with transaction.atomic():
+        row = _require_person_row(person_id, field="person_id")
+        before = _to_person(row)
+        merged = {f: changes.get(f, getattr(before, f)) for f in allowed - {"manager_id", "active"}}
+        values = _clean_person(**merged)
+        if "active" in changes:
+            values["active"] = bool(changes["active"])
+        if "manager_id" in changes:
+            manager_id = changes["manager_id"]
+            if manager_id is not None:
+                _require_person_row(manager_id, field="manager_id")
+                if rules.would_cycle(row.id, manager_id, _manager_map()):
+                    raise RuleViolation(
+                        "this manager would make the reporting line loop back to the person", field="manager_id"
+                    )
+            values["manager_id"] = manager_id
+        _require_unique_person(values["handle"], values["email"], exclude_id=row.id)
+        update_versioned(row, expected_version=version, changes=values)
+        after = _to_person(row)
+        _audit(actor, "update", after, before=before, after=after)
+    return after
+
+
+def deactivate_person(*, actor: Actor, person_id: int, version: int, reason: str = "") -> Person:
+    """Mark a person inactive (they left); history stays. Admin only."""
+    require_admin(actor, "deactivate people")
+    with transaction.atomic():
+        row = _require_person_row(person_id, field="person_id")
+        before = _to_person(row)
+        update_versioned(row, expected_version=version, changes={"active": False})
+        after = _to_person(row)
+        _audit(actor, "deactivate", after, before=before, after=after, reason=reason)
+    return after
+
+
+def management_chain(*, person_id: int) -> list[Person]:
+    """Everyone above a person, nearest first, in one recursive query (no N+1)."""
+    _require_person_row(person_id, field="person_id")
+    ids = _chain_ids(person_id)
+    people = get_people(ids=ids)
+    return [people[PersonId(i)] for i in ids if i in people]
+
+
+def reports_below(*, person_id: int) -> list[PersonId]:
+    """Everyone below a person, directly or indirectly, in one recursive query."""
+    table = PersonRow._meta.db_table
+    sql = (
+        f"WITH RECURSIVE below(id) AS (SELECT id FROM {table} WHERE manager_id = %s "
+        f"UNION SELECT p.id FROM {table} p JOIN below b ON p.manager_id = b.id) SELECT id FROM below"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [person_id])
+        return [PersonId(r[0]) for r in cur.fetchall()]
+
+
+def is_independent(*, person_id: int, team_id: int | None = None, subject_person_ids: Sequence[int] = ()) -> bool:
+    """Bar-raiser independence (MECHANISMS.md §4): not on the team, not its leader, and not in the management
+    chain of the team's leader or of any subject person (hiring manager, decision owner), in either direction."""
+    subjects = {int(p) for p in subject_person_ids}
+    if team_id is not None:
+        team = TeamRow.objects.filter(pk=team_id).values("leader_id").first()
+        if team is None:
+            raise NotFound(f"team {team_id} does not exist", field="team_id")
+        if team["leader_id"] is not None:
+            subjects.add(team["leader_id"])
+        if MembershipRow.objects.filter(team_id=team_id, person_id=person_id).exists():
+            return False
+    if person_id in subjects:
+        return False
+    own_chain = set(_chain_ids(person_id))
+    for subject in subjects:
+        if subject in own_chain or person_id in _chain_ids(subject):
+            return False
+    return True
+
+
+def person_teams(*, person_id: int) -> PersonTeams:
+    """The teams a person belongs to and the teams they lead."""
+    member_of = tuple(
+        TeamId(t) for t in MembershipRow.objects.filter(person_id=person_id).values_list("team_id", flat=True)
+    )
+    leads = tuple(TeamId(t) for t in TeamRow.objects.filter(leader_id=person_id).values_list("id", flat=True))
+    return PersonTeams(member_of=member_of, leads=leads)
+
+
+# ---------------------------------------------------------------------------------------------- org units
+
+
+def get_org_unit(*, org_unit_id: int) -> OrgUnit:
+    row = OrgUnitRow.objects.filter(pk=org_unit_id).first()
+    if row is None:
+        raise NotFound(f"org unit {org_unit_id} does not exist", field="org_unit_id")
+    return _to_org_unit(row)
+
+
+def find_org_unit(*, slug: str) -> OrgUnit | None:
+    row = OrgUnitRow.objects.filter(slug=slug.lower()).first()
+    return _to_org_unit(row) if row else None
+
+
+def get_org_units(*, ids: Iterable[int]) -> dict[OrgUnitId, OrgUnit]:
+    wanted = {i for i in ids if i is not None}
+    return {OrgUnitId(r.id): _to_org_unit(r) for r in OrgUnitRow.objects.filter(pk__in=wanted)} if wanted else {}
+
+
+def list_org_units(
+    *, text: str | None = None, parent_id: int | None = None, limit: int | None = None, offset: int | None = None
+) -> Page[OrgUnit]:
+    qs = OrgUnitRow.objects.all().order_by("name", "id")
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+    if parent_id is not None:
+        qs = qs.filter(parent_id=parent_id)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_org_unit)
+
+
+def all_org_units() -> list[OrgUnit]:
+    """The whole tree (it is small: tens to a few hundred units) for pages that draw it."""
+    return [_to_org_unit(r) for r in OrgUnitRow.objects.all().order_by("name", "id")]
+
+
+def org_unit_ancestors(*, org_unit_id: int) -> list[OrgUnit]:
+    """The units above one unit, nearest first."""
+    parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
+    ids = rules.chain_upwards(org_unit_id, parent_of)
+    units = get_org_units(ids=ids)
+    return [units[OrgUnitId(i)] for i in ids]
+
+
+def org_unit_descendants(*, org_unit_id: int) -> list[OrgUnitId]:
+    """The unit and every unit below it."""
+    children: dict[int, list[int]] = {}
+    for uid, parent in OrgUnitRow.objects.values_list("id", "parent_id"):
+        children.setdefault(parent, []).append(uid)
+    out, stack = [], [org_unit_id]
+    while stack:
+        node = stack.pop()
+        out.append(OrgUnitId(node))
+        stack.extend(children.get(node, []))
+    return out
+
+
+def create_org_unit(
+    *,
+    actor: Actor,
+    slug: str,
+    name: str,
+    kind: str = "org",
+    parent_id: int | None = None,
+    leader_id: int | None = None,
+) -> OrgUnit:
+    """Add an org unit under a parent. Admin only (MECHANISMS.md §1: every org unit has a leader)."""
+    require_admin(actor, "change the org tree")
+    values = _clean_org_unit(slug=slug, name=name, kind=kind)
+    with transaction.atomic():
+        if parent_id is not None:
+            _require_org_unit_row(parent_id, field="parent_id")
+        if leader_id is not None:
+            _require_person_row(leader_id, field="leader_id")
+        if OrgUnitRow.objects.filter(slug=values["slug"]).exists():
+            raise Conflict(f"an org unit with slug {values['slug']!r} already exists", field="slug")
+        row = OrgUnitRow.objects.create(parent_id=parent_id, leader_id=leader_id, **values)
+        unit = _to_org_unit(row)
+        _audit(actor, "create", unit, before=None, after=unit)
+    return unit
+
+
+def update_org_unit(*, actor: Actor, org_unit_id: int, version: int, **changes: Any) -> OrgUnit:
+    """Change an org unit; refuses a parent that would make the tree loop. Admin only."""
+    require_admin(actor, "change the org tree")
+    allowed = {"slug", "name", "kind", "parent_id", "leader_id"}
+    _reject_unknown(changes, allowed)
+    with transaction.atomic():
+        row = _require_org_unit_row(org_unit_id, field="org_unit_id")
+        before = _to_org_unit(row)
+        values = _clean_org_unit(
+            slug=changes.get("slug", row.slug), name=changes.get("name", row.name), kind=changes.get("kind", row.kind)
+        )
+        if "parent_id" in changes:
+            parent_id = changes["parent_id"]
+            if parent_id is not None:
+                _require_org_unit_row(parent_id, field="parent_id")
+                parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
+                if rules.would_cycle(row.id, parent_id, parent_of):
+                    raise RuleViolation("this parent would make the org tree loop", field="parent_id")
+            values["parent_id"] = parent_id
+        if "leader_id" in changes:
+            if changes["leader_id"] is not None:
+                _require_person_row(changes["leader_id"], field="leader_id")
+            values["leader_id"] = changes["leader_id"]
+        if OrgUnitRow.objects.filter(slug=values["slug"]).exclude(pk=row.pk).exists():
+            raise Conflict(f"an org unit with slug {values['slug']!r} already exists", field="slug")
+        update_versioned(row, expected_version=version, changes=values)
+        after = _to_org_unit(row)
+        _audit(actor, "update", after, before=before, after=after)
+    return after
+
+
+def delete_org_unit(*, actor: Actor, org_unit_id: int, version: int, reason: str = "") -> None:
+    """Remove an empty org unit (no teams, no child units). Admin only."""
+    require_admin(actor, "change the org tree")
+    with transaction.atomic():
+        row = _require_org_unit_row(org_unit_id, field="org_unit_id")
+        if row.version != version:
+            raise Conflict(f"org unit {org_unit_id} was changed by someone else", field="version")
+        if row.teams.exists() or row.children.exists():
+            raise RuleViolation("an org unit with teams or child units cannot be deleted", field="org_unit_id")
+        before = _to_org_unit(row)
+        row.delete()
+        _audit(actor, "delete", before, before=before, after=None, reason=reason)
+
+
+# ---------------------------------------------------------------------------------------------- teams
+
+
+def get_team(*, team_id: int) -> Team:
+    """One team; raises NotFound."""
+    row = _team_qs().filter(pk=team_id).first()
+    if row is None:
+        raise NotFound(f"team {team_id} does not exist", field="team_id")
+    return _to_team(row)
+
+
+def find_team(*, slug: str) -> Team | None:
+    row = _team_qs().filter(slug=slug.lower()).first()
+    return _to_team(row) if row else None
+
+
+def get_team_by_slug(*, slug: str) -> Team:
+    team = find_team(slug=slug)
+    if team is None:
+        raise NotFound(f"no team with slug {slug!r}", field="slug")
+    return team
+
+
+def get_teams(*, ids: Iterable[int]) -> dict[TeamId, Team]:
+    """Batch read of teams by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {TeamId(r.id): _to_team(r) for r in _team_qs().filter(pk__in=wanted)}
+
+
+def list_teams(
+    *,
+    text: str | None = None,
+    org_unit_id: int | None = None,
+    include_sub_units: bool = False,
+    status: str | None = None,
+    leader_id: int | None = None,
+    member_id: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[Team]:
+    """Teams, filtered by text, org unit (optionally with its sub-units), status, leader or member."""
+    qs = _team_qs().order_by("name", "id")
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text) | Q(charter__icontains=text))
+    if org_unit_id is not None:
+        units = org_unit_descendants(org_unit_id=org_unit_id) if include_sub_units else [org_unit_id]
+        qs = qs.filter(org_unit_id__in=units)
+    if status:
+        _clean_choice(status, [s.value for s in TeamStatus], "status")
+        qs = qs.filter(status=status)
+    if leader_id is not None:
+        qs = qs.filter(leader_id=leader_id)
+    if member_id is not None:
+        # A subquery, not a join, so the member count annotation stays right.
+        qs = qs.filter(pk__in=MembershipRow.objects.filter(person_id=member_id).values("team_id"))
+    return paginate(qs, limit=limit, offset=offset, convert=_to_team)
+
+
+def team_ids_in_org_units(*, org_unit_ids: Iterable[int]) -> list[TeamId]:
+    return [TeamId(t) for t in TeamRow.objects.filter(org_unit_id__in=list(org_unit_ids)).values_list("id", flat=True)]
+
+
+def team_index() -> list[Team]:
+    """Every team with its member count in one query, for org-wide computations (rules, reports, exports)."""
+    return [_to_team(r) for r in _team_qs().order_by("name", "id")]
+
+
+def create_team(
+    *,
+    actor: Actor,
+    slug: str,
+    name: str,
+    org_unit_id: int,
+    charter: str = "",
+    leader_id: int | None = None,
+    status: str = TeamStatus.ACTIVE.value,
+    created_on: dt.date | None = None,
+) -> Team:
+    """Add a team to an org unit. Admin only (forming a team with a charter is the workflow of issue 4)."""
+    require_admin(actor, "create teams")
+    values = _clean_team(slug=slug, name=name, charter=charter, status=status)
+    with transaction.atomic():
+        _require_org_unit_row(org_unit_id, field="org_unit_id")
+        if leader_id is not None:
+            _require_person_row(leader_id, field="leader_id")
+        if TeamRow.objects.filter(slug=values["slug"]).exists():
+            raise Conflict(f"a team with slug {values['slug']!r} already exists", field="slug")
+        row = TeamRow.objects.create(
+            org_unit_id=org_unit_id, leader_id=leader_id, created_on=created_on or clock.today(), **values
+        )
+        team = get_team(team_id=row.id)
+        _audit(actor, "create", team, before=None, after=team)
+    return team
+
+
+def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> Team:
+    """Change a team. Its members may change name and charter; moving org unit, leader or status is admin's."""
+    allowed = {"slug", "name", "charter", "org_unit_id", "leader_id", "status"}
+    _reject_unknown(changes, allowed)
+    with transaction.atomic():
+        row = _require_team_row(team_id)
+        require_team_change(actor=actor, team_id=row.id, what="change this team")
+        if any(k in changes for k in ("org_unit_id", "leader_id", "status", "slug")) and not actor.is_admin:
+            admin_only = [k for k in ("org_unit_id", "leader_id", "status", "slug") if k in changes]
+            raise PermissionDenied(
+                f"only an admin may change a team's {', '.join(admin_only)}", field=admin_only[0]
+            )
+        before = _to_team(_team_qs().get(pk=row.pk))
+        values = _clean_team(
+            slug=changes.get("slug", row.slug),
+            name=changes.get("name", row.name),
+            charter=changes.get("charter", row.charter),
+            status=changes.get("status", row.status),
+        )
+        if "org_unit_id" in changes:
+            _require_org_unit_row(changes["org_unit_id"], field="org_unit_id")
+            values["org_unit_id"] = changes["org_unit_id"]
+        if "leader_id" in changes:
+            if changes["leader_id"] is not None:
+                _require_person_row(changes["leader_id"], field="leader_id")
+            values["leader_id"] = changes["leader_id"]
+        if values["status"] == TeamStatus.DISSOLVED.value and row.status != TeamStatus.DISSOLVED.value:
+            raise RuleViolation("dissolve a team with the dissolve workflow, which leaves nothing orphaned",
+                                field="status")
+        if TeamRow.objects.filter(slug=values["slug"]).exclude(pk=row.pk).exists():
+            raise Conflict(f"a team with slug {values['slug']!r} already exists", field="slug")
+        update_versioned(row, expected_version=version, changes=values)
+        after = get_team(team_id=row.pk)
+        _audit(actor, "update", after, before=before, after=after)
+    return after
+
+
+def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str) -> Team:
+    """Set a team dissolved and release its members. Called by the dissolve workflow inside its transaction,
+    after that workflow has moved every service and request (MECHANISMS.md §1, dissolution). Admin only."""
+    require_admin(actor, "dissolve teams")
+    with transaction.atomic():
+        row = _require_team_row(team_id)
+        before = get_team(team_id=row.pk)
+        if row.status == TeamStatus.DISSOLVED.value:
+            raise RuleViolation(f"team {row.slug} is already dissolved", field="team_id")
+        released = list(MembershipRow.objects.filter(team_id=row.pk).values_list("person_id", flat=True))
+        MembershipRow.objects.filter(team_id=row.pk).delete()
+        update_versioned(
+            row, expected_version=version, changes={"status": TeamStatus.DISSOLVED.value, "dissolved_on": clock.today()}
+        )
+        after = get_team(team_id=row.pk)
+        _audit(actor, "dissolve", after, before=before, after={**dataclasses.asdict(after), "released": released},
+               reason=reason)
+    return after
+
+
+# ---------------------------------------------------------------------------------------------- memberships
+
+
+def list_memberships(
+    *, team_id: int | None = None, person_id: int | None = None, limit: int | None = None, offset: int | None = None
+) -> Page[Membership]:
+    qs = MembershipRow.objects.all().order_by("team_id", "person__name", "id")
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_membership)
+
+
+def team_members(*, team_id: int) -> list[Person]:
+    """Members of one team (a team is small: this is not paginated, it is at most a few dozen)."""
+    rows = PersonRow.objects.filter(memberships__team_id=team_id).order_by("name", "id")
+    return [_to_person(r) for r in rows]
+
+
+def get_membership(*, membership_id: int) -> Membership:
+    row = MembershipRow.objects.filter(pk=membership_id).first()
+    if row is None:
+        raise NotFound(f"membership {membership_id} does not exist", field="membership_id")
+    return _to_membership(row)
+
+
+def add_member(
+    *, actor: Actor, team_id: int, person_id: int, role: str = "member", joined_on: dt.date | None = None
+) -> Membership:
+    """Add a person to a team. Admins, or members of that team. A dissolved team takes no members."""
+    role = (role or "member").strip()[:32] or "member"
+    with transaction.atomic():
+        team = _require_team_row(team_id)
+        require_team_change(actor=actor, team_id=team.pk, what="change this team's members")
+        if team.status == TeamStatus.DISSOLVED.value:
+            raise RuleViolation(f"team {team.slug} is dissolved", field="team_id")
+        person = _require_person_row(person_id, field="person_id")
+        if not person.active:
+            raise RuleViolation(f"{person.handle} is not active", field="person_id")
+        if MembershipRow.objects.filter(team_id=team.pk, person_id=person.pk).exists():
+            raise Conflict(f"{person.handle} is already a member of {team.slug}", field="person_id")
+        try:
+            with transaction.atomic():
+                row = MembershipRow.objects.create(
+                    team_id=team.pk, person_id=person.pk, role=role, joined_on=joined_on or clock.today()
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"{person.handle} is already a member of {team.slug}", field="person_id") from exc
+        membership = _to_membership(row)
+        audit_services.record_change(
+            actor=actor, verb="add_member", subject_type="team", subject_id=team.pk, subject_label=team.name,
+            before=None, after=dataclasses.asdict(membership),
+        )
+    return membership
+
+
+def remove_member(*, actor: Actor, membership_id: int, reason: str = "") -> None:
+    """Release a person from a team. Admins, or members of that team."""
+    with transaction.atomic():
+        row = MembershipRow.objects.select_related("team").filter(pk=membership_id).first()
+        if row is None:
+            raise NotFound(f"membership {membership_id} does not exist", field="membership_id")
+        require_team_change(actor=actor, team_id=row.team_id, what="change this team's members")
+        before = _to_membership(row)
+        row.delete()
+        audit_services.record_change(
+            actor=actor, verb="remove_member", subject_type="team", subject_id=row.team_id,
+            subject_label=row.team.name, before=dataclasses.asdict(before), after=None, reason=reason,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+def team_limits() -> TeamLimits:
+    cfg = settings.MECHANISMS
+    return TeamLimits(
+        target=cfg["TEAM_SIZE_TARGET"],
+        warning_above=cfg["TEAM_SIZE_WARNING_ABOVE"],
+        violation_above=cfg["TEAM_SIZE_VIOLATION_ABOVE"],
+    )
+
+
+def team_size(*, team_id: int) -> TeamSize:
+    team = get_team(team_id=team_id)
+    return TeamSize(team.id, team.slug, team.name, team.member_count, rules.size_level(team.member_count, team_limits()))
+
+
+def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
+    """Two-pizza size, single-threaded leaders and leaderless teams for the whole org (or some teams) in two
+    queries (MECHANISMS.md §1). Only forming and active teams are checked."""
+    limits = team_limits()
+    qs = _team_qs().filter(status__in=LIVE_STATUSES).order_by("name", "id")
+    if team_ids is not None:
+        qs = qs.filter(pk__in=list(team_ids))
+    rows = list(qs.values("id", "slug", "name", "leader_id", "status", "n_members"))
+    oversized, warnings, leaderless = [], [], []
+    for r in rows:
+        level = rules.size_level(r["n_members"], limits)
+        size = TeamSize(TeamId(r["id"]), r["slug"], r["name"], r["n_members"], level)
+        if level is SizeLevel.VIOLATION:
+            oversized.append(size)
+        elif level is SizeLevel.WARNING:
+            warnings.append(size)
+        if r["leader_id"] is None:
+            leaderless.append(size)
+    active = [(r["id"], r["leader_id"]) for r in rows if r["status"] == TeamStatus.ACTIVE.value]
+    if team_ids is not None:
+        # A leader's other teams may lie outside the subset: look at all active teams they lead.
+        leaders = {leader for _, leader in active if leader is not None}
+        active = list(
+            TeamRow.objects.filter(status=TeamStatus.ACTIVE.value, leader_id__in=leaders).values_list("id", "leader_id")
+        )
+    multi = rules.multi_threaded_leaders(active)
+    people = get_people(ids=multi.keys())
+    breaches = tuple(
+        StlBreach(PersonId(p), people[PersonId(p)].handle, people[PersonId(p)].name, tuple(TeamId(t) for t in teams))
+        for p, teams in sorted(multi.items(), key=lambda kv: people[PersonId(kv[0])].name)
+    )
+    return OrgRuleReport(
+        oversized=tuple(oversized),
+        size_warnings=tuple(warnings),
+        stl_breaches=breaches,
+        leaderless=tuple(leaderless),
+        teams_checked=len(rows),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- accounts
+
+
+def create_account(
+    *, actor: Actor, username: str, password: str, is_admin: bool = False, person_id: int | None = None
+) -> Account:
+    """Create a sign-in account, optionally linked to a person. Admin only."""
+    require_admin(actor, "create accounts")
+    username = (username or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9._@+-]{1,150}", username):
+        raise RuleViolation("username must be 1-150 letters, digits or ._@+-", field="username")
+    if len(password or "") < 8:
+        raise RuleViolation("password must be at least 8 characters", field="password")
+    user_model = get_user_model()
+    with transaction.atomic():
+        if user_model.objects.filter(username=username).exists():
+            raise Conflict(f"an account named {username!r} already exists", field="username")
+        person = _require_person_row(person_id, field="person_id") if person_id is not None else None
+        if person is not None and person.user_id is not None:
+            raise Conflict(f"{person.handle} already has an account", field="person_id")
+        user = user_model.objects.create_user(
+            username=username, password=password, is_superuser=is_admin, is_staff=is_admin,
+            email=person.email if person else "",
+        )
+        if person is not None:
+            PersonRow.objects.filter(pk=person.pk).update(user=user)
+        account = Account(user.pk, user.username, is_admin, PersonId(person.pk) if person else None)
+        audit_services.record_change(
+            actor=actor, verb="create", subject_type="account", subject_id=user.pk, subject_label=username,
+            after=dataclasses.asdict(account),
+        )
+    return account
+
+
+def actor_for_user(user: Any) -> Actor:
+    """The Actor for a signed-in Django user (used by the API and page entry points)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor.anonymous()
+    person_id = PersonRow.objects.filter(user_id=user.pk).values_list("id", flat=True).first()
+    return Actor(user_id=user.pk, person_id=person_id, label=user.get_username(), is_admin=bool(user.is_superuser))
+
+
+def issue_api_token(*, actor: Actor, name: str, username: str | None = None) -> IssuedToken:
+    """A new bearer token for the actor's own account (or, for an admin, any account). Stored hashed."""
+    require_signed_in(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise RuleViolation("a token needs a name of 1-100 characters", field="name")
+    user_model = get_user_model()
+    if username is None:
+        if actor.user_id is None:
+            raise RuleViolation("name the account the token is for", field="username")
+        user_id = actor.user_id
+    else:
+        user_id = user_model.objects.filter(username=username).values_list("pk", flat=True).first()
+        if user_id is None:
+            raise NotFound(f"no account named {username!r}", field="username")
+        if user_id != actor.user_id and not actor.is_admin:
+            raise PermissionDenied("only an admin may issue tokens for another account", field="username")
+    secret = "mech_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        row = ApiTokenRow.objects.create(user_id=user_id, name=name, prefix=secret[:12], token_hash=_hash(secret))
+        info = _to_token_info(row)
+        audit_services.record_change(
+            actor=actor, verb="issue_token", subject_type="account", subject_id=user_id, subject_label=name,
+            after={"token_id": row.pk, "name": name, "prefix": row.prefix},
+        )
+    return IssuedToken(info=info, secret=secret)
+
+
+def revoke_api_token(*, actor: Actor, token_id: int) -> None:
+    """Revoke a token: its owner or an admin."""
+    with transaction.atomic():
+        row = ApiTokenRow.objects.filter(pk=token_id).first()
+        if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+            raise NotFound(f"token {token_id} does not exist", field="token_id")
+        ApiTokenRow.objects.filter(pk=token_id).update(revoked=True)
+        audit_services.record_change(
+            actor=actor, verb="revoke_token", subject_type="account", subject_id=row.user_id,
+            subject_label=row.name, before={"token_id": row.pk}, after={"token_id": row.pk, "revoked": True},
+        )
+
+
+def list_api_tokens(*, actor: Actor) -> list[ApiTokenInfo]:
+    require_signed_in(actor)
+    return [_to_token_info(r) for r in ApiTokenRow.objects.filter(user_id=actor.user_id).order_by("-id")]
+
+
+def authenticate_token(*, secret: str) -> Actor | None:
+    """The Actor holding this bearer token, or None. Constant work whatever the secret; only hashes compared."""
+    if not secret or len(secret) > 200:
+        return None
+    row = ApiTokenRow.objects.select_related("user").filter(token_hash=_hash(secret), revoked=False).first()
+    if row is None or not row.user.is_active:
+        return None
+    now = clock.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        ApiTokenRow.objects.filter(pk=row.pk).update(last_used_at=now)
+    return actor_for_user(row.user)
+
+
+# ---------------------------------------------------------------------------------------------- private helpers
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _team_qs():
+    return TeamRow.objects.annotate(n_members=Count("memberships"))
+
+
+def _manager_map() -> dict[int, int | None]:
+    return dict(PersonRow.objects.values_list("id", "manager_id"))
+
+
+def _chain_ids(person_id: int) -> list[int]:
+    """Ids above a person, nearest first, by a recursive query; a loop in bad data cannot hang it."""
+    table = PersonRow._meta.db_table
+    sql = (
+        f"WITH RECURSIVE up(id, depth) AS (SELECT manager_id, 1 FROM {table} WHERE id = %s AND manager_id IS NOT NULL "
+        f"UNION ALL SELECT p.manager_id, u.depth + 1 FROM {table} p JOIN up u ON p.id = u.id "
+        f"WHERE p.manager_id IS NOT NULL AND u.depth < 64) SELECT id FROM up ORDER BY depth"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [person_id])
+        ids: list[int] = []
+        for (pid,) in cur.fetchall():
+            if pid in ids or pid == person_id:
+                break
+            ids.append(pid)
+        return ids
+
+
+def _reject_unknown(changes: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise RuleViolation(f"unknown field {unknown[0]!r}", field=unknown[0])
+
+
+def _clean_choice(value: str, choices: Sequence[str], field: str) -> str:
+    if value not in choices:
+        raise RuleViolation(f"{field} must be one of {', '.join(choices)}", field=field)
+    return value
+
+
+def _clean_text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        raise RuleViolation(f"{field} must be text", field=field)
+    if required and not text:
+        raise RuleViolation(f"{field} is required", field=field)
+    if len(text) > max_length:
+        raise RuleViolation(f"{field} is longer than {max_length} characters", field=field)
+    return text
+
+
+def _clean_person(
+    *, handle: str, name: str, email: str, title: str, discipline: str,
+    bar_raiser_since: dt.date | None, bar_raiser_capacity: int,
+) -> dict[str, Any]:
+    handle = _clean_text(handle, "handle", max_length=64).lower()
+    if not HANDLE_RE.match(handle):
+        raise RuleViolation("handle must be lowercase letters, digits, '.', '_' or '-'", field="handle")
+    email = _clean_text(email, "email", max_length=254).lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise RuleViolation(f"{email!r} is not an email address", field="email") from exc
+    if bar_raiser_capacity is None or not 0 <= int(bar_raiser_capacity) <= 50:
+        raise RuleViolation("bar_raiser_capacity must be between 0 and 50", field="bar_raiser_capacity")
+    return {
+        "handle": handle,
+        "name": _clean_text(name, "name", max_length=200),
+        "email": email,
+        "title": _clean_text(title, "title", max_length=200, required=False),
+        "discipline": _clean_choice(discipline or "engineering", [d.value for d in Discipline], "discipline"),
+        "bar_raiser_since": bar_raiser_since,
+        "bar_raiser_capacity": int(bar_raiser_capacity),
+    }
+
+
+def _require_unique_person(handle: str, email: str, exclude_id: int | None = None) -> None:
+    qs = PersonRow.objects.exclude(pk=exclude_id) if exclude_id else PersonRow.objects.all()
+    if qs.filter(handle=handle).exists():
+        raise Conflict(f"a person with handle {handle!r} already exists", field="handle")
+    if qs.filter(email=email).exists():
+        raise Conflict(f"a person with email {email!r} already exists", field="email")
+
+
+def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
+    slug = _clean_text(slug, "slug", max_length=64).lower()
+    if not SLUG_RE.match(slug):
+        raise RuleViolation("slug must be lowercase letters, digits and '-'", field="slug")
+    return {
+        "slug": slug,
+        "name": _clean_text(name, "name", max_length=200),
+        "kind": _clean_choice(kind or "org", ORG_UNIT_KINDS, "kind"),
+    }
+
+
+def _clean_team(*, slug: str, name: str, charter: str, status: str) -> dict[str, Any]:
+    slug = _clean_text(slug, "slug", max_length=64).lower()
+    if not SLUG_RE.match(slug):
+        raise RuleViolation("slug must be lowercase letters, digits and '-'", field="slug")
+    return {
+        "slug": slug,
+        "name": _clean_text(name, "name", max_length=200),
+        "charter": _clean_text(charter, "charter", max_length=20000, required=False),
+        "status": _clean_choice(status or "active", [s.value for s in TeamStatus], "status"),
+    }
+
+
+def _require_person_row(person_id: Any, *, field: str) -> PersonRow:
+    row = PersonRow.objects.filter(pk=person_id).first() if isinstance(person_id, int) else None
+    if row is None:
+        # The record being acted on is missing: 404; a reference to a missing person in the input: 400.
+        error = NotFound if field == "person_id" else RuleViolation
+        raise error(f"person {person_id} does not exist", field=field)
+    return row
+
+
+def _require_org_unit_row(org_unit_id: Any, *, field: str) -> OrgUnitRow:
+    row = OrgUnitRow.objects.filter(pk=org_unit_id).first() if isinstance(org_unit_id, int) else None
+    if row is None:
+        if field == "org_unit_id":
+            raise NotFound(f"org unit {org_unit_id} does not exist", field=field)
+        raise RuleViolation(f"org unit {org_unit_id} does not exist", field=field)
+    return row
+
+
+def _require_team_row(team_id: Any) -> TeamRow:
+    row = TeamRow.objects.filter(pk=team_id).first() if isinstance(team_id, int) else None
+    if row is None:
+        raise NotFound(f"team {team_id} does not exist", field="team_id")
+    return row
+
+
+def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, reason: str = "") -> None:
+    subject_type = {Person: "person", OrgUnit: "org_unit", Team: "team"}[type(record)]
+    audit_services.record_change(
+        actor=actor,
+        verb=verb,
+        subject_type=subject_type,
+        subject_id=record.id,
+        subject_label=getattr(record, "name", ""),
+        before=dataclasses.asdict(before) if before is not None else None,
+        after=dataclasses.asdict(after) if after is not None else None,
+        reason=reason,
+    )
+
+
+def _to_person(row: PersonRow) -> Person:
+    return Person(
+        id=PersonId(row.id), handle=row.handle, name=row.name, email=row.email, title=row.title,
+        discipline=row.discipline, manager_id=row.manager_id, active=row.active,
+        bar_raiser_since=row.bar_raiser_since, bar_raiser_capacity=row.bar_raiser_capacity, version=row.version,
+    )
+
+
+def _to_org_unit(row: OrgUnitRow) -> OrgUnit:
+    return OrgUnit(
+        id=OrgUnitId(row.id), slug=row.slug, name=row.name, kind=row.kind, parent_id=row.parent_id,
+        leader_id=row.leader_id, version=row.version,
+    )
+
+
+def _to_team(row: TeamRow) -> Team:
+    return Team(
+        id=TeamId(row.id), slug=row.slug, name=row.name, charter=row.charter, status=TeamStatus(row.status),
+        org_unit_id=row.org_unit_id, leader_id=row.leader_id, created_on=row.created_on,
+        dissolved_on=row.dissolved_on, member_count=getattr(row, "n_members", 0), version=row.version,
+    )
+
+
+def _to_membership(row: MembershipRow) -> Membership:
+    return Membership(
+        id=row.id, team_id=TeamId(row.team_id), person_id=PersonId(row.person_id), role=row.role,
+        joined_on=row.joined_on,
+    )
+
+
+def _to_token_info(row: ApiTokenRow) -> ApiTokenInfo:
+    return ApiTokenInfo(
+        id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at, last_used_at=row.last_used_at,
+        revoked=row.revoked,
+    )

@@ -1,0 +1,10 @@
+"""Template context shared by every page: the signed-in actor and the navigation."""
+
+from __future__ import annotations
+
+NAV = [("Home", "/"), ("Teams", "/teams"), ("Services", "/services"), ("People", "/people"),
+       ("Search", "/search"), ("API", "/api/docs")]
+
+
+def navigation(request):
+    return {"actor": getattr(request, "actor", None), "nav": NAV}
