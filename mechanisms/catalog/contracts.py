@@ -158,3 +158,64 @@ class CatalogCounts:
     interfaces: int
     datastores: int
     dependencies: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipRecord:
+    team: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """A service as imported or exported: the owner by team slug. `source` locates it in the input."""
+
+    name: str
+    owner_team: str
+    title: str = ""
+    description: str = ""
+    lifecycle: str = "production"
+    kind: str = "service"
+    tier: int = 3
+    repository: str = ""
+    on_call: str = ""
+    ownership: tuple[OwnershipRecord, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceRecord:
+    name: str
+    service: str
+    type: str = "openapi"
+    api_version: str = ""
+    description: str = ""
+    definition: str = ""
+    docs_url: str = ""
+    auth_scheme: str = ""
+    visibility: str = "internal"
+    lifecycle: str = "production"
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DatastoreRecord:
+    name: str
+    owner_service: str | None
+    type: str = "database"
+    description: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyRecord:
+    """An edge by names: `target` is an interface (consumes), a datastore (accesses) or a service (links)."""
+
+    service: str
+    kind: str
+    target: str
+    access: str = ""
+    description: str = ""
+    source: str = ""

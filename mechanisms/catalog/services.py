@@ -17,26 +17,32 @@ from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
 
+from . import bulk as _bulk
 from .contracts import (
     Access,
     CatalogCounts,
     Datastore,
     DatastoreId,
+    DatastoreRecord,
     DatastoreType,
     Dependency,
     DependencyId,
     DependencyKind,
+    DependencyRecord,
     Interface,
     InterfaceId,
+    InterfaceRecord,
     InterfaceType,
     Lifecycle,
     OwnershipPeriod,
     Service,
     ServiceDetail,
     ServiceId,
+    ServiceRecord,
     TeamEdge,
     Visibility,
 )
@@ -110,11 +116,15 @@ def service_detail(*, service_id: int) -> ServiceDetail:
     interfaces = tuple(_to_interface(i) for i in row.interfaces.all().order_by("name"))
     datastores = tuple(_to_datastore(d) for d in row.datastores.all().order_by("name"))
     deps = tuple(_to_dependency(d) for d in _dependency_qs().filter(service_id=row.pk).order_by("kind", "id"))
+    # Inbound edges by the indexed foreign keys of what this service offers (no OR across joins).
+    offered = Q(target_service_id=row.pk)
+    if interfaces:
+        offered |= Q(interface_id__in=[i.id for i in interfaces])
+    if datastores:
+        offered |= Q(datastore_id__in=[d.id for d in datastores])
     inbound = tuple(
         _to_dependency(d)
-        for d in _dependency_qs()
-        .filter(Q(interface__service_id=row.pk) | Q(datastore__owner_service_id=row.pk) | Q(target_service_id=row.pk))
-        .order_by("service__name", "id")
+        for d in _dependency_qs().filter(offered).exclude(service_id=row.pk).order_by("service__name", "id")
     )
     others = get_services(ids={d.target_owner_service_id for d in deps} | {d.service_id for d in inbound})
     ownership = tuple(
@@ -149,8 +159,14 @@ def create_service(
 ) -> Service:
     """Register a service, owned by exactly one active team (MECHANISMS.md §2). Members of that team or admins."""
     values = _clean_service(
-        name=name, title=title, description=description, lifecycle=lifecycle, kind=kind, tier=tier,
-        repository=repository, on_call=on_call,
+        name=name,
+        title=title,
+        description=description,
+        lifecycle=lifecycle,
+        kind=kind,
+        tier=tier,
+        repository=repository,
+        on_call=on_call,
     )
     with transaction.atomic():
         _require_owner_team(owner_team_id)
@@ -183,8 +199,16 @@ def update_service(*, actor: Actor, service_id: int, version: int, **changes: An
 
 
 def retire_service(*, actor: Actor, service_id: int, version: int, reason: str = "") -> Service:
-    """Retire a service (lifecycle `retired`); its record and history stay. Owning team or admin."""
-    return update_service(actor=actor, service_id=service_id, version=version, lifecycle=Lifecycle.RETIRED.value)
+    """Retire a service (lifecycle `retired`); its record and history stay. Owning team or admin.
+    The audit entry says `retire` and keeps the reason."""
+    with transaction.atomic():
+        row = _require_service_row(service_id)
+        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="retire this service")
+        before = _to_service(row)
+        update_versioned(row, expected_version=version, changes={"lifecycle": Lifecycle.RETIRED.value})
+        after = _to_service(row)
+        _audit(actor, "retire", "service", after, before=before, after=after, reason=reason)
+    return after
 
 
 def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id: int, reason: str = "") -> Service:
@@ -279,8 +303,15 @@ def create_interface(
 ) -> Interface:
     """Add an interface to a service (M1: teams expose data and functionality through interfaces)."""
     values = _clean_interface(
-        name=name, type=type, api_version=api_version, description=description, definition=definition,
-        docs_url=docs_url, auth_scheme=auth_scheme, visibility=visibility, lifecycle=lifecycle,
+        name=name,
+        type=type,
+        api_version=api_version,
+        description=description,
+        definition=definition,
+        docs_url=docs_url,
+        auth_scheme=auth_scheme,
+        visibility=visibility,
+        lifecycle=lifecycle,
     )
     with transaction.atomic():
         service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
@@ -294,8 +325,17 @@ def create_interface(
 
 
 def update_interface(*, actor: Actor, interface_id: int, version: int, **changes: Any) -> Interface:
-    allowed = {"name", "type", "api_version", "description", "definition", "docs_url", "auth_scheme", "visibility",
-               "lifecycle"}
+    allowed = {
+        "name",
+        "type",
+        "api_version",
+        "description",
+        "definition",
+        "docs_url",
+        "auth_scheme",
+        "visibility",
+        "lifecycle",
+    }
     _reject_unknown(changes, allowed)
     with transaction.atomic():
         row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
@@ -324,7 +364,8 @@ def delete_interface(*, actor: Actor, interface_id: int, version: int, reason: s
         if consumers:
             raise RuleViolation(
                 f"interface {row.name} is consumed by {', '.join(consumers)}; deprecate it instead",
-                field="interface_id", details={"field": "interface_id", "consumers": consumers},
+                field="interface_id",
+                details={"field": "interface_id", "consumers": consumers},
             )
         before = _to_interface(row)
         row.delete()
@@ -427,8 +468,9 @@ def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: s
         before = _to_datastore(row)
         accessors = list(row.accessors.values_list("service__name", flat=True))
         row.delete()
-        _audit(actor, "delete", "datastore", before, before=before, after={"removed_access_from": accessors},
-               reason=reason)
+        _audit(
+            actor, "delete", "datastore", before, before=before, after={"removed_access_from": accessors}, reason=reason
+        )
 
 
 # ---------------------------------------------------------------------------------------------- dependencies
@@ -569,8 +611,11 @@ def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
     """Cross-team dependencies rolled up to team pairs, in one query over the edges (Conway report, team pages).
     With `team_id`, only the pairs that team is on either end of."""
     qs = DependencyRow.objects.values_list(
-        "kind", "service__owner_team_id", "interface__service__owner_team_id",
-        "datastore__owner_service__owner_team_id", "target_service__owner_team_id",
+        "kind",
+        "service__owner_team_id",
+        "interface__service__owner_team_id",
+        "datastore__owner_service__owner_team_id",
+        "target_service__owner_team_id",
     )
     if team_id is not None:
         qs = qs.filter(
@@ -612,17 +657,20 @@ def _require_owner_team(team_id: Any, field: str = "owner_team_id") -> None:
 
 
 def _require_service_row(service_id: Any, *, field: str = "service_id", missing: type = NotFound) -> ServiceRow:
-    row = ServiceRow.objects.filter(pk=service_id).first() if isinstance(service_id, int) else None
-    if row is None:
-        raise missing(f"service {service_id} does not exist", field=field)
-    return row
+    try:
+        if isinstance(service_id, int) and not isinstance(service_id, bool):
+            return ServiceRow.objects.get(pk=service_id)
+    except ServiceRow.DoesNotExist:
+        pass
+    raise missing(f"service {service_id} does not exist", field=field)
 
 
 def _require_version(row: Any, version: int) -> None:
     if row.version != version:
         raise Conflict(
             f"{row._meta.verbose_name} {row.pk} was changed by someone else (you read version {version}, "
-            f"it is now {row.version}); reload and try again", field="version",
+            f"it is now {row.version}); reload and try again",
+            field="version",
         )
 
 
@@ -694,8 +742,16 @@ def _clean_service(
 
 
 def _clean_interface(
-    *, name: Any, type: Any, api_version: Any, description: Any, definition: Any, docs_url: Any, auth_scheme: Any,
-    visibility: Any, lifecycle: Any,
+    *,
+    name: Any,
+    type: Any,
+    api_version: Any,
+    description: Any,
+    definition: Any,
+    docs_url: Any,
+    auth_scheme: Any,
+    visibility: Any,
+    lifecycle: Any,
 ) -> dict[str, Any]:
     return {
         "name": _name(name),
@@ -722,10 +778,22 @@ def _dependency_qs():
     return DependencyRow.objects.select_related("interface", "datastore", "target_service")
 
 
-def _audit(actor: Actor, verb: str, subject_type: str, record: Any, *, before: Any, after: Any, reason: str = "",
-           label: str | None = None) -> None:
+def _audit(
+    actor: Actor,
+    verb: str,
+    subject_type: str,
+    record: Any,
+    *,
+    before: Any,
+    after: Any,
+    reason: str = "",
+    label: str | None = None,
+) -> None:
     audit_services.record_change(
-        actor=actor, verb=verb, subject_type=subject_type, subject_id=record.id,
+        actor=actor,
+        verb=verb,
+        subject_type=subject_type,
+        subject_id=record.id,
         subject_label=label if label is not None else getattr(record, "name", ""),
         before=dataclasses.asdict(before) if before is not None else None,
         after=dataclasses.asdict(after) if dataclasses.is_dataclass(after) else after,
@@ -735,24 +803,45 @@ def _audit(actor: Actor, verb: str, subject_type: str, record: Any, *, before: A
 
 def _to_service(row: ServiceRow) -> Service:
     return Service(
-        id=ServiceId(row.id), name=row.name, title=row.title, description=row.description,
-        owner_team_id=row.owner_team_id, lifecycle=Lifecycle(row.lifecycle), kind=row.kind, tier=row.tier,
-        repository=row.repository, on_call=row.on_call, version=row.version,
+        id=ServiceId(row.id),
+        name=row.name,
+        title=row.title,
+        description=row.description,
+        owner_team_id=row.owner_team_id,
+        lifecycle=Lifecycle(row.lifecycle),
+        kind=row.kind,
+        tier=row.tier,
+        repository=row.repository,
+        on_call=row.on_call,
+        version=row.version,
     )
 
 
 def _to_interface(row: InterfaceRow) -> Interface:
     return Interface(
-        id=InterfaceId(row.id), name=row.name, service_id=ServiceId(row.service_id), type=row.type,
-        api_version=row.api_version, description=row.description, definition=row.definition, docs_url=row.docs_url,
-        auth_scheme=row.auth_scheme, visibility=row.visibility, lifecycle=row.lifecycle, version=row.version,
+        id=InterfaceId(row.id),
+        name=row.name,
+        service_id=ServiceId(row.service_id),
+        type=row.type,
+        api_version=row.api_version,
+        description=row.description,
+        definition=row.definition,
+        docs_url=row.docs_url,
+        auth_scheme=row.auth_scheme,
+        visibility=row.visibility,
+        lifecycle=row.lifecycle,
+        version=row.version,
     )
 
 
 def _to_datastore(row: DatastoreRow) -> Datastore:
     return Datastore(
-        id=DatastoreId(row.id), name=row.name, type=row.type, description=row.description,
-        owner_service_id=row.owner_service_id, version=row.version,
+        id=DatastoreId(row.id),
+        name=row.name,
+        type=row.type,
+        description=row.description,
+        owner_service_id=row.owner_service_id,
+        version=row.version,
     )
 
 
@@ -764,8 +853,47 @@ def _to_dependency(row: DependencyRow) -> Dependency:
     else:
         target_name, owner = row.target_service.name, row.target_service_id
     return Dependency(
-        id=DependencyId(row.id), service_id=ServiceId(row.service_id), kind=DependencyKind(row.kind),
-        interface_id=row.interface_id, datastore_id=row.datastore_id, target_service_id=row.target_service_id,
-        target_name=target_name, target_owner_service_id=owner, access=row.access, description=row.description,
+        id=DependencyId(row.id),
+        service_id=ServiceId(row.service_id),
+        kind=DependencyKind(row.kind),
+        interface_id=row.interface_id,
+        datastore_id=row.datastore_id,
+        target_service_id=row.target_service_id,
+        target_name=target_name,
+        target_owner_service_id=owner,
+        access=row.access,
+        description=row.description,
         version=row.version,
     )
+
+
+# ---------------------------------------------------------------------------------------------- import / export
+
+
+def import_catalog(
+    *,
+    actor: Actor,
+    services: list[ServiceRecord],
+    interfaces: list[InterfaceRecord],
+    datastores: list[DatastoreRecord],
+    dependencies: list[DependencyRecord],
+    prune: bool = False,
+    problems: Problems | None = None,
+) -> ImportReport:
+    """Create or update the catalog keyed by names, all or nothing, every problem located (issue 2 item 8,
+    issue 3 item 2). Owner teams must exist (import the org first, in the same transaction). Admin only."""
+    org_services.require_admin(actor, "import the catalog")
+    return _bulk.import_catalog(
+        actor=actor,
+        services=services,
+        interfaces=interfaces,
+        datastores=datastores,
+        dependencies=dependencies,
+        prune=prune,
+        problems=problems,
+    )
+
+
+def export_catalog() -> dict[str, list[dict[str, Any]]]:
+    """Services (with ownership history), interfaces, datastores and edges by names (import_catalog reads it)."""
+    return _bulk.export_catalog()

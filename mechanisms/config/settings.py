@@ -17,7 +17,7 @@ ENVIRONMENT = os.environ.get("MECH_ENV", "development")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if ENVIRONMENT != "development":
-        raise ImproperlyConfigured("SECRET_KEY must be set outside development (MECH_ENV=%s)" % ENVIRONMENT)
+        raise ImproperlyConfigured(f"SECRET_KEY must be set outside development (MECH_ENV={ENVIRONMENT})")
     SECRET_KEY = "dev-only-insecure-key-change-me-in-production-please-0123456789"
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",") if h]
@@ -125,6 +125,9 @@ if ENVIRONMENT == "production":
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Shown on the sign-in page of a demo install (set by scripts/start).
+MECH_DEMO_HINT = os.environ.get("MECH_DEMO_HINT") or None
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mechanisms@localhost")

@@ -1,8 +1,18 @@
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 
 from .api import api
 
+
+@require_GET
+def healthz(request):
+    """Liveness for load balancers; also the floor of bench/api_catalog.py (a bare Django JSON view)."""
+    return JsonResponse({"status": "ok"})
+
+
 urlpatterns = [
+    path("healthz", healthz),
     path("api/", api.urls),
     path("", include("mechanisms.web.urls")),
     path("", include("mechanisms.org.urls")),

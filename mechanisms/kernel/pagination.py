@@ -11,6 +11,8 @@ U = TypeVar("U")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Past the last row a page is empty anyway; the cap keeps OFFSET inside the database's 64-bit integer.
+MAX_OFFSET = 2**62
 
 
 def clamp_limit(limit: int | None) -> int:
@@ -21,7 +23,7 @@ def clamp_limit(limit: int | None) -> int:
 
 
 def clamp_offset(offset: int | None) -> int:
-    return max(offset or 0, 0)
+    return min(max(offset or 0, 0), MAX_OFFSET)
 
 
 @dataclass(frozen=True, slots=True)

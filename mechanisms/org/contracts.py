@@ -167,3 +167,50 @@ class PersonTeams:
 
     member_of: tuple[TeamId, ...] = field(default_factory=tuple)
     leads: tuple[TeamId, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    person: str
+    role: str = "member"
+    joined_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as imported or exported: references by handle, not by id. `source` locates it in the input."""
+
+    handle: str
+    name: str
+    email: str
+    manager: str | None = None
+    title: str = ""
+    discipline: str = "engineering"
+    active: bool = True
+    bar_raiser_since: dt.date | None = None
+    bar_raiser_capacity: int = 0
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitRecord:
+    slug: str
+    name: str
+    kind: str = "org"
+    parent: str | None = None
+    leader: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    slug: str
+    name: str
+    org_unit: str
+    charter: str = ""
+    status: str = "active"
+    leader: str | None = None
+    members: tuple[MemberRecord, ...] = ()
+    created_on: dt.date | None = None
+    dissolved_on: dt.date | None = None
+    source: str = ""

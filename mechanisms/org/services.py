@@ -26,8 +26,10 @@ from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
 
+from . import bulk as _bulk
 from . import rules
 from .contracts import (
     Account,
@@ -38,14 +40,17 @@ from .contracts import (
     OrgRuleReport,
     OrgUnit,
     OrgUnitId,
+    OrgUnitRecord,
     Person,
     PersonId,
+    PersonRecord,
     PersonTeams,
     SizeLevel,
     StlBreach,
     Team,
     TeamId,
     TeamLimits,
+    TeamRecord,
     TeamSize,
     TeamStatus,
 )
@@ -81,9 +86,10 @@ def can_change_team(*, actor: Actor, team_id: int) -> bool:
         return True
     if actor.person_id is None:
         return False
-    return MembershipRow.objects.filter(team_id=team_id, person_id=actor.person_id).exists() or TeamRow.objects.filter(
-        pk=team_id, leader_id=actor.person_id
-    ).exists()
+    return (
+        MembershipRow.objects.filter(team_id=team_id, person_id=actor.person_id).exists()
+        or TeamRow.objects.filter(pk=team_id, leader_id=actor.person_id).exists()
+    )
 
 
 def require_team_change(*, actor: Actor, team_id: int, what: str) -> None:
@@ -186,8 +192,15 @@ def update_person(*, actor: Actor, person_id: int, version: int, **changes: Any)
     """Change a person. Admin only; refuses a manager chain that would loop; stale version is a Conflict."""
     require_admin(actor, "change people")
     allowed = {
-        "handle", "name", "email", "title", "discipline", "manager_id", "active",
-        "bar_raiser_since", "bar_raiser_capacity",
+        "handle",
+        "name",
+        "email",
+        "title",
+        "discipline",
+        "manager_id",
+        "active",
+        "bar_raiser_since",
+        "bar_raiser_capacity",
     }
     _reject_unknown(changes, allowed)
     with transaction.atomic():
@@ -508,9 +521,7 @@ def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> 
         require_team_change(actor=actor, team_id=row.id, what="change this team")
         if any(k in changes for k in ("org_unit_id", "leader_id", "status", "slug")) and not actor.is_admin:
             admin_only = [k for k in ("org_unit_id", "leader_id", "status", "slug") if k in changes]
-            raise PermissionDenied(
-                f"only an admin may change a team's {', '.join(admin_only)}", field=admin_only[0]
-            )
+            raise PermissionDenied(f"only an admin may change a team's {', '.join(admin_only)}", field=admin_only[0])
         before = _to_team(_team_qs().get(pk=row.pk))
         values = _clean_team(
             slug=changes.get("slug", row.slug),
@@ -526,8 +537,9 @@ def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> 
                 _require_person_row(changes["leader_id"], field="leader_id")
             values["leader_id"] = changes["leader_id"]
         if values["status"] == TeamStatus.DISSOLVED.value and row.status != TeamStatus.DISSOLVED.value:
-            raise RuleViolation("dissolve a team with the dissolve workflow, which leaves nothing orphaned",
-                                field="status")
+            raise RuleViolation(
+                "dissolve a team with the dissolve workflow, which leaves nothing orphaned", field="status"
+            )
         if TeamRow.objects.filter(slug=values["slug"]).exclude(pk=row.pk).exists():
             raise Conflict(f"a team with slug {values['slug']!r} already exists", field="slug")
         update_versioned(row, expected_version=version, changes=values)
@@ -551,8 +563,14 @@ def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str
             row, expected_version=version, changes={"status": TeamStatus.DISSOLVED.value, "dissolved_on": clock.today()}
         )
         after = get_team(team_id=row.pk)
-        _audit(actor, "dissolve", after, before=before, after={**dataclasses.asdict(after), "released": released},
-               reason=reason)
+        _audit(
+            actor,
+            "dissolve",
+            after,
+            before=before,
+            after={**dataclasses.asdict(after), "released": released},
+            reason=reason,
+        )
     return after
 
 
@@ -607,8 +625,13 @@ def add_member(
             raise Conflict(f"{person.handle} is already a member of {team.slug}", field="person_id") from exc
         membership = _to_membership(row)
         audit_services.record_change(
-            actor=actor, verb="add_member", subject_type="team", subject_id=team.pk, subject_label=team.name,
-            before=None, after=dataclasses.asdict(membership),
+            actor=actor,
+            verb="add_member",
+            subject_type="team",
+            subject_id=team.pk,
+            subject_label=team.name,
+            before=None,
+            after=dataclasses.asdict(membership),
         )
     return membership
 
@@ -623,8 +646,14 @@ def remove_member(*, actor: Actor, membership_id: int, reason: str = "") -> None
         before = _to_membership(row)
         row.delete()
         audit_services.record_change(
-            actor=actor, verb="remove_member", subject_type="team", subject_id=row.team_id,
-            subject_label=row.team.name, before=dataclasses.asdict(before), after=None, reason=reason,
+            actor=actor,
+            verb="remove_member",
+            subject_type="team",
+            subject_id=row.team_id,
+            subject_label=row.team.name,
+            before=dataclasses.asdict(before),
+            after=None,
+            reason=reason,
         )
 
 
@@ -642,7 +671,9 @@ def team_limits() -> TeamLimits:
 
 def team_size(*, team_id: int) -> TeamSize:
     team = get_team(team_id=team_id)
-    return TeamSize(team.id, team.slug, team.name, team.member_count, rules.size_level(team.member_count, team_limits()))
+    return TeamSize(
+        team.id, team.slug, team.name, team.member_count, rules.size_level(team.member_count, team_limits())
+    )
 
 
 def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
@@ -706,14 +737,21 @@ def create_account(
         if person is not None and person.user_id is not None:
             raise Conflict(f"{person.handle} already has an account", field="person_id")
         user = user_model.objects.create_user(
-            username=username, password=password, is_superuser=is_admin, is_staff=is_admin,
+            username=username,
+            password=password,
+            is_superuser=is_admin,
+            is_staff=is_admin,
             email=person.email if person else "",
         )
         if person is not None:
             PersonRow.objects.filter(pk=person.pk).update(user=user)
         account = Account(user.pk, user.username, is_admin, PersonId(person.pk) if person else None)
         audit_services.record_change(
-            actor=actor, verb="create", subject_type="account", subject_id=user.pk, subject_label=username,
+            actor=actor,
+            verb="create",
+            subject_type="account",
+            subject_id=user.pk,
+            subject_label=username,
             after=dataclasses.asdict(account),
         )
     return account
@@ -749,7 +787,11 @@ def issue_api_token(*, actor: Actor, name: str, username: str | None = None) -> 
         row = ApiTokenRow.objects.create(user_id=user_id, name=name, prefix=secret[:12], token_hash=_hash(secret))
         info = _to_token_info(row)
         audit_services.record_change(
-            actor=actor, verb="issue_token", subject_type="account", subject_id=user_id, subject_label=name,
+            actor=actor,
+            verb="issue_token",
+            subject_type="account",
+            subject_id=user_id,
+            subject_label=name,
             after={"token_id": row.pk, "name": name, "prefix": row.prefix},
         )
     return IssuedToken(info=info, secret=secret)
@@ -763,8 +805,13 @@ def revoke_api_token(*, actor: Actor, token_id: int) -> None:
             raise NotFound(f"token {token_id} does not exist", field="token_id")
         ApiTokenRow.objects.filter(pk=token_id).update(revoked=True)
         audit_services.record_change(
-            actor=actor, verb="revoke_token", subject_type="account", subject_id=row.user_id,
-            subject_label=row.name, before={"token_id": row.pk}, after={"token_id": row.pk, "revoked": True},
+            actor=actor,
+            verb="revoke_token",
+            subject_type="account",
+            subject_id=row.user_id,
+            subject_label=row.name,
+            before={"token_id": row.pk},
+            after={"token_id": row.pk, "revoked": True},
         )
 
 
@@ -774,16 +821,32 @@ def list_api_tokens(*, actor: Actor) -> list[ApiTokenInfo]:
 
 
 def authenticate_token(*, secret: str) -> Actor | None:
-    """The Actor holding this bearer token, or None. Constant work whatever the secret; only hashes compared."""
+    """The Actor holding this bearer token, or None. Only hashes are compared; revoked tokens and inactive
+    accounts authenticate nothing.
+
+    This runs on every API request, so it is one hand-written query (token, account and person together)."""
     if not secret or len(secret) > 200:
         return None
-    row = ApiTokenRow.objects.select_related("user").filter(token_hash=_hash(secret), revoked=False).first()
-    if row is None or not row.user.is_active:
+    token, person, user = ApiTokenRow._meta.db_table, PersonRow._meta.db_table, get_user_model()._meta.db_table
+    sql = (
+        f"SELECT t.id, t.last_used_at, u.id, u.username, u.is_superuser, p.id FROM {token} t "
+        f"JOIN {user} u ON u.id = t.user_id LEFT JOIN {person} p ON p.user_id = u.id "
+        f"WHERE t.token_hash = %s AND t.revoked = %s AND u.is_active = %s"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [_hash(secret), False, True])
+        row = cur.fetchone()
+    if row is None:
         return None
+    token_id, last_used_at, user_id, username, is_superuser, person_id = row
     now = clock.now()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-        ApiTokenRow.objects.filter(pk=row.pk).update(last_used_at=now)
-    return actor_for_user(row.user)
+    if isinstance(last_used_at, str):  # SQLite returns text through a raw cursor
+        last_used_at = dt.datetime.fromisoformat(last_used_at)
+    if last_used_at is not None and last_used_at.tzinfo is None:
+        last_used_at = last_used_at.replace(tzinfo=dt.UTC)
+    if last_used_at is None or (now - last_used_at).total_seconds() > 300:
+        ApiTokenRow.objects.filter(pk=token_id).update(last_used_at=now)
+    return Actor(user_id=user_id, person_id=person_id, label=username, is_admin=bool(is_superuser))
 
 
 # ---------------------------------------------------------------------------------------------- private helpers
@@ -843,8 +906,14 @@ def _clean_text(value: Any, field: str, *, max_length: int, required: bool = Tru
 
 
 def _clean_person(
-    *, handle: str, name: str, email: str, title: str, discipline: str,
-    bar_raiser_since: dt.date | None, bar_raiser_capacity: int,
+    *,
+    handle: str,
+    name: str,
+    email: str,
+    title: str,
+    discipline: str,
+    bar_raiser_since: dt.date | None,
+    bar_raiser_capacity: int,
 ) -> dict[str, Any]:
     handle = _clean_text(handle, "handle", max_length=64).lower()
     if not HANDLE_RE.match(handle):
@@ -939,36 +1008,105 @@ def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, rea
 
 def _to_person(row: PersonRow) -> Person:
     return Person(
-        id=PersonId(row.id), handle=row.handle, name=row.name, email=row.email, title=row.title,
-        discipline=row.discipline, manager_id=row.manager_id, active=row.active,
-        bar_raiser_since=row.bar_raiser_since, bar_raiser_capacity=row.bar_raiser_capacity, version=row.version,
+        id=PersonId(row.id),
+        handle=row.handle,
+        name=row.name,
+        email=row.email,
+        title=row.title,
+        discipline=row.discipline,
+        manager_id=row.manager_id,
+        active=row.active,
+        bar_raiser_since=row.bar_raiser_since,
+        bar_raiser_capacity=row.bar_raiser_capacity,
+        version=row.version,
     )
 
 
 def _to_org_unit(row: OrgUnitRow) -> OrgUnit:
     return OrgUnit(
-        id=OrgUnitId(row.id), slug=row.slug, name=row.name, kind=row.kind, parent_id=row.parent_id,
-        leader_id=row.leader_id, version=row.version,
+        id=OrgUnitId(row.id),
+        slug=row.slug,
+        name=row.name,
+        kind=row.kind,
+        parent_id=row.parent_id,
+        leader_id=row.leader_id,
+        version=row.version,
     )
 
 
 def _to_team(row: TeamRow) -> Team:
     return Team(
-        id=TeamId(row.id), slug=row.slug, name=row.name, charter=row.charter, status=TeamStatus(row.status),
-        org_unit_id=row.org_unit_id, leader_id=row.leader_id, created_on=row.created_on,
-        dissolved_on=row.dissolved_on, member_count=getattr(row, "n_members", 0), version=row.version,
+        id=TeamId(row.id),
+        slug=row.slug,
+        name=row.name,
+        charter=row.charter,
+        status=TeamStatus(row.status),
+        org_unit_id=row.org_unit_id,
+        leader_id=row.leader_id,
+        created_on=row.created_on,
+        dissolved_on=row.dissolved_on,
+        member_count=getattr(row, "n_members", 0),
+        version=row.version,
     )
 
 
 def _to_membership(row: MembershipRow) -> Membership:
     return Membership(
-        id=row.id, team_id=TeamId(row.team_id), person_id=PersonId(row.person_id), role=row.role,
+        id=row.id,
+        team_id=TeamId(row.team_id),
+        person_id=PersonId(row.person_id),
+        role=row.role,
         joined_on=row.joined_on,
     )
 
 
 def _to_token_info(row: ApiTokenRow) -> ApiTokenInfo:
     return ApiTokenInfo(
-        id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at, last_used_at=row.last_used_at,
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
         revoked=row.revoked,
     )
+
+
+# ---------------------------------------------------------------------------------------------- import / export
+
+
+def import_org(
+    *,
+    actor: Actor,
+    people: list[PersonRecord],
+    org_units: list[OrgUnitRecord],
+    teams: list[TeamRecord],
+    prune: bool = False,
+    problems: Problems | None = None,
+) -> ImportReport:
+    """Create or update people, org units and teams keyed by handle and slug, all or nothing (issue 2 item 8).
+    Every problem is collected with its location; pass `problems` to report them together with another app's.
+    What the database has and the input lacks is reported, and removed only with `prune`. Admin only."""
+    require_admin(actor, "import the org")
+    return _bulk.import_org(
+        actor=actor, people=people, org_units=org_units, teams=teams, prune=prune, problems=problems
+    )
+
+
+def export_org() -> dict[str, list[dict[str, Any]]]:
+    """People, org units and teams with memberships, keyed by handle and slug (import_org reads it back)."""
+    return _bulk.export_org()
+
+
+def team_ids_by_slug(*, slugs: Iterable[str] | None = None, live_only: bool = False) -> dict[str, TeamId]:
+    """Team ids by slug (all teams when `slugs` is None; only forming and active ones with `live_only`), for
+    imports that reference teams by slug."""
+    qs = TeamRow.objects.all()
+    if slugs is not None:
+        qs = qs.filter(slug__in=list(slugs))
+    if live_only:
+        qs = qs.filter(status__in=LIVE_STATUSES)
+    return {slug: TeamId(i) for slug, i in qs.values_list("slug", "id")}
+
+
+def account_exists(*, username: str) -> bool:
+    return get_user_model().objects.filter(username=username).exists()

@@ -1,0 +1,138 @@
+"""Shared pytest fixtures. Data is created through the apps' public services, never through models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from mechanisms.kernel.actor import Actor
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system("test")
+
+
+@dataclass
+class SmallOrg:
+    """A small org: a company with two org units, three teams, people with accounts, and a catalog.
+
+    retail: checkout (leader ann; members ann, bob, cat) owns checkout-api (interface checkout-http, datastore
+    orders-db); payments (leader dan; members dan, eve) owns payments-api (interface payments-http, datastore
+    ledger-db). platform: identity (leader fay; members fay, gus) owns identity-api. Reporting: ceo <- vp-retail
+    <- (ann, dan); ceo <- vp-platform <- fay; ann <- bob, cat; dan <- eve; fay <- gus. hal is a bar raiser in
+    platform with no team. Every person has an account named after their handle, password 'password123'; 'admin'
+    is an admin account without a person.
+    """
+
+    units: dict = field(default_factory=dict)
+    people: dict = field(default_factory=dict)
+    teams: dict = field(default_factory=dict)
+    services: dict = field(default_factory=dict)
+    interfaces: dict = field(default_factory=dict)
+    datastores: dict = field(default_factory=dict)
+    actors: dict = field(default_factory=dict)
+
+    def actor(self, handle: str) -> Actor:
+        return self.actors[handle]
+
+
+PASSWORD = "password123"
+
+
+def build_small_org() -> SmallOrg:
+    import datetime as dt
+
+    from mechanisms.catalog import services as catalog
+    from mechanisms.org import services as org
+
+    system = Actor.system("fixture")
+    o = SmallOrg()
+    o.units["acme"] = org.create_org_unit(actor=system, slug="acme", name="Acme", kind="company")
+    o.units["retail"] = org.create_org_unit(actor=system, slug="retail", name="Retail", parent_id=o.units["acme"].id)
+    o.units["platform"] = org.create_org_unit(
+        actor=system, slug="platform", name="Platform", parent_id=o.units["acme"].id
+    )
+    reporting = [
+        ("ceo", "Casey Ortiz", None),
+        ("vp-retail", "Rita Vance", "ceo"),
+        ("vp-platform", "Paul Vega", "ceo"),
+        ("ann", "Ann Lee", "vp-retail"),
+        ("dan", "Dan Cho", "vp-retail"),
+        ("fay", "Fay Ngata", "vp-platform"),
+        ("bob", "Bob Ruiz", "ann"),
+        ("cat", "Cat Moss", "ann"),
+        ("eve", "Eve Park", "dan"),
+        ("gus", "Gus Hale", "fay"),
+        ("hal", "Hal Berg", "vp-platform"),
+    ]
+    for handle, name, manager in reporting:
+        o.people[handle] = org.create_person(
+            actor=system,
+            handle=handle,
+            name=name,
+            email=f"{handle}@acme.test",
+            manager_id=o.people[manager].id if manager else None,
+            bar_raiser_since=dt.date(2024, 1, 1) if handle == "hal" else None,
+            bar_raiser_capacity=3 if handle == "hal" else 0,
+        )
+    teams = [
+        ("checkout", "Checkout", "retail", "ann", ["ann", "bob", "cat"]),
+        ("payments", "Payments", "retail", "dan", ["dan", "eve"]),
+        ("identity", "Identity", "platform", "fay", ["fay", "gus"]),
+    ]
+    for slug, name, unit, leader, members in teams:
+        team = org.create_team(
+            actor=system,
+            slug=slug,
+            name=name,
+            org_unit_id=o.units[unit].id,
+            leader_id=o.people[leader].id,
+            charter=f"{name} for our customers.",
+        )
+        for member in members:
+            org.add_member(actor=system, team_id=team.id, person_id=o.people[member].id)
+        o.teams[slug] = org.get_team(team_id=team.id)
+    for svc, team, api, store in [
+        ("checkout-api", "checkout", "checkout-http", "orders-db"),
+        ("payments-api", "payments", "payments-http", "ledger-db"),
+        ("identity-api", "identity", "identity-http", None),
+    ]:
+        o.services[svc] = catalog.create_service(
+            actor=system, name=svc, owner_team_id=o.teams[team].id, description=f"The {svc} service."
+        )
+        o.interfaces[api] = catalog.create_interface(
+            actor=system, service_id=o.services[svc].id, name=api, api_version="1.0", auth_scheme="oauth2"
+        )
+        if store:
+            o.datastores[store] = catalog.create_datastore(
+                actor=system, name=store, owner_service_id=o.services[svc].id
+            )
+    for handle, person in o.people.items():
+        account = org.create_account(actor=system, username=handle, password=PASSWORD, person_id=person.id)
+        o.actors[handle] = Actor(user_id=account.user_id, person_id=person.id, label=handle)
+    admin = org.create_account(actor=system, username="admin", password=PASSWORD, is_admin=True)
+    o.actors["admin"] = Actor(user_id=admin.user_id, person_id=None, label="admin", is_admin=True)
+    return o
+
+
+@pytest.fixture
+def small_org(db) -> SmallOrg:
+    return build_small_org()
+
+
+@pytest.fixture
+def api_client(small_org):
+    """A function giving a Django test client signed in by bearer token as one of the small org's accounts."""
+    from django.test import Client
+
+    from mechanisms.org import services as org
+
+    def make(handle: str | None) -> Client:
+        if handle is None:
+            return Client()
+        token = org.issue_api_token(actor=small_org.actor(handle), name="test")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+
+    return make

@@ -1,0 +1,142 @@
+"""The root `mech` command: mounts each app's commands; serves, generates the demo, imports and exports.
+
+Nothing here imports Django at module level: offline commands (`mech check`) must start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from mechanisms.catalog.cli import services_app
+from mechanisms.interop.cli import check as check_command
+from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
+from mechanisms.org.cli import people, teams, tokens, users
+
+app = typer.Typer(
+    help="Mechanisms: the operating mechanisms of a service-oriented organization.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(people, name="people")
+app.add_typer(teams, name="teams")
+app.add_typer(services_app, name="services")
+app.add_typer(users, name="users")
+app.add_typer(tokens, name="tokens")
+import_app = typer.Typer(help="Import the org and catalog (all or nothing).", no_args_is_help=True)
+export_app = typer.Typer(help="Export the org and catalog.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+# Offline: `mech check` never sets up Django (DESIGN.md §3, pure rules run everywhere).
+app.command("check")(check_command)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(0, "--workers", help="gunicorn workers (default: 2 x cores, at least 2)"),
+    migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="apply pending migrations first"),
+):
+    """Serve the web app and the API with gunicorn (several workers)."""
+    setup_django()
+    if migrate_first:
+        migrate()
+    count = workers or max(2, 2 * (os.cpu_count() or 1))
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "mechanisms.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(count),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+        "--timeout",
+        "60",
+    ]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mechanisms.config.settings")
+    os.execv(sys.executable, args)
+
+
+@app.command()
+def demo(
+    teams_count: int = typer.Option(16, "--teams", min=1, max=2000, help="number of teams (up to 2,000)"),
+    seed: int = typer.Option(7, "--seed"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="only when the database has no teams yet"),
+):
+    """Load the demo organization (deterministic; a second run changes nothing) and its demo accounts."""
+    setup_django()
+    migrate()
+    from mechanisms.org import services as org_services
+    from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+
+    if if_empty and org_services.list_teams(limit=1).total:
+        typer.echo("the database already has an organization; demo not loaded")
+        return
+
+    report = run(lambda: load_demo(teams=teams_count, seed=seed))
+    created = ", ".join(f"{n} {k}" for k, n in report.created.items() if n)
+    typer.echo(f"demo organization loaded ({created or 'already up to date'})")
+    typer.echo("sign in as: " + ", ".join(f"{u} / {DEMO_PASSWORD}" for u, _ in DEMO_ACCOUNTS))
+
+
+@app.command()
+def migrate_db():
+    """Apply database migrations."""
+    setup_django()
+    migrate(verbosity=1)
+
+
+@export_app.command("json")
+def export_json(output: Path = typer.Option(None, "-o", "--output", help="file to write (default: stdout)")):
+    """Export the whole org and catalog as JSON (mech import json reads it back, losslessly)."""
+    setup_django()
+    from mechanisms.workflows.catalog_io import export_everything
+
+    text = json.dumps(export_everything(), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)
+
+
+@import_app.command("json")
+def import_json(
+    file: Path = typer.Argument(..., help="an export document"),
+    prune: bool = typer.Option(False, "--prune", help="also remove what the file no longer has"),
+):
+    """Import an export document: all or nothing; every problem is reported with its location."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
+    except json.JSONDecodeError as exc:
+        fail(f"{file}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}", EXIT_USAGE)
+    setup_django()
+    migrate()
+    from mechanisms.kernel.actor import Actor
+    from mechanisms.workflows.catalog_io import import_everything
+
+    report = run(
+        lambda: import_everything(actor=Actor.system("cli import"), document=document, prune=prune, origin=str(file))
+    )
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

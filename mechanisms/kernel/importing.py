@@ -1,0 +1,92 @@
+"""Shared shapes of all-or-nothing imports: every problem located, a report of what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import RuleViolation
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One problem in an import: where (file:line or section[index]), which entity, which field, what."""
+
+    source: str
+    field: str | None
+    message: str
+    entity: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.source]
+        if self.entity:
+            parts.append(self.entity)
+        if self.field:
+            parts.append(self.field)
+        return ": ".join(parts) + f": {self.message}"
+
+
+class ImportFailed(RuleViolation):
+    """An import that changed nothing because of these problems (all of them, not only the first)."""
+
+    code = "import_failed"
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        first = problems[0] if problems else None
+        super().__init__(
+            f"{len(problems)} problem(s); nothing was imported. First: {first}",
+            field=first.field if first else None,
+            details={
+                "field": first.field if first else None,
+                "problems": [
+                    {"source": p.source, "entity": p.entity, "field": p.field, "message": p.message} for p in problems
+                ],
+            },
+        )
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    """Counts per kind of what an import created, updated and left alone; what the source no longer has."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: ImportReport) -> ImportReport:
+        for mine, theirs in (
+            (self.created, other.created),
+            (self.updated, other.updated),
+            (self.unchanged, other.unchanged),
+            (self.removed, other.removed),
+        ):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        for k, v in other.missing.items():
+            self.missing.setdefault(k, []).extend(v)
+        return self
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+            "removed": self.removed,
+        }
+
+
+class Problems:
+    """Collects problems; `raise_if_any()` at the end of validation so every problem is reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[ImportProblem] = []
+
+    def add(self, source: str, field: str | None, message: str, entity: str | None = None) -> None:
+        self.items.append(ImportProblem(source=source, field=field, message=message, entity=entity))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ImportFailed(self.items)

@@ -1,0 +1,91 @@
+"""Export and import the whole org and catalog as one JSON document: a lossless round trip, all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import (
+    DatastoreRecord,
+    DependencyRecord,
+    InterfaceRecord,
+    OwnershipRecord,
+    ServiceRecord,
+)
+from mechanisms.kernel import clock
+from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.errors import RuleViolation
+from mechanisms.kernel.importing import ImportReport, Problems
+from mechanisms.org import services as org_services
+from mechanisms.org.contracts import MemberRecord, OrgUnitRecord, PersonRecord, TeamRecord
+
+FORMAT = "mechanisms/v1"
+SECTIONS = ("people", "org_units", "teams", "services", "interfaces", "datastores", "dependencies")
+
+
+def export_everything() -> dict[str, Any]:
+    """The org and the catalog, keyed by natural names, in a stable order."""
+    return {
+        "format": FORMAT,
+        "exported_at": clock.now().isoformat(),
+        **org_services.export_org(),
+        **catalog_services.export_catalog(),
+    }
+
+
+def import_everything(*, actor: Actor, document: Any, prune: bool = False, origin: str = "") -> ImportReport:
+    """Import an export document in one transaction: every problem in every section is reported with its
+    location (`people[3].email`) and nothing changes, or everything does. Admin only."""
+    org_services.require_admin(actor, "import the org and catalog")
+    prefix = f"{origin}: " if origin else ""
+    problems = Problems()
+    if not isinstance(document, dict):
+        raise RuleViolation(f"{prefix}expected a JSON object", field="document")
+    if document.get("format") != FORMAT:
+        raise RuleViolation(f"{prefix}format must be {FORMAT!r}", field="format")
+    unknown = sorted(set(document) - set(SECTIONS) - {"format", "exported_at"})
+    for key in unknown:
+        problems.add(f"{prefix}{key}", key, "unknown section")
+    sections: dict[str, list] = {}
+    for name in SECTIONS:
+        value = document.get(name, [])
+        if not isinstance(value, list):
+            problems.add(f"{prefix}{name}", name, "expected a list")
+            value = []
+        sections[name] = value
+
+    from .records import to_record
+
+    def build(name: str, cls: type, nested: dict[str, type] | None = None) -> list:
+        out = [
+            to_record(cls, item, f"{prefix}{name}[{i}]", problems, nested=nested)
+            for i, item in enumerate(sections[name])
+        ]
+        return [r for r in out if r is not None]
+
+    people = build("people", PersonRecord)
+    units = build("org_units", OrgUnitRecord)
+    teams = build("teams", TeamRecord, {"members": MemberRecord})
+    services = build("services", ServiceRecord, {"ownership": OwnershipRecord})
+    interfaces = build("interfaces", InterfaceRecord)
+    datastores = build("datastores", DatastoreRecord)
+    dependencies = build("dependencies", DependencyRecord)
+    problems.raise_if_any()
+    with transaction.atomic():
+        report = org_services.import_org(
+            actor=actor, people=people, org_units=units, teams=teams, prune=prune, problems=problems
+        )
+        report.merge(
+            catalog_services.import_catalog(
+                actor=actor,
+                services=services,
+                interfaces=interfaces,
+                datastores=datastores,
+                dependencies=dependencies,
+                prune=prune,
+                problems=problems,
+            )
+        )
+    return report

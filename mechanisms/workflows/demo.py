@@ -1,0 +1,763 @@
+"""The demo organization: a company that reads like a real one, deterministic for a given size.
+
+`build_demo(teams=N)` returns an export document (the same format `mech import` reads); `load_demo` imports it
+and creates the demo accounts. It plants a few breaches on purpose so a new user sees the point at once: an
+oversized team, one person leading two teams, a team without a leader, and a service reading another team's
+database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.importing import ImportReport
+from mechanisms.org import services as org_services
+
+from .catalog_io import FORMAT, import_everything
+
+DEMO_PASSWORD = "mechanisms-demo"
+DEMO_ACCOUNTS = (("admin", True), ("maya.chen", False))
+
+FIRST = [
+    "Maya",
+    "Liam",
+    "Noah",
+    "Olivia",
+    "Emma",
+    "Ava",
+    "Sofia",
+    "Mateo",
+    "Lucas",
+    "Amara",
+    "Ines",
+    "Kenji",
+    "Priya",
+    "Arjun",
+    "Leila",
+    "Omar",
+    "Hana",
+    "Yuki",
+    "Tomas",
+    "Elena",
+    "Jonas",
+    "Freya",
+    "Nia",
+    "Kofi",
+    "Zara",
+    "Ravi",
+    "Chloe",
+    "Diego",
+    "Ingrid",
+    "Malik",
+    "Aisha",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Iris",
+    "Jamal",
+    "Kai",
+    "Lena",
+    "Marco",
+    "Nora",
+    "Oscar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Ben",
+    "Clara",
+    "Dev",
+    "Esther",
+    "Farid",
+    "Gabriel",
+    "Helen",
+    "Ivan",
+    "Julia",
+    "Karim",
+    "Lucia",
+    "Mikael",
+    "Nadia",
+    "Pablo",
+    "Rhea",
+    "Stefan",
+    "Tanvi",
+    "Ulla",
+    "Vera",
+    "Wanjiru",
+    "Yara",
+]
+LAST = [
+    "Chen",
+    "Okafor",
+    "Silva",
+    "Kowalski",
+    "Nguyen",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+    "Tanaka",
+    "Patel",
+    "Schmidt",
+    "Rossi",
+    "Mensah",
+    "Ivanova",
+    "Costa",
+    "Johansson",
+    "Garcia",
+    "Fischer",
+    "Dubois",
+    "Novak",
+    "Sato",
+    "Kim",
+    "Ali",
+    "Hansen",
+    "Romero",
+    "Weber",
+    "Kaur",
+    "Murphy",
+    "Lindqvist",
+    "Adeyemi",
+    "Bauer",
+    "Park",
+    "Reyes",
+    "Torres",
+    "Jensen",
+    "Nakamura",
+    "Petrov",
+    "Hoffmann",
+    "Sharma",
+    "Brennan",
+    "Varga",
+    "Oyelaran",
+    "Castillo",
+    "Berg",
+    "Leclerc",
+    "Abe",
+    "Mwangi",
+    "Herrera",
+    "Quispe",
+    "Zhang",
+    "Duarte",
+    "Eriksen",
+    "Volkov",
+    "Ibrahim",
+    "Lopez",
+    "Marsh",
+    "Yilmaz",
+    "Singh",
+    "Ferreira",
+]
+
+# (org unit slug, name, parent slug)
+UNITS = [
+    ("larkspur", "Larkspur Commerce", None),
+    ("consumer", "Consumer", "larkspur"),
+    ("shopping", "Shopping Experience", "consumer"),
+    ("checkout-payments", "Checkout & Payments", "consumer"),
+    ("fulfillment", "Fulfillment", "larkspur"),
+    ("platform", "Platform", "larkspur"),
+    ("data", "Data & Insights", "larkspur"),
+]
+
+# (slug, name, unit, charter, services: [(name, description)], datastores: [(name, type, owner service)])
+TEAMS: list[tuple[str, str, str, str, list[tuple[str, str]], list[tuple[str, str, str]]]] = [
+    (
+        "checkout",
+        "Checkout",
+        "checkout-payments",
+        "Customers finish a purchase in under a minute, on any device, without surprises at the last step.",
+        [
+            ("checkout-api", "Places orders: cart validation, totals, order creation."),
+            ("checkout-web", "The checkout pages customers see."),
+        ],
+        [("orders-db", "database", "checkout-api")],
+    ),
+    (
+        "payments",
+        "Payments",
+        "checkout-payments",
+        "Customers pay the way they prefer, and every payment is captured exactly once.",
+        [
+            ("payments-api", "Authorizes and captures payments with card networks and wallets."),
+            ("refunds-worker", "Processes refunds asynchronously."),
+        ],
+        [("ledger-db", "database", "payments-api"), ("payment-events", "topic", "payments-api")],
+    ),
+    (
+        "fraud",
+        "Fraud Prevention",
+        "checkout-payments",
+        "Customers are never charged for what they did not buy; honest orders are never blocked.",
+        [("risk-scoring", "Scores every order for fraud risk in real time.")],
+        [("risk-features", "cache", "risk-scoring")],
+    ),
+    (
+        "cart",
+        "Cart",
+        "shopping",
+        "Customers keep what they picked across devices until they are ready to buy.",
+        [("cart-api", "Stores and prices shopping carts.")],
+        [("carts-db", "database", "cart-api")],
+    ),
+    (
+        "search",
+        "Search",
+        "shopping",
+        "Customers find the item they mean from the words they type.",
+        [("search-api", "Query understanding and ranking."), ("search-indexer", "Keeps the search index fresh.")],
+        [("search-index", "database", "search-api")],
+    ),
+    (
+        "product-catalog",
+        "Product Catalog",
+        "shopping",
+        "Every item has accurate, complete details so customers can decide with confidence.",
+        [("catalog-api", "Items, variants, images and attributes.")],
+        [("items-db", "database", "catalog-api"), ("item-images", "bucket", "catalog-api")],
+    ),
+    (
+        "reviews",
+        "Reviews",
+        "shopping",
+        "Customers read honest reviews from people who bought the item.",
+        [("reviews-api", "Collects and serves customer reviews.")],
+        [("reviews-db", "database", "reviews-api")],
+    ),
+    (
+        "ratings",
+        "Ratings",
+        "shopping",
+        "Star ratings customers can trust at a glance.",
+        [("ratings-api", "Aggregates star ratings per item.")],
+        [],
+    ),
+    (
+        "recommendations",
+        "Recommendations",
+        "data",
+        "Customers discover items they love and would not have found alone.",
+        [("recommendations-engine", "Personalized item recommendations.")],
+        [("reco-models", "bucket", "recommendations-engine")],
+    ),
+    (
+        "inventory",
+        "Inventory",
+        "fulfillment",
+        "What we show as in stock is in stock.",
+        [("inventory-api", "Stock levels per warehouse, reservations.")],
+        [("stock-db", "database", "inventory-api")],
+    ),
+    (
+        "shipping",
+        "Shipping",
+        "fulfillment",
+        "Customers get a delivery promise we keep.",
+        [("shipping-api", "Delivery promises, carriers and labels."), ("tracking-worker", "Carrier tracking updates.")],
+        [("shipments-db", "database", "shipping-api")],
+    ),
+    (
+        "identity",
+        "Identity",
+        "platform",
+        "Customers and employees sign in safely and quickly.",
+        [("identity-api", "Accounts, sign-in, tokens."), ("auth-sdk", "Client library for token validation.")],
+        [("accounts-db", "database", "identity-api")],
+    ),
+    (
+        "notifications",
+        "Notifications",
+        "platform",
+        "Customers hear from us when it helps them, in the channel they chose.",
+        [("notify-api", "E-mail, push and SMS delivery.")],
+        [("notify-queue", "queue", "notify-api")],
+    ),
+    (
+        "observability",
+        "Observability",
+        "platform",
+        "Every team knows within minutes when customers are hurting.",
+        [("metrics-gateway", "Ingests service metrics and traces.")],
+        [],
+    ),
+    (
+        "data-platform",
+        "Data Platform",
+        "data",
+        "Teams answer questions about customers from trustworthy data, self-service.",
+        [("events-pipeline", "Collects business events into the warehouse.")],
+        [("events-lake", "bucket", "events-pipeline")],
+    ),
+    (
+        "growth-experiments",
+        "Growth Experiments",
+        "data",
+        "Find out fast which changes make customers' lives better.",
+        [("weblab-api", "Experiment assignment and analysis.")],
+        [],
+    ),
+]
+
+# (consumer service, interface) consumes edges; (service, datastore, access) accesses; (service, linked) links
+CONSUMES = [
+    ("checkout-api", "payments-http"),
+    ("checkout-api", "cart-http"),
+    ("checkout-api", "inventory-http"),
+    ("checkout-api", "risk-grpc"),
+    ("checkout-api", "shipping-http"),
+    ("checkout-api", "identity-http"),
+    ("checkout-web", "checkout-http"),
+    ("checkout-web", "identity-http"),
+    ("cart-api", "catalog-http"),
+    ("search-api", "catalog-http"),
+    ("search-indexer", "catalog-events"),
+    ("reviews-api", "identity-http"),
+    ("recommendations-engine", "catalog-http"),
+    ("recommendations-engine", "events-graphql"),
+    ("refunds-worker", "notify-http"),
+    ("shipping-api", "notify-http"),
+    ("tracking-worker", "notify-http"),
+    ("payments-api", "risk-grpc"),
+    ("weblab-api", "events-graphql"),
+    ("ratings-api", "reviews-http"),
+]
+ACCESSES = [
+    ("checkout-api", "orders-db", "read-write"),
+    ("payments-api", "ledger-db", "read-write"),
+    ("refunds-worker", "ledger-db", "read-write"),
+    ("cart-api", "carts-db", "read-write"),
+    ("search-api", "search-index", "read"),
+    ("search-indexer", "search-index", "write"),
+    ("catalog-api", "items-db", "read-write"),
+    ("reviews-api", "reviews-db", "read-write"),
+    ("inventory-api", "stock-db", "read-write"),
+    ("shipping-api", "shipments-db", "read-write"),
+    ("identity-api", "accounts-db", "read-write"),
+    ("notify-api", "notify-queue", "read-write"),
+    # The planted back door: recommendations reads Checkout's order database directly.
+    ("recommendations-engine", "orders-db", "read"),
+]
+LINKS = [("checkout-api", "auth-sdk"), ("reviews-api", "auth-sdk")]
+INTERFACES = [
+    # (name, service, type, description, paths)
+    ("checkout-http", "checkout-api", "openapi", "Place and read orders.", ["orders", "orders/{orderId}"]),
+    (
+        "payments-http",
+        "payments-api",
+        "openapi",
+        "Authorize, capture and refund payments.",
+        ["payments", "payments/{paymentId}/capture", "refunds"],
+    ),
+    ("risk-grpc", "risk-scoring", "grpc", "Real-time order risk scores.", []),
+    (
+        "cart-http",
+        "cart-api",
+        "openapi",
+        "Read and change a customer's cart.",
+        ["carts/{cartId}", "carts/{cartId}/items"],
+    ),
+    ("search-http", "search-api", "openapi", "Search items by text and filters.", ["search"]),
+    ("catalog-http", "catalog-api", "openapi", "Items, variants and images.", ["items", "items/{itemId}"]),
+    ("catalog-events", "catalog-api", "asyncapi", "Item changes as events.", []),
+    ("reviews-http", "reviews-api", "openapi", "Customer reviews per item.", ["items/{itemId}/reviews"]),
+    ("reco-http", "recommendations-engine", "openapi", "Recommendations for a customer.", ["recommendations"]),
+    ("inventory-http", "inventory-api", "openapi", "Stock and reservations.", ["stock/{sku}", "reservations"]),
+    ("shipping-http", "shipping-api", "openapi", "Delivery promises and shipments.", ["promises", "shipments"]),
+    ("identity-http", "identity-api", "openapi", "Sign-in and tokens.", ["tokens", "users/{userId}"]),
+    ("notify-http", "notify-api", "openapi", "Send a notification.", ["notifications"]),
+    ("metrics-http", "metrics-gateway", "openapi", "Push metrics.", ["metrics"]),
+    ("events-graphql", "events-pipeline", "graphql", "Query business events.", []),
+    ("weblab-http", "weblab-api", "openapi", "Experiment assignment.", ["experiments/{id}/assignment"]),
+]
+OVERSIZED_TEAM = "search"
+DOUBLE_LEADER_TEAMS = ("reviews", "ratings")
+LEADERLESS_TEAM = "growth-experiments"
+
+
+def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
+    """The demo as an export document. `teams` above the hand-written ones adds generated teams (up to 2,000,
+    with five services each: 10,000 services)."""
+    if teams < 1 or teams > 5000:
+        raise ValueError("teams must be between 1 and 5000")
+    rng = random.Random(seed)
+    names = _NameSource(rng)
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "people": [],
+        "org_units": [],
+        "teams": [],
+        "services": [],
+        "interfaces": [],
+        "datastores": [],
+        "dependencies": [],
+    }
+    people = doc["people"]
+
+    def person(manager: str | None, title: str, discipline: str = "engineering", handle: str | None = None) -> str:
+        full, generated = names.next()
+        handle = handle or generated
+        people.append(
+            {
+                "handle": handle,
+                "name": full if handle != "maya.chen" else "Maya Chen",
+                "email": f"{handle}@larkspur.example",
+                "manager": manager,
+                "title": title,
+                "discipline": discipline,
+                "active": True,
+                "bar_raiser_since": None,
+                "bar_raiser_capacity": 0,
+            }
+        )
+        return handle
+
+    ceo = person(None, "Chief Executive Officer", "leadership")
+    unit_leader: dict[str, str] = {}
+    for slug, name, parent in UNITS:
+        leader = ceo if parent is None else person(unit_leader[parent], f"VP, {name}", "leadership")
+        unit_leader[slug] = leader
+        doc["org_units"].append(
+            {
+                "slug": slug,
+                "name": name,
+                "kind": "company" if parent is None else ("division" if parent == "larkspur" else "org"),
+                "parent": parent,
+                "leader": leader,
+            }
+        )
+
+    specs = list(TEAMS[:teams])
+    for i in range(len(specs), teams):
+        specs.append(_generated_team(i, rng))
+    if teams > len(TEAMS):
+        for unit in {s[2] for s in specs} - {u[0] for u in UNITS}:
+            doc["org_units"].append(
+                {
+                    "slug": unit,
+                    "name": unit.replace("-", " ").title(),
+                    "kind": "org",
+                    "parent": "platform" if "platform" in unit else "consumer",
+                    "leader": person(unit_leader["consumer"], "Director", "leadership"),
+                }
+            )
+            unit_leader[unit] = doc["org_units"][-1]["leader"]
+
+    leaders: dict[str, str] = {}
+    for index, (slug, name, unit, charter, services, datastores) in enumerate(specs):
+        leader = None
+        if slug == DOUBLE_LEADER_TEAMS[1] and DOUBLE_LEADER_TEAMS[0] in leaders:
+            leader = leaders[DOUBLE_LEADER_TEAMS[0]]  # planted: one person leads two teams
+        elif slug != LEADERLESS_TEAM:
+            leader = person(unit_leader[unit], f"Head of {name}", handle="maya.chen" if slug == "checkout" else None)
+        leaders[slug] = leader or ""
+        size = 12 if slug == OVERSIZED_TEAM else 3 + (index * 7 + 3) % 5
+        members = [leader] if leader else []
+        disciplines = ["engineering"] * 4 + ["product", "design", "data"]
+        while len(members) < size:
+            members.append(
+                person(
+                    leader or unit_leader[unit],
+                    "Software Engineer" if len(members) % 5 else "Product Manager",
+                    disciplines[len(members) % len(disciplines)],
+                )
+            )
+        if index % 4 == 1:
+            people[-1]["bar_raiser_since"] = (dt.date(2023, 1, 1) + dt.timedelta(days=index * 11 % 700)).isoformat()
+            people[-1]["bar_raiser_capacity"] = 2 + index % 3
+        doc["teams"].append(
+            {
+                "slug": slug,
+                "name": name,
+                "org_unit": unit,
+                "charter": charter,
+                "status": "forming" if slug == LEADERLESS_TEAM else "active",
+                "leader": leader,
+                "created_on": (dt.date(2019, 3, 1) + dt.timedelta(days=index * 37 % 2000)).isoformat(),
+                "dissolved_on": None,
+                "members": [
+                    {"person": m, "role": "leader" if m == leader else "member", "joined_on": "2024-01-15"}
+                    for m in members
+                ],
+            }
+        )
+        for s_index, (svc, description) in enumerate(services):
+            doc["services"].append(
+                {
+                    "name": svc,
+                    "owner_team": slug,
+                    "title": svc.replace("-", " ").title(),
+                    "description": description,
+                    "lifecycle": "experimental"
+                    if slug == LEADERLESS_TEAM
+                    else ("production" if s_index < 3 else "deprecated"),
+                    "kind": "library" if svc.endswith("-sdk") else ("website" if svc.endswith("-web") else "service"),
+                    "tier": 1 + (index + s_index) % 3,
+                    "repository": f"https://git.larkspur.example/{slug}/{svc}",
+                    "on_call": f"{slug}-primary",
+                }
+            )
+        for ds, kind, owner in datastores:
+            doc["datastores"].append(
+                {"name": ds, "type": kind, "owner_service": owner, "description": f"{kind.title()} of {owner}."}
+            )
+
+    service_names = {s["name"] for s in doc["services"]}
+    for name, svc, kind, description, paths in INTERFACES:
+        if svc in service_names:
+            doc["interfaces"].append(_interface(name, svc, kind, description, paths))
+    interface_names = {i["name"] for i in doc["interfaces"]}
+    datastore_names = {d["name"] for d in doc["datastores"]}
+    for svc, itf in CONSUMES:
+        if svc in service_names and itf in interface_names:
+            doc["dependencies"].append(
+                {"service": svc, "kind": "consumes", "target": itf, "access": "", "description": ""}
+            )
+    for svc, ds, access in ACCESSES:
+        if svc in service_names and ds in datastore_names:
+            doc["dependencies"].append(
+                {"service": svc, "kind": "accesses", "target": ds, "access": access, "description": ""}
+            )
+    for svc, linked in LINKS:
+        if svc in service_names and linked in service_names:
+            doc["dependencies"].append(
+                {"service": svc, "kind": "links", "target": linked, "access": "", "description": ""}
+            )
+    if teams > len(TEAMS):
+        _generated_catalog(doc, specs[len(TEAMS) :], rng)
+    return doc
+
+
+def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PASSWORD) -> ImportReport:
+    """Import the demo organization and create its sign-in accounts (idempotent: a second run changes nothing)."""
+    actor = Actor.system("demo")
+    report = import_everything(actor=actor, document=build_demo(teams=teams, seed=seed))
+    for username, is_admin in DEMO_ACCOUNTS:
+        person = org_services.find_person(handle=username)
+        if not org_services.account_exists(username=username):
+            org_services.create_account(
+                actor=actor,
+                username=username,
+                password=password,
+                is_admin=is_admin,
+                person_id=person.id if person else None,
+            )
+    return report
+
+
+# ------------------------------------------------------------------------------------------------ generation
+
+
+class _NameSource:
+    """Unique, real-sounding names and handles, deterministic for a seed."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def next(self) -> tuple[str, str]:
+        while True:
+            first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
+            handle = f"{first}.{last}".lower()
+            n = 2
+            while handle in self.used:
+                handle = f"{first}.{last}{n}".lower()
+                n += 1
+            if handle == "maya.chen":
+                continue
+            self.used.add(handle)
+            return f"{first} {last}", handle
+
+
+AREAS = (
+    "Ads",
+    "Billing",
+    "Catalog",
+    "Delivery",
+    "Devices",
+    "Editorial",
+    "Gift Cards",
+    "Grocery",
+    "Kids",
+    "Loyalty",
+    "Maps",
+    "Marketplace",
+    "Media",
+    "Music",
+    "Partners",
+    "Photos",
+    "Pricing",
+    "Returns",
+    "Seller",
+    "Subscriptions",
+    "Support",
+    "Tax",
+    "Travel",
+    "Video",
+    "Wallet",
+    "Warehouse",
+)
+FUNCTIONS = (
+    "Intake",
+    "Insights",
+    "Routing",
+    "Profiles",
+    "Settlement",
+    "Discovery",
+    "Quality",
+    "Onboarding",
+    "Compliance",
+    "Forecasting",
+    "Ledger",
+    "Messaging",
+    "Scheduling",
+    "Search",
+    "Storage",
+    "Sync",
+)
+GEN_UNITS = ("consumer-services", "seller-services", "platform-services", "operations-tech")
+
+
+def _generated_team(i: int, rng: random.Random) -> tuple:
+    area, function = AREAS[i % len(AREAS)], FUNCTIONS[(i // len(AREAS)) % len(FUNCTIONS)]
+    name = (
+        f"{area} {function} {i // (len(AREAS) * len(FUNCTIONS)) + 1}"
+        if i >= len(AREAS) * len(FUNCTIONS)
+        else (f"{area} {function}")
+    )
+    slug = name.lower().replace(" ", "-")
+    services = [
+        (f"{slug}-{part}", f"{part.title()} for {name}.") for part in ("api", "worker", "store", "web", "events")
+    ]
+    datastores = [(f"{slug}-db", "database", f"{slug}-api")]
+    return (
+        slug,
+        name,
+        GEN_UNITS[i % len(GEN_UNITS)],
+        f"{name}: serve our customers' {area.lower()} needs.",
+        services,
+        datastores,
+    )
+
+
+def _generated_catalog(doc: dict[str, Any], specs: list[tuple], rng: random.Random) -> None:
+    """Interfaces and a realistic mix of edges for generated teams: mostly through APIs, a few back doors."""
+    apis = []
+    for slug, name, *_ in specs:
+        api = f"{slug}-http"
+        doc["interfaces"].append(_interface(api, f"{slug}-api", "openapi", f"{name} API.", ["items", "items/{id}"]))
+        apis.append((slug, api))
+    for index, (slug, *_rest) in enumerate(specs):
+        for _ in range(3):
+            other, api = apis[rng.randrange(len(apis))]
+            if other != slug:
+                doc["dependencies"].append(
+                    {"service": f"{slug}-worker", "kind": "consumes", "target": api, "access": "", "description": ""}
+                )
+        doc["dependencies"].append(
+            {
+                "service": f"{slug}-api",
+                "kind": "accesses",
+                "target": f"{slug}-db",
+                "access": "read-write",
+                "description": "",
+            }
+        )
+        if index % 50 == 7:
+            other = apis[(index + 1) % len(apis)][0]
+            doc["dependencies"].append(
+                {
+                    "service": f"{slug}-worker",
+                    "kind": "accesses",
+                    "target": f"{other}-db",
+                    "access": "read",
+                    "description": "",
+                }
+            )
+    seen = set()
+    unique = []
+    for d in doc["dependencies"]:
+        key = (d["service"], d["kind"], d["target"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    doc["dependencies"] = unique
+
+
+def _interface(name: str, service: str, kind: str, description: str, paths: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "service": service,
+        "type": kind,
+        "api_version": "1.4.0",
+        "description": description,
+        "definition": _definition(name, kind, description, paths),
+        "docs_url": f"https://docs.larkspur.example/apis/{name}",
+        "auth_scheme": "oauth2",
+        "visibility": "internal",
+        "lifecycle": "production",
+    }
+
+
+def _definition(name: str, kind: str, description: str, paths: list[str]) -> str:
+    title = name.replace("-", " ").title()
+    if kind == "openapi":
+        lines = [
+            "openapi: 3.0.3",
+            "info:",
+            f"  title: {title}",
+            "  version: 1.4.0",
+            f"  description: {description}",
+            "servers:",
+            f"  - url: https://api.larkspur.example/{name}",
+            "components:",
+            "  securitySchemes:",
+            "    oauth2:",
+            "      type: oauth2",
+            "      flows:",
+            "        clientCredentials:",
+            "          tokenUrl: https://auth.larkspur.example/oauth2/token",
+            "          scopes: {}",
+            "security:",
+            "  - oauth2: []",
+            "paths:",
+        ]
+        for path in paths or ["status"]:
+            lines += [
+                f"  /{path}:",
+                "    get:",
+                f"      summary: Read {path.split('/')[0]}",
+                "      responses:",
+                "        '200':",
+                "          description: OK",
+            ]
+        return "\n".join(lines) + "\n"
+    if kind == "asyncapi":
+        return (
+            "asyncapi: 2.6.0\ninfo:\n  title: "
+            + title
+            + "\n  version: 1.4.0\n  description: "
+            + description
+            + "\nservers:\n  production:\n    url: kafka.larkspur.example:9093\n    protocol: kafka-secure\n"
+            "    security:\n      - sasl: []\ncomponents:\n  securitySchemes:\n    sasl:\n      type: scramSha512\n"
+            "channels:\n  item-changed:\n    subscribe:\n      message:\n        payload:\n          type: object\n"
+        )
+    if kind == "graphql":
+        return (
+            "type Event {\n  id: ID!\n  name: String!\n  occurredAt: String!\n}\n\n"
+            "type Query {\n  events(name: String, first: Int = 50): [Event!]!\n}\n"
+        )
+    return (
+        'syntax = "proto3";\n\npackage larkspur.risk.v1;\n\nservice RiskScoring {\n'
+        "  rpc ScoreOrder (ScoreOrderRequest) returns (ScoreOrderResponse);\n}\n\n"
+        "message ScoreOrderRequest {\n  string order_id = 1;\n}\n\nmessage ScoreOrderResponse {\n"
+        "  double score = 1;\n}\n"
+    )
