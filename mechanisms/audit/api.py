@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from mechanisms.kernel.api import PageOut, page_out, responses
+from mechanisms.kernel.api import LIMIT_DOC, PageOut, page_out, responses
 
 from . import services
 from .schemas import ChangeOut
@@ -12,11 +12,21 @@ from .schemas import ChangeOut
 router = Router(tags=["history"])
 
 
+# The kinds of record that have a history, as written by the apps' services. Membership changes are recorded on
+# the team (verbs add_member, remove_member); API tokens on the account (issue_token, revoke_token).
+SUBJECT_TYPES = ("person", "org_unit", "team", "account", "service", "interface", "datastore", "dependency")
+
+
 class HistoryFilter(Schema):
-    subject_type: str | None = None
-    subject_id: str | None = None
-    correlation_id: str | None = None
-    limit: int = 50
+    subject_type: str | None = Field(
+        None,
+        description="kind of record: " + ", ".join(SUBJECT_TYPES) + " (memberships are recorded on their team, "
+        "API tokens on their account)",
+        examples=["service"],
+    )
+    subject_id: str | None = Field(None, description="the record's id, with subject_type", examples=["42"])
+    correlation_id: str | None = Field(None, description="every change written by one request or command")
+    limit: int = Field(50, description=LIMIT_DOC)
     offset: int = 0
 
 

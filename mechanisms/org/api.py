@@ -224,8 +224,11 @@ def org_rules(request):
         "size_warnings": report.size_warnings,
         "stl_breaches": report.stl_breaches,
         "leaderless": report.leaderless,
-        "limits": {"target": limits.target, "warning_above": limits.warning_above,
-                   "violation_above": limits.violation_above},
+        "limits": {
+            "target": limits.target,
+            "warning_above": limits.warning_above,
+            "violation_above": limits.violation_above,
+        },
     }
 
 

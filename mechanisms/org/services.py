@@ -499,7 +499,7 @@ def create_team(
     require_admin(actor, "create teams")
     values = _clean_team(slug=slug, name=name, charter=charter, status=status)
     with transaction.atomic():
-        _require_org_unit_row(org_unit_id, field="org_unit_id")
+        _require_org_unit_row(org_unit_id, field="org_unit_id", reference=True)
         if leader_id is not None:
             _require_person_row(leader_id, field="leader_id")
         if TeamRow.objects.filter(slug=values["slug"]).exists():
@@ -530,7 +530,7 @@ def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> 
             status=changes.get("status", row.status),
         )
         if "org_unit_id" in changes:
-            _require_org_unit_row(changes["org_unit_id"], field="org_unit_id")
+            _require_org_unit_row(changes["org_unit_id"], field="org_unit_id", reference=True)
             values["org_unit_id"] = changes["org_unit_id"]
         if "leader_id" in changes:
             if changes["leader_id"] is not None:
@@ -976,10 +976,11 @@ def _require_person_row(person_id: Any, *, field: str) -> PersonRow:
     return row
 
 
-def _require_org_unit_row(org_unit_id: Any, *, field: str) -> OrgUnitRow:
+def _require_org_unit_row(org_unit_id: Any, *, field: str, reference: bool = False) -> OrgUnitRow:
+    """`reference`: the id comes from the input (a team's org unit), so a missing one is a 400, not a 404."""
     row = OrgUnitRow.objects.filter(pk=org_unit_id).first() if isinstance(org_unit_id, int) else None
     if row is None:
-        if field == "org_unit_id":
+        if field == "org_unit_id" and not reference:
             raise NotFound(f"org unit {org_unit_id} does not exist", field=field)
         raise RuleViolation(f"org unit {org_unit_id} does not exist", field=field)
     return row

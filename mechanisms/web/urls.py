@@ -1,3 +1,38 @@
+"""Every page of the product (one URL per thing a person wants to see). Forms post to URLs of their own and
+redirect after a successful change."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signin", views.SignInView.as_view(), name="signin"),
+    path("signout", views.signout, name="signout"),
+    path("search", views.search, name="search"),
+    # Teams. "teams/new" comes before "teams/<slug>": a team whose slug is "new" is reached from lists and search.
+    path("teams", views.team_list, name="teams"),
+    path("teams/new", views.team_new, name="team-new"),
+    path("teams/<slug:slug>", views.team_detail, name="team"),
+    path("teams/<slug:slug>/edit", views.team_edit, name="team-edit"),
+    path("teams/<slug:slug>/members", views.member_add, name="member-add"),
+    path("teams/<slug:slug>/members/<int:membership_id>/remove", views.member_remove, name="member-remove"),
+    # People
+    path("people", views.person_list, name="people"),
+    path("people/<str:handle>", views.person_detail, name="person"),
+    # Services, and the parts of a service
+    path("services", views.service_list, name="services"),
+    path("services/new", views.service_new, name="service-new"),
+    path("services/<str:name>", views.service_detail, name="service"),
+    path("services/<str:name>/edit", views.service_edit, name="service-edit"),
+    path("services/<str:name>/interfaces", views.interface_add, name="interface-add"),
+    path("services/<str:name>/datastores", views.datastore_add, name="datastore-add"),
+    path("services/<str:name>/dependencies", views.dependency_add, name="dependency-add"),
+    path(
+        "services/<str:name>/dependencies/<int:dependency_id>/remove",
+        views.dependency_remove,
+        name="dependency-remove",
+    ),
+]

@@ -438,6 +438,11 @@ def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
     specs = list(TEAMS[:teams])
     for i in range(len(specs), teams):
         specs.append(_generated_team(i, rng))
+    # At scale, five services per team in all (2,000 teams: 10,000 services): some generated teams own a sixth.
+    extra = 5 * teams - sum(len(s[4]) for s in specs) if teams > len(TEAMS) else 0
+    for i in range(len(TEAMS), len(TEAMS) + max(extra, 0)):
+        slug, name, unit, charter, services, datastores = specs[i]
+        specs[i] = (slug, name, unit, charter, [*services, (f"{slug}-jobs", f"Scheduled jobs for {name}.")], datastores)
     if teams > len(TEAMS):
         for unit in {s[2] for s in specs} - {u[0] for u in UNITS}:
             doc["org_units"].append(

@@ -4,32 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Change',
+            name="Change",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor_user_id', models.IntegerField(null=True)),
-                ('actor_person_id', models.IntegerField(null=True)),
-                ('actor_label', models.CharField(max_length=200)),
-                ('correlation_id', models.CharField(db_index=True, max_length=64)),
-                ('verb', models.CharField(max_length=64)),
-                ('subject_type', models.CharField(max_length=64)),
-                ('subject_id', models.CharField(max_length=64)),
-                ('subject_label', models.CharField(blank=True, max_length=300)),
-                ('before', models.JSONField(null=True)),
-                ('after', models.JSONField(null=True)),
-                ('reason', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True)),
+                ("actor_user_id", models.IntegerField(null=True)),
+                ("actor_person_id", models.IntegerField(null=True)),
+                ("actor_label", models.CharField(max_length=200)),
+                ("correlation_id", models.CharField(db_index=True, max_length=64)),
+                ("verb", models.CharField(max_length=64)),
+                ("subject_type", models.CharField(max_length=64)),
+                ("subject_id", models.CharField(max_length=64)),
+                ("subject_label", models.CharField(blank=True, max_length=300)),
+                ("before", models.JSONField(null=True)),
+                ("after", models.JSONField(null=True)),
+                ("reason", models.TextField(blank=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['subject_type', 'subject_id', '-id'], name='audit_subject_idx')],
+                "indexes": [models.Index(fields=["subject_type", "subject_id", "-id"], name="audit_subject_idx")],
             },
         ),
     ]
