@@ -124,7 +124,7 @@ def main() -> None:
         for name, paths in scenarios.items():
             results[name] = asyncio.run(drive("127.0.0.1", port, paths, token, args.seconds, args.clients))
         floor = results["floor_bare_json_view"]["requests_per_s"]
-        for name, r in results.items():
+        for r in results.values():
             r["ratio_to_floor"] = round(r["requests_per_s"] / floor, 3) if floor else None
         figures["results"] = results
         figures["goals"] = {

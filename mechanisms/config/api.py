@@ -27,6 +27,13 @@ class SignedInSession(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def _get_key(self, request):
+        # CSRF guards what a browser sends with its session cookie. Without the cookie there is nothing to forge,
+        # and a caller with no (or a bad) token must hear 401 "sign in", not 403 "CSRF check failed".
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             return request.actor

@@ -135,7 +135,9 @@ def import_json(
 
 
 def main() -> None:
-    app()
+    from mechanisms.config.launcher import main as launch
+
+    launch()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,23 @@
+"""The `mech` console script. `mech check` takes a fast path that loads neither Typer nor Django: a CI gate
+should cost little more than reading the YAML. Everything else goes to the Typer app in `config.cli`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv[:1] == ["check"]:
+        from mechanisms.interop import cli as interop_cli
+
+        code = interop_cli.run_check_argv(argv[1:])
+        if code is not None:
+            sys.exit(code)
+    from mechanisms.config.cli import app
+
+    app()
+
+
+if __name__ == "__main__":
+    main()
