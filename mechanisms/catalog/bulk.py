@@ -20,7 +20,7 @@ from mechanisms.org import services as org_services
 from .contracts import DatastoreRecord, DependencyRecord, InterfaceRecord, ServiceRecord
 from .models import Datastore, Dependency, Interface, OwnershipPeriod, Service
 
-SERVICE_FIELDS = ("title", "description", "lifecycle", "kind", "tier", "repository", "on_call")
+SERVICE_FIELDS = ("title", "description", "lifecycle", "kind", "tier", "repository", "on_call", "owner_ref")
 INTERFACE_FIELDS = (
     "type",
     "api_version",
@@ -143,15 +143,21 @@ def _validate_services(records, teams, live, problems: Problems, catalog_service
         if values["name"] in clean:
             problems.add(rec.source, "name", f"duplicate service {values['name']!r} in the input", entity=entity)
             continue
-        owner = (rec.owner_team or "").lower()
-        if owner not in teams:
+        owner = (rec.owner_team or "").lower() or None
+        if owner is None and not rec.owner_ref:
+            problems.add(rec.source, "owner_team", "a service needs an owner team (or, imported, an owner_ref)",
+                         entity=entity)
+        elif owner is None:
+            pass  # owned by something that is not a team: kept as owner_ref, flagged by the mandate checks
+        elif owner not in teams:
             problems.add(rec.source, "owner_team", f"unknown team {rec.owner_team!r}", entity=entity)
         elif teams[owner] not in live and values["lifecycle"] != "retired":
             problems.add(rec.source, "owner_team", f"team {owner} is dissolved", entity=entity)
         for period in rec.ownership:
             if period.team.lower() not in teams:
                 problems.add(rec.source, "ownership", f"unknown team {period.team!r}", entity=entity)
-        values.update(owner_team=owner, ownership=rec.ownership, source=rec.source)
+        values.update(owner_team=owner, owner_ref=(rec.owner_ref or "")[:300] if owner is None else "",
+                      ownership=rec.ownership, source=rec.source)
         clean[values["name"]] = values
     return clean
 
@@ -234,7 +240,7 @@ def _write_services(clean, existing, teams, report: ImportReport, changes) -> di
     for name, v in clean.items():
         row = existing.get(name)
         fields = {f: v[f] for f in SERVICE_FIELDS}
-        owner_id = teams[v["owner_team"]]
+        owner_id = teams[v["owner_team"]] if v["owner_team"] else None
         if row is None:
             new_rows.append(Service(name=name, owner_team_id=owner_id, **fields))
             continue
@@ -267,12 +273,13 @@ def _write_services(clean, existing, teams, report: ImportReport, changes) -> di
                 )
                 for p in history
             )
-        else:
+        elif s.owner_team_id is not None:
             periods.append(OwnershipPeriod(service_id=s.id, team_id=s.owner_team_id, started_at=now, reason="imported"))
         changes.append(_change("create", "service", s.id, s.name, None, _service_dict(s)))
     for service_id, team_id in transfers:
         OwnershipPeriod.objects.filter(service_id=service_id, ended_at__isnull=True).update(ended_at=now)
-        periods.append(OwnershipPeriod(service_id=service_id, team_id=team_id, started_at=now, reason="import"))
+        if team_id is not None:
+            periods.append(OwnershipPeriod(service_id=service_id, team_id=team_id, started_at=now, reason="import"))
     OwnershipPeriod.objects.bulk_create(periods, batch_size=2000)
     for row, before in changed:
         verb = "transfer" if before["owner_team_id"] != row.owner_team_id else "update"

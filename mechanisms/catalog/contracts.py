@@ -61,13 +61,14 @@ class Service:
     name: str
     title: str
     description: str
-    owner_team_id: int
+    owner_team_id: int | None
     lifecycle: Lifecycle
     kind: str
     tier: int
     repository: str
     on_call: str
     version: int
+    owner_ref: str = ""
 
     @property
     def display_name(self) -> str:
@@ -173,7 +174,7 @@ class ServiceRecord:
     """A service as imported or exported: the owner by team slug. `source` locates it in the input."""
 
     name: str
-    owner_team: str
+    owner_team: str | None
     title: str = ""
     description: str = ""
     lifecycle: str = "production"
@@ -182,6 +183,7 @@ class ServiceRecord:
     repository: str = ""
     on_call: str = ""
     ownership: tuple[OwnershipRecord, ...] = ()
+    owner_ref: str = ""
     source: str = ""
 
 

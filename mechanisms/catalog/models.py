@@ -8,12 +8,15 @@ from mechanisms.kernel.models import VersionedModel
 
 
 class Service(VersionedModel):
-    """A service owned by exactly one team."""
+    """A service owned by exactly one team. Imported catalogs may name an owner that is not a team (a person, a
+    department): `owner_team_id` is then empty and `owner_ref` keeps what the source said, so the mandate checks
+    can flag it (catalog/unowned-service) instead of the import refusing reality."""
 
     name = models.CharField(max_length=63, unique=True)
     title = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
-    owner_team_id = models.BigIntegerField(db_index=True)
+    owner_team_id = models.BigIntegerField(db_index=True, null=True, blank=True)
+    owner_ref = models.CharField(max_length=300, blank=True)
     lifecycle = models.CharField(max_length=16, default="production", db_index=True)
     kind = models.CharField(max_length=32, default="service")
     tier = models.PositiveSmallIntegerField(default=3)

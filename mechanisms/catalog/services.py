@@ -698,8 +698,8 @@ def _choice(value: Any, enum: Any, field: str) -> str:
 def _text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
     if value is None:
         value = ""
-    if not isinstance(value, str):
-        raise RuleViolation(f"{field} must be text", field=field)
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL cannot store NUL: refuse it, never a 500
+        raise RuleViolation(f"{field} must be text without NUL characters", field=field)
     value = value.strip()
     if required and not value:
         raise RuleViolation(f"{field} is required", field=field)
@@ -814,6 +814,7 @@ def _to_service(row: ServiceRow) -> Service:
         repository=row.repository,
         on_call=row.on_call,
         version=row.version,
+        owner_ref=row.owner_ref,
     )
 
 

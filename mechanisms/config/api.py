@@ -92,10 +92,12 @@ def _mount() -> None:
     from mechanisms.audit.api import router as audit_router
     from mechanisms.catalog.api import router as catalog_router
     from mechanisms.org.api import router as org_router
+    from mechanisms.workflows.api import router as workflows_router
 
     api.add_router("/v1/", org_router)
     api.add_router("/v1/", catalog_router)
     api.add_router("/v1/", audit_router)
+    api.add_router("/v1/", workflows_router)
 
 
 _mount()

@@ -134,6 +134,38 @@ def import_json(
     typer.echo(json.dumps(report.as_dict(), indent=2))
 
 
+@import_app.command("backstage")
+def import_backstage(
+    paths: list[str] = typer.Argument(..., help="Backstage descriptor files or folders"),
+    prune: bool = typer.Option(False, "--prune", help="also remove what the files no longer have"),
+):
+    """Import Backstage catalog files (catalog-info.yaml): idempotent, keyed by entity reference, all or nothing;
+    every problem is reported with its file, line, entity and field (exit 2)."""
+    setup_django()
+    migrate()
+    from mechanisms.kernel.actor import Actor
+    from mechanisms.kernel.importing import ImportFailed
+    from mechanisms.workflows.backstage_io import import_backstage as run_import
+
+    try:
+        report = run_import(actor=Actor.system("cli import"), paths=paths, prune=prune)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        fail(f"{len(exc.problems)} problem(s); nothing was imported", EXIT_USAGE)
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+
+
+@export_app.command("backstage")
+def export_backstage(folder: Path = typer.Argument(..., help="folder to write the YAML files into")):
+    """Export the org and catalog as Backstage YAML (mech import backstage reads it back)."""
+    setup_django()
+    from mechanisms.workflows.backstage_io import export_backstage as run_export
+
+    for path in run_export(folder=folder):
+        typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     from mechanisms.config.launcher import main as launch
 

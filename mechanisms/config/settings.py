@@ -99,6 +99,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start when it is missing
 # Front-end packages come from the npm registry at setup time (package.json); never committed.
 _NODE = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [

@@ -61,7 +61,7 @@ from .models import Person as PersonRow
 from .models import Team as TeamRow
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SLUG_RE = re.compile(r"^(?=.{1,63}$)[a-z0-9]+(?:[-_.][a-z0-9]+)*$")  # Backstage names, lowercased
 ORG_UNIT_KINDS = ("company", "division", "org", "group")
 LIVE_STATUSES = (TeamStatus.FORMING.value, TeamStatus.ACTIVE.value)
 
@@ -606,6 +606,8 @@ def add_member(
 ) -> Membership:
     """Add a person to a team. Admins, or members of that team. A dissolved team takes no members."""
     role = (role or "member").strip()[:32] or "member"
+    if "\x00" in role:
+        raise RuleViolation("role must be text without NUL characters", field="role")
     with transaction.atomic():
         team = _require_team_row(team_id)
         require_team_change(actor=actor, team_id=team.pk, what="change this team's members")
@@ -769,7 +771,7 @@ def issue_api_token(*, actor: Actor, name: str, username: str | None = None) -> 
     """A new bearer token for the actor's own account (or, for an admin, any account). Stored hashed."""
     require_signed_in(actor)
     name = (name or "").strip()
-    if not name or len(name) > 100:
+    if not name or len(name) > 100 or "\x00" in name:
         raise RuleViolation("a token needs a name of 1-100 characters", field="name")
     user_model = get_user_model()
     if username is None:
@@ -896,8 +898,8 @@ def _clean_choice(value: str, choices: Sequence[str], field: str) -> str:
 
 def _clean_text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None:
-        raise RuleViolation(f"{field} must be text", field=field)
+    if text is None or "\x00" in text:  # PostgreSQL cannot store NUL: refuse it, never a 500
+        raise RuleViolation(f"{field} must be text without NUL characters", field=field)
     if required and not text:
         raise RuleViolation(f"{field} is required", field=field)
     if len(text) > max_length:
@@ -947,7 +949,7 @@ def _require_unique_person(handle: str, email: str, exclude_id: int | None = Non
 def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
     slug = _clean_text(slug, "slug", max_length=64).lower()
     if not SLUG_RE.match(slug):
-        raise RuleViolation("slug must be lowercase letters, digits and '-'", field="slug")
+        raise RuleViolation("slug must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field="slug")
     return {
         "slug": slug,
         "name": _clean_text(name, "name", max_length=200),
@@ -958,7 +960,7 @@ def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
 def _clean_team(*, slug: str, name: str, charter: str, status: str) -> dict[str, Any]:
     slug = _clean_text(slug, "slug", max_length=64).lower()
     if not SLUG_RE.match(slug):
-        raise RuleViolation("slug must be lowercase letters, digits and '-'", field="slug")
+        raise RuleViolation("slug must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field="slug")
     return {
         "slug": slug,
         "name": _clean_text(name, "name", max_length=200),
@@ -1002,7 +1004,8 @@ def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, rea
         subject_id=record.id,
         subject_label=getattr(record, "name", ""),
         before=dataclasses.asdict(before) if before is not None else None,
-        after=dataclasses.asdict(after) if after is not None else None,
+        # `after` may already be a dict: dissolution adds the released members to the team's state.
+        after=dataclasses.asdict(after) if dataclasses.is_dataclass(after) else after,
         reason=reason,
     )
 

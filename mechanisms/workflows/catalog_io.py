@@ -35,6 +35,12 @@ def export_everything() -> dict[str, Any]:
     }
 
 
+def export_everything_for(*, actor: Actor) -> dict[str, Any]:
+    """The export, for a signed-in person (catalog and org records are readable by every member)."""
+    org_services.require_signed_in(actor)
+    return export_everything()
+
+
 def import_everything(*, actor: Actor, document: Any, prune: bool = False, origin: str = "") -> ImportReport:
     """Import an export document in one transaction: every problem in every section is reported with its
     location (`people[3].email`) and nothing changes, or everything does. Admin only."""
