@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Query, Router, Schema
 
-from mechanisms.kernel.api import LIMIT_DOC, PageOut, page_out, responses
+from mechanisms.kernel.api import LIMIT_DOC, PageOut, QueryText, page_out, responses
 
 from . import services
 from .schemas import ChangeOut
@@ -18,14 +18,14 @@ SUBJECT_TYPES = ("person", "org_unit", "team", "account", "service", "interface"
 
 
 class HistoryFilter(Schema):
-    subject_type: str | None = Field(
+    subject_type: QueryText | None = Field(
         None,
         description="kind of record: " + ", ".join(SUBJECT_TYPES) + " (memberships are recorded on their team, "
         "API tokens on their account)",
         examples=["service"],
     )
-    subject_id: str | None = Field(None, description="the record's id, with subject_type", examples=["42"])
-    correlation_id: str | None = Field(None, description="every change written by one request or command")
+    subject_id: QueryText | None = Field(None, description="the record's id, with subject_type", examples=["42"])
+    correlation_id: QueryText | None = Field(None, description="every change written by one request or command")
     limit: int = Field(50, description=LIMIT_DOC)
     offset: int = 0
 

@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from mechanisms.kernel import clock, correlation
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import PermissionDenied
+from mechanisms.kernel.errors import PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 
 from .contracts import ChangeRecord
@@ -28,7 +28,10 @@ def record_change(
     after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> ChangeRecord:
-    """Append one change record. Called inside the writing service's transaction, so both land or neither."""
+    """Append one change record. Called inside the writing service's transaction, so both land or neither.
+    A reason with a NUL character (PostgreSQL cannot store one) is refused, so the whole write is."""
+    if "\x00" in (reason or ""):
+        raise RuleViolation("reason must be text without NUL characters", field="reason")
     row = Change.objects.create(
         at=clock.now(),
         actor_user_id=actor.user_id,

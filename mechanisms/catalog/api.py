@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ninja import Field, Query, Router, Schema
 
-from mechanisms.kernel.api import LIMIT_DOC, READ_ERRORS, PageOut, page_out, responses
+from mechanisms.kernel.api import LIMIT_DOC, READ_ERRORS, Id, PageOut, QueryText, page_out, responses
 from mechanisms.org import services as org_services
 
 from . import services
@@ -22,7 +22,6 @@ from .schemas import (
     DependencyIn,
     DependencyOut,
     DependencyPatch,
-    Id,
     InterfaceIn,
     InterfaceOut,
     InterfacePatch,
@@ -58,7 +57,7 @@ def _changes(payload: Schema) -> tuple[int, dict]:
 
 
 class ServiceFilter(Schema):
-    text: str | None = Field(None, description="in name, title or description")
+    text: QueryText | None = Field(None, description="in name, title or description")
     team_id: Id | None = Field(None, description="owning team")
     org_unit_id: Id | None = Field(None, description="owning team's org unit, with its sub-units")
     lifecycle: Lifecycle | None = None
@@ -116,8 +115,8 @@ def transfer_service(request, service_id: Id, payload: TransferIn):
 class InterfaceFilter(Schema):
     service_id: Id | None = Field(None, description="provider service")
     team_id: Id | None = Field(None, description="provider's owning team")
-    type: str | None = None
-    text: str | None = Field(None, description="in name or description")
+    type: QueryText | None = None
+    text: QueryText | None = Field(None, description="in name or description")
     limit: int = Field(50, description=LIMIT_DOC)
     offset: int = 0
 
@@ -145,8 +144,7 @@ def update_interface(request, interface_id: Id, payload: InterfacePatch):
     return services.update_interface(actor=_actor(request), interface_id=interface_id, version=version, **changes)
 
 
-@router.delete("/interfaces/{interface_id}", response=responses(None, *DELETE_ERRORS, status=204),
-               tags=["interfaces"])
+@router.delete("/interfaces/{interface_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["interfaces"])
 def delete_interface(request, interface_id: Id, version: Version, reason: str = ""):
     """Remove an interface; refused (400) while other services consume it: deprecate it instead."""
     services.delete_interface(actor=_actor(request), interface_id=interface_id, version=version, reason=reason)
@@ -160,7 +158,7 @@ class DatastoreFilter(Schema):
     service_id: Id | None = Field(None, description="owning service")
     team_id: Id | None = Field(None, description="owning service's team")
     type: DatastoreType | None = None
-    text: str | None = Field(None, description="in name or description")
+    text: QueryText | None = Field(None, description="in name or description")
     limit: int = Field(50, description=LIMIT_DOC)
     offset: int = 0
 
@@ -189,8 +187,7 @@ def update_datastore(request, datastore_id: Id, payload: DatastorePatch):
     return services.update_datastore(actor=_actor(request), datastore_id=datastore_id, version=version, **changes)
 
 
-@router.delete("/datastores/{datastore_id}", response=responses(None, *DELETE_ERRORS, status=204),
-               tags=["datastores"])
+@router.delete("/datastores/{datastore_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["datastores"])
 def delete_datastore(request, datastore_id: Id, version: Version, reason: str = ""):
     """Remove a datastore; the edges of services accessing it go with it (listed in the history)."""
     services.delete_datastore(actor=_actor(request), datastore_id=datastore_id, version=version, reason=reason)
@@ -234,8 +231,9 @@ def update_dependency(request, dependency_id: Id, payload: DependencyPatch):
     return services.update_dependency(actor=_actor(request), dependency_id=dependency_id, version=version, **changes)
 
 
-@router.delete("/dependencies/{dependency_id}", response=responses(None, *DELETE_ERRORS, status=204),
-               tags=["dependencies"])
+@router.delete(
+    "/dependencies/{dependency_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["dependencies"]
+)
 def remove_dependency(request, dependency_id: Id, version: Version, reason: str = ""):
     services.remove_dependency(actor=_actor(request), dependency_id=dependency_id, version=version, reason=reason)
     return 204, None
@@ -244,18 +242,19 @@ def remove_dependency(request, dependency_id: Id, version: Version, reason: str 
 # ------------------------------------------------------------------------------------------------ graph
 
 
-@router.get("/teams/{team_id}/dependencies", response=responses(TeamDependenciesOut, *READ_ERRORS),
-            tags=["teams"])
+@router.get("/teams/{team_id}/dependencies", response=responses(TeamDependenciesOut, *READ_ERRORS), tags=["teams"])
 def team_dependencies(request, team_id: Id):
     """The teams this team depends on and the teams that depend on it, through their services' edges."""
     org_services.get_team(team_id=team_id)  # 404 for an unknown team rather than an empty answer
     edges = services.team_edges(team_id=team_id)
     return {
         "team_id": team_id,
-        "depends_on": [{"team_id": e.to_team_id, "count": e.count, "kinds": e.kinds}
-                       for e in edges if e.from_team_id == team_id],
-        "depended_on_by": [{"team_id": e.from_team_id, "count": e.count, "kinds": e.kinds}
-                           for e in edges if e.to_team_id == team_id],
+        "depends_on": [
+            {"team_id": e.to_team_id, "count": e.count, "kinds": e.kinds} for e in edges if e.from_team_id == team_id
+        ],
+        "depended_on_by": [
+            {"team_id": e.from_team_id, "count": e.count, "kinds": e.kinds} for e in edges if e.to_team_id == team_id
+        ],
     }
 
 

@@ -5,14 +5,19 @@ Only entry points (`<app>/api.py`) import this module; domain code never imports
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from ninja import Schema
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .pagination import MAX_LIMIT, Page
 
 T = TypeVar("T")
+
+# A record id: inside the database's 64-bit key, so an absurd number is a 422 naming the field, not a database error.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# Free text in a query string (search words, filters): PostgreSQL cannot hold a NUL character, so it is refused here.
+QueryText = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
 
 
 class ErrorBody(Schema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ninja import Query, Router, Schema
 
-from mechanisms.kernel.api import READ_ERRORS, PageOut, page_out, responses
+from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
 
 from . import services
 from .schemas import (
@@ -41,9 +41,9 @@ def _actor(request):
 
 
 class PeopleFilter(Schema):
-    text: str | None = None
-    team_id: int | None = None
-    manager_id: int | None = None
+    text: QueryText | None = None
+    team_id: Id | None = None
+    manager_id: Id | None = None
     active: bool | None = None
     bar_raisers: bool | None = None
     limit: int = 50
@@ -87,7 +87,7 @@ def management_chain(request, person_id: int):
 
 
 @router.get("/people/{person_id}/independence", response=responses(IndependenceOut, *READ_ERRORS), tags=["people"])
-def independence(request, person_id: int, team_id: int | None = None, subject_person_ids: Query[list[int]] = None):
+def independence(request, person_id: int, team_id: Id | None = None, subject_person_ids: Query[list[Id]] = None):
     """Whether this person is independent of a team and of subject people (bar-raiser independence, §4)."""
     subjects = list(subject_person_ids or [])
     services.get_person(person_id=person_id)
@@ -99,8 +99,8 @@ def independence(request, person_id: int, team_id: int | None = None, subject_pe
 
 
 class OrgUnitFilter(Schema):
-    text: str | None = None
-    parent_id: int | None = None
+    text: QueryText | None = None
+    parent_id: Id | None = None
     limit: int = 50
     offset: int = 0
 
@@ -138,12 +138,12 @@ def delete_org_unit(request, org_unit_id: int, version: int, reason: str = ""):
 
 
 class TeamFilter(Schema):
-    text: str | None = None
-    org_unit_id: int | None = None
+    text: QueryText | None = None
+    org_unit_id: Id | None = None
     include_sub_units: bool = False
     status: str | None = None
-    leader_id: int | None = None
-    member_id: int | None = None
+    leader_id: Id | None = None
+    member_id: Id | None = None
     limit: int = 50
     offset: int = 0
 
@@ -182,8 +182,8 @@ def team_members(request, team_id: int):
 
 
 class MembershipFilter(Schema):
-    team_id: int | None = None
-    person_id: int | None = None
+    team_id: Id | None = None
+    person_id: Id | None = None
     limit: int = 50
     offset: int = 0
 
