@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Schema
+from mechanisms.kernel.api import OutSchema
 
 
-class ChangeOut(Schema):
+class ChangeOut(OutSchema):
     id: int
     at: dt.datetime
     actor_label: str

@@ -173,7 +173,7 @@ def create_service(
         org_services.require_team_change(actor=actor, team_id=owner_team_id, what="add services to this team")
         if ServiceRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"a service named {values['name']!r} already exists", field="name")
-        row = ServiceRow.objects.create(owner_team_id=owner_team_id, **values)
+        row = _create_unique(ServiceRow, "a service", values, owner_team_id=owner_team_id)
         OwnershipRow.objects.create(service=row, team_id=owner_team_id, started_at=clock.now(), reason="created")
         service = _to_service(row)
         _audit(actor, "create", "service", service, before=None, after=service)
@@ -318,7 +318,7 @@ def create_interface(
         org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="add interfaces here")
         if InterfaceRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"an interface named {values['name']!r} already exists", field="name")
-        row = InterfaceRow.objects.create(service=service, **values)
+        row = _create_unique(InterfaceRow, "an interface", values, service=service)
         interface = _to_interface(row)
         _audit(actor, "create", "interface", interface, before=None, after=interface)
     return interface
@@ -418,7 +418,7 @@ def create_datastore(
         org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="add datastores here")
         if DatastoreRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"a datastore named {values['name']!r} already exists", field="name")
-        row = DatastoreRow.objects.create(owner_service=owner, **values)
+        row = _create_unique(DatastoreRow, "a datastore", values, owner_service=owner)
         datastore = _to_datastore(row)
         _audit(actor, "create", "datastore", datastore, before=None, after=datastore)
     return datastore
@@ -663,6 +663,16 @@ def _require_service_row(service_id: Any, *, field: str = "service_id", missing:
     except ServiceRow.DoesNotExist:
         pass
     raise missing(f"service {service_id} does not exist", field=field)
+
+
+def _create_unique(model: Any, what: str, values: dict[str, Any], **refs: Any) -> Any:
+    """Insert a row with a unique name. The caller checked the name first; a concurrent create of the same name
+    can still win the race (on PostgreSQL), and that is a Conflict on `name`, never a database error."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**refs, **values)
+    except IntegrityError as exc:
+        raise Conflict(f"{what} named {values['name']!r} already exists", field="name") from exc
 
 
 def _require_version(row: Any, version: int) -> None:

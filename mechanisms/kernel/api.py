@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar
 
 from ninja import Schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .pagination import MAX_LIMIT, Page
 
@@ -30,6 +30,14 @@ class ErrorOut(Schema):
     """Every error response: `{"error": {"code", "message", "details"}}`; details name the field."""
 
     error: ErrorBody
+
+
+class OutSchema(BaseModel):
+    """Base of response schemas: plain pydantic reading attributes in its compiled core, several times faster
+    than ninja's Schema, whose Python getter wraps every value (measured on the service list: the bulk of the
+    request's time)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class PageOut(BaseModel, Generic[T]):

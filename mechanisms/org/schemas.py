@@ -6,8 +6,10 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from mechanisms.kernel.api import OutSchema
 
-class PersonOut(Schema):
+
+class PersonOut(OutSchema):
     id: int
     handle: str
     name: str
@@ -50,7 +52,7 @@ class VersionIn(Schema):
     reason: str = ""
 
 
-class OrgUnitOut(Schema):
+class OrgUnitOut(OutSchema):
     id: int
     slug: str
     name: str
@@ -77,7 +79,7 @@ class OrgUnitPatch(Schema):
     leader_id: int | None = None
 
 
-class TeamOut(Schema):
+class TeamOut(OutSchema):
     id: int
     slug: str
     name: str
@@ -110,7 +112,7 @@ class TeamPatch(Schema):
     status: str | None = None
 
 
-class MembershipOut(Schema):
+class MembershipOut(OutSchema):
     id: int
     team_id: int
     person_id: int
@@ -124,7 +126,7 @@ class MembershipIn(Schema):
     role: str = "member"
 
 
-class TeamSizeOut(Schema):
+class TeamSizeOut(OutSchema):
     team_id: int
     slug: str
     name: str
@@ -132,14 +134,14 @@ class TeamSizeOut(Schema):
     level: str
 
 
-class StlBreachOut(Schema):
+class StlBreachOut(OutSchema):
     person_id: int
     handle: str
     name: str
     team_ids: list[int]
 
 
-class OrgRulesOut(Schema):
+class OrgRulesOut(OutSchema):
     teams_checked: int
     oversized: list[TeamSizeOut]
     size_warnings: list[TeamSizeOut]
@@ -148,7 +150,7 @@ class OrgRulesOut(Schema):
     limits: dict[str, int]
 
 
-class IndependenceOut(Schema):
+class IndependenceOut(OutSchema):
     person_id: int
     team_id: int | None
     subject_person_ids: list[int]
@@ -160,7 +162,7 @@ class TokenIn(Schema):
     username: str | None = None
 
 
-class TokenOut(Schema):
+class TokenOut(OutSchema):
     id: int
     name: str
     prefix: str
@@ -169,6 +171,6 @@ class TokenOut(Schema):
     revoked: bool
 
 
-class IssuedTokenOut(Schema):
+class IssuedTokenOut(OutSchema):
     token: TokenOut
     secret: str = Field(..., description="shown once; only its hash is stored")
