@@ -946,10 +946,18 @@ def _require_unique_person(handle: str, email: str, exclude_id: int | None = Non
         raise Conflict(f"a person with email {email!r} already exists", field="email")
 
 
-def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
-    slug = _clean_text(slug, "slug", max_length=64).lower()
+def _clean_slug(value: Any) -> str:
+    """Slugs follow Backstage's name rules, lowercased, so catalogs import as they are."""
+    slug = _clean_text(value, "slug", max_length=64).lower()
     if not SLUG_RE.match(slug):
-        raise RuleViolation("slug must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field="slug")
+        raise RuleViolation(
+            "slug must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field="slug"
+        )
+    return slug
+
+
+def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
+    slug = _clean_slug(slug)
     return {
         "slug": slug,
         "name": _clean_text(name, "name", max_length=200),
@@ -958,9 +966,7 @@ def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
 
 
 def _clean_team(*, slug: str, name: str, charter: str, status: str) -> dict[str, Any]:
-    slug = _clean_text(slug, "slug", max_length=64).lower()
-    if not SLUG_RE.match(slug):
-        raise RuleViolation("slug must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field="slug")
+    slug = _clean_slug(slug)
     return {
         "slug": slug,
         "name": _clean_text(name, "name", max_length=200),

@@ -14,70 +14,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PASSWORD = "password123"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """Let the live-server tests' database flush empty the append-only audit table, then restore its guard.
-
-    pytest-django empties the database after each transactional test (`flush`: DELETE on SQLite, TRUNCATE on
-    PostgreSQL), which the audit table's triggers rightly refuse. The triggers are set aside around the fixture
-    teardown that flushes and put back, exactly as they were, before the next test runs."""
-    from pytest_django.plugin import blocking_manager_key
-
-    blocker = item.config.stash[blocking_manager_key]
-    with blocker.unblock():
-        restore = _set_aside_triggers()
-    try:
-        yield
-    finally:
-        # After the session's last test the test database is gone: nothing to restore, and the connection may
-        # point at the real database again, which must never be touched.
-        if nextitem is not None:
-            with blocker.unblock():
-                restore()
-
-
-def _set_aside_triggers():
-    from django.db import connection
-
-    database = connection.settings_dict["NAME"]
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            triggers = cursor.fetchall()
-            for name, _ in triggers:
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-
-        def restore():
-            if connection.settings_dict["NAME"] != database:
-                return
-            with connection.cursor() as cursor:
-                for _, sql in triggers:
-                    cursor.execute(sql)
-
-        return restore
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
-            tables = [row[0] for row in cursor.fetchall()]
-            for table in tables:
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-
-        def restore():
-            if connection.settings_dict["NAME"] != database:
-                return
-            with connection.cursor() as cursor:
-                for table in tables:
-                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-
-        return restore
-    return lambda: None
 
 
 @pytest.fixture(scope="session")
@@ -89,12 +34,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture's dozen accounts with Django's real hasher cost seconds per test; hashing is not tested here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -10,11 +10,6 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture org makes a dozen accounts; the production hasher would spend seconds on each test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def test_history_of_a_record_lists_its_changes_newest_first(small_org, api_client):
     svc = small_org.services["checkout-api"]

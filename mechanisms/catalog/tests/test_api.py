@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture org makes a dozen accounts; the production hasher would spend seconds on each test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def as_(api_client):

@@ -11,7 +11,6 @@ import threading
 
 import pytest
 from django.db import connection, connections
-from django.db.models.signals import post_migrate
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog
@@ -22,11 +21,6 @@ from mechanisms.org import services as org
 
 SYSTEM = Actor.system("test")
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture org makes a dozen accounts; the production hasher would spend seconds on each test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def history(subject_type: str, subject_id: int) -> list:
@@ -901,35 +895,6 @@ def test_of_two_updates_naming_the_same_version_exactly_one_wins(small_org):
     assert [c.actor_label for c in history("service", svc.id)][:1] == ["bob"]
 
 
-@pytest.fixture
-def flush_despite_triggers():
-    """A transactional test ends with a flush of every table, which the change log's append-only triggers refuse.
-    Lift them (whatever they are) just for that flush: drop SQLite's and disable PostgreSQL's, and put them back
-    on Django's post_migrate signal, which the flush sends when it is done."""
-    yield
-    with connection.cursor() as cur:
-        if connection.vendor == "sqlite":
-            cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            triggers = cur.fetchall()
-            for name, _ in triggers:
-                cur.execute(f'DROP TRIGGER "{name}"')
-            restore = [sql for _, sql in triggers]
-        else:
-            cur.execute("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
-            tables = [name for (name,) in cur.fetchall()]
-            for table in tables:
-                cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            restore = [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in tables]
-
-    def put_back(**kwargs):
-        post_migrate.disconnect(dispatch_uid="flush_despite_triggers")
-        with connection.cursor() as cur:
-            for sql in restore:
-                cur.execute(sql)
-
-    post_migrate.connect(put_back, dispatch_uid="flush_despite_triggers", weak=False)
-
-
 def at_the_same_time(write, handles=("bob", "cat")) -> dict[str, str]:
     """Run `write(handle)` in one thread per handle, released together once all are ready; each thread's outcome
     is "ok", "conflict", or the unexpected exception (so a database error fails the test with its cause)."""
@@ -962,7 +927,7 @@ def at_the_same_time(write, handles=("bob", "cat")) -> dict[str, str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_writers_naming_the_same_version_one_wins_one_gets_conflict(flush_despite_triggers, small_org):
+def test_two_concurrent_writers_naming_the_same_version_one_wins_one_gets_conflict(small_org):
     o = small_org
     svc = o.services["checkout-api"]
 
@@ -981,7 +946,7 @@ def test_two_concurrent_writers_naming_the_same_version_one_wins_one_gets_confli
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("record", ["service", "interface", "datastore"])
-def test_two_concurrent_creates_of_one_name_one_wins_one_gets_conflict(flush_despite_triggers, small_org, record):
+def test_two_concurrent_creates_of_one_name_one_wins_one_gets_conflict(small_org, record):
     o = small_org
     create = {
         "service": lambda actor: catalog.create_service(actor=actor, name="twin", owner_team_id=o.teams["checkout"].id),

@@ -20,11 +20,6 @@ EDIT = {"title": "Checkout API", "description": "Takes **orders**.", "lifecycle"
         "repository": "https://git.acme.test/checkout-api", "on_call": "checkout-primary"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture's dozen accounts with Django's real hasher cost seconds per test; hashing is not tested here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def signed_in(handle: str) -> Client:
     client = Client()

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture org makes a dozen accounts; the production hasher would spend seconds on each test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def history(subject_type: str, subject_id: int) -> list:
     return list(audit_services.list_changes(actor=SYSTEM, subject_type=subject_type, subject_id=subject_id).items)

@@ -20,11 +20,6 @@ PASSWORD = "password123"
 SYSTEM = Actor.system("test")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixture's dozen accounts with Django's real hasher cost seconds per test; hashing is not tested here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def signed_in(handle: str) -> Client:
     client = Client()
