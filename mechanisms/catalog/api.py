@@ -7,7 +7,7 @@ these records is at `GET /api/v1/history?subject_type=service&subject_id=N` (aud
 
 from __future__ import annotations
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from mechanisms.kernel.api import LIMIT_DOC, READ_ERRORS, Id, PageOut, QueryText, page_out, responses
 from mechanisms.org import services as org_services
@@ -75,7 +75,7 @@ def list_services(request, filters: Query[ServiceFilter]):
 @router.post("/services", response=responses(ServiceOut, status=201), tags=["services"])
 def create_service(request, payload: ServiceIn):
     """Register a service owned by one forming or active team (members of that team, or admins)."""
-    return 201, services.create_service(actor=_actor(request), **payload.dict())
+    return Status(201, services.create_service(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/services/{service_id}", response=responses(ServiceOut, *READ_ERRORS), tags=["services"])
@@ -130,7 +130,7 @@ def list_interfaces(request, filters: Query[InterfaceFilter]):
 @router.post("/interfaces", response=responses(InterfaceOut, status=201), tags=["interfaces"])
 def create_interface(request, payload: InterfaceIn):
     """Add an interface to a service (members of the provider's team, or admins)."""
-    return 201, services.create_interface(actor=_actor(request), **payload.dict())
+    return Status(201, services.create_interface(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/interfaces/{interface_id}", response=responses(InterfaceOut, *READ_ERRORS), tags=["interfaces"])
@@ -148,7 +148,7 @@ def update_interface(request, interface_id: Id, payload: InterfacePatch):
 def delete_interface(request, interface_id: Id, version: Version, reason: str = ""):
     """Remove an interface; refused (400) while other services consume it: deprecate it instead."""
     services.delete_interface(actor=_actor(request), interface_id=interface_id, version=version, reason=reason)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------------------------------------ datastores
@@ -172,7 +172,7 @@ def list_datastores(request, filters: Query[DatastoreFilter]):
 @router.post("/datastores", response=responses(DatastoreOut, status=201), tags=["datastores"])
 def create_datastore(request, payload: DatastoreIn):
     """Add a datastore owned by a service (members of that service's team, or admins)."""
-    return 201, services.create_datastore(actor=_actor(request), **payload.dict())
+    return Status(201, services.create_datastore(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/datastores/{datastore_id}", response=responses(DatastoreOut, *READ_ERRORS), tags=["datastores"])
@@ -191,7 +191,7 @@ def update_datastore(request, datastore_id: Id, payload: DatastorePatch):
 def delete_datastore(request, datastore_id: Id, version: Version, reason: str = ""):
     """Remove a datastore; the edges of services accessing it go with it (listed in the history)."""
     services.delete_datastore(actor=_actor(request), datastore_id=datastore_id, version=version, reason=reason)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------------------------------------ dependencies
@@ -216,7 +216,7 @@ def list_dependencies(request, filters: Query[DependencyFilter]):
 def add_dependency(request, payload: DependencyIn):
     """Record an edge: a service consumes an interface, accesses a datastore, or links another service's code.
     A duplicate edge is a 409 naming the target field."""
-    return 201, services.add_dependency(actor=_actor(request), **payload.dict(exclude_none=True))
+    return Status(201, services.add_dependency(actor=_actor(request), **payload.dict(exclude_none=True)))
 
 
 @router.get("/dependencies/{dependency_id}", response=responses(DependencyOut, *READ_ERRORS), tags=["dependencies"])
@@ -236,7 +236,7 @@ def update_dependency(request, dependency_id: Id, payload: DependencyPatch):
 )
 def remove_dependency(request, dependency_id: Id, version: Version, reason: str = ""):
     services.remove_dependency(actor=_actor(request), dependency_id=dependency_id, version=version, reason=reason)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------------------------------------ graph

@@ -9,22 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from ninja import Field, Schema
-from pydantic import ConfigDict
+from ninja import Field
 
-from mechanisms.kernel.api import Id, OutSchema
+from mechanisms.kernel.api import Id, InSchema, OutSchema
 
 from .contracts import Access, DatastoreType, DependencyKind, Lifecycle, Visibility
 
 Tier = Annotated[int, Field(ge=1, le=4, description="1 (most critical) to 4")]
 Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
-
-
-class In(Schema):
-    """A request body: an unknown field is a 422 naming it, never silently dropped (an `owner_team_id` sent to
-    PATCH would otherwise look accepted while the owner stays)."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # ------------------------------------------------------------------------------------------------ services
@@ -44,7 +36,7 @@ class ServiceOut(OutSchema):
     version: int
 
 
-class ServiceIn(In):
+class ServiceIn(InSchema):
     name: str = Field(..., max_length=63, description="lowercase letters or digits, separated by '-', '_' or '.'")
     owner_team_id: Id
     title: str = Field("", max_length=200)
@@ -56,7 +48,7 @@ class ServiceIn(In):
     on_call: str = Field("", max_length=200)
 
 
-class ServicePatch(In):
+class ServicePatch(InSchema):
     """Send `version` and only the fields you change; the owner changes through the transfer operation."""
 
     version: Version
@@ -70,12 +62,12 @@ class ServicePatch(In):
     on_call: str | None = Field(None, max_length=200)
 
 
-class ReasonedVersionIn(In):
+class ReasonedVersionIn(InSchema):
     version: Version
     reason: str = Field("", max_length=5000)
 
 
-class TransferIn(In):
+class TransferIn(InSchema):
     version: Version
     to_team_id: Id
     reason: str = Field("", max_length=5000)
@@ -106,7 +98,7 @@ class InterfaceOut(OutSchema):
     version: int
 
 
-class InterfaceIn(In):
+class InterfaceIn(InSchema):
     service_id: Id = Field(..., description="the provider service")
     name: str = Field(..., max_length=63)
     type: str = Field("openapi", max_length=32, description="any technology: openapi, asyncapi, graphql, grpc, ...")
@@ -119,7 +111,7 @@ class InterfaceIn(In):
     lifecycle: Lifecycle = Lifecycle.PRODUCTION
 
 
-class InterfacePatch(In):
+class InterfacePatch(InSchema):
     version: Version
     name: str | None = Field(None, max_length=63)
     type: str | None = Field(None, max_length=32)
@@ -144,14 +136,14 @@ class DatastoreOut(OutSchema):
     version: int
 
 
-class DatastoreIn(In):
+class DatastoreIn(InSchema):
     owner_service_id: Id
     name: str = Field(..., max_length=63)
     type: DatastoreType = DatastoreType.DATABASE
     description: str = ""
 
 
-class DatastorePatch(In):
+class DatastorePatch(InSchema):
     version: Version
     name: str | None = Field(None, max_length=63)
     type: DatastoreType | None = None
@@ -176,7 +168,7 @@ class DependencyOut(OutSchema):
     version: int
 
 
-class DependencyIn(In):
+class DependencyIn(InSchema):
     """An edge from `service_id`; name exactly the target its kind needs: consumes -> interface_id,
     accesses -> datastore_id (with `access`), links -> target_service_id."""
 
@@ -189,7 +181,7 @@ class DependencyIn(In):
     description: str = Field("", max_length=5000)
 
 
-class DependencyPatch(In):
+class DependencyPatch(InSchema):
     version: Version
     access: Access | None = None
     description: str | None = Field(None, max_length=5000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -71,6 +72,13 @@ def _validation_error(request, exc: NinjaValidationError):
     first = problems[0] if problems else {"field": None, "message": "invalid request"}
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     return _error(request, 422, "invalid", message, {"field": first["field"], "problems": problems})
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_error(request, exc: IntegrityError):
+    # Services check uniqueness first; this only catches the race where two writers pass that check at once and
+    # the database's unique constraint decides. One of them wins, the other gets 409, never a 500.
+    return _error(request, 409, "conflict", "someone else wrote the same record at the same time; reload and retry")
 
 
 @api.exception_handler(AuthenticationError)

@@ -32,6 +32,13 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
+class InSchema(Schema):
+    """A request body: an unknown field is a 422 naming it, never silently dropped (an `owner_team_id` sent to
+    PATCH would otherwise look accepted while the owner stays)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class OutSchema(BaseModel):
     """Base of response schemas: plain pydantic reading attributes in its compiled core, several times faster
     than ninja's Schema, whose Python getter wraps every value (measured on the service list: the bulk of the

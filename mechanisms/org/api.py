@@ -5,7 +5,7 @@ Thin: parse, call one service, return its contract. Errors are mapped in config/
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
 
@@ -59,7 +59,7 @@ def list_people(request, filters: Query[PeopleFilter]):
 @router.post("/people", response=responses(PersonOut, status=201), tags=["people"])
 def create_person(request, payload: PersonIn):
     """Add a person (admin)."""
-    return 201, services.create_person(actor=_actor(request), **payload.dict())
+    return Status(201, services.create_person(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/people/{person_id}", response=responses(PersonOut, *READ_ERRORS), tags=["people"])
@@ -112,7 +112,7 @@ def list_org_units(request, filters: Query[OrgUnitFilter]):
 
 @router.post("/org-units", response=responses(OrgUnitOut, status=201), tags=["org units"])
 def create_org_unit(request, payload: OrgUnitIn):
-    return 201, services.create_org_unit(actor=_actor(request), **payload.dict())
+    return Status(201, services.create_org_unit(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/org-units/{org_unit_id}", response=responses(OrgUnitOut, *READ_ERRORS), tags=["org units"])
@@ -131,7 +131,7 @@ def update_org_unit(request, org_unit_id: int, payload: OrgUnitPatch):
 def delete_org_unit(request, org_unit_id: int, version: int, reason: str = ""):
     """Delete an empty org unit (admin)."""
     services.delete_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, reason=reason)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------------------------------------ teams
@@ -156,7 +156,7 @@ def list_teams(request, filters: Query[TeamFilter]):
 
 @router.post("/teams", response=responses(TeamOut, status=201), tags=["teams"])
 def create_team(request, payload: TeamIn):
-    return 201, services.create_team(actor=_actor(request), **payload.dict())
+    return Status(201, services.create_team(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/teams/{team_id}", response=responses(TeamOut, *READ_ERRORS), tags=["teams"])
@@ -196,7 +196,7 @@ def list_memberships(request, filters: Query[MembershipFilter]):
 @router.post("/memberships", response=responses(MembershipOut, status=201), tags=["teams"])
 def add_member(request, payload: MembershipIn):
     """Add a person to a team (admins, or members of that team)."""
-    return 201, services.add_member(actor=_actor(request), **payload.dict())
+    return Status(201, services.add_member(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/memberships/{membership_id}", response=responses(MembershipOut, *READ_ERRORS), tags=["teams"])
@@ -207,7 +207,7 @@ def get_membership(request, membership_id: int):
 @router.delete("/memberships/{membership_id}", response=responses(None, status=204), tags=["teams"])
 def remove_member(request, membership_id: int, reason: str = ""):
     services.remove_member(actor=_actor(request), membership_id=membership_id, reason=reason)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------------------------------------ rules
@@ -245,10 +245,10 @@ def list_tokens(request):
 def issue_token(request, payload: TokenIn):
     """A new bearer token; the secret is in this response only."""
     issued = services.issue_api_token(actor=_actor(request), **payload.dict())
-    return 201, {"token": issued.info, "secret": issued.secret}
+    return Status(201, {"token": issued.info, "secret": issued.secret})
 
 
 @router.delete("/tokens/{token_id}", response=responses(None, status=204), tags=["accounts"])
 def revoke_token(request, token_id: int):
     services.revoke_api_token(actor=_actor(request), token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Schema
+from ninja import Field
 
-from mechanisms.kernel.api import OutSchema
+from mechanisms.kernel.api import InSchema, OutSchema
 
 
 class PersonOut(OutSchema):
@@ -23,7 +23,7 @@ class PersonOut(OutSchema):
     version: int
 
 
-class PersonIn(Schema):
+class PersonIn(InSchema):
     handle: str = Field(..., max_length=64)
     name: str = Field(..., max_length=200)
     email: str = Field(..., max_length=254)
@@ -34,7 +34,7 @@ class PersonIn(Schema):
     bar_raiser_capacity: int = Field(0, ge=0, le=50)
 
 
-class PersonPatch(Schema):
+class PersonPatch(InSchema):
     version: int
     handle: str | None = None
     name: str | None = None
@@ -47,7 +47,7 @@ class PersonPatch(Schema):
     bar_raiser_capacity: int | None = Field(None, ge=0, le=50)
 
 
-class VersionIn(Schema):
+class VersionIn(InSchema):
     version: int
     reason: str = ""
 
@@ -62,7 +62,7 @@ class OrgUnitOut(OutSchema):
     version: int
 
 
-class OrgUnitIn(Schema):
+class OrgUnitIn(InSchema):
     slug: str
     name: str
     kind: str = "org"
@@ -70,7 +70,7 @@ class OrgUnitIn(Schema):
     leader_id: int | None = None
 
 
-class OrgUnitPatch(Schema):
+class OrgUnitPatch(InSchema):
     version: int
     slug: str | None = None
     name: str | None = None
@@ -93,7 +93,7 @@ class TeamOut(OutSchema):
     version: int
 
 
-class TeamIn(Schema):
+class TeamIn(InSchema):
     slug: str
     name: str
     org_unit_id: int
@@ -102,7 +102,7 @@ class TeamIn(Schema):
     status: str = "active"
 
 
-class TeamPatch(Schema):
+class TeamPatch(InSchema):
     version: int
     slug: str | None = None
     name: str | None = None
@@ -120,7 +120,7 @@ class MembershipOut(OutSchema):
     joined_on: dt.date
 
 
-class MembershipIn(Schema):
+class MembershipIn(InSchema):
     team_id: int
     person_id: int
     role: str = "member"
@@ -157,7 +157,7 @@ class IndependenceOut(OutSchema):
     independent: bool
 
 
-class TokenIn(Schema):
+class TokenIn(InSchema):
     name: str
     username: str | None = None
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ninja import Field, Router, Schema
 
-from mechanisms.kernel.api import responses
+from mechanisms.kernel.api import InSchema, responses
 from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportFailed
 
@@ -27,12 +27,12 @@ class ImportReportOut(Schema):
     removed: dict[str, int]
 
 
-class BackstageImportIn(Schema):
+class BackstageImportIn(InSchema):
     files: dict[str, str] = Field(..., description="relative path -> YAML text, e.g. {'catalog-info.yaml': '...'}")
     prune: bool = False
 
 
-class JsonImportIn(Schema):
+class JsonImportIn(InSchema):
     document: dict[str, Any] = Field(..., description="an export document (format mechanisms/v1)")
     prune: bool = False
 
