@@ -55,19 +55,8 @@ class PageOut(BaseModel, Generic[T]):
     next_offset: int | None = None
 
 
-def as_data(value: Any) -> Any:
-    """Contracts (frozen dataclasses) to plain dicts, recursively. Pydantic validates plain dicts many times
-    faster than it reads attributes off arbitrary objects, and lists are the hot path of the API."""
-    fields = getattr(type(value), "__dataclass_fields__", None)
-    if fields is not None:
-        return {name: as_data(getattr(value, name)) for name in fields}
-    if isinstance(value, list | tuple):
-        return [as_data(v) for v in value]
-    return value
-
-
 def page_out(page: Page, convert=None) -> dict[str, Any]:
-    items = [convert(i) for i in page.items] if convert else [as_data(i) for i in page.items]
+    items = [convert(i) for i in page.items] if convert else list(page.items)
     return {
         "items": items,
         "total": page.total,
