@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from mechanisms.kernel.api import ORJSONRenderer
 from mechanisms.kernel.errors import DomainError
 from mechanisms.org import services as org_services
 
@@ -47,6 +48,7 @@ api = NinjaAPI(
     description="Every capability of Mechanisms. Authenticate with a session cookie or `Authorization: Bearer`.",
     auth=[BearerToken(), SignedInSession()],
     urls_namespace="api",
+    renderer=ORJSONRenderer(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
+import orjson
 from ninja import Schema
+from ninja.renderers import BaseRenderer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .pagination import MAX_LIMIT, Page
@@ -30,6 +32,15 @@ class ErrorOut(Schema):
     """Every error response: `{"error": {"code", "message", "details"}}`; details name the field."""
 
     error: ErrorBody
+
+
+class ORJSONRenderer(BaseRenderer):
+    """Responses encoded with orjson: several times faster than the standard encoder on list pages."""
+
+    media_type = "application/json"
+
+    def render(self, request, data, *, response_status):
+        return orjson.dumps(data, default=str)
 
 
 class InSchema(Schema):
