@@ -101,6 +101,7 @@ def _not_found(request, exc):
 def _mount() -> None:
     from mechanisms.audit.api import router as audit_router
     from mechanisms.catalog.api import router as catalog_router
+    from mechanisms.mandate.api import router as mandate_router
     from mechanisms.org.api import router as org_router
     from mechanisms.workflows.api import router as workflows_router
 
@@ -108,6 +109,7 @@ def _mount() -> None:
     api.add_router("/v1/", catalog_router)
     api.add_router("/v1/", audit_router)
     api.add_router("/v1/", workflows_router)
+    api.add_router("/v1/", mandate_router)
 
 
 _mount()

@@ -15,6 +15,7 @@ import typer
 from mechanisms.catalog.cli import services_app
 from mechanisms.interop.cli import check as check_command
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
+from mechanisms.mandate.cli import mandate
 from mechanisms.org.cli import people, teams, tokens, users
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(teams, name="teams")
 app.add_typer(services_app, name="services")
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
+app.add_typer(mandate, name="mandate")
 import_app = typer.Typer(help="Import the org and catalog (all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the org and catalog.", no_args_is_help=True)
 app.add_typer(import_app, name="import")

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "mechanisms.audit",
     "mechanisms.org",
     "mechanisms.catalog",
+    "mechanisms.mandate",
     "mechanisms.web",
 ]
 

@@ -46,13 +46,15 @@ def _build_app() -> tuple["typer.Typer", Any]:
 
     @app.command("check")
     def check(
-        paths: Annotated[list[str], typer.Argument(help="Catalog files or folders (Backstage YAML).")],
+        paths: Annotated[
+            list[str] | None, typer.Argument(help="Catalog files or folders (Backstage YAML); none with --server.")
+        ] = None,
         output_format: Annotated[str, typer.Option("--format", "-f", help="text, json or sarif.")] = "text",
         today: Annotated[str | None, typer.Option(help="Evaluate waivers as of this date (YYYY-MM-DD).")] = None,
         server: Annotated[str | None, typer.Option(help="Check the live catalog of a server instead.")] = None,
     ) -> None:
         """Check Backstage catalog files: exit 0 clean, 1 unwaived errors, 2 unreadable input."""
-        raise typer.Exit(run_check(paths, output_format=output_format, today=today, server=server))
+        raise typer.Exit(run_check(paths or [], output_format=output_format, today=today, server=server))
 
     return app, check
 
@@ -73,7 +75,9 @@ def run_check(
         err.write(f"error: --format must be one of {', '.join(FORMATS)}\n")
         return EXIT_UNREADABLE
     if server is not None:
-        err.write("error: --server is not yet supported; check files offline\n")
+        return check_server(server, output_format=output_format, out=out, err=err)
+    if not paths:
+        err.write("error: name the catalog files or folders to check, or --server URL\n")
         return EXIT_UNREADABLE
     try:
         as_of = date.fromisoformat(today) if today else date.today()
@@ -90,6 +94,90 @@ def run_check(
     finally:
         if collecting:
             gc.enable()
+
+
+# -- the live catalog of a server ---------------------------------------------------------------------------------
+
+SERVER_PAGE = 200
+
+
+def check_server(
+    server: str, *, output_format: str = "text", out: TextIO | None = None, err: TextIO | None = None,
+    opener: Any = None,
+) -> int:
+    """``mech check --server URL``: the findings of the server's latest evaluation (every page of
+    ``/api/v1/mandate/findings``, authenticated with ``MECH_TOKEN``), printed as the offline check prints them.
+    Exit 1 when an unwaived error remains, 0 otherwise, 2 when the server cannot be reached or refuses."""
+    import json
+    import os
+    import urllib.error
+    import urllib.request
+
+    out, err = out or sys.stdout, err or sys.stderr
+    if output_format == "sarif":
+        err.write("error: --server gives text or json; SARIF needs catalog files (lines to point at)\n")
+        return EXIT_UNREADABLE
+    base = server.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        err.write(f"error: --server must be an http(s) URL, not {server!r}\n")
+        return EXIT_UNREADABLE
+    headers = {"Accept": "application/json"}
+    token = os.environ.get("MECH_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    open_url = opener or urllib.request.urlopen
+    items: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:
+        url = f"{base}/api/v1/mandate/findings?limit={SERVER_PAGE}&offset={offset}"
+        try:
+            with open_url(urllib.request.Request(url, headers=headers), timeout=30) as response:
+                page = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            hint = " (set MECH_TOKEN to an API token)" if exc.code in (401, 403) else ""
+            err.write(f"error: {url}: HTTP {exc.code}{hint}\n")
+            return EXIT_UNREADABLE
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            err.write(f"error: {base} cannot be reached: {getattr(exc, 'reason', exc)}\n")
+            return EXIT_UNREADABLE
+        items.extend(page.get("items", []))
+        offset = page.get("next_offset")
+    findings = [
+        {
+            "rule": item["rule"],
+            "severity": item["severity"],
+            "subject": item["subject"],
+            "related": list(item.get("related") or []),
+            "message": item.get("message", ""),
+            "location": {"file": None, "line": None},
+            "waived": bool(item.get("waived")),
+            "details": list(item.get("details") or []),
+        }
+        for item in items
+    ]
+    blocking = [f for f in findings if f["severity"] == "error" and not f["waived"]]
+    summary = {
+        "errors": len(blocking),
+        "warnings": sum(1 for f in findings if f["severity"] != "error" and not f["waived"]),
+        "waived": sum(1 for f in findings if f["waived"]),
+        "by_rule": {},
+        "server": base,
+    }
+    for finding in findings:
+        summary["by_rule"][finding["rule"]] = summary["by_rule"].get(finding["rule"], 0) + 1
+    summary["by_rule"] = dict(sorted(summary["by_rule"].items()))
+    if output_format == "json":
+        _write_json({"findings": findings, "summary": summary}, out)
+    else:
+        for finding in findings:
+            status = "waived" if finding["waived"] else finding["severity"]
+            related = f" -> {', '.join(finding['related'])}" if finding["related"] else ""
+            out.write(f"{status:<7} {finding['rule']} {finding['subject']}{related}\n          {finding['message']}\n")
+        out.write(
+            f"{summary['errors']} error(s), {summary['warnings']} warning(s), {summary['waived']} waived "
+            f"on {base}\n"
+        )
+    return EXIT_FINDINGS if blocking else EXIT_OK
 
 
 def _check(paths: list[str], output_format: str, as_of: date, out: TextIO, err: TextIO) -> int:
@@ -317,7 +405,7 @@ def run_check_argv(argv: list[str]) -> int | None:
     if any(arg in ("-h", "--help") for arg in argv):
         return None
     parser = _QuietParser(prog="mech check", add_help=False, allow_abbrev=False)
-    parser.add_argument("paths", nargs="+")
+    parser.add_argument("paths", nargs="*")
     parser.add_argument("--format", "-f", dest="output_format", default="text")
     parser.add_argument("--today")
     parser.add_argument("--server")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 _T = TypeVar("_T")
@@ -375,3 +375,141 @@ class ConwayReport:
     links: tuple[TeamLink, ...]
     degrees: tuple[TeamDegree, ...]
     coupled_pairs: tuple[CoupledPair, ...]
+
+
+# -- what the server's services return (MECHANISMS.md §2 M6) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding of the latest server evaluation, with the team that has to act on it (None: no owning team)."""
+
+    id: int
+    rule: str
+    severity: Severity
+    subject: str
+    related: tuple[str, ...]
+    message: str
+    details: tuple[str, ...]
+    team_id: int | None
+    waived: bool
+    waiver_id: int | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == ERROR and not self.waived
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationSummary:
+    """One evaluation: when, why, by whom, the org-wide counts and how many teams got a score."""
+
+    id: int
+    at: datetime
+    trigger: str
+    actor: str
+    errors: int
+    warnings: int
+    waived: int
+    by_rule: dict[str, int]
+    teams_scored: int
+    invalid_waivers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverRecord:
+    """A waiver kept in the server; ``approver_handle`` for display, ``expired`` as of today."""
+
+    id: int
+    subject: str
+    rule: str
+    related: str | None
+    reason: str
+    expires: date
+    approver_person_id: int
+    approver_handle: str
+    granted_by: str
+    created_at: datetime
+    revoked: bool
+    expired: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScorePoint:
+    """A team's (or an org unit's) counts at one evaluation: one point of the trend."""
+
+    evaluation_id: int
+    at: datetime
+    errors: int
+    warnings: int
+    waived: int
+    by_rule: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    """Current counts by rule, the current findings, and the history of every evaluation (oldest first)."""
+
+    kind: Literal["team", "org_unit"]
+    id: int
+    slug: str
+    name: str
+    errors: int
+    warnings: int
+    waived: int
+    by_rule: dict[str, int]
+    findings: tuple[StoredFinding, ...]
+    history: tuple[ScorePoint, ...]
+    team_ids: tuple[int, ...] = ()
+    evaluated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConwayTeam:
+    """A team of the Conway report: its fan-in ("tax bracket") and fan-out, and its org unit."""
+
+    team_id: int
+    slug: str
+    name: str
+    org_unit_id: int | None
+    org_unit_slug: str | None
+    fan_in: int
+    fan_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConwayEdge:
+    """Cross-team dependencies from one team to another, counted by kind."""
+
+    source_id: int
+    source_slug: str
+    target_id: int
+    target_slug: str
+    consumes: int
+    accesses: int
+    links: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConwayPair:
+    """Two teams in different org units whose services depend on each other; ``tight`` when code or data is shared."""
+
+    team_a_id: int
+    team_a_slug: str
+    team_b_id: int
+    team_b_slug: str
+    org_unit_a: str | None
+    org_unit_b: str | None
+    edges: int
+    tight: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConwayView:
+    """The Conway report of the server's organization, by team ids and slugs."""
+
+    teams: tuple[ConwayTeam, ...]
+    edges: tuple[ConwayEdge, ...]
+    coupled_pairs: tuple[ConwayPair, ...]

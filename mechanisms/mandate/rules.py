@@ -173,7 +173,7 @@ def subject_teams(index: CatalogIndex, subject: str) -> tuple[str, ...]:
     return ()
 
 
-def _subject_people(index: CatalogIndex, subject: str) -> tuple[str, ...]:
+def subject_people(index: CatalogIndex, subject: str) -> tuple[str, ...]:
     """People a subject stands for directly: a person, or the person who owns an unowned service."""
     if subject.startswith("user:"):
         return (subject,)
@@ -643,7 +643,7 @@ def waiver_problem(
         return f"approver {waiver.approver} is not in the catalog"
     if not approver.in_bar_raiser_pool(today):
         return f"approver {waiver.approver} is not in the bar-raiser pool"
-    for person in _subject_people(index, waiver.subject):
+    for person in subject_people(index, waiver.subject):
         if not _unrelated_people(index, waiver.approver, person):
             return f"approver {waiver.approver} is not independent of {person}"
     for team in subject_teams(index, waiver.subject):

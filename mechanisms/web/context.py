@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-NAV = [("Home", "/"), ("Teams", "/teams"), ("Services", "/services"), ("People", "/people"),
+NAV = [("Home", "/"), ("Teams", "/teams"), ("Services", "/services"), ("People", "/people"), ("Conway", "/conway"),
        ("Search", "/search"), ("API", "/api/docs")]
 
 

@@ -17,8 +17,11 @@ urlpatterns = [
     path("teams/new", views.team_new, name="team-new"),
     path("teams/<slug:slug>", views.team_detail, name="team"),
     path("teams/<slug:slug>/edit", views.team_edit, name="team-edit"),
+    path("teams/<slug:slug>/scorecard", views.team_scorecard, name="team-scorecard"),
     path("teams/<slug:slug>/members", views.member_add, name="member-add"),
     path("teams/<slug:slug>/members/<int:membership_id>/remove", views.member_remove, name="member-remove"),
+    # The mandate
+    path("conway", views.conway, name="conway"),
     # People
     path("people", views.person_list, name="people"),
     path("people/<str:handle>", views.person_detail, name="person"),

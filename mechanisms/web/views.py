@@ -867,3 +867,84 @@ def _dependency_target(form: forms.Form, kind: str, name: str) -> dict[str, int]
         form.add_error("target", f"no {what} is named {name!r}")
         return None
     return {key: found.id}
+
+
+# ---------------------------------------------------------------------------------------------- the mandate
+
+CONWAY_DRAWN = 60  # teams drawn in the graph: the rest are in the table, so 2,000 teams stay readable
+CONWAY_SIZE = 640
+
+
+@page
+def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
+    """A team's scorecard (MECHANISMS.md §2 M6): findings by rule, the findings, and the trend of every evaluation.
+    Visible to the team, its management chain and admins (the service decides)."""
+    from mechanisms.mandate import services as mandate_services
+    from mechanisms.mandate.contracts import RULE_CATALOG
+
+    team = org_services.get_team_by_slug(slug=slug)
+    card = mandate_services.team_scorecard(actor=request.actor, team_id=team.id)
+    history = list(card.history)
+    peak = max([p.errors + p.warnings for p in history] + [1])
+    step = 300 / max(len(history) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{40 - 36 * (p.errors + p.warnings) / peak:.1f}" for i, p in enumerate(history)
+    )
+    context = {
+        "team": team,
+        "card": card,
+        "rules": [(rule, count, RULE_CATALOG.get(rule)) for rule, count in card.by_rule.items()],
+        "history": list(reversed(history))[:20],
+        "sparkline": points,
+    }
+    return render(request, "mandate/team_scorecard.html", context)
+
+
+@page
+def conway(request: HttpRequest) -> HttpResponse:
+    """The Conway report: the team-to-team graph drawn as SVG (the busiest teams, on a circle), fan-in and fan-out
+    per team, and team pairs coupled across org units."""
+    import math
+
+    from mechanisms.mandate import services as mandate_services
+
+    report = mandate_services.conway_report(actor=request.actor)
+    busiest = sorted(report.teams, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_DRAWN]
+    drawn = [t for t in busiest if t.fan_in + t.fan_out > 0] or busiest
+    centre, radius = CONWAY_SIZE / 2, CONWAY_SIZE / 2 - 90
+    position = {}
+    nodes = []
+    for i, team in enumerate(drawn):
+        angle = 2 * math.pi * i / max(len(drawn), 1) - math.pi / 2
+        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        position[team.team_id] = (x, y)
+        nodes.append({
+            "team": team,
+            "x": round(x, 1),
+            "y": round(y, 1),
+            "r": round(4 + min(team.fan_in, 20) * 0.8, 1),
+            "lx": round(centre + (radius + 14) * math.cos(angle), 1),
+            "ly": round(centre + (radius + 14) * math.sin(angle), 1),
+            "anchor": "start" if math.cos(angle) >= 0 else "end",
+        })
+    lines = [
+        {
+            "edge": e,
+            "x1": round(position[e.source_id][0], 1), "y1": round(position[e.source_id][1], 1),
+            "x2": round(position[e.target_id][0], 1), "y2": round(position[e.target_id][1], 1),
+            "tight": e.accesses + e.links > 0,
+        }
+        for e in report.edges
+        if e.source_id in position and e.target_id in position
+    ]
+    context = {
+        "report": report,
+        "nodes": nodes,
+        "lines": lines,
+        "size": CONWAY_SIZE,
+        "capped": len(report.teams) > len(drawn),
+        "drawn": len(drawn),
+        "degrees": report.teams[:200],
+        "pairs": report.coupled_pairs[:100],
+    }
+    return render(request, "mandate/conway.html", context)

@@ -145,10 +145,10 @@ def test_bad_option_values_exit_2() -> None:
     assert run_check(str(CATALOGS / "clean"), "--today", "tomorrow").returncode == 2
 
 
-def test_server_option_is_not_yet_supported() -> None:
-    completed = run_check(str(CATALOGS / "clean"), "--server", "https://mechanisms.example")
+def test_unreachable_server_exits_2() -> None:
+    completed = run_check("--server", "http://127.0.0.1:9")
     assert completed.returncode == 2
-    assert "not yet supported" in completed.stderr
+    assert "cannot be reached" in completed.stderr
 
 
 # -- Backstage's own examples --------------------------------------------------------------------------------------

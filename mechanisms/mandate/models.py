@@ -1,0 +1,73 @@
+"""Private models of the mandate app: waivers, evaluations, per-team scores and the current findings.
+
+Teams and people are referenced by plain id columns (DESIGN.md §3); subjects of findings and waivers are full
+entity references (``component:default/checkout-api``), the language the pure rules speak.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from mechanisms.kernel.models import VersionedModel
+
+
+class Waiver(VersionedModel):
+    """An accepted exception to one rule on one subject (MECHANISMS.md §2 M6), approved by an independent bar
+    raiser, until an expiry date; ``related`` narrows it to one finding of that rule. Revoked ones are kept."""
+
+    subject = models.CharField(max_length=300, db_index=True)
+    rule = models.CharField(max_length=64)
+    related = models.CharField(max_length=300, blank=True)
+    reason = models.TextField()
+    expires = models.DateField()
+    approver_person_id = models.BigIntegerField(db_index=True)
+    granted_by = models.CharField(max_length=200)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["subject", "rule", "id"]
+
+
+class Evaluation(models.Model):
+    """One run of the rules over the server's org and catalog: when, why (manual or after a change), by whom."""
+
+    at = models.DateTimeField(db_index=True)
+    trigger = models.CharField(max_length=16, default="manual")
+    actor = models.CharField(max_length=200)
+    totals = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+
+class TeamScore(models.Model):
+    """A team's counts at one evaluation: the scorecard's history (a trend), kept forever."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
+    team_id = models.BigIntegerField(db_index=True)
+    errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    waived = models.PositiveIntegerField(default=0)
+    by_rule = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["team_id", "evaluation_id"]
+
+
+class CurrentFinding(models.Model):
+    """A finding of the latest evaluation, replaced on each one. A finding that concerns several teams (a person
+    leading two) has one row per team; ``primary`` marks the one row that lists it org-wide."""
+
+    rule = models.CharField(max_length=64, db_index=True)
+    severity = models.CharField(max_length=16)
+    subject = models.CharField(max_length=300)
+    related = models.JSONField(default=list)
+    message = models.TextField(blank=True)
+    details = models.JSONField(default=list)
+    team_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    primary = models.BooleanField(default=True)
+    waived = models.BooleanField(default=False)
+    waiver_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rule", "subject", "id"]

@@ -1,0 +1,667 @@
+"""Public services of the mandate app (MECHANISMS.md §1-2): evaluate the server's org and catalog with the pure
+rules, keep the findings and every team's score per evaluation, grant and revoke waivers, show scorecards to the
+management chain, and draw the Conway report.
+
+The server's facts come from org and catalog through their public services (``export_org``/``export_catalog``:
+the whole organization in a few queries), become the same ``CatalogSnapshot`` that ``mech check`` builds from
+catalog files, and go through the same ``rules``. Every write is one transaction with its audit records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from mechanisms.audit import services as audit_services
+from mechanisms.catalog import services as catalog_services
+from mechanisms.kernel import clock
+from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.pagination import Page, paginate
+from mechanisms.org import services as org_services
+
+from . import rules
+from .contracts import (
+    ERROR,
+    LIVE_TEAM_STATUSES,
+    RULE_CATALOG,
+    CatalogSnapshot,
+    ConwayEdge,
+    ConwayPair,
+    ConwayTeam,
+    ConwayView,
+    DatastoreFact,
+    EdgeFact,
+    EvaluationSummary,
+    Finding,
+    InterfaceFact,
+    Location,
+    OrgUnitFact,
+    PersonFact,
+    Scorecard,
+    ScorePoint,
+    ServiceFact,
+    StoredFinding,
+    TeamFact,
+    WaiverFact,
+    WaiverRecord,
+)
+from .models import CurrentFinding as FindingRow
+from .models import Evaluation as EvaluationRow
+from .models import TeamScore as TeamScoreRow
+from .models import Waiver as WaiverRow
+
+TRIGGERS = ("manual", "change")
+EDGE_TARGET_KIND = {"consumes": "api", "accesses": "resource", "links": "component"}
+WAIVER_LOCATION = "waiver:"  # a server waiver's Location.file, so an applied waiver leads back to its row
+HISTORY_LIMIT = 200
+
+
+def team_ref(slug: str) -> str:
+    return f"group:default/{slug}"
+
+
+def person_ref(handle: str) -> str:
+    return f"user:default/{handle}"
+
+
+# ---------------------------------------------------------------------------------------------- the snapshot
+
+
+class _Facts:
+    """The snapshot and the maps between the server's ids and the rules' references, built in a few queries."""
+
+    def __init__(self, today: dt.date) -> None:
+        org = org_services.export_org()
+        catalog = catalog_services.export_catalog()
+        self.team_ids = org_services.team_ids_by_slug()  # slug -> id
+        self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
+        self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
+        self.team_names = {t["slug"]: t["name"] for t in org["teams"]}
+        self.units = {u.slug: u for u in org_services.all_org_units()}
+        self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
+        self.snapshot = _snapshot(org, catalog, today=today)
+        self.index = rules.build_index(self.snapshot)
+
+    def teams_of(self, subject: str) -> list[int]:
+        """The teams a finding is about: the subject's team; for a person, each team they lead."""
+        if subject.startswith("user:"):
+            refs: Iterable[str] = self.index.led_by.get(subject, ())
+        else:
+            refs = rules.subject_teams(self.index, subject)
+        return sorted({self.team_by_ref[ref] for ref in refs if ref in self.team_by_ref})
+
+
+def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
+    """The server's org and catalog as the mandate rules read them (the same shape ``mech check`` builds from
+    Backstage files), with the server's waivers. References: ``group:default/<team or org unit slug>``,
+    ``user:default/<handle>``, ``component:``/``api:``/``resource:default/<name>``."""
+    return _Facts(today or clock.today()).snapshot
+
+
+def _snapshot(org: dict[str, list[dict[str, Any]]], catalog: dict[str, list[dict[str, Any]]], *, today: dt.date):
+    teams = tuple(
+        TeamFact(
+            ref=team_ref(t["slug"]),
+            name=t["slug"],
+            status=t["status"],
+            leader=person_ref(t["leader"]) if t["leader"] else None,
+            members=tuple(sorted(person_ref(m["person"]) for m in t["members"])),
+            org_unit=team_ref(t["org_unit"]),
+        )
+        for t in org["teams"]
+    )
+    units = tuple(
+        OrgUnitFact(team_ref(u["slug"]), u["slug"], team_ref(u["parent"]) if u["parent"] else None)
+        for u in org["org_units"]
+    )
+    people = tuple(
+        PersonFact(
+            person_ref(p["handle"]),
+            p["handle"],
+            person_ref(p["manager"]) if p["manager"] else None,
+            # Only an active person is in the bar-raiser pool (org.contracts.Person.in_bar_raiser_pool).
+            dt.date.fromisoformat(p["bar_raiser_since"]) if p["bar_raiser_since"] and p["active"] else None,
+            p["bar_raiser_capacity"],
+        )
+        for p in org["people"]
+    )
+    provides: dict[str, list[str]] = defaultdict(list)
+    for i in catalog["interfaces"]:
+        provides[i["service"]].append(f"api:default/{i['name']}")
+    services = tuple(
+        ServiceFact(
+            f"component:default/{s['name']}",
+            s["name"],
+            team_ref(s["owner_team"]) if s["owner_team"] else (s["owner_ref"] or None),
+            s["lifecycle"],
+            s["kind"],
+            tuple(provides.get(s["name"], ())),
+        )
+        for s in catalog["services"]
+    )
+    interfaces = tuple(
+        InterfaceFact(
+            f"api:default/{i['name']}",
+            i["name"],
+            (i["type"] or "").lower(),
+            (f"component:default/{i['service']}",),
+            i["definition"] or None,
+            i["api_version"] or None,
+            (i["description"] or "").strip() or None,
+            i["auth_scheme"] or None,
+        )
+        for i in catalog["interfaces"]
+    )
+    datastores = tuple(
+        DatastoreFact(
+            f"resource:default/{d['name']}",
+            d["name"],
+            f"component:default/{d['owner_service']}" if d["owner_service"] else None,
+        )
+        for d in catalog["datastores"]
+    )
+    edges = tuple(
+        EdgeFact(
+            f"component:default/{d['service']}",
+            d["kind"],
+            f"{EDGE_TARGET_KIND[d['kind']]}:default/{d['target']}",
+        )
+        for d in catalog["dependencies"]
+        if d["target"] and d["kind"] in EDGE_TARGET_KIND
+    )
+    return CatalogSnapshot(teams, units, people, services, interfaces, datastores, edges, _waiver_facts())
+
+
+def _waiver_facts() -> tuple[WaiverFact, ...]:
+    rows = list(WaiverRow.objects.filter(revoked=False).order_by("id"))
+    people = org_services.get_people(ids={r.approver_person_id for r in rows})
+    return tuple(
+        WaiverFact(
+            r.subject,
+            r.rule,
+            r.reason,
+            r.expires,
+            person_ref(people[r.approver_person_id].handle) if r.approver_person_id in people else "user:default/?",
+            r.related or None,
+            Location(f"{WAIVER_LOCATION}{r.id}"),
+        )
+        for r in rows
+    )
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+
+
+def evaluate_org(*, actor: Actor, today: dt.date | None = None, trigger: str = "manual") -> EvaluationSummary:
+    """Run every mandate and org rule over the whole organization, replace the current findings, and record one
+    score per team (MECHANISMS.md §2 M6: findings roll up into per-team scorecards).
+
+    Admins (or the product itself) only. Raises PermissionDenied, RuleViolation (unknown trigger)."""
+    return _evaluate(actor=actor, today=today, trigger=trigger, team_ids=None)
+
+
+def reevaluate_teams(
+    *, actor: Actor, team_ids: Iterable[int], today: dt.date | None = None, trigger: str = "change"
+) -> EvaluationSummary:
+    """Re-evaluate after a change to some teams: the rules run over the whole snapshot (they are linear and take
+    milliseconds), but only the findings of these teams and of the teams on the other end of their cross-team
+    edges are replaced, and only those teams get a new score (issue 3, item 8).
+
+    Admins (or the product itself) only. Raises PermissionDenied, RuleViolation."""
+    return _evaluate(actor=actor, today=today, trigger=trigger, team_ids={int(t) for t in team_ids})
+
+
+def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: set[int] | None) -> EvaluationSummary:
+    org_services.require_admin(actor, "evaluate the organization")
+    if trigger not in TRIGGERS:
+        raise RuleViolation(f"trigger must be one of {', '.join(TRIGGERS)}", field="trigger")
+    today = today or clock.today()
+    facts = _Facts(today)
+    result = rules.assess(facts.snapshot, today=today)
+    live = sorted(facts.team_by_ref[t.ref] for t in facts.snapshot.teams if t.status in LIVE_TEAM_STATUSES)
+    scope: set[int] | None = None
+    if team_ids is not None:
+        scope = set(team_ids)
+        report = rules.conway(facts.snapshot, index=facts.index)
+        for link in report.links:
+            source, target = facts.team_by_ref.get(link.source), facts.team_by_ref.get(link.target)
+            if source in team_ids or target in team_ids:
+                scope.update(t for t in (source, target) if t is not None)
+    rows: list[FindingRow] = []
+    per_team: dict[int, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        teams = facts.teams_of(finding.subject)
+        for team in teams:
+            per_team[team].append(finding)
+        targets: list[int | None] = list(teams) or [None]
+        for position, team in enumerate(targets):
+            if scope is not None and team not in scope and team is not None:
+                continue
+            rows.append(_finding_row(finding, team, primary=position == 0))
+    totals = rules.summarize(result.findings)
+    scored = [t for t in live if scope is None or t in scope]
+    with transaction.atomic():
+        evaluation = EvaluationRow.objects.create(
+            at=clock.now(), trigger=trigger, actor=actor.label[:200], totals=totals
+        )
+        stale = FindingRow.objects.all()
+        if scope is not None:
+            stale = FindingRow.objects.filter(team_id__in=scope) | FindingRow.objects.filter(team_id__isnull=True)
+        stale.delete()
+        FindingRow.objects.bulk_create(rows, batch_size=500)
+        scores = []
+        for team in scored:
+            counts = rules.summarize(per_team.get(team, ()))
+            scores.append(
+                TeamScoreRow(
+                    evaluation=evaluation,
+                    team_id=team,
+                    errors=counts["errors"],
+                    warnings=counts["warnings"],
+                    waived=counts["waived"],
+                    by_rule=counts["by_rule"],
+                )
+            )
+        TeamScoreRow.objects.bulk_create(scores, batch_size=500)
+        audit_services.record_change(
+            actor=actor,
+            verb="evaluate",
+            subject_type="mandate_evaluation",
+            subject_id=evaluation.id,
+            subject_label=f"{trigger} evaluation",
+            after={**totals, "teams_scored": len(scores), "scope": sorted(scope) if scope is not None else "all"},
+        )
+    invalid = tuple(f"{w.waiver.rule} on {w.waiver.subject}: {w.reason}" for w in result.invalid_waivers)
+    return _to_summary(evaluation, teams_scored=len(scores), invalid_waivers=invalid)
+
+
+def _finding_row(finding: Finding, team: int | None, *, primary: bool) -> FindingRow:
+    waiver_id = None
+    if finding.waiver is not None and (finding.waiver.location.file or "").startswith(WAIVER_LOCATION):
+        waiver_id = int(finding.waiver.location.file[len(WAIVER_LOCATION) :])
+    return FindingRow(
+        rule=finding.rule,
+        severity=finding.severity,
+        subject=finding.subject,
+        related=list(finding.related),
+        message=finding.message,
+        details=list(finding.details),
+        team_id=team,
+        primary=primary,
+        waived=finding.waived,
+        waiver_id=waiver_id,
+    )
+
+
+def list_findings(
+    *,
+    actor: Actor,
+    team_id: int | None = None,
+    rule: str | None = None,
+    blocking: bool | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[StoredFinding]:
+    """The findings of the latest evaluation, filtered by team, rule, or blocking (an unwaived error).
+    Any signed-in person may list them org-wide (the catalog is open); scorecards are for the management chain."""
+    org_services.require_signed_in(actor)
+    qs = FindingRow.objects.order_by("rule", "subject", "id")
+    qs = qs.filter(team_id=team_id) if team_id is not None else qs.filter(primary=True)
+    if rule:
+        qs = qs.filter(rule=rule)
+    if blocking is True:
+        qs = qs.filter(severity=ERROR, waived=False)
+    elif blocking is False:
+        qs = qs.exclude(severity=ERROR, waived=False)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_finding)
+
+
+def last_evaluation(*, actor: Actor) -> EvaluationSummary | None:
+    """The latest evaluation, or None before the first one."""
+    org_services.require_signed_in(actor)
+    row = EvaluationRow.objects.order_by("-at", "-id").first()
+    return _to_summary(row, teams_scored=row.scores.count()) if row else None
+
+
+# ---------------------------------------------------------------------------------------------- waivers
+
+
+def grant_waiver(
+    *,
+    actor: Actor,
+    subject: str,
+    rule: str,
+    reason: str,
+    expires: dt.date,
+    approver_id: int,
+    related: str | None = None,
+) -> WaiverRecord:
+    """Record an exception to one rule on one subject (MECHANISMS.md §2 M6): a reason, an expiry date in the
+    future, and the approval of a bar raiser (in the pool, active) independent of the subject's team(s) and of
+    the person the subject stands for (§4). Only the approver themself or an admin may record it.
+
+    Raises RuleViolation naming the field, PermissionDenied."""
+    org_services.require_signed_in(actor)
+    subject = (subject or "").strip().lower()
+    related = (related or "").strip().lower() or None
+    reason = (reason or "").strip()
+    if rule not in RULE_CATALOG or rule == "waiver/expired":
+        raise RuleViolation(f"unknown rule {rule!r}", field="rule")
+    if not reason:
+        raise RuleViolation("a waiver needs a reason", field="reason")
+    if len(reason) > 5000 or "\x00" in reason:
+        raise RuleViolation("the reason is too long or holds a NUL character", field="reason")
+    if expires <= clock.today():
+        raise RuleViolation("the expiry date must be in the future", field="expires")
+    try:
+        approver = org_services.get_person(person_id=approver_id)
+    except NotFound as exc:
+        raise RuleViolation(f"person {approver_id} does not exist", field="approver_id") from exc
+    if not (actor.is_admin or actor.person_id == approver.id):
+        raise PermissionDenied("only the approving bar raiser or an admin may record a waiver")
+    if not approver.in_bar_raiser_pool:
+        raise RuleViolation(f"{approver.handle} is not in the bar-raiser pool", field="approver_id")
+    facts = _Facts(clock.today())
+    known = {
+        *facts.index.teams, *facts.index.people, *facts.index.services, *facts.index.interfaces,
+        *facts.index.datastores,
+    }
+    if subject not in known or subject in facts.index.org_units and subject not in facts.index.teams:
+        raise RuleViolation(f"{subject!r} is not a team, person, service, interface or datastore", field="subject")
+    if len(related or "") > 300:
+        raise RuleViolation("related is too long", field="related")
+    # The same people and teams the rules judge a waiver's independence against (rules.waiver_problem).
+    handles = [ref.rsplit("/", 1)[-1] for ref in rules.subject_people(facts.index, subject)]
+    subject_people = [p.id for h in handles if (p := org_services.find_person(handle=h)) is not None]
+    teams = sorted({facts.team_by_ref[t] for t in rules.subject_teams(facts.index, subject) if t in facts.team_by_ref})
+    for team in teams or [None]:
+        if not org_services.is_independent(person_id=approver.id, team_id=team, subject_person_ids=subject_people):
+            raise RuleViolation(
+                f"{approver.handle} is not independent of the subject's team or its management chain",
+                field="approver_id",
+            )
+    with transaction.atomic():
+        row = WaiverRow.objects.create(
+            subject=subject,
+            rule=rule,
+            related=related or "",
+            reason=reason,
+            expires=expires,
+            approver_person_id=approver.id,
+            granted_by=actor.label[:200],
+        )
+        record = _to_waiver(row, {approver.id: approver})
+        audit_services.record_change(
+            actor=actor,
+            verb="create",
+            subject_type="waiver",
+            subject_id=row.id,
+            subject_label=f"{rule} on {subject}",
+            after=_waiver_audit(row),
+            reason=reason,
+        )
+    return record
+
+
+def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRecord:
+    """Withdraw a waiver (kept, marked revoked): its finding counts again at the next evaluation.
+    Admins and the approver only. Raises NotFound, PermissionDenied."""
+    org_services.require_signed_in(actor)
+    with transaction.atomic():
+        row = WaiverRow.objects.filter(pk=waiver_id).first()
+        if row is None:
+            raise NotFound(f"waiver {waiver_id} does not exist", field="waiver_id")
+        if not (actor.is_admin or actor.person_id == row.approver_person_id):
+            raise PermissionDenied("only the approving bar raiser or an admin may revoke a waiver")
+        before = _waiver_audit(row)
+        if not row.revoked:
+            WaiverRow.objects.filter(pk=row.pk).update(revoked=True, version=row.version + 1)
+            row.refresh_from_db()
+            audit_services.record_change(
+                actor=actor,
+                verb="revoke",
+                subject_type="waiver",
+                subject_id=row.id,
+                subject_label=f"{row.rule} on {row.subject}",
+                before=before,
+                after=_waiver_audit(row),
+                reason=reason,
+            )
+        return _to_waiver(row, org_services.get_people(ids=[row.approver_person_id]))
+
+
+def list_waivers(
+    *,
+    actor: Actor,
+    subject: str | None = None,
+    include_revoked: bool = False,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[WaiverRecord]:
+    """Waivers, newest last; revoked ones only when asked. Any signed-in person may read them."""
+    org_services.require_signed_in(actor)
+    qs = WaiverRow.objects.order_by("subject", "rule", "id")
+    if subject:
+        qs = qs.filter(subject=subject.strip().lower())
+    if not include_revoked:
+        qs = qs.filter(revoked=False)
+    page = paginate(qs, limit=limit, offset=offset, convert=lambda r: r)
+    people = org_services.get_people(ids={r.approver_person_id for r in page.items})
+    return page.map(lambda r: _to_waiver(r, people))
+
+
+# ---------------------------------------------------------------------------------------------- scorecards
+
+
+def can_view_team_scorecard(*, actor: Actor, team_id: int) -> bool:
+    """MECHANISMS.md §2 M6: a scorecard is visible to the team (members, leader), to the management chain above
+    its leader (a manager sees every team below them), and to admins."""
+    if actor.is_admin:
+        return True
+    if actor.person_id is None:
+        return False
+    team = org_services.get_team(team_id=team_id)
+    mine = org_services.person_teams(person_id=actor.person_id)
+    if team_id in mine.member_of or team_id in mine.leads:
+        return True
+    if team.leader_id is None:
+        return False
+    return any(p.id == actor.person_id for p in org_services.management_chain(person_id=team.leader_id))
+
+
+def can_view_org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> bool:
+    """An org unit's scorecard: its leader, the management chain above that leader, and admins."""
+    if actor.is_admin:
+        return True
+    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
+    if actor.person_id is None or unit.leader_id is None:
+        return False
+    if unit.leader_id == actor.person_id:
+        return True
+    return any(p.id == actor.person_id for p in org_services.management_chain(person_id=unit.leader_id))
+
+
+def team_scorecard(*, actor: Actor, team_id: int) -> Scorecard:
+    """A team's current findings and counts by rule, and its score at every evaluation (oldest first).
+    Raises NotFound, PermissionDenied (see can_view_team_scorecard)."""
+    team = org_services.get_team(team_id=team_id)
+    if not can_view_team_scorecard(actor=actor, team_id=team_id):
+        raise PermissionDenied("a scorecard is visible to the team, its management chain and admins")
+    findings = [_to_finding(r) for r in FindingRow.objects.filter(team_id=team_id).order_by("rule", "subject", "id")]
+    history = _history([team_id])
+    return _scorecard("team", team.id, team.slug, team.name, findings, history, (team.id,))
+
+
+def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
+    """The roll-up of every team in an org unit and its sub-units: current findings (each once) and the summed
+    score of those teams at every evaluation. Raises NotFound, PermissionDenied."""
+    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
+    if not can_view_org_unit_scorecard(actor=actor, org_unit_id=org_unit_id):
+        raise PermissionDenied("an org unit's scorecard is visible to its leader, their management chain and admins")
+    units = [unit.id, *org_services.org_unit_descendants(org_unit_id=unit.id)]
+    team_ids = sorted(set(org_services.team_ids_in_org_units(org_unit_ids=units)))
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    findings = []
+    for row in FindingRow.objects.filter(team_id__in=team_ids).order_by("rule", "subject", "id"):
+        key = (row.rule, row.subject, tuple(row.related))
+        if key not in seen:
+            seen.add(key)
+            findings.append(_to_finding(row))
+    return _scorecard("org_unit", unit.id, unit.slug, unit.name, findings, _history(team_ids), tuple(team_ids))
+
+
+def _history(team_ids: list[int]) -> list[ScorePoint]:
+    sums: dict[int, list[Any]] = {}
+    for score in TeamScoreRow.objects.filter(team_id__in=team_ids).select_related("evaluation").order_by(
+        "evaluation__at", "evaluation_id"
+    ):
+        point = sums.setdefault(score.evaluation_id, [score.evaluation.at, 0, 0, 0, defaultdict(int)])
+        point[1] += score.errors
+        point[2] += score.warnings
+        point[3] += score.waived
+        for rule, count in (score.by_rule or {}).items():
+            point[4][rule] += count
+    points = [
+        ScorePoint(evaluation_id=eid, at=at, errors=e, warnings=w, waived=v, by_rule=dict(sorted(by.items())))
+        for eid, (at, e, w, v, by) in sums.items()
+    ]
+    return points[-HISTORY_LIMIT:]
+
+
+def _scorecard(kind, id_, slug, name, findings: list[StoredFinding], history: list[ScorePoint], team_ids):
+    errors = sum(1 for f in findings if f.severity == ERROR and not f.waived)
+    warnings = sum(1 for f in findings if f.severity != ERROR and not f.waived)
+    waived = sum(1 for f in findings if f.waived)
+    by_rule: dict[str, int] = defaultdict(int)
+    for finding in findings:
+        by_rule[finding.rule] += 1
+    last = EvaluationRow.objects.order_by("-at", "-id").values_list("at", flat=True).first()
+    return Scorecard(
+        kind=kind,
+        id=id_,
+        slug=slug,
+        name=name,
+        errors=errors,
+        warnings=warnings,
+        waived=waived,
+        by_rule=dict(sorted(by_rule.items())),
+        findings=tuple(findings),
+        history=tuple(history),
+        team_ids=tuple(team_ids),
+        evaluated_at=last,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- Conway report
+
+
+def conway_report(*, actor: Actor) -> ConwayView:
+    """The team-to-team graph from cross-team dependencies, each team's fan-in and fan-out, and the team pairs
+    coupled across org units (MECHANISMS.md §2, Conway report), computed live. Any signed-in person."""
+    org_services.require_signed_in(actor)
+    facts = _Facts(clock.today())
+    report = rules.conway(facts.snapshot, index=facts.index)
+    slug_of = {ref: ref.rsplit("/", 1)[-1] for ref in facts.team_by_ref}
+
+    def unit_slug(ref: str | None) -> str | None:
+        return ref.rsplit("/", 1)[-1] if ref else None
+
+    teams = tuple(
+        ConwayTeam(
+            team_id=facts.team_by_ref[d.team],
+            slug=slug_of[d.team],
+            name=facts.team_names.get(slug_of[d.team], slug_of[d.team]),
+            org_unit_id=facts.unit_by_ref[d.org_unit].id if d.org_unit in facts.unit_by_ref else None,
+            org_unit_slug=unit_slug(d.org_unit),
+            fan_in=d.fan_in,
+            fan_out=d.fan_out,
+        )
+        for d in report.degrees
+        if d.team in facts.team_by_ref
+    )
+    edges = tuple(
+        ConwayEdge(
+            facts.team_by_ref[link.source], slug_of[link.source], facts.team_by_ref[link.target],
+            slug_of[link.target], link.consumes, link.accesses, link.links, link.total,
+        )
+        for link in report.links
+        if link.source in facts.team_by_ref and link.target in facts.team_by_ref
+    )
+    pairs = tuple(
+        ConwayPair(
+            facts.team_by_ref[pair.team_a], slug_of[pair.team_a], facts.team_by_ref[pair.team_b],
+            slug_of[pair.team_b], unit_slug(pair.org_unit_a), unit_slug(pair.org_unit_b), pair.edges, pair.tight,
+        )
+        for pair in report.coupled_pairs
+        if pair.team_a in facts.team_by_ref and pair.team_b in facts.team_by_ref
+    )
+    return ConwayView(teams=teams, edges=edges, coupled_pairs=pairs)
+
+
+# ---------------------------------------------------------------------------------------------- mapping
+
+
+def _to_finding(row: FindingRow) -> StoredFinding:
+    return StoredFinding(
+        id=row.id,
+        rule=row.rule,
+        severity=row.severity,  # type: ignore[arg-type]
+        subject=row.subject,
+        related=tuple(row.related or ()),
+        message=row.message,
+        details=tuple(row.details or ()),
+        team_id=row.team_id,
+        waived=row.waived,
+        waiver_id=row.waiver_id,
+    )
+
+
+def _to_summary(row: EvaluationRow, *, teams_scored: int, invalid_waivers: tuple[str, ...] = ()) -> EvaluationSummary:
+    totals = row.totals or {}
+    return EvaluationSummary(
+        id=row.id,
+        at=row.at,
+        trigger=row.trigger,
+        actor=row.actor,
+        errors=totals.get("errors", 0),
+        warnings=totals.get("warnings", 0),
+        waived=totals.get("waived", 0),
+        by_rule=dict(totals.get("by_rule", {})),
+        teams_scored=teams_scored,
+        invalid_waivers=invalid_waivers,
+    )
+
+
+def _waiver_audit(row: WaiverRow) -> dict[str, Any]:
+    return {
+        "subject": row.subject,
+        "rule": row.rule,
+        "related": row.related,
+        "expires": row.expires.isoformat(),
+        "approver_person_id": row.approver_person_id,
+        "revoked": row.revoked,
+    }
+
+
+def _to_waiver(row: WaiverRow, people: dict) -> WaiverRecord:
+    approver = people.get(row.approver_person_id)
+    return WaiverRecord(
+        id=row.id,
+        subject=row.subject,
+        rule=row.rule,
+        related=row.related or None,
+        reason=row.reason,
+        expires=row.expires,
+        approver_person_id=row.approver_person_id,
+        approver_handle=approver.handle if approver else "",
+        granted_by=row.granted_by,
+        created_at=row.created_at,
+        revoked=row.revoked,
+        expired=row.expires < clock.today(),
+        version=row.version,
+    )
