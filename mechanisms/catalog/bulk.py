@@ -14,7 +14,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import RuleViolation
-from mechanisms.kernel.importing import ImportReport, Problems
+from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 from mechanisms.org import services as org_services
 
 from .contracts import DatastoreRecord, DependencyRecord, InterfaceRecord, ServiceRecord
@@ -145,8 +145,9 @@ def _validate_services(records, teams, live, problems: Problems, catalog_service
             continue
         owner = (rec.owner_team or "").lower() or None
         if owner is None and not rec.owner_ref:
-            problems.add(rec.source, "owner_team", "a service needs an owner team (or, imported, an owner_ref)",
-                         entity=entity)
+            problems.add(
+                rec.source, "owner_team", "a service needs an owner team (or, imported, an owner_ref)", entity=entity
+            )
         elif owner is None:
             pass  # owned by something that is not a team: kept as owner_ref, flagged by the mandate checks
         elif owner not in teams:
@@ -156,8 +157,12 @@ def _validate_services(records, teams, live, problems: Problems, catalog_service
         for period in rec.ownership:
             if period.team.lower() not in teams:
                 problems.add(rec.source, "ownership", f"unknown team {period.team!r}", entity=entity)
-        values.update(owner_team=owner, owner_ref=(rec.owner_ref or "")[:300] if owner is None else "",
-                      ownership=rec.ownership, source=rec.source)
+        values.update(
+            owner_team=owner,
+            owner_ref=(rec.owner_ref or "")[:300] if owner is None else "",
+            ownership=rec.ownership,
+            source=rec.source,
+        )
         clean[values["name"]] = values
     return clean
 
@@ -275,7 +280,7 @@ def _write_services(clean, existing, teams, report: ImportReport, changes) -> di
             )
         elif s.owner_team_id is not None:
             periods.append(OwnershipPeriod(service_id=s.id, team_id=s.owner_team_id, started_at=now, reason="imported"))
-        changes.append(_change("create", "service", s.id, s.name, None, _service_dict(s)))
+        changes.append(import_change("create", "service", s.id, s.name, None, _service_dict(s)))
     for service_id, team_id in transfers:
         OwnershipPeriod.objects.filter(service_id=service_id, ended_at__isnull=True).update(ended_at=now)
         if team_id is not None:
@@ -283,8 +288,10 @@ def _write_services(clean, existing, teams, report: ImportReport, changes) -> di
     OwnershipPeriod.objects.bulk_create(periods, batch_size=2000)
     for row, before in changed:
         verb = "transfer" if before["owner_team_id"] != row.owner_team_id else "update"
-        changes.append(_change(verb, "service", row.id, row.name, before, _service_dict(row)))
-    _count(report, "service", len(new_rows), len(changed), len(clean) - len(new_rows) - len(changed))
+        changes.append(import_change(verb, "service", row.id, row.name, before, _service_dict(row)))
+    report.count(
+        "service", created=len(new_rows), updated=len(changed), unchanged=len(clean) - len(new_rows) - len(changed)
+    )
     return ids
 
 
@@ -307,17 +314,17 @@ def _write_named(model, kind, clean, existing, fields, ref_attr, ref_value, repo
     ids = dict(model.objects.values_list("name", "id"))
     for r in new_rows:
         r.id = ids[r.name]
-        changes.append(_change("create", kind, r.id, r.name, None, _row_dict(r, fields, ref_attr)))
+        changes.append(import_change("create", kind, r.id, r.name, None, _row_dict(r, fields, ref_attr)))
     for row, before in changed:
-        changes.append(_change("update", kind, row.id, row.name, before, _row_dict(row, fields, ref_attr)))
-    _count(report, kind, len(new_rows), len(changed), len(clean) - len(new_rows) - len(changed))
+        changes.append(import_change("update", kind, row.id, row.name, before, _row_dict(row, fields, ref_attr)))
+    report.count(kind, created=len(new_rows), updated=len(changed), unchanged=len(clean) - len(new_rows) - len(changed))
     return ids
 
 
 def _write_edges(edges, imported_services, service_ids, interface_ids, datastore_ids, report, changes) -> None:
     ids = [service_ids[n] for n in imported_services]
     current: dict[tuple, Dependency] = {}
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids, 500):
         for d in Dependency.objects.filter(service_id__in=chunk):
             target = d.interface_id or d.datastore_id or d.target_service_id
             current[(d.service_id, d.kind, target)] = d
@@ -348,15 +355,15 @@ def _write_edges(edges, imported_services, service_ids, interface_ids, datastore
     drop = [d for key, d in current.items() if key not in wanted]
     Dependency.objects.bulk_create(add, batch_size=2000)
     Dependency.objects.bulk_update(update, ["access", "description", "version"], batch_size=2000)
-    for chunk in _chunks([d.id for d in drop], 500):
+    for chunk in chunks([d.id for d in drop], 500):
         Dependency.objects.filter(id__in=chunk).delete()
     for d in add:
-        changes.append(_change("create", "dependency", d.service_id, "", None, _edge_dict(d)))
+        changes.append(import_change("create", "dependency", d.service_id, "", None, _edge_dict(d)))
     for d in update:
-        changes.append(_change("update", "dependency", d.id, "", None, _edge_dict(d)))
+        changes.append(import_change("update", "dependency", d.id, "", None, _edge_dict(d)))
     for d in drop:
-        changes.append(_change("delete", "dependency", d.id, "", _edge_dict(d), None))
-    _count(report, "dependency", len(add), len(update), len(wanted) - len(add) - len(update))
+        changes.append(import_change("delete", "dependency", d.id, "", _edge_dict(d), None))
+    report.count("dependency", created=len(add), updated=len(update), unchanged=len(wanted) - len(add) - len(update))
     report.removed["dependency"] = report.removed.get("dependency", 0) + len(drop)
 
 
@@ -364,19 +371,19 @@ def _prune(report: ImportReport, changes) -> None:
     """Retire services the source no longer has; delete its missing interfaces (and their consumers' edges)
     and datastores. Retiring, not deleting, services keeps their history."""
     gone = report.missing.get("service", [])
-    for chunk in _chunks(gone, 500):
+    for chunk in chunks(gone, 500):
         rows = list(Service.objects.filter(name__in=chunk))
         Service.objects.filter(name__in=chunk).update(lifecycle="retired")
         for r in rows:
             changes.append(
-                _change("retire", "service", r.id, r.name, {"lifecycle": r.lifecycle}, {"lifecycle": "retired"})
+                import_change("retire", "service", r.id, r.name, {"lifecycle": r.lifecycle}, {"lifecycle": "retired"})
             )
     report.removed["service"] = len(gone)
     for model, kind in ((Interface, "interface"), (Datastore, "datastore")):
         names = report.missing.get(kind, [])
-        for chunk in _chunks(names, 500):
+        for chunk in chunks(names, 500):
             for r in model.objects.filter(name__in=chunk):
-                changes.append(_change("delete", kind, r.id, r.name, {"name": r.name}, None))
+                changes.append(import_change("delete", kind, r.id, r.name, {"name": r.name}, None))
             model.objects.filter(name__in=chunk).delete()
         report.removed[kind] = len(names)
 
@@ -435,29 +442,6 @@ def export_catalog() -> dict[str, list[dict[str, Any]]]:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _count(report: ImportReport, kind: str, created: int, updated: int, unchanged: int) -> None:
-    report.created[kind] = report.created.get(kind, 0) + created
-    report.updated[kind] = report.updated.get(kind, 0) + updated
-    report.unchanged[kind] = report.unchanged.get(kind, 0) + unchanged
-
-
-def _change(verb, subject_type, subject_id, label, before, after) -> dict[str, Any]:
-    return {
-        "verb": verb,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "subject_label": label or "",
-        "before": before,
-        "after": after,
-        "reason": "import",
-    }
 
 
 def _service_dict(s: Service) -> dict[str, Any]:

@@ -55,6 +55,11 @@ class ImportReport:
     missing: dict[str, list[str]] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
 
+    def count(self, kind: str, *, created: int, updated: int, unchanged: int) -> None:
+        self.created[kind] = self.created.get(kind, 0) + created
+        self.updated[kind] = self.updated.get(kind, 0) + updated
+        self.unchanged[kind] = self.unchanged.get(kind, 0) + unchanged
+
     def merge(self, other: ImportReport) -> ImportReport:
         for mine, theirs in (
             (self.created, other.created),
@@ -90,3 +95,22 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise ImportFailed(self.items)
+
+
+def chunks(items: list, size: int):
+    """Slices of at most `size`, so `__in` lists stay under every database's parameter limit."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def import_change(verb: str, subject_type: str, subject_id, label: str, before, after) -> dict:
+    """One change record of an import, in the shape `audit_services.record_changes` takes."""
+    return {
+        "verb": verb,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "subject_label": label or "",
+        "before": before,
+        "after": after,
+        "reason": "import",
+    }

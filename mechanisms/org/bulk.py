@@ -15,7 +15,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import RuleViolation
-from mechanisms.kernel.importing import ImportReport, Problems
+from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 
 from . import rules
 from .contracts import MemberRecord, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
@@ -237,10 +237,12 @@ def _write_people(clean, existing, report: ImportReport, changes) -> dict[str, i
     for p in new_rows:
         p.id = ids[p.handle]
         p.manager_id = ids[clean[p.handle]["manager"]] if clean[p.handle]["manager"] else None
-        changes.append(_change("create", "person", p.id, p.name, None, _person_dict(p)))
+        changes.append(import_change("create", "person", p.id, p.name, None, _person_dict(p)))
     for row, before in changed:
-        changes.append(_change("update", "person", row.id, row.name, before, _person_dict(row)))
-    _count(report, "person", len(new_rows), len(changed), len(clean) - len(new_rows) - len(changed))
+        changes.append(import_change("update", "person", row.id, row.name, before, _person_dict(row)))
+    report.count(
+        "person", created=len(new_rows), updated=len(changed), unchanged=len(clean) - len(new_rows) - len(changed)
+    )
     return ids
 
 
@@ -274,10 +276,12 @@ def _write_units(clean, existing, person_ids, report: ImportReport, changes) -> 
     for u in new_rows:
         u.id = ids[u.slug]
         u.parent_id = ids[clean[u.slug]["parent"]] if clean[u.slug]["parent"] else None
-        changes.append(_change("create", "org_unit", u.id, u.name, None, _unit_dict(u)))
+        changes.append(import_change("create", "org_unit", u.id, u.name, None, _unit_dict(u)))
     for row, before in changed:
-        changes.append(_change("update", "org_unit", row.id, row.name, before, _unit_dict(row)))
-    _count(report, "org_unit", len(new_rows), len(changed), len(clean) - len(new_rows) - len(changed))
+        changes.append(import_change("update", "org_unit", row.id, row.name, before, _unit_dict(row)))
+    report.count(
+        "org_unit", created=len(new_rows), updated=len(changed), unchanged=len(clean) - len(new_rows) - len(changed)
+    )
     return ids
 
 
@@ -312,15 +316,17 @@ def _write_teams(clean, existing, unit_ids, person_ids, report: ImportReport, ch
     ids = dict(Team.objects.values_list("slug", "id"))
     for t in new_rows:
         t.id = ids[t.slug]
-        changes.append(_change("create", "team", t.id, t.name, None, _team_dict(t)))
+        changes.append(import_change("create", "team", t.id, t.name, None, _team_dict(t)))
     for row, before in changed:
-        changes.append(_change("update", "team", row.id, row.name, before, _team_dict(row)))
-    _count(report, "team", len(new_rows), len(changed), len(clean) - len(new_rows) - len(changed))
+        changes.append(import_change("update", "team", row.id, row.name, before, _team_dict(row)))
+    report.count(
+        "team", created=len(new_rows), updated=len(changed), unchanged=len(clean) - len(new_rows) - len(changed)
+    )
 
     # Memberships of the imported teams become exactly what the input says.
     team_ids = [ids[s] for s in clean]
     current: dict[tuple[int, int], Membership] = {}
-    for chunk in _chunks(team_ids, 500):
+    for chunk in chunks(team_ids, 500):
         for m in Membership.objects.filter(team_id__in=chunk):
             current[(m.team_id, m.person_id)] = m
     wanted: dict[tuple[int, int], MemberRecord] = {}
@@ -334,11 +340,11 @@ def _write_teams(clean, existing, unit_ids, person_ids, report: ImportReport, ch
     ]
     drop = [m.id for key, m in current.items() if key not in wanted]
     Membership.objects.bulk_create(add, batch_size=2000)
-    for chunk in _chunks(drop, 500):
+    for chunk in chunks(drop, 500):
         Membership.objects.filter(id__in=chunk).delete()
     for m in add:
         changes.append(
-            _change(
+            import_change(
                 "add_member",
                 "team",
                 m.team_id,
@@ -350,7 +356,7 @@ def _write_teams(clean, existing, unit_ids, person_ids, report: ImportReport, ch
     for key, m in current.items():
         if key not in wanted:
             changes.append(
-                _change(
+                import_change(
                     "remove_member",
                     "team",
                     m.team_id,
@@ -359,7 +365,7 @@ def _write_teams(clean, existing, unit_ids, person_ids, report: ImportReport, ch
                     None,
                 )
             )
-    _count(report, "membership", len(add), 0, len(wanted) - len(add))
+    report.count("membership", created=len(add), updated=0, unchanged=len(wanted) - len(add))
     report.removed["membership"] = report.removed.get("membership", 0) + len(drop)
 
 
@@ -378,11 +384,11 @@ def _prune(report: ImportReport, changes) -> None:
     """Remove what the source no longer has: people deactivated, teams dissolved (members released), and
     org units deleted when nothing hangs below them. Services are the catalog's to prune."""
     gone_people = report.missing.get("person", [])
-    for chunk in _chunks(gone_people, 500):
+    for chunk in chunks(gone_people, 500):
         rows = list(Person.objects.filter(handle__in=chunk))
         Person.objects.filter(handle__in=chunk).update(active=False)
         for r in rows:
-            changes.append(_change("deactivate", "person", r.id, r.name, {"active": True}, {"active": False}))
+            changes.append(import_change("deactivate", "person", r.id, r.name, {"active": True}, {"active": False}))
     report.removed["person"] = len(gone_people)
     today = clock.today()
     gone_teams = list(Team.objects.filter(slug__in=report.missing.get("team", [])))
@@ -391,13 +397,13 @@ def _prune(report: ImportReport, changes) -> None:
         Team.objects.filter(pk=t.pk).update(
             status=TeamStatus.DISSOLVED.value, dissolved_on=today, version=t.version + 1
         )
-        changes.append(_change("dissolve", "team", t.id, t.name, {"status": t.status}, {"status": "dissolved"}))
+        changes.append(import_change("dissolve", "team", t.id, t.name, {"status": t.status}, {"status": "dissolved"}))
     report.removed["team"] = len(gone_teams)
     removed_units = 0
     for slug in report.missing.get("org_unit", []):
         unit = OrgUnit.objects.filter(slug=slug).first()
         if unit and not unit.teams.exists() and not unit.children.exists():
-            changes.append(_change("delete", "org_unit", unit.id, unit.name, _unit_dict(unit), None))
+            changes.append(import_change("delete", "org_unit", unit.id, unit.name, _unit_dict(unit), None))
             unit.delete()
             removed_units += 1
     report.removed["org_unit"] = removed_units
@@ -459,29 +465,6 @@ def export_org() -> dict[str, list[dict[str, Any]]]:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _count(report: ImportReport, kind: str, created: int, updated: int, unchanged: int) -> None:
-    report.created[kind] = report.created.get(kind, 0) + created
-    report.updated[kind] = report.updated.get(kind, 0) + updated
-    report.unchanged[kind] = report.unchanged.get(kind, 0) + unchanged
-
-
-def _change(verb, subject_type, subject_id, label, before, after) -> dict[str, Any]:
-    return {
-        "verb": verb,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "subject_label": label or "",
-        "before": before,
-        "after": after,
-        "reason": "import",
-    }
 
 
 def _date(value: dt.date | None) -> str | None:
