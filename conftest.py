@@ -209,3 +209,16 @@ def api_client(small_org):
         return Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
 
     return make
+
+
+@pytest.fixture
+def as_(api_client):
+    """as_("bob") is a client authenticated by bob's bearer token; clients are made once per test."""
+    made: dict = {}
+
+    def get(handle: str):
+        if handle not in made:
+            made[handle] = api_client(handle)
+        return made[handle]
+
+    return get

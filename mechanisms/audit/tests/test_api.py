@@ -10,7 +10,6 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-
 def test_history_of_a_record_lists_its_changes_newest_first(small_org, api_client):
     svc = small_org.services["checkout-api"]
     bob = api_client("bob")

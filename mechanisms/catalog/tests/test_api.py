@@ -11,31 +11,11 @@ from django.test import Client
 from django.utils.crypto import get_random_string
 
 from conftest import PASSWORD
+from mechanisms.kernel.testing import error_of
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-
-
-
-@pytest.fixture
-def as_(api_client):
-    """as_("bob") is a client authenticated by bob's bearer token; clients are made once per test."""
-    made: dict = {}
-
-    def get(handle: str) -> Client:
-        if handle not in made:
-            made[handle] = api_client(handle)
-        return made[handle]
-
-    return get
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert {"code", "message", "details"} <= set(body["error"])
-    return body["error"]
 
 
 def field_of(response) -> str | None:

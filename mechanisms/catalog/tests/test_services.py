@@ -22,7 +22,6 @@ from mechanisms.org import services as org
 SYSTEM = Actor.system("test")
 
 
-
 def history(subject_type: str, subject_id: int) -> list:
     return list(audit_services.list_changes(actor=SYSTEM, subject_type=subject_type, subject_id=subject_id).items)
 

@@ -4,38 +4,23 @@ Data comes from the `small_org` fixture (conftest.py) and is changed through cat
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
-from django.test import Client
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.testing import field_error, page_text, signed_in
 
 PASSWORD = "password123"
 SYSTEM = Actor.system("test")
-EDIT = {"title": "Checkout API", "description": "Takes **orders**.", "lifecycle": "production", "tier": "2",
-        "repository": "https://git.acme.test/checkout-api", "on_call": "checkout-primary"}
-
-
-
-def signed_in(handle: str) -> Client:
-    client = Client()
-    assert client.login(username=handle, password=PASSWORD)
-    return client
-
-
-def text(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(body))
-
-
-def field_error(response, field_id: str) -> str:
-    match = re.search(rf'<small class="field-error" id="{re.escape(field_id)}_error">(.*?)</small>',
-                      response.content.decode(), re.S)
-    return html.unescape(match.group(1)).strip() if match else ""
+EDIT = {
+    "title": "Checkout API",
+    "description": "Takes **orders**.",
+    "lifecycle": "production",
+    "tier": "2",
+    "repository": "https://git.acme.test/checkout-api",
+    "on_call": "checkout-primary",
+}
 
 
 def service_changes(service_id: int) -> int:
@@ -49,20 +34,20 @@ def service_changes(service_id: int) -> int:
 def test_service_list_shows_services_with_owner_and_lifecycle(small_org):
     response = signed_in("eve").get("/services")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "checkout-api" in page and "Checkout" in page and "production" in page
 
 
 @pytest.mark.django_db
 def test_service_list_filters_by_text_team_and_lifecycle(small_org):
     client = signed_in("eve")
-    page = text(client.get("/services?team=payments"))
+    page = page_text(client.get("/services?team=payments"))
     assert "payments-api" in page and "checkout-api" not in page
-    page = text(client.get("/services?q=identity"))
+    page = page_text(client.get("/services?q=identity"))
     assert "identity-api" in page and "payments-api" not in page
-    page = text(client.get("/services?lifecycle=deprecated"))
+    page = page_text(client.get("/services?lifecycle=deprecated"))
     assert "No services match these filters" in page
-    page = text(client.get("/services?team=nowhere"))
+    page = page_text(client.get("/services?team=nowhere"))
     assert "No team has the slug “nowhere”" in page
 
 
@@ -72,14 +57,24 @@ def test_service_list_filters_by_text_team_and_lifecycle(small_org):
 @pytest.mark.django_db
 def test_service_page_shows_owner_interfaces_datastores_dependencies_consumers_and_history(small_org):
     checkout, payments = small_org.services["checkout-api"], small_org.services["payments-api"]
-    catalog_services.add_dependency(actor=SYSTEM, service_id=checkout.id, kind="consumes",
-                                    interface_id=small_org.interfaces["payments-http"].id)
-    catalog_services.add_dependency(actor=SYSTEM, service_id=small_org.services["identity-api"].id, kind="accesses",
-                                    datastore_id=small_org.datastores["ledger-db"].id, access="read")
-    catalog_services.update_interface(actor=SYSTEM, interface_id=small_org.interfaces["payments-http"].id,
-                                      version=1, definition="openapi: 3.1.0\ninfo: {title: <Payments>}")
+    catalog_services.add_dependency(
+        actor=SYSTEM, service_id=checkout.id, kind="consumes", interface_id=small_org.interfaces["payments-http"].id
+    )
+    catalog_services.add_dependency(
+        actor=SYSTEM,
+        service_id=small_org.services["identity-api"].id,
+        kind="accesses",
+        datastore_id=small_org.datastores["ledger-db"].id,
+        access="read",
+    )
+    catalog_services.update_interface(
+        actor=SYSTEM,
+        interface_id=small_org.interfaces["payments-http"].id,
+        version=1,
+        definition="openapi: 3.1.0\ninfo: {title: <Payments>}",
+    )
 
-    page = text(signed_in("eve").get("/services/checkout-api"))
+    page = page_text(signed_in("eve").get("/services/checkout-api"))
     assert "Owner Checkout" in page and "production" in page
     assert "checkout-http" in page and "oauth2" in page and "orders-db" in page
     depends_on = page.split("Depends on")[1].split("Who depends on it")[0]
@@ -90,7 +85,7 @@ def test_service_page_shows_owner_interfaces_datastores_dependencies_consumers_a
     body = response.content.decode()
     assert "<details" in body and "openapi: 3.1.0" in body
     assert "{title: &lt;Payments&gt;}" in body  # a definition is preformatted text, escaped
-    consumers = text(response).split("Who depends on it")[1]
+    consumers = page_text(response).split("Who depends on it")[1]
     assert "checkout-api" in consumers and "Checkout" in consumers
     assert "identity-api" in consumers and "back door" in consumers
 
@@ -99,8 +94,12 @@ def test_service_page_shows_owner_interfaces_datastores_dependencies_consumers_a
 def test_service_page_offers_edit_and_add_forms_only_to_the_owning_team(small_org):
     member = signed_in("bob").get("/services/checkout-api").content.decode()
     outsider = signed_in("eve").get("/services/checkout-api").content.decode()
-    for marker in ('href="/services/checkout-api/edit"', 'action="/services/checkout-api/interfaces"',
-                   'action="/services/checkout-api/datastores"', 'action="/services/checkout-api/dependencies"'):
+    for marker in (
+        'href="/services/checkout-api/edit"',
+        'action="/services/checkout-api/interfaces"',
+        'action="/services/checkout-api/datastores"',
+        'action="/services/checkout-api/dependencies"',
+    ):
         assert marker in member and marker not in outsider
 
 
@@ -108,7 +107,7 @@ def test_service_page_offers_edit_and_add_forms_only_to_the_owning_team(small_or
 def test_unknown_service_is_a_404_page(small_org):
     response = signed_in("eve").get("/services/nope")
     assert response.status_code == 404
-    assert "No service named 'nope'" in text(response)
+    assert "No service named 'nope'" in page_text(response)
 
 
 # ---------------------------------------------------------------------------------------------- edit
@@ -118,8 +117,9 @@ def test_unknown_service_is_a_404_page(small_org):
 def test_owner_edits_a_service_and_the_change_is_recorded(small_org):
     service = small_org.services["checkout-api"]
     before = service_changes(service.id)
-    response = signed_in("bob").post("/services/checkout-api/edit",
-                                     {"name": "checkout-api", "version": service.version, **EDIT})
+    response = signed_in("bob").post(
+        "/services/checkout-api/edit", {"name": "checkout-api", "version": service.version, **EDIT}
+    )
     assert response.status_code == 302 and response["Location"] == "/services/checkout-api"
     after = catalog_services.get_service(service_id=service.id)
     assert (after.title, after.tier, after.on_call) == ("Checkout API", 2, "checkout-primary")
@@ -130,16 +130,18 @@ def test_owner_edits_a_service_and_the_change_is_recorded(small_org):
 @pytest.mark.django_db
 def test_renaming_a_service_redirects_to_its_new_address(small_org):
     service = small_org.services["checkout-api"]
-    response = signed_in("bob").post("/services/checkout-api/edit",
-                                     {"name": "orders-api", "version": service.version, **EDIT})
+    response = signed_in("bob").post(
+        "/services/checkout-api/edit", {"name": "orders-api", "version": service.version, **EDIT}
+    )
     assert response["Location"] == "/services/orders-api"
 
 
 @pytest.mark.django_db
 def test_admin_edits_any_service(small_org):
     service = small_org.services["identity-api"]
-    response = signed_in("admin").post("/services/identity-api/edit",
-                                       {"name": "identity-api", "version": service.version, **EDIT})
+    response = signed_in("admin").post(
+        "/services/identity-api/edit", {"name": "identity-api", "version": service.version, **EDIT}
+    )
     assert response.status_code == 302
 
 
@@ -147,15 +149,16 @@ def test_admin_edits_any_service(small_org):
 def test_non_member_opening_the_edit_page_is_refused_with_the_reason(small_org):
     response = signed_in("eve").get("/services/checkout-api/edit")
     assert response.status_code == 403
-    assert "Only members of the owning team or an admin may change this service" in text(response)
+    assert "Only members of the owning team or an admin may change this service" in page_text(response)
 
 
 @pytest.mark.django_db
 def test_non_member_posting_an_edit_changes_nothing(small_org):
     service = small_org.services["checkout-api"]
     before = service_changes(service.id)
-    response = signed_in("eve").post("/services/checkout-api/edit",
-                                     {"name": "checkout-api", "version": service.version, **EDIT})
+    response = signed_in("eve").post(
+        "/services/checkout-api/edit", {"name": "checkout-api", "version": service.version, **EDIT}
+    )
     assert response.status_code == 403
     assert catalog_services.get_service(service_id=service.id) == service
     assert service_changes(service.id) == before
@@ -164,12 +167,14 @@ def test_non_member_posting_an_edit_changes_nothing(small_org):
 @pytest.mark.django_db
 def test_stale_version_shows_someone_else_changed_it_and_changes_nothing(small_org):
     service = small_org.services["checkout-api"]
-    theirs = catalog_services.update_service(actor=small_org.actor("ann"), service_id=service.id,
-                                             version=service.version, title="Theirs")
-    response = signed_in("bob").post("/services/checkout-api/edit",
-                                     {"name": "checkout-api", "version": service.version, **EDIT})
+    theirs = catalog_services.update_service(
+        actor=small_org.actor("ann"), service_id=service.id, version=service.version, title="Theirs"
+    )
+    response = signed_in("bob").post(
+        "/services/checkout-api/edit", {"name": "checkout-api", "version": service.version, **EDIT}
+    )
     assert response.status_code == 409
-    page = text(response)
+    page = page_text(response)
     assert "Someone else changed this service while you were editing. Reload" in page
     assert catalog_services.get_service(service_id=service.id) == theirs
 
@@ -206,16 +211,16 @@ def test_member_registers_a_service_for_their_team(small_org):
     client = signed_in("bob")
     body = client.get("/services/new?team=checkout").content.decode()
     assert ">Checkout</option>" in body and ">Payments</option>" not in body  # only the teams they may change
-    response = client.post("/services/new", {"owner_team": small_org.teams["checkout"].id, "name": "cart-api",
-                                             **EDIT})
+    response = client.post("/services/new", {"owner_team": small_org.teams["checkout"].id, "name": "cart-api", **EDIT})
     assert response.status_code == 302 and response["Location"] == "/services/cart-api"
     assert catalog_services.get_service_by_name(name="cart-api").owner_team_id == small_org.teams["checkout"].id
 
 
 @pytest.mark.django_db
 def test_registering_a_service_for_another_team_is_refused(small_org):
-    response = signed_in("bob").post("/services/new", {"owner_team": small_org.teams["payments"].id,
-                                                       "name": "sneaky-api", **EDIT})
+    response = signed_in("bob").post(
+        "/services/new", {"owner_team": small_org.teams["payments"].id, "name": "sneaky-api", **EDIT}
+    )
     assert response.status_code == 403
     assert catalog_services.find_service(name="sneaky-api") is None
 
@@ -224,7 +229,7 @@ def test_registering_a_service_for_another_team_is_refused(small_org):
 def test_person_without_a_team_may_not_register_services(small_org):
     response = signed_in("hal").get("/services/new")
     assert response.status_code == 403
-    assert "not a member of any active team" in text(response)
+    assert "not a member of any active team" in page_text(response)
 
 
 # ---------------------------------------------------------------------------------------------- parts
@@ -233,46 +238,65 @@ def test_person_without_a_team_may_not_register_services(small_org):
 @pytest.mark.django_db
 def test_owner_adds_an_interface_a_datastore_and_a_dependency(small_org):
     client = signed_in("bob")
-    response = client.post("/services/checkout-api/interfaces", {
-        "interface-name": "checkout-events", "interface-type": "asyncapi", "interface-api_version": "2.0",
-        "interface-visibility": "internal", "interface-auth_scheme": "mtls", "interface-definition": "asyncapi: 3.0.0",
-    })
+    response = client.post(
+        "/services/checkout-api/interfaces",
+        {
+            "interface-name": "checkout-events",
+            "interface-type": "asyncapi",
+            "interface-api_version": "2.0",
+            "interface-visibility": "internal",
+            "interface-auth_scheme": "mtls",
+            "interface-definition": "asyncapi: 3.0.0",
+        },
+    )
     assert response.status_code == 302
     assert catalog_services.find_interface(name="checkout-events").type == "asyncapi"
-    response = client.post("/services/checkout-api/datastores", {"datastore-name": "cart-cache",
-                                                                 "datastore-type": "cache"})
+    response = client.post(
+        "/services/checkout-api/datastores", {"datastore-name": "cart-cache", "datastore-type": "cache"}
+    )
     assert response.status_code == 302
     assert catalog_services.find_datastore(name="cart-cache").owner_service_id == small_org.services["checkout-api"].id
-    response = client.post("/services/checkout-api/dependencies", {"dependency-kind": "consumes",
-                                                                   "dependency-target": "payments-http"})
+    response = client.post(
+        "/services/checkout-api/dependencies", {"dependency-kind": "consumes", "dependency-target": "payments-http"}
+    )
     assert response.status_code == 302
-    page = text(client.get("/services/checkout-api"))
+    page = page_text(client.get("/services/checkout-api"))
     assert "checkout-events" in page and "cart-cache" in page and "payments-http" in page
 
 
 @pytest.mark.django_db
 def test_an_unknown_dependency_target_is_shown_next_to_the_field(small_org):
-    response = signed_in("bob").post("/services/checkout-api/dependencies", {"dependency-kind": "accesses",
-                                                                             "dependency-target": "nowhere-db"})
+    response = signed_in("bob").post(
+        "/services/checkout-api/dependencies", {"dependency-kind": "accesses", "dependency-target": "nowhere-db"}
+    )
     assert response.status_code == 400
     assert field_error(response, "id_dependency-target") == "No datastore is named 'nowhere-db'"
-    assert "<details class=\"add-form\" open>" in response.content.decode()  # the form with the error is open
+    assert '<details class="add-form" open>' in response.content.decode()  # the form with the error is open
     assert catalog_services.service_detail(service_id=small_org.services["checkout-api"].id).dependencies == ()
 
 
 @pytest.mark.django_db
 def test_a_service_error_on_a_part_is_shown_next_to_the_field(small_org):
-    response = signed_in("bob").post("/services/checkout-api/interfaces", {
-        "interface-name": "payments-http", "interface-type": "openapi", "interface-visibility": "internal",
-    })
+    response = signed_in("bob").post(
+        "/services/checkout-api/interfaces",
+        {
+            "interface-name": "payments-http",
+            "interface-type": "openapi",
+            "interface-visibility": "internal",
+        },
+    )
     assert response.status_code == 409
     assert "already exists" in field_error(response, "id_interface-name")
 
 
 @pytest.mark.django_db
 def test_owner_removes_a_dependency(small_org):
-    dep = catalog_services.add_dependency(actor=SYSTEM, service_id=small_org.services["checkout-api"].id,
-                                          kind="consumes", interface_id=small_org.interfaces["payments-http"].id)
+    dep = catalog_services.add_dependency(
+        actor=SYSTEM,
+        service_id=small_org.services["checkout-api"].id,
+        kind="consumes",
+        interface_id=small_org.interfaces["payments-http"].id,
+    )
     assert signed_in("eve").post(f"/services/checkout-api/dependencies/{dep.id}/remove").status_code == 403
     response = signed_in("bob").post(f"/services/checkout-api/dependencies/{dep.id}/remove")
     assert response.status_code == 302
@@ -284,5 +308,5 @@ def test_non_member_may_not_add_parts(small_org):
     client = signed_in("eve")
     response = client.post("/services/checkout-api/datastores", {"datastore-name": "x-db", "datastore-type": "cache"})
     assert response.status_code == 403
-    assert "only members of the owning team or an admin may add datastores here" in text(response).lower()
+    assert "only members of the owning team or an admin may add datastores here" in page_text(response).lower()
     assert catalog_services.find_datastore(name="x-db") is None

@@ -211,13 +211,21 @@ def test_reason_is_required(small_org):
 def test_unknown_subject_or_rule_is_refused(small_org):
     with pytest.raises(RuleViolation) as error:
         services.grant_waiver(
-            actor=SYSTEM, subject="component:default/nope", rule="mandate/back-door", reason="x", expires=FUTURE,
+            actor=SYSTEM,
+            subject="component:default/nope",
+            rule="mandate/back-door",
+            reason="x",
+            expires=FUTURE,
             approver_id=small_org.people["hal"].id,
         )
     assert error.value.field == "subject"
     with pytest.raises(RuleViolation) as error:
         services.grant_waiver(
-            actor=SYSTEM, subject="component:default/checkout-api", rule="mandate/nope", reason="x", expires=FUTURE,
+            actor=SYSTEM,
+            subject="component:default/checkout-api",
+            rule="mandate/nope",
+            reason="x",
+            expires=FUTURE,
             approver_id=small_org.people["hal"].id,
         )
     assert error.value.field == "rule"

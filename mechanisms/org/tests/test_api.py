@@ -6,30 +6,11 @@ import pytest
 from django.test import Client
 
 from conftest import PASSWORD
+from mechanisms.kernel.testing import error_of
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-
-
-
-@pytest.fixture
-def as_(api_client):
-    """as_("bob") is a client authenticated by bob's bearer token; clients are made once per test."""
-    made: dict = {}
-
-    def get(handle: str) -> Client:
-        if handle not in made:
-            made[handle] = api_client(handle)
-        return made[handle]
-
-    return get
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"}, body
-    return body["error"]
 
 
 def field_of(response) -> str | None:

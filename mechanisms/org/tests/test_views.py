@@ -6,38 +6,15 @@ read both apps."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
-from django.test import Client
 
 from mechanisms.audit import services as audit_services
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.testing import field_error, page_text, signed_in
 from mechanisms.org import services as org_services
 
 PASSWORD = "password123"
 SYSTEM = Actor.system("test")
-
-
-
-def signed_in(handle: str) -> Client:
-    client = Client()
-    assert client.login(username=handle, password=PASSWORD)
-    return client
-
-
-def text(response) -> str:
-    """The page as plain text, tags removed and entities decoded, whitespace collapsed."""
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(body))
-
-
-def field_error(response, field_id: str) -> str:
-    """The error shown next to one form field (the <small> inside that field's label), or ''."""
-    match = re.search(rf'<small class="field-error" id="{re.escape(field_id)}_error">(.*?)</small>',
-                      response.content.decode(), re.S)
-    return html.unescape(match.group(1)).strip() if match else ""
 
 
 def team_changes(team_id: int) -> int:
@@ -51,7 +28,7 @@ def team_changes(team_id: int) -> int:
 def test_team_list_shows_every_team_with_size_and_leader(small_org):
     response = signed_in("eve").get("/teams")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     for name in ("Checkout", "Payments", "Identity", "Ann Lee", "Dan Cho", "Fay Ngata", "3 people", "2 people"):
         assert name in page
 
@@ -59,13 +36,13 @@ def test_team_list_shows_every_team_with_size_and_leader(small_org):
 @pytest.mark.django_db
 def test_team_list_filters_by_text_org_unit_and_status(small_org):
     client = signed_in("eve")
-    page = text(client.get("/teams?q=pay"))
+    page = page_text(client.get("/teams?q=pay"))
     assert "Payments" in page and "Checkout" not in page
-    page = text(client.get("/teams?unit=platform"))
+    page = page_text(client.get("/teams?unit=platform"))
     assert "Identity" in page and "Payments" not in page
-    page = text(client.get("/teams?unit=acme"))  # an org unit includes the teams of the units below it
+    page = page_text(client.get("/teams?unit=acme"))  # an org unit includes the teams of the units below it
     assert "Identity" in page and "Payments" in page
-    page = text(client.get("/teams?status=forming"))
+    page = page_text(client.get("/teams?status=forming"))
     assert "No teams match these filters" in page
 
 
@@ -73,19 +50,20 @@ def test_team_list_filters_by_text_org_unit_and_status(small_org):
 def test_team_list_ignores_a_bad_filter_instead_of_failing(small_org):
     response = signed_in("eve").get("/teams?status=bogus&offset=abc&unit=nowhere")
     assert response.status_code == 200
-    assert "Checkout" in text(response)
+    assert "Checkout" in page_text(response)
 
 
 @pytest.mark.django_db
 def test_team_list_is_paginated(small_org):
     for i in range(55):
-        org_services.create_team(actor=SYSTEM, slug=f"squad-{i:02d}", name=f"Squad {i:02d}",
-                                 org_unit_id=small_org.units["retail"].id)
+        org_services.create_team(
+            actor=SYSTEM, slug=f"squad-{i:02d}", name=f"Squad {i:02d}", org_unit_id=small_org.units["retail"].id
+        )
     client = signed_in("eve")
     first = client.get("/teams")
-    assert "Showing 1–50 of 58" in text(first)
+    assert "Showing 1–50 of 58" in page_text(first)
     assert 'href="?offset=50"' in first.content.decode()
-    second = text(client.get("/teams?offset=50"))
+    second = page_text(client.get("/teams?offset=50"))
     assert "Showing 51–58 of 58" in second and "Squad 54" in second
 
 
@@ -96,7 +74,7 @@ def test_team_list_is_paginated(small_org):
 def test_team_page_shows_charter_leader_members_size_services_and_history(small_org):
     response = signed_in("eve").get("/teams/checkout")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "Checkout for our customers." in page
     assert "Ann Lee (single-threaded leader)" in page
     for member in ("Ann Lee", "Bob Ruiz", "Cat Moss"):
@@ -111,10 +89,9 @@ def test_team_page_shows_charter_leader_members_size_services_and_history(small_
 def test_team_page_shows_the_size_warning_against_the_two_pizza_rule(small_org):
     team = small_org.teams["payments"]
     for i in range(7):
-        person = org_services.create_person(actor=SYSTEM, handle=f"p{i}", name=f"Person {i}",
-                                            email=f"p{i}@acme.test")
+        person = org_services.create_person(actor=SYSTEM, handle=f"p{i}", name=f"Person {i}", email=f"p{i}@acme.test")
         org_services.add_member(actor=SYSTEM, team_id=team.id, person_id=person.id)
-    page = text(signed_in("eve").get("/teams/payments"))
+    page = page_text(signed_in("eve").get("/teams/payments"))
     assert "9 people — above the warning line of 8" in page
 
 
@@ -129,8 +106,9 @@ def test_team_page_offers_edit_and_member_forms_only_to_those_who_may_change_it(
 @pytest.mark.django_db
 def test_team_page_renders_user_text_through_markdown_without_raw_html(small_org):
     team = small_org.teams["checkout"]
-    org_services.update_team(actor=SYSTEM, team_id=team.id, version=team.version,
-                             charter="**Fast** checkout <script>alert(1)</script>")
+    org_services.update_team(
+        actor=SYSTEM, team_id=team.id, version=team.version, charter="**Fast** checkout <script>alert(1)</script>"
+    )
     body = signed_in("eve").get("/teams/checkout").content.decode()
     assert "<strong>Fast</strong>" in body
     assert "<script>alert(1)</script>" not in body
@@ -140,7 +118,7 @@ def test_team_page_renders_user_text_through_markdown_without_raw_html(small_org
 def test_unknown_team_is_a_404_page(small_org):
     response = signed_in("eve").get("/teams/nope")
     assert response.status_code == 404
-    assert "no team with slug 'nope'" in text(response).lower()
+    assert "no team with slug 'nope'" in page_text(response).lower()
 
 
 # ---------------------------------------------------------------------------------------------- team edit
@@ -150,8 +128,9 @@ def test_unknown_team_is_a_404_page(small_org):
 def test_member_edits_name_and_charter_and_the_change_is_recorded(small_org):
     team = small_org.teams["checkout"]
     before = team_changes(team.id)
-    response = signed_in("bob").post("/teams/checkout/edit",
-                                     {"name": "Checkout Crew", "charter": "Buy in one click.", "version": team.version})
+    response = signed_in("bob").post(
+        "/teams/checkout/edit", {"name": "Checkout Crew", "charter": "Buy in one click.", "version": team.version}
+    )
     assert response.status_code == 302 and response["Location"] == "/teams/checkout"
     after = org_services.get_team(team_id=team.id)
     assert (after.name, after.charter) == ("Checkout Crew", "Buy in one click.")
@@ -165,8 +144,7 @@ def test_member_edit_form_offers_only_name_and_charter(small_org):
     body = client.get("/teams/checkout/edit").content.decode()
     assert 'name="charter"' in body and 'name="leader"' not in body and 'name="status"' not in body
     # A leader sneaked into the POST is not read: the member form has no such field.
-    client.post("/teams/checkout/edit", {"name": "Checkout", "charter": "x", "version": team.version,
-                                         "leader": "bob"})
+    client.post("/teams/checkout/edit", {"name": "Checkout", "charter": "x", "version": team.version, "leader": "bob"})
     assert org_services.get_team(team_id=team.id).leader_id == small_org.people["ann"].id
 
 
@@ -175,8 +153,14 @@ def test_admin_changes_leader_org_unit_and_status(small_org):
     team = small_org.teams["identity"]
     response = signed_in("admin").post(
         "/teams/identity/edit",
-        {"name": "Identity", "charter": "", "version": team.version, "leader": "gus",
-         "org_unit": small_org.units["retail"].id, "status": "forming"},
+        {
+            "name": "Identity",
+            "charter": "",
+            "version": team.version,
+            "leader": "gus",
+            "org_unit": small_org.units["retail"].id,
+            "status": "forming",
+        },
     )
     assert response.status_code == 302
     after = org_services.get_team(team_id=team.id)
@@ -190,8 +174,14 @@ def test_admin_naming_an_unknown_leader_sees_the_error_next_to_the_field(small_o
     team = small_org.teams["identity"]
     response = signed_in("admin").post(
         "/teams/identity/edit",
-        {"name": "Identity", "charter": "", "version": team.version, "leader": "zed",
-         "org_unit": team.org_unit_id, "status": "active"},
+        {
+            "name": "Identity",
+            "charter": "",
+            "version": team.version,
+            "leader": "zed",
+            "org_unit": team.org_unit_id,
+            "status": "active",
+        },
     )
     assert response.status_code == 400
     assert field_error(response, "id_leader") == "No person has the handle 'zed'"
@@ -202,15 +192,16 @@ def test_admin_naming_an_unknown_leader_sees_the_error_next_to_the_field(small_o
 def test_non_member_opening_the_edit_page_is_refused_with_the_reason(small_org):
     response = signed_in("eve").get("/teams/checkout/edit")
     assert response.status_code == 403
-    assert "only members of the owning team or an admin may change this team" in text(response).lower()
+    assert "only members of the owning team or an admin may change this team" in page_text(response).lower()
 
 
 @pytest.mark.django_db
 def test_non_member_posting_an_edit_changes_nothing(small_org):
     team = small_org.teams["checkout"]
     before = team_changes(team.id)
-    response = signed_in("eve").post("/teams/checkout/edit",
-                                     {"name": "Hijacked", "charter": "", "version": team.version})
+    response = signed_in("eve").post(
+        "/teams/checkout/edit", {"name": "Hijacked", "charter": "", "version": team.version}
+    )
     assert response.status_code == 403
     assert org_services.get_team(team_id=team.id).name == "Checkout"
     assert team_changes(team.id) == before
@@ -220,10 +211,9 @@ def test_non_member_posting_an_edit_changes_nothing(small_org):
 def test_stale_version_shows_the_conflict_and_changes_nothing(small_org):
     team = small_org.teams["checkout"]
     org_services.update_team(actor=small_org.actor("ann"), team_id=team.id, version=team.version, name="Checkout!")
-    response = signed_in("bob").post("/teams/checkout/edit",
-                                     {"name": "Mine", "charter": "", "version": team.version})
+    response = signed_in("bob").post("/teams/checkout/edit", {"name": "Mine", "charter": "", "version": team.version})
     assert response.status_code == 409
-    assert "Someone else changed this team" in text(response)
+    assert "Someone else changed this team" in page_text(response)
     assert 'href="/teams/checkout/edit"' in response.content.decode()  # the reload link
     assert org_services.get_team(team_id=team.id).name == "Checkout!"
 
@@ -231,8 +221,9 @@ def test_stale_version_shows_the_conflict_and_changes_nothing(small_org):
 @pytest.mark.django_db
 def test_bad_input_shows_the_service_error_next_to_the_field_and_changes_nothing(small_org):
     team = small_org.teams["checkout"]
-    response = signed_in("bob").post("/teams/checkout/edit",
-                                     {"name": "Checkout", "charter": "x" * 20001, "version": team.version})
+    response = signed_in("bob").post(
+        "/teams/checkout/edit", {"name": "Checkout", "charter": "x" * 20001, "version": team.version}
+    )
     assert response.status_code == 400
     assert field_error(response, "id_charter") == "Charter is longer than 20000 characters"
     assert org_services.get_team(team_id=team.id).charter == team.charter
@@ -245,8 +236,14 @@ def test_bad_input_shows_the_service_error_next_to_the_field_and_changes_nothing
 def test_admin_creates_a_team(small_org):
     response = signed_in("admin").post(
         "/teams/new",
-        {"name": "Search", "slug": "search", "org_unit": small_org.units["retail"].id, "leader": "hal",
-         "status": "forming", "charter": "Find things."},
+        {
+            "name": "Search",
+            "slug": "search",
+            "org_unit": small_org.units["retail"].id,
+            "leader": "hal",
+            "status": "forming",
+            "charter": "Find things.",
+        },
     )
     assert response.status_code == 302 and response["Location"] == "/teams/search"
     team = org_services.get_team_by_slug(slug="search")
@@ -256,8 +253,8 @@ def test_admin_creates_a_team(small_org):
 @pytest.mark.django_db
 def test_duplicate_team_slug_is_shown_next_to_the_slug(small_org):
     response = signed_in("admin").post(
-        "/teams/new", {"name": "Other", "slug": "checkout", "org_unit": small_org.units["retail"].id,
-                       "status": "active"},
+        "/teams/new",
+        {"name": "Other", "slug": "checkout", "org_unit": small_org.units["retail"].id, "status": "active"},
     )
     assert response.status_code == 409
     assert field_error(response, "id_slug") == "A team with slug 'checkout' already exists"
@@ -267,10 +264,11 @@ def test_duplicate_team_slug_is_shown_next_to_the_slug(small_org):
 def test_member_may_not_create_teams(small_org):
     client = signed_in("ann")
     assert client.get("/teams/new").status_code == 403
-    response = client.post("/teams/new", {"name": "X", "slug": "x", "org_unit": small_org.units["retail"].id,
-                                          "status": "active"})
+    response = client.post(
+        "/teams/new", {"name": "X", "slug": "x", "org_unit": small_org.units["retail"].id, "status": "active"}
+    )
     assert response.status_code == 403
-    assert "only an admin may create teams" in text(response).lower()
+    assert "only an admin may create teams" in page_text(response).lower()
     assert org_services.find_team(slug="x") is None
 
 
@@ -284,8 +282,9 @@ def test_member_adds_and_removes_a_member(small_org):
     response = client.post("/teams/checkout/members", {"handle": "hal"})
     assert response.status_code == 302 and response["Location"] == "/teams/checkout"
     assert "Hal Berg" in {p.name for p in org_services.team_members(team_id=team.id)}
-    membership = next(m for m in org_services.list_memberships(team_id=team.id).items
-                      if m.person_id == small_org.people["hal"].id)
+    membership = next(
+        m for m in org_services.list_memberships(team_id=team.id).items if m.person_id == small_org.people["hal"].id
+    )
     response = client.post(f"/teams/checkout/members/{membership.id}/remove")
     assert response.status_code == 302
     assert "Hal Berg" not in {p.name for p in org_services.team_members(team_id=team.id)}
@@ -340,9 +339,9 @@ def test_member_changes_need_a_post(small_org):
 @pytest.mark.django_db
 def test_people_list_filters_by_text_and_shows_managers(small_org):
     client = signed_in("eve")
-    page = text(client.get("/people"))
+    page = page_text(client.get("/people"))
     assert "Casey Ortiz" in page and "Hal Berg" in page
-    page = text(client.get("/people?q=bob"))
+    page = page_text(client.get("/people?q=bob"))
     assert "Bob Ruiz" in page and "Ann Lee" in page  # Bob, and his manager
     assert "Hal Berg" not in page
 
@@ -350,11 +349,11 @@ def test_people_list_filters_by_text_and_shows_managers(small_org):
 @pytest.mark.django_db
 def test_person_page_shows_manager_chain_reports_and_teams(small_org):
     client = signed_in("eve")
-    page = text(client.get("/people/bob"))
+    page = page_text(client.get("/people/bob"))
     chain = page.split("Management chain")[1].split("Direct reports")[0]
     assert chain.index("Casey Ortiz") < chain.index("Rita Vance") < chain.index("Ann Lee") < chain.index("Bob Ruiz")
     assert "Checkout" in page.split("Member of")[1]
-    page = text(client.get("/people/ann"))
+    page = page_text(client.get("/people/ann"))
     assert "Bob Ruiz" in page.split("Direct reports")[1] and "Cat Moss" in page.split("Direct reports")[1]
     assert "Checkout" in page.split("Leads")[1]
 
@@ -362,19 +361,19 @@ def test_person_page_shows_manager_chain_reports_and_teams(small_org):
 @pytest.mark.django_db
 def test_person_page_shows_bar_raiser_pool_membership(small_org):
     client = signed_in("eve")
-    assert "In the bar-raiser pool since 1 Jan 2024, taking up to 3 assignments" in text(client.get("/people/hal"))
-    assert "Not in the bar-raiser pool" in text(client.get("/people/bob"))
+    assert "In the bar-raiser pool since 1 Jan 2024, taking up to 3 assignments" in page_text(client.get("/people/hal"))
+    assert "Not in the bar-raiser pool" in page_text(client.get("/people/bob"))
 
 
 @pytest.mark.django_db
 def test_person_page_flags_a_leader_of_two_active_teams(small_org):
     team = small_org.teams["identity"]
     org_services.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=small_org.people["ann"].id)
-    assert "single-threaded leader of 2 active teams" in text(signed_in("eve").get("/people/ann"))
+    assert "single-threaded leader of 2 active teams" in page_text(signed_in("eve").get("/people/ann"))
 
 
 @pytest.mark.django_db
 def test_unknown_person_is_a_404_page(small_org):
     response = signed_in("eve").get("/people/nobody")
     assert response.status_code == 404
-    assert "no person with handle 'nobody'" in text(response).lower()
+    assert "no person with handle 'nobody'" in page_text(response).lower()

@@ -7,16 +7,11 @@ from django.test import Client
 
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.testing import signed_in
 from mechanisms.mandate import services as mandate_services
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(handle: str) -> Client:
-    client = Client()
-    assert client.login(username=handle, password="password123")
-    return client
 
 
 @pytest.fixture

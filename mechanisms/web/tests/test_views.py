@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -13,42 +12,44 @@ from django.test.utils import CaptureQueriesContext
 
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.testing import page_text, signed_in
 from mechanisms.org import services as org_services
 
 PASSWORD = "password123"
 SYSTEM = Actor.system("test")
 
 PAGES = [
-    "/", "/search?q=a", "/teams", "/teams/new", "/teams/checkout", "/teams/checkout/edit", "/people", "/people/ann",
-    "/services", "/services/new", "/services/checkout-api", "/services/checkout-api/edit",
+    "/",
+    "/search?q=a",
+    "/teams",
+    "/teams/new",
+    "/teams/checkout",
+    "/teams/checkout/edit",
+    "/people",
+    "/people/ann",
+    "/services",
+    "/services/new",
+    "/services/checkout-api",
+    "/services/checkout-api/edit",
 ]
-
-
-
-def signed_in(handle: str) -> Client:
-    client = Client()
-    assert client.login(username=handle, password=PASSWORD)
-    return client
-
-
-def text(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(body)).replace(" ,", ",")
 
 
 def grow_org(small_org, n: int) -> None:
     """Add n teams, each with a leader, a member, a service with an interface, and cross-team dependencies."""
     retail = small_org.units["retail"].id
     for i in range(n):
-        person = org_services.create_person(actor=SYSTEM, handle=f"lead{i}", name=f"Lead {i}",
-                                            email=f"lead{i}@acme.test")
-        team = org_services.create_team(actor=SYSTEM, slug=f"team-{i}", name=f"Team {i}", org_unit_id=retail,
-                                        leader_id=person.id)
+        person = org_services.create_person(
+            actor=SYSTEM, handle=f"lead{i}", name=f"Lead {i}", email=f"lead{i}@acme.test"
+        )
+        team = org_services.create_team(
+            actor=SYSTEM, slug=f"team-{i}", name=f"Team {i}", org_unit_id=retail, leader_id=person.id
+        )
         org_services.add_member(actor=SYSTEM, team_id=team.id, person_id=person.id)
         service = catalog_services.create_service(actor=SYSTEM, name=f"svc-{i}", owner_team_id=team.id)
         catalog_services.create_interface(actor=SYSTEM, service_id=service.id, name=f"svc-{i}-http")
-        catalog_services.add_dependency(actor=SYSTEM, service_id=service.id, kind="consumes",
-                                        interface_id=small_org.interfaces["payments-http"].id)
+        catalog_services.add_dependency(
+            actor=SYSTEM, service_id=service.id, kind="consumes", interface_id=small_org.interfaces["payments-http"].id
+        )
 
 
 # ---------------------------------------------------------------------------------------------- sign-in
@@ -70,7 +71,7 @@ def test_every_page_renders_for_a_member(small_org, url):
     body = response.content.decode()
     assert "/static/vendor/pico/pico.min.css" in body and "/static/web/mech.css" in body
     assert "/static/vendor/htmx/htmx.min.js" in body
-    assert "signed in as" in text(response) and 'action="/signout"' in body
+    assert "signed in as" in page_text(response) and 'action="/signout"' in body
 
 
 @pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_sign_in_page_shows_the_demo_hint_only_when_configured(small_org, settin
     settings.MECH_DEMO_HINT = "Demo: sign in as ann / password123"
     response = Client().get("/signin")
     assert response.status_code == 200
-    assert "Demo: sign in as ann / password123" in text(response)
+    assert "Demo: sign in as ann / password123" in page_text(response)
 
 
 @pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_sign_in_then_out(small_org):
 def test_a_wrong_password_says_so(small_org):
     response = Client().post("/signin", {"username": "ann", "password": "nope"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in text(response)
+    assert "Please enter a correct username and password" in page_text(response)
 
 
 @pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_forms_need_the_csrf_token(small_org):
 def test_an_unknown_address_is_a_404_page(small_org):
     response = signed_in("eve").get("/no/such/page")
     assert response.status_code == 404
-    assert "There is no page at /no/such/page" in text(response)
+    assert "There is no page at /no/such/page" in page_text(response)
 
 
 # ---------------------------------------------------------------------------------------------- home
@@ -126,7 +127,7 @@ def test_an_unknown_address_is_a_404_page(small_org):
 
 @pytest.mark.django_db
 def test_home_shows_the_org_tree_with_teams_and_catalog_counts(small_org):
-    page = text(signed_in("eve").get("/"))
+    page = page_text(signed_in("eve").get("/"))
     assert page.index("Acme") < page.index("Retail") < page.index("Checkout")
     assert "Identity" in page.split("Platform")[1]
     for fact in ("3 teams in 3 org units", "3 services", "3 interfaces", "2 datastores"):
@@ -138,27 +139,30 @@ def test_home_shows_the_org_tree_with_teams_and_catalog_counts(small_org):
 @pytest.mark.django_db
 def test_home_lists_the_rule_breaches(small_org):
     identity = small_org.teams["identity"]
-    org_services.update_team(actor=SYSTEM, team_id=identity.id, version=identity.version,
-                             leader_id=small_org.people["dan"].id)
+    org_services.update_team(
+        actor=SYSTEM, team_id=identity.id, version=identity.version, leader_id=small_org.people["dan"].id
+    )
     org_services.create_team(actor=SYSTEM, slug="orphans", name="Orphans", org_unit_id=small_org.units["retail"].id)
     payments = small_org.teams["payments"]
     for i in range(10):
         person = org_services.create_person(actor=SYSTEM, handle=f"p{i}", name=f"P {i}", email=f"p{i}@acme.test")
         org_services.add_member(actor=SYSTEM, team_id=payments.id, person_id=person.id)
 
-    page = text(signed_in("eve").get("/"))
+    page = page_text(signed_in("eve").get("/"))
     breaches = page.split("Rule breaches")[1]
     assert "Oversized teams (more than 10 people) Payments 12 people" in breaches
-    assert re.search(r"People leading more than one team Dan Cho leads (Identity, Payments|Payments, Identity)",
-                     breaches)
+    assert re.search(
+        r"People leading more than one team Dan Cho leads (Identity, Payments|Payments, Identity)", breaches
+    )
     assert "Teams without a leader Orphans — waiting on an administrator" in breaches
 
 
 @pytest.mark.django_db
 def test_home_query_count_does_not_grow_with_the_number_of_teams(small_org, django_assert_max_num_queries):
     identity = small_org.teams["identity"]  # one breach of each kind, so every panel is drawn in the baseline
-    org_services.update_team(actor=SYSTEM, team_id=identity.id, version=identity.version,
-                             leader_id=small_org.people["dan"].id)
+    org_services.update_team(
+        actor=SYSTEM, team_id=identity.id, version=identity.version, leader_id=small_org.people["dan"].id
+    )
     client = signed_in("eve")
     client.get("/")
     with CaptureQueriesContext(connection) as baseline:
@@ -166,19 +170,27 @@ def test_home_query_count_does_not_grow_with_the_number_of_teams(small_org, djan
     grow_org(small_org, 30)
     with django_assert_max_num_queries(len(baseline)):
         response = client.get("/")
-    assert "Team 29" in text(response)
+    assert "Team 29" in page_text(response)
 
 
 @pytest.mark.django_db
 def test_a_big_unit_shows_its_breaching_teams_first_and_links_to_the_rest(small_org):
     retail = small_org.units["retail"].id
     for i in range(45):
-        leader = org_services.create_person(actor=SYSTEM, handle=f"lead{i}", name=f"Lead {i}",
-                                            email=f"lead{i}@acme.test") if i < 44 else None
-        org_services.create_team(actor=SYSTEM, slug=f"squad-{i:02d}", name=f"Squad {i:02d}", org_unit_id=retail,
-                                 leader_id=leader.id if leader else None)
+        leader = (
+            org_services.create_person(actor=SYSTEM, handle=f"lead{i}", name=f"Lead {i}", email=f"lead{i}@acme.test")
+            if i < 44
+            else None
+        )
+        org_services.create_team(
+            actor=SYSTEM,
+            slug=f"squad-{i:02d}",
+            name=f"Squad {i:02d}",
+            org_unit_id=retail,
+            leader_id=leader.id if leader else None,
+        )
     response = signed_in("eve").get("/")
-    page = text(response)
+    page = page_text(response)
     assert "Showing 40 of 47 teams, those with breaches first" in page
     assert 'href="/teams?unit=retail"' in response.content.decode()
     retail_rows = page.split("Retail")[1].split("Platform")[0]
@@ -191,11 +203,20 @@ def test_a_big_unit_shows_its_breaching_teams_first_and_links_to_the_rest(small_
 
 @pytest.mark.django_db
 def test_team_page_names_the_teams_it_depends_on_and_those_that_depend_on_it(small_org):
-    catalog_services.add_dependency(actor=SYSTEM, service_id=small_org.services["checkout-api"].id, kind="consumes",
-                                    interface_id=small_org.interfaces["payments-http"].id)
-    catalog_services.add_dependency(actor=SYSTEM, service_id=small_org.services["identity-api"].id, kind="accesses",
-                                    datastore_id=small_org.datastores["orders-db"].id, access="read")
-    page = text(signed_in("eve").get("/teams/checkout"))
+    catalog_services.add_dependency(
+        actor=SYSTEM,
+        service_id=small_org.services["checkout-api"].id,
+        kind="consumes",
+        interface_id=small_org.interfaces["payments-http"].id,
+    )
+    catalog_services.add_dependency(
+        actor=SYSTEM,
+        service_id=small_org.services["identity-api"].id,
+        kind="accesses",
+        datastore_id=small_org.datastores["orders-db"].id,
+        access="read",
+    )
+    page = page_text(signed_in("eve").get("/teams/checkout"))
     depends_on = page.split("Checkout depends on")[1].split("Teams that depend on Checkout")[0]
     depended_on = page.split("Teams that depend on Checkout")[1].split("People")[0]
     assert "Payments" in depends_on and "consumes" in depends_on
@@ -205,26 +226,32 @@ def test_team_page_names_the_teams_it_depends_on_and_those_that_depend_on_it(sma
 @pytest.mark.django_db
 def test_team_page_query_count_does_not_grow_with_the_org(small_org, django_assert_max_num_queries):
     checkout_api = small_org.services["checkout-api"]
-    catalog_services.add_dependency(actor=SYSTEM, service_id=checkout_api.id, kind="consumes",
-                                    interface_id=small_org.interfaces["payments-http"].id)
+    catalog_services.add_dependency(
+        actor=SYSTEM, service_id=checkout_api.id, kind="consumes", interface_id=small_org.interfaces["payments-http"].id
+    )
     client = signed_in("ann")
     client.get("/teams/checkout")
     with CaptureQueriesContext(connection) as baseline:
         assert client.get("/teams/checkout").status_code == 200
     for i in range(25):
-        team = org_services.create_team(actor=SYSTEM, slug=f"t{i}", name=f"T{i}",
-                                        org_unit_id=small_org.units["retail"].id, leader_id=small_org.people["hal"].id)
+        team = org_services.create_team(
+            actor=SYSTEM,
+            slug=f"t{i}",
+            name=f"T{i}",
+            org_unit_id=small_org.units["retail"].id,
+            leader_id=small_org.people["hal"].id,
+        )
         org_services.add_member(actor=SYSTEM, team_id=team.id, person_id=small_org.people["hal"].id)
         service = catalog_services.create_service(actor=SYSTEM, name=f"svc-{i}", owner_team_id=team.id)
         api = catalog_services.create_interface(actor=SYSTEM, service_id=service.id, name=f"svc-{i}-http")
         catalog_services.add_dependency(actor=SYSTEM, service_id=checkout_api.id, kind="consumes", interface_id=api.id)
-        catalog_services.add_dependency(actor=SYSTEM, service_id=service.id, kind="consumes",
-                                        interface_id=small_org.interfaces["checkout-http"].id)
+        catalog_services.add_dependency(
+            actor=SYSTEM, service_id=service.id, kind="consumes", interface_id=small_org.interfaces["checkout-http"].id
+        )
     with django_assert_max_num_queries(len(baseline)):
         response = client.get("/teams/checkout")
     assert response.status_code == 200
-    assert "T24" in text(response)
-
+    assert "T24" in page_text(response)
 
 
 # ---------------------------------------------------------------------------------------------- search
@@ -232,13 +259,13 @@ def test_team_page_query_count_does_not_grow_with_the_org(small_org, django_asse
 
 @pytest.mark.django_db
 def test_search_finds_teams_services_people_and_interfaces(small_org):
-    page = text(signed_in("eve").get("/search?q=pay"))
+    page = page_text(signed_in("eve").get("/search?q=pay"))
     teams = page.split("Teams (")[1].split("Services (")[0]
     services = page.split("Services (")[1].split("People (")[0]
     interfaces = page.split("Interfaces (")[1]
     assert "Payments" in teams and "payments-api" in services and "payments-http" in interfaces
     assert "No people match “pay”" in page
-    assert "Ann Lee" in text(signed_in("eve").get("/search?q=ann"))
+    assert "Ann Lee" in page_text(signed_in("eve").get("/search?q=ann"))
 
 
 @pytest.mark.django_db
@@ -246,13 +273,13 @@ def test_search_caps_each_list_and_links_to_the_rest(small_org):
     grow_org(small_org, 12)
     response = signed_in("eve").get("/search?q=svc")
     body = response.content.decode()
-    assert "See all 12 services matching “svc” →" in text(response)
+    assert "See all 12 services matching “svc” →" in page_text(response)
     assert 'href="/services?q=svc"' in body
     assert 'href="?q=svc&amp;only=interfaces"' in body
-    page = text(signed_in("eve").get("/search?q=svc&only=interfaces"))
+    page = page_text(signed_in("eve").get("/search?q=svc&only=interfaces"))
     assert "svc-11-http" in page and "Showing 1–12 of 12" in page and "Services (" not in page
 
 
 @pytest.mark.django_db
 def test_empty_search_asks_for_text(small_org):
-    assert "Type a few letters" in text(signed_in("eve").get("/search"))
+    assert "Type a few letters" in page_text(signed_in("eve").get("/search"))

@@ -88,9 +88,11 @@ def test_import_with_problems_changes_nothing_and_reports_every_problem_located(
 
 @pytest.mark.django_db
 def test_unknown_fields_and_wrong_types_are_reported_with_their_location():
-    document = {"format": "mechanisms/v1", "people": [{"handle": "a", "name": "A", "email": "a@x.test",
-                                                       "colour": "blue"}, "nonsense"],
-                "teams": [{"slug": "t", "name": "T", "org_unit": "u", "members": [{"person": 3}]}]}
+    document = {
+        "format": "mechanisms/v1",
+        "people": [{"handle": "a", "name": "A", "email": "a@x.test", "colour": "blue"}, "nonsense"],
+        "teams": [{"slug": "t", "name": "T", "org_unit": "u", "members": [{"person": 3}]}],
+    }
     with pytest.raises(ImportFailed) as caught:
         import_everything(actor=SYSTEM, document=document)
     problems = {(p.source, p.field) for p in caught.value.problems}
@@ -123,10 +125,13 @@ def test_only_an_admin_may_import(small_org):
 
 @pytest.mark.django_db
 def test_a_manager_cycle_in_the_input_is_refused():
-    document = {"format": "mechanisms/v1", "people": [
-        {"handle": "a", "name": "A", "email": "a@x.test", "manager": "b"},
-        {"handle": "b", "name": "B", "email": "b@x.test", "manager": "a"},
-    ]}
+    document = {
+        "format": "mechanisms/v1",
+        "people": [
+            {"handle": "a", "name": "A", "email": "a@x.test", "manager": "b"},
+            {"handle": "b", "name": "B", "email": "b@x.test", "manager": "a"},
+        ],
+    }
     with pytest.raises(ImportFailed) as caught:
         import_everything(actor=SYSTEM, document=document)
     assert {p.field for p in caught.value.problems} == {"manager"}
