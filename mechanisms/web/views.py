@@ -269,11 +269,16 @@ def home(request: HttpRequest) -> HttpResponse:
         if team.status in LIVE_STATUSES:
             level = levels.get(team.id, SizeLevel.OK.value)
             breach = level == SizeLevel.VIOLATION.value or team.id in multi_led or team.leader_id is None
-            live_by_unit[team.org_unit_id].append({
-                "team": team, "level": level, "services": services_per_team.get(team.id, 0),
-                "multi_led": team.id in multi_led, "breach": breach,
-                "watch": breach or level == SizeLevel.WARNING.value,
-            })
+            live_by_unit[team.org_unit_id].append(
+                {
+                    "team": team,
+                    "level": level,
+                    "services": services_per_team.get(team.id, 0),
+                    "multi_led": team.id in multi_led,
+                    "breach": breach,
+                    "watch": breach or level == SizeLevel.WARNING.value,
+                }
+            )
 
     # The tree, flattened depth-first so the template draws it without recursion.
     known = {u.id for u in units}
@@ -289,11 +294,17 @@ def home(request: HttpRequest) -> HttpResponse:
         if len(rows) > UNIT_TEAM_CAP:
             shown = ([r for r in rows if r["watch"]] + [r for r in rows if not r["watch"]])[:UNIT_TEAM_CAP]
             shown.sort(key=lambda r: (r["team"].name, r["team"].id))
-        tree.append({
-            "unit": unit, "depth": min(depth, 6), "teams": shown, "own_count": len(rows),
-            "hidden": len(rows) - len(shown), "has_children": bool(children[unit.id]),
-            "breaches": sum(1 for r in rows if r["breach"]),
-        })
+        tree.append(
+            {
+                "unit": unit,
+                "depth": min(depth, 6),
+                "teams": shown,
+                "own_count": len(rows),
+                "hidden": len(rows) - len(shown),
+                "has_children": bool(children[unit.id]),
+                "breaches": sum(1 for r in rows if r["breach"]),
+            }
+        )
         stack.extend((c, depth + 1) for c in reversed(children[unit.id]))
     totals: dict[int, int] = {}
     for node in reversed(tree):  # children before parents: teams in all, the unit's own and those below it
@@ -312,8 +323,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "report": report,
         "limits": org_services.team_limits(),
         "stl_breaches": [
-            {"person": b, "teams": [team_by_id[t] for t in b.team_ids if t in team_by_id]}
-            for b in report.stl_breaches
+            {"person": b, "teams": [team_by_id[t] for t in b.team_ids if t in team_by_id]} for b in report.stl_breaches
         ],
         "live_count": live_count,
         "dissolved_count": len(teams) - live_count,
@@ -373,8 +383,6 @@ def _search_one(kind: str, q: str, *, limit: int, offset: int | None) -> dict[st
     }
 
 
-
-
 # ---------------------------------------------------------------------------------------------- teams
 
 
@@ -428,8 +436,9 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_team(request, team)
 
 
-def _render_team(request: HttpRequest, team: Team, *, member_form: MemberAddForm | None = None,
-                 status: int = 200) -> HttpResponse:
+def _render_team(
+    request: HttpRequest, team: Team, *, member_form: MemberAddForm | None = None, status: int = 200
+) -> HttpResponse:
     """The team page: charter, leader, members with the two-pizza badge, services owned, the teams it depends
     on and that depend on it, and its history. A fixed number of queries whatever the size of the org."""
     actor = request.actor
@@ -457,12 +466,8 @@ def _render_team(request: HttpRequest, team: Team, *, member_form: MemberAddForm
         "size": size,
         "limits": org_services.team_limits(),
         "services": catalog_services.services_owned_by(team_ids=[team.id], include_retired=True),
-        "depends_on": [
-            {"edge": e, "team": others.get(e.to_team_id)} for e in edges if e.from_team_id == team.id
-        ],
-        "depended_on_by": [
-            {"edge": e, "team": others.get(e.from_team_id)} for e in edges if e.to_team_id == team.id
-        ],
+        "depends_on": [{"edge": e, "team": others.get(e.to_team_id)} for e in edges if e.from_team_id == team.id],
+        "depended_on_by": [{"edge": e, "team": others.get(e.from_team_id)} for e in edges if e.to_team_id == team.id],
         "unit_path": unit_path,
         "can_change": can_change,
         "can_add_members": can_change and team.status != TeamStatus.DISSOLVED,
@@ -481,8 +486,12 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
     unit_choices = [(u.id, u.name) for u in org_services.all_org_units()] if actor.is_admin else []
     leader = org_services.get_person(person_id=team.leader_id) if team.leader_id is not None else None
     initial = {
-        "name": team.name, "charter": team.charter, "version": team.version,
-        "leader": leader.handle if leader else "", "org_unit": team.org_unit_id, "status": team.status.value,
+        "name": team.name,
+        "charter": team.charter,
+        "version": team.version,
+        "leader": leader.handle if leader else "",
+        "org_unit": team.org_unit_id,
+        "status": team.status.value,
     }
     status = 200
 
@@ -506,9 +515,7 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     changes["status"] = data["status"]
             if not form.errors:
                 try:
-                    updated = org_services.update_team(
-                        actor=actor, team_id=team.id, version=data["version"], **changes
-                    )
+                    updated = org_services.update_team(actor=actor, team_id=team.id, version=data["version"], **changes)
                 except FORM_ERRORS as exc:
                     status = show_error(form, exc, fields=TEAM_FORM_FIELDS, conflict=TEAM_CONFLICT)
                 else:
@@ -536,8 +543,13 @@ def team_new(request: HttpRequest) -> HttpResponse:
             if not form.errors:
                 try:
                     team = org_services.create_team(
-                        actor=actor, slug=data["slug"], name=data["name"], org_unit_id=data["org_unit"],
-                        charter=data["charter"], leader_id=leader_id, status=data["status"],
+                        actor=actor,
+                        slug=data["slug"],
+                        name=data["name"],
+                        org_unit_id=data["org_unit"],
+                        charter=data["charter"],
+                        leader_id=leader_id,
+                        status=data["status"],
                     )
                 except FORM_ERRORS as exc:
                     status = show_error(form, exc, fields=TEAM_FORM_FIELDS)
@@ -628,8 +640,6 @@ def person_detail(request: HttpRequest, handle: str) -> HttpResponse:
     return render(request, "org/person_detail.html", context)
 
 
-
-
 # ---------------------------------------------------------------------------------------------- services
 
 
@@ -671,8 +681,14 @@ def service_detail(request: HttpRequest, name: str) -> HttpResponse:
     return _render_service(request, service)
 
 
-def _render_service(request: HttpRequest, service: Service, *, forms_bound: dict[str, forms.Form] | None = None,
-                    open_form: str = "", status: int = 200) -> HttpResponse:
+def _render_service(
+    request: HttpRequest,
+    service: Service,
+    *,
+    forms_bound: dict[str, forms.Form] | None = None,
+    open_form: str = "",
+    status: int = 200,
+) -> HttpResponse:
     """The service page: owner, lifecycle, interfaces, datastores, what it depends on and who depends on it,
     ownership and change history; the add forms for those allowed. A fixed number of queries."""
     detail = catalog_services.service_detail(service_id=service.id)
@@ -736,9 +752,14 @@ def service_edit(request: HttpRequest, name: str) -> HttpResponse:
     else:
         form = ServiceForm(
             initial={
-                "name": service.name, "title": service.title, "description": service.description,
-                "lifecycle": service.lifecycle.value, "tier": service.tier, "repository": service.repository,
-                "on_call": service.on_call, "version": service.version,
+                "name": service.name,
+                "title": service.title,
+                "description": service.description,
+                "lifecycle": service.lifecycle.value,
+                "tier": service.tier,
+                "repository": service.repository,
+                "on_call": service.on_call,
+                "version": service.version,
             }
         )
     owner = org_services.get_team(team_id=service.owner_team_id)
@@ -758,8 +779,9 @@ def service_new(request: HttpRequest) -> HttpResponse:
         mine = org_services.get_teams(ids=ids).values()
         teams = sorted((t for t in mine if t.status in LIVE_STATUSES), key=lambda t: t.name)
     if not teams:
-        raise PermissionDenied("you are not a member of any active team; only members of a team or an admin may "
-                               "register a service for it")
+        raise PermissionDenied(
+            "you are not a member of any active team; only members of a team or an admin may register a service for it"
+        )
     choices = [(t.id, t.name) for t in teams]
     status = 200
     if request.method == "POST":
@@ -788,36 +810,45 @@ def service_new(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- parts of a service
 
 
-@require_POST
-@page
-def interface_add(request: HttpRequest, name: str) -> HttpResponse:
+def _add_part(request: HttpRequest, name: str, form_class, prefix: str, create) -> HttpResponse:
+    """Post a part of a service (an interface, a datastore) to its create service, showing errors in place."""
     service = catalog_services.get_service_by_name(name=name)
-    form = InterfaceForm(request.POST, prefix="interface")
+    form = form_class(request.POST, prefix=prefix)
     status = 400
     if form.is_valid():
         try:
-            catalog_services.create_interface(actor=request.actor, service_id=service.id, **form.cleaned_data)
+            create(service, form.cleaned_data)
         except FORM_ERRORS as exc:
             status = show_error(form, exc)
         else:
             return redirect("web:service", name=service.name)
-    return _render_service(request, service, forms_bound={"interface": form}, open_form="interface", status=status)
+    return _render_service(request, service, forms_bound={prefix: form}, open_form=prefix, status=status)
+
+
+@require_POST
+@page
+def interface_add(request: HttpRequest, name: str) -> HttpResponse:
+    return _add_part(
+        request,
+        name,
+        InterfaceForm,
+        "interface",
+        lambda service, data: catalog_services.create_interface(actor=request.actor, service_id=service.id, **data),
+    )
 
 
 @require_POST
 @page
 def datastore_add(request: HttpRequest, name: str) -> HttpResponse:
-    service = catalog_services.get_service_by_name(name=name)
-    form = DatastoreForm(request.POST, prefix="datastore")
-    status = 400
-    if form.is_valid():
-        try:
-            catalog_services.create_datastore(actor=request.actor, owner_service_id=service.id, **form.cleaned_data)
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc)
-        else:
-            return redirect("web:service", name=service.name)
-    return _render_service(request, service, forms_bound={"datastore": form}, open_form="datastore", status=status)
+    return _add_part(
+        request,
+        name,
+        DatastoreForm,
+        "datastore",
+        lambda service, data: catalog_services.create_datastore(
+            actor=request.actor, owner_service_id=service.id, **data
+        ),
+    )
 
 
 @require_POST
@@ -833,8 +864,12 @@ def dependency_add(request: HttpRequest, name: str) -> HttpResponse:
         if target is not None:
             try:
                 catalog_services.add_dependency(
-                    actor=request.actor, service_id=service.id, kind=data["kind"], access=data["access"],
-                    description=data["description"], **target,
+                    actor=request.actor,
+                    service_id=service.id,
+                    kind=data["kind"],
+                    access=data["access"],
+                    description=data["description"],
+                    **target,
                 )
             except FORM_ERRORS as exc:
                 status = show_error(form, exc, fields=DEPENDENCY_FORM_FIELDS)
@@ -887,9 +922,7 @@ def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
     history = list(card.history)
     peak = max([p.errors + p.warnings for p in history] + [1])
     step = 300 / max(len(history) - 1, 1)
-    points = " ".join(
-        f"{i * step:.1f},{40 - 36 * (p.errors + p.warnings) / peak:.1f}" for i, p in enumerate(history)
-    )
+    points = " ".join(f"{i * step:.1f},{40 - 36 * (p.errors + p.warnings) / peak:.1f}" for i, p in enumerate(history))
     context = {
         "team": team,
         "card": card,
@@ -918,20 +951,24 @@ def conway(request: HttpRequest) -> HttpResponse:
         angle = 2 * math.pi * i / max(len(drawn), 1) - math.pi / 2
         x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
         position[team.team_id] = (x, y)
-        nodes.append({
-            "team": team,
-            "x": round(x, 1),
-            "y": round(y, 1),
-            "r": round(4 + min(team.fan_in, 20) * 0.8, 1),
-            "lx": round(centre + (radius + 14) * math.cos(angle), 1),
-            "ly": round(centre + (radius + 14) * math.sin(angle), 1),
-            "anchor": "start" if math.cos(angle) >= 0 else "end",
-        })
+        nodes.append(
+            {
+                "team": team,
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "r": round(4 + min(team.fan_in, 20) * 0.8, 1),
+                "lx": round(centre + (radius + 14) * math.cos(angle), 1),
+                "ly": round(centre + (radius + 14) * math.sin(angle), 1),
+                "anchor": "start" if math.cos(angle) >= 0 else "end",
+            }
+        )
     lines = [
         {
             "edge": e,
-            "x1": round(position[e.source_id][0], 1), "y1": round(position[e.source_id][1], 1),
-            "x2": round(position[e.target_id][0], 1), "y2": round(position[e.target_id][1], 1),
+            "x1": round(position[e.source_id][0], 1),
+            "y1": round(position[e.source_id][1], 1),
+            "x2": round(position[e.target_id][0], 1),
+            "y2": round(position[e.target_id][1], 1),
             "tight": e.accesses + e.links > 0,
         }
         for e in report.edges
