@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.testing import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +112,6 @@ class SmallOrg:
         return self.actors[handle]
 
 
-PASSWORD = "password123"
 
 
 def build_small_org() -> SmallOrg:

@@ -24,9 +24,7 @@ def _contracts() -> list[dict]:
 
 
 def _apps() -> list[str]:
-    return sorted(
-        m.name for m in pkgutil.iter_modules(mechanisms.__path__) if m.ispkg and m.name not in NOT_APPS
-    )
+    return sorted(m.name for m in pkgutil.iter_modules(mechanisms.__path__) if m.ispkg and m.name not in NOT_APPS)
 
 
 def test_import_linter_contracts_are_kept():

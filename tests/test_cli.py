@@ -107,8 +107,13 @@ def test_mech_demo_and_serve_as_real_processes(tmp_path):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        server = subprocess.Popen([*mech, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                                  env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [*mech, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             body = None
             for _ in range(100):

@@ -60,5 +60,3 @@ def test_server_and_offline_check_agree_on_an_exported_catalog(demo, tmp_path):
     assert result.errors == [] and catalog.errors == []
     offline = rules.evaluate(catalog.snapshot, today=clock.today())
     assert pairs(all_findings()) == pairs(offline)
-
-

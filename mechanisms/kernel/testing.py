@@ -37,3 +37,8 @@ def error_of(response) -> dict:
     assert set(body) == {"error"}, body
     assert {"code", "message", "details"} <= set(body["error"])
     return body["error"]
+
+
+def field_of(response) -> str | None:
+    """The field an API error names, or None."""
+    return (error_of(response)["details"] or {}).get("field")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from mechanisms.kernel.testing import PASSWORD
+
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread with a running
 # loop unless told that this is safe (it is: the loop only drives the browser).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -22,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "password123"
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_sign_in_lands_on_the_org_at_a_glance_with_styles_and_scripts_loaded(page, sign_in):
     loaded = {}
-    page.on("response", lambda r: loaded.__setitem__(r.url.split("/static/")[-1], r.status) if "/static/" in r.url
-            else None)
+    page.on(
+        "response", lambda r: loaded.__setitem__(r.url.split("/static/")[-1], r.status) if "/static/" in r.url else None
+    )
     page.goto("/")
     assert "/signin" in page.url  # anonymous: sent to sign in first
     sign_in(page, "ann")
@@ -73,8 +74,9 @@ def test_a_stale_edit_is_refused_with_a_reload_hint(page, sign_in, small_org):
     sign_in(page, "bob")
     page.goto("/services/checkout-api/edit")
     service = small_org.services["checkout-api"]
-    catalog_services.update_service(actor=small_org.actor("ann"), service_id=service.id, version=service.version,
-                                    title="Changed meanwhile")
+    catalog_services.update_service(
+        actor=small_org.actor("ann"), service_id=service.id, version=service.version, title="Changed meanwhile"
+    )
     page.get_by_label("Title").fill("Mine")
     page.get_by_role("button", name="Save changes").click()
     assert page.get_by_text("Someone else changed this service while you were editing").is_visible()

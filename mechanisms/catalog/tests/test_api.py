@@ -10,16 +10,11 @@ import pytest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from conftest import PASSWORD
-from mechanisms.kernel.testing import error_of
+from mechanisms.kernel.testing import PASSWORD, error_of, field_of
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-
-
-def field_of(response) -> str | None:
-    return (error_of(response)["details"] or {}).get("field")
 
 
 # ------------------------------------------------------------------------------------------------ authentication

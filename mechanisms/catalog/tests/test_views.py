@@ -11,7 +11,6 @@ from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 
-PASSWORD = "password123"
 SYSTEM = Actor.system("test")
 EDIT = {
     "title": "Checkout API",

@@ -5,16 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from conftest import PASSWORD
-from mechanisms.kernel.testing import error_of
+from mechanisms.kernel.testing import PASSWORD, error_of, field_of
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-
-
-def field_of(response) -> str | None:
-    return (error_of(response)["details"] or {}).get("field")
 
 
 PERSON = {"handle": "ivy", "name": "Ivy Quinn", "email": "ivy@acme.test"}

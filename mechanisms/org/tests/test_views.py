@@ -13,7 +13,6 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 from mechanisms.org import services as org_services
 
-PASSWORD = "password123"
 SYSTEM = Actor.system("test")
 
 

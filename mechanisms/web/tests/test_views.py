@@ -12,10 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.testing import page_text, signed_in
+from mechanisms.kernel.testing import PASSWORD, page_text, signed_in
 from mechanisms.org import services as org_services
 
-PASSWORD = "password123"
 SYSTEM = Actor.system("test")
 
 PAGES = [
