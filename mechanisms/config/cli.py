@@ -12,10 +12,12 @@ from pathlib import Path
 
 import typer
 
+from mechanisms.away_teams.cli import away
 from mechanisms.catalog.cli import services_app
 from mechanisms.interop.cli import check as check_command
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.mandate.cli import mandate
+from mechanisms.notifications.cli import inbox
 from mechanisms.org.cli import people, teams, tokens, users
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ app.add_typer(services_app, name="services")
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
 app.add_typer(mandate, name="mandate")
+app.add_typer(away, name="away")
+app.add_typer(inbox, name="inbox")
 import_app = typer.Typer(help="Import the org and catalog (all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the org and catalog.", no_args_is_help=True)
 app.add_typer(import_app, name="import")

@@ -32,8 +32,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mechanisms.audit",
     "mechanisms.org",
+    "mechanisms.notifications",
     "mechanisms.catalog",
     "mechanisms.mandate",
+    "mechanisms.away_teams",
     "mechanisms.web",
 ]
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AwayTeamsConfig(AppConfig):
+    name = "mechanisms.away_teams"
+    label = "away_teams"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""away_teams models (being built)."""

@@ -1,0 +1,1 @@
+"""Pure rules of away-team requests (being built)."""

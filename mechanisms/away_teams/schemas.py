@@ -1,0 +1,1 @@
+"""away_teams schemas (being built)."""

@@ -1,0 +1,1 @@
+"""away_teams services (being built)."""

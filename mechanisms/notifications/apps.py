@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "mechanisms.notifications"
+    label = "notifications"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Delivery of email and chat webhooks (being built)."""
