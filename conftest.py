@@ -14,6 +14,8 @@ from mechanisms.kernel.testing import PASSWORD
 def fast_password_hashing(settings):
     """Fixture orgs make a dozen accounts; the production hasher would spend seconds per test on them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Notices are sent right after commit in the test's own thread, so what a test sends is done when it asserts.
+    settings.NOTIFICATIONS_DISPATCH = "inline"
 
 
 @pytest.hookimpl(hookwrapper=True)

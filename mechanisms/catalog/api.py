@@ -1,4 +1,4 @@
-"""API of the catalog app: services, interfaces, datastores, dependency edges, ownership transfer, and the
+"""API of the catalog app: services, interfaces, datastores, dependency edges, and the
 team-to-team dependencies they add up to (MECHANISMS.md §2).
 
 Thin: parse, call one service, return its contract. Errors are mapped in config/api.py. The history of any of
@@ -32,7 +32,6 @@ from .schemas import (
     ServicePatch,
     TeamDependenciesOut,
     Tier,
-    TransferIn,
     Version,
 )
 
@@ -101,12 +100,6 @@ def update_service(request, service_id: Id, payload: ServicePatch):
 def retire_service(request, service_id: Id, payload: ReasonedVersionIn):
     """Retire a service: lifecycle `retired`; its record and history stay."""
     return services.retire_service(actor=_actor(request), service_id=service_id, **payload.dict())
-
-
-@router.post("/services/{service_id}/transfer", response=responses(ServiceOut), tags=["services"])
-def transfer_service(request, service_id: Id, payload: TransferIn):
-    """Move a service to another forming or active team; the ownership history keeps who owned it when."""
-    return services.transfer_service(actor=_actor(request), service_id=service_id, **payload.dict())
 
 
 # ------------------------------------------------------------------------------------------------ interfaces

@@ -67,12 +67,6 @@ class ReasonedVersionIn(InSchema):
     reason: str = Field("", max_length=5000)
 
 
-class TransferIn(InSchema):
-    version: Version
-    to_team_id: Id
-    reason: str = Field("", max_length=5000)
-
-
 class OwnershipOut(OutSchema):
     team_id: int
     started_at: dt.datetime

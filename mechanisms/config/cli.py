@@ -19,6 +19,7 @@ from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.mandate.cli import mandate
 from mechanisms.notifications.cli import inbox
 from mechanisms.org.cli import people, teams, tokens, users
+from mechanisms.workflows import cli as lifecycle_cli
 
 app = typer.Typer(
     help="Mechanisms: the operating mechanisms of a service-oriented organization.",
@@ -34,6 +35,10 @@ app.add_typer(tokens, name="tokens")
 app.add_typer(mandate, name="mandate")
 app.add_typer(away, name="away")
 app.add_typer(inbox, name="inbox")
+teams.command("form")(lifecycle_cli.form)
+teams.command("dissolution")(lifecycle_cli.dissolution)
+teams.command("dissolve")(lifecycle_cli.dissolve)
+services_app.command("transfer")(lifecycle_cli.transfer)
 import_app = typer.Typer(help="Import the org and catalog (all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the org and catalog.", no_args_is_help=True)
 app.add_typer(import_app, name="import")

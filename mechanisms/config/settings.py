@@ -136,11 +136,23 @@ MECH_DEMO_HINT = os.environ.get("MECH_DEMO_HINT") or None
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mechanisms@localhost")
 
+# Notifications: links in emails and chat posts start with MECH_BASE_URL; MECH_CHAT_WEBHOOK_URL (Slack-compatible,
+# empty = off) is the organization's chat channel. Deliveries are sent after the commit from a thread ("thread"),
+# in the request ("inline", tests) or only by `mech inbox deliver` from cron ("off"); retries back off from 60 s.
+MECH_BASE_URL = os.environ.get("MECH_BASE_URL", "http://127.0.0.1:8000")
+MECH_CHAT_WEBHOOK_URL = os.environ.get("MECH_CHAT_WEBHOOK_URL", "")
+NOTIFICATIONS_DISPATCH = os.environ.get("MECH_NOTIFICATIONS_DISPATCH", "thread")
+NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("MECH_NOTIFICATIONS_RETRY_SECONDS", "60"))
+
 # Product defaults an administrator can change (MECHANISMS.md: every number is a default).
 MECHANISMS = {
     "TEAM_SIZE_TARGET": int(os.environ.get("MECH_TEAM_SIZE_TARGET", "6")),
     "TEAM_SIZE_WARNING_ABOVE": int(os.environ.get("MECH_TEAM_SIZE_WARNING_ABOVE", "8")),
     "TEAM_SIZE_VIOLATION_ABOVE": int(os.environ.get("MECH_TEAM_SIZE_VIOLATION_ABOVE", "10")),
+    # Away Teams (MECHANISMS.md §3): the home team answers within this many working days; the requesting team
+    # stays on call this many days after the hand-off.
+    "AWAY_TEAM_RESPONSE_DAYS": int(os.environ.get("MECH_AWAY_TEAM_RESPONSE_DAYS", "5")),
+    "AWAY_TEAM_WARRANTY_DAYS": int(os.environ.get("MECH_AWAY_TEAM_WARRANTY_DAYS", "30")),
 }
 
 LOGGING = {

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from collections.abc import Callable
 
+import pytest
+from django.db import connection, connections
 from django.test import Client
+
+from .errors import Conflict
 
 PASSWORD = "password123"
 
@@ -42,3 +48,34 @@ def error_of(response) -> dict:
 def field_of(response) -> str | None:
     """The field an API error names, or None."""
     return (error_of(response)["details"] or {}).get("field")
+
+
+def at_the_same_time(write: Callable[[str], object], handles=("bob", "cat")) -> dict[str, str]:
+    """Run `write(handle)` in one thread per handle, released together once all are ready; each thread's outcome
+    is "ok", "conflict", or the unexpected exception (so a database error fails the test with its cause)."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip(
+            "the in-memory SQLite test database is one shared cache whose table locks the busy timeout does not "
+            "cover; a file database, as served, queues concurrent writers instead"
+        )
+    ready = threading.Barrier(len(handles))
+    outcomes: dict[str, str] = {}
+
+    def run(handle: str) -> None:
+        try:
+            ready.wait(timeout=10)
+            write(handle)
+            outcomes[handle] = "ok"
+        except Conflict:
+            outcomes[handle] = "conflict"
+        except Exception as exc:
+            outcomes[handle] = repr(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(handle,)) for handle in handles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

@@ -44,13 +44,15 @@ def list_findings(request, filters: Query[FindingFilter]):
 class WaiverFilter(Schema):
     subject: QueryText | None = None
     include_revoked: bool = False
+    state: QueryText | None = None  # active, expired, revoked or all; overrides include_revoked
+    team_id: Id | None = None
     limit: int = 50
     offset: int = 0
 
 
-@router.get("/mandate/waivers", response=responses(PageOut[WaiverOut], *READ_ERRORS), tags=["mandate"])
+@router.get("/mandate/waivers", response=responses(PageOut[WaiverOut], 400, *READ_ERRORS), tags=["mandate"])
 def list_waivers(request, filters: Query[WaiverFilter]):
-    """Waivers (revoked ones when asked). Paginated."""
+    """Waivers (revoked ones when asked), by state (active, expired, revoked, all) and by team. Paginated."""
     return page_out(services.list_waivers(actor=_actor(request), **filters.dict()))
 
 

@@ -399,21 +399,26 @@ def check_externalizable(snapshot: CatalogSnapshot, *, index: CatalogIndex | Non
     in ``details``: definition, version, description, authentication, address."""
     findings = []
     for interface in snapshot.interfaces:
-        failed = externalizable_failures(interface)
-        if failed:
-            message = "not externalizable: " + "; ".join(failed)
-            findings.append(
-                Finding(
-                    "mandate/not-externalizable",
-                    ERROR,
-                    interface.ref,
-                    (),
-                    message,
-                    interface.location,
-                    details=tuple(failed),
-                )
-            )
+        finding = externalizable_finding(interface, externalizable_failures(interface))
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+def externalizable_finding(interface: InterfaceFact, failed: list[str]) -> Finding | None:
+    """The M5 finding of an interface given its failed points (``externalizable_failures``), None when none failed.
+    Separate so a caller that computed the failed points elsewhere (another process) builds the same finding."""
+    if not failed:
+        return None
+    return Finding(
+        "mandate/not-externalizable",
+        ERROR,
+        interface.ref,
+        (),
+        "not externalizable: " + "; ".join(failed),
+        interface.location,
+        details=tuple(failed),
+    )
 
 
 def externalizable_failures(interface: InterfaceFact) -> list[str]:

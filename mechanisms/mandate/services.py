@@ -42,6 +42,7 @@ from .contracts import (
     Location,
     OrgUnitFact,
     PersonFact,
+    RuleInfo,
     Scorecard,
     ScorePoint,
     ServiceFact,
@@ -59,6 +60,7 @@ TRIGGERS = ("manual", "change")
 EDGE_TARGET_KIND = {"consumes": "api", "accesses": "resource", "links": "component"}
 WAIVER_LOCATION = "waiver:"  # a server waiver's Location.file, so an applied waiver leads back to its row
 HISTORY_LIMIT = 200
+WAIVER_STATES = ("active", "expired", "revoked")
 
 
 def team_ref(slug: str) -> str:
@@ -350,7 +352,7 @@ def grant_waiver(
     subject = (subject or "").strip().lower()
     related = (related or "").strip().lower() or None
     reason = (reason or "").strip()
-    if rule not in RULE_CATALOG or rule == "waiver/expired":
+    if rule not in {info.id for info in waivable_rules()}:
         raise RuleViolation(f"unknown rule {rule!r}", field="rule")
     if not reason:
         raise RuleViolation("a waiver needs a reason", field="reason")
@@ -416,7 +418,7 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
         row = WaiverRow.objects.filter(pk=waiver_id).first()
         if row is None:
             raise NotFound(f"waiver {waiver_id} does not exist", field="waiver_id")
-        if not (actor.is_admin or actor.person_id == row.approver_person_id):
+        if not _may_revoke(actor, row.approver_person_id):
             raise PermissionDenied("only the approving bar raiser or an admin may revoke a waiver")
         before = _waiver_audit(row)
         if not row.revoked:
@@ -440,19 +442,69 @@ def list_waivers(
     actor: Actor,
     subject: str | None = None,
     include_revoked: bool = False,
+    state: str | None = None,
+    team_id: int | None = None,
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[WaiverRecord]:
-    """Waivers, newest last; revoked ones only when asked. Any signed-in person may read them."""
+    """Waivers, newest last; revoked ones only when asked. Any signed-in person may read them.
+
+    ``state`` picks one of WAIVER_STATES (active: in force; expired: past its expiry date, an error again
+    (MECHANISMS.md §2 M6); revoked: withdrawn), or "all"; it overrides ``include_revoked``. ``team_id`` keeps the
+    waivers whose subject belongs to that team (the team, its services, interfaces, datastores and people: the
+    teams its approver had to be independent of). Raises RuleViolation (unknown state), NotFound (unknown team)."""
     org_services.require_signed_in(actor)
     qs = WaiverRow.objects.order_by("subject", "rule", "id")
     if subject:
         qs = qs.filter(subject=subject.strip().lower())
-    if not include_revoked:
+    if state:
+        if state not in (*WAIVER_STATES, "all"):
+            raise RuleViolation(f"state must be one of {', '.join(WAIVER_STATES)} or all", field="state")
+        today = clock.today()
+        if state == "active":
+            qs = qs.filter(revoked=False, expires__gte=today)
+        elif state == "expired":
+            qs = qs.filter(revoked=False, expires__lt=today)
+        elif state == "revoked":
+            qs = qs.filter(revoked=True)
+    elif not include_revoked:
         qs = qs.filter(revoked=False)
+    if team_id is not None:
+        ref = team_ref(org_services.get_team(team_id=team_id).slug)
+        index = _Facts(clock.today()).index
+        subjects = {s for s in qs.values_list("subject", flat=True).distinct() if ref in rules.subject_teams(index, s)}
+        qs = qs.filter(subject__in=subjects)
     page = paginate(qs, limit=limit, offset=offset, convert=lambda r: r)
     people = org_services.get_people(ids={r.approver_person_id for r in page.items})
     return page.map(lambda r: _to_waiver(r, people))
+
+
+def waivable_rules() -> list[RuleInfo]:
+    """The rules a waiver may name: every rule but ``waiver/expired`` (an expired waiver is renewed, not waived)."""
+    return [info for rule, info in sorted(RULE_CATALOG.items()) if rule != "waiver/expired"]
+
+
+def can_grant_waiver(*, actor: Actor) -> bool:
+    """Whether the actor may record waivers at all (MECHANISMS.md §2 M6, §4): an admin, or a person in the
+    bar-raiser pool recording their own approval. Independence of a given subject is judged by grant_waiver."""
+    if actor.is_admin:
+        return True
+    if actor.person_id is None:
+        return False
+    try:
+        return org_services.get_person(person_id=actor.person_id).in_bar_raiser_pool
+    except NotFound:
+        return False
+
+
+def can_revoke_waiver(*, actor: Actor, waiver: WaiverRecord) -> bool:
+    """Whether the actor may revoke this waiver: it is not revoked yet, and the actor is its approver or an admin
+    (the rule revoke_waiver enforces)."""
+    return not waiver.revoked and _may_revoke(actor, waiver.approver_person_id)
+
+
+def _may_revoke(actor: Actor, approver_person_id: int) -> bool:
+    return actor.is_admin or (actor.person_id is not None and actor.person_id == approver_person_id)
 
 
 # ---------------------------------------------------------------------------------------------- scorecards

@@ -92,6 +92,17 @@ def can_change_team(*, actor: Actor, team_id: int) -> bool:
     )
 
 
+def can_form_team(*, actor: Actor, org_unit_id: int) -> bool:
+    """Admins, and the leader of the org unit or of any unit above it (escalations and roll-ups climb this tree)."""
+    if actor.is_admin:
+        return True
+    if actor.person_id is None:
+        return False
+    parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
+    chain = [org_unit_id, *rules.chain_upwards(org_unit_id, parent_of)]
+    return OrgUnitRow.objects.filter(pk__in=chain, leader_id=actor.person_id).exists()
+
+
 def require_team_change(*, actor: Actor, team_id: int, what: str) -> None:
     """Raise PermissionDenied unless the actor may change `team_id` (see can_change_team)."""
     if not can_change_team(actor=actor, team_id=team_id):
@@ -505,12 +516,16 @@ def create_team(
     leader_id: int | None = None,
     status: str = TeamStatus.ACTIVE.value,
     created_on: dt.date | None = None,
+    member_ids: Sequence[int] = (),
 ) -> Team:
-    """Add a team to an org unit. Admin only (forming a team with a charter is the workflow of issue 4)."""
-    require_admin(actor, "create teams")
+    """Add a team to an org unit, with its first members. Admins, and the leaders of that org unit or of a unit
+    above it (MECHANISMS.md §1: teams are formed inside an org; forming with a charter is workflows.form_team).
+    Raises PermissionDenied, RuleViolation naming the field, Conflict (slug taken)."""
     values = _clean_team(slug=slug, name=name, charter=charter, status=status)
     with transaction.atomic():
         _require_org_unit_row(org_unit_id, field="org_unit_id", reference=True)
+        if not can_form_team(actor=actor, org_unit_id=org_unit_id):
+            raise PermissionDenied("only an admin or a leader of this org unit may create teams", field="org_unit_id")
         if leader_id is not None:
             _require_person_row(leader_id, field="leader_id")
         if TeamRow.objects.filter(slug=values["slug"]).exists():
@@ -518,6 +533,11 @@ def create_team(
         row = TeamRow.objects.create(
             org_unit_id=org_unit_id, leader_id=leader_id, created_on=created_on or clock.today(), **values
         )
+        for person_id in dict.fromkeys(member_ids):
+            person = _require_person_row(person_id, field="member_ids")
+            if not person.active:
+                raise RuleViolation(f"{person.handle} is not active", field="member_ids")
+            MembershipRow.objects.create(team_id=row.pk, person_id=person.pk, role="member", joined_on=row.created_on)
         team = get_team(team_id=row.id)
         _audit(actor, "create", team, before=None, after=team)
     return team
@@ -776,6 +796,17 @@ def actor_for_user(user: Any) -> Actor:
         return Actor.anonymous()
     person_id = PersonRow.objects.filter(user_id=user.pk).values_list("id", flat=True).first()
     return Actor(user_id=user.pk, person_id=person_id, label=user.get_username(), is_admin=bool(user.is_superuser))
+
+
+def actor_for_handle(*, handle: str) -> Actor:
+    """The Actor of a person's account, for an operator's CLI command run on their behalf (`--as HANDLE`).
+    Raises NotFound naming `as` when there is no such person or the person has no account."""
+    row = PersonRow.objects.filter(handle=(handle or "").strip().lower()).select_related("user").first()
+    if row is None:
+        raise NotFound(f"no person with handle {handle!r}", field="as")
+    if row.user is None or not row.user.is_active:
+        raise NotFound(f"{row.handle} has no active account to act with", field="as")
+    return Actor(user_id=row.user.pk, person_id=row.pk, label=row.user.get_username(), is_admin=row.user.is_superuser)
 
 
 def issue_api_token(*, actor: Actor, name: str, username: str | None = None) -> IssuedToken:

@@ -3,7 +3,7 @@ redirect after a successful change."""
 
 from django.urls import path
 
-from . import views
+from . import mandate_views, notification_views, views
 
 app_name = "web"
 
@@ -17,11 +17,21 @@ urlpatterns = [
     path("teams/new", views.team_new, name="team-new"),
     path("teams/<slug:slug>", views.team_detail, name="team"),
     path("teams/<slug:slug>/edit", views.team_edit, name="team-edit"),
-    path("teams/<slug:slug>/scorecard", views.team_scorecard, name="team-scorecard"),
+    path("teams/<slug:slug>/scorecard", mandate_views.team_scorecard, name="team-scorecard"),
     path("teams/<slug:slug>/members", views.member_add, name="member-add"),
     path("teams/<slug:slug>/members/<int:membership_id>/remove", views.member_remove, name="member-remove"),
-    # The mandate
-    path("conway", views.conway, name="conway"),
+    # Org units, with their scorecards
+    path("units", mandate_views.org_unit_list, name="units"),
+    path("units/<slug:slug>", mandate_views.org_unit_detail, name="unit"),
+    # The mandate: waivers and the Conway report
+    path("waivers", mandate_views.waiver_list, name="waivers"),
+    path("waivers/new", mandate_views.waiver_new, name="waiver-new"),
+    path("waivers/<int:waiver_id>/revoke", mandate_views.waiver_revoke, name="waiver-revoke"),
+    path("conway", mandate_views.conway, name="conway"),
+    # Your inbox and notification preferences
+    path("inbox", notification_views.inbox, name="inbox"),
+    path("inbox/read", notification_views.inbox_read, name="inbox-read"),
+    path("inbox/preferences", notification_views.inbox_preferences, name="inbox-preferences"),
     # People
     path("people", views.person_list, name="people"),
     path("people/<str:handle>", views.person_detail, name="person"),

@@ -1,20 +1,23 @@
-"""API of the workflows: import and export the whole org and catalog (JSON, Backstage YAML)."""
+"""API of the workflows: import and export the whole org and catalog (JSON, Backstage YAML), and the team
+lifecycle (form a team, transfer a service, dissolve a team)."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
-from mechanisms.kernel.api import InSchema, responses
+from mechanisms.kernel.api import Id, InSchema, OutSchema, responses
 from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportFailed
 
 from . import backstage_io, catalog_io
+from . import lifecycle as lifecycle_services
 
 router = Router(tags=["import and export"])
 
@@ -77,3 +80,155 @@ def _unprefix(source: str, prefixes: tuple[str, ...]) -> str:
         if source.startswith(prefix):
             return source[len(prefix) :]
     return source
+
+
+# ---------------------------------------------------------------------------------------------- team lifecycle
+
+lifecycle = Router(tags=["team lifecycle"])
+router.add_router("", lifecycle)
+
+
+class FormTeamIn(InSchema):
+    slug: str = Field(..., max_length=63)
+    name: str = Field(..., max_length=200)
+    org_unit_id: int = Field(..., ge=1, le=2**63 - 1)
+    charter: str = Field(..., max_length=20000, description="the customer problem the team exists to solve")
+    leader_id: int | None = Field(None, ge=1, le=2**63 - 1, description="its single-threaded leader")
+    member_ids: list[int] = Field(default_factory=list, max_length=100)
+
+
+class TeamOut(OutSchema):
+    id: int
+    slug: str
+    name: str
+    charter: str
+    status: str
+    org_unit_id: int
+    leader_id: int | None
+    created_on: dt.date
+    dissolved_on: dt.date | None
+    member_count: int
+    version: int
+
+
+class TransferIn(InSchema):
+    version: int = Field(..., ge=1, le=2**31 - 1)
+    to_team_id: int = Field(..., ge=1, le=2**63 - 1)
+    reason: str = Field("", max_length=5000)
+
+
+class ServiceOut(OutSchema):
+    id: int
+    name: str
+    title: str
+    description: str
+    owner_team_id: int | None
+    lifecycle: str
+    kind: str
+    tier: int
+    repository: str
+    on_call: str
+    version: int
+
+
+class PlanIn(InSchema):
+    services: dict[int, int | Literal["retire"]] = Field(
+        default_factory=dict, description="service id -> the id of the team taking it over, or 'retire'"
+    )
+    requests: dict[int, int | Literal["close"]] = Field(
+        default_factory=dict, description="open away-team request id -> the team carrying it on, or 'close'"
+    )
+
+
+class DissolveIn(InSchema):
+    version: int = Field(..., ge=1, le=2**31 - 1, description="the team's version you read")
+    reason: str = Field(..., max_length=5000)
+    plan: PlanIn
+
+
+class HeldServiceOut(OutSchema):
+    id: int
+    name: str
+    version: int
+    open_requests: int
+
+
+class HeldRequestOut(OutSchema):
+    id: int
+    title: str
+    state: str
+    direction: str
+    service_id: int
+    service_name: str
+    other_team_id: int
+    other_team_slug: str
+
+
+class HoldingsOut(OutSchema):
+    team: TeamOut
+    services: list[HeldServiceOut]
+    requests: list[HeldRequestOut]
+
+
+class DissolutionOut(OutSchema):
+    team: TeamOut
+    transferred: int
+    retired: int
+    rerouted: int
+    closed: int
+    released: int
+
+
+@lifecycle.post("/teams/form", response=responses(TeamOut, 400, 401, 403, 404, 409, 422, status=201))
+def form_team(request, payload: FormTeamIn):
+    """Form a team (status forming) around a customer problem, named in its required charter (admins and the
+    org unit's leaders)."""
+    return Status(201, lifecycle_services.form_team(actor=request.auth, **payload.dict()))
+
+
+@lifecycle.post("/services/{service_id}/transfer", response=responses(ServiceOut))
+def transfer_service(request, service_id: Id, payload: TransferIn):
+    """Move a service to another active team: the ownership history keeps who owned it when, and its open
+    away-team requests follow it to the new owner."""
+    return lifecycle_services.transfer_service(actor=request.auth, service_id=service_id, **payload.dict())
+
+
+@lifecycle.get("/teams/{team_id}/dissolution", response=responses(HoldingsOut, 401, 403, 404, 422))
+def dissolution_holdings(request, team_id: Id):
+    """What dissolving this team must map: its live services and every open request it is party to (admin)."""
+    held = lifecycle_services.holdings_for(actor=request.auth, team_id=team_id)
+    open_per_service: dict[int, int] = {}
+    for r in held.requests:
+        if r.home_team_id == team_id:
+            open_per_service[r.service_id] = open_per_service.get(r.service_id, 0) + 1
+    return {
+        "team": held.team,
+        "services": [
+            {"id": s.id, "name": s.name, "version": s.version, "open_requests": open_per_service.get(s.id, 0)}
+            for s in held.services
+        ],
+        "requests": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "state": r.state.value,
+                "direction": "inbound" if r.home_team_id == team_id else "outbound",
+                "service_id": r.service_id,
+                "service_name": r.service_name,
+                "other_team_id": r.requesting_team_id if r.home_team_id == team_id else r.home_team_id,
+                "other_team_slug": r.requesting_team_slug if r.home_team_id == team_id else r.home_team_slug,
+            }
+            for r in held.requests
+        ],
+    }
+
+
+@lifecycle.post("/teams/{team_id}/dissolve", response=responses(DissolutionOut))
+def dissolve_team(request, team_id: Id, payload: DissolveIn):
+    """Dissolve a team in one atomic step from a plan mapping every live service (new owner or retire) and every
+    open request (new party or close); its members are released. An incomplete plan is a 400 whose
+    `error.details` lists every orphan (`services`, `requests`); nothing changes then (admin)."""
+    plan = lifecycle_services.DissolutionPlan(services=payload.plan.services, requests=payload.plan.requests)
+    return lifecycle_services.dissolve_team(
+        actor=request.auth, team_id=team_id, version=payload.version, plan=plan, reason=payload.reason
+    )

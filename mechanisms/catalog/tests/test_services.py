@@ -7,16 +7,14 @@ payments-http, ledger-db); fay and gus in Identity (identity-api, identity-http)
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog
 from mechanisms.catalog.contracts import CatalogCounts, DependencyKind, Lifecycle
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.testing import at_the_same_time
 from mechanisms.org import services as org
 
 SYSTEM = Actor.system("test")
@@ -892,37 +890,6 @@ def test_of_two_updates_naming_the_same_version_exactly_one_wins(small_org):
     assert err.value.details == {"field": "version", "expected": svc.version, "current": first.version}
     assert catalog.get_service(service_id=svc.id).description == "bob's words"
     assert [c.actor_label for c in history("service", svc.id)][:1] == ["bob"]
-
-
-def at_the_same_time(write, handles=("bob", "cat")) -> dict[str, str]:
-    """Run `write(handle)` in one thread per handle, released together once all are ready; each thread's outcome
-    is "ok", "conflict", or the unexpected exception (so a database error fails the test with its cause)."""
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip(
-            "the in-memory SQLite test database is one shared cache whose table locks the busy timeout does not "
-            "cover; a file database, as served, queues concurrent writers instead"
-        )
-    ready = threading.Barrier(len(handles))
-    outcomes: dict[str, str] = {}
-
-    def run(handle: str) -> None:
-        try:
-            ready.wait(timeout=10)
-            write(handle)
-            outcomes[handle] = "ok"
-        except Conflict:
-            outcomes[handle] = "conflict"
-        except Exception as exc:
-            outcomes[handle] = repr(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(handle,)) for handle in handles]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,316 @@
+"""The pages of the mandate (MECHANISMS.md §2 M6): team and org-unit scorecards, the org-unit pages that carry them,
+waivers (list, grant, revoke) and the Conway report.
+
+Who may see a scorecard, grant or revoke a waiver is decided by mandate's services (`can_view_*_scorecard`,
+`can_grant_waiver`, `can_revoke_waiver`); these views only ask and render. A team's scorecard has a page of its
+own, refused (403) outside the team and its management chain; an org unit's page is open to every signed-in
+person, as the org tree is, and carries its scorecard only for those the service lets see it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from mechanisms.kernel.errors import NotFound, PermissionDenied
+from mechanisms.mandate import services as mandate_services
+from mechanisms.mandate.contracts import RULE_CATALOG, Scorecard, ScorePoint
+from mechanisms.org import services as org_services
+
+from .forms import WaiverForm, WaiverRevokeForm
+from .views import FORM_ERRORS, PAGE_SIZE, _person_id, page, query_int, query_text, show_error
+
+CONWAY_DRAWN = 60  # teams drawn in the graph: the rest are in the table, so 2,000 teams stay readable
+CONWAY_SIZE = 640
+HISTORY_ROWS = 20  # evaluations listed under the sparkline, newest first; the sparkline draws them all
+FINDINGS_SHOWN = 200  # an org unit high in the tree may have thousands; its teams' scorecards list them all
+UNIT_TEAMS_PAGE = 100
+SPARK_WIDTH, SPARK_HEIGHT = 300, 40
+WAIVER_FORM_FIELDS = {"approver_id": "approver"}
+WAIVER_STATE_CHOICES = (*mandate_services.WAIVER_STATES, "all")
+
+
+def _trend(history: Sequence[ScorePoint]) -> dict[str, Any]:
+    """The trend of a scorecard: an SVG polyline of errors + warnings at every evaluation, and the newest rows."""
+    peak = max([p.errors + p.warnings for p in history] + [1])
+    step = SPARK_WIDTH / max(len(history) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{SPARK_HEIGHT - 36 * (p.errors + p.warnings) / peak:.1f}" for i, p in enumerate(history)
+    )
+    return {"sparkline": points, "history": list(reversed(history))[:HISTORY_ROWS]}
+
+
+def _rules(card: Scorecard) -> list[tuple[str, int, Any]]:
+    return [(rule, count, RULE_CATALOG.get(rule)) for rule, count in card.by_rule.items()]
+
+
+def _waiver_url(*, rule: str, subject: str, related: Sequence[str], team: str | None = None) -> str:
+    """The grant form, filled in from a finding."""
+    params = {"rule": rule, "subject": subject}
+    if related:
+        params["related"] = related[0]
+    if team:
+        params["team"] = team
+    return "/waivers/new?" + urlencode(params)
+
+
+# ---------------------------------------------------------------------------------------------- team scorecard
+
+
+@page
+def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
+    """A team's scorecard (MECHANISMS.md §2 M6): findings by rule, the findings, and the trend of every evaluation.
+    Visible to the team, its management chain and admins (the service decides). Each open finding links to the
+    waiver form, filled in."""
+    team = org_services.get_team_by_slug(slug=slug)
+    card = mandate_services.team_scorecard(actor=request.actor, team_id=team.id)
+    findings = [
+        {
+            "finding": f,
+            "waiver_url": None
+            if f.waived
+            else _waiver_url(rule=f.rule, subject=f.subject, related=f.related, team=team.slug),
+        }
+        for f in card.findings
+    ]
+    context = {
+        "team": team,
+        "card": card,
+        "rules": _rules(card),
+        "findings": findings,
+        "can_grant": mandate_services.can_grant_waiver(actor=request.actor),
+        **_trend(card.history),
+    }
+    return render(request, "mandate/team_scorecard.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- org units
+
+
+@page
+def org_unit_list(request: HttpRequest) -> HttpResponse:
+    """Org units, filtered by text, a page at a time, with their parent and leader."""
+    q = query_text(request, "q")
+    found = org_services.list_org_units(text=q or None, limit=PAGE_SIZE, offset=query_int(request, "offset"))
+    parents = org_services.get_org_units(ids={u.parent_id for u in found.items})
+    leaders = org_services.get_people(ids={u.leader_id for u in found.items})
+    rows = [{"unit": u, "parent": parents.get(u.parent_id), "leader": leaders.get(u.leader_id)} for u in found.items]
+    return render(request, "mandate/org_unit_list.html", {"q": q, "page": found, "rows": rows})
+
+
+@page
+def org_unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """An org unit: its leader, where it sits in the tree, its teams, and (for its leader, their management chain
+    and admins) its scorecard: findings by rule over every team in it and below, the trend, the findings."""
+    unit = org_services.find_org_unit(slug=slug)
+    if unit is None:
+        raise NotFound(f"no org unit has the slug {slug!r}", field="slug")
+    units = org_services.all_org_units()
+    by_id = {u.id: u for u in units}
+    path, parent_id = [], unit.parent_id
+    while parent_id in by_id and len(path) < 32:  # the tree refuses cycles; the bound only guards bad data
+        path.insert(0, by_id[parent_id])
+        parent_id = by_id[parent_id].parent_id
+    teams = org_services.list_teams(org_unit_id=unit.id, limit=UNIT_TEAMS_PAGE, offset=query_int(request, "offset"))
+    leaders = org_services.get_people(ids={t.leader_id for t in teams.items} | {unit.leader_id})
+    context: dict[str, Any] = {
+        "unit": unit,
+        "path": path,
+        "parent": by_id.get(unit.parent_id),
+        "children": [u for u in units if u.parent_id == unit.id],
+        "leader": leaders.get(unit.leader_id),
+        "page": teams,
+        "teams": [{"team": t, "leader": leaders.get(t.leader_id)} for t in teams.items],
+        "all_teams": org_services.list_teams(org_unit_id=unit.id, include_sub_units=True, limit=1).total,
+        "card": None,
+    }
+    if mandate_services.can_view_org_unit_scorecard(actor=request.actor, org_unit_id=unit.id):
+        card = mandate_services.org_unit_scorecard(actor=request.actor, org_unit_id=unit.id)
+        shown = card.findings[:FINDINGS_SHOWN]
+        names = org_services.get_teams(ids={f.team_id for f in shown})
+        context.update(
+            card=card,
+            rules=_rules(card),
+            findings=[{"finding": f, "team": names.get(f.team_id)} for f in shown],
+            findings_hidden=len(card.findings) - len(shown),
+            **_trend(card.history),
+        )
+    return render(request, "mandate/org_unit_detail.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- waivers
+
+
+@page
+def waiver_list(request: HttpRequest) -> HttpResponse:
+    """Waivers by state (active by default) and by team, a page at a time, with a revoke button for those who may."""
+    state = request.GET.get("state") if request.GET.get("state") in WAIVER_STATE_CHOICES else "active"
+    team_slug = query_text(request, "team", max_length=64)
+    team = org_services.find_team(slug=team_slug) if team_slug else None
+    found = None
+    if not (team_slug and team is None):
+        found = mandate_services.list_waivers(
+            actor=request.actor,
+            state=state,
+            team_id=team.id if team else None,
+            limit=PAGE_SIZE,
+            offset=query_int(request, "offset"),
+        )
+    rows = [
+        {"waiver": w, "can_revoke": mandate_services.can_revoke_waiver(actor=request.actor, waiver=w)}
+        for w in (found.items if found else [])
+    ]
+    context = {
+        "state": state,
+        "states": WAIVER_STATE_CHOICES,
+        "team_slug": team_slug,
+        "team": team,
+        "unknown_team": bool(team_slug and team is None),
+        "page": found,
+        "rows": rows,
+        "revoke_form": WaiverRevokeForm(),
+        "can_grant": mandate_services.can_grant_waiver(actor=request.actor),
+        "here": request.get_full_path(),
+    }
+    return render(request, "mandate/waiver_list.html", context)
+
+
+@page
+def waiver_new(request: HttpRequest) -> HttpResponse:
+    """Grant a waiver (a bar raiser in the pool recording their own approval, or an admin naming the approver).
+
+    Reached from a finding with the rule, subject and related reference filled in. Someone who may not grant one
+    sees what to ask an independent bar raiser for, and this page's address to send them."""
+    actor = request.actor
+    choices = [(info.id, f"{info.id} — {info.title}") for info in mandate_services.waivable_rules()]
+    team_slug = query_text(request, "team", max_length=64)
+    status = 200
+    if request.method == "POST":
+        form = WaiverForm(request.POST, rule_choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            approver_id = _person_id(form, "approver", data["approver"])
+            if approver_id is not None:
+                try:
+                    waiver = mandate_services.grant_waiver(
+                        actor=actor,
+                        subject=data["subject"],
+                        rule=data["rule"],
+                        related=data["related"] or None,
+                        reason=data["reason"],
+                        expires=data["expires"],
+                        approver_id=approver_id,
+                    )
+                except FORM_ERRORS as exc:
+                    status = show_error(form, exc, fields=WAIVER_FORM_FIELDS)
+                except PermissionDenied as exc:
+                    # Recording someone else's approval is what the service refused: say so next to that field.
+                    form.add_error("approver", exc.message)
+                    status = exc.http_status
+                else:
+                    messages.success(
+                        request,
+                        f"Waiver {waiver.id} recorded: {waiver.rule} on {waiver.subject} until "
+                        f"{waiver.expires:%d %b %Y}, approved by {waiver.approver_handle}. "
+                        "It applies from the next evaluation of the mandate.",
+                    )
+                    params = {"state": "active", **({"team": team_slug} if team_slug else {})}
+                    return redirect(f"/waivers?{urlencode(params)}")
+        if form.errors and status == 200:
+            status = 400
+    else:
+        own = org_services.get_person(person_id=actor.person_id) if actor.person_id is not None else None
+        form = WaiverForm(
+            rule_choices=choices,
+            initial={
+                "rule": query_text(request, "rule", max_length=64),
+                "subject": query_text(request, "subject", max_length=300),
+                "related": query_text(request, "related", max_length=300),
+                "approver": own.handle if own is not None and not actor.is_admin else "",
+            },
+        )
+    context = {
+        "form": form,
+        "can_grant": request.method == "POST" or mandate_services.can_grant_waiver(actor=actor),
+        "team": org_services.find_team(slug=team_slug) if team_slug else None,
+        "request_url": request.build_absolute_uri(),
+        "rule_info": RULE_CATALOG.get(query_text(request, "rule", max_length=64)),
+    }
+    return render(request, "mandate/waiver_form.html", context, status=status)
+
+
+@require_POST
+@page
+def waiver_revoke(request: HttpRequest, waiver_id: int) -> HttpResponse:
+    """Revoke a waiver with a reason (its approver or an admin); back to the list the button was on."""
+    form = WaiverRevokeForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    waiver = mandate_services.revoke_waiver(actor=request.actor, waiver_id=waiver_id, reason=reason)
+    messages.success(
+        request, f"Waiver {waiver.id} revoked: {waiver.rule} on {waiver.subject} counts again at the next evaluation."
+    )
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = "/waivers"
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------- Conway report
+
+
+@page
+def conway(request: HttpRequest) -> HttpResponse:
+    """The Conway report: the team-to-team graph drawn as SVG (the busiest teams, on a circle), fan-in and fan-out
+    per team, and team pairs coupled across org units."""
+    report = mandate_services.conway_report(actor=request.actor)
+    busiest = sorted(report.teams, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_DRAWN]
+    drawn = [t for t in busiest if t.fan_in + t.fan_out > 0] or busiest
+    centre, radius = CONWAY_SIZE / 2, CONWAY_SIZE / 2 - 90
+    position = {}
+    nodes = []
+    for i, team in enumerate(drawn):
+        angle = 2 * math.pi * i / max(len(drawn), 1) - math.pi / 2
+        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        position[team.team_id] = (x, y)
+        nodes.append(
+            {
+                "team": team,
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "r": round(4 + min(team.fan_in, 20) * 0.8, 1),
+                "lx": round(centre + (radius + 14) * math.cos(angle), 1),
+                "ly": round(centre + (radius + 14) * math.sin(angle), 1),
+                "anchor": "start" if math.cos(angle) >= 0 else "end",
+            }
+        )
+    lines = [
+        {
+            "edge": e,
+            "x1": round(position[e.source_id][0], 1),
+            "y1": round(position[e.source_id][1], 1),
+            "x2": round(position[e.target_id][0], 1),
+            "y2": round(position[e.target_id][1], 1),
+            "tight": e.accesses + e.links > 0,
+        }
+        for e in report.edges
+        if e.source_id in position and e.target_id in position
+    ]
+    context = {
+        "report": report,
+        "nodes": nodes,
+        "lines": lines,
+        "size": CONWAY_SIZE,
+        "capped": len(report.teams) > len(drawn),
+        "drawn": len(drawn),
+        "degrees": report.teams[:200],
+        "pairs": report.coupled_pairs[:100],
+    }
+    return render(request, "mandate/conway.html", context)
