@@ -71,6 +71,12 @@ def my_escalations(request, limit: int = 50, offset: int = 0):
     return page_out(services.escalations_for(actor=_actor(request), limit=limit, offset=offset))
 
 
+@router.post("/away-requests/sweep", response=responses(SweepOut, 400, 401, 403, 422))
+def sweep(request, payload: SweepIn | None = None):
+    """Remind overdue answers and close ended warranties (admin; `mech away sweep` runs it from cron)."""
+    return services.sweep(actor=_actor(request), today=payload.today if payload else None)
+
+
 @router.get("/away-requests/{request_id}", response=responses(RequestViewOut, *READ_ERRORS))
 def get_request(request, request_id: Id):
     """One request with its timeline (who, when, why) and the transitions the caller may take now."""
@@ -177,9 +183,3 @@ def tax(request, limit: int = 50, offset: int = 0):
 def credit(request):
     """Credit for changes handed off with a declared downstream impact, per team and rolled up by org unit."""
     return services.credit_report(actor=_actor(request))
-
-
-@router.post("/away-requests/sweep", response=responses(SweepOut, 400, 401, 403, 422))
-def sweep(request, payload: SweepIn | None = None):
-    """Remind overdue answers and close ended warranties (admin; `mech away sweep` runs it from cron)."""
-    return services.sweep(actor=_actor(request), today=payload.today if payload else None)

@@ -97,10 +97,19 @@ def demo(
         typer.echo("the database already has an organization; demo not loaded")
         return
 
+    # The demo's own notices (its requests being filed and answered) land in the inbox only: its people's
+    # addresses are made up, and nobody's chat channel should hear about a demo.
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    settings.MECH_CHAT_WEBHOOK_URL = ""
+    settings.NOTIFICATIONS_DISPATCH = "inline"
     report = run(lambda: load_demo(teams=teams_count, seed=seed))
     created = ", ".join(f"{n} {k}" for k, n in report.created.items() if n)
     typer.echo(f"demo organization loaded ({created or 'already up to date'})")
     typer.echo("sign in as: " + ", ".join(f"{u} / {DEMO_PASSWORD}" for u, _ in DEMO_ACCOUNTS))
+    if teams_count == 16:
+        typer.echo("every team leader of the demo (e.g. ingrid.varga of Payments) signs in with the same password")
 
 
 @app.command()

@@ -12,6 +12,8 @@ import datetime as dt
 import random
 from typing import Any
 
+from mechanisms.away_teams import services as away_services
+from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.importing import ImportReport
 from mechanisms.org import services as org_services
@@ -438,9 +440,10 @@ def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
     specs = list(TEAMS[:teams])
     for i in range(len(specs), teams):
         specs.append(_generated_team(i, rng))
-    # At scale, five services per team in all (2,000 teams: 10,000 services): some generated teams own a sixth.
+    # At scale, five services per team in all (2,000 teams: 10,000 services): some generated teams own a sixth
+    # (a small org has fewer generated teams than the hand-written ones' shortfall: each gets one, no more).
     extra = 5 * teams - sum(len(s[4]) for s in specs) if teams > len(TEAMS) else 0
-    for i in range(len(TEAMS), len(TEAMS) + max(extra, 0)):
+    for i in range(len(TEAMS), min(len(specs), len(TEAMS) + max(extra, 0))):
         slug, name, unit, charter, services, datastores = specs[i]
         specs[i] = (slug, name, unit, charter, [*services, (f"{slug}-jobs", f"Scheduled jobs for {name}.")], datastores)
     if teams > len(TEAMS):
@@ -555,7 +558,135 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
                 is_admin=is_admin,
                 person_id=person.id if person else None,
             )
+    if teams == len(TEAMS):
+        _plant_requests(actor, password)
     return report
+
+
+# ------------------------------------------------------------------------------------------------ away-team requests
+
+# (requesting team, home service, title, what, why, the moves after filing: (transition, kwargs))
+REQUESTS: list[tuple[str, str, str, str, str, list[tuple[str, dict[str, Any]]]]] = [
+    (
+        "checkout",
+        "payments-api",
+        "Show saved wallets on the checkout page",
+        "An endpoint listing a customer's saved wallets (Apple Pay, PayPal) with their last use.",
+        "Returning customers re-enter payment details on every order; a third abandon at that step.",
+        [
+            ("accept", {"standards": "Payments API guidelines v3; PCI scope review before merge", "effort_days": 2}),
+            ("start", {}),
+        ],
+    ),
+    (
+        "search",
+        "catalog-api",
+        "Expose product attributes for faceted search",
+        "Return size, colour and material as structured attributes in the catalog API.",
+        "Customers cannot filter shoes by size; they scroll through pages of products they cannot buy.",
+        [
+            ("decline", {"reason": "We are migrating the catalog schema this quarter; attributes change next month."}),
+            ("escalate", {"reason": "Filtering is the first thing customers ask for in every survey."}),
+        ],
+    ),
+    (
+        "recommendations",
+        "events-pipeline",
+        "Stream add-to-cart events",
+        "Publish add-to-cart events to the pipeline within a minute, with product and session ids.",
+        "Recommendations lag a day behind what customers just did, so we suggest what they already bought.",
+        [
+            ("accept", {"standards": "Event schema registry; backwards-compatible changes only", "effort_days": 1}),
+            ("start", {}),
+            ("submit", {"tests": True, "docs": True, "runbook": True}),
+            ("review", {"approved": True}),
+            (
+                "hand_off",
+                {
+                    "tests": True,
+                    "docs": True,
+                    "runbook": True,
+                    "downstream_impact": "Recommendations refresh in five minutes instead of a day.",
+                },
+            ),
+            ("accept_hand_off", {}),
+        ],
+    ),
+    (
+        "checkout",
+        "identity-api",
+        "Passkey sign-in during checkout",
+        "Let customers confirm their identity with a passkey inside the checkout flow.",
+        "Password resets during checkout cost us orders every day.",
+        [],
+    ),
+    (
+        "shipping",
+        "notify-api",
+        "SMS delivery updates",
+        "Send an SMS when a parcel is out for delivery, if the customer opted in.",
+        "Customers miss deliveries because the e-mail arrives after the courier.",
+        [("build_at_home", {"effort_days": 5, "note": "SMS is on our roadmap for next month anyway."})],
+    ),
+    (
+        "cart",
+        "inventory-api",
+        "Reserve stock when an item is added to the cart",
+        "A short reservation (15 minutes) on add-to-cart.",
+        "Customers lose items they had in their cart to someone who checked out faster.",
+        [
+            ("decline", {"reason": "Reservations would double our write load; not before the re-platforming."}),
+            ("duplicate", {"service": "cart-api", "reason": "We keep a soft hold in the cart service instead."}),
+        ],
+    ),
+]
+
+
+def _plant_requests(system: Actor, password: str) -> None:
+    """A few away-team requests in every state, filed and answered by the demo's team leaders, who get sign-in
+    accounts (same password) so a visitor can see each side. Only once: skipped when requests exist."""
+    if away_services.list_requests(actor=system, limit=1).total:
+        return
+    teams = {t.slug: t for t in org_services.team_index()}
+
+    def leader_of(slug: str) -> Actor:
+        leader = org_services.get_person(person_id=teams[slug].leader_id)
+        if not org_services.account_exists(username=leader.handle):
+            org_services.create_account(actor=system, username=leader.handle, password=password, person_id=leader.id)
+        return org_services.actor_for_handle(handle=leader.handle)
+
+    moves = {
+        "accept": away_services.accept_request,
+        "build_at_home": away_services.build_at_home,
+        "decline": away_services.decline_request,
+        "escalate": away_services.escalate_request,
+        "duplicate": away_services.duplicate_request,
+        "start": away_services.start_building,
+        "submit": away_services.submit_for_review,
+        "review": away_services.review_request,
+        "hand_off": away_services.hand_off_request,
+        "accept_hand_off": away_services.accept_hand_off,
+    }
+    home_side = {"accept", "build_at_home", "decline", "review", "accept_hand_off"}
+    for requesting, service_name, title, what, why, steps in REQUESTS:
+        service = catalog_services.get_service_by_name(name=service_name)
+        home = next(slug for slug, t in teams.items() if t.id == service.owner_team_id)
+        request = away_services.file_request(
+            actor=leader_of(requesting),
+            service_id=service.id,
+            requesting_team_id=teams[requesting].id,
+            title=title,
+            what=what,
+            why=why,
+        )
+        for move, kwargs in steps:
+            actor = leader_of(home if move in home_side else requesting)
+            args = dict(kwargs)
+            if move == "accept":
+                args["contact_id"] = actor.person_id
+            if move == "duplicate":
+                args["duplicate_service_id"] = catalog_services.get_service_by_name(name=args.pop("service")).id
+            request = moves[move](actor=actor, request_id=request.id, version=request.version, **args)
 
 
 # ------------------------------------------------------------------------------------------------ generation
