@@ -6,9 +6,11 @@ in bulk statements with one audit record per created, changed or removed record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock
@@ -391,20 +393,47 @@ def _prune(report: ImportReport, changes) -> None:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export_catalog() -> dict[str, list[dict[str, Any]]]:
-    """The whole catalog by names and team slugs, in a stable order (import_catalog reads it back)."""
+def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The whole catalog by names and team slugs, in a stable order (import_catalog reads it back).
+
+    With `team_ids`, the neighbourhood of those teams instead: their services, every edge from or into them, the
+    services, interfaces and datastores on the other end of those edges, and the interfaces and datastores of
+    every service included; no ownership history. It holds every fact the mandate rules read about those teams'
+    services, so an incremental evaluation reads tens of rows, not the catalog."""
     slugs = {i: s for s, i in org_services.team_ids_by_slug().items()}
     names = dict(Service.objects.values_list("id", "name"))
+    service_qs, interface_qs, datastore_qs = Service.objects.all(), Interface.objects.all(), Datastore.objects.all()
+    dependency_qs = Dependency.objects.all()
     history: dict[int, list[dict[str, Any]]] = {}
-    for p in OwnershipPeriod.objects.order_by("service_id", "started_at", "id"):
-        history.setdefault(p.service_id, []).append(
-            {
-                "team": slugs.get(p.team_id),
-                "started_at": p.started_at.isoformat(),
-                "ended_at": p.ended_at.isoformat() if p.ended_at else None,
-                "reason": p.reason,
-            }
+    if team_ids is not None:
+        core = set(Service.objects.filter(owner_team_id__in=list(set(team_ids))).values_list("id", flat=True))
+        dependency_qs = Dependency.objects.filter(
+            Q(service_id__in=core)
+            | Q(target_service_id__in=core)
+            | Q(interface__service_id__in=core)
+            | Q(datastore__owner_service_id__in=core)
         )
+        ends = dependency_qs.values_list(
+            "service_id", "target_service_id", "interface__service_id", "datastore__owner_service_id", "datastore_id"
+        )
+        included, stores = set(core), set()
+        for row in ends:
+            included.update(i for i in row[:4] if i is not None)
+            if row[4] is not None:
+                stores.add(row[4])
+        service_qs = Service.objects.filter(pk__in=included)
+        interface_qs = Interface.objects.filter(service_id__in=included)
+        datastore_qs = Datastore.objects.filter(Q(owner_service_id__in=included) | Q(pk__in=stores))
+    else:
+        for p in OwnershipPeriod.objects.order_by("service_id", "started_at", "id"):
+            history.setdefault(p.service_id, []).append(
+                {
+                    "team": slugs.get(p.team_id),
+                    "started_at": p.started_at.isoformat(),
+                    "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+                    "reason": p.reason,
+                }
+            )
     services = [
         {
             "name": s.name,
@@ -412,20 +441,20 @@ def export_catalog() -> dict[str, list[dict[str, Any]]]:
             **{f: getattr(s, f) for f in SERVICE_FIELDS},
             "ownership": history.get(s.id, []),
         }
-        for s in Service.objects.order_by("name")
+        for s in service_qs.order_by("name")
     ]
     interfaces = [
         {"name": i.name, "service": names[i.service_id], **{f: getattr(i, f) for f in INTERFACE_FIELDS}}
-        for i in Interface.objects.order_by("name")
+        for i in interface_qs.order_by("name")
     ]
     datastores = [
         {"name": d.name, "owner_service": names.get(d.owner_service_id), "type": d.type, "description": d.description}
-        for d in Datastore.objects.order_by("name")
+        for d in datastore_qs.order_by("name")
     ]
     interface_names = dict(Interface.objects.values_list("id", "name"))
     datastore_names = dict(Datastore.objects.values_list("id", "name"))
     dependencies = []
-    for d in Dependency.objects.order_by("service__name", "kind", "id"):
+    for d in dependency_qs.order_by("service__name", "kind", "id"):
         target = (
             interface_names.get(d.interface_id) or datastore_names.get(d.datastore_id) or names.get(d.target_service_id)
         )
@@ -439,6 +468,24 @@ def export_catalog() -> dict[str, list[dict[str, Any]]]:
             }
         )
     return {"services": services, "interfaces": interfaces, "datastores": datastores, "dependencies": dependencies}
+
+
+def teams_around(service_ids: Iterable[int]) -> set[int]:
+    """The owning teams of some services and of every service with an edge to or from them: the teams whose
+    mandate findings a change to those services can alter."""
+    ids = list(set(service_ids))
+    if not ids:
+        return set()
+    edges = Dependency.objects.filter(
+        Q(service_id__in=ids)
+        | Q(target_service_id__in=ids)
+        | Q(interface__service_id__in=ids)
+        | Q(datastore__owner_service_id__in=ids)
+    ).values_list("service_id", "target_service_id", "interface__service_id", "datastore__owner_service_id")
+    around = set(ids)
+    for row in edges:
+        around.update(i for i in row if i is not None)
+    return {t for t in Service.objects.filter(pk__in=around).values_list("owner_team_id", flat=True) if t is not None}
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from mechanisms.audit import services as audit_services
-from mechanisms.kernel import clock
+from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
@@ -468,9 +468,17 @@ def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: s
         _require_version(row, version)
         before = _to_datastore(row)
         accessors = list(row.accessors.values_list("service__name", flat=True))
+        accessor_ids = list(row.accessors.values_list("service_id", flat=True))
         row.delete()
         _audit(
-            actor, "delete", "datastore", before, before=before, after={"removed_access_from": accessors}, reason=reason
+            actor,
+            "delete",
+            "datastore",
+            before,
+            before=before,
+            after={"removed_access_from": accessors},
+            reason=reason,
+            also_services=accessor_ids,
         )
 
 
@@ -799,6 +807,7 @@ def _audit(
     after: Any,
     reason: str = "",
     label: str | None = None,
+    also_services: Iterable[int] = (),
 ) -> None:
     audit_services.record_change(
         actor=actor,
@@ -810,6 +819,26 @@ def _audit(
         after=dataclasses.asdict(after) if dataclasses.is_dataclass(after) else after,
         reason=reason,
     )
+    _tell_mandate((record, before, after), also_services)
+
+
+def _tell_mandate(records: Iterable[Any], also_services: Iterable[int]) -> None:
+    """Say which teams' facts a change touched (kernel.events): the owners of the services it concerns and of every
+    service with an edge to or from them, so their findings are re-evaluated after commit (issue 3, item 8)."""
+    services, teams = set(also_services), set()
+    for r in records:
+        if isinstance(r, Service):
+            services.add(r.id)
+            teams.add(r.owner_team_id)
+        elif isinstance(r, Interface):
+            services.add(r.service_id)
+        elif isinstance(r, Datastore):
+            services.add(r.owner_service_id)
+        elif isinstance(r, Dependency):
+            services.update((r.service_id, r.target_owner_service_id))
+    services.discard(None)
+    teams.discard(None)
+    events.teams_changed(teams | _bulk.teams_around(services))
 
 
 SERVICE_COLUMNS = (
@@ -933,7 +962,7 @@ def import_catalog(
     """Create or update the catalog keyed by names, all or nothing, every problem located (issue 2 item 8,
     issue 3 item 2). Owner teams must exist (import the org first, in the same transaction). Admin only."""
     org_services.require_admin(actor, "import the catalog")
-    return _bulk.import_catalog(
+    report = _bulk.import_catalog(
         actor=actor,
         services=services,
         interfaces=interfaces,
@@ -942,8 +971,18 @@ def import_catalog(
         prune=prune,
         problems=problems,
     )
+    if report.changed_anything:
+        events.teams_changed(None)
+    return report
 
 
-def export_catalog() -> dict[str, list[dict[str, Any]]]:
-    """Services (with ownership history), interfaces, datastores and edges by names (import_catalog reads it)."""
-    return _bulk.export_catalog()
+def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Services (with ownership history), interfaces, datastores and edges by names (import_catalog reads it).
+    With `team_ids`, only the neighbourhood of those teams' services (see bulk.export_catalog)."""
+    return _bulk.export_catalog(team_ids=team_ids)
+
+
+def teams_around(*, service_ids: Iterable[int]) -> set[int]:
+    """The teams whose mandate findings a change to these services can alter: their owners, and the owners of
+    every service with an edge to or from them."""
+    return _bulk.teams_around(service_ids)

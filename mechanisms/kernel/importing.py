@@ -60,6 +60,10 @@ class ImportReport:
         self.updated[kind] = self.updated.get(kind, 0) + updated
         self.unchanged[kind] = self.unchanged.get(kind, 0) + unchanged
 
+    @property
+    def changed_anything(self) -> bool:
+        return any(n for counts in (self.created, self.updated, self.removed) for n in counts.values())
+
     def merge(self, other: ImportReport) -> ImportReport:
         for mine, theirs in (
             (self.created, other.created),

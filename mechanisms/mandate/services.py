@@ -18,7 +18,7 @@ from django.db import transaction
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
-from mechanisms.kernel import clock
+from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
@@ -77,10 +77,20 @@ def person_ref(handle: str) -> str:
 class _Facts:
     """The snapshot and the maps between the server's ids and the rules' references, built in a few queries."""
 
-    def __init__(self, today: dt.date) -> None:
-        org = org_services.export_org()
-        catalog = catalog_services.export_catalog()
+    def __init__(self, today: dt.date, *, team_ids: set[int] | None = None) -> None:
         self.team_ids = org_services.team_ids_by_slug()  # slug -> id
+        if team_ids is None:
+            org = org_services.export_org()
+            catalog = catalog_services.export_catalog()
+        else:
+            # A neighbourhood: the teams' services and everything at the other end of their edges, the teams
+            # owning those, and every team led by the leaders of these teams (the single-threaded rule counts them).
+            catalog = catalog_services.export_catalog(team_ids=team_ids)
+            owners = {self.team_ids[s["owner_team"]] for s in catalog["services"] if s["owner_team"] in self.team_ids}
+            leaders = {t.leader_id for t in org_services.get_teams(ids=team_ids).values()}
+            org = org_services.export_org(
+                team_ids=set(team_ids) | owners | set(org_services.teams_led_by(person_ids=leaders))
+            )
         self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
         self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
         self.team_names = {t["slug"]: t["name"] for t in org["teams"]}
@@ -223,17 +233,22 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
     if trigger not in TRIGGERS:
         raise RuleViolation(f"trigger must be one of {', '.join(TRIGGERS)}", field="trigger")
     today = today or clock.today()
-    facts = _Facts(today)
-    result = rules.assess(facts.snapshot, today=today)
-    live = sorted(facts.team_by_ref[t.ref] for t in facts.snapshot.teams if t.status in LIVE_TEAM_STATUSES)
     scope: set[int] | None = None
-    if team_ids is not None:
+    if team_ids is None:
+        facts = _Facts(today)
+    else:
+        # The teams named and those on the other end of their cross-team edges: read their neighbourhood only.
+        facts = _Facts(today, team_ids=team_ids)
         scope = set(team_ids)
         report = rules.conway(facts.snapshot, index=facts.index)
         for link in report.links:
             source, target = facts.team_by_ref.get(link.source), facts.team_by_ref.get(link.target)
             if source in team_ids or target in team_ids:
                 scope.update(t for t in (source, target) if t is not None)
+        if scope != team_ids:
+            facts = _Facts(today, team_ids=scope)
+    result = rules.assess(facts.snapshot, today=today)
+    live = sorted(facts.team_by_ref[t.ref] for t in facts.snapshot.teams if t.status in LIVE_TEAM_STATUSES)
     rows: list[FindingRow] = []
     per_team: dict[int, list[Finding]] = defaultdict(list)
     for finding in result.findings:
@@ -242,20 +257,19 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
             per_team[team].append(finding)
         targets: list[int | None] = list(teams) or [None]
         for position, team in enumerate(targets):
-            if scope is not None and team not in scope and team is not None:
-                continue
+            if scope is not None and team not in scope:
+                continue  # a neighbourhood says nothing final about other teams, nor about team-less subjects
             rows.append(_finding_row(finding, team, primary=position == 0))
-    totals = rules.summarize(result.findings)
     scored = [t for t in live if scope is None or t in scope]
     with transaction.atomic():
+        stale = FindingRow.objects.all() if scope is None else FindingRow.objects.filter(team_id__in=scope)
+        stale.delete()
+        FindingRow.objects.bulk_create(rows, batch_size=500)
+        # An incremental run saw a neighbourhood: the organization's totals are those of the findings now stored.
+        totals = rules.summarize(result.findings) if scope is None else _stored_totals()
         evaluation = EvaluationRow.objects.create(
             at=clock.now(), trigger=trigger, actor=actor.label[:200], totals=totals
         )
-        stale = FindingRow.objects.all()
-        if scope is not None:
-            stale = FindingRow.objects.filter(team_id__in=scope) | FindingRow.objects.filter(team_id__isnull=True)
-        stale.delete()
-        FindingRow.objects.bulk_create(rows, batch_size=500)
         scores = []
         for team in scored:
             counts = rules.summarize(per_team.get(team, ()))
@@ -280,6 +294,34 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
         )
     invalid = tuple(f"{w.waiver.rule} on {w.waiver.subject}: {w.reason}" for w in result.invalid_waivers)
     return _to_summary(evaluation, teams_scored=len(scores), invalid_waivers=invalid)
+
+
+def _stored_totals() -> dict[str, Any]:
+    """The counts `rules.summarize` gives, over the current findings as stored (each finding once: its primary row)."""
+    errors = warnings = waived = 0
+    by_rule: dict[str, int] = defaultdict(int)
+    for rule, severity, is_waived in FindingRow.objects.filter(primary=True).values_list("rule", "severity", "waived"):
+        by_rule[rule] += 1
+        if is_waived:
+            waived += 1
+        elif severity == ERROR:
+            errors += 1
+        else:
+            warnings += 1
+    return {"errors": errors, "warnings": warnings, "waived": waived, "by_rule": dict(sorted(by_rule.items()))}
+
+
+def on_teams_changed(team_ids: frozenset[int] | None) -> None:
+    """Subscriber of kernel.events (wired in MandateConfig.ready): after a committed change, re-evaluate what it
+    affects (issue 3, item 8): the neighbourhood of the changed teams, or everything after an import. Nothing
+    runs until someone has evaluated the organization once."""
+    if not EvaluationRow.objects.exists():
+        return
+    system = Actor.system("mandate")
+    if team_ids is None:
+        evaluate_org(actor=system, trigger="change")
+    elif team_ids:
+        reevaluate_teams(actor=system, team_ids=team_ids, trigger="change")
 
 
 def _finding_row(finding: Finding, team: int | None, *, primary: bool) -> FindingRow:
@@ -398,6 +440,7 @@ def grant_waiver(
             granted_by=actor.label[:200],
         )
         record = _to_waiver(row, {approver.id: approver})
+        events.teams_changed(teams or None)  # a waiver on a team-less subject: re-check everything
         audit_services.record_change(
             actor=actor,
             verb="create",
@@ -411,7 +454,8 @@ def grant_waiver(
 
 
 def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRecord:
-    """Withdraw a waiver (kept, marked revoked): its finding counts again at the next evaluation.
+    """Withdraw a waiver (kept, marked revoked): its finding counts again, re-evaluated on commit (once the org
+    has been evaluated at all).
     Admins and the approver only. Raises NotFound, PermissionDenied."""
     org_services.require_signed_in(actor)
     with transaction.atomic():
@@ -424,6 +468,9 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
         if not row.revoked:
             WaiverRow.objects.filter(pk=row.pk).update(revoked=True, version=row.version + 1)
             row.refresh_from_db()
+            teams = set(FindingRow.objects.filter(subject=row.subject, team_id__isnull=False).values_list(
+                "team_id", flat=True))
+            events.teams_changed(teams or None)
             audit_services.record_change(
                 actor=actor,
                 verb="revoke",

@@ -7,6 +7,7 @@ anything written, in bulk statements, with one audit record per created or chang
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -412,8 +413,10 @@ def _prune(report: ImportReport, changes) -> None:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export_org() -> dict[str, list[dict[str, Any]]]:
-    """Everything org owns, keyed by handle and slug, in a stable order (a lossless round trip with import)."""
+def export_org(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Everything org owns, keyed by handle and slug, in a stable order (a lossless round trip with import).
+    With `team_ids`, only those teams and their memberships (every person and org unit still)."""
+    wanted = None if team_ids is None else list(set(team_ids))
     handles = dict(Person.objects.values_list("id", "handle"))
     slugs = dict(OrgUnit.objects.values_list("id", "slug"))
     people = [
@@ -441,7 +444,8 @@ def export_org() -> dict[str, list[dict[str, Any]]]:
         for u in OrgUnit.objects.order_by("slug")
     ]
     members: dict[int, list[dict[str, Any]]] = {}
-    for m in Membership.objects.order_by("team_id", "person__handle").values(
+    memberships = Membership.objects.all() if wanted is None else Membership.objects.filter(team_id__in=wanted)
+    for m in memberships.order_by("team_id", "person__handle").values(
         "team_id", "person_id", "role", "joined_on"
     ):
         members.setdefault(m["team_id"], []).append(
@@ -459,7 +463,7 @@ def export_org() -> dict[str, list[dict[str, Any]]]:
             "dissolved_on": t.dissolved_on.isoformat() if t.dissolved_on else None,
             "members": members.get(t.id, []),
         }
-        for t in Team.objects.order_by("slug")
+        for t in (Team.objects.all() if wanted is None else Team.objects.filter(pk__in=wanted)).order_by("slug")
     ]
     return {"people": people, "org_units": units, "teams": teams}
 

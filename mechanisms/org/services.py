@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from mechanisms.audit import services as audit_services
-from mechanisms.kernel import clock
+from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
@@ -666,6 +666,7 @@ def add_member(
             before=None,
             after=dataclasses.asdict(membership),
         )
+        events.teams_changed([team.pk])
     return membership
 
 
@@ -688,6 +689,7 @@ def remove_member(*, actor: Actor, membership_id: int, reason: str = "") -> None
             after=None,
             reason=reason,
         )
+        events.teams_changed([row.team_id])
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -1056,6 +1058,25 @@ def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, rea
         after=dataclasses.asdict(after) if dataclasses.is_dataclass(after) else after,
         reason=reason,
     )
+    _tell_mandate(record, before)
+
+
+# A person's reporting line, pool membership or departure can change any waiver's independence: re-check all.
+_PERSON_FACTS_EVERYWHERE = ("manager_id", "bar_raiser_since", "bar_raiser_capacity", "active")
+
+
+def _tell_mandate(record: Any, before: Any) -> None:
+    """Say which teams' facts a change touched (kernel.events), so their findings are re-evaluated after commit."""
+    if isinstance(record, Team):
+        leaders = {record.leader_id, getattr(before, "leader_id", None)}
+        events.teams_changed({record.id, *teams_led_by(person_ids=leaders)})
+    elif isinstance(record, Person) and before is not None:  # a new person is on no team yet
+        if any(getattr(before, f) != getattr(record, f) for f in _PERSON_FACTS_EVERYWHERE):
+            events.teams_changed(None)
+        else:
+            mine = person_teams(person_id=record.id)
+            events.teams_changed({*mine.member_of, *mine.leads})
+
 
 
 def _to_person(row: PersonRow) -> Person:
@@ -1139,14 +1160,26 @@ def import_org(
     Every problem is collected with its location; pass `problems` to report them together with another app's.
     What the database has and the input lacks is reported, and removed only with `prune`. Admin only."""
     require_admin(actor, "import the org")
-    return _bulk.import_org(
+    report = _bulk.import_org(
         actor=actor, people=people, org_units=org_units, teams=teams, prune=prune, problems=problems
     )
+    if report.changed_anything:
+        events.teams_changed(None)
+    return report
 
 
-def export_org() -> dict[str, list[dict[str, Any]]]:
-    """People, org units and teams with memberships, keyed by handle and slug (import_org reads it back)."""
-    return _bulk.export_org()
+def export_org(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """People, org units and teams with memberships, keyed by handle and slug (import_org reads it back).
+    With `team_ids`, only those teams (an incremental evaluation reads a neighbourhood, not the whole org)."""
+    return _bulk.export_org(team_ids=team_ids)
+
+
+def teams_led_by(*, person_ids: Iterable[int]) -> list[TeamId]:
+    """Every team (any status) led by one of these people, in one query."""
+    wanted = [p for p in set(person_ids) if p is not None]
+    if not wanted:
+        return []
+    return [TeamId(t) for t in TeamRow.objects.filter(leader_id__in=wanted).values_list("id", flat=True)]
 
 
 def team_ids_by_slug(*, slugs: Iterable[str] | None = None, live_only: bool = False) -> dict[str, TeamId]:
