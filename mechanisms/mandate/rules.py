@@ -398,8 +398,9 @@ def check_externalizable(snapshot: CatalogSnapshot, *, index: CatalogIndex | Non
     """M5: every interface is designed to be externalizable; one finding per interface listing every failed point
     in ``details``: definition, version, description, authentication, address."""
     findings = []
+    analysed: dict[tuple[str, str], DefinitionFacts] = {}  # identical definitions (a shared file) are read once
     for interface in snapshot.interfaces:
-        finding = externalizable_finding(interface, externalizable_failures(interface))
+        finding = externalizable_finding(interface, externalizable_failures(interface, analysed=analysed))
         if finding is not None:
             findings.append(finding)
     return findings
@@ -421,9 +422,19 @@ def externalizable_finding(interface: InterfaceFact, failed: list[str]) -> Findi
     )
 
 
-def externalizable_failures(interface: InterfaceFact) -> list[str]:
-    """The failed M5 points of one interface, each starting with the point's name."""
-    facts = analyze_definition(interface.type, interface.definition)
+def externalizable_failures(
+    interface: InterfaceFact, *, analysed: dict[tuple[str, str], DefinitionFacts] | None = None
+) -> list[str]:
+    """The failed M5 points of one interface, each starting with the point's name. ``analysed`` keeps the analysis
+    of each (type, definition text) met so far, to reuse when another interface has the same definition."""
+    definition = interface.definition
+    if analysed is not None and type(definition) is str:
+        key = (interface.type, definition)
+        facts = analysed.get(key)
+        if facts is None:
+            facts = analysed[key] = analyze_definition(interface.type, definition)
+    else:
+        facts = analyze_definition(interface.type, definition)
     failed = []
     if facts.parses is False:
         failed.append(f"definition: {facts.problem}")

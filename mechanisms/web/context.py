@@ -5,7 +5,7 @@ from __future__ import annotations
 from mechanisms.notifications import services as notifications_services
 
 NAV = [("Home", "/"), ("Teams", "/teams"), ("Services", "/services"), ("People", "/people"), ("Conway", "/conway"),
-       ("Waivers", "/waivers"), ("Search", "/search"), ("Inbox", "/inbox"),
+       ("Away teams", "/away"), ("Waivers", "/waivers"), ("Search", "/search"), ("Inbox", "/inbox"),
        ("API", "/api/docs")]
 
 

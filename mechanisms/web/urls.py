@@ -3,7 +3,7 @@ redirect after a successful change."""
 
 from django.urls import path
 
-from . import mandate_views, notification_views, views
+from . import away_views, mandate_views, notification_views, views
 
 app_name = "web"
 
@@ -12,6 +12,18 @@ urlpatterns = [
     path("signin", views.SignInView.as_view(), name="signin"),
     path("signout", views.signout, name="signout"),
     path("search", views.search, name="search"),
+    # Away teams (before "teams/<slug>", so that "teams/form" is this page), and the team lifecycle
+    path("away", away_views.request_list, name="away"),
+    path("away/escalations", away_views.escalations, name="away-escalations"),
+    path("away/tax", away_views.tax, name="away-tax"),
+    path("away/credit", away_views.credit, name="away-credit"),
+    path("away/requests/<int:request_id>", away_views.request_detail, name="away-request"),
+    path("away/requests/<int:request_id>/<slug:action>", away_views.request_action, name="away-request-action"),
+    path("teams/form", away_views.team_form, name="team-form"),
+    path("teams/<slug:slug>/requests", away_views.team_requests, name="team-requests"),
+    path("teams/<slug:slug>/dissolve", away_views.team_dissolve, name="team-dissolve"),
+    path("services/<str:name>/request-change", away_views.request_change, name="service-request-change"),
+    path("services/<str:name>/transfer", away_views.service_transfer, name="service-transfer"),
     # Teams. "teams/new" comes before "teams/<slug>": a team whose slug is "new" is reached from lists and search.
     path("teams", views.team_list, name="teams"),
     path("teams/new", views.team_new, name="team-new"),

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import ChangeRecord
+from mechanisms.away_teams import services as away_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service
 from mechanisms.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
@@ -719,6 +720,9 @@ def _render_service(
         "consumers": consumers,
         "ownership": [{"period": p, "team": teams.get(p.team_id)} for p in detail.ownership],
         "can_change": can_change,
+        # "Request a change" (an away-team request) is for a member of a team other than the owner.
+        "can_request_change": service.lifecycle != Lifecycle.RETIRED
+        and bool(set(away_services.can_file_for(actor=request.actor)) - {service.owner_team_id}),
         "interface_form": bound.get("interface") or InterfaceForm(prefix="interface"),
         "datastore_form": bound.get("datastore") or DatastoreForm(prefix="datastore"),
         "dependency_form": bound.get("dependency") or DependencyForm(prefix="dependency"),

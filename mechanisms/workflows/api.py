@@ -135,8 +135,10 @@ class PlanIn(InSchema):
     services: dict[int, int | Literal["retire"]] = Field(
         default_factory=dict, description="service id -> the id of the team taking it over, or 'retire'"
     )
-    requests: dict[int, int | Literal["close"]] = Field(
-        default_factory=dict, description="open away-team request id -> the team carrying it on, or 'close'"
+    requests: dict[int, int | Literal["close", "follow"]] = Field(
+        default_factory=dict,
+        description="open away-team request id -> the team carrying it on, 'close', or 'follow' (a request on one "
+        "of the team's services goes with it)",
     )
 
 

@@ -102,8 +102,9 @@ def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id:
 @dataclass(frozen=True, slots=True)
 class DissolutionPlan:
     """Where everything a dissolving team holds goes. `services`: service id -> "retire" or the id of the team
-    that takes it over. `requests`: open away-team request id -> "close" or the id of the team that carries it
-    on (for a request on the team's own service: the service's new owner)."""
+    that takes it over. `requests`: open away-team request id -> "close", the id of the team that carries it
+    on, or, for a request on one of the team's own services, "follow": it goes with its service (to the new
+    owner; closed when the service is retired or goes to the requesting team itself)."""
 
     services: Mapping[int, int | str] = field(default_factory=dict)
     requests: Mapping[int, int | str] = field(default_factory=dict)
@@ -179,7 +180,11 @@ def check_plan(*, team_id: int, plan: DissolutionPlan) -> Unmapped:
         target = plan.requests.get(request.id, plan.requests.get(str(request.id)))  # type: ignore[call-overload]
         problem = None
         inbound = request.home_team_id == team_id
-        if target is None:
+        if target == "follow":
+            target, problem = _follow(request, new_owner, {s.id: s.name for s in held.services}, inbound)
+        if problem:
+            pass
+        elif target is None:
             problem = "not re-routed and not closed"
         elif target == "close":
             pass
@@ -194,6 +199,35 @@ def check_plan(*, team_id: int, plan: DissolutionPlan) -> Unmapped:
         if problem:
             requests_out.append({"id": request.id, "title": request.title, "problem": problem})
     return Unmapped(services=tuple(services_out), requests=tuple(requests_out))
+
+
+def _follow(request: AwayTeamRequest, new_owner: dict[int, int | None], names: dict[int, str], inbound: bool):
+    """Where a request that "goes with its service" goes: (target, problem)."""
+    if not inbound or request.service_id not in names:
+        return None, "only a request on one of this team's live services can go with it"
+    if request.service_id not in new_owner:
+        return None, f"goes with {names[request.service_id]}, which has no new owner and is not retired"
+    owner = new_owner[request.service_id]
+    return ("close" if owner is None or owner == request.requesting_team_id else owner), None
+
+
+def resolve_requests(*, team_id: int, plan: DissolutionPlan) -> dict[int, int | str]:
+    """The plan's request targets with every "follow" replaced by where its service goes."""
+    held = holdings(team_id=team_id)
+    new_owner = {
+        s.id: (None if v == "retire" else v)
+        for s in held.services
+        if (v := plan.services.get(s.id, plan.services.get(str(s.id)))) is not None  # type: ignore[call-overload]
+    }
+    names = {s.id: s.name for s in held.services}
+    out: dict[int, int | str] = {}
+    for r in held.requests:
+        target = plan.requests.get(r.id, plan.requests.get(str(r.id)))  # type: ignore[call-overload]
+        if target == "follow":
+            target, _ = _follow(r, new_owner, names, r.home_team_id == team_id)
+        if target is not None:
+            out[r.id] = target
+    return out
 
 
 def dissolve_team(*, actor: Actor, team_id: int, version: int, plan: DissolutionPlan, reason: str) -> DissolutionResult:
@@ -224,6 +258,7 @@ def dissolve_team(*, actor: Actor, team_id: int, version: int, plan: Dissolution
                 details={"field": "plan", "services": list(unmapped.services), "requests": list(unmapped.requests)},
             )
         held = holdings(team_id=team_id)
+        targets = resolve_requests(team_id=team_id, plan=plan)
         transferred = retired = rerouted = closed = 0
         for service in held.services:
             target = plan.services.get(service.id, plan.services.get(str(service.id)))  # type: ignore[call-overload]
@@ -242,7 +277,7 @@ def dissolve_team(*, actor: Actor, team_id: int, version: int, plan: Dissolution
                 )
                 transferred += 1
         for request in held.requests:
-            target = plan.requests.get(request.id, plan.requests.get(str(request.id)))  # type: ignore[call-overload]
+            target = targets[request.id]
             if target == "close":
                 away_services.close_open_request(
                     actor=actor, request_id=request.id, reason=f"{team.slug} dissolved: {reason}"

@@ -281,3 +281,31 @@ def test_dissolve_through_the_api_as_a_new_user_would(small_org, as_):
     assert done.json()["team"]["status"] == "dissolved" and done.json()["retired"] == 1
     again = as_("admin").post(url, body, content_type="application/json")
     assert again.status_code == 400
+
+
+def test_a_request_may_follow_its_service_wherever_it_goes(small_org):
+    o = small_org
+    inbound = file(o)  # checkout asks payments, on payments-api
+    team = o.teams["payments"]
+    unmapped = lifecycle.check_plan(team_id=team.id, plan=lifecycle.DissolutionPlan(requests={inbound.id: "follow"}))
+    assert "no new owner" in unmapped.requests[0]["problem"]
+    plan = lifecycle.DissolutionPlan(
+        services={o.services["payments-api"].id: o.teams["identity"].id}, requests={inbound.id: "follow"}
+    )
+    assert lifecycle.check_plan(team_id=team.id, plan=plan).empty
+    lifecycle.dissolve_team(actor=o.actor("admin"), team_id=team.id, version=team.version, plan=plan, reason="x")
+    assert away.get_request(actor=o.actor("bob"), request_id=inbound.id).home_team_slug == "identity"
+
+
+def test_a_request_following_its_service_to_the_requester_is_closed(small_org):
+    o = small_org
+    inbound = file(o)
+    team = o.teams["payments"]
+    plan = lifecycle.DissolutionPlan(
+        services={o.services["payments-api"].id: o.teams["checkout"].id}, requests={inbound.id: "follow"}
+    )
+    result = lifecycle.dissolve_team(
+        actor=o.actor("admin"), team_id=team.id, version=team.version, plan=plan, reason="x"
+    )
+    assert result.closed == 1
+    assert away.get_request(actor=o.actor("bob"), request_id=inbound.id).state == "closed"

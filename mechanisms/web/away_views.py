@@ -1,0 +1,862 @@
+"""The pages of Away Teams (MECHANISMS.md §3) and of the team lifecycle (§1): a team's request board, a request with
+its timeline and a form for each move the viewer may make now, "request a change" from a service page, the
+escalations waiting on a manager, every request with filters, the tax and credit reports; forming a team around
+a charter, transferring a service with its open requests, and dissolving a team with a complete plan.
+
+Thin: parse, call one service, render. Who may do what is decided by the away-team services (a request page offers
+exactly `request_view(...).actions`) and by the lifecycle workflows; a refused move comes back next to the field it
+names (400, or 409 for a stale version), a wrong person gets the 403 page. Templates are in
+`away_teams/templates/away_teams/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from mechanisms.away_teams import services as away_services
+from mechanisms.away_teams.contracts import AwayTeamRequest, RequestEvent, RequestState
+from mechanisms.catalog import services as catalog_services
+from mechanisms.kernel import clock
+from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.org import services as org_services
+from mechanisms.org.contracts import Team
+from mechanisms.workflows import lifecycle
+
+from .forms import (
+    AwayAcceptForm,
+    AwayBuildAtHomeForm,
+    AwayDecideForm,
+    AwayDuplicateForm,
+    AwayHandOffForm,
+    AwayNoteForm,
+    AwayReasonForm,
+    AwayRequestForm,
+    AwayReviewForm,
+    AwaySubmitForm,
+    DissolveForm,
+    TeamFormingForm,
+    TransferForm,
+)
+from .views import (
+    FORM_ERRORS,
+    LIVE_STATUSES,
+    PAGE_SIZE,
+    SERVICE_CONFLICT,
+    _person_id,
+    page,
+    query_int,
+    query_text,
+    show_error,
+)
+
+S = RequestState
+BOARD_PAGE = 25
+OPEN_STATES = (
+    S.FILED,
+    S.ACCEPTED,
+    S.HOME_BUILDS,
+    S.DECLINED,
+    S.ESCALATED,
+    S.IN_PROGRESS,
+    S.IN_REVIEW,
+    S.HANDED_OFF,
+    S.WARRANTY,
+)
+STATE_ORDER = [s.value for s in S]  # the order of the state machine: sections of the board follow it
+REQUEST_CONFLICT = (
+    "Someone else moved this request while you were looking at it (it is now {state}). "
+    "Reload to see what changed, then try again."
+)
+TEAM_CONFLICT = "Someone else changed this team while you were preparing the plan. Reload the plan, then try again."
+
+
+# ---------------------------------------------------------------------------------------------- plain words
+
+
+def state_words(state: str) -> str:
+    return {"home_builds": "home team builds", "in_progress": "in progress", "in_review": "in review"}.get(
+        state, state.replace("_", " ")
+    )
+
+
+def _since(at: dt.datetime | None) -> str:
+    """' since 3 days' (DESIGN.md §5 wording), ' since today', or '' when the moment is unknown."""
+    if at is None:
+        return ""
+    days = (clock.today() - timezone.localdate(at)).days
+    if days <= 0:
+        return " since today"
+    return f" since {days} day{'s' if days != 1 else ''}"
+
+
+def waiting_words(
+    r: AwayTeamRequest, teams: dict[int, Team], people: dict[int, Any], *, last_move: dt.datetime | None = None
+) -> str:
+    """Who the request waits on, and since when, in plain words ("waiting on Payments to answer since 3 days")."""
+    req = teams[r.requesting_team_id].name if r.requesting_team_id in teams else r.requesting_team_slug
+    home = teams[r.home_team_id].name if r.home_team_id in teams else r.home_team_slug
+    state = r.state
+    if state is S.FILED:
+        due = (
+            f"answer due {r.due_on:%-d %b %Y}" if not r.overdue else f"overdue: the answer was due {r.due_on:%-d %b %Y}"
+        )
+        return f"waiting on {home} to answer{_since(r.filed_at)}; {due}"
+    if state is S.ACCEPTED:
+        return f"accepted by {home}; waiting on {req} to start building{_since(last_move or r.answered_at)}"
+    if state is S.HOME_BUILDS:
+        return f"waiting on {home} to build it on its own roadmap{_since(last_move or r.answered_at)}"
+    if state is S.DECLINED:
+        return f"declined by {home}{_since(last_move or r.answered_at)}; {req} may escalate or duplicate"
+    if state is S.ESCALATED:
+        decider = people.get(r.decider_id)
+        who = decider.name if decider else "the deciding manager"
+        return f"waiting on {who} to decide the escalation{_since(last_move)}"
+    if state is S.IN_PROGRESS:
+        return f"waiting on {req} to build it and ask for a review{_since(last_move)}"
+    if state is S.IN_REVIEW:
+        if r.checklist.review_approved:
+            return f"review approved; waiting on {req} to hand off{_since(last_move)}"
+        return f"waiting on {home} to review the change{_since(last_move)}"
+    if state is S.HANDED_OFF:
+        return f"waiting on {home} to accept the hand-off{_since(last_move or r.handed_off_at)}"
+    if state is S.WARRANTY:
+        return f"{home} maintains it; {req} stays on call until {r.warranty_until:%-d %b %Y}"
+    return r.outcome or state_words(state.value)
+
+
+def _event_words(event: RequestEvent) -> str:
+    if event.transition == "review":
+        return "approved the change" if event.to_state == S.IN_REVIEW.value else "requested changes"
+    if event.transition == "decide":
+        return (
+            "decided: reshuffle the roadmap" if event.to_state == S.HOME_BUILDS.value else "decided: keep the roadmap"
+        )
+    return {
+        "file": "filed the request",
+        "accept": "accepted: the requesting team builds it",
+        "build_at_home": "answered: we build it ourselves",
+        "decline": "declined",
+        "escalate": "escalated",
+        "duplicate": "duplicated it in a service of its own",
+        "start": "started building",
+        "submit": "submitted for review",
+        "hand_off": "handed off",
+        "accept_hand_off": "accepted the hand-off",
+        "complete": "shipped it",
+        "close": "closed",
+        "withdraw": "withdrew",
+        "reroute": "re-routed",
+    }.get(event.transition, event.transition.replace("_", " "))
+
+
+def _rows(requests: Sequence[AwayTeamRequest]) -> list[dict[str, Any]]:
+    """Requests with their teams' names and the words of who they wait on, in two batch reads."""
+    teams = org_services.get_teams(ids={t for r in requests for t in (r.requesting_team_id, r.home_team_id)})
+    people = org_services.get_people(ids={r.decider_id for r in requests if r.decider_id is not None})
+    return [
+        {
+            "r": r,
+            "requesting": teams.get(r.requesting_team_id),
+            "home": teams.get(r.home_team_id),
+            "state": state_words(r.state.value),
+            "waiting": waiting_words(r, teams, people),
+        }
+        for r in requests
+    ]
+
+
+def _pager(request: HttpRequest, found, param: str) -> dict[str, Any]:
+    """Previous/next links for one of several lists on a page, each with its own offset parameter."""
+
+    def url(offset: int) -> str:
+        params = request.GET.copy()
+        params[param] = str(offset)
+        return "?" + params.urlencode()
+
+    return {
+        "total": found.total,
+        "first": found.offset + 1,
+        "last": found.offset + len(found.items),
+        "prev": url(found.prev_offset) if found.prev_offset is not None else None,
+        "next": url(found.next_offset) if found.has_next else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- team board
+
+
+@page
+def team_requests(request: HttpRequest, slug: str) -> HttpResponse:
+    """A team's request board: counts by state inbound and outbound, overdue answers, the median time to answer,
+    and both lists grouped by state (each a page at a time; `?state=` narrows both)."""
+    actor = request.actor
+    team = org_services.get_team_by_slug(slug=slug)
+    board = away_services.team_board(actor=actor, team_id=team.id)
+    state = request.GET.get("state") if request.GET.get("state") in STATE_ORDER else ""
+    lists = []
+    for direction, param in (("inbound", "in_offset"), ("outbound", "out_offset")):
+        found = away_services.list_requests(
+            actor=actor,
+            team_id=team.id,
+            direction=direction,
+            state=state or None,
+            limit=BOARD_PAGE,
+            offset=query_int(request, param),
+        )
+        rows = _rows(found.items)
+        groups = [
+            {"state": s, "words": state_words(s), "rows": [row for row in rows if row["r"].state.value == s]}
+            for s in STATE_ORDER
+        ]
+        lists.append(
+            {
+                "direction": direction,
+                "groups": [g for g in groups if g["rows"]],
+                "pager": _pager(request, found, param),
+            }
+        )
+    counts = [
+        {
+            "state": s,
+            "words": state_words(s),
+            "inbound": board.inbound_by_state.get(s, 0),
+            "outbound": board.outbound_by_state.get(s, 0),
+        }
+        for s in STATE_ORDER
+        if board.inbound_by_state.get(s) or board.outbound_by_state.get(s)
+    ]
+    context = {
+        "team": team,
+        "board": board,
+        "counts": counts,
+        "inbound_total": sum(board.inbound_by_state.values()),
+        "outbound_total": sum(board.outbound_by_state.values()),
+        "state": state,
+        "inbound": lists[0],
+        "outbound": lists[1],
+    }
+    return render(request, "away_teams/team_board.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- one request
+
+
+@dataclass(frozen=True)
+class Action:
+    """One move on a request page: its form, the one service call it makes, and how it reads."""
+
+    title: str
+    form: type[forms.Form]
+    call: Callable[[Actor, int, int, dict[str, Any]], AwayTeamRequest]
+    buttons: tuple[tuple[str, str], ...]
+    help: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # service error field -> form field
+    secondary: bool = False  # a way out rather than the next step: folded away until opened
+
+
+ACTIONS: dict[str, Action] = {
+    "accept": Action(
+        "Accept: the requesting team builds it in your code",
+        AwayAcceptForm,
+        lambda a, i, v, d: away_services.accept_request(
+            actor=a,
+            request_id=i,
+            version=v,
+            contact_id=d["contact"],
+            standards=d["standards"],
+            effort_days=d["effort_days"],
+            note=d["note"],
+        ),
+        (("", "Accept"),),
+        "Name your point of contact and the engineering standards to follow.",
+        {"contact_id": "contact"},
+    ),
+    "build_at_home": Action(
+        "Build it yourselves",
+        AwayBuildAtHomeForm,
+        lambda a, i, v, d: away_services.build_at_home(
+            actor=a, request_id=i, version=v, effort_days=d["effort_days"], note=d["note"]
+        ),
+        (("", "We build it ourselves"),),
+        "Your team puts the change on its own roadmap.",
+    ),
+    "decline": Action(
+        "Decline",
+        AwayReasonForm,
+        lambda a, i, v, d: away_services.decline_request(actor=a, request_id=i, version=v, reason=d["reason"]),
+        (("", "Decline"),),
+        "With a reason the requesting team can act on: it may escalate or duplicate.",
+    ),
+    "decide": Action(
+        "Decide the escalation",
+        AwayDecideForm,
+        lambda a, i, v, d: away_services.decide_escalation(
+            actor=a, request_id=i, version=v, decision=d["decision"], reason=d["reason"]
+        ),
+        (("", "Record the decision"),),
+        "You are the lowest common manager of both teams' leaders.",
+    ),
+    "start": Action(
+        "Start building",
+        AwayNoteForm,
+        lambda a, i, v, d: away_services.start_building(actor=a, request_id=i, version=v, note=d["note"]),
+        (("", "Start building"),),
+    ),
+    "submit": Action(
+        "Submit for review",
+        AwaySubmitForm,
+        lambda a, i, v, d: away_services.submit_for_review(
+            actor=a, request_id=i, version=v, tests=d["tests"], docs=d["docs"], runbook=d["runbook"], note=d["note"]
+        ),
+        (("", "Submit for review"),),
+        "The home team reviews the change against its standards.",
+    ),
+    "review": Action(
+        "Review the change",
+        AwayReviewForm,
+        lambda a, i, v, d: away_services.review_request(
+            actor=a, request_id=i, version=v, approved=d["verdict"] == "approve", note=d["note"]
+        ),
+        (("approve", "Approve"), ("changes", "Request changes")),
+        "Approve it, or say what has to change.",
+    ),
+    "hand_off": Action(
+        "Hand off",
+        AwayHandOffForm,
+        lambda a, i, v, d: away_services.hand_off_request(
+            actor=a,
+            request_id=i,
+            version=v,
+            tests=d["tests"],
+            docs=d["docs"],
+            runbook=d["runbook"],
+            downstream_impact=d["downstream_impact"],
+            note=d["note"],
+        ),
+        (("", "Hand off"),),
+        "Only with the code in good order: tests, docs, runbook, and the home team's review approved.",
+    ),
+    "accept_hand_off": Action(
+        "Accept the hand-off",
+        AwayNoteForm,
+        lambda a, i, v, d: away_services.accept_hand_off(actor=a, request_id=i, version=v, note=d["note"]),
+        (("", "Accept the hand-off"),),
+        "Your team takes over maintenance; the requesting team stays on call for the warranty period.",
+    ),
+    "complete": Action(
+        "Shipped",
+        AwayNoteForm,
+        lambda a, i, v, d: away_services.complete_request(actor=a, request_id=i, version=v, note=d["note"]),
+        (("", "Mark as shipped"),),
+        "Your team shipped the change it built itself.",
+    ),
+    "close": Action(
+        "Close",
+        AwayNoteForm,
+        lambda a, i, v, d: away_services.close_request(actor=a, request_id=i, version=v, note=d["note"]),
+        (("", "Close"),),
+        "The warranty period is over.",
+    ),
+    "escalate": Action(
+        "Escalate",
+        AwayReasonForm,
+        lambda a, i, v, d: away_services.escalate_request(actor=a, request_id=i, version=v, reason=d["reason"]),
+        (("", "Escalate"),),
+        "A roadmap discussion owned by the lowest common manager of both teams' leaders, who decides. Once.",
+        secondary=True,
+    ),
+    "duplicate": Action(
+        "Duplicate in a service of your own",
+        AwayDuplicateForm,
+        lambda a, i, v, d: away_services.duplicate_request(
+            actor=a, request_id=i, version=v, duplicate_service_id=d["duplicate_service"], reason=d["reason"]
+        ),
+        (("", "Duplicate"),),
+        "Legitimate and recorded, linked to this request; never counted against anyone.",
+        {"duplicate_service_id": "duplicate_service"},
+        secondary=True,
+    ),
+    "withdraw": Action(
+        "Withdraw",
+        AwayReasonForm,
+        lambda a, i, v, d: away_services.withdraw_request(actor=a, request_id=i, version=v, reason=d["reason"]),
+        (("", "Withdraw"),),
+        "Your team no longer needs the change.",
+        secondary=True,
+    ),
+}
+
+
+def _action_form(name: str, r: AwayTeamRequest, data=None) -> forms.Form:
+    """The form of one move, bound to `data` or filled with the version read; selects offer what makes sense."""
+    spec = ACTIONS[name]
+    kwargs: dict[str, Any] = {"prefix": name, "initial": {"version": r.version}}
+    if spec.form is AwayAcceptForm:
+        people = {p.id: p for p in org_services.team_members(team_id=r.home_team_id)}
+        home = org_services.get_teams(ids=[r.home_team_id]).get(r.home_team_id)
+        if home is not None and home.leader_id is not None and home.leader_id not in people:
+            people.update(org_services.get_people(ids=[home.leader_id]))
+        kwargs["contact_choices"] = [(p.id, f"{p.name} ({p.handle})") for p in sorted(people.values(), key=_by_name)]
+    elif spec.form is AwayDuplicateForm:
+        owned = catalog_services.services_owned_by(team_ids=[r.requesting_team_id])
+        kwargs["service_choices"] = [(s.id, s.name) for s in owned]
+    return spec.form(data, **kwargs)
+
+
+def _by_name(person) -> str:
+    return person.name
+
+
+@page
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    return _render_request(request, request_id)
+
+
+def _render_request(
+    request: HttpRequest, request_id: int, *, failed: tuple[str, forms.Form] | None = None, status: int = 200
+) -> HttpResponse:
+    """The request page: what, why, design, the state and who it waits on, the answer, escalation, duplicate,
+    checklist and warranty, the timeline, and a form for each move the viewer may make now."""
+    view = away_services.request_view(actor=request.actor, request_id=request_id)
+    r = view.request
+    teams = org_services.get_teams(ids=[r.requesting_team_id, r.home_team_id])
+    people = org_services.get_people(ids={p for p in (r.filed_by_id, r.contact_id, r.decider_id) if p is not None})
+    services = catalog_services.get_services(ids={r.service_id, r.duplicate_service_id})
+    last_move = view.timeline[-1].at if view.timeline else None
+    action_forms = []
+    for name in (n for n in ACTIONS if n in view.actions):  # the next step first, the ways out last
+        if failed and failed[0] == name:
+            form = failed[1]
+        else:
+            form = _action_form(name, r)
+            if name == "accept":
+                form.initial["contact"] = request.actor.person_id  # the viewer, when one of the home team
+        spec = ACTIONS[name]
+        action_forms.append(
+            {
+                "name": name,
+                "url": f"/away/requests/{r.id}/{name.replace('_', '-')}",
+                "title": spec.title,
+                "help": spec.help,
+                "form": form,
+                "buttons": spec.buttons,
+                "secondary": spec.secondary,
+                "fields": [f for f in form if f.name != "verdict"],
+                "no_services": name == "duplicate" and not form.fields["duplicate_service"].widget.choices[1:],
+            }
+        )
+    timeline = [
+        {
+            "event": e,
+            "words": _event_words(e),
+            "from": state_words(e.from_state) if e.from_state else "",
+            "to": state_words(e.to_state),
+        }
+        for e in view.timeline
+    ]
+    context = {
+        "r": r,
+        "requesting": teams.get(r.requesting_team_id),
+        "home": teams.get(r.home_team_id),
+        "service": services.get(r.service_id),
+        "duplicate_service": services.get(r.duplicate_service_id) if r.duplicate_service_id else None,
+        "filed_by": people.get(r.filed_by_id),
+        "contact": people.get(r.contact_id),
+        "decider": people.get(r.decider_id),
+        "state": state_words(r.state.value),
+        "waiting": waiting_words(r, teams, people, last_move=last_move),
+        "open": r.state in OPEN_STATES,
+        "show_checklist": r.state in (S.IN_PROGRESS, S.IN_REVIEW, S.HANDED_OFF, S.WARRANTY) or bool(r.handed_off_at),
+        "timeline": timeline,
+        "action_forms": action_forms,
+        "stale_form": failed[1] if failed and failed[0] not in view.actions else None,
+        "parties": view.viewer_parties,
+        "reload_url": f"/away/requests/{r.id}",
+    }
+    return render(request, "away_teams/request_detail.html", context, status=status)
+
+
+@require_POST
+@page
+def request_action(request: HttpRequest, request_id: int, action: str) -> HttpResponse:
+    """One move on a request (the action names the service function); back to the request page on success, or
+    the page again with the error next to the field it names."""
+    name = action.replace("-", "_")
+    spec = ACTIONS.get(name)
+    if spec is None:
+        raise NotFound(f"there is no move {action!r} on an away-team request", field="action")
+    current = away_services.get_request(actor=request.actor, request_id=request_id)
+    form = _action_form(name, current, request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            spec.call(request.actor, current.id, data["version"], data)
+        except FORM_ERRORS as exc:
+            now = exc.details.get("state", "changed") if isinstance(exc.details, dict) else "changed"
+            conflict = REQUEST_CONFLICT.format(state=state_words(str(now)))
+            status = show_error(form, exc, fields=spec.fields, conflict=conflict)
+        else:
+            return redirect("web:away-request", request_id=current.id)
+    return _render_request(request, current.id, failed=(name, form), status=status)
+
+
+# ---------------------------------------------------------------------------------------------- request a change
+
+
+@page
+def request_change(request: HttpRequest, name: str) -> HttpResponse:
+    """File an away-team request on a service, for one of the teams the viewer may file for (not its owner)."""
+    actor = request.actor
+    service = catalog_services.get_service_by_name(name=name)
+    team_ids = [t for t in away_services.can_file_for(actor=actor) if t != service.owner_team_id]
+    if not team_ids:
+        raise PermissionDenied(
+            f"only a member of a team other than {service.name}'s owner may request a change in it; "
+            "the owning team changes it directly"
+        )
+    teams = org_services.get_teams(ids=[*team_ids, service.owner_team_id])
+    owner = teams.get(service.owner_team_id)
+    choices = [(t, teams[t].name) for t in team_ids if t in teams]
+    status = 200
+    if request.method == "POST":
+        form = AwayRequestForm(request.POST, team_choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                filed = away_services.file_request(
+                    actor=actor,
+                    service_id=service.id,
+                    requesting_team_id=data["requesting_team"],
+                    title=data["title"],
+                    what=data["what"],
+                    why=data["why"],
+                    design=data["design"],
+                )
+            except FORM_ERRORS as exc:
+                status = show_error(form, exc, fields={"requesting_team_id": "requesting_team"})
+            else:
+                messages.success(
+                    request,
+                    f"Filed. {owner.name if owner else 'The owning team'} answers by {filed.due_on:%-d %b %Y}.",
+                )
+                return redirect("web:away-request", request_id=filed.id)
+        if form.errors and status == 200:
+            status = 400
+    else:
+        form = AwayRequestForm(team_choices=choices, initial={"requesting_team": choices[0][0] if choices else None})
+    context = {"service": service, "owner": owner, "form": form, "response_days": away_services.response_days()}
+    return render(request, "away_teams/request_form.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------- lists and reports
+
+
+@page
+def escalations(request: HttpRequest) -> HttpResponse:
+    """The escalations waiting on the signed-in manager's decision."""
+    found = away_services.escalations_for(actor=request.actor, limit=PAGE_SIZE, offset=query_int(request, "offset"))
+    return render(request, "away_teams/escalations.html", {"page": found, "rows": _rows(found.items)})
+
+
+@page
+def request_list(request: HttpRequest) -> HttpResponse:
+    """Every away-team request, newest first, filtered by state (or open), overdue, team (and direction) and
+    service, a page at a time."""
+    state = query_text(request, "state", max_length=20)
+    state = state if state in (*STATE_ORDER, "open") else ""
+    overdue = request.GET.get("overdue") == "1"
+    direction = request.GET.get("direction") if request.GET.get("direction") in away_services.DIRECTIONS else "both"
+    team_slug = query_text(request, "team", max_length=64)
+    service_name = query_text(request, "service", max_length=63)
+    team = org_services.find_team(slug=team_slug) if team_slug else None
+    service = catalog_services.find_service(name=service_name) if service_name else None
+    unknown = []
+    if team_slug and team is None:
+        unknown.append(f"No team has the slug “{team_slug}”.")
+    if service_name and service is None:
+        unknown.append(f"No service is named “{service_name}”.")
+    found = None
+    if not unknown:
+        found = away_services.list_requests(
+            actor=request.actor,
+            team_id=team.id if team else None,
+            direction=direction,
+            state=state if state in STATE_ORDER else None,
+            open_only=state == "open",
+            overdue=True if overdue else None,
+            service_id=service.id if service else None,
+            limit=PAGE_SIZE,
+            offset=query_int(request, "offset"),
+        )
+    context = {
+        "page": found,
+        "rows": _rows(found.items) if found else [],
+        "state": state,
+        "states": [(s, state_words(s)) for s in STATE_ORDER],
+        "overdue": overdue,
+        "direction": direction,
+        "team_slug": team_slug,
+        "service_name": service_name,
+        "unknown": unknown,
+        "filtered": bool(state or overdue or team_slug or service_name),
+    }
+    return render(request, "away_teams/request_list.html", context)
+
+
+@page
+def tax(request: HttpRequest) -> HttpResponse:
+    """What each team spends serving others, ranked (MECHANISMS.md §3, tax), a page at a time."""
+    found = away_services.tax_report(actor=request.actor, limit=PAGE_SIZE, offset=query_int(request, "offset"))
+    return render(request, "away_teams/tax.html", {"page": found})
+
+
+@page
+def credit(request: HttpRequest) -> HttpResponse:
+    """Credit for changes handed off with a declared downstream impact, per team and per org unit."""
+    report = away_services.credit_report(actor=request.actor)
+    return render(request, "away_teams/credit.html", {"report": report})
+
+
+# ---------------------------------------------------------------------------------------------- team lifecycle
+
+
+@page
+def team_form(request: HttpRequest) -> HttpResponse:
+    """Form a team around a customer problem (status forming; the charter is required). Admins and the leaders of
+    the org unit or above; the leader and the members are told."""
+    actor = request.actor
+    unit_choices = [(u.id, u.name) for u in org_services.all_org_units()]
+    status = 200
+    if request.method == "POST":
+        form = TeamFormingForm(request.POST, unit_choices=unit_choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            leader_id = _person_id(form, "leader", data["leader"])
+            member_ids = _people_ids(form, "members", data["members"])
+            if not form.errors:
+                try:
+                    team = lifecycle.form_team(
+                        actor=actor,
+                        slug=data["slug"],
+                        name=data["name"],
+                        org_unit_id=data["org_unit"],
+                        charter=data["charter"],
+                        leader_id=leader_id,
+                        member_ids=member_ids,
+                    )
+                except FORM_ERRORS as exc:
+                    status = show_error(
+                        form, exc, fields={"org_unit_id": "org_unit", "leader_id": "leader", "member_ids": "members"}
+                    )
+                except PermissionDenied as exc:
+                    if exc.field != "org_unit_id":
+                        raise
+                    # Refused for this org unit: say so next to it, keeping what was typed.
+                    form.add_error("org_unit", exc.message)
+                    status = exc.http_status
+                else:
+                    messages.success(request, f"{team.name} is forming. Its leader and members have been told.")
+                    return redirect("web:team", slug=team.slug)
+        if form.errors and status == 200:
+            status = 400
+    else:
+        unit = org_services.find_org_unit(slug=query_text(request, "unit")) if request.GET.get("unit") else None
+        form = TeamFormingForm(initial={"org_unit": unit.id if unit else None}, unit_choices=unit_choices)
+    return render(request, "away_teams/team_forming.html", {"form": form}, status=status)
+
+
+def _people_ids(form: forms.Form, field_name: str, text: str) -> list[int]:
+    """The ids of the people named by handles separated by spaces or commas; unknown handles are a field error."""
+    ids, unknown = [], []
+    for handle in (h.lstrip("@") for h in re.split(r"[\s,]+", text or "") if h.strip()):
+        person = org_services.find_person(handle=handle)
+        if person is None:
+            unknown.append(handle)
+        else:
+            ids.append(person.id)
+    if unknown:
+        form.add_error(field_name, "no person has the handle " + ", ".join(repr(h) for h in unknown))
+    return ids
+
+
+def _live_teams(*, excluding: Iterable[int] = ()) -> list[Team]:
+    skip = set(excluding)
+    return [t for t in org_services.team_index() if t.status in LIVE_STATUSES and t.id not in skip]
+
+
+@page
+def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
+    """Transfer a service to another active team (its owning team's members, admins); its open away-team requests
+    follow it to the new owner."""
+    actor = request.actor
+    service = catalog_services.get_service_by_name(name=name)
+    org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="transfer this service")
+    choices = [(t.id, t.name) for t in _live_teams(excluding=[service.owner_team_id])]
+    status = 200
+    if request.method == "POST":
+        form = TransferForm(request.POST, team_choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                moved = lifecycle.transfer_service(
+                    actor=actor,
+                    service_id=service.id,
+                    version=data["version"],
+                    to_team_id=data["to_team"],
+                    reason=data["reason"],
+                )
+            except FORM_ERRORS as exc:
+                status = show_error(form, exc, fields={"to_team_id": "to_team"}, conflict=SERVICE_CONFLICT)
+            else:
+                new_owner = org_services.get_team(team_id=moved.owner_team_id)
+                messages.success(
+                    request, f"{moved.name} is now owned by {new_owner.name}; its open away-team requests followed it."
+                )
+                return redirect("web:service", name=moved.name)
+        if form.errors and status == 200:
+            status = 400
+    else:
+        form = TransferForm(team_choices=choices, initial={"version": service.version})
+    owner = org_services.get_team(team_id=service.owner_team_id) if service.owner_team_id is not None else None
+    context = {"service": service, "owner": owner, "form": form, "reload_url": request.path}
+    return render(request, "away_teams/service_transfer.html", context, status=status)
+
+
+@page
+def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
+    """Dissolve a team (admins): a choice for every live service it owns (retire, or the team that takes it over)
+    and every open request it is party to (close, or the team that carries it on), and the reason. An incomplete
+    plan changes nothing and comes back listing what is still unmapped."""
+    actor = request.actor
+    team = org_services.get_team_by_slug(slug=slug)
+    held = lifecycle.holdings_for(actor=actor, team_id=team.id)
+    live = _live_teams(excluding=[team.id])
+    held_services = {s.id: s for s in held.services}
+    teams = org_services.get_teams(ids={t for r in held.requests for t in (r.requesting_team_id, r.home_team_id)})
+
+    service_fields = [
+        (s.id, s.name, [("retire", "retire it"), *((str(t.id), f"transfer to {t.name}") for t in live)])
+        for s in held.services
+    ]
+    request_fields = []
+    initial: dict[str, Any] = {"version": team.version}
+    for s in held.services:
+        if not live:  # nothing can take it over: retiring is the only choice
+            initial[f"service_{s.id}"] = "retire"
+    request_rows = []
+    for r in held.requests:
+        inbound = r.home_team_id == team.id
+        other = r.requesting_team_id if inbound else r.home_team_id
+        follows = inbound and r.service_id in held_services
+        choices = [("close", "close it")]
+        if follows:
+            # A request on this team's service goes with the service: one choice says so, and is pre-selected.
+            choices.insert(0, ("follow", f"goes with {held_services[r.service_id].name} (closed if it is retired)"))
+            initial[f"request_{r.id}"] = "follow"
+        carriers = [t for t in live if t.id != other]
+        if not inbound:
+            choices.extend((str(t.id), f"{t.name} carries it on") for t in carriers)
+            if not carriers:
+                initial[f"request_{r.id}"] = "close"
+        elif not follows:
+            initial[f"request_{r.id}"] = "close"  # its service is no longer live: it can only be closed
+        label = f"#{r.id} {r.title}"
+        request_fields.append((r.id, label, choices))
+        other_team = teams.get(other)
+        request_rows.append(
+            {
+                "r": r,
+                "field": f"request_{r.id}",
+                "inbound": inbound,
+                "other": other_team,
+                "state": state_words(r.state.value),
+            }
+        )
+
+    def make(data=None) -> DissolveForm:
+        return DissolveForm(data, initial=initial, services=service_fields, requests=request_fields)
+
+    status = 200
+    unmapped: dict[str, Any] = {"message": "", "services": [], "requests": []}
+    if request.method == "POST":
+        form = make(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            plan = _plan(data, held)
+            try:
+                result = lifecycle.dissolve_team(
+                    actor=actor, team_id=team.id, version=data["version"], plan=plan, reason=data["reason"]
+                )
+            except RuleViolation as exc:
+                if exc.field == "plan" and isinstance(exc.details, dict):
+                    unmapped = _unmapped(exc)
+                    for kind in ("service", "request"):
+                        for item in unmapped[f"{kind}s"]:
+                            name = f"{kind}_{item['id']}"
+                            # Held since the page was drawn: it is in the list above the form, not beside a field.
+                            if name in form.fields:
+                                form.add_error(name, item["problem"])
+                    status = exc.http_status
+                else:
+                    status = show_error(form, exc)
+            except Conflict as exc:
+                status = show_error(form, exc, conflict=TEAM_CONFLICT)
+            else:
+                messages.success(
+                    request,
+                    f"{result.team.name} is dissolved: {result.transferred} service(s) transferred, {result.retired} "
+                    f"retired, {result.rerouted} request(s) re-routed, {result.closed} closed, {result.released} "
+                    "member(s) released.",
+                )
+                return redirect("web:team", slug=team.slug)
+        if form.errors and status == 200:
+            status = 400
+    else:
+        form = make()
+    context = {
+        "team": team,
+        "form": form,
+        "services": [{"service": s, "field": form[f"service_{s.id}"]} for s in held.services],
+        "requests": [{**row, "field": form[row["field"]]} for row in request_rows],
+        "unmapped": unmapped,
+        "reload_url": request.path if status == 409 else "",
+    }
+    return render(request, "away_teams/team_dissolve.html", context, status=status)
+
+
+def _unmapped(exc: RuleViolation) -> dict[str, Any]:
+    """What the refused plan leaves unmapped, as the workflow says."""
+    return {
+        "message": exc.message,
+        "services": list(exc.details.get("services", [])),
+        "requests": list(exc.details.get("requests", [])),
+    }
+
+
+def _plan(data: dict[str, Any], held: lifecycle.Holdings) -> lifecycle.DissolutionPlan:
+    """The plan the admin chose, as the form's values ("follow" is the workflow's own choice)."""
+
+    def target(value: str) -> int | str | None:
+        if not value:
+            return None
+        return value if value in ("retire", "close", "follow") else int(value)
+
+    services = {s.id: target(data.get(f"service_{s.id}", "")) for s in held.services}
+    requests = {r.id: target(data.get(f"request_{r.id}", "")) for r in held.requests}
+    return lifecycle.DissolutionPlan(
+        services={k: v for k, v in services.items() if v is not None},
+        requests={k: v for k, v in requests.items() if v is not None},
+    )
