@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -141,6 +142,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mechanisms@localhost"
 # in the request ("inline", tests) or only by `mech inbox deliver` from cron ("off"); retries back off from 60 s.
 MECH_BASE_URL = os.environ.get("MECH_BASE_URL", "http://127.0.0.1:8000")
 MECH_CHAT_WEBHOOK_URL = os.environ.get("MECH_CHAT_WEBHOOK_URL", "")
+# Hosts a person's own chat webhook may point to (comma-separated); the org-wide webhook's host is always allowed.
+MECH_CHAT_WEBHOOK_HOSTS = [
+    h.strip()
+    for h in os.environ.get("MECH_CHAT_WEBHOOK_HOSTS", "hooks.slack.com,chat.googleapis.com").split(",")
+    if h.strip()
+] + ([urlsplit(MECH_CHAT_WEBHOOK_URL).hostname] if MECH_CHAT_WEBHOOK_URL else [])
 NOTIFICATIONS_DISPATCH = os.environ.get("MECH_NOTIFICATIONS_DISPATCH", "thread")
 NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("MECH_NOTIFICATIONS_RETRY_SECONDS", "60"))
 

@@ -367,6 +367,14 @@ def _clean_webhook(url: Any) -> str:
         raise RuleViolation(problem, field="webhook_url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RuleViolation(problem, field="webhook_url")
+    # The server posts to this address for whoever set it: only chat services the administrator allows, so a
+    # person cannot point the server at an address inside its own network.
+    allowed = {h.lower() for h in settings.MECH_CHAT_WEBHOOK_HOSTS}
+    if parts.hostname.lower() not in allowed:
+        raise RuleViolation(
+            f"webhooks may only go to {', '.join(sorted(allowed)) or 'no host (ask an administrator)'}",
+            field="webhook_url",
+        )
     return url
 
 

@@ -18,6 +18,7 @@ def inline_dispatch(settings):
     settings.NOTIFICATIONS_RETRY_SECONDS = 60
     settings.MECH_BASE_URL = "https://mech.example.test"
     settings.MECH_CHAT_WEBHOOK_URL = ""
+    settings.MECH_CHAT_WEBHOOK_HOSTS = ["127.0.0.1", "hooks.slack.com"]  # the local test webhook is a chat service
 
 
 @dataclass

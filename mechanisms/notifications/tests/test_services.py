@@ -469,3 +469,11 @@ def test_by_default_deliveries_go_out_from_a_thread_after_the_commit(small_org, 
             thread.join(timeout=30)
     assert [m.to for m in mailoutbox] == [["dan@acme.test"]]
     assert {d.status for d in deliveries()} == {DeliveryStatus.SENT}
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.7/hook", "http://localhost:8080/x", "https://evil.example/hook"])
+def test_a_personal_webhook_only_goes_to_an_allowed_chat_host(small_org, url):
+    with pytest.raises(RuleViolation) as refused:
+        prefs(small_org, "bob", chat=True, webhook_url=url)
+    assert refused.value.field == "webhook_url"
+    assert notifications.get_preferences(actor=small_org.actor("bob")).webhook_url == ""
