@@ -136,6 +136,12 @@ MECH_DEMO_HINT = os.environ.get("MECH_DEMO_HINT") or None
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mechanisms@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 # Notifications: links in emails and chat posts start with MECH_BASE_URL; MECH_CHAT_WEBHOOK_URL (Slack-compatible,
 # empty = off) is the organization's chat channel. Deliveries are sent after the commit from a thread ("thread"),
