@@ -25,6 +25,22 @@ class RequestState(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# A request is open until it is closed, duplicated or withdrawn (a team being dissolved must map every open one).
+OPEN_STATES = frozenset(
+    {
+        RequestState.FILED,
+        RequestState.ACCEPTED,
+        RequestState.HOME_BUILDS,
+        RequestState.DECLINED,
+        RequestState.ESCALATED,
+        RequestState.IN_PROGRESS,
+        RequestState.IN_REVIEW,
+        RequestState.HANDED_OFF,
+        RequestState.WARRANTY,
+    }
+)
+
+
 class Transition(enum.StrEnum):
     FILE = "file"
     ACCEPT = "accept"

@@ -32,19 +32,6 @@ from .contracts import Party, RequestState, Transition
 S = RequestState
 T = Transition
 
-OPEN_STATES = frozenset(
-    {
-        S.FILED,
-        S.ACCEPTED,
-        S.HOME_BUILDS,
-        S.DECLINED,
-        S.ESCALATED,
-        S.IN_PROGRESS,
-        S.IN_REVIEW,
-        S.HANDED_OFF,
-        S.WARRANTY,
-    }
-)
 FINAL_STATES = frozenset({S.CLOSED, S.DUPLICATED, S.WITHDRAWN})
 
 # Which states a transition may start from, and which party may take it.

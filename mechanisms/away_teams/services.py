@@ -34,6 +34,7 @@ from mechanisms.org import services as org_services
 
 from . import rules
 from .contracts import (
+    OPEN_STATES,
     AwayTeamRequest,
     Checklist,
     CreditLine,
@@ -440,7 +441,7 @@ def list_requests(
             raise RuleViolation(f"state must be one of {', '.join(s.value for s in S)}", field="state")
         qs = qs.filter(state=state)
     if open_only:
-        qs = qs.filter(state__in=[s.value for s in rules.OPEN_STATES])
+        qs = qs.filter(state__in=[s.value for s in OPEN_STATES])
     if overdue is not None:
         late = Q(state=S.FILED.value, due_on__lt=clock.today())
         qs = qs.filter(late) if overdue else qs.exclude(late)
@@ -462,7 +463,7 @@ def escalations_for(*, actor: Actor, limit: int | None = None, offset: int | Non
 def open_requests_of(*, team_id: int) -> list[AwayTeamRequest]:
     """Every open request a team is party to, on either side (a team has tens): what dissolving it must map."""
     rows = RequestRow.objects.filter(
-        Q(home_team_id=team_id) | Q(requesting_team_id=team_id), state__in=[s.value for s in rules.OPEN_STATES]
+        Q(home_team_id=team_id) | Q(requesting_team_id=team_id), state__in=[s.value for s in OPEN_STATES]
     ).order_by("id")
     names = _names(rows)
     return [_to_request(r, names) for r in rows]
@@ -502,7 +503,7 @@ def tax_report(*, actor: Actor, limit: int | None = None, offset: int | None = N
             line["home_builds"] += 1
         if answer in (T.ACCEPT.value, T.BUILD_AT_HOME.value) or state == S.HOME_BUILDS.value:
             line["effort"] += effort or 0.0
-        if state in rules.OPEN_STATES:
+        if state in OPEN_STATES:
             line["open"] += 1
         if state == S.FILED.value and due_on < today:
             line["overdue"] += 1
@@ -654,7 +655,7 @@ def follow_service_transfer(*, actor: Actor, service_id: int, from_team_id: int,
     members, admins). Returns how many requests moved or closed. Raises PermissionDenied."""
     org_services.require_team_change(actor=actor, team_id=from_team_id, what="move this service's requests")
     rows = RequestRow.objects.filter(
-        service_id=service_id, home_team_id=from_team_id, state__in=[s.value for s in rules.OPEN_STATES]
+        service_id=service_id, home_team_id=from_team_id, state__in=[s.value for s in OPEN_STATES]
     ).order_by("id")
     count = 0
     with transaction.atomic():
@@ -675,7 +676,7 @@ def _reroute(
     requesting_team_id: int | None = None,
     home_team_id: int | None = None,
 ) -> AwayTeamRequest:
-    if S(row.state) not in rules.OPEN_STATES:
+    if S(row.state) not in OPEN_STATES:
         raise RuleViolation(f"request {row.id} is {row.state}; only open requests are re-routed", field="request_id")
     changes: dict[str, Any] = {}
     if requesting_team_id is not None:
@@ -690,7 +691,7 @@ def _reroute(
 
 
 def _close_open(actor: Actor, row: RequestRow, reason: str) -> AwayTeamRequest:
-    if S(row.state) not in rules.OPEN_STATES:
+    if S(row.state) not in OPEN_STATES:
         raise RuleViolation(f"request {row.id} is already {row.state}", field="request_id")
     text = _text(reason, "reason", 5000)
     changes = {"closed_at": clock.now(), "outcome": f"closed: {text}"[:300]}

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mechanisms.away_teams import services as away_services
-from mechanisms.away_teams.contracts import AwayTeamRequest, RequestEvent, RequestState
+from mechanisms.away_teams.contracts import OPEN_STATES, AwayTeamRequest, RequestEvent, RequestState
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
@@ -63,17 +63,6 @@ from .views import (
 
 S = RequestState
 BOARD_PAGE = 25
-OPEN_STATES = (
-    S.FILED,
-    S.ACCEPTED,
-    S.HOME_BUILDS,
-    S.DECLINED,
-    S.ESCALATED,
-    S.IN_PROGRESS,
-    S.IN_REVIEW,
-    S.HANDED_OFF,
-    S.WARRANTY,
-)
 STATE_ORDER = [s.value for s in S]  # the order of the state machine: sections of the board follow it
 REQUEST_CONFLICT = (
     "Someone else moved this request while you were looking at it (it is now {state}). "
