@@ -76,7 +76,10 @@ def dissolution(slug: str = typer.Argument(..., help="team slug"), format: Forma
     held = run(lambda: lifecycle.holdings_for(actor=_actor(None), team_id=team.id))
     template = {
         "services": {s.name: "TEAM-SLUG or retire" for s in held.services},
-        "requests": {str(r.id): "TEAM-SLUG or close" for r in held.requests},
+        "requests": {
+            str(r.id): "follow, TEAM-SLUG or close" if r.home_team_id == team.id else "TEAM-SLUG or close"
+            for r in held.requests
+        },
     }
     if format is Format.json:
         return emit_json({"services": held.services, "requests": held.requests, "plan_template": template})
@@ -92,7 +95,7 @@ def dissolution(slug: str = typer.Argument(..., help="team slug"), format: Forma
 def dissolve(
     slug: str = typer.Argument(..., help="team slug"),
     plan: Path = typer.Option(
-        ..., "--plan", help="JSON: services by name and requests by id -> team slug, 'retire' or 'close'"
+        ..., "--plan", help="JSON: services by name -> team slug or 'retire'; requests by id -> team slug, 'close', 'follow'"
     ),
     reason: str = typer.Option(..., "--reason"),
     as_: str = AS,
@@ -112,12 +115,12 @@ def dissolve(
     if not isinstance(document, dict) or not set(document) <= {"services", "requests"}:
         fail(f"{plan}: expected an object with 'services' and 'requests'", EXIT_USAGE)
 
-    def target(value, keep: str, where: str):
-        if value == keep:
-            return keep
+    def target(value, keep: tuple[str, ...], where: str):
+        if value in keep:
+            return value
         found = org_services.find_team(slug=str(value))
         if found is None:
-            fail(f"{plan}: {where}: no team {value!r} (a team slug or {keep!r})", EXIT_USAGE)
+            fail(f"{plan}: {where}: no team {value!r} (a team slug or {' or '.join(keep)})", EXIT_USAGE)
         return found.id
 
     services = {}
@@ -125,12 +128,12 @@ def dissolve(
         found = catalog_services.find_service(name=name)
         if found is None:
             fail(f"{plan}: services.{name}: no such service", EXIT_USAGE)
-        services[found.id] = target(value, "retire", f"services.{name}")
+        services[found.id] = target(value, ("retire",), f"services.{name}")
     requests = {}
     for key, value in (document.get("requests") or {}).items():
         if not str(key).isdigit():
             fail(f"{plan}: requests.{key}: a request id is a number", EXIT_USAGE)
-        requests[int(key)] = target(value, "close", f"requests.{key}")
+        requests[int(key)] = target(value, ("close", "follow"), f"requests.{key}")
     team = _team(slug)
     result = run(
         lambda: lifecycle.dissolve_team(

@@ -1,0 +1,128 @@
+"""`mech away ...`, `mech teams form|dissolution|dissolve` and `mech services transfer`: a request walked through
+the CLI, errors naming the option, and a dissolution from a plan file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from mechanisms.config.cli import app
+
+runner = CliRunner()
+pytestmark = pytest.mark.django_db
+
+
+def mech(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_a_request_walked_through_the_cli(small_org):
+    filed = mech(
+        "away",
+        "file",
+        "--service",
+        "payments-api",
+        "--team",
+        "checkout",
+        "--title",
+        "Refunds",
+        "--what",
+        "POST /refunds",
+        "--why",
+        "Customers wait",
+        "--as",
+        "bob",
+        "--format",
+        "json",
+    )
+    assert filed.exit_code == 0, filed.output
+    request = json.loads(filed.output)
+    rid, version = str(request["id"]), request["version"]
+    wrong = mech("away", "decline", rid, "--version", str(version), "--reason", "no", "--as", "bob")
+    assert wrong.exit_code == 1 and "home team" in wrong.output
+    accepted = mech(
+        "away",
+        "accept",
+        rid,
+        "--version",
+        str(version),
+        "--contact",
+        "eve",
+        "--standards",
+        "ours",
+        "--as",
+        "eve",
+        "--format",
+        "json",
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.output)["state"] == "accepted"
+    stale = mech("away", "start", rid, "--version", str(version), "--as", "bob")
+    assert stale.exit_code == 1 and "version" in stale.output
+    shown = json.loads(mech("away", "show", rid, "--as", "bob", "--format", "json").output)
+    assert set(shown["actions"]) == {
+        "escalate",
+        "duplicate",
+        "start",
+        "withdraw",
+    }
+    board = json.loads(mech("away", "board", "payments", "--format", "json").output)
+    assert board["inbound_by_state"] == {"accepted": 1}
+    assert json.loads(mech("away", "tax", "--format", "json").output)["items"][0]["team_slug"] == "payments"
+    assert mech("away", "sweep").exit_code == 0
+    nobody = mech("away", "show", rid, "--as", "nobody")
+    assert nobody.exit_code == 1 and "as" in nobody.output
+
+
+def test_form_transfer_and_dissolve_from_a_plan_file(small_org, tmp_path):
+    formed = mech(
+        "teams",
+        "form",
+        "listing",
+        "--name",
+        "Listing",
+        "--org-unit",
+        "retail",
+        "--charter",
+        "Sellers list a product in five minutes.",
+        "--member",
+        "cat",
+    )
+    assert formed.exit_code == 0, formed.output
+    vague = mech("teams", "form", "other", "--name", "Other", "--org-unit", "retail", "--charter", "stuff")
+    assert vague.exit_code == 1 and "charter" in vague.output
+    moved = mech("services", "transfer", "identity-api", "--to", "checkout", "--reason", "spin-in")
+    assert moved.exit_code == 0, moved.output
+    mech(
+        "away",
+        "file",
+        "--service",
+        "payments-api",
+        "--team",
+        "checkout",
+        "--title",
+        "t",
+        "--what",
+        "w",
+        "--why",
+        "y",
+        "--as",
+        "bob",
+    )
+    template = json.loads(mech("teams", "dissolution", "payments", "--format", "json").output)["plan_template"]
+    assert list(template["services"]) == ["payments-api"]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"services": {"payments-api": "retire"}}))
+    refused = mech("teams", "dissolve", "payments", "--plan", str(plan), "--reason", "merged")
+    assert refused.exit_code == 1 and "orphan" in refused.output
+    plan.write_text(
+        json.dumps({"services": {"payments-api": "listing"}, "requests": dict.fromkeys(template["requests"], "follow")})
+    )
+    done = mech("teams", "dissolve", "payments", "--plan", str(plan), "--reason", "merged")
+    assert done.exit_code == 0, done.output
+    assert "1 service(s) transferred" in done.output and "1 request(s) re-routed" in done.output
+    plan.write_text("{not json")
+    broken = mech("teams", "dissolve", "identity", "--plan", str(plan), "--reason", "x")
+    assert broken.exit_code == 2 and "plan.json:1" in broken.output
