@@ -14,8 +14,9 @@ the goal verdicts (check at least 2x faster than Backstage's validation, and wit
 load average: on a machine busy with other work, wall times swing by 2x while CPU times stay steady. Not a test:
 nothing here asserts.
 
-    .venv/bin/python bench/mandate_check.py [--runs 3] [--seed 7] [--keep DIR]
+    .venv/bin/python bench/mandate_check.py [--runs 3] [--seed 7] [--keep DIR] [--no-server-import]
     MECHANISMS_PARSER_THREADS=2 .venv/bin/python bench/mandate_check.py   # files parsed ahead in threads
+    MECHANISMS_CHECK_HELPER=0 .venv/bin/python bench/mandate_check.py   # no helper process (=always: even when busy)
 """
 
 from __future__ import annotations
@@ -392,7 +393,7 @@ def catalog_files(folder: Path) -> list[str]:
     return sorted(str(path) for path in folder.rglob("*.yaml"))
 
 
-def measure(folder: Path, catalog: Catalog, runs: int, seed: int) -> dict[str, Any]:
+def measure(folder: Path, catalog: Catalog, runs: int, seed: int, *, server_import: bool = True) -> dict[str, Any]:
     files = catalog_files(folder)
     python = sys.executable
     check, check_runs = best_of(
@@ -455,7 +456,8 @@ def measure(folder: Path, catalog: Catalog, runs: int, seed: int) -> dict[str, A
         figures["ratios"]["cpu_backstage_over_check"] = round(cpu["backstage_validate"] / cpu["check"], 2)
         figures["goals"]["check_2x_faster_than_backstage"] = times["backstage_validate"] >= 2 * times["check"]
     figures["load_average"] = [round(value, 2) for value in os.getloadavg()]  # a busy machine skews wall times
-    figures["server_import"] = server_import_figures(folder, runs)
+    if server_import:
+        figures["server_import"] = server_import_figures(folder, runs)
     return figures
 
 
@@ -464,11 +466,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per process; the best is reported")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="write the catalog here and keep it")
+    parser.add_argument("--no-server-import", action="store_true", help="skip the server import (it takes minutes)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mandate-bench-") as scratch:
         folder = args.keep or Path(scratch) / "catalog"
         catalog = generate(folder, args.seed)
-        figures = measure(folder, catalog, args.runs, args.seed)
+        figures = measure(folder, catalog, args.runs, args.seed, server_import=not args.no_server_import)
     print(json.dumps(figures, indent=2))
 
 

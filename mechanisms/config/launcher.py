@@ -11,7 +11,7 @@ def main() -> None:
     if argv[:1] == ["check"]:
         from mechanisms.interop import cli as interop_cli
 
-        code = interop_cli.run_check_argv(argv[1:])
+        code = interop_cli.run_check_argv(argv[1:], hard_exit=True)
         if code is not None:
             sys.exit(code)
     from mechanisms.config.cli import app

@@ -16,7 +16,15 @@ from typing import Any
 
 import yaml_rs
 
-from mechanisms.interop.backstage import Entity, LoadError, LoadResult, RefSyntaxError, Unresolved, parse_ref
+from mechanisms.interop.backstage import (
+    DEFAULT_NAMESPACE,
+    Entity,
+    LoadError,
+    LoadResult,
+    RefSyntaxError,
+    Unresolved,
+    parse_ref,
+)
 from mechanisms.mandate.contracts import (
     LIVE_TEAM_STATUSES,
     RULE_CATALOG,
@@ -117,23 +125,30 @@ def interface_facts(components: Iterable[Entity], apis: Iterable[Entity]) -> tup
     interfaces = []
     for api in apis:
         spec, metadata = api.spec, api.metadata
-        annotations = metadata.get("annotations") or {}
+        annotations = metadata.get("annotations")
+        if annotations:
+            version, auth = _text(annotations.get(VERSION)), _text(annotations.get(AUTH))
+        else:
+            version = auth = None
         definition = spec.get("definition")
-        if isinstance(definition, Unresolved):
-            definition = UnresolvedDefinition(definition.url)
-        elif not isinstance(definition, str):
-            definition = None
+        if type(definition) is not str:
+            if isinstance(definition, Unresolved):
+                definition = UnresolvedDefinition(definition.url)
+            elif not isinstance(definition, str):
+                definition = None
         description = metadata.get("description")
+        kind = spec.get("type", "")
+        found = providers.get(api.ref)
         interfaces.append(
             InterfaceFact(
                 api.ref,
                 api.name,
-                str(spec.get("type", "")).lower(),
-                tuple(providers.get(api.ref, ())),
+                (kind if type(kind) is str else str(kind)).lower(),
+                tuple(found) if found else (),
                 definition,
-                _text(annotations.get(VERSION)),
+                version,
                 description if isinstance(description, str) and description.strip() else None,
-                _text(annotations.get(AUTH)),
+                auth,
                 Location(api.file, api.line),
             )
         )
@@ -146,12 +161,20 @@ class _Builder:
         self.errors: list[LoadError] = []
         self.by_kind: dict[str, list[Entity]] = defaultdict(list)
         self.entities: dict[str, Entity] = {}
+        self.waiving: list[Entity] = []  # entities with a waivers annotation, in load order
+        by_kind, entities, waiving = self.by_kind, self.entities, self.waiving
         for entity in result.entities:
-            self.by_kind[entity.kind].append(entity)
-            self.entities[entity.ref] = entity
+            by_kind[entity.kind].append(entity)
+            entities[entity.ref] = entity
+            annotations = entity.metadata.get("annotations")
+            if annotations and WAIVERS in annotations:
+                waiving.append(entity)
         self.team_refs = {group.ref for group in self.by_kind["Group"] if _is_team(group)}
         self.members = self._memberships()
         self.locations: dict[str, Location] = {}  # a component's location, shared by its service and its edges
+        # References read from annotations, by kind then text, for entities in the default namespace.
+        self._annotation_refs: dict[str, dict[str, str]] = defaultdict(dict)
+        self._user_refs = self._annotation_refs["user"]
 
     def build(self) -> OfflineCatalog:
         groups = self.by_kind["Group"]
@@ -223,7 +246,7 @@ class _Builder:
     def _person(self, user: Entity) -> PersonFact:
         annotations = user.metadata.get("annotations")
         if not annotations:
-            return PersonFact(user.ref, user.name, location=Location(user.file, user.line))
+            return PersonFact(user.ref, user.name, None, None, None, Location(user.file, user.line))
         since = None
         if BAR_RAISER_SINCE in annotations:
             since = self._annotation_date(user, BAR_RAISER_SINCE)
@@ -234,7 +257,11 @@ class _Builder:
                 capacity = int(text)
             else:
                 self._annotation_error(user, BAR_RAISER_CAPACITY, "must be a whole number of open assignments")
-        manager = self._annotation_ref(user, MANAGER, "user") if MANAGER in annotations else None
+        manager = None
+        if MANAGER in annotations:
+            manager = self._user_refs.get(annotations[MANAGER]) if user.namespace == DEFAULT_NAMESPACE else None
+            if manager is None:
+                manager = self._annotation_ref(user, MANAGER, "user")
         return PersonFact(user.ref, user.name, manager, since, capacity, Location(user.file, user.line))
 
     # -- catalog ---------------------------------------------------------------------------------------------
@@ -271,11 +298,14 @@ class _Builder:
         ``dependencyOf`` is the same relation written on the other end. Each edge once."""
         edges: list[EdgeFact] = []
         kind_of = _EDGE_BY_TARGET_KIND.get
+        target_kinds: dict[str, str | None] = {}  # the same targets come back again and again
         for component in self.by_kind["Component"]:
             source, location, refs = component.ref, self.locations[component.ref], component.refs
             consumed = dict.fromkeys(refs.get("consumesApis", ()))
             for target in dict.fromkeys(refs.get("dependsOn", ())):
-                kind = kind_of(target.partition(":")[0])
+                kind = target_kinds.get(target, "")
+                if kind == "":
+                    kind = target_kinds[target] = kind_of(target.partition(":")[0])
                 if kind == "consumes":
                     consumed[target] = None
                 elif kind is not None:
@@ -298,10 +328,8 @@ class _Builder:
 
     def _waivers(self) -> tuple[WaiverFact, ...]:
         waivers: list[WaiverFact] = []
-        for entity in self.result.entities:
-            annotations = entity.metadata.get("annotations")
-            if annotations and WAIVERS in annotations:
-                waivers.extend(self._entity_waivers(entity))
+        for entity in self.waiving:
+            waivers.extend(self._entity_waivers(entity))
         return tuple(waivers)
 
     def _entity_waivers(self, entity: Entity) -> list[WaiverFact]:
@@ -378,7 +406,20 @@ class _Builder:
     def _annotation_ref(self, entity: Entity, key: str, kind: str) -> str | None:
         annotations = entity.metadata.get("annotations")
         value = annotations.get(key) if annotations else None
-        if value is None or not value.strip():
+        if value is None:
+            return None
+        default = entity.namespace == DEFAULT_NAMESPACE
+        if default:  # most annotations name a few people and services again and again
+            known = self._annotation_refs[kind].get(value)
+            if known is not None:
+                return known
+        ref = self._read_annotation_ref(entity, key, kind, value)
+        if default and ref is not None:
+            self._annotation_refs[kind][value] = ref
+        return ref
+
+    def _read_annotation_ref(self, entity: Entity, key: str, kind: str, value: str) -> str | None:
+        if not value.strip():
             return None
         try:
             ref = parse_ref(value.strip(), default_kind=kind, default_namespace=entity.namespace)

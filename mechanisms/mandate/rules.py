@@ -739,13 +739,16 @@ def assess(
     *,
     today: date,
     known: Mapping[RuleFunction, Iterable[Finding]] | None = None,
+    index: CatalogIndex | None = None,
 ) -> Evaluation:
     """Run every rule, apply waivers, and return the findings in a deterministic order with the invalid waivers.
 
     ``known`` gives findings of some rules computed elsewhere for this same snapshot (by the server for a part of
-    the catalog a change did not touch, or in another process); those rules are not run again.
+    the catalog a change did not touch, or in another process); those rules are not run again. ``index`` is this
+    snapshot's ``build_index``, when the caller already built it.
     """
-    index = build_index(snapshot)
+    if index is None:
+        index = build_index(snapshot)
     known = known or {}
     findings: list[Finding] = []
     for rule in RULES:

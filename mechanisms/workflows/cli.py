@@ -95,7 +95,9 @@ def dissolution(slug: str = typer.Argument(..., help="team slug"), format: Forma
 def dissolve(
     slug: str = typer.Argument(..., help="team slug"),
     plan: Path = typer.Option(
-        ..., "--plan", help="JSON: services by name -> team slug or 'retire'; requests by id -> team slug, 'close', 'follow'"
+        ...,
+        "--plan",
+        help="JSON: services by name -> team slug or 'retire'; requests by id -> team slug, 'close', 'follow'",
     ),
     reason: str = typer.Option(..., "--reason"),
     as_: str = AS,

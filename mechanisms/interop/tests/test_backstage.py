@@ -419,3 +419,10 @@ def test_parsing_ahead_in_threads_loads_the_same_catalog(monkeypatch: pytest.Mon
     threaded = load_paths([str(catalog)])
     assert [(e.ref, e.file, e.line) for e in threaded.entities] == [(e.ref, e.file, e.line) for e in inline.entities]
     assert threaded.errors == inline.errors == []
+
+
+@pytest.mark.parametrize("value", ["[backstage.io/v1alpha1]", "{backstage.io/v1alpha1: 1}"])
+def test_an_api_version_that_is_not_text_is_a_located_error(tmp_path: Path, value: str) -> None:
+    write(tmp_path, "c.yaml", COMPONENT.format(name="a").replace("backstage.io/v1alpha1", value, 1))
+    (error,) = load_paths([str(tmp_path)]).errors
+    assert (error.line, error.field) == (1, "apiVersion")
