@@ -518,7 +518,7 @@ def list_waivers(
         qs = qs.filter(revoked=False)
     if team_id is not None:
         ref = team_ref(org_services.get_team(team_id=team_id).slug)
-        index = _Facts(clock.today()).index
+        index = _Facts(clock.today(), team_ids={team_id}).index  # the team's subjects are all in its neighbourhood
         subjects = {s for s in qs.values_list("subject", flat=True).distinct() if ref in rules.subject_teams(index, s)}
         qs = qs.filter(subject__in=subjects)
     page = paginate(qs, limit=limit, offset=offset, convert=lambda r: r)
