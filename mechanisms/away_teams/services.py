@@ -29,6 +29,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, clamp_limit, clamp_offset, paginate
+from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
@@ -903,19 +904,6 @@ def _lowest_common_manager(row: RequestRow) -> int:
     if decider is None:
         raise RuleViolation("no one manages both teams' leaders, so no one can decide an escalation", field="decider")
     return decider
-
-
-def _text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None:
-        raise RuleViolation(f"{field} must be text", field=field)
-    if required and not text:
-        raise RuleViolation(f"{field} is required", field=field)
-    if len(text) > max_length:
-        raise RuleViolation(f"{field} is longer than {max_length} characters", field=field)
-    if "\x00" in text:
-        raise RuleViolation(f"{field} holds a NUL character", field=field)
-    return text
 
 
 def _effort(value: float | None) -> float | None:

@@ -19,6 +19,7 @@ from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
+from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.org import services as org_services
 
 from . import bulk as _bulk
@@ -711,19 +712,6 @@ def _choice(value: Any, enum: Any, field: str) -> str:
     choices = [e.value for e in enum]
     if value not in choices:
         raise RuleViolation(f"{field} must be one of {', '.join(choices)}", field=field)
-    return value
-
-
-def _text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL cannot store NUL: refuse it, never a 500
-        raise RuleViolation(f"{field} must be text without NUL characters", field=field)
-    value = value.strip()
-    if required and not value:
-        raise RuleViolation(f"{field} is required", field=field)
-    if len(value) > max_length:
-        raise RuleViolation(f"{field} is longer than {max_length} characters", field=field)
     return value
 
 

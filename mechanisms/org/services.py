@@ -28,6 +28,7 @@ from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
+from mechanisms.kernel.validation import clean_text as _clean_text
 
 from . import bulk as _bulk
 from . import rules
@@ -938,17 +939,6 @@ def _clean_choice(value: str, choices: Sequence[str], field: str) -> str:
     if value not in choices:
         raise RuleViolation(f"{field} must be one of {', '.join(choices)}", field=field)
     return value
-
-
-def _clean_text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None or "\x00" in text:  # PostgreSQL cannot store NUL: refuse it, never a 500
-        raise RuleViolation(f"{field} must be text without NUL characters", field=field)
-    if required and not text:
-        raise RuleViolation(f"{field} is required", field=field)
-    if len(text) > max_length:
-        raise RuleViolation(f"{field} is longer than {max_length} characters", field=field)
-    return text
 
 
 def _clean_person(
