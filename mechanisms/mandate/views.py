@@ -21,12 +21,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from mechanisms.kernel.errors import NotFound, PermissionDenied
+from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, person_id, query_int, query_text, show_error
 from mechanisms.mandate import services as mandate_services
 from mechanisms.mandate.contracts import RULE_CATALOG, Scorecard, ScorePoint
 from mechanisms.org import services as org_services
 
 from .forms import WaiverForm, WaiverRevokeForm
-from .views import FORM_ERRORS, PAGE_SIZE, _person_id, page, query_int, query_text, show_error
 
 CONWAY_DRAWN = 60  # teams drawn in the graph: the rest are in the table, so 2,000 teams stay readable
 CONWAY_SIZE = 640
@@ -197,7 +197,7 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
         form = WaiverForm(request.POST, rule_choices=choices)
         if form.is_valid():
             data = form.cleaned_data
-            approver_id = _person_id(form, "approver", data["approver"])
+            approver_id = person_id(form, "approver", data["approver"], find=org_services.find_person)
             if approver_id is not None:
                 try:
                     waiver = mandate_services.grant_waiver(
