@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
 
 
 class AwayTeamsConfig(AppConfig):
@@ -12,4 +12,12 @@ class AwayTeamsConfig(AppConfig):
         urls="mechanisms.away_teams.urls",
         cli=(Command("away", "mechanisms.away_teams.cli:away"),),
         nav=(NavEntry("collaboration", "Away teams", "/away", order=10),),
+        panels=(
+            Panel("team", "away_teams/_team_requests_link.html", "mechanisms.away_teams.views:team_requests_link",
+                  20, "links"),
+            Panel("service", "away_teams/_service_requests_link.html",
+                  "mechanisms.away_teams.views:service_requests_link", 20, "links"),
+            Panel("service", "away_teams/_service_request_change_action.html",
+                  "mechanisms.away_teams.views:service_request_change_action", 10, "actions"),
+        ),
     )

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from mechanisms.away_teams import services as away_services
 from mechanisms.away_teams.contracts import OPEN_STATES, AwayTeamRequest, RequestEvent, RequestState, state_words
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import Service
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied
@@ -577,3 +578,19 @@ def credit(request: HttpRequest) -> HttpResponse:
     """Credit for changes handed off with a declared downstream impact, per team and per org unit."""
     report = away_services.credit_report(actor=request.actor)
     return render(request, "away_teams/credit.html", {"report": report})
+
+
+# ---------------------------------------------------------------------------------------------- panels
+# What away teams add to the composite team and service pages (declared in apps.py, drawn by the shell).
+
+
+def team_requests_link(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any]:
+    return {"team": team}
+
+
+def service_requests_link(request: HttpRequest, service: Service, **bound: Any) -> dict[str, Any]:
+    return {"service": service}
+
+
+def service_request_change_action(request: HttpRequest, service: Service, **bound: Any) -> dict[str, Any] | None:
+    return {"service": service} if away_services.can_request_change(actor=request.actor, service=service) else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -35,6 +35,9 @@ AREAS: dict[str, str] = {
 }
 # The composite pages, assembled from the panels of every app; the subject is what the page is about.
 PANEL_PAGES = ("home", "team", "service", "person")
+# Where a panel goes on its page: the heading, the links under the heading, the buttons beside it, the main
+# column, the side column.
+PANEL_SLOTS = ("head", "links", "actions", "main", "side")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class Panel:
     template: str
     context: str  # "module:function"
     order: int = 100
+    slot: str = "main"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class Mounts:
         for panel in self.panels:
             if panel.page not in PANEL_PAGES:
                 raise ValueError(f"panel page {panel.page!r} is not one of {', '.join(PANEL_PAGES)}")
+            if panel.slot not in PANEL_SLOTS:
+                raise ValueError(f"panel slot {panel.slot!r} is not one of {', '.join(PANEL_SLOTS)}")
 
 
 def load(target: str) -> Any:
@@ -176,10 +182,20 @@ def panels(page: str) -> tuple[Panel, ...]:
     return _panels(page)
 
 
-def panel_contexts(request: Any, page: str, subject: Any, **bound: Any) -> Iterator[tuple[Panel, dict[str, Any]]]:
-    """Each panel of the page with its context for this viewer and subject; a panel with nothing to show is
-    skipped. `bound` carries a form posted back with errors to the panel that owns it (by keyword)."""
+@dataclass(frozen=True, slots=True)
+class ShownPanel:
+    """A panel with its context for one viewer and subject, as the page's template draws it."""
+
+    template: str
+    context: dict[str, Any]
+
+
+def panel_slots(request: Any, page: str, subject: Any, **bound: Any) -> dict[str, list[ShownPanel]]:
+    """The page's panels by slot, each with its context for this viewer and subject; a panel with nothing to show
+    is left out. `bound` carries a form posted back with errors to the panel that owns it (by keyword)."""
+    slots: dict[str, list[ShownPanel]] = {slot: [] for slot in PANEL_SLOTS}
     for panel in panels(page):
         context = load(panel.context)(request, subject, **bound)
         if context is not None:
-            yield panel, context
+            slots[panel.slot].append(ShownPanel(panel.template, context))
+    return slots

@@ -5,7 +5,10 @@
 - `show_error`: a service error shown next to the form field it names, with the HTTP status to answer;
 - `query_int` / `query_text`: tolerant parsing of query parameters;
 - `pager`: previous/next links for one of several lists on a page;
-- `person_id` / `people_ids`: handles typed into a form, as ids, an unknown handle being an error on its field.
+- `person_id` / `people_ids`: handles typed into a form, as ids, an unknown handle being an error on its field;
+- `render_composite`: a composite page (home, team, service, person) drawn from every app's panels, so that an
+  app's form posted on it can come back with its errors without the app importing the shell;
+- `per_request`: a value computed once per request, shared by the panels of one page.
 
 The error page's template (`web/error.html`) and the layout every page extends (`web/base.html`) belong to the
 shell (`mechanisms.web`): they are named here as template names, never imported.
@@ -24,6 +27,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from . import mounts
 from .errors import Conflict, DomainError, RuleViolation
 from .pagination import Page
 
@@ -146,3 +150,22 @@ def people_ids(form: forms.Form, field: str, text: str, *, find: Callable[..., _
     if unknown:
         form.add_error(field, "no person has the handle " + ", ".join(repr(h) for h in unknown))
     return ids
+
+
+def render_composite(
+    request: HttpRequest, page_name: str, subject: Any, *, title: str, status: int = 200, **bound: Any
+) -> HttpResponse:
+    """A composite page: every app's panels for it (kernel.mounts), in the shell's layout `web/composite.html`.
+    `bound` is a form posted back with errors, for the panel that owns it (e.g. `member_form=...`)."""
+    context = {"title": title, "subject": subject, "page_name": page_name}
+    context["panels"] = mounts.panel_slots(request, page_name, subject, **bound)
+    return render(request, "web/composite.html", context, status=status)
+
+
+def per_request(request: HttpRequest, key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per request under `key`: panels of one page ask the same question (may the viewer change
+    this team?) and should not each pay a query for it."""
+    cache = request.__dict__.setdefault("_mech_per_request", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
 
 
 class MandateConfig(AppConfig):
@@ -15,6 +15,10 @@ class MandateConfig(AppConfig):
             NavEntry("organization", "Org units", "/units", order=30),
             NavEntry("catalog", "Conway", "/conway", order=20),
             NavEntry("catalog", "Waivers", "/waivers", order=30),
+        ),
+        panels=(
+            Panel("team", "mandate/_team_scorecard_link.html", "mechanisms.mandate.views:team_scorecard_link",
+                  10, "links"),
         ),
     )
 

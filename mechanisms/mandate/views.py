@@ -25,6 +25,7 @@ from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, person_id, que
 from mechanisms.mandate import services as mandate_services
 from mechanisms.mandate.contracts import RULE_CATALOG, Scorecard, ScorePoint
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import Team
 
 from .forms import WaiverForm, WaiverRevokeForm
 
@@ -314,3 +315,12 @@ def conway(request: HttpRequest) -> HttpResponse:
         "pairs": report.coupled_pairs[:100],
     }
     return render(request, "mandate/conway.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- panels
+# What the mandate adds to the composite pages (declared in apps.py, drawn by the shell).
+
+
+def team_scorecard_link(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any] | None:
+    """The link to the team's scorecard, for those the mandate lets see it (the team, its chain, admins)."""
+    return {"team": team} if mandate_services.can_view_team_scorecard(actor=request.actor, team_id=team.id) else None

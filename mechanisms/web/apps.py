@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Mounts, NavEntry
+from mechanisms.kernel.mounts import Mounts, NavEntry, Panel
 
 
 class WebConfig(AppConfig):
@@ -14,5 +14,11 @@ class WebConfig(AppConfig):
             NavEntry("organization", "Home", "/", order=0),
             NavEntry("operations", "Search", "/search", order=10),
             NavEntry("operations", "API", "/api/docs", order=90),
+        ),
+        # The history of the page's subject, last in the side column.
+        panels=(
+            Panel("team", "web/_history.html", "mechanisms.web.views:team_history_panel", 90, "side"),
+            Panel("service", "web/_history.html", "mechanisms.web.views:service_history_panel", 90, "side"),
+            Panel("person", "web/_history.html", "mechanisms.web.views:person_history_panel", 90, "side"),
         ),
     )

@@ -13,35 +13,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
 
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import ChangeRecord
-from mechanisms.away_teams import services as away_services
 from mechanisms.catalog import services as catalog_services
-from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service
-from mechanisms.catalog.forms import DatastoreForm, DependencyForm, InterfaceForm
-from mechanisms.kernel.errors import NotFound
-from mechanisms.kernel.pages import FORM_ERRORS, page, person_id, query_int, query_text, show_error
+from mechanisms.catalog.contracts import Service
+from mechanisms.kernel.pages import page, query_int, query_text, render_composite
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import LIVE_TEAM_STATUSES, SizeLevel, Team, TeamStatus
-from mechanisms.org.forms import MemberAddForm
+from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, SizeLevel, Team
 
 HISTORY_LIMIT = 20
-
-# Service error fields -> form fields, where the names differ.
-TEAM_FORM_FIELDS = {"org_unit_id": "org_unit", "leader_id": "leader", "person_id": "handle"}
-SERVICE_FORM_FIELDS = {"owner_team_id": "owner_team"}
-DEPENDENCY_FORM_FIELDS = {"interface_id": "target", "datastore_id": "target", "target_service_id": "target"}
-TEAM_CONFLICT = "Someone else changed this team while you were editing. Reload to see their change, then edit again."
-SERVICE_CONFLICT = (
-    "Someone else changed this service while you were editing. Reload to see their change, then edit again."
-)
 
 
 # ---------------------------------------------------------------------------------------------- history
@@ -298,258 +283,36 @@ def _search_one(kind: str, q: str, *, limit: int, offset: int | None) -> dict[st
     }
 
 
-# ---------------------------------------------------------------------------------------------- teams
+# ---------------------------------------------------------------------------------------------- composite pages
+# Assembled from every app's panels (each app's apps.py declares them; kernel.mounts). Each panel reads what it
+# shows through its app's services; the page's query count stays fixed whatever the size of the org.
 
 
 @page
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     team = org_services.get_team_by_slug(slug=slug)
-    return _render_team(request, team)
-
-
-def _render_team(
-    request: HttpRequest, team: Team, *, member_form: MemberAddForm | None = None, status: int = 200
-) -> HttpResponse:
-    """The team page: charter, leader, members with the two-pizza badge, services owned, the teams it depends
-    on and that depend on it, and its history. A fixed number of queries whatever the size of the org."""
-    actor = request.actor
-    memberships = org_services.list_memberships(team_id=team.id, limit=200).items
-    edges = catalog_services.team_edges(team_id=team.id)
-    people = org_services.get_people(ids={m.person_id for m in memberships} | {team.leader_id})
-    others = org_services.get_teams(ids={e.to_team_id for e in edges} | {e.from_team_id for e in edges})
-    size = org_services.team_size(team_id=team.id)
-    can_change = org_services.can_change_team(actor=actor, team_id=team.id)
-    units = {u.id: u for u in org_services.all_org_units()}
-    unit_path, unit_id = [], team.org_unit_id
-    while unit_id in units and len(unit_path) < 32:  # the tree refuses cycles; the bound only guards bad data
-        unit_path.insert(0, units[unit_id])
-        unit_id = units[unit_id].parent_id
-    members = [
-        {"membership": m, "person": people[m.person_id], "is_leader": m.person_id == team.leader_id}
-        for m in memberships
-        if m.person_id in people
-    ]
-    context: dict[str, Any] = {
-        "team": team,
-        "leader": people.get(team.leader_id) if team.leader_id is not None else None,
-        "leader_is_member": any(m["is_leader"] for m in members),
-        "members": members,
-        "size": size,
-        "limits": org_services.team_limits(),
-        "services": catalog_services.services_owned_by(team_ids=[team.id], include_retired=True),
-        "depends_on": [{"edge": e, "team": others.get(e.to_team_id)} for e in edges if e.from_team_id == team.id],
-        "depended_on_by": [{"edge": e, "team": others.get(e.from_team_id)} for e in edges if e.to_team_id == team.id],
-        "unit_path": unit_path,
-        "can_change": can_change,
-        "can_add_members": can_change and team.status != TeamStatus.DISSOLVED,
-        "member_form": member_form or MemberAddForm(),
-        "history": history(request, subject_type="team", subject_id=team.id),
-    }
-    return render(request, "org/team_detail.html", context, status=status)
-
-
-@require_POST
-@page
-def member_add(request: HttpRequest, slug: str) -> HttpResponse:
-    """Add a member by handle; on a field error the team page comes back with the error next to the field."""
-    team = org_services.get_team_by_slug(slug=slug)
-    form = MemberAddForm(request.POST)
-    status = 400
-    if form.is_valid():
-        member_id = person_id(form, "handle", form.cleaned_data["handle"], find=org_services.find_person)
-        if member_id is not None:
-            try:
-                org_services.add_member(actor=request.actor, team_id=team.id, person_id=member_id)
-            except FORM_ERRORS as exc:
-                status = show_error(form, exc, fields=TEAM_FORM_FIELDS)
-            else:
-                return redirect("web:team", slug=team.slug)
-    return _render_team(request, org_services.get_team(team_id=team.id), member_form=form, status=status)
-
-
-@require_POST
-@page
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    team = org_services.get_team_by_slug(slug=slug)
-    membership = org_services.get_membership(membership_id=membership_id)
-    if membership.team_id != team.id:
-        raise NotFound(f"membership {membership_id} is not on team {team.slug}", field="membership_id")
-    org_services.remove_member(actor=request.actor, membership_id=membership.id)
-    return redirect("web:team", slug=team.slug)
+    return render_composite(request, "team", team, title=team.name)
 
 
 @page
 def person_detail(request: HttpRequest, handle: str) -> HttpResponse:
-    """A person: their manager chain, direct reports, the teams they belong to and lead, bar-raiser pool, history."""
     person = org_services.get_person_by_handle(handle=handle)
-    chain = org_services.management_chain(person_id=person.id)
-    reports = org_services.list_people(manager_id=person.id, limit=200)
-    their_teams = org_services.person_teams(person_id=person.id)
-    teams = org_services.get_teams(ids={*their_teams.member_of, *their_teams.leads})
-    by_name = sorted(teams.values(), key=lambda t: t.name)
-    context = {
-        "person": person,
-        "chain": list(reversed(chain)),
-        "reports": reports,
-        "member_of": [t for t in by_name if t.id in set(their_teams.member_of)],
-        "leads": [t for t in by_name if t.id in set(their_teams.leads)],
-        "leads_live": [t for t in by_name if t.id in set(their_teams.leads) and t.status == TeamStatus.ACTIVE],
-        "history": history(request, subject_type="person", subject_id=person.id),
-    }
-    return render(request, "org/person_detail.html", context)
-
-
-# ---------------------------------------------------------------------------------------------- services
+    return render_composite(request, "person", person, title=person.name)
 
 
 @page
 def service_detail(request: HttpRequest, name: str) -> HttpResponse:
     service = catalog_services.get_service_by_name(name=name)
-    return _render_service(request, service)
+    return render_composite(request, "service", service, title=service.name)
 
 
-def _render_service(
-    request: HttpRequest,
-    service: Service,
-    *,
-    forms_bound: dict[str, forms.Form] | None = None,
-    open_form: str = "",
-    status: int = 200,
-) -> HttpResponse:
-    """The service page: owner, lifecycle, interfaces, datastores, what it depends on and who depends on it,
-    ownership and change history; the add forms for those allowed. A fixed number of queries."""
-    detail = catalog_services.service_detail(service_id=service.id)
-    service = detail.service
-    related = {s.id: s for s in (*detail.dependency_services, *detail.consumer_services)}
-    teams = org_services.get_teams(
-        ids={service.owner_team_id}
-        | {s.owner_team_id for s in related.values()}
-        | {p.team_id for p in detail.ownership}
-    )
-    owner = teams.get(service.owner_team_id)
-    can_change = org_services.can_change_team(actor=request.actor, team_id=service.owner_team_id)
-
-    def other_end(service_id: int | None) -> dict[str, Any]:
-        other = related.get(service_id) if service_id is not None else None
-        team = teams.get(other.owner_team_id) if other else None
-        return {"service": other, "team": team, "other_team": bool(team and team.id != service.owner_team_id)}
-
-    dependencies = [{"dep": d, **other_end(d.target_owner_service_id)} for d in detail.dependencies]
-    consumers = [{"dep": d, **other_end(d.service_id)} for d in detail.consumers]
-    bound = forms_bound or {}
-    context = {
-        "service": service,
-        "owner": owner,
-        "interfaces": detail.interfaces,
-        "datastores": detail.datastores,
-        "dependencies": dependencies,
-        "consumers": consumers,
-        "ownership": [{"period": p, "team": teams.get(p.team_id)} for p in detail.ownership],
-        "can_change": can_change,
-        # "Request a change" (an away-team request) is for a member of a team other than the owner.
-        "can_request_change": service.lifecycle != Lifecycle.RETIRED
-        and bool(set(away_services.can_file_for(actor=request.actor)) - {service.owner_team_id}),
-        "interface_form": bound.get("interface") or InterfaceForm(prefix="interface"),
-        "datastore_form": bound.get("datastore") or DatastoreForm(prefix="datastore"),
-        "dependency_form": bound.get("dependency") or DependencyForm(prefix="dependency"),
-        "open_form": open_form,
-        "history": history(request, subject_type="service", subject_id=service.id),
-    }
-    return render(request, "catalog/service_detail.html", context, status=status)
+def team_history_panel(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any]:
+    return {"history": history(request, subject_type="team", subject_id=team.id)}
 
 
-# ---------------------------------------------------------------------------------------------- parts of a service
+def person_history_panel(request: HttpRequest, person: Person, **bound: Any) -> dict[str, Any]:
+    return {"history": history(request, subject_type="person", subject_id=person.id)}
 
 
-def _add_part(request: HttpRequest, name: str, form_class, prefix: str, create) -> HttpResponse:
-    """Post a part of a service (an interface, a datastore) to its create service, showing errors in place."""
-    service = catalog_services.get_service_by_name(name=name)
-    form = form_class(request.POST, prefix=prefix)
-    status = 400
-    if form.is_valid():
-        try:
-            create(service, form.cleaned_data)
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc)
-        else:
-            return redirect("web:service", name=service.name)
-    return _render_service(request, service, forms_bound={prefix: form}, open_form=prefix, status=status)
-
-
-@require_POST
-@page
-def interface_add(request: HttpRequest, name: str) -> HttpResponse:
-    return _add_part(
-        request,
-        name,
-        InterfaceForm,
-        "interface",
-        lambda service, data: catalog_services.create_interface(actor=request.actor, service_id=service.id, **data),
-    )
-
-
-@require_POST
-@page
-def datastore_add(request: HttpRequest, name: str) -> HttpResponse:
-    return _add_part(
-        request,
-        name,
-        DatastoreForm,
-        "datastore",
-        lambda service, data: catalog_services.create_datastore(
-            actor=request.actor, owner_service_id=service.id, **data
-        ),
-    )
-
-
-@require_POST
-@page
-def dependency_add(request: HttpRequest, name: str) -> HttpResponse:
-    """Record what this service depends on, naming the interface, datastore or service by its name."""
-    service = catalog_services.get_service_by_name(name=name)
-    form = DependencyForm(request.POST, prefix="dependency")
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        target = _dependency_target(form, data["kind"], data["target"])
-        if target is not None:
-            try:
-                catalog_services.add_dependency(
-                    actor=request.actor,
-                    service_id=service.id,
-                    kind=data["kind"],
-                    access=data["access"],
-                    description=data["description"],
-                    **target,
-                )
-            except FORM_ERRORS as exc:
-                status = show_error(form, exc, fields=DEPENDENCY_FORM_FIELDS)
-            else:
-                return redirect("web:service", name=service.name)
-    return _render_service(request, service, forms_bound={"dependency": form}, open_form="dependency", status=status)
-
-
-@require_POST
-@page
-def dependency_remove(request: HttpRequest, name: str, dependency_id: int) -> HttpResponse:
-    service = catalog_services.get_service_by_name(name=name)
-    dependency = catalog_services.get_dependency(dependency_id=dependency_id)
-    if dependency.service_id != service.id:
-        raise NotFound(f"dependency {dependency_id} is not an edge of {service.name}", field="dependency_id")
-    catalog_services.remove_dependency(actor=request.actor, dependency_id=dependency.id, version=dependency.version)
-    return redirect("web:service", name=service.name)
-
-
-def _dependency_target(form: forms.Form, kind: str, name: str) -> dict[str, int] | None:
-    """The id argument for add_dependency, found by name; an unknown name is an error on the target field."""
-    name = name.strip().lower()
-    if kind == DependencyKind.CONSUMES:
-        found, what, key = catalog_services.find_interface(name=name), "interface", "interface_id"
-    elif kind == DependencyKind.ACCESSES:
-        found, what, key = catalog_services.find_datastore(name=name), "datastore", "datastore_id"
-    else:
-        found, what, key = catalog_services.find_service(name=name), "service", "target_service_id"
-    if found is None:
-        form.add_error("target", f"no {what} is named {name!r}")
-        return None
-    return {key: found.id}
+def service_history_panel(request: HttpRequest, service: Service, **bound: Any) -> dict[str, Any]:
+    return {"history": history(request, subject_type="service", subject_id=service.id)}

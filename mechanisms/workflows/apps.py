@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts
+from mechanisms.kernel.mounts import Command, Mounts, Panel
 
 
 class WorkflowsConfig(AppConfig):
@@ -16,5 +16,11 @@ class WorkflowsConfig(AppConfig):
             Command("dissolution", "mechanisms.workflows.cli:dissolution", parent="teams"),
             Command("dissolve", "mechanisms.workflows.cli:dissolve", parent="teams"),
             Command("transfer", "mechanisms.workflows.cli:transfer", parent="services"),
+        ),
+        panels=(
+            Panel("team", "workflows/_team_dissolve_action.html", "mechanisms.workflows.views:team_dissolve_action",
+                  30, "actions"),
+            Panel("service", "workflows/_service_transfer_action.html",
+                  "mechanisms.workflows.views:service_transfer_action", 30, "actions"),
         ),
     )

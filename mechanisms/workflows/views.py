@@ -16,10 +16,11 @@ from django.shortcuts import redirect, render
 
 from mechanisms.away_teams.contracts import state_words
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import Lifecycle, Service
 from mechanisms.kernel.errors import Conflict, PermissionDenied, RuleViolation
-from mechanisms.kernel.pages import FORM_ERRORS, page, people_ids, person_id, query_text, show_error
+from mechanisms.kernel.pages import FORM_ERRORS, page, people_ids, per_request, person_id, query_text, show_error
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Team
+from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Team, TeamStatus
 from mechanisms.workflows import lifecycle
 
 from .forms import DissolveForm, TeamFormingForm, TransferForm
@@ -243,3 +244,23 @@ def _plan(data: dict[str, Any], held: lifecycle.Holdings) -> lifecycle.Dissoluti
         services={k: v for k, v in services.items() if v is not None},
         requests={k: v for k, v in requests.items() if v is not None},
     )
+
+
+# ---------------------------------------------------------------------------------------------- panels
+# The lifecycle's buttons on the composite team and service pages (declared in apps.py, drawn by the shell).
+
+
+def team_dissolve_action(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any] | None:
+    """Dissolving is for administrators (lifecycle.dissolve_team refuses anyone else), of a team not dissolved."""
+    return {"team": team} if request.actor.is_admin and team.status != TeamStatus.DISSOLVED else None
+
+
+def service_transfer_action(request: HttpRequest, service: Service, **bound: Any) -> dict[str, Any] | None:
+    """Transferring is for whoever may change the owning team, of a service not retired."""
+    if service.lifecycle == Lifecycle.RETIRED:
+        return None
+    key = f"org.can_change_team:{service.owner_team_id}"
+    allowed = per_request(
+        request, key, lambda: org_services.can_change_team(actor=request.actor, team_id=service.owner_team_id)
+    )
+    return {"service": service} if allowed else None
