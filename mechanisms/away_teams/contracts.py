@@ -214,3 +214,13 @@ class SweepReport:
 
     reminded: int
     closed: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingOn:
+    """Who must act next on a request (MECHANISMS.md §3), to do what, and since when; `party` is None when
+    nobody must (warranty, a closed request)."""
+
+    party: Party | None
+    to: str
+    since: dt.datetime | None

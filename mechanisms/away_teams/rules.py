@@ -27,7 +27,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .contracts import Party, RequestState, Transition
+from .contracts import Party, RequestState, Transition, WaitingOn
 
 S = RequestState
 T = Transition
@@ -170,3 +170,31 @@ def lowest_common_manager(chain_a: Sequence[int], chain_b: Sequence[int]) -> int
     """The nearest person above both leaders: the first of A's managers (nearest first) who also manages B."""
     above_b = set(chain_b)
     return next((p for p in chain_a if p in above_b), None)
+
+
+def waiting_on(request, *, last_move: dt.datetime | None = None) -> WaitingOn:
+    """Who the request waits on (MECHANISMS.md §3): the home team answers, reviews and accepts the hand-off; the
+    requesting team builds, hands off after an approved review, and escalates or duplicates a decline; the deciding
+    manager decides an escalation. `last_move` is when it entered its state, when known."""
+    S = RequestState
+    state = request.state
+    answered = last_move or request.answered_at
+    if state is S.FILED:
+        return WaitingOn(Party.HOME, "answer", request.filed_at)
+    if state is S.ACCEPTED:
+        return WaitingOn(Party.REQUESTING, "start building", answered)
+    if state is S.HOME_BUILDS:
+        return WaitingOn(Party.HOME, "build it on its own roadmap", answered)
+    if state is S.DECLINED:
+        return WaitingOn(Party.REQUESTING, "escalate or duplicate", answered)
+    if state is S.ESCALATED:
+        return WaitingOn(Party.DECIDER, "decide the escalation", last_move)
+    if state is S.IN_PROGRESS:
+        return WaitingOn(Party.REQUESTING, "build it and ask for a review", last_move)
+    if state is S.IN_REVIEW:
+        if request.checklist.review_approved:
+            return WaitingOn(Party.REQUESTING, "hand off", last_move)
+        return WaitingOn(Party.HOME, "review the change", last_move)
+    if state is S.HANDED_OFF:
+        return WaitingOn(Party.HOME, "accept the hand-off", last_move or request.handed_off_at)
+    return WaitingOn(None, "", None)

@@ -51,6 +51,7 @@ from .contracts import (
     TaxLine,
     TeamBoard,
     Transition,
+    WaitingOn,
 )
 from .models import Event as EventRow
 from .models import Request as RequestRow
@@ -567,6 +568,11 @@ def can_file_for(*, actor: Actor) -> list[int]:
     mine = org_services.person_teams(person_id=actor.person_id)
     teams = org_services.get_teams(ids={*mine.member_of, *mine.leads})
     return sorted(t.id for t in teams.values() if t.status.value in LIVE_TEAM_STATUSES)
+
+
+def waiting_on(*, request: AwayTeamRequest, last_move: dt.datetime | None = None) -> WaitingOn:
+    """Who must act next on this request, to do what, since when (MECHANISMS.md §3; pure: reads nothing)."""
+    return rules.waiting_on(request, last_move=last_move)
 
 
 def can_request_change(*, actor: Actor, service: Service) -> bool:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mechanisms.away_teams import services as away_services
-from mechanisms.away_teams.contracts import OPEN_STATES, AwayTeamRequest, RequestEvent, RequestState, state_words
+from mechanisms.away_teams.contracts import OPEN_STATES, AwayTeamRequest, Party, RequestEvent, RequestState, state_words
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
 from mechanisms.kernel import clock
@@ -71,36 +71,33 @@ def _since(at: dt.datetime | None) -> str:
 def waiting_words(
     r: AwayTeamRequest, teams: dict[int, Team], people: dict[int, Any], *, last_move: dt.datetime | None = None
 ) -> str:
-    """Who the request waits on, and since when, in plain words ("waiting on Payments to answer since 3 days")."""
+    """Who the request waits on, and since when, in plain words ("waiting on Payments to answer since 3 days"); who
+    it is is the away-team services' (`waiting_on`), the words are the page's."""
     req = teams[r.requesting_team_id].name if r.requesting_team_id in teams else r.requesting_team_slug
     home = teams[r.home_team_id].name if r.home_team_id in teams else r.home_team_slug
-    state = r.state
-    if state is S.FILED:
+    waiting = away_services.waiting_on(request=r, last_move=last_move)
+    if waiting.party is None:
+        if r.state is S.WARRANTY:
+            return f"{home} maintains it; {req} stays on call until {r.warranty_until:%-d %b %Y}"
+        return r.outcome or state_words(r.state.value)
+    if waiting.party is Party.DECIDER:
+        decider = people.get(r.decider_id)
+        who = decider.name if decider else "the deciding manager"
+    else:
+        who = home if waiting.party is Party.HOME else req
+    since = _since(waiting.since)
+    if r.state is S.FILED:
         due = (
             f"answer due {r.due_on:%-d %b %Y}" if not r.overdue else f"overdue: the answer was due {r.due_on:%-d %b %Y}"
         )
-        return f"waiting on {home} to answer{_since(r.filed_at)}; {due}"
-    if state is S.ACCEPTED:
-        return f"accepted by {home}; waiting on {req} to start building{_since(last_move or r.answered_at)}"
-    if state is S.HOME_BUILDS:
-        return f"waiting on {home} to build it on its own roadmap{_since(last_move or r.answered_at)}"
-    if state is S.DECLINED:
-        return f"declined by {home}{_since(last_move or r.answered_at)}; {req} may escalate or duplicate"
-    if state is S.ESCALATED:
-        decider = people.get(r.decider_id)
-        who = decider.name if decider else "the deciding manager"
-        return f"waiting on {who} to decide the escalation{_since(last_move)}"
-    if state is S.IN_PROGRESS:
-        return f"waiting on {req} to build it and ask for a review{_since(last_move)}"
-    if state is S.IN_REVIEW:
-        if r.checklist.review_approved:
-            return f"review approved; waiting on {req} to hand off{_since(last_move)}"
-        return f"waiting on {home} to review the change{_since(last_move)}"
-    if state is S.HANDED_OFF:
-        return f"waiting on {home} to accept the hand-off{_since(last_move or r.handed_off_at)}"
-    if state is S.WARRANTY:
-        return f"{home} maintains it; {req} stays on call until {r.warranty_until:%-d %b %Y}"
-    return r.outcome or state_words(state.value)
+        return f"waiting on {who} to {waiting.to}{since}; {due}"
+    if r.state is S.ACCEPTED:
+        return f"accepted by {home}; waiting on {who} to {waiting.to}{since}"
+    if r.state is S.DECLINED:
+        return f"declined by {home}{since}; {who} may {waiting.to}"
+    if r.state is S.IN_REVIEW and r.checklist.review_approved:
+        return f"review approved; waiting on {who} to {waiting.to}{since}"
+    return f"waiting on {who} to {waiting.to}{since}"
 
 
 def _event_words(event: RequestEvent) -> str:

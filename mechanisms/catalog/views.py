@@ -28,7 +28,7 @@ from mechanisms.kernel.pages import (
     show_error,
 )
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Team, TeamStatus
+from mechanisms.org.contracts import Team, TeamStatus
 
 from .forms import DatastoreForm, DependencyForm, InterfaceForm, ServiceCreateForm, ServiceForm
 
@@ -114,13 +114,7 @@ def service_edit(request: HttpRequest, name: str) -> HttpResponse:
 def service_new(request: HttpRequest) -> HttpResponse:
     """Register a service, owned by one of the teams the author may change."""
     actor = request.actor
-    if actor.is_admin:
-        teams = [t for t in org_services.team_index() if t.status in LIVE_TEAM_STATUSES]
-    else:
-        theirs = org_services.person_teams(person_id=actor.person_id) if actor.person_id is not None else None
-        ids = {*theirs.member_of, *theirs.leads} if theirs else set()
-        mine = org_services.get_teams(ids=ids).values()
-        teams = sorted((t for t in mine if t.status in LIVE_TEAM_STATUSES), key=lambda t: t.name)
+    teams = org_services.live_teams_changeable_by(actor=actor)
     if not teams:
         raise PermissionDenied(
             "you are not a member of any active team; only members of a team or an admin may register a service for it"

@@ -131,6 +131,24 @@ class OrgRuleReport:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamStanding:
+    """Where one live team stands against the org rules (MECHANISMS.md §1): a breach is a team over the size limit,
+    without a leader, or whose leader also leads another active team; a warning-sized team is watched too."""
+
+    level: SizeLevel = SizeLevel.OK
+    multi_led: bool = False
+    leaderless: bool = False
+
+    @property
+    def breach(self) -> bool:
+        return self.level is SizeLevel.VIOLATION or self.multi_led or self.leaderless
+
+    @property
+    def watch(self) -> bool:
+        return self.breach or self.level is SizeLevel.WARNING
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """A sign-in account, linked to at most one person."""
 

@@ -53,6 +53,7 @@ from .contracts import (
     TeamLimits,
     TeamRecord,
     TeamSize,
+    TeamStanding,
     TeamStatus,
 )
 from .models import ApiToken as ApiTokenRow
@@ -91,6 +92,18 @@ def can_change_team(*, actor: Actor, team_id: int) -> bool:
         MembershipRow.objects.filter(team_id=team_id, person_id=actor.person_id).exists()
         or TeamRow.objects.filter(pk=team_id, leader_id=actor.person_id).exists()
     )
+
+
+def live_teams_changeable_by(*, actor: Actor) -> list[Team]:
+    """The forming and active teams this actor may change, by name: every one for an admin, otherwise those they
+    are a member or the leader of (`can_change_team`). What they may register a service for (MECHANISMS.md §2)."""
+    if actor.is_admin:
+        return [t for t in team_index() if t.status.value in LIVE_STATUSES]
+    if actor.person_id is None:
+        return []
+    theirs = person_teams(person_id=actor.person_id)
+    mine = get_teams(ids={*theirs.member_of, *theirs.leads}).values()
+    return sorted((t for t in mine if t.status.value in LIVE_STATUSES), key=lambda t: (t.name, t.id))
 
 
 def can_form_team(*, actor: Actor, org_unit_id: int) -> bool:
@@ -544,6 +557,18 @@ def create_team(
     return team
 
 
+# Who may change what of a team (MECHANISMS.md §1): its members its name and charter, an admin also the rest.
+MEMBER_TEAM_FIELDS = frozenset({"name", "charter"})
+ADMIN_TEAM_FIELDS = MEMBER_TEAM_FIELDS | {"slug", "org_unit_id", "leader_id", "status"}
+
+
+def editable_team_fields(*, actor: Actor, team_id: int) -> frozenset[str]:
+    """The fields of this team the actor may change (what `update_team` accepts from them); refused (403) for one
+    who may change nothing of it."""
+    require_team_change(actor=actor, team_id=team_id, what="change this team")
+    return ADMIN_TEAM_FIELDS if actor.is_admin else MEMBER_TEAM_FIELDS
+
+
 def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> Team:
     """Change a team. Its members may change name and charter; moving org unit, leader or status is admin's."""
     allowed = {"slug", "name", "charter", "org_unit_id", "leader_id", "status"}
@@ -710,6 +735,18 @@ def team_size(*, team_id: int) -> TeamSize:
     return TeamSize(
         team.id, team.slug, team.name, team.member_count, rules.size_level(team.member_count, team_limits())
     )
+
+
+def team_standings(*, report: OrgRuleReport) -> dict[TeamId, TeamStanding]:
+    """Each team the report finds something about, with where it stands (MECHANISMS.md §1); a team not in the
+    result stands clear (`TeamStanding()`). Pure: reads nothing beyond the report."""
+    levels = {s.team_id: s.level for s in (*report.oversized, *report.size_warnings)}
+    multi_led = {t for breach in report.stl_breaches for t in breach.team_ids}
+    leaderless = {s.team_id for s in report.leaderless}
+    return {
+        TeamId(t): TeamStanding(level=levels.get(t, SizeLevel.OK), multi_led=t in multi_led, leaderless=t in leaderless)
+        for t in {*levels, *multi_led, *leaderless}
+    }
 
 
 def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:

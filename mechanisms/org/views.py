@@ -84,8 +84,9 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Edit a team: members change name and charter; administrators also its leader, org unit and status."""
     team = org_services.get_team_by_slug(slug=slug)
     actor = request.actor
-    org_services.require_team_change(actor=actor, team_id=team.id, what="change this team")
-    unit_choices = [(u.id, u.name) for u in org_services.all_org_units()] if actor.is_admin else []
+    editable = org_services.editable_team_fields(actor=actor, team_id=team.id)
+    full = "leader_id" in editable  # the form with leader, org unit and status, or the one with name and charter
+    unit_choices = [(u.id, u.name) for u in org_services.all_org_units()] if full else []
     leader = org_services.get_person(person_id=team.leader_id) if team.leader_id is not None else None
     initial = {
         "name": team.name,
@@ -98,7 +99,7 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200
 
     def make(data=None):
-        if actor.is_admin:
+        if full:
             return TeamAdminForm(data, initial=initial, unit_choices=unit_choices)
         return TeamForm(data, initial=initial)
 
@@ -107,7 +108,7 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             changes: dict[str, Any] = {"name": data["name"], "charter": data["charter"]}
-            if actor.is_admin:
+            if full:
                 leader_id = person_id(form, "leader", data["leader"], find=org_services.find_person)
                 if data["org_unit"] != team.org_unit_id:
                     changes["org_unit_id"] = data["org_unit"]

@@ -22,9 +22,10 @@ from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import ChangeRecord
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
+from mechanisms.kernel import mounts
 from mechanisms.kernel.pages import page, query_int, query_text, render_composite
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, SizeLevel, Team
+from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, Team, TeamStanding
 
 HISTORY_LIMIT = 20
 
@@ -162,21 +163,20 @@ def home(request: HttpRequest) -> HttpResponse:
     report = org_services.check_org_rules()
     services_per_team = catalog_services.service_owner_counts()
 
-    levels = {s.team_id: s.level.value for s in (*report.oversized, *report.size_warnings)}
-    multi_led = {t for breach in report.stl_breaches for t in breach.team_ids}
+    standings = org_services.team_standings(report=report)
+    clear = TeamStanding()
     live_by_unit: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for team in teams:
         if team.status in LIVE_TEAM_STATUSES:
-            level = levels.get(team.id, SizeLevel.OK.value)
-            breach = level == SizeLevel.VIOLATION.value or team.id in multi_led or team.leader_id is None
+            standing = standings.get(team.id, clear)
             live_by_unit[team.org_unit_id].append(
                 {
                     "team": team,
-                    "level": level,
+                    "level": standing.level.value,
                     "services": services_per_team.get(team.id, 0),
-                    "multi_led": team.id in multi_led,
-                    "breach": breach,
-                    "watch": breach or level == SizeLevel.WARNING.value,
+                    "multi_led": standing.multi_led,
+                    "breach": standing.breach,
+                    "watch": standing.watch,
                 }
             )
 
@@ -231,6 +231,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "counts": catalog_services.catalog_counts(),
         "breach_limit": BREACH_LIST_CAP,
     }
+    # Other apps' panels for the home page (kernel.mounts): the side column under the breaches, and below the tree.
+    context["panels"] = mounts.panel_slots(request, "home", None)
     return render(request, "web/home.html", context)
 
 
