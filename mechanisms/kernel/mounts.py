@@ -157,16 +157,18 @@ def _entries() -> tuple[NavEntry, ...]:
     return tuple(e for _, m in declared() for e in m.nav)
 
 
-def navigation(actor: Any) -> list[NavArea]:
-    """The header's areas for this viewer, in `AREAS` order, each entry list by `order`; empty areas are left out."""
+def navigation(actor: Any, *, entries: Iterable[NavEntry] | None = None) -> list[NavArea]:
+    """The header's areas for this viewer, in `AREAS` order, each entry list by `order`; empty areas are left out.
+    `entries` defaults to every installed app's."""
+    declared_entries = tuple(entries) if entries is not None else _entries()
     areas = []
     for key, title in AREAS.items():
-        entries = sorted(
-            (e for e in _entries() if e.area == key and (e.visible is None or e.visible(actor))),
+        entries_here = sorted(
+            (e for e in declared_entries if e.area == key and (e.visible is None or e.visible(actor))),
             key=lambda e: (e.order, e.label),
         )
-        if entries:
-            areas.append(NavArea(key, title, tuple(entries)))
+        if entries_here:
+            areas.append(NavArea(key, title, tuple(entries_here)))
     return areas
 
 

@@ -11,7 +11,6 @@ class WebConfig(AppConfig):
     mounts = Mounts(
         urls="mechanisms.web.urls",
         nav=(
-            NavEntry("organization", "Home", "/", order=0),
             NavEntry("operations", "Search", "/search", order=10),
             NavEntry("operations", "API", "/api/docs", order=90),
         ),

@@ -10,8 +10,7 @@ def navigation(request):
     """The actor, the header's areas (every app's declared entries the viewer may see), the unread counter."""
     actor = getattr(request, "actor", None)
     areas = mounts.navigation(actor) if actor is not None else []
-    nav = [(e.label, e.url) for area in areas for e in area.entries]
-    return {"actor": actor, "nav": nav, "nav_areas": areas, "inbox_unread": _unread_counter(request)}
+    return {"actor": actor, "nav_areas": areas, "inbox_unread": _unread_counter(request)}
 
 
 def _unread_counter(request):
