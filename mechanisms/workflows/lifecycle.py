@@ -20,7 +20,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, RuleViolation
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import Team
+from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Team
 
 CHARTER_MIN_LENGTH = 20
 LIVE = ("forming", "active")
@@ -153,6 +153,66 @@ def holdings_for(*, actor: Actor, team_id: int) -> Holdings:
     """What dissolving this team must map, for the admin preparing the plan. Raises PermissionDenied, NotFound."""
     org_services.require_admin(actor, "plan a team's dissolution")
     return holdings(team_id=team_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChoices:
+    """Where one live service of a dissolving team may go: "retire", or the id of a live team taking it over;
+    `default` is pre-selected when it is the only possible choice."""
+
+    service: Service
+    options: tuple[int | str, ...]
+    default: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestChoices:
+    """What may become of one open request the dissolving team is party to: "follow" (it goes with its service,
+    inbound requests on a service the team holds), "close", or the id of a live team carrying it on (outbound
+    requests: any live team but the other party); `default` is pre-selected when it is the only sensible one."""
+
+    request: AwayTeamRequest
+    inbound: bool
+    other_team_id: int
+    options: tuple[int | str, ...]
+    default: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DissolutionChoices:
+    """Every choice a dissolution plan may make for this team (MECHANISMS.md §1), as `check_plan` accepts them."""
+
+    holdings: Holdings
+    live_teams: tuple[Team, ...]
+    services: tuple[ServiceChoices, ...]
+    requests: tuple[RequestChoices, ...]
+
+
+def dissolution_choices(*, actor: Actor, team_id: int) -> DissolutionChoices:
+    """The choices for the plan of this team's dissolution, for the admin preparing it. Raises PermissionDenied,
+    NotFound."""
+    held = holdings_for(actor=actor, team_id=team_id)
+    live = tuple(t for t in org_services.team_index() if t.status in LIVE_TEAM_STATUSES and t.id != team_id)
+    held_services = {s.id for s in held.services}
+    services = tuple(
+        ServiceChoices(s, ("retire", *(t.id for t in live)), None if live else "retire") for s in held.services
+    )
+    requests = []
+    for r in held.requests:
+        inbound = r.home_team_id == team_id
+        other = r.requesting_team_id if inbound else r.home_team_id
+        follows = inbound and r.service_id in held_services
+        options: list[int | str] = ["follow", "close"] if follows else ["close"]
+        default: int | str | None = "follow" if follows else None
+        if not inbound:
+            carriers = [t.id for t in live if t.id != other]
+            options.extend(carriers)
+            if not carriers:
+                default = "close"
+        elif not follows:
+            default = "close"  # its service is no longer live: it can only be closed
+        requests.append(RequestChoices(r, inbound, other, tuple(options), default))
+    return DissolutionChoices(held, live, services, tuple(requests))
 
 
 def check_plan(*, team_id: int, plan: DissolutionPlan) -> Unmapped:

@@ -126,49 +126,40 @@ def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
     plan changes nothing and comes back listing what is still unmapped."""
     actor = request.actor
     team = org_services.get_team_by_slug(slug=slug)
-    held = lifecycle.holdings_for(actor=actor, team_id=team.id)
-    live = _live_teams(excluding=[team.id])
-    held_services = {s.id: s for s in held.services}
-    teams = org_services.get_teams(ids={t for r in held.requests for t in (r.requesting_team_id, r.home_team_id)})
+    choices = lifecycle.dissolution_choices(actor=actor, team_id=team.id)
+    held = choices.holdings
+    names = {t.id: t.name for t in choices.live_teams}
+    teams = org_services.get_teams(ids={c.other_team_id for c in choices.requests})
+    held_names = {s.id: s.name for s in held.services}
+
+    def service_words(option: int | str) -> str:
+        return "retire it" if option == "retire" else f"transfer to {names[option]}"
+
+    def request_words(option: int | str, r) -> str:
+        if option == "follow":
+            return f"goes with {held_names[r.service_id]} (closed if it is retired)"
+        return "close it" if option == "close" else f"{names[option]} carries it on"
 
     service_fields = [
-        (s.id, s.name, [("retire", "retire it"), *((str(t.id), f"transfer to {t.name}") for t in live)])
-        for s in held.services
+        (c.service.id, c.service.name, [(str(o), service_words(o)) for o in c.options]) for c in choices.services
     ]
-    request_fields = []
+    request_fields = [
+        (c.request.id, f"#{c.request.id} {c.request.title}", [(str(o), request_words(o, c.request)) for o in c.options])
+        for c in choices.requests
+    ]
     initial: dict[str, Any] = {"version": team.version}
-    for s in held.services:
-        if not live:  # nothing can take it over: retiring is the only choice
-            initial[f"service_{s.id}"] = "retire"
-    request_rows = []
-    for r in held.requests:
-        inbound = r.home_team_id == team.id
-        other = r.requesting_team_id if inbound else r.home_team_id
-        follows = inbound and r.service_id in held_services
-        choices = [("close", "close it")]
-        if follows:
-            # A request on this team's service goes with the service: one choice says so, and is pre-selected.
-            choices.insert(0, ("follow", f"goes with {held_services[r.service_id].name} (closed if it is retired)"))
-            initial[f"request_{r.id}"] = "follow"
-        carriers = [t for t in live if t.id != other]
-        if not inbound:
-            choices.extend((str(t.id), f"{t.name} carries it on") for t in carriers)
-            if not carriers:
-                initial[f"request_{r.id}"] = "close"
-        elif not follows:
-            initial[f"request_{r.id}"] = "close"  # its service is no longer live: it can only be closed
-        label = f"#{r.id} {r.title}"
-        request_fields.append((r.id, label, choices))
-        other_team = teams.get(other)
-        request_rows.append(
-            {
-                "r": r,
-                "field": f"request_{r.id}",
-                "inbound": inbound,
-                "other": other_team,
-                "state": state_words(r.state.value),
-            }
-        )
+    initial.update({f"service_{c.service.id}": str(c.default) for c in choices.services if c.default is not None})
+    initial.update({f"request_{c.request.id}": str(c.default) for c in choices.requests if c.default is not None})
+    request_rows = [
+        {
+            "r": c.request,
+            "field": f"request_{c.request.id}",
+            "inbound": c.inbound,
+            "other": teams.get(c.other_team_id),
+            "state": state_words(c.request.state.value),
+        }
+        for c in choices.requests
+    ]
 
     def make(data=None) -> DissolveForm:
         return DissolveForm(data, initial=initial, services=service_fields, requests=request_fields)
