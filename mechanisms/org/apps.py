@@ -5,3 +5,8 @@ class OrgConfig(AppConfig):
     name = "mechanisms.org"
     label = "org"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()
