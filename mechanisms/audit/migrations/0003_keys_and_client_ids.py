@@ -27,9 +27,7 @@ class Migration(migrations.Migration):
                     name="client_request_id",
                     field=models.CharField(max_length=64, blank=True, default=""),
                 ),
-                migrations.AddField(
-                    model_name="change", name="sealed", field=models.TextField(blank=True, default="")
-                ),
+                migrations.AddField(model_name="change", name="sealed", field=models.TextField(blank=True, default="")),
             ],
         ),
         migrations.CreateModel(

@@ -57,9 +57,10 @@ def test_history_is_paginated(small_org, api_client):
     team = small_org.teams["checkout"]  # created, then three members added: four changes
     body = api_client("eve").get(f"/api/v1/history?subject_type=team&subject_id={team.id}&limit=3").json()
     assert (len(body["items"]), body["total"], body["next_offset"]) == (3, 4, 3)
-    assert api_client("eve").get(f"/api/v1/history?subject_type=team&subject_id={team.id}&limit=900").json()[
-        "limit"
-    ] == 200
+    assert (
+        api_client("eve").get(f"/api/v1/history?subject_type=team&subject_id={team.id}&limit=900").json()["limit"]
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,11 @@ def test_only_an_admin_reads_the_whole_log(small_org, api_client):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("subject_type=%00", "subject_type"), ("limit=many", "limit"), ("subject_type=spaceship&subject_id=1", "subject_type")],
+    [
+        ("subject_type=%00", "subject_type"),
+        ("limit=many", "limit"),
+        ("subject_type=spaceship&subject_id=1", "subject_type"),
+    ],
 )
 def test_a_bad_filter_is_422_naming_it(small_org, api_client, query, field):
     response = api_client("eve").get(f"/api/v1/history?{query}")
@@ -136,7 +141,8 @@ def test_openapi_documents_the_subject_types(db):
     described = parameters["subject_type"].get("description", "")
     from mechanisms.audit import services as audit_services
 
-    assert audit_services.subject_types()
-    for subject_type in audit_services.subject_types():
+    product_types = [n for n, t in audit_services.subject_types().items() if not t.owner.startswith("audit.tests")]
+    assert len(product_types) >= 13
+    for subject_type in product_types:
         assert subject_type in described
     assert {"401", "403", "404", "422"} <= set(doc["paths"]["/api/v1/history"]["get"]["responses"])

@@ -1,0 +1,146 @@
+"""History asks the owner: a record's history is shown only to those its owning app lets see the record; a
+correlation id shows a non-admin only the changes of records they may see; the whole log is for admins."""
+
+from __future__ import annotations
+
+import pytest
+
+from mechanisms.audit import services as audit_services
+from mechanisms.catalog import services as catalog
+from mechanisms.kernel import correlation
+from mechanisms.kernel.errors import NotFound, PermissionDenied
+from mechanisms.notifications import services as notifications
+from mechanisms.org import services as org
+
+pytestmark = pytest.mark.django_db
+
+JSON = "application/json"
+
+
+def _change_preferences(small_org, handle: str, webhook: str):
+    actor = small_org.actor(handle)
+    version = notifications.get_preferences(actor=actor).version
+    notifications.update_preferences(actor=actor, version=version, chat=True, webhook_url=webhook)
+
+
+def test_a_person_reads_their_own_preference_history_with_its_values(small_org, as_):
+    _change_preferences(small_org, "bob", "https://hooks.slack.com/services/bob-secret")
+    bob_id = small_org.people["bob"].id
+
+    body = as_("bob").get(f"/api/v1/history?subject_type=notification_preferences&subject_id={bob_id}").json()
+
+    assert [c["verb"] for c in body["items"]] == ["update"]
+    change = body["items"][0]
+    assert (change["before"]["chat"], change["after"]["chat"]) == (False, True)
+
+
+def test_another_persons_preference_history_is_404_as_if_it_did_not_exist(small_org, as_):
+    _change_preferences(small_org, "bob", "https://hooks.slack.com/services/bob-secret")
+    bob_id = small_org.people["bob"].id
+
+    refused = as_("eve").get(f"/api/v1/history?subject_type=notification_preferences&subject_id={bob_id}")
+    missing = as_("eve").get("/api/v1/history?subject_type=notification_preferences&subject_id=999999")
+
+    assert refused.status_code == missing.status_code == 404
+    assert "bob-secret" not in refused.content.decode()
+    assert refused.json()["error"]["code"] == missing.json()["error"]["code"]
+    assert refused.json()["error"]["details"] == {"field": "subject_id"}
+
+
+def test_an_admin_reads_anyones_preference_history(small_org, as_):
+    _change_preferences(small_org, "bob", "https://hooks.slack.com/services/bob-secret")
+    bob_id = small_org.people["bob"].id
+    body = as_("admin").get(f"/api/v1/history?subject_type=notification_preferences&subject_id={bob_id}").json()
+    assert body["total"] == 1
+
+
+def test_an_accounts_token_history_is_for_its_person_and_admins(small_org, as_):
+    bob_user = small_org.actor("bob").user_id
+    query = f"/api/v1/history?subject_type=account&subject_id={bob_user}"
+    assert as_("bob").get(query).status_code == 200  # as_ issued bob a token: recorded on his account
+    assert as_("eve").get(query).status_code == 404
+    assert as_("admin").get(query).json()["total"] >= 2
+
+
+def test_the_outbox_history_is_for_admins_only(small_org):
+    with pytest.raises(NotFound):
+        audit_services.list_changes(
+            actor=small_org.actor("eve"), subject_type="notification_outbox", subject_id="outbox"
+        )
+
+
+def test_a_non_admin_names_the_record_not_just_its_kind(small_org, as_):
+    refused = as_("eve").get("/api/v1/history?subject_type=team")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["details"] == {"field": "subject_id"}
+    assert as_("admin").get("/api/v1/history?subject_type=team").json()["total"] >= 3
+
+
+def test_a_correlation_id_shows_a_non_admin_only_the_records_they_may_see(small_org, as_):
+    bob = small_org.actor("bob")
+    token = correlation.begin()
+    try:
+        made = correlation.current()
+        _change_preferences(small_org, "bob", "https://hooks.slack.com/services/bob-secret")
+        catalog.create_service(actor=bob, name="cart-api", owner_team_id=small_org.teams["checkout"].id)
+    finally:
+        correlation.end(token)
+
+    def kinds(handle):
+        body = as_(handle).get(f"/api/v1/history?correlation_id={made}").json()
+        assert body["total"] == len(body["items"])
+        return sorted(c["subject_type"] for c in body["items"])
+
+    assert kinds("eve") == ["service"]
+    assert kinds("bob") == ["notification_preferences", "service"]
+    assert kinds("admin") == ["notification_preferences", "service"]
+
+
+def test_guessing_a_correlation_id_reads_nothing_of_others(small_org, as_):
+    # Every change of the fixture was made by the system; a guessed id such as "1" or a client's header value
+    # never names a server-made correlation id.
+    _change_preferences(small_org, "bob", "https://hooks.slack.com/services/bob-secret")
+    for guess in ("1", "req-1", "0" * 32):
+        assert as_("eve").get(f"/api/v1/history?correlation_id={guess}").json()["total"] == 0
+
+
+def test_a_callers_request_id_is_kept_apart_and_selects_nothing(small_org, as_):
+    response = as_("bob").put(
+        "/api/v1/notification-preferences",
+        {"version": notifications.get_preferences(actor=small_org.actor("bob")).version, "email": False},
+        content_type=JSON,
+        HTTP_X_REQUEST_ID="mine-1",
+    )
+    assert response.status_code == 200
+    assert response["X-Request-ID"] != "mine-1"
+    bob_id = small_org.people["bob"].id
+    [change] = (
+        as_("bob").get(f"/api/v1/history?subject_type=notification_preferences&subject_id={bob_id}").json()["items"]
+    )
+    assert (change["client_request_id"], change["correlation_id"]) == ("mine-1", response["X-Request-ID"])
+    for handle in ("bob", "eve", "admin"):
+        assert as_(handle).get("/api/v1/history?correlation_id=mine-1").json()["total"] == 0
+
+
+def test_the_whole_log_is_for_admins(small_org):
+    with pytest.raises(PermissionDenied):
+        audit_services.list_changes(actor=small_org.actor("eve"))
+    assert audit_services.list_changes(actor=small_org.actor("admin"), limit=1).total > 0
+
+
+def test_the_directory_and_catalog_histories_stay_open_to_every_signed_in_person(small_org):
+    eve = small_org.actor("eve")
+    team = small_org.teams["identity"]
+    service = small_org.services["identity-api"]
+    assert audit_services.list_changes(actor=eve, subject_type="team", subject_id=team.id).total == 3
+    assert audit_services.list_changes(actor=eve, subject_type="service", subject_id=service.id).total == 1
+    person = org.get_person(person_id=small_org.people["gus"].id)
+    assert audit_services.list_changes(actor=eve, subject_type="person", subject_id=person.id).total == 1
+
+
+def test_pages_show_history_through_the_same_rules(small_org):
+    from mechanisms.kernel.testing import page_text, signed_in
+
+    team = small_org.teams["identity"]
+    text = page_text(signed_in("eve").get(f"/teams/{team.slug}"))
+    assert "add member" in text.lower() or "added" in text.lower()
