@@ -294,7 +294,9 @@ def list_changes(
     if correlation_id is not None:
         qs = qs.filter(correlation_id=correlation_id)
         if not actor.is_admin and subject_id is None:
-            qs = qs.filter(_visible_filter(actor, qs.values_list("subject_type", "subject_id").distinct()))
+            # Without the ordering, so DISTINCT is over the subjects and not over (subject, id).
+            subjects = qs.order_by().values_list("subject_type", "subject_id").distinct()
+            qs = qs.filter(_visible_filter(actor, subjects))
     page = paginate(qs, limit=limit, offset=offset, convert=lambda row: row)
     keys = _keys_for(page.items)
     return page.map(lambda row: _to_change_record(row, keys))

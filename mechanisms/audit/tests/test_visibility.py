@@ -153,3 +153,33 @@ def test_the_directory_and_catalog_histories_stay_open_to_every_signed_in_person
     person_id = small_org.people["gus"].id
     assert audit_services.list_changes(actor=eve, subject_type="person", subject_id=person_id).total == 1
 
+
+def test_a_correlation_query_asks_each_owner_once_for_all_its_records(small_org):
+    from mechanisms.audit.contracts import SubjectType
+
+    calls: list[frozenset[str]] = []
+
+    def even_ones(actor, ids):
+        calls.append(ids)
+        return frozenset(i for i in ids if int(i) % 2 == 0)
+
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name="test_counted", owner="audit.tests", verbs=frozenset({"create"}), visible=even_ones
+        )
+    )
+    token = correlation.begin()
+    try:
+        made = correlation.current()
+        audit_services.record_changes(
+            actor=small_org.actor("admin"),
+            changes=[{"verb": "create", "subject_type": "test_counted", "subject_id": i} for i in range(1, 7)]
+            + [{"verb": "create", "subject_type": "test_counted", "subject_id": 2}],
+        )
+    finally:
+        correlation.end(token)
+
+    page = audit_services.list_changes(actor=small_org.actor("eve"), correlation_id=made, limit=2)
+
+    assert calls == [frozenset({"1", "2", "3", "4", "5", "6"})]
+    assert (page.total, [c.subject_id for c in page.items]) == (4, ["2", "6"])
