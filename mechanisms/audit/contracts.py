@@ -36,6 +36,12 @@ class SubjectType:
     url: Callable[[str], str | None] | None = None
     field_labels: Mapping[str, str] = field(default_factory=dict)
     erase: Callable[[str], None] | None = None
+    # How its history reads on a page (audit_services.history_lines): the words of its own verbs, the subject type
+    # each reference field's id is of, and the display names of some of its records (ids -> names), so that a line
+    # says "leader: Ann Lee → Bob Stone" rather than ids.
+    verb_words: Mapping[str, str] = field(default_factory=dict)
+    references: Mapping[str, str] = field(default_factory=dict)
+    names: Callable[[frozenset[str]], Mapping[str, str]] | None = None
 
     @property
     def words(self) -> str:
@@ -64,3 +70,14 @@ class ChangeRecord:
     reason: str
     client_request_id: str | None = None
     erased: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One change in plain words, as a history list shows it: who, when, what, and what changed, with names."""
+
+    at: dt.datetime
+    who: str
+    what: str
+    details: tuple[str, ...]
+    reason: str

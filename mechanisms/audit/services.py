@@ -23,7 +23,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 
-from .contracts import ChangeRecord, Sensitivity, SubjectType
+from .contracts import ChangeRecord, HistoryLine, Sensitivity, SubjectType
 from .models import Change, SubjectKey
 
 ERASE = "erase"
@@ -377,3 +377,79 @@ def _open(token: str, key: Fernet | None) -> dict[str, Any] | None:
         return json.loads(key.decrypt(token.encode()))
     except InvalidToken:
         return None
+
+
+# ---------------------------------------------------------------------------------------------- history in words
+
+# The words of the verbs every kind of record has; an owner names its own verbs in its SubjectType's verb_words.
+_VERB_WORDS = {"create": "created", "update": "changed", "delete": "removed"}
+# Bookkeeping, never worth a line.
+_QUIET_FIELDS = frozenset({"id", "version", "updated_at", "created_at"})
+_SHORT = 80
+
+
+def _long(value: Any) -> bool:
+    return isinstance(value, str) and (len(value) > _SHORT or "\n" in value)
+
+
+def _reference(registered: SubjectType, record: ChangeRecord, key: str, value: Any) -> str | None:
+    """The subject type this field's value is an id of, unless it is empty or the record itself."""
+    target = registered.references.get(key)
+    if target is None or value is None or (target == record.subject_type and str(value) == record.subject_id):
+        return None
+    return target
+
+
+def history_lines(*, records: Iterable[ChangeRecord]) -> list[HistoryLine]:
+    """Change records in plain words, by what their owners registered (verb words, field labels, references):
+    who, when, what, and the fields that changed, with the names of the records they reference (one batch read
+    per referenced subject type) and long text said to be rewritten rather than printed."""
+    records = list(records)
+    fallback = SubjectType(name="", owner="", verbs=frozenset())
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        registered = _registry.get(record.subject_type, fallback)
+        for state in (record.before or {}, record.after or {}):
+            for key, value in state.items():
+                target = _reference(registered, record, key, value)
+                if target:
+                    wanted[target].add(str(value))
+    names: dict[str, Mapping[str, str]] = {}
+    for target, ids in wanted.items():
+        named = _registry.get(target)
+        names[target] = named.names(frozenset(ids)) if named is not None and named.names is not None else {}
+
+    def show(registered: SubjectType, key: str, value: Any) -> str:
+        if value is None or value == "":
+            return "none"
+        target = registered.references.get(key)
+        if target:
+            return names.get(target, {}).get(str(value), str(value))
+        text = str(value)
+        return text if len(text) <= _SHORT else text[: _SHORT - 3] + "..."
+
+    lines = []
+    for record in records:
+        registered = _registry.get(record.subject_type, fallback)
+        before, after = record.before or {}, record.after or {}
+        details: list[str] = []
+        if before and after:
+            for key in after:
+                if key in _QUIET_FIELDS or before.get(key) == after.get(key):
+                    continue
+                if registered.field_labels and key not in registered.field_labels:
+                    continue  # the owner lists the fields worth showing; the rest is bookkeeping
+                label = registered.field_labels.get(key) or key.removesuffix("_id").replace("_", " ")
+                if _long(before.get(key)) or _long(after.get(key)):
+                    details.append(f"{label} rewritten")
+                else:
+                    was, now = show(registered, key, before.get(key)), show(registered, key, after.get(key))
+                    details.append(f"{label}: {was} → {now}")
+        elif record.verb not in _VERB_WORDS:
+            # A part added or removed (a member of a team): the records it references, by name.
+            for key, value in (after or before).items():
+                if _reference(registered, record, key, value):
+                    details.append(show(registered, key, value))
+        what = registered.verb_words.get(record.verb) or _VERB_WORDS.get(record.verb) or record.verb.replace("_", " ")
+        lines.append(HistoryLine(record.at, record.actor_label, what, tuple(details), record.reason))
+    return lines

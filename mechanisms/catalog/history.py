@@ -11,13 +11,30 @@ OWNER = "catalog"
 CRUD = frozenset({"create", "update", "delete"})
 
 
+def _services(ids: frozenset[str]) -> dict[str, str]:
+    from . import services
+
+    return {str(k): v.name for k, v in services.get_services(ids=[int(i) for i in ids if i.isdigit()]).items()}
+
+
+# How a service's history reads: its owner is a team (org's), the rest are its own fields.
+SERVICE_WORDS = {
+    "verb_words": {"transfer": "transferred ownership", "retire": "retired"},
+    "references": {"owner_team_id": "team"},
+    "names": _services,
+}
+PART_WORDS = {"references": {"service_id": "service", "owner_service_id": "service"}}
+
+
 def register() -> None:
-    for name, verbs in (
-        ("service", frozenset({"create", "update", "retire", "transfer"})),
-        ("interface", CRUD),
-        ("datastore", CRUD),
-        ("dependency", CRUD),
+    for name, verbs, words in (
+        ("service", frozenset({"create", "update", "retire", "transfer"}), SERVICE_WORDS),
+        ("interface", CRUD, PART_WORDS),
+        ("datastore", CRUD, PART_WORDS),
+        ("dependency", CRUD, PART_WORDS),
     ):
         audit_services.register_subject_type(
-            subject_type=SubjectType(name=name, owner=OWNER, verbs=verbs, visible=audit_services.visible_to_signed_in)
+            subject_type=SubjectType(
+                name=name, owner=OWNER, verbs=verbs, visible=audit_services.visible_to_signed_in, **words
+            )
         )

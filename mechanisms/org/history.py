@@ -17,6 +17,28 @@ def _own_account(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
     return ids & {str(actor.user_id)} if actor.user_id is not None else frozenset()
 
 
+def _ids(ids: frozenset[str]) -> list[int]:
+    return [int(i) for i in ids if i.isdigit()]
+
+
+def _people(ids: frozenset[str]) -> dict[str, str]:
+    from . import services
+
+    return {str(k): v.name for k, v in services.get_people(ids=_ids(ids)).items()}
+
+
+def _teams(ids: frozenset[str]) -> dict[str, str]:
+    from . import services
+
+    return {str(k): v.name for k, v in services.get_teams(ids=_ids(ids)).items()}
+
+
+def _units(ids: frozenset[str]) -> dict[str, str]:
+    from . import services
+
+    return {str(k): v.name for k, v in services.get_org_units(ids=_ids(ids)).items()}
+
+
 def register() -> None:
     for subject_type in (
         SubjectType(
@@ -24,6 +46,9 @@ def register() -> None:
             owner=OWNER,
             verbs=frozenset({"create", "update", "deactivate"}),
             visible=audit_services.visible_to_signed_in,
+            verb_words={"deactivate": "deactivated"},
+            references={"manager_id": "person"},
+            names=_people,
         ),
         SubjectType(
             name="org_unit",
@@ -31,6 +56,8 @@ def register() -> None:
             label="org unit",
             verbs=frozenset({"create", "update", "delete"}),
             visible=audit_services.visible_to_signed_in,
+            references={"parent_id": "org_unit", "leader_id": "person"},
+            names=_units,
         ),
         SubjectType(
             name="team",
@@ -38,6 +65,15 @@ def register() -> None:
             # Memberships are recorded on their team.
             verbs=frozenset({"create", "update", "dissolve", "add_member", "remove_member"}),
             visible=audit_services.visible_to_signed_in,
+            verb_words={
+                "add_member": "added a member", "remove_member": "removed a member", "dissolve": "dissolved the team"
+            },
+            field_labels={
+                "slug": "slug", "name": "name", "charter": "charter", "org_unit_id": "org unit", "leader_id": "leader",
+                "status": "status",
+            },
+            references={"leader_id": "person", "org_unit_id": "org_unit", "person_id": "person", "team_id": "team"},
+            names=_teams,
         ),
         SubjectType(
             name="account",

@@ -2,7 +2,7 @@
 apps' records at once (DESIGN.md §3 layers: a team page reads org, catalog and audit; org may not import
 catalog). Each app's own pages live in its `views.py`; the page toolkit is `mechanisms.kernel.pages`.
 
-`history_rows` puts audit records in plain words, ids resolved to names in a few batch reads.
+History lines come in the words each owning app registered for its records (`audit_services.history_lines`).
 
 Views are thin: parse, call services, render. No rule lives here.
 """
@@ -10,7 +10,6 @@ Views are thin: parse, call services, render. No rule lives here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +18,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mechanisms.audit import services as audit_services
-from mechanisms.audit.contracts import ChangeRecord
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
 from mechanisms.kernel import mounts
@@ -33,96 +31,14 @@ HISTORY_LIMIT = 20
 # ---------------------------------------------------------------------------------------------- history
 
 
-# What each verb reads like in a history list.
-VERBS = {
-    "create": "created",
-    "update": "changed",
-    "delete": "removed",
-    "add_member": "added a member",
-    "remove_member": "removed a member",
-    "transfer": "transferred ownership",
-    "dissolve": "dissolved the team",
-    "deactivate": "deactivated",
-}
-# Fields never worth showing in a history line.
-QUIET_FIELDS = {"id", "version", "updated_at", "created_at", "member_count"}
-# Long text: say it changed, do not print it.
-LONG_FIELDS = {"charter", "description", "definition"}
-PERSON_KEYS = {"person_id", "leader_id", "manager_id"}
-TEAM_KEYS = {"team_id", "owner_team_id"}
-UNIT_KEYS = {"org_unit_id", "parent_id"}
-# Verbs whose history line lists what changed.
-DETAILED_VERBS = {"update", "transfer", "deactivate", "add_member", "remove_member"}
-
-
-def history_rows(records: Iterable[ChangeRecord]) -> list[dict[str, Any]]:
-    """Change records in plain words: who, when, what, and the fields that changed with names, not ids.
-
-    Ids of people, teams and org units in the records are resolved in at most three batch reads."""
-    records = list(records)
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for record in records:
-        if record.verb not in DETAILED_VERBS:
-            continue
-        for state in (record.before or {}, record.after or {}):
-            for key, value in state.items():
-                if isinstance(value, int) and not isinstance(value, bool):
-                    if key in PERSON_KEYS:
-                        wanted["person"].add(value)
-                    elif key in TEAM_KEYS and record.subject_type != "team":
-                        wanted["team"].add(value)
-                    elif key in UNIT_KEYS:
-                        wanted["unit"].add(value)
-    people = org_services.get_people(ids=wanted["person"]) if wanted["person"] else {}
-    teams = org_services.get_teams(ids=wanted["team"]) if wanted["team"] else {}
-    units = org_services.get_org_units(ids=wanted["unit"]) if wanted["unit"] else {}
-
-    def show(key: str, value: Any) -> str:
-        if value is None or value == "":
-            return "none"
-        if key in PERSON_KEYS and value in people:
-            return people[value].name
-        if key in TEAM_KEYS and value in teams:
-            return teams[value].name
-        if key in UNIT_KEYS and value in units:
-            return units[value].name
-        text = str(value)
-        return text if len(text) <= 80 else text[:77] + "..."
-
-    rows = []
-    for record in records:
-        before, after = record.before or {}, record.after or {}
-        details: list[str] = []
-        if record.verb in ("add_member", "remove_member"):
-            state = after if record.verb == "add_member" else before
-            details.append(show("person_id", state.get("person_id")))
-        elif record.verb in ("update", "transfer", "deactivate"):
-            for key in after:
-                if key in QUIET_FIELDS or before.get(key) == after.get(key):
-                    continue
-                label = key.removesuffix("_id").replace("_", " ")
-                if key in LONG_FIELDS:
-                    details.append(f"{label} rewritten")
-                else:
-                    details.append(f"{label}: {show(key, before.get(key))} → {show(key, after.get(key))}")
-        rows.append(
-            {
-                "at": record.at,
-                "who": record.actor_label,
-                "what": VERBS.get(record.verb, record.verb.replace("_", " ")),
-                "details": details,
-                "reason": record.reason,
-            }
-        )
-    return rows
-
-
 def history(request: HttpRequest, *, subject_type: str, subject_id: int) -> dict[str, Any]:
     """The newest changes of one record for its page, with the total count."""
     changes = audit_services.list_changes(
         actor=request.actor, subject_type=subject_type, subject_id=subject_id, limit=HISTORY_LIMIT
     )
-    return {"rows": history_rows(changes.items), "total": changes.total, "shown": len(changes.items)}
+    # In the words each owning app registered for its kind of record (audit_services.history_lines).
+    rows = audit_services.history_lines(records=changes.items)
+    return {"rows": rows, "total": changes.total, "shown": len(changes.items)}
 
 
 # ---------------------------------------------------------------------------------------------- sign-in
