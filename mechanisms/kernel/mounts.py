@@ -118,7 +118,9 @@ def declared_from_settings(settings_module: str | None = None) -> list[tuple[str
             continue  # Django's own apps declare nothing here, and importing them would cost the CLI its start-up
         try:
             module = importlib.import_module(f"{entry}.apps")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{entry}.apps":
+                raise  # an apps module that exists but fails to import is a bug to see, not an app to skip
             continue
         for value in vars(module).values():
             if (
@@ -133,8 +135,9 @@ def declared_from_settings(settings_module: str | None = None) -> list[tuple[str
 
 
 def url_patterns(declarations: Iterable[tuple[str, Mounts]]) -> list:
-    """Every app's URL patterns in one list, a literal path segment before a converter at the same place
-    (`teams/new` and `teams/form` before `teams/<slug>`, whichever app declares them); otherwise in app order."""
+    """Every app's URL patterns (`path()` routes, each matching a whole path) in one list, a literal path segment
+    before a converter at the same place (`teams/new` and `teams/form` before `teams/<slug>`, whichever app
+    declares them); otherwise in app order."""
     patterns = [p for _, m in declarations if m.urls for p in load(m.urls).urlpatterns]
 
     def key(pattern) -> tuple[int, ...]:
