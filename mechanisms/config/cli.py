@@ -1,6 +1,8 @@
-"""The root `mech` command: mounts each app's commands; serves, generates the demo, imports and exports.
+"""The root `mech` command: mounts the commands every installed app declares (kernel.mounts); serves, generates the
+demo, imports and exports.
 
-Nothing here imports Django at module level: offline commands (`mech check`) must start fast.
+Nothing here sets Django up at import: the declarations are read from the settings module and each app's `apps`
+module (which import only `django.apps`), so offline commands (`mech check`) start fast.
 """
 
 from __future__ import annotations
