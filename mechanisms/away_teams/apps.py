@@ -19,6 +19,8 @@ class AwayTeamsConfig(AppConfig):
                   "mechanisms.away_teams.views:service_requests_link", 20, "links"),
             Panel("service", "away_teams/_service_request_change_action.html",
                   "mechanisms.away_teams.views:service_request_change_action", 10, "actions"),
+            Panel("home", "away_teams/_home_escalations.html", "mechanisms.away_teams.views:home_escalations_panel",
+                  10, "side"),
         ),
     )
 

@@ -591,3 +591,14 @@ def service_requests_link(request: HttpRequest, service: Service, **bound: Any) 
 
 def service_request_change_action(request: HttpRequest, service: Service, **bound: Any) -> dict[str, Any] | None:
     return {"service": service} if away_services.can_request_change(actor=request.actor, service=service) else None
+
+
+HOME_ESCALATIONS = 5
+
+
+def home_escalations_panel(request: HttpRequest, subject: None, **bound: Any) -> dict[str, Any] | None:
+    """On the home page, the escalations waiting on the viewer's decision; nothing for one with none."""
+    found = away_services.escalations_for(actor=request.actor, limit=HOME_ESCALATIONS)
+    if not found.total:
+        return None
+    return {"rows": _rows(found.items), "total": found.total}

@@ -462,3 +462,19 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
     )
     assert stale.status_code == 409
     assert "Someone else changed this service while you were editing" in page_text(stale)
+
+
+def test_the_home_page_shows_a_manager_the_escalations_waiting_on_them_and_nobody_else(small_org):
+    from mechanisms.away_teams import services as away_services
+    from mechanisms.kernel.testing import signed_in
+
+    o = small_org
+    r = away_services.file_request(
+        actor=o.actor("bob"), service_id=o.services["payments-api"].id, requesting_team_id=o.teams["checkout"].id,
+        title="Refunds by API", what="An endpoint to refund an order.", why="Customers wait days.",
+    )
+    r = away_services.decline_request(actor=o.actor("dan"), request_id=r.id, version=r.version, reason="Not now")
+    away_services.escalate_request(actor=o.actor("ann"), request_id=r.id, version=r.version, reason="Customers")
+    decider = signed_in("vp-retail").get("/").content.decode()
+    assert 'id="home-escalations"' in decider and "Refunds by API" in decider
+    assert 'id="home-escalations"' not in signed_in("ann").get("/").content.decode()
