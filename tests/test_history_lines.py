@@ -40,8 +40,11 @@ def test_a_service_transfer_reads_as_a_transfer_between_named_teams(small_org):
     o = small_org
     service = o.services["checkout-api"]
     lifecycle.transfer_service(
-        actor=SYSTEM, service_id=service.id, version=catalog.get_service(service_id=service.id).version,
-        to_team_id=o.teams["payments"].id, reason="reorg",
+        actor=SYSTEM,
+        service_id=service.id,
+        version=catalog.get_service(service_id=service.id).version,
+        to_team_id=o.teams["payments"].id,
+        reason="reorg",
     )
     last = _lines("service", service.id)[-1]
     assert last.what == "transferred ownership"

@@ -82,9 +82,7 @@ def test_every_declared_command_is_mounted_in_mech(label, command):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize(
-    "entry", [e for _, m in mounts.declared() for e in m.nav], ids=lambda e: f"{e.area}:{e.label}"
-)
+@pytest.mark.parametrize("entry", [e for _, m in mounts.declared() for e in m.nav], ids=lambda e: f"{e.area}:{e.label}")
 def test_every_navigation_entry_leads_to_a_page(entry):
     assert resolve(entry.url.split("?")[0])
 

@@ -32,8 +32,12 @@ def test_a_request_waits_on_the_home_team_then_the_builders_then_the_reviewers_t
     assert (away.waiting_on(request=r).party, away.waiting_on(request=r).to) == (Party.HOME, "answer")
     assert away.waiting_on(request=r).since == r.filed_at
     r = away.accept_request(
-        actor=o.actor("dan"), request_id=r.id, version=r.version, contact_id=o.people["eve"].id,
-        standards="Payments engineering standards v3", effort_days=1.5,
+        actor=o.actor("dan"),
+        request_id=r.id,
+        version=r.version,
+        contact_id=o.people["eve"].id,
+        standards="Payments engineering standards v3",
+        effort_days=1.5,
     )
     assert away.waiting_on(request=r).party is Party.REQUESTING
     r = away.start_building(actor=o.actor("cat"), request_id=r.id, version=r.version)

@@ -46,7 +46,12 @@ def test_members_edit_name_and_charter_and_an_admin_also_leader_unit_status_and_
     team = o.teams["checkout"]
     assert org.editable_team_fields(actor=o.actor("bob"), team_id=team.id) == {"name", "charter"}
     assert org.editable_team_fields(actor=o.actor("admin"), team_id=team.id) == {
-        "name", "charter", "slug", "org_unit_id", "leader_id", "status"
+        "name",
+        "charter",
+        "slug",
+        "org_unit_id",
+        "leader_id",
+        "status",
     }
     with pytest.raises(PermissionDenied):
         org.editable_team_fields(actor=o.actor("eve"), team_id=team.id)  # not on checkout
