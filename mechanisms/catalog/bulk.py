@@ -19,6 +19,7 @@ from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 from mechanisms.org import services as org_services
 
+from . import validation
 from .contracts import DatastoreRecord, DependencyRecord, InterfaceRecord, ServiceRecord
 from .models import Datastore, Dependency, Interface, OwnershipPeriod, Service
 
@@ -47,8 +48,6 @@ def import_catalog(
 ) -> ImportReport:
     """Create or update services, interfaces, datastores; the edges of each imported service become exactly
     the input's. What the database has and the input lacks is reported, and removed only with `prune`."""
-    from . import services as catalog_services  # validators: one definition of each rule
-
     problems = problems if problems is not None else Problems()
     report = ImportReport()
     with transaction.atomic():
@@ -58,13 +57,13 @@ def import_catalog(
         existing_interfaces = {i.name: i for i in Interface.objects.all()}
         existing_datastores = {d.name: d for d in Datastore.objects.all()}
 
-        svc = _validate_services(services, teams, live, problems, catalog_services)
+        svc = _validate_services(services, teams, live, problems)
         service_names = set(svc) | set(existing_services)
         itf = _validate_named(
             interfaces,
             "interface",
             problems,
-            catalog_services._clean_interface,
+            validation.clean_interface,
             INTERFACE_FIELDS + ("name",),
             ref=("service", service_names, True),
         )
@@ -72,7 +71,7 @@ def import_catalog(
             datastores,
             "datastore",
             problems,
-            catalog_services._clean_datastore,
+            validation.clean_datastore,
             ("name", "type", "description"),
             ref=("owner_service", service_names, False),
         )
@@ -124,12 +123,12 @@ def import_catalog(
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _validate_services(records, teams, live, problems: Problems, catalog_services) -> dict[str, dict[str, Any]]:
+def _validate_services(records, teams, live, problems: Problems) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     for rec in records:
         entity = f"service {rec.name}"
         try:
-            values = catalog_services._clean_service(
+            values = validation.clean_service(
                 name=rec.name,
                 title=rec.title,
                 description=rec.description,

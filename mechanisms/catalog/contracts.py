@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NewType
 
+from mechanisms.kernel.changes import UNSET, Unset
+
 ServiceId = NewType("ServiceId", int)
 InterfaceId = NewType("InterfaceId", int)
 DatastoreId = NewType("DatastoreId", int)
@@ -221,3 +223,55 @@ class DependencyRecord:
     access: str = ""
     description: str = ""
     source: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ update contracts
+# What an update may change, declared once: a field left UNSET is not touched.
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChanges:
+    """The changes `update_service` applies. The owner is not here: it changes only through `transfer_service`,
+    which keeps the ownership history (MECHANISMS.md §2)."""
+
+    name: str | Unset = UNSET
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    lifecycle: str | Unset = UNSET
+    kind: str | Unset = UNSET
+    tier: int | Unset = UNSET
+    repository: str | Unset = UNSET
+    on_call: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceChanges:
+    """The changes `update_interface` applies (its providing service is fixed)."""
+
+    name: str | Unset = UNSET
+    type: str | Unset = UNSET
+    api_version: str | Unset = UNSET
+    description: str | Unset = UNSET
+    definition: str | Unset = UNSET
+    docs_url: str | Unset = UNSET
+    auth_scheme: str | Unset = UNSET
+    visibility: str | Unset = UNSET
+    lifecycle: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class DatastoreChanges:
+    """The changes `update_datastore` applies; a new owner needs the right to change both owners' services."""
+
+    name: str | Unset = UNSET
+    type: str | Unset = UNSET
+    description: str | Unset = UNSET
+    owner_service_id: ServiceId | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyChanges:
+    """The changes `update_dependency` applies: an edge's ends are fixed (remove it and add another)."""
+
+    access: str | Unset = UNSET
+    description: str | Unset = UNSET

@@ -18,7 +18,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 
-from . import rules
+from . import rules, validation
 from .contracts import MemberRecord, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
 from .models import Membership, OrgUnit, Person, Team
 
@@ -38,8 +38,6 @@ def import_org(
 ) -> ImportReport:
     """Create or update everything given; report what the database has that the input lacks (and, with
     `prune`, deactivate those people, delete empty units, and mark those teams dissolved). Raises ImportFailed."""
-    from . import services  # the validators live there; imported late to keep one definition of each rule
-
     problems = problems if problems is not None else Problems()
     report = ImportReport()
     with transaction.atomic():
@@ -47,12 +45,12 @@ def import_org(
         existing_units = {u.slug: u for u in OrgUnit.objects.all()}
         existing_teams = {t.slug: t for t in Team.objects.all()}
 
-        clean_people = _validate_people(people, existing_people, problems, services)
+        clean_people = _validate_people(people, existing_people, problems)
         clean_units = _validate_units(
-            org_units, existing_units, set(clean_people) | set(existing_people), problems, services
+            org_units, existing_units, set(clean_people) | set(existing_people), problems
         )
         clean_teams = _validate_teams(
-            teams, set(clean_units) | set(existing_units), set(clean_people) | set(existing_people), problems, services
+            teams, set(clean_units) | set(existing_units), set(clean_people) | set(existing_people), problems
         )
         problems.raise_if_any()
 
@@ -70,12 +68,12 @@ def import_org(
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _validate_people(records, existing, problems: Problems, services) -> dict[str, dict[str, Any]]:
+def _validate_people(records, existing, problems: Problems) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     emails: dict[str, str] = {}
     for rec in records:
         try:
-            values = services._clean_person(
+            values = validation.clean_person(
                 handle=rec.handle,
                 name=rec.name,
                 email=rec.email,
@@ -131,11 +129,11 @@ def _validate_people(records, existing, problems: Problems, services) -> dict[st
     return clean
 
 
-def _validate_units(records, existing, people: set[str], problems: Problems, services) -> dict[str, dict[str, Any]]:
+def _validate_units(records, existing, people: set[str], problems: Problems) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     for rec in records:
         try:
-            values = services._clean_org_unit(slug=rec.slug, name=rec.name, kind=rec.kind)
+            values = validation.clean_org_unit(slug=rec.slug, name=rec.name, kind=rec.kind)
         except RuleViolation as exc:
             problems.add(rec.source, exc.field, exc.message, entity=f"org unit {rec.slug}")
             continue
@@ -164,12 +162,12 @@ def _validate_units(records, existing, people: set[str], problems: Problems, ser
     return clean
 
 
-def _validate_teams(records, units: set[str], people: set[str], problems: Problems, services):
+def _validate_teams(records, units: set[str], people: set[str], problems: Problems):
     clean: dict[str, dict[str, Any]] = {}
     for rec in records:
         entity = f"team {rec.slug}"
         try:
-            values = services._clean_team(slug=rec.slug, name=rec.name, charter=rec.charter, status=rec.status)
+            values = validation.clean_team(slug=rec.slug, name=rec.name, charter=rec.charter, status=rec.status)
         except RuleViolation as exc:
             problems.add(rec.source, exc.field, exc.message, entity=entity)
             continue

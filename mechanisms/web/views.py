@@ -32,10 +32,10 @@ from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import ChangeRecord
 from mechanisms.away_teams import services as away_services
 from mechanisms.catalog import services as catalog_services
-from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service
+from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service, ServiceChanges
 from mechanisms.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import SizeLevel, Team, TeamStatus
+from mechanisms.org.contracts import SizeLevel, Team, TeamChanges, TeamStatus
 
 from .forms import (
     DatastoreForm,
@@ -505,7 +505,9 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
         form = make(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            changes: dict[str, Any] = {"name": data["name"], "charter": data["charter"]}
+            # The member-editable fields always; the admin-only ones only when they changed, so an admin's edit
+            # of the charter does not re-check a leader nobody touched.
+            changes: dict[str, Any] = {f: data[f] for f in TeamChanges.MEMBER_FIELDS}
             if actor.is_admin:
                 leader_id = _person_id(form, "leader", data["leader"])
                 if data["org_unit"] != team.org_unit_id:
@@ -516,7 +518,9 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     changes["status"] = data["status"]
             if not form.errors:
                 try:
-                    updated = org_services.update_team(actor=actor, team_id=team.id, version=data["version"], **changes)
+                    updated = org_services.update_team(
+                        actor=actor, team_id=team.id, version=data["version"], changes=TeamChanges(**changes)
+                    )
                 except FORM_ERRORS as exc:
                     status = show_error(form, exc, fields=TEAM_FORM_FIELDS, conflict=TEAM_CONFLICT)
                 else:
@@ -745,7 +749,7 @@ def service_edit(request: HttpRequest, name: str) -> HttpResponse:
             version = data.pop("version")
             try:
                 updated = catalog_services.update_service(
-                    actor=request.actor, service_id=service.id, version=version, **data
+                    actor=request.actor, service_id=service.id, version=version, changes=ServiceChanges(**data)
                 )
             except FORM_ERRORS as exc:
                 status = show_error(form, exc, fields=SERVICE_FORM_FIELDS, conflict=SERVICE_CONFLICT)
