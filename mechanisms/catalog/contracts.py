@@ -225,6 +225,17 @@ class DependencyRecord:
     source: str = ""
 
 
+
+@dataclass(frozen=True, slots=True)
+class CatalogExport:
+    """The catalog as import records, by names and team slugs, each section in a stable order (services,
+    interfaces and datastores by name; edges by service name, kind and id): `import_catalog` reads them back."""
+
+    services: tuple[ServiceRecord, ...]
+    interfaces: tuple[InterfaceRecord, ...]
+    datastores: tuple[DatastoreRecord, ...]
+    dependencies: tuple[DependencyRecord, ...]
+
 # ------------------------------------------------------------------------------------------------ update contracts
 # What an update may change, declared once: a field left UNSET is not touched.
 

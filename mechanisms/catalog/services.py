@@ -21,11 +21,13 @@ from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import TeamId
 
 from . import bulk as _bulk
 from .contracts import (
     Access,
     CatalogCounts,
+    CatalogExport,
     Datastore,
     DatastoreChanges,
     DatastoreId,
@@ -879,8 +881,9 @@ def import_catalog(
     return report
 
 
-def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Services (with ownership history), interfaces, datastores and edges by names (import_catalog reads it).
+def export_catalog(*, team_ids: Iterable[TeamId] | None = None) -> CatalogExport:
+    """Services (with ownership history), interfaces, datastores and edges as import records, by names (import_catalog
+    reads them back).
     With `team_ids`, only the neighbourhood of those teams' services (see bulk.export_catalog)."""
     return _bulk.export_catalog(team_ids=team_ids)
 

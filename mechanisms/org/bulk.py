@@ -19,7 +19,7 @@ from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 
 from . import rules, validation
-from .contracts import MemberRecord, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
+from .contracts import MemberRecord, OrgExport, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
 from .models import Membership, OrgUnit, Person, Team
 
 PERSON_FIELDS = ("name", "email", "title", "discipline", "active", "bar_raiser_since", "bar_raiser_capacity")
@@ -411,63 +411,46 @@ def _prune(report: ImportReport, changes) -> None:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export_org(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+def export_org(*, team_ids: Iterable[int] | None = None) -> OrgExport:
     """Everything org owns, keyed by handle and slug, in a stable order (a lossless round trip with import).
     With `team_ids`, only those teams and their memberships (every person and org unit still)."""
     wanted = None if team_ids is None else list(set(team_ids))
     handles = dict(Person.objects.values_list("id", "handle"))
     slugs = dict(OrgUnit.objects.values_list("id", "slug"))
-    # Plain values, not model instances: an organization of 16,000 people reads in a tenth of the time.
+    # Plain values, not model instances, built positionally: an organization of 16,000 people reads in a tenth of
+    # the time. The order of the columns is the order of PersonRecord's fields.
     columns = ("handle", "name", "email", "manager_id", "title", "discipline", "active", "bar_raiser_since")
-    people = [
-        {
-            "handle": handle,
-            "name": name,
-            "email": email,
-            "manager": handles.get(manager_id),
-            "title": title,
-            "discipline": discipline,
-            "active": active,
-            "bar_raiser_since": since.isoformat() if since else None,
-            "bar_raiser_capacity": capacity,
-        }
+    people = tuple(
+        PersonRecord(handle, name, email, handles.get(manager_id), title, discipline, active, since, capacity)
         for handle, name, email, manager_id, title, discipline, active, since, capacity in Person.objects.order_by(
             "handle"
         ).values_list(*columns, "bar_raiser_capacity")
-    ]
-    units = [
-        {
-            "slug": u.slug,
-            "name": u.name,
-            "kind": u.kind,
-            "parent": slugs.get(u.parent_id),
-            "leader": handles.get(u.leader_id),
-        }
+    )
+    units = tuple(
+        OrgUnitRecord(u.slug, u.name, u.kind, slugs.get(u.parent_id), handles.get(u.leader_id))
         for u in OrgUnit.objects.order_by("slug")
-    ]
-    members: dict[int, list[dict[str, Any]]] = {}
+    )
+    members: dict[int, list[MemberRecord]] = {}
     memberships = Membership.objects.all() if wanted is None else Membership.objects.filter(team_id__in=wanted)
-    for m in memberships.order_by("team_id", "person__handle").values(
+    for team_id, person_id, role, joined_on in memberships.order_by("team_id", "person__handle").values_list(
         "team_id", "person_id", "role", "joined_on"
     ):
-        members.setdefault(m["team_id"], []).append(
-            {"person": handles[m["person_id"]], "role": m["role"], "joined_on": m["joined_on"].isoformat()}
+        members.setdefault(team_id, []).append(MemberRecord(handles[person_id], role, joined_on))
+    teams = tuple(
+        TeamRecord(
+            slug=t.slug,
+            name=t.name,
+            org_unit=slugs[t.org_unit_id],
+            charter=t.charter,
+            status=t.status,
+            leader=handles.get(t.leader_id),
+            members=tuple(members.get(t.id, ())),
+            created_on=t.created_on,
+            dissolved_on=t.dissolved_on,
         )
-    teams = [
-        {
-            "slug": t.slug,
-            "name": t.name,
-            "org_unit": slugs[t.org_unit_id],
-            "charter": t.charter,
-            "status": t.status,
-            "leader": handles.get(t.leader_id),
-            "created_on": t.created_on.isoformat(),
-            "dissolved_on": t.dissolved_on.isoformat() if t.dissolved_on else None,
-            "members": members.get(t.id, []),
-        }
         for t in (Team.objects.all() if wanted is None else Team.objects.filter(pk__in=wanted)).order_by("slug")
-    ]
-    return {"people": people, "org_units": units, "teams": teams}
+    )
+    return OrgExport(people=people, org_units=units, teams=teams)
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -218,6 +218,16 @@ class TeamRecord:
     source: str = ""
 
 
+
+@dataclass(frozen=True, slots=True)
+class OrgExport:
+    """Everything org owns as import records, references by handle and slug, each section in a stable order
+    (people by handle, units and teams by slug; a team's members by handle): `import_org` reads them back."""
+
+    people: tuple[PersonRecord, ...]
+    org_units: tuple[OrgUnitRecord, ...]
+    teams: tuple[TeamRecord, ...]
+
 # ------------------------------------------------------------------------------------------------ update contracts
 # What an update may change, declared once: a field left UNSET is not touched; None clears a nullable one.
 

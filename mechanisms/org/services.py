@@ -36,6 +36,7 @@ from .contracts import (
     Discipline,
     IssuedToken,
     Membership,
+    OrgExport,
     OrgRuleReport,
     OrgUnit,
     OrgUnitChanges,
@@ -1076,8 +1077,9 @@ def import_org(
     return report
 
 
-def export_org(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """People, org units and teams with memberships, keyed by handle and slug (import_org reads it back).
+def export_org(*, team_ids: Iterable[TeamId] | None = None) -> OrgExport:
+    """People, org units and teams with memberships as import records, keyed by handle and slug (import_org reads
+    them back).
     With `team_ids`, only those teams (an incremental evaluation reads a neighbourhood, not the whole org)."""
     return _bulk.export_org(team_ids=team_ids)
 
