@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import NewType
 
 from mechanisms.kernel.changes import UNSET, Unset
+from mechanisms.org.contracts import TeamId
 
 ServiceId = NewType("ServiceId", int)
 InterfaceId = NewType("InterfaceId", int)
@@ -63,7 +64,7 @@ class Service:
     name: str
     title: str
     description: str
-    owner_team_id: int | None
+    owner_team_id: TeamId | None
     lifecycle: Lifecycle
     kind: str
     tier: int
@@ -125,7 +126,7 @@ class Dependency:
 
 @dataclass(frozen=True, slots=True)
 class OwnershipPeriod:
-    team_id: int
+    team_id: TeamId
     started_at: dt.datetime
     ended_at: dt.datetime | None
     reason: str
@@ -149,8 +150,8 @@ class ServiceDetail:
 class TeamEdge:
     """A cross-team dependency, rolled up: `from_team` depends on `to_team` through `count` edges."""
 
-    from_team_id: int
-    to_team_id: int
+    from_team_id: TeamId
+    to_team_id: TeamId
     count: int
     kinds: tuple[str, ...]
 
@@ -225,7 +226,6 @@ class DependencyRecord:
     source: str = ""
 
 
-
 @dataclass(frozen=True, slots=True)
 class CatalogExport:
     """The catalog as import records, by names and team slugs, each section in a stable order (services,
@@ -235,6 +235,7 @@ class CatalogExport:
     interfaces: tuple[InterfaceRecord, ...]
     datastores: tuple[DatastoreRecord, ...]
     dependencies: tuple[DependencyRecord, ...]
+
 
 # ------------------------------------------------------------------------------------------------ update contracts
 # What an update may change, declared once: a field left UNSET is not touched.

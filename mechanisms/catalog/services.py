@@ -157,7 +157,7 @@ def create_service(
     *,
     actor: Actor,
     name: str,
-    owner_team_id: int,
+    owner_team_id: TeamId,
     title: str = "",
     description: str = "",
     lifecycle: str = Lifecycle.PRODUCTION.value,
@@ -206,7 +206,7 @@ def update_service(*, actor: Actor, service_id: ServiceId, version: int, changes
     return after
 
 
-def retire_service(*, actor: Actor, service_id: int, version: int, reason: str = "") -> Service:
+def retire_service(*, actor: Actor, service_id: ServiceId, version: int, reason: str = "") -> Service:
     """Retire a service (lifecycle `retired`); its record and history stay. Owning team or admin.
     The audit entry says `retire` and keeps the reason."""
     with transaction.atomic():
@@ -219,7 +219,9 @@ def retire_service(*, actor: Actor, service_id: int, version: int, reason: str =
     return after
 
 
-def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id: int, reason: str = "") -> Service:
+def transfer_service(
+    *, actor: Actor, service_id: ServiceId, version: int, to_team_id: TeamId, reason: str = ""
+) -> Service:
     """Move a service to another active team; the ownership history keeps who owned it when (MECHANISMS.md §1,
     spin-out/transfer). Allowed to the current owning team's members and admins."""
     with transaction.atomic():
@@ -298,7 +300,7 @@ def list_interfaces(
 def create_interface(
     *,
     actor: Actor,
-    service_id: int,
+    service_id: ServiceId,
     name: str,
     type: str = InterfaceType.OPENAPI.value,
     api_version: str = "",
@@ -350,7 +352,7 @@ def update_interface(*, actor: Actor, interface_id: InterfaceId, version: int, c
     return after
 
 
-def delete_interface(*, actor: Actor, interface_id: int, version: int, reason: str = "") -> None:
+def delete_interface(*, actor: Actor, interface_id: InterfaceId, version: int, reason: str = "") -> None:
     """Remove an interface; refused while other services consume it (they would be left with a dangling edge)."""
     with transaction.atomic():
         row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
@@ -407,7 +409,12 @@ def list_datastores(
 
 
 def create_datastore(
-    *, actor: Actor, name: str, owner_service_id: int, type: str = DatastoreType.DATABASE.value, description: str = ""
+    *,
+    actor: Actor,
+    name: str,
+    owner_service_id: ServiceId,
+    type: str = DatastoreType.DATABASE.value,
+    description: str = "",
 ) -> Datastore:
     """Add a datastore owned by a service (M1: every datastore has an owning service)."""
     values = clean_datastore(name=name, type=type, description=description)
@@ -449,7 +456,7 @@ def update_datastore(*, actor: Actor, datastore_id: DatastoreId, version: int, c
     return after
 
 
-def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: str = "") -> None:
+def delete_datastore(*, actor: Actor, datastore_id: DatastoreId, version: int, reason: str = "") -> None:
     """Remove a datastore; its access edges go with it, recorded in the audit entry."""
     with transaction.atomic():
         row = DatastoreRow.objects.select_related("owner_service").filter(pk=datastore_id).first()
@@ -518,11 +525,11 @@ def list_dependencies(
 def add_dependency(
     *,
     actor: Actor,
-    service_id: int,
+    service_id: ServiceId,
     kind: str,
-    interface_id: int | None = None,
-    datastore_id: int | None = None,
-    target_service_id: int | None = None,
+    interface_id: InterfaceId | None = None,
+    datastore_id: DatastoreId | None = None,
+    target_service_id: ServiceId | None = None,
     access: str = "",
     description: str = "",
 ) -> Dependency:
@@ -595,7 +602,7 @@ def update_dependency(
     return after
 
 
-def remove_dependency(*, actor: Actor, dependency_id: int, version: int, reason: str = "") -> None:
+def remove_dependency(*, actor: Actor, dependency_id: DependencyId, version: int, reason: str = "") -> None:
     with transaction.atomic():
         row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
         if row is None:

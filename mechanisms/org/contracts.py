@@ -12,6 +12,7 @@ from mechanisms.kernel.changes import UNSET, Unset
 PersonId = NewType("PersonId", int)
 OrgUnitId = NewType("OrgUnitId", int)
 TeamId = NewType("TeamId", int)
+MembershipId = NewType("MembershipId", int)
 
 
 class TeamStatus(StrEnum):
@@ -85,7 +86,7 @@ class Team:
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    id: int
+    id: MembershipId
     team_id: TeamId
     person_id: PersonId
     role: str
@@ -218,7 +219,6 @@ class TeamRecord:
     source: str = ""
 
 
-
 @dataclass(frozen=True, slots=True)
 class OrgExport:
     """Everything org owns as import records, references by handle and slug, each section in a stable order
@@ -227,6 +227,7 @@ class OrgExport:
     people: tuple[PersonRecord, ...]
     org_units: tuple[OrgUnitRecord, ...]
     teams: tuple[TeamRecord, ...]
+
 
 # ------------------------------------------------------------------------------------------------ update contracts
 # What an update may change, declared once: a field left UNSET is not touched; None clears a nullable one.

@@ -36,6 +36,7 @@ from .contracts import (
     Discipline,
     IssuedToken,
     Membership,
+    MembershipId,
     OrgExport,
     OrgRuleReport,
     OrgUnit,
@@ -173,7 +174,7 @@ def create_person(
     handle: str,
     name: str,
     email: str,
-    manager_id: int | None = None,
+    manager_id: PersonId | None = None,
     title: str = "",
     discipline: str = Discipline.ENGINEERING.value,
     bar_raiser_since: dt.date | None = None,
@@ -230,7 +231,7 @@ def update_person(*, actor: Actor, person_id: PersonId, version: int, changes: P
     return after
 
 
-def deactivate_person(*, actor: Actor, person_id: int, version: int, reason: str = "") -> Person:
+def deactivate_person(*, actor: Actor, person_id: PersonId, version: int, reason: str = "") -> Person:
     """Mark a person inactive (they left); history stays. Admin only."""
     require_admin(actor, "deactivate people")
     with transaction.atomic():
@@ -355,8 +356,8 @@ def create_org_unit(
     slug: str,
     name: str,
     kind: str = "org",
-    parent_id: int | None = None,
-    leader_id: int | None = None,
+    parent_id: OrgUnitId | None = None,
+    leader_id: PersonId | None = None,
 ) -> OrgUnit:
     """Add an org unit under a parent. Admin only (MECHANISMS.md §1: every org unit has a leader)."""
     require_admin(actor, "change the org tree")
@@ -404,7 +405,7 @@ def update_org_unit(*, actor: Actor, org_unit_id: OrgUnitId, version: int, chang
     return after
 
 
-def delete_org_unit(*, actor: Actor, org_unit_id: int, version: int, reason: str = "") -> None:
+def delete_org_unit(*, actor: Actor, org_unit_id: OrgUnitId, version: int, reason: str = "") -> None:
     """Remove an empty org unit (no teams, no child units). Admin only."""
     require_admin(actor, "change the org tree")
     with transaction.atomic():
@@ -503,12 +504,12 @@ def create_team(
     actor: Actor,
     slug: str,
     name: str,
-    org_unit_id: int,
+    org_unit_id: OrgUnitId,
     charter: str = "",
-    leader_id: int | None = None,
+    leader_id: PersonId | None = None,
     status: str = TeamStatus.ACTIVE.value,
     created_on: dt.date | None = None,
-    member_ids: Sequence[int] = (),
+    member_ids: Sequence[PersonId] = (),
 ) -> Team:
     """Add a team to an org unit, with its first members. Admins, and the leaders of that org unit or of a unit
     above it (MECHANISMS.md §1: teams are formed inside an org; forming with a charter is workflows.form_team).
@@ -571,7 +572,7 @@ def update_team(*, actor: Actor, team_id: TeamId, version: int, changes: TeamCha
     return after
 
 
-def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str) -> Team:
+def mark_team_dissolved(*, actor: Actor, team_id: TeamId, version: int, reason: str) -> Team:
     """Set a team dissolved and release its members. Called by the dissolve workflow inside its transaction,
     after that workflow has moved every service and request (MECHANISMS.md §1, dissolution). Admin only."""
     require_admin(actor, "dissolve teams")
@@ -625,7 +626,7 @@ def get_membership(*, membership_id: int) -> Membership:
 
 
 def add_member(
-    *, actor: Actor, team_id: int, person_id: int, role: str = "member", joined_on: dt.date | None = None
+    *, actor: Actor, team_id: TeamId, person_id: PersonId, role: str = "member", joined_on: dt.date | None = None
 ) -> Membership:
     """Add a person to a team. Admins, or members of that team. A dissolved team takes no members."""
     role = (role or "member").strip()[:32] or "member"
@@ -662,7 +663,7 @@ def add_member(
     return membership
 
 
-def remove_member(*, actor: Actor, membership_id: int, reason: str = "") -> None:
+def remove_member(*, actor: Actor, membership_id: MembershipId, reason: str = "") -> None:
     """Release a person from a team. Admins, or members of that team."""
     with transaction.atomic():
         row = MembershipRow.objects.select_related("team").filter(pk=membership_id).first()
@@ -747,7 +748,7 @@ def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
 
 
 def create_account(
-    *, actor: Actor, username: str, password: str, is_admin: bool = False, person_id: int | None = None
+    *, actor: Actor, username: str, password: str, is_admin: bool = False, person_id: PersonId | None = None
 ) -> Account:
     """Create a sign-in account, optionally linked to a person. Admin only."""
     require_admin(actor, "create accounts")
@@ -1034,7 +1035,7 @@ def _to_team(row: TeamRow) -> Team:
 
 def _to_membership(row: MembershipRow) -> Membership:
     return Membership(
-        id=row.id,
+        id=MembershipId(row.id),
         team_id=TeamId(row.team_id),
         person_id=PersonId(row.person_id),
         role=row.role,
