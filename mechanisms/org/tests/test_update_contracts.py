@@ -109,3 +109,26 @@ def test_a_person_patch_with_null_active_is_refused_not_read_as_false(small_org,
     )
     assert (response.status_code, field_of(response)) == (400, "active")
     assert org.get_person(person_id=bob.id).active is True
+
+
+def test_the_members_team_form_offers_exactly_the_member_fields_of_the_contract():
+    from mechanisms.org.forms import TeamForm
+
+    assert set(TeamForm.base_fields) - {"version"} == set(TeamChanges.MEMBER_FIELDS)
+
+
+def test_a_member_saving_the_team_page_changes_name_and_charter(small_org):
+    from mechanisms.kernel.testing import signed_in
+
+    team = small_org.teams["checkout"]
+    response = signed_in("bob").post(
+        f"/teams/{team.slug}/edit", {"name": "Checkout Crew", "charter": "Pay.", "version": team.version}
+    )
+    assert response.status_code == 302
+    after = org.get_team(team_id=team.id)
+    assert (after.name, after.charter, after.leader_id, after.org_unit_id) == (
+        "Checkout Crew",
+        "Pay.",
+        team.leader_id,
+        team.org_unit_id,
+    )
