@@ -9,6 +9,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog
 from mechanisms.kernel.actor import Actor
 from mechanisms.org import services as org
+from mechanisms.org.contracts import TeamChanges
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
@@ -22,9 +23,8 @@ def _lines(subject_type: str, subject_id: int):
 def test_a_team_change_names_the_people_and_units_it_references_and_says_long_text_was_rewritten(small_org):
     o = small_org
     team = o.teams["checkout"]
-    team = org.update_team(
-        actor=SYSTEM, team_id=team.id, version=team.version, leader_id=o.people["bob"].id, charter="x" * 200
-    )
+    changes = TeamChanges(leader_id=o.people["bob"].id, charter="x" * 200)
+    team = org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, changes=changes)
     org.add_member(actor=SYSTEM, team_id=team.id, person_id=o.people["hal"].id)
     *_, changed, added = _lines("team", team.id)
     assert changed.what == "changed"

@@ -8,6 +8,7 @@ import pytest
 from mechanisms.away_teams import services as away
 from mechanisms.away_teams.contracts import Party
 from mechanisms.catalog import services as catalog
+from mechanisms.catalog.contracts import ServiceChanges
 from mechanisms.kernel.actor import Actor
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,9 @@ def test_a_change_is_requested_by_another_live_team_on_a_service_that_is_not_ret
     assert not away.can_request_change(actor=o.actor("eve"), service=payments_api)  # the owner changes it itself
     assert not away.can_request_change(actor=o.actor("hal"), service=payments_api)  # in no team
     retired = catalog.update_service(
-        actor=SYSTEM, service_id=payments_api.id, version=payments_api.version, lifecycle="retired"
+        actor=SYSTEM,
+        service_id=payments_api.id,
+        version=payments_api.version,
+        changes=ServiceChanges(lifecycle="retired"),
     )
     assert not away.can_request_change(actor=o.actor("bob"), service=retired)

@@ -8,7 +8,7 @@ import pytest
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied
 from mechanisms.org import services as org
-from mechanisms.org.contracts import SizeLevel, TeamStanding
+from mechanisms.org.contracts import SizeLevel, TeamChanges, TeamStanding
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
@@ -18,9 +18,11 @@ def test_a_team_breaches_when_oversized_leaderless_or_its_leader_leads_another_a
     o = small_org
     checkout, payments, identity = (o.teams[t] for t in ("checkout", "payments", "identity"))
     # ann (checkout's leader) also leads identity: both teams are multi-led; payments loses its leader.
-    org.update_team(actor=SYSTEM, team_id=identity.id, version=identity.version, leader_id=o.people["ann"].id)
+    org.update_team(
+        actor=SYSTEM, team_id=identity.id, version=identity.version, changes=TeamChanges(leader_id=o.people["ann"].id)
+    )
     payments = org.get_team(team_id=payments.id)
-    org.update_team(actor=SYSTEM, team_id=payments.id, version=payments.version, leader_id=None)
+    org.update_team(actor=SYSTEM, team_id=payments.id, version=payments.version, changes=TeamChanges(leader_id=None))
     standings = org.team_standings(report=org.check_org_rules())
     assert standings[checkout.id].multi_led and standings[checkout.id].breach
     assert standings[identity.id].multi_led
