@@ -73,3 +73,60 @@ def test_the_api_reference_references_only_files_this_server_serves():
         served = Client().get(asset)
         assert served.status_code == 200, asset
         assert b"".join(served.streaming_content if served.streaming else [served.content])
+
+
+# ------------------------------------------------------------------------------------------------ findings pages
+
+
+def test_a_never_evaluated_scorecard_says_so_and_never_reads_as_clean(small_org):
+    from mechanisms.kernel.testing import signed_in as signed_in_fixture
+
+    text = page_text(signed_in_fixture("ann").get("/teams/checkout/scorecard"))
+    assert "Not evaluated yet" in text
+    assert "No findings" not in text
+    unit = page_text(signed_in_fixture("admin").get("/units/retail"))
+    assert "Not evaluated yet" in unit and "No findings" not in unit
+    assert "Not evaluated yet" in page_text(signed_in_fixture("ann").get("/findings"))
+
+
+def test_an_admin_evaluates_from_the_page_and_others_are_refused(small_org):
+    from mechanisms.kernel.testing import signed_in as signed_in_fixture
+
+    refused = signed_in_fixture("ann").post("/findings/evaluate", {"next": "/findings"})
+    assert refused.status_code == 403
+    assert mandate_services.last_evaluation(actor=SYSTEM) is None
+    admin = signed_in_fixture("admin")
+    assert "Evaluate the organization now" in page_text(admin.get("/findings"))
+    done = admin.post("/findings/evaluate", {"next": "/teams/checkout/scorecard"})
+    assert done.status_code == 302 and done["Location"] == "/teams/checkout/scorecard"
+    assert mandate_services.last_evaluation(actor=SYSTEM) is not None
+    assert "Last evaluated" in page_text(admin.get("/teams/checkout/scorecard"))
+
+
+def test_an_evaluate_form_never_redirects_off_site(small_org):
+    from mechanisms.kernel.testing import signed_in as signed_in_fixture
+
+    done = signed_in_fixture("admin").post("/findings/evaluate", {"next": "https://evil.example/"})
+    assert done["Location"] == "/findings"
+
+
+def test_finding_subjects_link_to_their_pages_a_datastore_to_its_owning_service(demo):
+    response = signed_in("maya.chen").get("/findings?rule=mandate/back-door")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="/services/recommendations-engine"' in html  # the subject: a service
+    assert 'href="/services/checkout-api">resource:default/orders-db' in html  # a datastore: its owner's page
+    led_twice = signed_in("maya.chen").get("/findings?rule=org/stl-not-single-threaded").content.decode()
+    assert re.search(r'href="/people/[a-z.]+"', led_twice)  # a person
+
+
+def test_subject_pages_leave_unknown_references_out(small_org):
+    pages = mandate_services.subject_pages(
+        refs=["group:default/checkout", "resource:default/orders-db", "api:default/payments-http",
+              "resource:default/nowhere", "system:default/x", "bad"]
+    )
+    assert pages == {
+        "group:default/checkout": ("team", "checkout"),
+        "resource:default/orders-db": ("service", "checkout-api"),
+        "api:default/payments-http": ("service", "payments-api"),
+    }

@@ -365,6 +365,39 @@ def list_findings(
     return paginate(qs, limit=limit, offset=offset, convert=_to_finding)
 
 
+def subject_pages(*, refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Where a finding's subject (or related reference) is shown: `(kind, name)` with kind `team`, `service` or
+    `person`, by reference. A datastore or an interface has no page of its own: it leads to the service that owns
+    it (MECHANISMS.md §2 M6: a finding names what must change and who owns it). References to nothing known are
+    left out, so a page shows them as text."""
+    found: dict[str, tuple[str, str]] = {}
+    owners: dict[str, int] = {}
+    for ref in set(refs):
+        kind, _, rest = ref.partition(":")
+        name = rest.rsplit("/", 1)[-1]
+        if not name:
+            continue
+        if kind == "group":
+            found[ref] = ("team", name)
+        elif kind == "component":
+            found[ref] = ("service", name)
+        elif kind == "user":
+            found[ref] = ("person", name)
+        elif kind == "resource":
+            datastore = catalog_services.find_datastore(name=name)
+            if datastore is not None and datastore.owner_service_id is not None:
+                owners[ref] = datastore.owner_service_id
+        elif kind == "api":
+            interface = catalog_services.find_interface(name=name)
+            if interface is not None:
+                owners[ref] = interface.service_id
+    services = catalog_services.get_services(ids=set(owners.values()))
+    for ref, service_id in owners.items():
+        if service_id in services:
+            found[ref] = ("service", services[service_id].name)
+    return found
+
+
 def last_evaluation(*, actor: Actor) -> EvaluationSummary | None:
     """The latest evaluation, or None before the first one."""
     org_services.require_signed_in(actor)

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -62,6 +64,74 @@ def _waiver_url(*, rule: str, subject: str, related: Sequence[str], team: str | 
     return "/waivers/new?" + urlencode(params)
 
 
+# ---------------------------------------------------------------------------------------------- findings
+
+SUBJECT_URL_NAMES = {"team": "web:team", "service": "web:service", "person": "web:person"}
+BLOCKING_CHOICES = {"yes": True, "no": False}
+
+
+def _subject_urls(findings: Sequence[Any]) -> dict[str, str]:
+    """The page of every subject and related reference of these findings (the service decides which page)."""
+    refs = [ref for f in findings for ref in (f.subject, *f.related)]
+    return {
+        ref: reverse(SUBJECT_URL_NAMES[kind], args=[name])
+        for ref, (kind, name) in mandate_services.subject_pages(refs=refs).items()
+    }
+
+
+@page
+def findings(request: HttpRequest) -> HttpResponse:
+    """The findings of the latest evaluation, org-wide (open to every signed-in person, as the catalog is), by rule
+    and blocking, a page at a time; each subject links to its page. Before the first evaluation the page says so
+    (and an admin can run one from here): no findings then means "not evaluated", never "clean"."""
+    rule = query_text(request, "rule", max_length=64)
+    blocking = request.GET.get("blocking", "")
+    found = mandate_services.list_findings(
+        actor=request.actor,
+        rule=rule or None,
+        blocking=BLOCKING_CHOICES.get(blocking),
+        limit=PAGE_SIZE,
+        offset=query_int(request, "offset"),
+    )
+    teams = org_services.get_teams(ids={f.team_id for f in found.items})
+    urls = _subject_urls(found.items)
+    rows = [
+        {
+            "finding": f,
+            "team": teams.get(f.team_id),
+            "subject_url": urls.get(f.subject),
+            "related": [(r, urls.get(r)) for r in f.related],
+        }
+        for f in found.items
+    ]
+    context = {
+        "evaluation": mandate_services.last_evaluation(actor=request.actor),
+        "page": found,
+        "rows": rows,
+        "rule": rule,
+        "blocking": blocking,
+        "rules": sorted(RULE_CATALOG.values(), key=lambda info: info.id),
+        "can_evaluate": request.actor.is_admin,
+    }
+    return render(request, "mandate/findings.html", context)
+
+
+@require_POST
+@page
+def evaluate(request: HttpRequest) -> HttpResponse:
+    """Evaluate the organization now (admins: the service refuses anyone else), then back to the page asked from."""
+    summary = mandate_services.evaluate_org(actor=request.actor)
+    messages.success(
+        request,
+        f"Evaluated: {summary.errors} error{pluralize(summary.errors)}, {summary.warnings} "
+        f"warning{pluralize(summary.warnings)}, {summary.waived} waived, over {summary.teams_scored} teams.",
+    )
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = "/findings"
+    return redirect(back)
+
+
 # ---------------------------------------------------------------------------------------------- team scorecard
 
 
@@ -72,9 +142,12 @@ def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
     waiver form, filled in."""
     team = org_services.get_team_by_slug(slug=slug)
     card = mandate_services.team_scorecard(actor=request.actor, team_id=team.id)
+    urls = _subject_urls(card.findings)
     findings = [
         {
             "finding": f,
+            "subject_url": urls.get(f.subject),
+            "related": [(r, urls.get(r)) for r in f.related],
             "waiver_url": None
             if f.waived
             else _waiver_url(rule=f.rule, subject=f.subject, related=f.related, team=team.slug),
@@ -136,10 +209,19 @@ def org_unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         card = mandate_services.org_unit_scorecard(actor=request.actor, org_unit_id=unit.id)
         shown = card.findings[:FINDINGS_SHOWN]
         names = org_services.get_teams(ids={f.team_id for f in shown})
+        urls = _subject_urls(shown)
         context.update(
             card=card,
             rules=_rules(card),
-            findings=[{"finding": f, "team": names.get(f.team_id)} for f in shown],
+            findings=[
+                {
+                    "finding": f,
+                    "team": names.get(f.team_id),
+                    "subject_url": urls.get(f.subject),
+                    "related": [(r, urls.get(r)) for r in f.related],
+                }
+                for f in shown
+            ],
             findings_hidden=len(card.findings) - len(shown),
             **_trend(card.history),
         )

@@ -40,6 +40,8 @@ urlpatterns = [
     path("waivers/new", mandate_views.waiver_new, name="waiver-new"),
     path("waivers/<int:waiver_id>/revoke", mandate_views.waiver_revoke, name="waiver-revoke"),
     path("conway", mandate_views.conway, name="conway"),
+    path("findings", mandate_views.findings, name="findings"),
+    path("findings/evaluate", mandate_views.evaluate, name="evaluate"),
     # Your inbox and notification preferences
     path("inbox", notification_views.inbox, name="inbox"),
     path("inbox/read", notification_views.inbox_read, name="inbox-read"),
