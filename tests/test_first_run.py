@@ -130,3 +130,38 @@ def test_subject_pages_leave_unknown_references_out(small_org):
         "resource:default/orders-db": ("service", "checkout-api"),
         "api:default/payments-http": ("service", "payments-api"),
     }
+
+
+# ------------------------------------------------------------------------------------- one count, one vocabulary
+
+
+def test_an_org_units_headline_and_its_history_row_count_the_same_findings_once(demo):
+    root = org_services.find_org_unit(slug="larkspur")
+    card = mandate_services.org_unit_scorecard(actor=SYSTEM, org_unit_id=root.id)
+    newest = card.history[-1]
+    # The person leading Reviews and Ratings is one finding in the unit above both teams, not two.
+    assert card.by_rule["org/stl-not-single-threaded"] == 1
+    assert (newest.errors, newest.warnings, newest.waived) == (card.errors, card.warnings, card.waived)
+    assert newest.by_rule == card.by_rule
+    text = page_text(signed_in("admin").get("/units/larkspur"))
+    assert f"{card.errors} error" in text
+
+
+def test_a_finding_is_filed_under_the_same_team_on_the_page_and_in_mech_check(demo, tmp_path):
+    import io
+
+    from mechanisms.interop.cli import run_check
+    from mechanisms.workflows.backstage_io import export_backstage
+
+    (finding,) = mandate_services.list_findings(actor=SYSTEM, rule="org/stl-not-single-threaded").items
+    on_the_page = org_services.get_team(team_id=finding.team_id).slug
+    export_backstage(folder=tmp_path)
+    out = io.StringIO()
+    run_check([str(tmp_path)], output_format="text", out=out)
+    group = None
+    for line in out.getvalue().splitlines():
+        if line and not line.startswith(" "):
+            group = line.strip()
+        elif "org/stl-not-single-threaded" in line:
+            break
+    assert group == f"group:default/{on_the_page}"

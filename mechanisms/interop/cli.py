@@ -430,13 +430,13 @@ def _write_text(
     from rich.markup import escape
 
     from mechanisms.mandate.contracts import RULE_CATALOG
-    from mechanisms.mandate.rules import build_index, subject_teams, summarize
+    from mechanisms.mandate.rules import build_index, filing_teams, summarize
 
     console = Console(file=out, highlight=False, soft_wrap=True)
     index = build_index(catalog.snapshot)
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        teams = subject_teams(index, finding.subject)
+        teams = filing_teams(index, finding.subject)
         groups.setdefault(teams[0] if teams else NO_TEAM, []).append(finding)
     for team in sorted(groups, key=lambda name: (name == NO_TEAM, name)):
         console.print(f"\n[bold]{escape(team)}[/bold]")

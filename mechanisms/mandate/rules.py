@@ -173,6 +173,16 @@ def subject_teams(index: CatalogIndex, subject: str) -> tuple[str, ...]:
     return ()
 
 
+def filing_teams(index: CatalogIndex, subject: str) -> tuple[str, ...]:
+    """The teams a finding is filed under, in one order everywhere (the server's scorecards and `mech check`): a
+    person's finding under the teams they lead (else the teams they belong to), any other subject under its
+    teams. The first is where the finding is listed once, org-wide and in the CLI's grouping."""
+    if subject.startswith("user:"):
+        led = tuple(sorted(index.led_by.get(subject, ())))
+        return led or tuple(sorted(index.member_of.get(subject, ())))
+    return tuple(sorted(subject_teams(index, subject)))
+
+
 def subject_people(index: CatalogIndex, subject: str) -> tuple[str, ...]:
     """People a subject stands for directly: a person, or the person who owns an unowned service."""
     if subject.startswith("user:"):

@@ -53,6 +53,7 @@ from .contracts import (
 )
 from .models import CurrentFinding as FindingRow
 from .models import Evaluation as EvaluationRow
+from .models import OrgUnitScore as OrgUnitScoreRow
 from .models import TeamScore as TeamScoreRow
 from .models import Waiver as WaiverRow
 
@@ -100,12 +101,8 @@ class _Facts:
         self.index = rules.build_index(self.snapshot)
 
     def teams_of(self, subject: str) -> list[int]:
-        """The teams a finding is about: the subject's team; for a person, each team they lead."""
-        if subject.startswith("user:"):
-            refs: Iterable[str] = self.index.led_by.get(subject, ())
-        else:
-            refs = rules.subject_teams(self.index, subject)
-        return sorted({self.team_by_ref[ref] for ref in refs if ref in self.team_by_ref})
+        """The teams a finding is filed under (`rules.filing_teams`), the first being the one that lists it once."""
+        return [self.team_by_ref[ref] for ref in rules.filing_teams(self.index, subject) if ref in self.team_by_ref]
 
 
 def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
@@ -284,6 +281,7 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
                 )
             )
         TeamScoreRow.objects.bulk_create(scores, batch_size=500)
+        OrgUnitScoreRow.objects.bulk_create(_org_unit_scores(evaluation), batch_size=500)
         audit_services.record_change(
             actor=actor,
             verb="evaluate",
@@ -296,11 +294,12 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
     return _to_summary(evaluation, teams_scored=len(scores), invalid_waivers=invalid)
 
 
-def _stored_totals() -> dict[str, Any]:
-    """The counts `rules.summarize` gives, over the current findings as stored (each finding once: its primary row)."""
+def _counts(findings: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+    """Errors, warnings, waived and findings by rule over (rule, severity, waived): one count for a scorecard's
+    headline and its history row, so the two never disagree (issue 9, item 7)."""
     errors = warnings = waived = 0
     by_rule: dict[str, int] = defaultdict(int)
-    for rule, severity, is_waived in FindingRow.objects.filter(primary=True).values_list("rule", "severity", "waived"):
+    for rule, severity, is_waived in findings:
         by_rule[rule] += 1
         if is_waived:
             waived += 1
@@ -309,6 +308,33 @@ def _stored_totals() -> dict[str, Any]:
         else:
             warnings += 1
     return {"errors": errors, "warnings": warnings, "waived": waived, "by_rule": dict(sorted(by_rule.items()))}
+
+
+def _org_unit_scores(evaluation: EvaluationRow) -> list[OrgUnitScoreRow]:
+    """Every org unit's score at this evaluation, from the findings now stored: each finding of a team in the unit
+    or below it once (a person leading two teams of a unit is one finding there, not two)."""
+    units = org_services.all_org_units()
+    parent = {u.id: u.parent_id for u in units}
+    unit_of_team = {t.id: t.org_unit_id for t in org_services.team_index()}
+    seen: dict[int, dict[tuple[str, str, tuple[str, ...]], tuple[str, str, bool]]] = defaultdict(dict)
+    rows = FindingRow.objects.filter(team_id__isnull=False).order_by("rule", "subject", "id")
+    for team_id, rule, severity, subject, related, is_waived in rows.values_list(
+        "team_id", "rule", "severity", "subject", "related", "waived"
+    ):
+        unit, depth = unit_of_team.get(team_id), 0
+        while unit is not None and depth < 32:  # the tree refuses cycles; the bound only guards bad data
+            seen[unit].setdefault((rule, subject, tuple(related)), (rule, severity, is_waived))
+            unit, depth = parent.get(unit), depth + 1
+    scores = []
+    for unit in units:
+        counts = _counts(seen.get(unit.id, {}).values())
+        scores.append(OrgUnitScoreRow(evaluation=evaluation, org_unit_id=unit.id, **counts))
+    return scores
+
+
+def _stored_totals() -> dict[str, Any]:
+    """The counts `rules.summarize` gives, over the current findings as stored (each finding once: its primary row)."""
+    return _counts(FindingRow.objects.filter(primary=True).values_list("rule", "severity", "waived"))
 
 
 def on_teams_changed(team_ids: frozenset[int] | None) -> None:
@@ -644,7 +670,24 @@ def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
         if key not in seen:
             seen.add(key)
             findings.append(_to_finding(row))
-    return _scorecard("org_unit", unit.id, unit.slug, unit.name, findings, _history(team_ids), tuple(team_ids))
+    history = _org_unit_history(unit.id) or _history(team_ids)  # evaluations before unit scores: the team sums
+    return _scorecard("org_unit", unit.id, unit.slug, unit.name, findings, history, tuple(team_ids))
+
+
+def _org_unit_history(org_unit_id: int) -> list[ScorePoint]:
+    rows = OrgUnitScoreRow.objects.filter(org_unit_id=org_unit_id).select_related("evaluation")
+    points = [
+        ScorePoint(
+            evaluation_id=r.evaluation_id,
+            at=r.evaluation.at,
+            errors=r.errors,
+            warnings=r.warnings,
+            waived=r.waived,
+            by_rule=dict(r.by_rule or {}),
+        )
+        for r in rows.order_by("evaluation__at", "evaluation_id")
+    ]
+    return points[-HISTORY_LIMIT:]
 
 
 def _history(team_ids: list[int]) -> list[ScorePoint]:
@@ -666,22 +709,17 @@ def _history(team_ids: list[int]) -> list[ScorePoint]:
 
 
 def _scorecard(kind, id_, slug, name, findings: list[StoredFinding], history: list[ScorePoint], team_ids):
-    errors = sum(1 for f in findings if f.severity == ERROR and not f.waived)
-    warnings = sum(1 for f in findings if f.severity != ERROR and not f.waived)
-    waived = sum(1 for f in findings if f.waived)
-    by_rule: dict[str, int] = defaultdict(int)
-    for finding in findings:
-        by_rule[finding.rule] += 1
+    counts = _counts((f.rule, f.severity, f.waived) for f in findings)
     last = EvaluationRow.objects.order_by("-at", "-id").values_list("at", flat=True).first()
     return Scorecard(
         kind=kind,
         id=id_,
         slug=slug,
         name=name,
-        errors=errors,
-        warnings=warnings,
-        waived=waived,
-        by_rule=dict(sorted(by_rule.items())),
+        errors=counts["errors"],
+        warnings=counts["warnings"],
+        waived=counts["waived"],
+        by_rule=counts["by_rule"],
         findings=tuple(findings),
         history=tuple(history),
         team_ids=tuple(team_ids),
