@@ -165,3 +165,56 @@ def test_a_finding_is_filed_under_the_same_team_on_the_page_and_in_mech_check(de
         elif "org/stl-not-single-threaded" in line:
             break
     assert group == f"group:default/{on_the_page}"
+
+
+# ------------------------------------------------------------------------------------------------ CLI polish
+
+
+def test_mech_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    from typer.testing import CliRunner
+
+    from mechanisms.config.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"mech {version('mechanisms')}"
+
+
+def test_mech_check_on_a_folder_without_catalog_files_fails_naming_it(tmp_path):
+    import io
+
+    from mechanisms.interop.cli import run_check
+
+    (tmp_path / "notes.txt").write_text("not a catalog")
+    err = io.StringIO()
+    assert run_check([str(tmp_path)], out=io.StringIO(), err=err) == 2
+    assert str(tmp_path) in err.getvalue()
+
+
+def test_a_missing_value_prints_as_the_pages_dash_never_none(capsys):
+    from mechanisms.kernel.cli import emit_table
+
+    emit_table("t", ["a", "b"], [("x", None)])
+    out = capsys.readouterr().out
+    assert "None" not in out and "│ -" in out
+
+
+def test_the_preferences_help_names_only_kinds_that_are_sent(small_org):
+    from mechanisms.kernel.testing import signed_in as signed_in_fixture
+    from mechanisms.notifications import services as notifications_services
+
+    kinds = notifications_services.known_kinds()
+    assert "away_request.file" in kinds and "away_request.overdue" in kinds and "team.formed" in kinds
+    assert "away_request.filed" not in kinds
+    text = page_text(signed_in_fixture("ann").get("/inbox/preferences"))
+    assert "away_request.accept" in text and "away_request.filed" not in text
+
+
+def test_mech_inbox_kinds_lists_the_kinds(small_org):
+    from typer.testing import CliRunner
+
+    from mechanisms.config.cli import app
+
+    result = CliRunner().invoke(app, ["inbox", "kinds"])
+    assert result.exit_code == 0 and "away_request.hand_off" in result.output.split()

@@ -27,6 +27,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"mech {version('mechanisms')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Mechanisms: the operating mechanisms of a service-oriented organization."""
+
+
 app.add_typer(people, name="people")
 app.add_typer(teams, name="teams")
 app.add_typer(services_app, name="services")
