@@ -151,6 +151,10 @@ class TeamEdge:
     to_team_id: int
     count: int
     kinds: tuple[str, ...]
+    # The count by kind (the Conway report tells sharing code or data from calling an interface).
+    consumes: int = 0
+    accesses: int = 0
+    links: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -634,15 +634,25 @@ def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
             | Q(datastore__owner_service__owner_team_id=team_id)
             | Q(target_service__owner_team_id=team_id)
         )
-    pairs: dict[tuple[int, int], tuple[int, set[str]]] = {}
+    pairs: dict[tuple[int, int], dict[str, int]] = {}
     for kind, src, via_interface, via_datastore, via_link in qs.iterator(chunk_size=5000):
         dst = via_interface or via_datastore or via_link
         if dst is None or dst == src:
             continue
-        count, kinds = pairs.get((src, dst), (0, set()))
-        kinds.add(kind)
-        pairs[(src, dst)] = (count + 1, kinds)
-    return [TeamEdge(a, b, n, tuple(sorted(k))) for (a, b), (n, k) in sorted(pairs.items())]
+        by_kind = pairs.setdefault((src, dst), {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    return [
+        TeamEdge(
+            a,
+            b,
+            sum(k.values()),
+            tuple(sorted(k)),
+            consumes=k.get("consumes", 0),
+            accesses=k.get("accesses", 0),
+            links=k.get("links", 0),
+        )
+        for (a, b), k in sorted(pairs.items())
+    ]
 
 
 def catalog_counts() -> CatalogCounts:

@@ -9,7 +9,6 @@ person, as the org tree is, and carries its scorecard only for those the service
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -30,8 +29,6 @@ from mechanisms.org import services as org_services
 from .forms import WaiverForm, WaiverRevokeForm
 from .views import FORM_ERRORS, PAGE_SIZE, _person_id, page, query_int, query_text, show_error
 
-CONWAY_DRAWN = 60  # teams drawn in the graph: the rest are in the table, so 2,000 teams stay readable
-CONWAY_SIZE = 640
 HISTORY_ROWS = 20  # evaluations listed under the sparkline, newest first; the sparkline draws them all
 FINDINGS_SHOWN = 200  # an org unit high in the tree may have thousands; its teams' scorecards list them all
 UNIT_TEAMS_PAGE = 100
@@ -350,49 +347,24 @@ def waiver_revoke(request: HttpRequest, waiver_id: int) -> HttpResponse:
 
 @page
 def conway(request: HttpRequest) -> HttpResponse:
-    """The Conway report: the team-to-team graph drawn as SVG (the busiest teams, on a circle), fan-in and fan-out
-    per team, and team pairs coupled across org units."""
-    report = mandate_services.conway_report(actor=request.actor)
-    busiest = sorted(report.teams, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_DRAWN]
-    drawn = [t for t in busiest if t.fan_in + t.fan_out > 0] or busiest
-    centre, radius = CONWAY_SIZE / 2, CONWAY_SIZE / 2 - 90
-    position = {}
-    nodes = []
-    for i, team in enumerate(drawn):
-        angle = 2 * math.pi * i / max(len(drawn), 1) - math.pi / 2
-        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
-        position[team.team_id] = (x, y)
-        nodes.append(
-            {
-                "team": team,
-                "x": round(x, 1),
-                "y": round(y, 1),
-                "r": round(4 + min(team.fan_in, 20) * 0.8, 1),
-                "lx": round(centre + (radius + 14) * math.cos(angle), 1),
-                "ly": round(centre + (radius + 14) * math.sin(angle), 1),
-                "anchor": "start" if math.cos(angle) >= 0 else "end",
-            }
-        )
-    lines = [
-        {
-            "edge": e,
-            "x1": round(position[e.source_id][0], 1),
-            "y1": round(position[e.source_id][1], 1),
-            "x2": round(position[e.target_id][0], 1),
-            "y2": round(position[e.target_id][1], 1),
-            "tight": e.accesses + e.links > 0,
-        }
-        for e in report.edges
-        if e.source_id in position and e.target_id in position
-    ]
+    """The Conway report: the team graph drawn as SVG with a box per org unit (laid out by mandate's service; a
+    large organization by unit, `?unit=SLUG` drilling into one), fan-in and fan-out per team, and the team pairs
+    coupled across org units."""
+    unit_slug = query_text(request, "unit", max_length=64)
+    unit = org_services.find_org_unit(slug=unit_slug) if unit_slug else None
+    if unit_slug and unit is None:
+        raise NotFound(f"no org unit has the slug {unit_slug!r}", field="unit")
+    overview = mandate_services.conway_overview(actor=request.actor, org_unit_id=unit.id if unit is not None else None)
+    graph = overview.graph
     context = {
-        "report": report,
-        "nodes": nodes,
-        "lines": lines,
-        "size": CONWAY_SIZE,
-        "capped": len(report.teams) > len(drawn),
-        "drawn": len(drawn),
-        "degrees": report.teams[:200],
-        "pairs": report.coupled_pairs[:100],
+        "overview": overview,
+        "graph": graph,
+        "unit": unit,
+        "view_box": f"-8 -8 {graph.width + 16:.0f} {graph.height + 16:.0f}",
+        "max_width": f"{graph.width + 16:.0f}",
+        # Hundreds of links: reversing each one would cost more than the rest of the page (slugs are URL-safe).
+        "team_base": reverse("web:teams") + "/",
+        "unit_base": reverse("web:units") + "/",
+        "conway_url": reverse("web:conway"),
     }
     return render(request, "mandate/conway.html", context)
