@@ -218,3 +218,20 @@ def test_mech_inbox_kinds_lists_the_kinds(small_org):
 
     result = CliRunner().invoke(app, ["inbox", "kinds"])
     assert result.exit_code == 0 and "away_request.hand_off" in result.output.split()
+
+
+def test_findings_have_a_nav_entry_and_a_home_panel_that_says_when_nothing_is_known(small_org):
+    from mechanisms.kernel.testing import signed_in as signed_in_fixture
+
+    admin = signed_in_fixture("admin")
+    before = admin.get("/").content.decode()
+    assert 'href="/findings"' in before  # the navigation
+    assert "API mandate" in before and "Not evaluated yet" in before
+    mandate_services.evaluate_org(actor=SYSTEM)
+    after = page_text(admin.get("/"))
+    assert "API mandate" in after and "Not evaluated yet" not in after and "Last evaluated" in after
+
+
+def test_the_home_panel_links_the_planted_breaches(demo):
+    html = signed_in("maya.chen").get("/").content.decode()
+    assert 'href="/findings?rule=mandate/back-door"' in html

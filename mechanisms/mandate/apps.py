@@ -18,6 +18,7 @@ class MandateConfig(AppConfig):
             NavEntry("catalog", "Waivers", "/waivers", order=30),
         ),
         panels=(
+            Panel("home", "mandate/_home_findings.html", "mechanisms.mandate.views:home_findings_panel", 10, "side"),
             Panel("team", "mandate/_team_scorecard_link.html", "mechanisms.mandate.views:team_scorecard_link",
                   10, "links"),
         ),

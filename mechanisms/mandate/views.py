@@ -378,3 +378,15 @@ def conway(request: HttpRequest) -> HttpResponse:
 def team_scorecard_link(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any] | None:
     """The link to the team's scorecard, for those the mandate lets see it (the team, its chain, admins)."""
     return {"team": team} if mandate_services.can_view_team_scorecard(actor=request.actor, team_id=team.id) else None
+
+
+HOME_RULES_SHOWN = 6
+
+
+def home_findings_panel(request: HttpRequest, subject: None, **bound: Any) -> dict[str, Any]:
+    """The home page's API-mandate panel: the latest evaluation's counts and its commonest rules, or, before the
+    first evaluation, that nothing is known yet (never "no findings")."""
+    evaluation = mandate_services.last_evaluation(actor=request.actor)
+    rules = sorted((evaluation.by_rule if evaluation else {}).items(), key=lambda item: (-item[1], item[0]))
+    shown = rules[:HOME_RULES_SHOWN]
+    return {"evaluation": evaluation, "top_rules": shown, "more_rules": len(rules) > len(shown)}
