@@ -235,3 +235,12 @@ def test_findings_have_a_nav_entry_and_a_home_panel_that_says_when_nothing_is_kn
 def test_the_home_panel_links_the_planted_breaches(demo):
     html = signed_in("maya.chen").get("/").content.decode()
     assert 'href="/findings?rule=mandate/back-door"' in html
+
+
+def test_subject_pages_cost_three_queries_whatever_the_number_of_references(small_org, django_assert_max_num_queries):
+    refs = [f"resource:default/store-{i}" for i in range(30)] + [f"api:default/api-{i}" for i in range(30)]
+    refs += ["resource:default/orders-db", "api:default/payments-http", "component:default/checkout-api"]
+    with django_assert_max_num_queries(3):
+        pages = mandate_services.subject_pages(refs=refs)
+    assert pages["resource:default/orders-db"] == ("service", "checkout-api")
+    assert pages["api:default/payments-http"] == ("service", "payments-api")

@@ -389,6 +389,25 @@ def find_datastore(*, name: str) -> Datastore | None:
     return _to_datastore(row) if row else None
 
 
+def owning_service_ids(
+    *, datastores: Iterable[str] = (), interfaces: Iterable[str] = ()
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The service that owns each named datastore and provides each named interface (names as stored, lowercase),
+    in two queries whatever the number of names: datastores by name, interfaces by name. Unknown names (and a
+    datastore no service owns) are left out."""
+    wanted_stores = {n.lower() for n in datastores}
+    wanted_interfaces = {n.lower() for n in interfaces}
+    by_store = dict(
+        DatastoreRow.objects.filter(name__in=wanted_stores, owner_service__isnull=False).values_list(
+            "name", "owner_service_id"
+        )
+    ) if wanted_stores else {}
+    by_interface = dict(
+        InterfaceRow.objects.filter(name__in=wanted_interfaces).values_list("name", "service_id")
+    ) if wanted_interfaces else {}
+    return by_store, by_interface
+
+
 def list_datastores(
     *,
     service_id: int | None = None,

@@ -401,33 +401,34 @@ def subject_pages(*, refs: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Where a finding's subject (or related reference) is shown: `(kind, name)` with kind `team`, `service` or
     `person`, by reference. A datastore or an interface has no page of its own: it leads to the service that owns
     it (MECHANISMS.md §2 M6: a finding names what must change and who owns it). References to nothing known are
-    left out, so a page shows them as text."""
+    left out, so a page shows them as text. Three queries at most, whatever the number of references."""
     found: dict[str, tuple[str, str]] = {}
-    owners: dict[str, int] = {}
+    stores: dict[str, str] = {}
+    interfaces: dict[str, str] = {}
     for ref in set(refs):
         kind, _, rest = ref.partition(":")
         name = rest.rsplit("/", 1)[-1]
         if not name:
             continue
-        if kind == "group":
-            found[ref] = ("team", name)
-        elif kind == "component":
-            found[ref] = ("service", name)
-        elif kind == "user":
-            found[ref] = ("person", name)
+        if kind in SUBJECT_PAGE_KINDS:
+            found[ref] = (SUBJECT_PAGE_KINDS[kind], name)
         elif kind == "resource":
-            datastore = catalog_services.find_datastore(name=name)
-            if datastore is not None and datastore.owner_service_id is not None:
-                owners[ref] = datastore.owner_service_id
+            stores[ref] = name
         elif kind == "api":
-            interface = catalog_services.find_interface(name=name)
-            if interface is not None:
-                owners[ref] = interface.service_id
-    services = catalog_services.get_services(ids=set(owners.values()))
+            interfaces[ref] = name
+    by_store, by_interface = catalog_services.owning_service_ids(
+        datastores=stores.values(), interfaces=interfaces.values()
+    )
+    owners = {ref: by_store.get(name.lower()) for ref, name in stores.items()}
+    owners.update({ref: by_interface.get(name.lower()) for ref, name in interfaces.items()})
+    services = catalog_services.get_services(ids={i for i in owners.values() if i is not None})
     for ref, service_id in owners.items():
         if service_id in services:
             found[ref] = ("service", services[service_id].name)
     return found
+
+
+SUBJECT_PAGE_KINDS = {"group": "team", "component": "service", "user": "person"}
 
 
 def last_evaluation(*, actor: Actor) -> EvaluationSummary | None:
@@ -788,7 +789,7 @@ def conway_report(*, actor: Actor) -> ConwayView:
     return ConwayView(teams=out_teams, edges=edges, coupled_pairs=pairs)
 
 
-CONWAY_TABLE_ROWS = 200  # teams and pairs the page lists; the API and the CLI give them all
+CONWAY_TABLE_ROWS = 100  # teams and pairs the page lists; the API and the CLI give them all
 CONWAY_CACHE_SECONDS = 3600
 
 

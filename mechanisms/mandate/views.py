@@ -31,7 +31,7 @@ from mechanisms.org.contracts import Team
 from .forms import WaiverForm, WaiverRevokeForm
 
 HISTORY_ROWS = 20  # evaluations listed under the sparkline, newest first; the sparkline draws them all
-FINDINGS_SHOWN = 200  # an org unit high in the tree may have thousands; its teams' scorecards list them all
+FINDINGS_SHOWN = 100  # an org unit high in the tree may have thousands; its teams' scorecards list them all
 UNIT_TEAMS_PAGE = 100
 SPARK_WIDTH, SPARK_HEIGHT = 300, 40
 WAIVER_FORM_FIELDS = {"approver_id": "approver"}
