@@ -244,3 +244,16 @@ def test_subject_pages_cost_three_queries_whatever_the_number_of_references(smal
         pages = mandate_services.subject_pages(refs=refs)
     assert pages["resource:default/orders-db"] == ("service", "checkout-api")
     assert pages["api:default/payments-http"] == ("service", "payments-api")
+
+
+def test_start_evaluates_an_organization_loaded_before_evaluation_on_load(small_org):
+    from typer.testing import CliRunner
+
+    from mechanisms.config.cli import app
+
+    assert mandate_services.last_evaluation(actor=SYSTEM) is None
+    result = CliRunner().invoke(app, ["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "demo not loaded" in result.output and mandate_services.last_evaluation(actor=SYSTEM) is not None
+    again = CliRunner().invoke(app, ["demo", "--if-empty"])
+    assert "evaluated the mandate once" not in again.output

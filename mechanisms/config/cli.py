@@ -111,10 +111,12 @@ def demo(
     setup_django()
     migrate()
     from mechanisms.org import services as org_services
-    from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+    from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, evaluate_if_never_evaluated, load_demo
 
     if if_empty and org_services.list_teams(limit=1).total:
         typer.echo("the database already has an organization; demo not loaded")
+        if run(evaluate_if_never_evaluated):
+            typer.echo("it had never been evaluated: evaluated the mandate once, so its scorecards show its findings")
         return
 
     # The demo's own notices (its requests being filed and answered) land in the inbox only: its people's

@@ -568,6 +568,16 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
     return report
 
 
+def evaluate_if_never_evaluated() -> bool:
+    """Evaluate the organization when no evaluation has run yet (a database loaded before the demo was evaluated on
+    load), so that `./scripts/start` never shows every scorecard as "not evaluated". True when it evaluated."""
+    system = Actor.system("demo")
+    if mandate_services.last_evaluation(actor=system) is not None:
+        return False
+    mandate_services.evaluate_org(actor=system)
+    return True
+
+
 def _leader_accounts(system: Actor, password: str) -> None:
     """A sign-in account (the demo password) for every leader of a hand-written team and every person who must
     decide an escalation, so each demo request can be moved by whoever holds it. Generated teams' leaders get
