@@ -257,3 +257,18 @@ def test_start_evaluates_an_organization_loaded_before_evaluation_on_load(small_
     assert "demo not loaded" in result.output and mandate_services.last_evaluation(actor=SYSTEM) is not None
     again = CliRunner().invoke(app, ["demo", "--if-empty"])
     assert "evaluated the mandate once" not in again.output
+
+
+def test_the_mech_command_starts_in_a_fresh_process():
+    """Every installed app is read for its mounts before Django is set up; a third-party app must not break that."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "mechanisms.config.cli", "--version"], cwd=root, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("mech ")
