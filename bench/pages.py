@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
             result["ratio_to_floor"] = round(result["median_ms"] / floor_ms, 1) if floor_ms else None
             if result["status"] == 405:
                 continue  # a form's POST-only address, not a page
-            if result["status"] in (403, 404):
+            if result["status"] in (400, 403, 404):
                 refused.append(f"{username} {path} ({result['status']})")  # refused to this person, or no sample
             elif result["status"] != 200:
                 failed.append(f"{username} {path} ({result['status']})")
