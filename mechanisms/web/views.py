@@ -146,6 +146,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "unit_count": len(units),
         "counts": catalog_services.catalog_counts(),
         "breach_limit": BREACH_LIST_CAP,
+        "panels": mounts.panel_slots(request, "home", None),  # what the apps add (the mandate's findings, ...)
     }
     # Other apps' panels for the home page (kernel.mounts): the side column under the breaches, and below the tree.
     context["panels"] = mounts.panel_slots(request, "home", None)
