@@ -626,6 +626,21 @@ def team_members(*, team_id: int) -> list[Person]:
     return [_to_person(r) for r in rows]
 
 
+def member_ids(*, team_ids: Iterable[int]) -> dict[TeamId, frozenset[PersonId]]:
+    """The ids of each team's members, in one query (who is on a side of a request, who hears of it); a team with
+    no members maps to an empty set. Leaders are on the teams themselves (`get_teams`)."""
+    wanted = {t for t in team_ids if t is not None}
+    found: dict[TeamId, set[PersonId]] = {TeamId(t): set() for t in wanted}
+    for team_id, person_id in MembershipRow.objects.filter(team_id__in=wanted).values_list("team_id", "person_id"):
+        found[TeamId(team_id)].add(PersonId(person_id))
+    return {t: frozenset(p) for t, p in found.items()}
+
+
+def chain_ids(*, person_id: int) -> list[PersonId]:
+    """The ids of everyone above a person, nearest first, in one recursive query (an unknown person has none)."""
+    return [PersonId(i) for i in _chain_ids(person_id)]
+
+
 def get_membership(*, membership_id: int) -> Membership:
     row = MembershipRow.objects.filter(pk=membership_id).first()
     if row is None:

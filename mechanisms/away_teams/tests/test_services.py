@@ -145,7 +145,7 @@ def test_the_whole_life_from_filing_to_closing_after_the_warranty(small_org, mai
         effort_days=1.5,
     )
     r = away.start_building(actor=o.actor("cat"), request_id=r.id, version=r.version)
-    r = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True)
+    r = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version)
     with pytest.raises(RuleViolation) as vague:
         away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=False)
     assert vague.value.field == "note"
@@ -158,8 +158,12 @@ def test_the_whole_life_from_filing_to_closing_after_the_warranty(small_org, mai
         away.hand_off_request(
             actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True, docs=True, runbook=True
         )
-    assert unapproved.value.details["missing"] == ["the home team's review approved"]
+    assert (unapproved.value.field, unapproved.value.details["state"]) == ("state", "in_review")
+    assert "only from: approved" in unapproved.value.message
     r = away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=True, note="LGTM")
+    assert r.state == "approved"
+    with pytest.raises(RuleViolation):  # approving twice: the review is over
+        away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=True)
     with pytest.raises(RuleViolation) as incomplete:
         away.hand_off_request(
             actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True, docs=False, runbook=False
