@@ -93,33 +93,35 @@ def file_request(
         "why": _text(why, "why", 20000),
         "design": _text(design, "design", 20000, required=False),
     }
-    with transaction.atomic():
-        # One read each of the service and of both teams, passed along (the teams were read six times here once).
-        service = (
-            catalog_services.get_services(ids=[service_id]).get(service_id) if isinstance(service_id, int) else None
+    # One read of the service, one of both teams' sides, passed along (the teams were read six times here once).
+    found = catalog_services.get_services(ids=[service_id]) if isinstance(service_id, int) else {}
+    service = found.get(service_id)
+    row = RequestRow(
+        requesting_team_id=requesting_team_id if isinstance(requesting_team_id, int) else None,
+        home_team_id=service.owner_team_id if service else None,
+        service_id=service.id if service else None,
+    )
+    ctx = _Context(actor, row, services={service.id: service} if service else {})
+    requesting = _live(ctx.sides().get(requesting_team_id), requesting_team_id, "requesting_team_id")
+    if Party.REQUESTING.value not in _parties_for(actor, requesting.id, None, None, people=ctx.people):
+        raise PermissionDenied(
+            f"only a member of {requesting.slug} may file a request for it", field="requesting_team_id"
         )
-        wanted = [requesting_team_id, service.owner_team_id if service else None]
-        teams = org_services.get_teams(ids=[t for t in wanted if isinstance(t, int)])
-        requesting = _live(teams.get(requesting_team_id), requesting_team_id, "requesting_team_id")
-        row = RequestRow(requesting_team_id=requesting.id, home_team_id=service.owner_team_id if service else None)
-        ctx = _Context(actor, row, teams=teams, services={service.id: service} if service else {})
-        if Party.REQUESTING.value not in _parties_for(actor, requesting.id, None, None, people=ctx.people):
-            raise PermissionDenied(
-                f"only a member of {requesting.slug} may file a request for it", field="requesting_team_id"
-            )
-        if service is None:
-            raise NotFound(f"service {service_id} does not exist", field="service_id")
-        if service.lifecycle == "retired":
-            raise RuleViolation(f"{service.name} is retired; file on the service that replaced it", field="service_id")
-        if service.owner_team_id is None:
-            raise RuleViolation(f"{service.name} has no owning team to answer", field="service_id")
-        if service.owner_team_id == requesting.id:
-            raise RuleViolation(
-                f"{service.name} is your own team's service: change it yourselves, no request needed",
-                field="service_id",
-            )
-        home = _live(teams.get(service.owner_team_id), service.owner_team_id, "service_id")
-        now = clock.now()
+    if service is None:
+        raise NotFound(f"service {service_id} does not exist", field="service_id")
+    if service.lifecycle == "retired":
+        raise RuleViolation(f"{service.name} is retired; file on the service that replaced it", field="service_id")
+    if service.owner_team_id is None:
+        raise RuleViolation(f"{service.name} has no owning team to answer", field="service_id")
+    if service.owner_team_id == requesting.id:
+        raise RuleViolation(
+            f"{service.name} is your own team's service: change it yourselves, no request needed",
+            field="service_id",
+        )
+    home = _live(ctx.sides().get(service.owner_team_id), service.owner_team_id, "service_id")
+    now = clock.now()
+    # Every refusal above only read; the writes land together (no savepoint of their own: nothing is refused now).
+    with transaction.atomic(savepoint=False):
         row = RequestRow.objects.create(
             **values,
             service_id=service.id,
@@ -130,7 +132,7 @@ def file_request(
             filed_at=now,
             due_on=rules.add_working_days(clock.today(), response_days()),
         )
-        ctx.row = row
+        ctx.row = row  # same teams and service: the context's reads stay valid
         _event(row, actor, FILE.name, "", MACHINE.initial, values["why"][:500])
         request = _to_request(row, ctx.names())
         audit_services.record_change(
@@ -162,9 +164,8 @@ def apply_transition(
     (400 naming the field), the rules, the compare-and-set, the timeline event, the audit record, the notices.
     The API, the CLI and the pages call this; other apps and tests may call the named functions below."""
     org_services.require_signed_in(actor)
-    with transaction.atomic():
-        row = _require_row(RequestRow.objects.all(), request_id)
-        return machine_apply.apply(_BINDING, actor=actor, row=row, version=version, name=transition, raw=values)
+    row = _require_row(RequestRow.objects.all(), request_id)
+    return machine_apply.apply(_BINDING, actor=actor, row=row, version=version, name=transition, raw=values)
 
 
 def _move(transition: str, actor: Actor, request_id: int, version: int, **values: Any) -> AwayTeamRequest:
@@ -631,48 +632,50 @@ def _require_row(qs, request_id: int) -> RequestRow:
 
 
 class _Context:
-    """What one operation on a request reads about it, each at most once (query economy: the teams, their
-    people, the service's name are read one time and passed along). Also what the declaration's effects see."""
+    """What one operation on a request reads about it, each at most once (query economy): both teams' sides
+    (slug, leader, members, the leaders' chains: one query), the services' names; passed along to the guards,
+    the effects, the audit record and the notices. Also what the declaration's effects see."""
 
-    def __init__(self, actor: Actor, row: RequestRow, *, teams: dict | None = None, services: dict | None = None):
+    def __init__(self, actor: Actor, row: RequestRow, *, services: dict | None = None):
         self.actor, self.row, self.values = actor, row, {}
         self.now, self.today = clock.now(), clock.today()
         self.warranty_days = warranty_days()
-        self._teams: dict = dict(teams or {})
+        self._sides: dict = {}
         self._services: dict = dict(services or {})
-        self._members: dict[int, frozenset[int]] = {}
 
-    def teams(self) -> dict:
-        wanted = {self.row.requesting_team_id, self.row.home_team_id} - set(self._teams)
+    def sides(self) -> dict:
+        wanted = {self.row.requesting_team_id, self.row.home_team_id} - set(self._sides) - {None}
         if wanted:
-            self._teams.update(org_services.get_teams(ids=wanted))
-        return self._teams
+            self._sides.update(org_services.team_sides(team_ids=wanted))
+        return self._sides
 
     def people(self, team_id: int) -> set[int]:
         """Members and the leader of one of the request's teams."""
-        wanted = {self.row.requesting_team_id, self.row.home_team_id, team_id} - set(self._members)
-        if wanted:
-            self._members.update(org_services.member_ids(team_ids=wanted))
-        team = self.teams().get(team_id)
-        leader = {team.leader_id} if team is not None and team.leader_id is not None else set()
-        return set(self._members.get(team_id, frozenset())) | leader
+        side = self.sides().get(team_id)
+        return set(side.people) if side is not None else set()
 
     def home_people(self) -> set[int]:
         return self.people(self.row.home_team_id)
 
+    def _load_services(self, *ids: int) -> None:
+        wanted = {self.row.service_id, *ids} - set(self._services)
+        if wanted:
+            found = catalog_services.get_services(ids=wanted)
+            self._services.update({i: found.get(i) for i in wanted})
+
     def names(self) -> dict[str, dict[int, str]]:
-        if self.row.service_id not in self._services:
-            self._services.update(catalog_services.get_services(ids=[self.row.service_id]))
+        self._load_services()
         return {
-            "teams": {t.id: t.slug for t in self.teams().values()},
-            "services": {s.id: s.name for s in self._services.values()},
+            "teams": {t.id: t.slug for t in self.sides().values()},
+            "services": {s.id: s.name for s in self._services.values() if s is not None},
         }
 
     def team_service(self, service_id: int):
-        return catalog_services.get_services(ids=[service_id]).get(service_id)
+        self._load_services(service_id)
+        return self._services.get(service_id)
 
     def lowest_common_manager(self) -> int:
-        return _lowest_common_manager(self.row, self.teams())
+        return _lowest_common_manager(self.row, self.sides())
 
 
 def _load(actor: Actor, row: RequestRow) -> _Context:
@@ -801,6 +804,7 @@ def _parties_for(
 
 
 def _live(team, team_id: Any, field: str):
+    """`team` (a Team or a TeamSide) when it is live; NotFound or RuleViolation naming `field`."""
     if team is None:
         raise NotFound(f"team {team_id} does not exist", field=field)
     if team.status.value not in LIVE_TEAM_STATUSES:
@@ -813,17 +817,16 @@ def _live_team(team_id: Any, field: str):
     return _live(teams.get(team_id), team_id, field)
 
 
-def _lowest_common_manager(row: RequestRow, teams: dict) -> int:
-    leaders = []
+def _lowest_common_manager(row: RequestRow, sides: dict) -> int:
+    chains = []
     for team_id in (row.requesting_team_id, row.home_team_id):
-        team = teams.get(team_id)
-        if team is None or team.leader_id is None:
-            slug = team.slug if team else team_id
+        side = sides.get(team_id)
+        if side is None or side.leader_id is None:
+            slug = side.slug if side else team_id
             raise RuleViolation(
                 f"team {slug} has no single-threaded leader; an escalation climbs from both leaders", field="decider"
             )
-        leaders.append(team.leader_id)
-    chains = [org_services.chain_ids(person_id=leader) for leader in leaders]
+        chains.append(list(side.leader_chain))
     decider = rules.lowest_common_manager(chains[0], chains[1])
     if decider is None:
         raise RuleViolation("no one manages both teams' leaders, so no one can decide an escalation", field="decider")

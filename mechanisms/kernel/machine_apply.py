@@ -58,24 +58,27 @@ class Binding(Generic[C]):
 
 def apply(binding: Binding[C], *, actor: Actor, row: Any, version: int, name: str, raw: Mapping[str, Any]) -> Any:
     """Judge and apply transition `name` on `row` (already read by the caller, so nothing is read twice) with
-    the caller's raw input. Raises Conflict, PermissionDenied, RuleViolation, NotFound."""
+    the caller's raw input. Raises Conflict, PermissionDenied, RuleViolation, NotFound.
+
+    Everything that may refuse reads only, so it runs before the transaction opens; the writes then run in one
+    transaction without a savepoint of their own (a lost compare-and-set writes nothing and is raised after the
+    block), which keeps a transition to a handful of queries."""
     machine = binding.machine
-    with transaction.atomic():
-        if row.version != version:
-            state = getattr(row, binding.state_field)
-            raise Conflict(
-                f"{machine.noun} {row.pk} was changed by someone else (you read version {version}, it is now "
-                f"{row.version}: {state}); reload and try again",
-                field="version",
-                details={"field": "version", "expected": version, "current": row.version, "state": state},
-            )
-        ctx = binding.load(actor, row)
-        values, to_state = judge(machine, name, binding.facts(ctx), binding.parties(ctx), raw)
-        ctx.values = values
-        t = machine.transition(name)
-        changes = dict(t.effect(ctx) if t.effect else {})
-        note = str(values.get(t.note, "") or "")
-        return _write(binding, ctx, version, t, to_state, changes, values, note)
+    if row.version != version:
+        state = getattr(row, binding.state_field)
+        raise Conflict(
+            f"{machine.noun} {row.pk} was changed by someone else (you read version {version}, it is now "
+            f"{row.version}: {state}); reload and try again",
+            field="version",
+            details={"field": "version", "expected": version, "current": row.version, "state": state},
+        )
+    ctx = binding.load(actor, row)
+    values, to_state = judge(machine, name, binding.facts(ctx), binding.parties(ctx), raw)
+    ctx.values = values
+    t = machine.transition(name)
+    changes = dict(t.effect(ctx) if t.effect else {})
+    note = str(values.get(t.note, "") or "")
+    return _write(binding, ctx, version, t, to_state, changes, values, note)
 
 
 def write(
@@ -91,35 +94,44 @@ def write(
     """The writing half of `apply` for the owning app's own moves that are not a party's (a workflow re-routing
     or closing a request, the sweep ending a warranty): compare-and-set on the row's version, then the record
     hook, in one transaction."""
-    with transaction.atomic():
-        ctx = binding.load(actor, row)
-        return _write(binding, ctx, row.version, transition, to_state, changes, {}, note)
+    return _write(binding, binding.load(actor, row), row.version, transition, to_state, changes, {}, note)
 
 
 def _write(binding, ctx, version, transition, to_state, changes, values, note):
     before = binding.snapshot(ctx)
     from_state = getattr(ctx.row, binding.state_field)
-    compare_and_set(ctx.row, expected_version=version, changes={**changes, binding.state_field: to_state})
-    return binding.record(Step(ctx, transition, from_state, to_state, values, changes, before, note))
+    with transaction.atomic(savepoint=False):
+        won = compare_and_set(ctx.row, expected_version=version, changes={**changes, binding.state_field: to_state})
+        if won:
+            result = binding.record(Step(ctx, transition, from_state, to_state, values, changes, before, note))
+    if not won:
+        raise _lost(ctx.row, version, binding.state_field)
+    return result
 
 
-def compare_and_set(row: models.Model, *, expected_version: int, changes: Mapping[str, Any]) -> None:
+def compare_and_set(row: models.Model, *, expected_version: int, changes: Mapping[str, Any]) -> bool:
     """Write `changes` only if the row still has `expected_version`, bumping it in the same statement, and
-    update the loaded row in memory instead of reading it again (one query). Conflict when someone wrote first."""
+    update the loaded row in memory instead of reading it again (one query). False when someone wrote first."""
     model = type(row)
     values = dict(changes)
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         values["updated_at"] = timezone.now()
     if model.objects.filter(pk=row.pk, version=expected_version).update(version=F("version") + 1, **values) == 0:
-        current = model.objects.filter(pk=row.pk).values_list("version", flat=True).first()
-        if current is None:
-            raise NotFound(f"{model._meta.verbose_name} {row.pk} no longer exists")
-        raise Conflict(
-            f"{model._meta.verbose_name} {row.pk} was changed by someone else "
-            f"(you read version {expected_version}, it is now {current}); reload and try again",
-            field="version",
-            details={"field": "version", "expected": expected_version, "current": current},
-        )
+        return False
     for key, value in values.items():
         setattr(row, key, value)
     row.version = expected_version + 1
+    return True
+
+
+def _lost(row: models.Model, version: int, state_field: str) -> Exception:
+    model = type(row)
+    current = model.objects.filter(pk=row.pk).values_list("version", state_field).first()
+    if current is None:
+        return NotFound(f"{model._meta.verbose_name} {row.pk} no longer exists")
+    return Conflict(
+        f"{model._meta.verbose_name} {row.pk} was changed by someone else "
+        f"(you read version {version}, it is now {current[0]}: {current[1]}); reload and try again",
+        field="version",
+        details={"field": "version", "expected": version, "current": current[0], "state": current[1]},
+    )
