@@ -92,22 +92,22 @@ def list_requests(
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
+    # Readable at 80 columns: the two teams in one column, the title cut to fit, lateness with the due date.
     emit_table(
         "Away-team requests",
-        ["id", "state", "requesting", "home", "service", "title", "due"],
+        ["id", "state", "requesting → home", "title", "due"],
         [
             (
                 r.id,
-                r.state.value + (" OVERDUE" if r.overdue else ""),
-                r.requesting_team_slug,
-                r.home_team_slug,
-                r.service_name,
+                r.state.value,
+                f"{r.requesting_team_slug} → {r.home_team_slug}",
                 r.title,
-                r.due_on,
+                f"{r.due_on:%Y-%m-%d}" + (" late" if r.overdue else "") if r.state.value == "filed" else "-",
             )
             for r in page.items
         ],
         page_footer(page),
+        ellipsize=("title",),
     )
 
 
@@ -191,7 +191,8 @@ def board(team: str = typer.Argument(..., help="team slug"), format: Format = FO
         f"{result.team_slug}: away-team requests",
         ["state", "inbound", "outbound"],
         [(s, result.inbound_by_state.get(s, 0), result.outbound_by_state.get(s, 0)) for s in states],
-        f"overdue answers: {result.overdue}; median days to answer: {result.median_days_to_answer}",
+        f"overdue answers: {result.overdue}; median days to answer: "
+        + ("-" if result.median_days_to_answer is None else str(result.median_days_to_answer)),
     )
 
 
