@@ -37,7 +37,7 @@ from typing import Any
 from mechanisms.kernel import machines as m
 from mechanisms.kernel.errors import RuleViolation
 
-from .contracts import Decision, Party, RequestState
+from .contracts import Decision, Party, RequestState, state_words
 from .rules import RequestFacts
 
 S = RequestState
@@ -111,21 +111,7 @@ def _warranty(ctx: Any) -> dict[str, Any]:
 MACHINE = m.Machine(
     name="away_request",
     noun="request",
-    states=(
-        m.State(S.FILED.value),
-        m.State(S.ACCEPTED.value),
-        m.State(S.HOME_BUILDS.value, "home team builds"),
-        m.State(S.DECLINED.value),
-        m.State(S.ESCALATED.value),
-        m.State(S.IN_PROGRESS.value, "in progress"),
-        m.State(S.IN_REVIEW.value, "in review"),
-        m.State(S.APPROVED.value, "review approved"),
-        m.State(S.HANDED_OFF.value, "handed off"),
-        m.State(S.WARRANTY.value),
-        m.State(S.CLOSED.value),
-        m.State(S.DUPLICATED.value),
-        m.State(S.WITHDRAWN.value),
-    ),
+    states=tuple(m.State(s.value, state_words(s.value)) for s in S),  # in the order of the contract's enum
     initial=S.FILED.value,
     final=frozenset({S.CLOSED.value, S.DUPLICATED.value, S.WITHDRAWN.value}),
     parties={
