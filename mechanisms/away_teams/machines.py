@@ -377,5 +377,12 @@ MACHINE = m.Machine(
 )
 
 # Not a party's move: the dissolve and transfer workflows re-route an open request (it keeps its state).
-REROUTE = m.Transition("reroute", sources=MACHINE.open_states, target=S.FILED.value, by=frozenset(), done="re-routed")
+REROUTE = m.Transition(
+    "reroute",
+    sources=MACHINE.open_states,
+    target=S.FILED.value,  # unused: a re-routed request keeps its state (services._reroute says so)
+    by=frozenset(),
+    done="re-routed",
+    notice="re-routed: {requesting} asks {home}",
+)
 FILE = m.Transition("file", sources=frozenset(), target=S.FILED.value, by=REQ, done="filed the request")
