@@ -154,3 +154,41 @@ def test_the_list_is_readable_at_80_columns_and_prints_a_dash_never_none(small_o
     assert "None" not in listed.output
     board = runner.invoke(app, ["away", "board", "identity"], env={"COLUMNS": "80"})  # nothing answered yet
     assert "None" not in board.output and "median days to answer: -" in board.output
+
+
+def test_every_transition_is_a_command_with_options_from_its_input(small_org):
+    from mechanisms.away_teams import services as away
+
+    o = small_org
+    r = away.file_request(
+        actor=o.actor("bob"),
+        service_id=o.services["payments-api"].id,
+        requesting_team_id=o.teams["checkout"].id,
+        title="Refunds",
+        what="w",
+        why="y",
+    )
+    r = away.accept_request(
+        actor=o.actor("eve"), request_id=r.id, version=r.version, contact_id=o.people["eve"].id, standards="s"
+    )
+    rid = str(r.id)
+
+    def step(*args: str) -> dict:
+        result = mech("away", *args[:1], rid, *args[1:], "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    r = step("start", "--version", str(r.version), "--as", "bob")
+    r = step("submit", "--version", str(r["version"]), "--as", "bob")
+    vague = mech("away", "review", rid, "--version", str(r["version"]), "--request-changes", "--as", "eve")
+    assert vague.exit_code == 1 and "(note)" in vague.output
+    r = step("review", "--version", str(r["version"]), "--approve", "--as", "eve")
+    assert r["state"] == "approved"
+    missing = mech("away", "hand-off", rid, "--version", str(r["version"]), "--tests", "--as", "bob")
+    assert missing.exit_code == 1 and "documentation updated; runbook updated" in missing.output
+    r = step(
+        "hand-off", "--version", str(r["version"]), "--tests", "--docs", "--runbook", "--impact", "Fast", "--as", "bob"
+    )
+    assert (r["state"], r["downstream_impact"]) == ("handed_off", "Fast")
+    help_text = mech("away", "decide", "--help").output
+    assert "--decision" in help_text and "reshuffle" in help_text and "keep_roadmap" in help_text
