@@ -2,10 +2,11 @@
 escalate it to the lowest common manager, duplicate, build, review, hand off, keep the warranty, withdraw; the
 team board, the tax and credit reports; and the moves the team-lifecycle workflows make (re-route, close).
 
-Every transition is one transaction: the version the caller read is checked first (a stale one is a 409), then
-the state and the actor's party through the pure ``rules.check_transition`` (the wrong moment is a 400, the
-wrong person a 403, both naming the rule), then the input; the change, its timeline event, its audit record and
-the notifications to the people concerned land together or not at all.
+The transitions are declared once in ``machines.py`` and applied by ``kernel.machine_apply`` (docs/machines.md):
+the version the caller read is checked first (a stale one is a 409), then the state, the guard and the actor's
+party (the wrong moment is a 400, the wrong person a 403, both naming the rule), then the input and its rules; the
+change, its timeline event, its audit record and the notifications to the people concerned land together or not
+at all. ``_Context`` reads what a transition needs once (both teams' sides in one query, the service's name).
 
 Who may see: away-team requests are not confidential (MECHANISMS.md §3 wants the tax visible to everyone), so
 every signed-in person may read every request and report; ``_visible`` is the one chokepoint that says so.
