@@ -72,9 +72,13 @@ def _option(spec: Input) -> tuple[Any, Any]:
     if spec.kind is Kind.REF:
         ref_words = {"person": "handle", "service": "name"}.get(spec.ref, "name")
         help_text = f"{words} ({spec.ref} {ref_words})"
-        return (str, typer.Option(..., *flags, help=help_text)) if spec.required else (
-            str | None,
-            typer.Option(None, *flags, help=help_text),
+        return (
+            (str, typer.Option(..., *flags, help=help_text))
+            if spec.required
+            else (
+                str | None,
+                typer.Option(None, *flags, help=help_text),
+            )
         )
     if spec.kind is Kind.CHOICE:
         help_text = f"{words}: " + " or ".join(c for c, _ in spec.choices)
