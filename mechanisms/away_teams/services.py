@@ -49,12 +49,15 @@ from .contracts import (
     SweepReport,
     TaxLine,
     TeamBoard,
+    Transition,
 )
 from .machines import FILE, MACHINE, REROUTE
 from .models import Event as EventRow
 from .models import Request as RequestRow
 
 S = RequestState
+# What this app notifies about (notifications' preferences help lists them): each transition, and overdue reminders.
+notifications_services.declare_kinds(kinds=[*(f"away_request.{t.value}" for t in Transition), "away_request.overdue"])
 SUBJECT_TYPE = "away_team_request"
 LIVE_TEAM_STATUSES = ("forming", "active")
 DIRECTIONS = ("both", "inbound", "outbound")

@@ -54,6 +54,9 @@ def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
 
 
+EMPTY_CELL = "-"  # what the pages show as a dash: a value that is not there (never "None", never a blank)
+
+
 def emit_table(
     title: str,
     columns: Sequence[str],
@@ -68,7 +71,7 @@ def emit_table(
 
     console = Console()
     table = Table(title=title, title_justify="left")
-    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    cells = [[EMPTY_CELL if v is None else str(v) for v in row] for row in rows]
     widths = [max([len(column), *(len(c[i]) for c in cells)]) for i, column in enumerate(columns)]
     # Each column takes its width plus 3 (padding and a rule), the table one more: what the ellipsized ones share.
     fixed = sum(w + 3 for w, column in zip(widths, columns, strict=True) if column not in ellipsize) + 1
