@@ -126,3 +126,69 @@ def test_form_transfer_and_dissolve_from_a_plan_file(small_org, tmp_path):
     plan.write_text("{not json")
     broken = mech("teams", "dissolve", "identity", "--plan", str(plan), "--reason", "x")
     assert broken.exit_code == 2 and "plan.json:1" in broken.output
+
+
+def test_the_list_is_readable_at_80_columns_and_prints_a_dash_never_none(small_org):
+    from mechanisms.away_teams import services as away
+
+    o = small_org
+    for title in ("Refunds by API for every order that was paid by card and then shipped late", "Short"):
+        r = away.file_request(
+            actor=o.actor("bob"),
+            service_id=o.services["payments-api"].id,
+            requesting_team_id=o.teams["checkout"].id,
+            title=title,
+            what="w",
+            why="y",
+        )
+    away.accept_request(
+        actor=o.actor("eve"), request_id=r.id, version=r.version, contact_id=o.people["eve"].id, standards="s"
+    )
+    listed = runner.invoke(app, ["away", "list"], env={"COLUMNS": "80"})
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any("Refunds by" in line and "…" in line for line in lines)
+    accepted = [line for line in lines if "checkout → payments" in line and "accepted" in line]
+    assert accepted and accepted[0].rstrip("│ ").endswith("-")  # no answer due once answered: a dash, as on the page
+    assert "None" not in listed.output
+    board = runner.invoke(app, ["away", "board", "identity"], env={"COLUMNS": "80"})  # nothing answered yet
+    assert "None" not in board.output and "median days to answer: -" in board.output
+
+
+def test_every_transition_is_a_command_with_options_from_its_input(small_org):
+    from mechanisms.away_teams import services as away
+
+    o = small_org
+    r = away.file_request(
+        actor=o.actor("bob"),
+        service_id=o.services["payments-api"].id,
+        requesting_team_id=o.teams["checkout"].id,
+        title="Refunds",
+        what="w",
+        why="y",
+    )
+    r = away.accept_request(
+        actor=o.actor("eve"), request_id=r.id, version=r.version, contact_id=o.people["eve"].id, standards="s"
+    )
+    rid = str(r.id)
+
+    def step(*args: str) -> dict:
+        result = mech("away", *args[:1], rid, *args[1:], "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    r = step("start", "--version", str(r.version), "--as", "bob")
+    r = step("submit", "--version", str(r["version"]), "--as", "bob")
+    vague = mech("away", "review", rid, "--version", str(r["version"]), "--request-changes", "--as", "eve")
+    assert vague.exit_code == 1 and "(note)" in vague.output
+    r = step("review", "--version", str(r["version"]), "--approve", "--as", "eve")
+    assert r["state"] == "approved"
+    missing = mech("away", "hand-off", rid, "--version", str(r["version"]), "--tests", "--as", "bob")
+    assert missing.exit_code == 1 and "documentation updated; runbook updated" in missing.output
+    r = step(
+        "hand-off", "--version", str(r["version"]), "--tests", "--docs", "--runbook", "--impact", "Fast", "--as", "bob"
+    )
+    assert (r["state"], r["downstream_impact"]) == ("handed_off", "Fast")
+    help_text = mech("away", "decide", "--help").output
+    assert "--decision" in help_text and "reshuffle" in help_text and "keep_roadmap" in help_text

@@ -9,24 +9,16 @@ from __future__ import annotations
 
 from ninja import Query, Router, Schema, Status
 
+from mechanisms.kernel import machine_api
 from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, page_out, responses
 
 from . import services
 from .schemas import (
-    AcceptIn,
     BoardOut,
-    BuildAtHomeIn,
     CreditOut,
-    DecideIn,
-    DuplicateIn,
     FileIn,
-    HandOffIn,
-    NoteIn,
-    ReasonIn,
     RequestOut,
     RequestViewOut,
-    ReviewIn,
-    SubmitIn,
     SweepIn,
     SweepOut,
     TaxLineOut,
@@ -34,7 +26,6 @@ from .schemas import (
 
 router = Router(tags=["away teams"])
 READ_PAGE = (401, 403, 422)
-MOVE = responses(RequestOut, 400, 401, 403, 404, 409, 422)
 
 
 def _actor(request):
@@ -83,88 +74,17 @@ def get_request(request, request_id: Id):
     return services.request_view(actor=_actor(request), request_id=request_id)
 
 
-@router.post("/away-requests/{request_id}/accept", response=MOVE)
-def accept(request, request_id: Id, payload: AcceptIn):
-    """Home team: accept; the requesting team builds it, with your point of contact and standards."""
-    return services.accept_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/build-at-home", response=MOVE)
-def build_at_home(request, request_id: Id, payload: BuildAtHomeIn):
-    """Home team: answer that you build it yourselves, on your own roadmap."""
-    return services.build_at_home(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/decline", response=MOVE)
-def decline(request, request_id: Id, payload: ReasonIn):
-    """Home team: decline, with a reason."""
-    return services.decline_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/escalate", response=MOVE)
-def escalate(request, request_id: Id, payload: ReasonIn):
-    """Requesting team: escalate to the lowest common manager of both teams' leaders (once)."""
-    return services.escalate_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/decide", response=MOVE)
-def decide(request, request_id: Id, payload: DecideIn):
-    """The deciding manager: reshuffle the home team's roadmap, or keep it; with the reason."""
-    return services.decide_escalation(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/duplicate", response=MOVE)
-def duplicate(request, request_id: Id, payload: DuplicateIn):
-    """Requesting team: build it in a service of your own instead (recorded, never penalized)."""
-    return services.duplicate_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/start", response=MOVE)
-def start(request, request_id: Id, payload: NoteIn):
-    """Requesting team: start building the accepted change."""
-    return services.start_building(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/submit", response=MOVE)
-def submit(request, request_id: Id, payload: SubmitIn):
-    """Requesting team: ask the home team for its review."""
-    return services.submit_for_review(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/review", response=MOVE)
-def review(request, request_id: Id, payload: ReviewIn):
-    """Home team: approve the change, or request changes (with what to change)."""
-    return services.review_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/hand-off", response=MOVE)
-def hand_off(request, request_id: Id, payload: HandOffIn):
-    """Requesting team: hand off, with the checklist complete (tests, docs, runbook, review approved)."""
-    return services.hand_off_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/accept-hand-off", response=MOVE)
-def accept_hand_off(request, request_id: Id, payload: NoteIn):
-    """Home team: take over maintenance; the warranty period starts."""
-    return services.accept_hand_off(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/complete", response=MOVE)
-def complete(request, request_id: Id, payload: NoteIn):
-    """Home team: you shipped the change you built yourselves."""
-    return services.complete_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/close", response=MOVE)
-def close(request, request_id: Id, payload: NoteIn):
-    """Either team: close a handed-off request once its warranty is over."""
-    return services.close_request(actor=_actor(request), request_id=request_id, **payload.dict())
-
-
-@router.post("/away-requests/{request_id}/withdraw", response=MOVE)
-def withdraw(request, request_id: Id, payload: ReasonIn):
-    """Requesting team: withdraw the request, with the reason."""
-    return services.withdraw_request(actor=_actor(request), request_id=request_id, **payload.dict())
+# One endpoint per declared transition (away_teams/machines.py): POST /away-requests/{request_id}/<slug>, each with
+# a body generated from the transition's inputs. Mounted after the reads so the paths read as before.
+TRANSITION_BODIES = machine_api.mount(
+    router,
+    services.MACHINE,
+    base="/away-requests",
+    apply=services.apply_transition,
+    response=RequestOut,
+    module=__name__,
+    schema_prefix="Away",
+)
 
 
 @router.get("/teams/{team_id}/away-board", response=responses(BoardOut, *READ_ERRORS))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from mechanisms.kernel.cli import Format, emit_json, emit_table, page_footer, run, setup_django
+from mechanisms.kernel.machine_cli import mount as mount_machine
+from mechanisms.kernel.machine_cli import resolve_refs
 
 away = typer.Typer(
     help="Away-team requests: file, answer, escalate, build, hand off; the team board, tax and credit.",
@@ -90,22 +92,22 @@ def list_requests(
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
+    # Readable at 80 columns: the two teams in one column, the title cut to fit, lateness with the due date.
     emit_table(
         "Away-team requests",
-        ["id", "state", "requesting", "home", "service", "title", "due"],
+        ["id", "state", "requesting → home", "title", "due"],
         [
             (
                 r.id,
-                r.state.value + (" OVERDUE" if r.overdue else ""),
-                r.requesting_team_slug,
-                r.home_team_slug,
-                r.service_name,
+                r.state.value,
+                f"{r.requesting_team_slug} → {r.home_team_slug}",
                 r.title,
-                r.due_on,
+                f"{r.due_on:%Y-%m-%d}" + (" late" if r.overdue else "") if r.state.value == "filed" else "-",
             )
             for r in page.items
         ],
         page_footer(page),
+        ellipsize=("title",),
     )
 
 
@@ -155,181 +157,26 @@ def file(
     _show(request, format)
 
 
-def _move(fn_name: str, request_id: int, version: int, as_: str | None, format: Format, **kwargs) -> None:
+def _perform(transition, request_id: int, version: int, as_: str | None, format: Format, values: dict) -> None:
     services = _services()
-    fn = getattr(services, fn_name)
-    request = run(lambda: fn(actor=_actor(as_), request_id=request_id, version=version, **kwargs))
+    resolved = run(lambda: resolve_refs(transition, values, {"person": _person_id, "service": _service_id}))
+    request = run(
+        lambda: services.apply_transition(
+            actor=_actor(as_), request_id=request_id, version=version, transition=transition.name, values=resolved
+        )
+    )
     _show(request, format)
 
 
-VERSION = typer.Option(..., "--version", help="the version you read (see `mech away show`)")
-NOTE = typer.Option("", "--note")
-REASON = typer.Option(..., "--reason")
+def _machine():
+    # The declaration is pure (no Django), so mounting the commands keeps `mech --help` fast.
+    from mechanisms.away_teams.machines import MACHINE
+
+    return MACHINE
 
 
-@away.command("accept")
-def accept(
-    request_id: int,
-    version: int = VERSION,
-    contact: str = typer.Option(..., "--contact", help="your point of contact (handle)"),
-    standards: str = typer.Option(..., "--standards"),
-    effort_days: float = typer.Option(None, "--effort-days"),
-    note: str = NOTE,
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """Home team: accept; the requesting team builds it."""
-    _services()
-    _move(
-        "accept_request",
-        request_id,
-        version,
-        as_,
-        format,
-        contact_id=_person_id(contact),
-        standards=standards,
-        effort_days=effort_days,
-        note=note,
-    )
-
-
-@away.command("build-at-home")
-def build_at_home(
-    request_id: int,
-    version: int = VERSION,
-    effort_days: float = typer.Option(None, "--effort-days"),
-    note: str = NOTE,
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """Home team: you build it yourselves, on your roadmap."""
-    _move("build_at_home", request_id, version, as_, format, effort_days=effort_days, note=note)
-
-
-@away.command("decline")
-def decline(request_id: int, version: int = VERSION, reason: str = REASON, as_: str = AS, format: Format = FORMAT):
-    """Home team: decline, with a reason."""
-    _move("decline_request", request_id, version, as_, format, reason=reason)
-
-
-@away.command("escalate")
-def escalate(request_id: int, version: int = VERSION, reason: str = REASON, as_: str = AS, format: Format = FORMAT):
-    """Requesting team: escalate to the lowest common manager of both leaders."""
-    _move("escalate_request", request_id, version, as_, format, reason=reason)
-
-
-@away.command("decide")
-def decide(
-    request_id: int,
-    version: int = VERSION,
-    decision: str = typer.Option(..., "--decision", help="reshuffle or keep_roadmap"),
-    reason: str = REASON,
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """The deciding manager: reshuffle the home team's roadmap, or keep it."""
-    _move("decide_escalation", request_id, version, as_, format, decision=decision, reason=reason)
-
-
-@away.command("duplicate")
-def duplicate(
-    request_id: int,
-    version: int = VERSION,
-    service: str = typer.Option(..., "--service", help="your team's service that does it"),
-    reason: str = typer.Option("", "--reason"),
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """Requesting team: build it in a service of your own instead."""
-    _services()
-    _move(
-        "duplicate_request", request_id, version, as_, format, duplicate_service_id=_service_id(service), reason=reason
-    )
-
-
-@away.command("start")
-def start(request_id: int, version: int = VERSION, note: str = NOTE, as_: str = AS, format: Format = FORMAT):
-    """Requesting team: start building."""
-    _move("start_building", request_id, version, as_, format, note=note)
-
-
-@away.command("submit")
-def submit(
-    request_id: int,
-    version: int = VERSION,
-    tests: bool = False,
-    docs: bool = False,
-    runbook: bool = False,
-    note: str = NOTE,
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """Requesting team: ask for the home team's review."""
-    _move("submit_for_review", request_id, version, as_, format, tests=tests, docs=docs, runbook=runbook, note=note)
-
-
-@away.command("review")
-def review(
-    request_id: int,
-    version: int = VERSION,
-    approve: bool = typer.Option(..., "--approve/--request-changes"),
-    note: str = NOTE,
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """Home team: approve, or request changes (say what in --note)."""
-    _move("review_request", request_id, version, as_, format, approved=approve, note=note)
-
-
-@away.command("hand-off")
-def hand_off(
-    request_id: int,
-    version: int = VERSION,
-    tests: bool = False,
-    docs: bool = False,
-    runbook: bool = False,
-    impact: str = typer.Option("", "--impact", help="the downstream impact (earns credit)"),
-    note: str = NOTE,
-    as_: str = AS,
-    format: Format = FORMAT,
-):
-    """Requesting team: hand off with the checklist complete."""
-    _move(
-        "hand_off_request",
-        request_id,
-        version,
-        as_,
-        format,
-        tests=tests,
-        docs=docs,
-        runbook=runbook,
-        downstream_impact=impact,
-        note=note,
-    )
-
-
-@away.command("accept-hand-off")
-def accept_hand_off(request_id: int, version: int = VERSION, note: str = NOTE, as_: str = AS, format: Format = FORMAT):
-    """Home team: take over maintenance; the warranty starts."""
-    _move("accept_hand_off", request_id, version, as_, format, note=note)
-
-
-@away.command("complete")
-def complete(request_id: int, version: int = VERSION, note: str = NOTE, as_: str = AS, format: Format = FORMAT):
-    """Home team: you shipped what you built yourselves."""
-    _move("complete_request", request_id, version, as_, format, note=note)
-
-
-@away.command("close")
-def close(request_id: int, version: int = VERSION, note: str = NOTE, as_: str = AS, format: Format = FORMAT):
-    """Either team: close after the warranty."""
-    _move("close_request", request_id, version, as_, format, note=note)
-
-
-@away.command("withdraw")
-def withdraw(request_id: int, version: int = VERSION, reason: str = REASON, as_: str = AS, format: Format = FORMAT):
-    """Requesting team: withdraw the request."""
-    _move("withdraw_request", request_id, version, as_, format, reason=reason)
+# One command per declared transition (away_teams/machines.py): `mech away <slug> ID --version N --as HANDLE ...`.
+mount_machine(away, _machine(), perform=_perform)
 
 
 @away.command("board")
@@ -344,7 +191,8 @@ def board(team: str = typer.Argument(..., help="team slug"), format: Format = FO
         f"{result.team_slug}: away-team requests",
         ["state", "inbound", "outbound"],
         [(s, result.inbound_by_state.get(s, 0), result.outbound_by_state.get(s, 0)) for s in states],
-        f"overdue answers: {result.overdue}; median days to answer: {result.median_days_to_answer}",
+        f"overdue answers: {result.overdue}; median days to answer: "
+        + ("-" if result.median_days_to_answer is None else str(result.median_days_to_answer)),
     )
 
 

@@ -18,6 +18,7 @@ class RequestState(enum.StrEnum):
     ESCALATED = "escalated"
     IN_PROGRESS = "in_progress"
     IN_REVIEW = "in_review"
+    APPROVED = "approved"  # the home team's review approved the change: the hand-off may follow
     HANDED_OFF = "handed_off"
     WARRANTY = "warranty"
     CLOSED = "closed"
@@ -27,9 +28,13 @@ class RequestState(enum.StrEnum):
 
 def state_words(state: str) -> str:
     """A request state in plain words, as every page and command shows it."""
-    return {"home_builds": "home team builds", "in_progress": "in progress", "in_review": "in review"}.get(
-        state, state.replace("_", " ")
-    )
+    words = {
+        "home_builds": "home team builds",
+        "in_progress": "in progress",
+        "in_review": "in review",
+        "approved": "review approved",
+    }
+    return words.get(state, state.replace("_", " "))
 
 
 # A request is open until it is closed, duplicated or withdrawn (a team being dissolved must map every open one).
@@ -42,6 +47,7 @@ OPEN_STATES = frozenset(
         RequestState.ESCALATED,
         RequestState.IN_PROGRESS,
         RequestState.IN_REVIEW,
+        RequestState.APPROVED,
         RequestState.HANDED_OFF,
         RequestState.WARRANTY,
     }
@@ -49,6 +55,9 @@ OPEN_STATES = frozenset(
 
 
 class Transition(enum.StrEnum):
+    """The names of the moves on a request, for other apps to refer to; the declaration (who, from where, input,
+    guard, effect) is `away_teams/machines.py`, and a test checks the two agree."""
+
     FILE = "file"
     ACCEPT = "accept"
     BUILD_AT_HOME = "build_at_home"
@@ -67,22 +76,11 @@ class Transition(enum.StrEnum):
     # Not a party's move: the dissolve and transfer workflows re-route or close an open request.
     REROUTE = "reroute"
 
-    @property
-    def words(self) -> str:
-        return {
-            "build_at_home": "answer 'we build it' to",
-            "hand_off": "hand off",
-            "accept_hand_off": "accept the hand-off of",
-            "submit": "submit for review",
-            "start": "start building",
-        }.get(self.value, self.value)
-
 
 class Party(enum.StrEnum):
     REQUESTING = "requesting"
     HOME = "home"
     DECIDER = "decider"
-    EITHER = "either"
 
 
 class Decision(enum.StrEnum):

@@ -8,11 +8,6 @@ from ninja import Field
 
 from mechanisms.kernel.api import InSchema, OutSchema
 
-Version = Field(..., ge=1, le=2**31 - 1, description="the version you read; a stale one is a 409")
-Note = Field("", max_length=5000)
-Reason = Field(..., max_length=5000)
-PersonRef = Field(..., ge=1, le=2**63 - 1)
-
 
 class FileIn(InSchema):
     service_id: int = Field(..., ge=1, le=2**63 - 1, description="the home team's service to change")
@@ -23,63 +18,7 @@ class FileIn(InSchema):
     design: str = Field("", max_length=20000, description="the design you propose")
 
 
-class AcceptIn(InSchema):
-    version: int = Version
-    contact_id: int = Field(..., ge=1, le=2**63 - 1, description="the home team's point of contact (a member)")
-    standards: str = Field(..., max_length=20000, description="the engineering standards to follow")
-    effort_days: float | None = Field(None, ge=0, le=10000, description="support effort the home team expects")
-    note: str = Note
-
-
-class BuildAtHomeIn(InSchema):
-    version: int = Version
-    effort_days: float | None = Field(None, ge=0, le=10000, description="effort the home team expects to spend")
-    note: str = Note
-
-
-class ReasonIn(InSchema):
-    version: int = Version
-    reason: str = Reason
-
-
-class NoteIn(InSchema):
-    version: int = Version
-    note: str = Note
-
-
-class DecideIn(InSchema):
-    version: int = Version
-    decision: str = Field(..., description="reshuffle (the home team builds it) or keep_roadmap")
-    reason: str = Reason
-
-
-class DuplicateIn(InSchema):
-    version: int = Version
-    duplicate_service_id: int = Field(..., ge=1, le=2**63 - 1, description="your team's service that does it")
-    reason: str = Note
-
-
-class SubmitIn(InSchema):
-    version: int = Version
-    tests: bool = False
-    docs: bool = False
-    runbook: bool = False
-    note: str = Note
-
-
-class ReviewIn(InSchema):
-    version: int = Version
-    approved: bool
-    note: str = Note
-
-
-class HandOffIn(InSchema):
-    version: int = Version
-    tests: bool
-    docs: bool
-    runbook: bool
-    downstream_impact: str = Field("", max_length=5000, description="the impact downstream; earns credit")
-    note: str = Note
+# The bodies of the transitions are generated from their declaration (away_teams/machines.py, kernel/machine_api.py).
 
 
 class SweepIn(InSchema):

@@ -2,10 +2,11 @@
 escalate it to the lowest common manager, duplicate, build, review, hand off, keep the warranty, withdraw; the
 team board, the tax and credit reports; and the moves the team-lifecycle workflows make (re-route, close).
 
-Every transition is one transaction: the version the caller read is checked first (a stale one is a 409), then
-the state and the actor's party through the pure ``rules.check_transition`` (the wrong moment is a 400, the
-wrong person a 403, both naming the rule), then the input; the change, its timeline event, its audit record and
-the notifications to the people concerned land together or not at all.
+The transitions are declared once in ``machines.py`` and applied by ``kernel.machine_apply`` (docs/machines.md):
+the version the caller read is checked first (a stale one is a 409), then the state, the guard and the actor's
+party (the wrong moment is a 400, the wrong person a 403, both naming the rule), then the input and its rules; the
+change, its timeline event, its audit record and the notifications to the people concerned land together or not
+at all. ``_Context`` reads what a transition needs once (both teams' sides in one query, the service's name).
 
 Who may see: away-team requests are not confidential (MECHANISMS.md §3 wants the tax visible to everyone), so
 every signed-in person may read every request and report; ``_visible`` is the one chokepoint that says so.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -25,9 +26,8 @@ from django.db.models import Q
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Lifecycle, Service
-from mechanisms.kernel import clock
+from mechanisms.kernel import clock, machine_apply, machines
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, clamp_limit, clamp_offset, paginate
 from mechanisms.kernel.validation import clean_text as _text
@@ -41,7 +41,6 @@ from .contracts import (
     Checklist,
     CreditLine,
     CreditReport,
-    Decision,
     Party,
     RequestEvent,
     RequestId,
@@ -53,11 +52,11 @@ from .contracts import (
     Transition,
     WaitingOn,
 )
+from .machines import FILE, MACHINE, REROUTE
 from .models import Event as EventRow
 from .models import Request as RequestRow
 
 S = RequestState
-T = Transition
 # What this app notifies about (notifications' preferences help lists them): each transition, and overdue reminders.
 notifications_services.declare_kinds(kinds=[*(f"away_request.{t.value}" for t in Transition), "away_request.overdue"])
 SUBJECT_TYPE = "away_team_request"
@@ -100,52 +99,83 @@ def file_request(
         "why": _text(why, "why", 20000),
         "design": _text(design, "design", 20000, required=False),
     }
-    with transaction.atomic():
-        requesting = _live_team(requesting_team_id, "requesting_team_id")
-        if Party.REQUESTING not in _parties_for(actor, requesting.id, None, None):
-            raise PermissionDenied(
-                f"only a member of {requesting.slug} may file a request for it", field="requesting_team_id"
-            )
-        try:
-            service = catalog_services.get_service(service_id=service_id)
-        except NotFound as exc:
-            raise NotFound(f"service {service_id} does not exist", field="service_id") from exc
-        if service.lifecycle == "retired":
-            raise RuleViolation(f"{service.name} is retired; file on the service that replaced it", field="service_id")
-        if service.owner_team_id is None:
-            raise RuleViolation(f"{service.name} has no owning team to answer", field="service_id")
-        if service.owner_team_id == requesting.id:
-            raise RuleViolation(
-                f"{service.name} is your own team's service: change it yourselves, no request needed",
-                field="service_id",
-            )
-        home = _live_team(service.owner_team_id, "service_id")
-        now = clock.now()
+    # One read of the service, one of both teams' sides, passed along (the teams were read six times here once).
+    found = catalog_services.get_services(ids=[service_id]) if isinstance(service_id, int) else {}
+    service = found.get(service_id)
+    row = RequestRow(
+        requesting_team_id=requesting_team_id if isinstance(requesting_team_id, int) else None,
+        home_team_id=service.owner_team_id if service else None,
+        service_id=service.id if service else None,
+    )
+    ctx = _Context(actor, row, services={service.id: service} if service else {})
+    requesting = _live(ctx.sides().get(requesting_team_id), requesting_team_id, "requesting_team_id")
+    if Party.REQUESTING.value not in _parties_for(actor, requesting.id, None, None, people=ctx.people):
+        raise PermissionDenied(
+            f"only a member of {requesting.slug} may file a request for it", field="requesting_team_id"
+        )
+    if service is None:
+        raise NotFound(f"service {service_id} does not exist", field="service_id")
+    if service.lifecycle == "retired":
+        raise RuleViolation(f"{service.name} is retired; file on the service that replaced it", field="service_id")
+    if service.owner_team_id is None:
+        raise RuleViolation(f"{service.name} has no owning team to answer", field="service_id")
+    if service.owner_team_id == requesting.id:
+        raise RuleViolation(
+            f"{service.name} is your own team's service: change it yourselves, no request needed",
+            field="service_id",
+        )
+    home = _live(ctx.sides().get(service.owner_team_id), service.owner_team_id, "service_id")
+    now = clock.now()
+    # Every refusal above only read; the writes land together (no savepoint of their own: nothing is refused now).
+    with transaction.atomic(savepoint=False):
         row = RequestRow.objects.create(
             **values,
             service_id=service.id,
             requesting_team_id=requesting.id,
             home_team_id=home.id,
             filed_by_id=actor.person_id,
-            state=S.FILED.value,
+            state=MACHINE.initial,
             filed_at=now,
             due_on=rules.add_working_days(clock.today(), response_days()),
         )
-        _event(row, actor, T.FILE, "", S.FILED, values["why"][:500])
-        request = _to_request(row)
+        ctx.row = row  # same teams and service: the context's reads stay valid
+        _event(row, actor, FILE.name, "", MACHINE.initial, values["why"][:500])
+        request = _to_request(row, ctx.names())
         audit_services.record_change(
             actor=actor,
-            verb="file",
+            verb=FILE.name,
             subject_type=SUBJECT_TYPE,
             subject_id=row.id,
             subject_label=row.title,
             after=_audit_view(request),
         )
-        _notify(actor, row, T.FILE, f"{requesting.name} asks {home.name} for a change in {service.name}")
+        _notify(
+            actor,
+            row,
+            FILE.name,
+            f"{requesting.name} asks {home.name} for a change in {service.name}",
+            recipients=ctx.people(requesting.id) | ctx.people(home.id),
+        )
     return request
 
 
-# ---------------------------------------------------------------------------------------------- the home team answers
+# ---------------------------------------------------------------------------------------------- transitions
+
+
+def apply_transition(
+    *, actor: Actor, request_id: int, version: int, transition: str, values: Mapping[str, Any]
+) -> AwayTeamRequest:
+    """Take one transition of the declared machine (away_teams/machines.py) with its input, in the order of
+    kernel/machine_apply.py: the version read (409), the state and the party (400/403 naming the rule), the input
+    (400 naming the field), the rules, the compare-and-set, the timeline event, the audit record, the notices.
+    The API, the CLI and the pages call this; other apps and tests may call the named functions below."""
+    org_services.require_signed_in(actor)
+    row = _require_row(RequestRow.objects.all(), request_id)
+    return machine_apply.apply(_BINDING, actor=actor, row=row, version=version, name=transition, raw=values)
+
+
+def _move(transition: str, actor: Actor, request_id: int, version: int, **values: Any) -> AwayTeamRequest:
+    return apply_transition(actor=actor, request_id=request_id, version=version, transition=transition, values=values)
 
 
 def accept_request(
@@ -160,21 +190,17 @@ def accept_request(
 ) -> AwayTeamRequest:
     """Accept: the requesting team builds the change in the home team's code; the home team names a point of
     contact (one of its members) and the engineering standards to follow, and may declare the effort it expects
-    to spend supporting it (it counts in its tax). Home team only, from `filed`."""
-
-    def validate(row: RequestRow) -> dict[str, Any]:
-        members = _team_people(row.home_team_id)
-        if contact_id not in members:
-            raise RuleViolation("the point of contact must be a member of the home team", field="contact_id")
-        return {
-            "contact_id": contact_id,
-            "standards": _text(standards, "standards", 20000),
-            "effort_days": _effort(effort_days),
-            "answer": T.ACCEPT.value,
-            "answered_at": clock.now(),
-        }
-
-    return _transition(actor, request_id, version, T.ACCEPT, S.ACCEPTED, validate, note)
+    to spend supporting it (it counts in its tax). Home team only, from `filed` (MECHANISMS.md §3)."""
+    return _move(
+        "accept",
+        actor,
+        request_id,
+        version,
+        contact_id=contact_id,
+        standards=standards,
+        effort_days=effort_days,
+        note=note,
+    )
 
 
 def build_at_home(
@@ -182,61 +208,26 @@ def build_at_home(
 ) -> AwayTeamRequest:
     """Answer "we build it ourselves": the home team puts the change on its own roadmap (its effort counts in its
     tax). Home team only, from `filed`."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.BUILD_AT_HOME,
-        S.HOME_BUILDS,
-        lambda row: {"effort_days": _effort(effort_days), "answer": T.BUILD_AT_HOME.value, "answered_at": clock.now()},
-        note,
-    )
+    return _move("build_at_home", actor, request_id, version, effort_days=effort_days, note=note)
 
 
 def decline_request(*, actor: Actor, request_id: int, version: int, reason: str) -> AwayTeamRequest:
     """Decline, with a reason the requesting team can act on (escalate or duplicate). Home team only, from
     `filed`."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.DECLINE,
-        S.DECLINED,
-        lambda row: {
-            "decline_reason": _text(reason, "reason", 5000),
-            "answer": T.DECLINE.value,
-            "answered_at": clock.now(),
-        },
-        reason,
-    )
-
-
-# ---------------------------------------------------------------------------------------------- escalation
+    return _move("decline", actor, request_id, version, reason=reason)
 
 
 def escalate_request(*, actor: Actor, request_id: int, version: int, reason: str) -> AwayTeamRequest:
     """Escalate, after a decline or when the requesting team cannot build it: a roadmap discussion owned by the
     lowest common manager of both teams' single-threaded leaders, who is named now (MECHANISMS.md §3). Requesting
     team only, once. Raises RuleViolation when a team has no leader or no one manages both."""
-
-    def validate(row: RequestRow) -> dict[str, Any]:
-        text = _text(reason, "reason", 5000)
-        return {"escalation_reason": text, "decider_id": _lowest_common_manager(row)}
-
-    return _transition(actor, request_id, version, T.ESCALATE, S.ESCALATED, validate, reason)
+    return _move("escalate", actor, request_id, version, reason=reason)
 
 
 def decide_escalation(*, actor: Actor, request_id: int, version: int, decision: str, reason: str) -> AwayTeamRequest:
     """Record the deciding manager's decision: reshuffle the home team's roadmap (the home team builds it) or
     keep it (the request stays declined; the requesting team may still duplicate). The deciding manager only."""
-
-    def validate(row: RequestRow) -> dict[str, Any]:
-        if decision not in {d.value for d in Decision}:
-            raise RuleViolation(f"decision must be one of {', '.join(d.value for d in Decision)}", field="decision")
-        return {"decision": decision, "decision_reason": _text(reason, "reason", 5000)}
-
-    to_state = S.HOME_BUILDS if decision == Decision.RESHUFFLE.value else S.DECLINED
-    return _transition(actor, request_id, version, T.DECIDE, to_state, validate, reason)
+    return _move("decide", actor, request_id, version, decision=decision, reason=reason)
 
 
 def duplicate_request(
@@ -245,69 +236,25 @@ def duplicate_request(
     """Duplicate: the requesting team builds what it needs in a service of its own. Legitimate and recorded,
     linked to the original request and service and to the new service, and never counted against anyone.
     Requesting team only, after an answer (or once the answer is overdue)."""
-
-    def validate(row: RequestRow) -> dict[str, Any]:
-        try:
-            service = catalog_services.get_service(service_id=duplicate_service_id)
-        except NotFound as exc:
-            raise RuleViolation(f"service {duplicate_service_id} does not exist", field="duplicate_service_id") from exc
-        if service.owner_team_id != row.requesting_team_id:
-            raise RuleViolation("the duplicate must be a service your team owns", field="duplicate_service_id")
-        return {
-            "duplicate_service_id": service.id,
-            "closed_at": clock.now(),
-            "outcome": f"duplicated in {service.name}"[:300],
-        }
-
-    return _transition(actor, request_id, version, T.DUPLICATE, S.DUPLICATED, validate, reason)
-
-
-# ---------------------------------------------------------------------------------------------- building and hand-off
+    return _move("duplicate", actor, request_id, version, duplicate_service_id=duplicate_service_id, reason=reason)
 
 
 def start_building(*, actor: Actor, request_id: int, version: int, note: str = "") -> AwayTeamRequest:
     """The requesting team starts building the accepted change. Requesting team only, from `accepted`."""
-    return _transition(actor, request_id, version, T.START, S.IN_PROGRESS, lambda row: {}, note)
+    return _move("start", actor, request_id, version, note=note)
 
 
-def submit_for_review(
-    *,
-    actor: Actor,
-    request_id: int,
-    version: int,
-    tests: bool = False,
-    docs: bool = False,
-    runbook: bool = False,
-    note: str = "",
-) -> AwayTeamRequest:
-    """Ask the home team to review the change, with the checklist as it stands. Requesting team only."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.SUBMIT,
-        S.IN_REVIEW,
-        lambda row: {
-            "tests_done": bool(tests),
-            "docs_done": bool(docs),
-            "runbook_done": bool(runbook),
-            "review_approved": False,
-        },
-        note,
-    )
+def submit_for_review(*, actor: Actor, request_id: int, version: int, note: str = "") -> AwayTeamRequest:
+    """Ask the home team to review the change. Requesting team only, from `in_progress`. The checklist (tests,
+    docs, runbook) is asked at the hand-off, where MECHANISMS.md §3 puts it."""
+    return _move("submit", actor, request_id, version, note=note)
 
 
 def review_request(*, actor: Actor, request_id: int, version: int, approved: bool, note: str = "") -> AwayTeamRequest:
-    """The home team reviews the change against its standards: approved (the hand-off may follow) or changes
-    requested, with what to change (back to in progress). Home team only, from `in_review`."""
-
-    def validate(row: RequestRow) -> dict[str, Any]:
-        if not approved and not (note or "").strip():
-            raise RuleViolation("say what has to change when you request changes", field="note")
-        return {"review_approved": bool(approved)}
-
-    to_state = S.IN_REVIEW if approved else S.IN_PROGRESS
-    return _transition(actor, request_id, version, T.REVIEW, to_state, validate, note)
+    """The home team reviews the change against its standards: approved (the request is `approved`, the hand-off
+    may follow) or changes requested, saying what to change (back to `in_progress`). Home team only, from
+    `in_review`."""
+    return _move("review", actor, request_id, version, approved=approved, note=note)
 
 
 def hand_off_request(
@@ -321,81 +268,41 @@ def hand_off_request(
     downstream_impact: str = "",
     note: str = "",
 ) -> AwayTeamRequest:
-    """Hand the change off (MECHANISMS.md §3): only with the code in good order (tests, docs, runbook, and the
-    home team's review approved); a declared downstream impact earns the requesting team credit. Requesting
-    team only. Raises RuleViolation listing every missing checklist item."""
-
-    def validate(row: RequestRow) -> dict[str, Any]:
-        items = {"tests": tests, "docs": docs, "runbook": runbook, "review_approved": row.review_approved}
-        missing = rules.missing_checklist(items)
-        if missing:
-            raise RuleViolation(
-                "the hand-off checklist is incomplete: " + "; ".join(missing),
-                field="checklist",
-                details={"field": "checklist", "missing": missing},
-            )
-        return {
-            "tests_done": True,
-            "docs_done": True,
-            "runbook_done": True,
-            "downstream_impact": _text(downstream_impact, "downstream_impact", 5000, required=False),
-            "handed_off_at": clock.now(),
-        }
-
-    return _transition(actor, request_id, version, T.HAND_OFF, S.HANDED_OFF, validate, note)
+    """Hand the change off (MECHANISMS.md §3): only with the code in good order (tests, docs, runbook ticked) and
+    the home team's review approved (from `approved`); a declared downstream impact earns the requesting team
+    credit. Requesting team only. Raises RuleViolation listing every missing checklist item."""
+    return _move(
+        "hand_off",
+        actor,
+        request_id,
+        version,
+        tests=tests,
+        docs=docs,
+        runbook=runbook,
+        downstream_impact=downstream_impact,
+        note=note,
+    )
 
 
 def accept_hand_off(*, actor: Actor, request_id: int, version: int, note: str = "") -> AwayTeamRequest:
     """The home team takes over maintenance; the requesting team stays on call for the warranty period
     (default 30 days) before the request closes. Home team only, from `handed_off`."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.ACCEPT_HAND_OFF,
-        S.WARRANTY,
-        lambda row: {"warranty_until": clock.today() + dt.timedelta(days=warranty_days())},
-        note,
-    )
+    return _move("accept_hand_off", actor, request_id, version, note=note)
 
 
 def complete_request(*, actor: Actor, request_id: int, version: int, note: str = "") -> AwayTeamRequest:
     """The home team shipped the change it built itself. Home team only, from `home_builds`."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.COMPLETE,
-        S.CLOSED,
-        lambda row: {"closed_at": clock.now(), "outcome": "built by the home team"},
-        note,
-    )
+    return _move("complete", actor, request_id, version, note=note)
 
 
 def close_request(*, actor: Actor, request_id: int, version: int, note: str = "") -> AwayTeamRequest:
     """Close a handed-off request once its warranty period is over. Either team (the sweep does it too)."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.CLOSE,
-        S.CLOSED,
-        lambda row: {"closed_at": clock.now(), "outcome": "handed off; warranty over"},
-        note,
-    )
+    return _move("close", actor, request_id, version, note=note)
 
 
 def withdraw_request(*, actor: Actor, request_id: int, version: int, reason: str) -> AwayTeamRequest:
     """The requesting team no longer needs the change. Requesting team only, before the hand-off."""
-    return _transition(
-        actor,
-        request_id,
-        version,
-        T.WITHDRAW,
-        S.WITHDRAWN,
-        lambda row: {"closed_at": clock.now(), "outcome": "withdrawn: " + _text(reason, "reason", 5000)[:280]},
-        reason,
-    )
+    return _move("withdraw", actor, request_id, version, reason=reason)
 
 
 # ---------------------------------------------------------------------------------------------- reads
@@ -409,14 +316,14 @@ def get_request(*, actor: Actor, request_id: int) -> AwayTeamRequest:
 def request_view(*, actor: Actor, request_id: int) -> RequestView:
     """A request, its timeline, and the transitions this viewer may take now (what the request page shows)."""
     row = _require_row(_visible(actor), request_id)
-    parties = _parties(actor, row)
+    ctx = _Context(actor, row)
+    parties = _parties(actor, row, ctx)
     events = tuple(_to_event(e) for e in row.events.order_by("at", "id"))
-    actions = rules.available(_facts(row), parties)
     return RequestView(
-        request=_to_request(row),
+        request=_to_request(row, ctx.names()),
         timeline=events,
-        actions=tuple(a.value for a in actions),
-        viewer_parties=tuple(sorted(p.value for p in parties)),
+        actions=machines.available(MACHINE, _facts(row), parties),
+        viewer_parties=tuple(sorted(parties)),
     )
 
 
@@ -502,11 +409,11 @@ def tax_report(*, actor: Actor, limit: int | None = None, offset: int | None = N
     for team, state, answer, effort, due_on in rows:
         line = per_team[team]
         line["inbound"] += 1
-        if answer == T.ACCEPT.value:
+        if answer == "accept":
             line["accepted"] += 1
-        if answer == T.BUILD_AT_HOME.value or state == S.HOME_BUILDS.value:
+        if answer == "build_at_home" or state == S.HOME_BUILDS.value:
             line["home_builds"] += 1
-        if answer in (T.ACCEPT.value, T.BUILD_AT_HOME.value) or state == S.HOME_BUILDS.value:
+        if answer in ("accept", "build_at_home") or state == S.HOME_BUILDS.value:
             line["effort"] += effort or 0.0
         if state in OPEN_STATES:
             line["open"] += 1
@@ -617,21 +524,21 @@ def sweep(*, actor: Actor, today: dt.date | None = None) -> SweepReport:
                 row,
                 None,
                 f"Overdue: {row.title} waits for an answer since {row.due_on.isoformat()}",
-                recipients=_team_people(row.home_team_id),
+                recipients=_Context(actor, row).home_people(),
                 kind="away_request.overdue",
             )
             reminded += 1
     ended = RequestRow.objects.filter(state=S.WARRANTY.value, warranty_until__lt=today).order_by("id")
     for row in ended:
         try:
-            _apply(
-                actor,
-                row,
-                row.version,
-                T.CLOSE,
-                S.CLOSED,
-                {"closed_at": now, "outcome": "handed off; warranty over"},
-                "warranty over",
+            machine_apply.write(
+                _BINDING,
+                actor=actor,
+                row=row,
+                transition=MACHINE.transition("close"),
+                to_state=S.CLOSED.value,
+                changes={"closed_at": now, "outcome": "handed off; warranty over"},
+                note="warranty over",
             )
             closed += 1
         except Conflict:
@@ -705,7 +612,10 @@ def _reroute(
         raise RuleViolation("name the new requesting team or the new home team", field="requesting_team_id")
     if changes.get("requesting_team_id", row.requesting_team_id) == changes.get("home_team_id", row.home_team_id):
         raise RuleViolation("a request cannot be re-routed to the team on its other side", field="requesting_team_id")
-    return _apply(actor, row, row.version, T.REROUTE, S(row.state), changes, _text(reason, "reason", 5000))
+    note = _text(reason, "reason", 5000)
+    return machine_apply.write(
+        _BINDING, actor=actor, row=row, transition=REROUTE, to_state=row.state, changes=changes, note=note
+    )
 
 
 def _close_open(actor: Actor, row: RequestRow, reason: str) -> AwayTeamRequest:
@@ -713,7 +623,15 @@ def _close_open(actor: Actor, row: RequestRow, reason: str) -> AwayTeamRequest:
         raise RuleViolation(f"request {row.id} is already {row.state}", field="request_id")
     text = _text(reason, "reason", 5000)
     changes = {"closed_at": clock.now(), "outcome": f"closed: {text}"[:300]}
-    return _apply(actor, row, row.version, T.CLOSE, S.CLOSED, changes, text)
+    return machine_apply.write(
+        _BINDING,
+        actor=actor,
+        row=row,
+        transition=MACHINE.transition("close"),
+        to_state=S.CLOSED.value,
+        changes=changes,
+        note=text,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- private helpers
@@ -732,109 +650,114 @@ def _require_row(qs, request_id: int) -> RequestRow:
     return row
 
 
-def _transition(
-    actor: Actor,
-    request_id: int,
-    version: int,
-    transition: Transition,
-    to_state: RequestState,
-    validate: Callable[[RequestRow], dict[str, Any]],
-    note: str,
-) -> AwayTeamRequest:
-    """Judge and apply one party's transition (see the module docstring for the order of the checks)."""
-    org_services.require_signed_in(actor)
-    with transaction.atomic():
-        row = _require_row(RequestRow.objects.all(), request_id)
-        if row.version != version:
-            raise Conflict(
-                f"request {row.id} was changed by someone else (you read version {version}, it is now "
-                f"{row.version}: {row.state}); reload and try again",
-                field="version",
-                details={"field": "version", "expected": version, "current": row.version, "state": row.state},
-            )
-        refusal = rules.check_transition(transition, _facts(row), _parties(actor, row))
-        if refusal is not None:
-            error = PermissionDenied if refusal.forbidden else RuleViolation
-            raise error(
-                refusal.message,
-                field=refusal.field,
-                details={"field": refusal.field, "rule": transition.value, "state": row.state},
-            )
-        changes = validate(row)
-        return _apply(actor, row, version, transition, to_state, changes, _text(note, "note", 5000, required=False))
+class _Context:
+    """What one operation on a request reads about it, each at most once (query economy): both teams' sides
+    (slug, leader, members, the leaders' chains: one query), the services' names; passed along to the guards,
+    the effects, the audit record and the notices. Also what the declaration's effects see."""
+
+    def __init__(self, actor: Actor, row: RequestRow, *, services: dict | None = None):
+        self.actor, self.row, self.values = actor, row, {}
+        self.now, self.today = clock.now(), clock.today()
+        self.warranty_days = warranty_days()
+        self._sides: dict = {}
+        self._services: dict = dict(services or {})
+
+    def sides(self) -> dict:
+        wanted = {self.row.requesting_team_id, self.row.home_team_id} - set(self._sides) - {None}
+        if wanted:
+            self._sides.update(org_services.team_sides(team_ids=wanted))
+        return self._sides
+
+    def people(self, team_id: int) -> set[int]:
+        """Members and the leader of one of the request's teams."""
+        side = self.sides().get(team_id)
+        return set(side.people) if side is not None else set()
+
+    def home_people(self) -> set[int]:
+        return self.people(self.row.home_team_id)
+
+    def _load_services(self, *ids: int) -> None:
+        wanted = {self.row.service_id, *ids} - set(self._services)
+        if wanted:
+            found = catalog_services.get_services(ids=wanted)
+            self._services.update({i: found.get(i) for i in wanted})
+
+    def names(self) -> dict[str, dict[int, str]]:
+        self._load_services()
+        return {
+            "teams": {t.id: t.slug for t in self.sides().values()},
+            "services": {s.id: s.name for s in self._services.values() if s is not None},
+        }
+
+    def team_service(self, service_id: int):
+        self._load_services(service_id)
+        return self._services.get(service_id)
+
+    def lowest_common_manager(self) -> int:
+        return _lowest_common_manager(self.row, self.sides())
 
 
-def _apply(
-    actor: Actor,
-    row: RequestRow,
-    version: int,
-    transition: Transition,
-    to_state: RequestState,
-    changes: dict[str, Any],
-    note: str,
-) -> AwayTeamRequest:
-    """Write the change (compare-and-set on the version), its timeline event, its audit record, the notices."""
-    with transaction.atomic():
-        names = _names([row])
-        before = _audit_view(_to_request(row, names))
-        from_state = row.state
-        update_versioned(row, expected_version=version, changes={**changes, "state": to_state.value})
-        _event(row, actor, transition, from_state, to_state, note)
-        after_request = _to_request(row)
-        audit_services.record_change(
-            actor=actor,
-            verb=transition.value,
-            subject_type=SUBJECT_TYPE,
-            subject_id=row.id,
-            subject_label=row.title,
-            before=before,
-            after=_audit_view(after_request),
-            reason=note,
-        )
-        _notify(actor, row, transition, _headline(transition, after_request))
-    return after_request
+def _load(actor: Actor, row: RequestRow) -> _Context:
+    return _Context(actor, row)
 
 
-def _headline(transition: Transition, request: AwayTeamRequest) -> str:
-    words = {
-        T.ACCEPT: f"{request.home_team_slug} accepted: {request.requesting_team_slug} builds it",
-        T.BUILD_AT_HOME: f"{request.home_team_slug} will build it on its own roadmap",
-        T.DECLINE: f"{request.home_team_slug} declined",
-        T.ESCALATE: f"{request.requesting_team_slug} escalated; a manager decides",
-        T.DECIDE: f"escalation decided: {request.decision.replace('_', ' ')}",
-        T.DUPLICATE: f"{request.requesting_team_slug} duplicates it in a service of its own",
-        T.START: f"{request.requesting_team_slug} started building",
-        T.SUBMIT: f"{request.requesting_team_slug} asks {request.home_team_slug} for a review",
-        T.REVIEW: "review approved" if request.checklist.review_approved else "changes requested",
-        T.HAND_OFF: f"{request.requesting_team_slug} handed off; {request.home_team_slug} to accept",
-        T.ACCEPT_HAND_OFF: f"{request.home_team_slug} took over maintenance; warranty until {request.warranty_until}",
-        T.COMPLETE: f"{request.home_team_slug} shipped it",
-        T.CLOSE: "closed",
-        T.WITHDRAW: f"{request.requesting_team_slug} withdrew",
-        T.REROUTE: f"re-routed: {request.requesting_team_slug} asks {request.home_team_slug}",
-    }
-    return f"{request.title}: {words.get(transition, transition.value)}"
+def _snapshot(ctx: _Context) -> dict[str, Any]:
+    return _audit_view(_to_request(ctx.row, ctx.names()))
+
+
+def _record(step: machine_apply.Step) -> AwayTeamRequest:
+    """After the compare-and-set: the timeline event, the audit record and the notices, in the same transaction."""
+    ctx: _Context = step.context
+    row, t = ctx.row, step.transition
+    _event(row, ctx.actor, t.name, step.from_state, step.to_state, step.note)
+    request = _to_request(row, ctx.names())
+    audit_services.record_change(
+        actor=ctx.actor,
+        verb=t.name,
+        subject_type=SUBJECT_TYPE,
+        subject_id=row.id,
+        subject_label=row.title,
+        before=step.before,
+        after=_audit_view(request),
+        reason=step.note,
+    )
+    words = t.words_for(t.notice, step.to_state) or t.name.replace("_", " ")
+    headline = words.format(
+        requesting=request.requesting_team_slug,
+        home=request.home_team_slug,
+        warranty_until=request.warranty_until,
+    )
+    recipients = ctx.people(row.requesting_team_id) | ctx.people(row.home_team_id)
+    if row.decider_id is not None and t.name in ("escalate", "decide"):
+        recipients.add(row.decider_id)
+    _notify(ctx.actor, row, t.name, f"{request.title}: {headline}", recipients=recipients)
+    return request
+
+
+_BINDING = machine_apply.Binding(
+    machine=MACHINE,
+    load=_load,
+    facts=lambda ctx: _facts(ctx.row),
+    parties=lambda ctx: _parties(ctx.actor, ctx.row, ctx),
+    snapshot=_snapshot,
+    record=_record,
+)
 
 
 def _notify(
     actor: Actor,
     row: RequestRow,
-    transition: Transition | None,
+    transition: str | None,
     title: str,
     *,
-    recipients: Iterable[int] | None = None,
+    recipients: Iterable[int],
     kind: str | None = None,
 ) -> None:
-    """The people concerned: both teams (members and leaders) and, once there is one, the deciding manager."""
-    if recipients is None:
-        people = _team_people(row.requesting_team_id) | _team_people(row.home_team_id)
-        if row.decider_id is not None and transition in (T.ESCALATE, T.DECIDE):
-            people.add(row.decider_id)
-        recipients = people
+    """Tell the people concerned (both teams' members and leaders, the deciding manager of an escalation)."""
     notifications_services.notify(
         actor=actor,
         recipients=recipients,
-        kind=kind or f"away_request.{transition.value if transition else 'update'}",
+        kind=kind or f"away_request.{transition or 'update'}",
         title=title[:200],
         body=row.what[:1000],
         url=f"/away/requests/{row.id}",
@@ -843,13 +766,13 @@ def _notify(
     )
 
 
-def _event(row: RequestRow, actor: Actor, transition: Transition, from_state: str, to_state: RequestState, note: str):
+def _event(row: RequestRow, actor: Actor, transition: str, from_state: str, to_state: str, note: str) -> None:
     EventRow.objects.create(
         request=row,
         at=clock.now(),
-        transition=transition.value,
+        transition=transition,
         from_state=from_state,
-        to_state=to_state.value,
+        to_state=to_state,
         actor_id=actor.person_id,
         actor_label=actor.label[:200],
         note=note or "",
@@ -866,38 +789,41 @@ def _facts(row: RequestRow) -> rules.RequestFacts:
     )
 
 
-def _parties(actor: Actor, row: RequestRow) -> frozenset[Party]:
-    return _parties_for(actor, row.requesting_team_id, row.home_team_id, row.decider_id)
+def _parties(actor: Actor, row: RequestRow, ctx: _Context | None = None) -> frozenset[str]:
+    ctx = ctx or _Context(actor, row)
+    return _parties_for(actor, row.requesting_team_id, row.home_team_id, row.decider_id, people=ctx.people)
 
 
-def _parties_for(actor: Actor, requesting: int | None, home: int | None, decider: int | None) -> frozenset[Party]:
-    """Which side(s) the actor is on: a member or the leader of a team is that team (MECHANISMS.md §3 roles)."""
+def _parties_for(
+    actor: Actor,
+    requesting: int | None,
+    home: int | None,
+    decider: int | None,
+    *,
+    people: Callable[[int], set[int]] | None = None,
+) -> frozenset[str]:
+    """Which side(s) the actor is on: a member or the leader of a team is that team (MECHANISMS.md §3 roles).
+    `people(team_id)` gives a team's members and leader when the caller has them loaded already."""
     if actor.person_id is None:
         return frozenset()
-    mine = org_services.person_teams(person_id=actor.person_id)
-    teams = {*mine.member_of, *mine.leads}
+    if people is None:
+        mine = org_services.person_teams(person_id=actor.person_id)
+        teams = {*mine.member_of, *mine.leads}
+        on = {t for t in (requesting, home) if t in teams}
+    else:
+        on = {t for t in (requesting, home) if t is not None and actor.person_id in people(t)}
     parties = set()
-    if requesting in teams:
-        parties.add(Party.REQUESTING)
-    if home in teams:
-        parties.add(Party.HOME)
+    if requesting in on:
+        parties.add(Party.REQUESTING.value)
+    if home in on:
+        parties.add(Party.HOME.value)
     if decider is not None and decider == actor.person_id:
-        parties.add(Party.DECIDER)
+        parties.add(Party.DECIDER.value)
     return frozenset(parties)
 
 
-def _team_people(team_id: int) -> set[int]:
-    """Members and the leader of a team."""
-    people = {p.id for p in org_services.team_members(team_id=team_id)}
-    team = org_services.get_teams(ids=[team_id]).get(team_id)
-    if team is not None and team.leader_id is not None:
-        people.add(team.leader_id)
-    return people
-
-
-def _live_team(team_id: Any, field: str):
-    teams = org_services.get_teams(ids=[team_id]) if isinstance(team_id, int) else {}
-    team = teams.get(team_id)
+def _live(team, team_id: Any, field: str):
+    """`team` (a Team or a TeamSide) when it is live; NotFound or RuleViolation naming `field`."""
     if team is None:
         raise NotFound(f"team {team_id} does not exist", field=field)
     if team.status.value not in LIVE_TEAM_STATUSES:
@@ -905,30 +831,25 @@ def _live_team(team_id: Any, field: str):
     return team
 
 
-def _lowest_common_manager(row: RequestRow) -> int:
-    teams = org_services.get_teams(ids=[row.requesting_team_id, row.home_team_id])
-    leaders = []
+def _live_team(team_id: Any, field: str):
+    teams = org_services.get_teams(ids=[team_id]) if isinstance(team_id, int) else {}
+    return _live(teams.get(team_id), team_id, field)
+
+
+def _lowest_common_manager(row: RequestRow, sides: dict) -> int:
+    chains = []
     for team_id in (row.requesting_team_id, row.home_team_id):
-        team = teams.get(team_id)
-        if team is None or team.leader_id is None:
-            slug = team.slug if team else team_id
+        side = sides.get(team_id)
+        if side is None or side.leader_id is None:
+            slug = side.slug if side else team_id
             raise RuleViolation(
                 f"team {slug} has no single-threaded leader; an escalation climbs from both leaders", field="decider"
             )
-        leaders.append(team.leader_id)
-    chains = [[p.id for p in org_services.management_chain(person_id=leader)] for leader in leaders]
+        chains.append(list(side.leader_chain))
     decider = rules.lowest_common_manager(chains[0], chains[1])
     if decider is None:
         raise RuleViolation("no one manages both teams' leaders, so no one can decide an escalation", field="decider")
     return decider
-
-
-def _effort(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if not (0 <= float(value) <= 10000):
-        raise RuleViolation("effort_days must be between 0 and 10000", field="effort_days")
-    return float(value)
 
 
 def _names(rows: Iterable[RequestRow]) -> dict[str, dict[int, str]]:

@@ -11,8 +11,7 @@ stale version), a wrong person gets the 403 page. Templates are in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -26,25 +25,13 @@ from mechanisms.away_teams import services as away_services
 from mechanisms.away_teams.contracts import OPEN_STATES, AwayTeamRequest, Party, RequestEvent, RequestState, state_words
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
-from mechanisms.kernel import clock
-from mechanisms.kernel.actor import Actor
+from mechanisms.kernel import clock, machine_forms
 from mechanisms.kernel.errors import NotFound, PermissionDenied
 from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, query_int, query_text, show_error
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Team
 
-from .forms import (
-    AwayAcceptForm,
-    AwayBuildAtHomeForm,
-    AwayDecideForm,
-    AwayDuplicateForm,
-    AwayHandOffForm,
-    AwayNoteForm,
-    AwayReasonForm,
-    AwayRequestForm,
-    AwayReviewForm,
-    AwaySubmitForm,
-)
+from .forms import AwayRequestForm
 
 S = RequestState
 BOARD_PAGE = 25
@@ -95,34 +82,22 @@ def waiting_words(
         return f"accepted by {home}; waiting on {who} to {waiting.to}{since}"
     if r.state is S.DECLINED:
         return f"declined by {home}{since}; {who} may {waiting.to}"
-    if r.state is S.IN_REVIEW and r.checklist.review_approved:
+    if r.state is S.APPROVED:
         return f"review approved; waiting on {who} to {waiting.to}{since}"
     return f"waiting on {who} to {waiting.to}{since}"
 
 
 def _event_words(event: RequestEvent) -> str:
-    if event.transition == "review":
-        return "approved the change" if event.to_state == S.IN_REVIEW.value else "requested changes"
-    if event.transition == "decide":
-        return (
-            "decided: reshuffle the roadmap" if event.to_state == S.HOME_BUILDS.value else "decided: keep the roadmap"
-        )
-    return {
-        "file": "filed the request",
-        "accept": "accepted: the requesting team builds it",
-        "build_at_home": "answered: we build it ourselves",
-        "decline": "declined",
-        "escalate": "escalated",
-        "duplicate": "duplicated it in a service of its own",
-        "start": "started building",
-        "submit": "submitted for review",
-        "hand_off": "handed off",
-        "accept_hand_off": "accepted the hand-off",
-        "complete": "shipped it",
-        "close": "closed",
-        "withdraw": "withdrew",
-        "reroute": "re-routed",
-    }.get(event.transition, event.transition.replace("_", " "))
+    """A timeline entry in words, from the declaration's `done` words (by the state it led to)."""
+    if event.transition == "review" and event.to_state == S.IN_REVIEW.value:
+        return "approved the change"  # recorded before an approval was a state of its own
+    moves = {
+        **MACHINE.by_name,
+        away_services.FILE.name: away_services.FILE,
+        away_services.REROUTE.name: away_services.REROUTE,
+    }
+    t = moves.get(event.transition)
+    return (t.words_for(t.done, event.to_state) if t else "") or event.transition.replace("_", " ")
 
 
 def _rows(requests: Sequence[AwayTeamRequest]) -> list[dict[str, Any]]:
@@ -200,166 +175,29 @@ def team_requests(request: HttpRequest, slug: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- one request
 
 
-@dataclass(frozen=True)
-class Action:
-    """One move on a request page: its form, the one service call it makes, and how it reads."""
-
-    title: str
-    form: type[forms.Form]
-    call: Callable[[Actor, int, int, dict[str, Any]], AwayTeamRequest]
-    buttons: tuple[tuple[str, str], ...]
-    help: str = ""
-    fields: dict[str, str] = field(default_factory=dict)  # service error field -> form field
-    secondary: bool = False  # a way out rather than the next step: folded away until opened
+MACHINE = away_services.MACHINE  # the declared request machine: its forms, buttons and words make this page
 
 
-ACTIONS: dict[str, Action] = {
-    "accept": Action(
-        "Accept: the requesting team builds it in your code",
-        AwayAcceptForm,
-        lambda a, i, v, d: away_services.accept_request(
-            actor=a,
-            request_id=i,
-            version=v,
-            contact_id=d["contact"],
-            standards=d["standards"],
-            effort_days=d["effort_days"],
-            note=d["note"],
-        ),
-        (("", "Accept"),),
-        "Name your point of contact and the engineering standards to follow.",
-        {"contact_id": "contact"},
-    ),
-    "build_at_home": Action(
-        "Build it yourselves",
-        AwayBuildAtHomeForm,
-        lambda a, i, v, d: away_services.build_at_home(
-            actor=a, request_id=i, version=v, effort_days=d["effort_days"], note=d["note"]
-        ),
-        (("", "We build it ourselves"),),
-        "Your team puts the change on its own roadmap.",
-    ),
-    "decline": Action(
-        "Decline",
-        AwayReasonForm,
-        lambda a, i, v, d: away_services.decline_request(actor=a, request_id=i, version=v, reason=d["reason"]),
-        (("", "Decline"),),
-        "With a reason the requesting team can act on: it may escalate or duplicate.",
-    ),
-    "decide": Action(
-        "Decide the escalation",
-        AwayDecideForm,
-        lambda a, i, v, d: away_services.decide_escalation(
-            actor=a, request_id=i, version=v, decision=d["decision"], reason=d["reason"]
-        ),
-        (("", "Record the decision"),),
-        "You are the lowest common manager of both teams' leaders.",
-    ),
-    "start": Action(
-        "Start building",
-        AwayNoteForm,
-        lambda a, i, v, d: away_services.start_building(actor=a, request_id=i, version=v, note=d["note"]),
-        (("", "Start building"),),
-    ),
-    "submit": Action(
-        "Submit for review",
-        AwaySubmitForm,
-        lambda a, i, v, d: away_services.submit_for_review(
-            actor=a, request_id=i, version=v, tests=d["tests"], docs=d["docs"], runbook=d["runbook"], note=d["note"]
-        ),
-        (("", "Submit for review"),),
-        "The home team reviews the change against its standards.",
-    ),
-    "review": Action(
-        "Review the change",
-        AwayReviewForm,
-        lambda a, i, v, d: away_services.review_request(
-            actor=a, request_id=i, version=v, approved=d["verdict"] == "approve", note=d["note"]
-        ),
-        (("approve", "Approve"), ("changes", "Request changes")),
-        "Approve it, or say what has to change.",
-    ),
-    "hand_off": Action(
-        "Hand off",
-        AwayHandOffForm,
-        lambda a, i, v, d: away_services.hand_off_request(
-            actor=a,
-            request_id=i,
-            version=v,
-            tests=d["tests"],
-            docs=d["docs"],
-            runbook=d["runbook"],
-            downstream_impact=d["downstream_impact"],
-            note=d["note"],
-        ),
-        (("", "Hand off"),),
-        "Only with the code in good order: tests, docs, runbook, and the home team's review approved.",
-    ),
-    "accept_hand_off": Action(
-        "Accept the hand-off",
-        AwayNoteForm,
-        lambda a, i, v, d: away_services.accept_hand_off(actor=a, request_id=i, version=v, note=d["note"]),
-        (("", "Accept the hand-off"),),
-        "Your team takes over maintenance; the requesting team stays on call for the warranty period.",
-    ),
-    "complete": Action(
-        "Shipped",
-        AwayNoteForm,
-        lambda a, i, v, d: away_services.complete_request(actor=a, request_id=i, version=v, note=d["note"]),
-        (("", "Mark as shipped"),),
-        "Your team shipped the change it built itself.",
-    ),
-    "close": Action(
-        "Close",
-        AwayNoteForm,
-        lambda a, i, v, d: away_services.close_request(actor=a, request_id=i, version=v, note=d["note"]),
-        (("", "Close"),),
-        "The warranty period is over.",
-    ),
-    "escalate": Action(
-        "Escalate",
-        AwayReasonForm,
-        lambda a, i, v, d: away_services.escalate_request(actor=a, request_id=i, version=v, reason=d["reason"]),
-        (("", "Escalate"),),
-        "A roadmap discussion owned by the lowest common manager of both teams' leaders, who decides. Once.",
-        secondary=True,
-    ),
-    "duplicate": Action(
-        "Duplicate in a service of your own",
-        AwayDuplicateForm,
-        lambda a, i, v, d: away_services.duplicate_request(
-            actor=a, request_id=i, version=v, duplicate_service_id=d["duplicate_service"], reason=d["reason"]
-        ),
-        (("", "Duplicate"),),
-        "Legitimate and recorded, linked to this request; never counted against anyone.",
-        {"duplicate_service_id": "duplicate_service"},
-        secondary=True,
-    ),
-    "withdraw": Action(
-        "Withdraw",
-        AwayReasonForm,
-        lambda a, i, v, d: away_services.withdraw_request(actor=a, request_id=i, version=v, reason=d["reason"]),
-        (("", "Withdraw"),),
-        "Your team no longer needs the change.",
-        secondary=True,
-    ),
-}
-
-
-def _action_form(name: str, r: AwayTeamRequest, data=None) -> forms.Form:
-    """The form of one move, bound to `data` or filled with the version read; selects offer what makes sense."""
-    spec = ACTIONS[name]
-    kwargs: dict[str, Any] = {"prefix": name, "initial": {"version": r.version}}
-    if spec.form is AwayAcceptForm:
-        people = {p.id: p for p in org_services.team_members(team_id=r.home_team_id)}
-        home = org_services.get_teams(ids=[r.home_team_id]).get(r.home_team_id)
-        if home is not None and home.leader_id is not None and home.leader_id not in people:
-            people.update(org_services.get_people(ids=[home.leader_id]))
-        kwargs["contact_choices"] = [(p.id, f"{p.name} ({p.handle})") for p in sorted(people.values(), key=_by_name)]
-    elif spec.form is AwayDuplicateForm:
-        owned = catalog_services.services_owned_by(team_ids=[r.requesting_team_id])
-        kwargs["service_choices"] = [(s.id, s.name) for s in owned]
-    return spec.form(data, **kwargs)
+def _action_form(name: str, r: AwayTeamRequest, data=None, *, viewer: int | None = None) -> forms.Form:
+    """The generated form of one transition, bound to `data` or filled with the version read; the selects of its
+    reference inputs offer what makes sense on this request (the home team's people, the requesting team's
+    services)."""
+    t = MACHINE.transition(name)
+    choices: dict[str, list[tuple[int, str]]] = {}
+    initial: dict[str, Any] = {}
+    for spec in machine_forms.ref_fields(t):
+        if spec.ref == "person":  # a point of contact: one of the home team
+            people = {p.id: p for p in org_services.team_members(team_id=r.home_team_id)}
+            home = org_services.get_teams(ids=[r.home_team_id]).get(r.home_team_id)
+            if home is not None and home.leader_id is not None and home.leader_id not in people:
+                people.update(org_services.get_people(ids=[home.leader_id]))
+            choices[spec.name] = [(p.id, f"{p.name} ({p.handle})") for p in sorted(people.values(), key=_by_name)]
+            if viewer in people:
+                initial[spec.name] = viewer  # the viewer, when one of the home team
+        elif spec.ref == "service":  # a duplicate: one of the requesting team's own services
+            owned = catalog_services.services_owned_by(team_ids=[r.requesting_team_id])
+            choices[spec.name] = [(s.id, s.name) for s in owned]
+    return machine_forms.action_form(MACHINE, name, data, version=r.version, choices=choices, initial=initial)
 
 
 def _by_name(person) -> str:
@@ -383,25 +221,28 @@ def _render_request(
     services = catalog_services.get_services(ids={r.service_id, r.duplicate_service_id})
     last_move = view.timeline[-1].at if view.timeline else None
     action_forms = []
-    for name in (n for n in ACTIONS if n in view.actions):  # the next step first, the ways out last
+    for name in view.actions:  # the declaration's order: the next step first, the ways out last
+        t = MACHINE.transition(name)
         if failed and failed[0] == name:
             form = failed[1]
         else:
-            form = _action_form(name, r)
-            if name == "accept":
-                form.initial["contact"] = request.actor.person_id  # the viewer, when one of the home team
-        spec = ACTIONS[name]
+            form = _action_form(name, r, viewer=request.actor.person_id)
+        refs = machine_forms.ref_fields(t)
         action_forms.append(
             {
                 "name": name,
-                "url": f"/away/requests/{r.id}/{name.replace('_', '-')}",
-                "title": spec.title,
-                "help": spec.help,
+                "url": f"/away/requests/{r.id}/{t.slug}",
+                "title": t.title,
+                "help": t.help,
                 "form": form,
-                "buttons": spec.buttons,
-                "secondary": spec.secondary,
-                "fields": [f for f in form if f.name != "verdict"],
-                "no_services": name == "duplicate" and not form.fields["duplicate_service"].widget.choices[1:],
+                "buttons": machine_forms.buttons(t),
+                "secondary": t.secondary,
+                "fields": [f for f in form if f.name != machine_forms.VERDICT],
+                # A required select with nothing to choose (the requesting team owns no service yet): say so.
+                "no_services": any(
+                    spec.ref == "service" and spec.required and not form.fields[spec.name].widget.choices[1:]
+                    for spec in refs
+                ),
             }
         )
     timeline = [
@@ -425,7 +266,8 @@ def _render_request(
         "state": state_words(r.state.value),
         "waiting": waiting_words(r, teams, people, last_move=last_move),
         "open": r.state in OPEN_STATES,
-        "show_checklist": r.state in (S.IN_PROGRESS, S.IN_REVIEW, S.HANDED_OFF, S.WARRANTY) or bool(r.handed_off_at),
+        "show_checklist": r.state in (S.IN_PROGRESS, S.IN_REVIEW, S.APPROVED, S.HANDED_OFF, S.WARRANTY)
+        or bool(r.handed_off_at),
         "timeline": timeline,
         "action_forms": action_forms,
         "stale_form": failed[1] if failed and failed[0] not in view.actions else None,
@@ -441,20 +283,26 @@ def request_action(request: HttpRequest, request_id: int, action: str) -> HttpRe
     """One move on a request (the action names the service function); back to the request page on success, or
     the page again with the error next to the field it names."""
     name = action.replace("-", "_")
-    spec = ACTIONS.get(name)
-    if spec is None:
+    if name not in MACHINE.by_name:
         raise NotFound(f"there is no move {action!r} on an away-team request", field="action")
+    t = MACHINE.transition(name)
     current = away_services.get_request(actor=request.actor, request_id=request_id)
     form = _action_form(name, current, request.POST)
     status = 400
     if form.is_valid():
         data = form.cleaned_data
         try:
-            spec.call(request.actor, current.id, data["version"], data)
+            away_services.apply_transition(
+                actor=request.actor,
+                request_id=current.id,
+                version=data["version"],
+                transition=name,
+                values=machine_forms.form_values(t, data),
+            )
         except FORM_ERRORS as exc:
             now = exc.details.get("state", "changed") if isinstance(exc.details, dict) else "changed"
             conflict = REQUEST_CONFLICT.format(state=state_words(str(now)))
-            status = show_error(form, exc, fields=spec.fields, conflict=conflict)
+            status = show_error(form, exc, conflict=conflict)
         else:
             return redirect("web:away-request", request_id=current.id)
     return _render_request(request, current.id, failed=(name, form), status=status)

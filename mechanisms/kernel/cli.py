@@ -57,16 +57,34 @@ def emit_json(value: Any) -> None:
 EMPTY_CELL = "-"  # what the pages show as a dash: a value that is not there (never "None", never a blank)
 
 
-def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], footer: str = "") -> None:
+def emit_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    footer: str = "",
+    *,
+    ellipsize: Sequence[str] = (),
+) -> None:
+    """A table on stdout; the `ellipsize` columns are cut with "…" to fit the terminal instead of wrapping."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[EMPTY_CELL if v is None else str(v) for v in row])
     console = Console()
+    table = Table(title=title, title_justify="left")
+    cells = [[EMPTY_CELL if v is None else str(v) for v in row] for row in rows]
+    widths = [max([len(column), *(len(c[i]) for c in cells)]) for i, column in enumerate(columns)]
+    # Each column takes its width plus 3 (padding and a rule), the table one more: what the ellipsized ones share.
+    fixed = sum(w + 3 for w, column in zip(widths, columns, strict=True) if column not in ellipsize) + 1
+    share = max(8, (console.width - fixed) // max(1, len(ellipsize)) - 3)
+    for column in columns:
+        if column in ellipsize:
+            table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=share)
+        elif ellipsize:  # the other columns keep their whole width; the ellipsized ones give way
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column)
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
     if footer:
         console.print(footer, style="dim")

@@ -159,8 +159,7 @@ def notify(
         outbox.append(
             DeliveryRow(person_id=None, channel=Channel.CHAT, target=org_webhook, mentions=org_mentions, **content)
         )
-    for row in outbox:
-        row.save()
+    DeliveryRow.objects.bulk_create(outbox)  # one statement for everyone (the ids come back on SQLite and PG)
     if outbox:
         ids = [row.pk for row in outbox]
         transaction.on_commit(functools.partial(delivery.dispatch_after_commit, ids), robust=True)

@@ -294,3 +294,22 @@ class TeamChanges:
     org_unit_id: OrgUnitId | Unset = UNSET
     leader_id: PersonId | None | Unset = UNSET
     status: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSide:
+    """A team as one side of a cross-team record (an away-team request): who is on it and who is above its leader,
+    read for several teams in one query (`services.team_sides`)."""
+
+    id: TeamId
+    slug: str
+    name: str
+    status: TeamStatus
+    leader_id: PersonId | None
+    member_ids: frozenset[PersonId]
+    leader_chain: tuple[PersonId, ...]  # the leader's managers, nearest first
+
+    @property
+    def people(self) -> frozenset[PersonId]:
+        """Its members and its leader."""
+        return self.member_ids | ({self.leader_id} if self.leader_id is not None else frozenset())

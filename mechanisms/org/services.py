@@ -55,6 +55,7 @@ from .contracts import (
     TeamId,
     TeamLimits,
     TeamRecord,
+    TeamSide,
     TeamSize,
     TeamStanding,
     TeamStatus,
@@ -653,6 +654,56 @@ def team_members(*, team_id: int) -> list[Person]:
     """Members of one team (a team is small: this is not paginated, it is at most a few dozen)."""
     rows = PersonRow.objects.filter(memberships__team_id=team_id).order_by("name", "id")
     return [_to_person(r) for r in rows]
+
+
+def team_sides(*, team_ids: Iterable[int]) -> dict[TeamId, TeamSide]:
+    """For a few teams, in ONE query: each team's slug, name, status and leader, its members, and its leader's
+    management chain (nearest first). What a cross-team record needs to know who is on which side, whom to tell
+    and who decides an escalation, without reading the teams table again and again. Unknown ids are left out."""
+    wanted = sorted({int(t) for t in team_ids if isinstance(t, int)})
+    if not wanted:
+        return {}
+    marks = ", ".join(["%s"] * len(wanted))
+    team, person, membership = TeamRow._meta.db_table, PersonRow._meta.db_table, MembershipRow._meta.db_table
+    sql = (
+        f"WITH RECURSIVE up(team_id, id, depth) AS ("
+        f"SELECT t.id, p.manager_id, 1 FROM {team} t JOIN {person} p ON p.id = t.leader_id "
+        f"WHERE t.id IN ({marks}) AND p.manager_id IS NOT NULL "
+        f"UNION ALL SELECT u.team_id, p.manager_id, u.depth + 1 FROM {person} p JOIN up u ON p.id = u.id "
+        f"WHERE p.manager_id IS NOT NULL AND u.depth < 64) "
+        f"SELECT 'team', id, leader_id, 0, slug, name, status FROM {team} WHERE id IN ({marks}) "
+        f"UNION ALL SELECT 'member', team_id, person_id, 0, '', '', '' FROM {membership} WHERE team_id IN ({marks}) "
+        f"UNION ALL SELECT 'chain', team_id, id, depth, '', '', '' FROM up"
+    )
+    teams: dict[int, tuple] = {}
+    members: dict[int, set[PersonId]] = {t: set() for t in wanted}
+    chains: dict[int, list[tuple[int, int]]] = {t: [] for t in wanted}
+    with connection.cursor() as cur:
+        cur.execute(sql, wanted * 3)
+        for kind, team_id, person_id, depth, slug, name, status in cur.fetchall():
+            if kind == "team":
+                teams[team_id] = (slug, name, status, person_id)
+            elif kind == "member":
+                members[team_id].add(PersonId(person_id))
+            else:
+                chains[team_id].append((depth, person_id))
+    sides = {}
+    for team_id, (slug, name, status, leader_id) in teams.items():
+        chain: list[PersonId] = []
+        for _, pid in sorted(chains[team_id]):
+            if pid in chain or pid == leader_id:
+                break  # a loop in bad data ends the chain, as in management_chain
+            chain.append(PersonId(pid))
+        sides[TeamId(team_id)] = TeamSide(
+            id=TeamId(team_id),
+            slug=slug,
+            name=name,
+            status=TeamStatus(status),
+            leader_id=PersonId(leader_id) if leader_id is not None else None,
+            member_ids=frozenset(members[team_id]),
+            leader_chain=tuple(chain),
+        )
+    return sides
 
 
 def get_membership(*, membership_id: int) -> Membership:

@@ -625,7 +625,7 @@ REQUESTS: list[tuple[str, str, str, str, str, list[tuple[str, dict[str, Any]]]]]
         [
             ("accept", {"standards": "Event schema registry; backwards-compatible changes only", "effort_days": 1}),
             ("start", {}),
-            ("submit", {"tests": True, "docs": True, "runbook": True}),
+            ("submit", {}),
             ("review", {"approved": True}),
             (
                 "hand_off",

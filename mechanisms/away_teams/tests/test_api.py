@@ -51,7 +51,7 @@ def test_a_request_walked_from_filing_to_warranty(small_org, as_):
     moves = [
         ("eve", "accept", {"contact_id": o.people["eve"].id, "standards": "Payments standards", "effort_days": 1}),
         ("bob", "start", {}),
-        ("bob", "submit", {"tests": True}),
+        ("bob", "submit", {"note": "Ready"}),
         ("dan", "review", {"approved": True, "note": "Good"}),
         ("bob", "hand-off", {"tests": True, "docs": True, "runbook": True, "downstream_impact": "Faster refunds"}),
         ("eve", "accept-hand-off", {}),

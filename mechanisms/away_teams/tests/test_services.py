@@ -145,7 +145,7 @@ def test_the_whole_life_from_filing_to_closing_after_the_warranty(small_org, mai
         effort_days=1.5,
     )
     r = away.start_building(actor=o.actor("cat"), request_id=r.id, version=r.version)
-    r = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True)
+    r = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version)
     with pytest.raises(RuleViolation) as vague:
         away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=False)
     assert vague.value.field == "note"
@@ -158,8 +158,12 @@ def test_the_whole_life_from_filing_to_closing_after_the_warranty(small_org, mai
         away.hand_off_request(
             actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True, docs=True, runbook=True
         )
-    assert unapproved.value.details["missing"] == ["the home team's review approved"]
+    assert (unapproved.value.field, unapproved.value.details["state"]) == ("state", "in_review")
+    assert "only from: approved" in unapproved.value.message
     r = away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=True, note="LGTM")
+    assert r.state == "approved"
+    with pytest.raises(RuleViolation):  # approving twice: the review is over
+        away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=True)
     with pytest.raises(RuleViolation) as incomplete:
         away.hand_off_request(
             actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True, docs=False, runbook=False
@@ -395,3 +399,25 @@ def test_transitions_notify_the_people_concerned_but_not_the_actor(small_org):
     away.decline_request(actor=o.actor("dan"), request_id=r.id, version=r.version, reason="No")
     assert notifications.list_inbox(actor=o.actor("bob")).total == 1
     assert notifications.list_inbox(actor=o.actor("fay")).total == 0  # identity is not concerned
+
+
+def test_the_migration_moves_an_approved_review_to_the_approved_state(small_org):
+    """Before `approved` was a state, an approved review stayed `in_review` with the flag set (0002 moves it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from mechanisms.away_teams.models import Request as RequestRow
+
+    o = small_org
+    r = file(o)
+    r = away.accept_request(
+        actor=o.actor("eve"), request_id=r.id, version=r.version, contact_id=o.people["eve"].id, standards="s"
+    )
+    r = away.start_building(actor=o.actor("bob"), request_id=r.id, version=r.version)
+    waiting = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version)
+    legacy = file(o, title="Approved the old way")
+    RequestRow.objects.filter(pk=legacy.id).update(state="in_review", review_approved=True)  # as 0001 left it
+    importlib.import_module("mechanisms.away_teams.migrations.0002_approved_state").forwards(apps, None)
+    assert away.get_request(actor=SYSTEM, request_id=legacy.id).state == "approved"
+    assert away.get_request(actor=SYSTEM, request_id=waiting.id).state == "in_review"  # not reviewed yet: stays

@@ -61,12 +61,12 @@ PATHS = {
     "escalated": [("decline", "dan"), ("escalate", "bob")],
     "in_progress": _BUILD[:2],
     "in_review": _BUILD,
-    "in_review+approved": [*_BUILD, ("review", "eve")],
+    "approved": [*_BUILD, ("review", "eve")],
     "handed_off": [*_BUILD, ("review", "eve"), ("hand_off", "bob")],
     "warranty": [*_BUILD, ("review", "dan"), ("hand_off", "ann"), ("accept_hand_off", "eve")],
 }
 HAPPY_PATH = [t for t in TRANSITIONS if t not in ("withdraw", "duplicate", "close")]
-BEFORE_HAND_OFF = {"filed", "accepted", "home_builds", "declined", "escalated", "in_progress", "in_review"}
+BEFORE_HAND_OFF = {"filed", "accepted", "home_builds", "declined", "escalated", "in_progress", "in_review", "approved"}
 
 
 def expected(transition: str, state: str, side: str | None, flags: dict, facts: dict) -> str | None:
@@ -77,11 +77,11 @@ def expected(transition: str, state: str, side: str | None, flags: dict, facts: 
         "decline": ({"filed"}, "home", "declined"),
         "escalate": ({"declined", "accepted", "in_progress"}, "requesting", "escalated"),
         "decide": ({"escalated"}, "decider", "home_builds" if flags["reshuffle"] else "declined"),
-        "duplicate": ({"declined", "accepted", "in_progress", "in_review"}, "requesting", "duplicated"),
+        "duplicate": ({"declined", "accepted", "in_progress", "in_review", "approved"}, "requesting", "duplicated"),
         "start": ({"accepted"}, "requesting", "in_progress"),
         "submit": ({"in_progress"}, "requesting", "in_review"),
-        "review": ({"in_review"}, "home", "in_review" if flags["approved"] else "in_progress"),
-        "hand_off": ({"in_review"}, "requesting", "handed_off"),
+        "review": ({"in_review"}, "home", "approved" if flags["approved"] else "in_progress"),
+        "hand_off": ({"approved"}, "requesting", "handed_off"),
         "accept_hand_off": ({"handed_off"}, "home", "warranty"),
         "complete": ({"home_builds"}, "home", "closed"),
         "close": (set(), "either", "closed"),  # the warranty never ends inside this machine
@@ -92,7 +92,7 @@ def expected(transition: str, state: str, side: str | None, flags: dict, facts: 
         return None
     if transition == "escalate" and facts["escalated"]:
         return None
-    if transition == "hand_off" and not (facts["approved"] and flags["complete"]):
+    if transition == "hand_off" and not flags["complete"]:
         return None
     return after
 
@@ -111,7 +111,7 @@ def call(transition: str, o, handle: str, request_id: int, version: int, flags: 
         ),
         "duplicate": lambda: away.duplicate_request(**common, duplicate_service_id=o.services["checkout-api"].id),
         "start": lambda: away.start_building(**common),
-        "submit": lambda: away.submit_for_review(**common, tests=True),
+        "submit": lambda: away.submit_for_review(**common),
         "review": lambda: away.review_request(**common, approved=flags["approved"], note="Looked at it"),
         "hand_off": lambda: away.hand_off_request(**common, tests=complete, docs=complete, runbook=complete),
         "accept_hand_off": lambda: away.accept_hand_off(**common),

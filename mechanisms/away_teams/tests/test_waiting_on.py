@@ -42,7 +42,7 @@ def test_a_request_waits_on_the_home_team_then_the_builders_then_the_reviewers_t
     )
     assert away.waiting_on(request=r).party is Party.REQUESTING
     r = away.start_building(actor=o.actor("cat"), request_id=r.id, version=r.version)
-    r = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version, tests=True)
+    r = away.submit_for_review(actor=o.actor("bob"), request_id=r.id, version=r.version)
     assert (away.waiting_on(request=r).party, away.waiting_on(request=r).to) == (Party.HOME, "review the change")
     r = away.review_request(actor=o.actor("eve"), request_id=r.id, version=r.version, approved=True, note="LGTM")
     # Approved: the next move is the requesting team's hand-off, not another review.
