@@ -16,6 +16,9 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Notices are sent right after commit in the test's own thread, so what a test sends is done when it asserts.
     settings.NOTIFICATIONS_DISPATCH = "inline"
+    # Tasks (a subscriber's re-evaluation, a scheduled job) run at once in the test's thread; the worker's own
+    # tests switch to the database backend (mechanisms/kernel/tests/test_worker.py).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -14,6 +14,7 @@ import typer
 
 from mechanisms.away_teams.cli import away
 from mechanisms.catalog.cli import services_app
+from mechanisms.config import worker_cli
 from mechanisms.interop.cli import check as check_command
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.mandate.cli import mandate
@@ -45,6 +46,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 # Offline: `mech check` never sets up Django (DESIGN.md §3, pure rules run everywhere).
 app.command("check")(check_command)
+# Background work: the task queue and the periodic schedule (docs/worker.md).
+app.command("worker")(worker_cli.worker)
 
 
 @app.command()

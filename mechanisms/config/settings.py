@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "mechanisms.audit",
     "mechanisms.org",
     "mechanisms.notifications",
@@ -156,6 +158,18 @@ MECH_CHAT_WEBHOOK_HOSTS = [
 ] + ([urlsplit(MECH_CHAT_WEBHOOK_URL).hostname] if MECH_CHAT_WEBHOOK_URL else [])
 NOTIFICATIONS_DISPATCH = os.environ.get("MECH_NOTIFICATIONS_DISPATCH", "thread")
 NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("MECH_NOTIFICATIONS_RETRY_SECONDS", "60"))
+
+# Background work (docs/worker.md): tasks are rows in this database, run by `mech worker` beside the server; no
+# broker. The id function lets a periodic run claim its period once across workers (kernel.schedule).
+# MECH_TASKS_BACKEND=immediate runs each task at once in the caller's process (tests, a one-off script).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "OPTIONS": {"id_function": "mechanisms.kernel.schedule.task_id"},
+    }
+}
+if os.environ.get("MECH_TASKS_BACKEND") == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # Product defaults an administrator can change (MECHANISMS.md: every number is a default).
 MECHANISMS = {

@@ -311,10 +311,12 @@ def _stored_totals() -> dict[str, Any]:
     return {"errors": errors, "warnings": warnings, "waived": waived, "by_rule": dict(sorted(by_rule.items()))}
 
 
-def on_teams_changed(team_ids: frozenset[int] | None) -> None:
-    """Subscriber of kernel.events (wired in MandateConfig.ready): after a committed change, re-evaluate what it
-    affects (issue 3, item 8): the neighbourhood of the changed teams, or everything after an import. Nothing
-    runs until someone has evaluated the organization once."""
+def on_teams_changed(event: events.TeamsChanged) -> None:
+    """Subscriber of kernel.events (wired in MandateConfig.ready, run as a task by the worker): after a committed
+    change, re-evaluate what it affects (issue 3, item 8): the neighbourhood of the changed teams, or everything
+    after an import; queued changes coalesce into one run. Nothing runs until someone has evaluated the
+    organization once."""
+    team_ids = event.team_ids
     if not EvaluationRow.objects.exists():
         return
     system = Actor.system("mandate")

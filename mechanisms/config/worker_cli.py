@@ -1,0 +1,39 @@
+"""`mech worker`: run the task queue and the periodic schedule in one process (docs/worker.md). Thin: parse, set
+up Django (lazily, so `mech check` stays fast), hand over to ``kernel.worker.WorkerLoop``."""
+
+from __future__ import annotations
+
+import typer
+
+from mechanisms.kernel.cli import EXIT_USAGE, emit_json, fail, migrate, setup_django
+
+
+def worker(
+    once: bool = typer.Option(False, "--once", help="run what is due and queued, then exit (tests, a cron fallback)"),
+    interval: float = typer.Option(5.0, "--interval", min=0.0, max=3600.0, help="seconds between passes"),
+    migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="apply pending migrations first"),
+    json_report: bool = typer.Option(False, "--json", help="print what was done as JSON when the worker stops"),
+):
+    """Run queued tasks and the periodic schedule (reminders, escalations, warranty ends, notification retries,
+    mandate re-evaluation) until SIGTERM or Ctrl+C; several workers may share one PostgreSQL database."""
+    setup_django()
+    if migrate_first:
+        migrate()
+    from mechanisms.kernel.worker import WorkerLoop
+
+    try:
+        loop = WorkerLoop(interval=interval)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    restore = loop.install_signal_handlers()
+    try:
+        report = loop.run(once=once)
+    finally:
+        restore()
+    if json_report:
+        emit_json(report)
+    else:
+        typer.echo(
+            f"worker {loop.worker_id}: {report.passes} pass(es), {report.tasks_run} task(s) run, "
+            f"scheduled: {', '.join(report.scheduled) or 'nothing due'}"
+        )

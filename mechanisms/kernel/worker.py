@@ -1,0 +1,98 @@
+"""The worker loop behind ``mech worker``: the periodic schedule and the task queue, in one process, no broker.
+
+Each pass enqueues the schedule's due runs (kernel.schedule), then runs every queued task that is ready, one at a
+time, with django-tasks-db's own worker (it claims a row with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL and
+in an exclusive transaction on SQLite, so each task runs once however many workers there are). Between passes it
+waits ``interval`` seconds. SIGTERM or SIGINT stops it after the task in hand (a second signal stops it at once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import threading
+import uuid
+from collections.abc import Callable
+
+from mechanisms.kernel import clock, schedule
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class WorkerReport:
+    """What one worker did: passes over the queue, runs it enqueued for the schedule, tasks it ran."""
+
+    passes: int = 0
+    scheduled: list[str] = dataclasses.field(default_factory=list)
+    tasks_run: int = 0
+
+
+class WorkerLoop:
+    """One worker: ``run(once=True)`` is one pass (what is due and queued, then return)."""
+
+    def __init__(self, *, interval: float = 5.0, worker_id: str | None = None, backend: str = "default") -> None:
+        from django_tasks import task_backends
+        from django_tasks_db import DatabaseBackend
+
+        if not isinstance(task_backends[backend], DatabaseBackend):
+            raise ValueError(
+                f"the task backend {backend!r} is not the database backend; the worker runs the database's queue"
+            )
+        self.interval = interval
+        self.worker_id = worker_id or uuid.uuid4().hex[:32]
+        self.backend = backend
+        self.report = WorkerReport()
+        self._stop = threading.Event()
+        self._inner = None
+
+    def stop(self, *_: object) -> None:
+        """Stop after the task in hand; a second call (a second Ctrl+C) exits at once."""
+        if self._stop.is_set():
+            raise SystemExit(1)
+        logger.warning("worker %s: stopping after the current task", self.worker_id)
+        self._stop.set()
+        if self._inner is not None:
+            self._inner.running = False
+
+    def install_signal_handlers(self) -> Callable[[], None]:
+        previous = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+    def run_pass(self) -> None:
+        from django.db import close_old_connections
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        close_old_connections()
+        self.report.scheduled += schedule.enqueue_due(now=clock.now())
+        # The library's worker in batch mode: run what is ready now, then return (it claims each row first).
+        self._inner = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name=self.backend,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=self.worker_id,
+            excluded_queue_names=[],
+        )
+        if self._stop.is_set():
+            return
+        self._inner.run()
+        self.report.tasks_run += self._inner._run_tasks
+        self._inner = None
+        self.report.passes += 1
+
+    def run(self, *, once: bool = False) -> WorkerReport:
+        while not self._stop.is_set():
+            self.run_pass()
+            if once:
+                break
+            self._stop.wait(self.interval)
+        return self.report
