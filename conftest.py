@@ -196,6 +196,17 @@ def build_small_org() -> SmallOrg:
 
 
 @pytest.fixture
+def database_tasks(settings):
+    """Tasks go to the database queue, as served, and run only when a worker runs them (docs/worker.md)."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "OPTIONS": {"id_function": "mechanisms.kernel.schedule.task_id"},
+        }
+    }
+
+
+@pytest.fixture
 def small_org(db) -> SmallOrg:
     return build_small_org()
 

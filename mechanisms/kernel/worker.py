@@ -66,10 +66,11 @@ class WorkerLoop:
         return restore
 
     def run_pass(self) -> None:
-        from django.db import close_old_connections
+        from django.db import close_old_connections, connection
         from django_tasks_db.management.commands.db_worker import Worker
 
-        close_old_connections()
+        if not connection.in_atomic_block:  # a dropped or expired connection is replaced between passes
+            close_old_connections()
         self.report.scheduled += schedule.enqueue_due(now=clock.now())
         # The library's worker in batch mode: run what is ready now, then return (it claims each row first).
         self._inner = Worker(
