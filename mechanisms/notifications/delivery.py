@@ -33,7 +33,7 @@ logger = logging.getLogger("mechanisms.notifications")
 WEBHOOK_TIMEOUT_SECONDS = 5
 # A claimed delivery whose sender died (a killed worker) becomes due again after this long.
 LEASE = dt.timedelta(minutes=5)
-# One run over the outbox sends at most this many; the next run (cron, every minute) takes the rest.
+# One run over the outbox sends at most this many; the next run (the worker, every minute) takes the rest.
 BATCH = 1000
 
 
@@ -50,7 +50,7 @@ def dispatch_after_commit(ids: list[int]) -> None:
     """Called by ``transaction.on_commit``: send these deliveries without blocking or failing the request.
 
     ``NOTIFICATIONS_DISPATCH``: "thread" (default) sends from a daemon thread; "inline" sends right here (tests,
-    scripts); "off" leaves them to ``mech inbox deliver`` (cron)."""
+    scripts); "off" leaves them to the worker (``mech worker``)."""
     mode = getattr(settings, "NOTIFICATIONS_DISPATCH", "thread")
     try:
         if mode == "inline":

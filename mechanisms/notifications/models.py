@@ -60,7 +60,7 @@ class Preference(VersionedModel):
 class Delivery(VersionedModel):
     """One email or chat-webhook post waiting in the outbox or done: its content as composed when the change was
     made, its target, and every attempt (count, last error, when to try next). ``version`` is the claim a sender
-    takes before sending, so two senders (the request's dispatcher and the cron job) never send it twice."""
+    takes before sending, so two senders (the request's dispatcher and the worker's job) never send it twice."""
 
     person_id = models.BigIntegerField(null=True, blank=True)  # None: the organization's chat channel
     channel = models.CharField(max_length=16)

@@ -4,7 +4,7 @@ and work the outbox of emails and chat-webhook posts.
 Other apps call ``notify`` inside the transaction of their change (DESIGN.md §4): the inbox items are written in
 that transaction, so they vanish with it on a rollback; the email and chat deliveries are queued in the same
 transaction and sent only after it commits, from a thread, never blocking or failing the change; a failed send is
-retried with an exponential backoff (``deliver_pending``, run by ``mech inbox deliver`` from cron) and given up
+retried with an exponential backoff (``deliver_pending``, run by the worker's schedule) and given up
 after five attempts.
 
 Who may see what: an inbox is its owner's alone, administrators included (``InboxItem.objects.visible_to`` is the
@@ -277,8 +277,8 @@ def list_deliveries(
 def deliver_pending(*, actor: Actor, now: dt.datetime | None = None) -> DeliveryReport:
     """Send every due delivery: new ones a dispatcher missed (the server stopped) and retries whose backoff has
     passed. Each is sent at most once even when two runs overlap; a failure waits 1, 2, 4, 8 minutes (base
-    ``NOTIFICATIONS_RETRY_SECONDS``) and the fifth failure marks it failed. Administrators only (cron runs it as
-    the system); a run that attempted anything is audited."""
+    ``NOTIFICATIONS_RETRY_SECONDS``) and the fifth failure marks it failed. Administrators only (the worker runs it
+    as the system); a run that attempted anything is audited."""
     _require_admin(actor, "work the notification outbox")
     report = delivery.deliver_due(now=now or clock.now())
     if report.attempted:

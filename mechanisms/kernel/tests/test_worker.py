@@ -99,3 +99,23 @@ def test_two_workers_on_postgresql_run_each_task_and_each_periodic_run_once(data
     assert sorted(runs) == list(range(40))  # every task once, none twice
     scheduled = reports["w1"].scheduled + reports["w2"].scheduled
     assert sorted(scheduled) == sorted(j.name for j in schedule.jobs())  # each periodic run enqueued by one worker
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_worker_finishes_its_pass_and_returns(database_tasks):
+    loop = WorkerLoop(interval=0.05)
+    stopper = threading.Timer(0.3, loop.stop)
+    stopper.start()
+    report = loop.run()  # runs until stopped, as `mech worker` does until SIGTERM
+    stopper.join()
+    assert report.passes >= 1
+
+
+def test_mech_worker_without_the_database_queue_is_a_usage_error(settings):
+    from typer.testing import CliRunner
+
+    from mechanisms.config.cli import app
+
+    result = CliRunner().invoke(app, ["worker", "--once", "--no-migrate"])
+    assert result.exit_code == 2
+    assert "not the database backend" in result.output
