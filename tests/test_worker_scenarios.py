@@ -132,3 +132,11 @@ def test_the_mandate_re_evaluates_in_the_worker_once_for_changes_made_meanwhile(
     assert change_runs() == 0  # the writes returned without evaluating anything
     worker_once()
     assert change_runs() == 1  # both changes, one run
+
+
+def test_mech_worker_without_the_database_queue_is_a_usage_error(settings):
+    from mechanisms.config.cli import app
+
+    result = runner.invoke(app, ["worker", "--once", "--no-migrate"])  # the tests' immediate backend has no queue
+    assert result.exit_code == 2
+    assert "not the database backend" in result.output

@@ -109,13 +109,3 @@ def test_a_stopped_worker_finishes_its_pass_and_returns(database_tasks):
     report = loop.run()  # runs until stopped, as `mech worker` does until SIGTERM
     stopper.join()
     assert report.passes >= 1
-
-
-def test_mech_worker_without_the_database_queue_is_a_usage_error(settings):
-    from typer.testing import CliRunner
-
-    from mechanisms.config.cli import app
-
-    result = CliRunner().invoke(app, ["worker", "--once", "--no-migrate"])
-    assert result.exit_code == 2
-    assert "not the database backend" in result.output
