@@ -181,6 +181,9 @@ MECHANISMS = {
     # stays on call this many days after the hand-off.
     "AWAY_TEAM_RESPONSE_DAYS": int(os.environ.get("MECH_AWAY_TEAM_RESPONSE_DAYS", "5")),
     "AWAY_TEAM_WARRANTY_DAYS": int(os.environ.get("MECH_AWAY_TEAM_WARRANTY_DAYS", "30")),
+    # A late answer is escalated to the next manager up the home leader's chain after this many days, and again
+    # after each such span (notifications' deadlines helper); 0 turns escalation off.
+    "AWAY_TEAM_ESCALATE_AFTER_DAYS": int(os.environ.get("MECH_AWAY_TEAM_ESCALATE_AFTER_DAYS", "5")),
 }
 
 LOGGING = {

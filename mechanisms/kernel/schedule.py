@@ -82,3 +82,9 @@ def enqueue_due(*, now: dt.datetime) -> list[str]:
         finally:
             _next_id.reset(token)
     return enqueued
+
+
+# The kernel's own job: finished task rows are pruned once a day (kernel.tasks.prune_task_results).
+register(
+    Periodic("kernel.prune_tasks", every=dt.timedelta(days=1), task_path="mechanisms.kernel.tasks.prune_task_results")
+)

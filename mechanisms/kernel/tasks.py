@@ -66,3 +66,17 @@ def _absorb_queued(event: events.Event, *, handler: str, event_type: str) -> tup
             event = event.merge(type(event).from_payload(row.args_kwargs["kwargs"]["payload"]))
             row.set_successful({"coalesced": True})
     return event, len(rows)
+
+
+@task()
+def prune_task_results() -> dict[str, int]:
+    """Delete finished task rows after a week (failed ones after a month), so the queue table stays small. A
+    periodic run's row is its claim on its period, so rows are kept longer than the longest period."""
+    from django.core.management import call_command
+
+    from mechanisms.kernel import schedule
+
+    longest = max((job.every.days + 1 for job in schedule.jobs()), default=0)
+    days = max(7, longest)
+    call_command("prune_db_task_results", queue_name="*", min_age_days=days, failed_min_age_days=max(30, days))
+    return {"min_age_days": days}

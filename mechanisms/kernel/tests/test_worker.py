@@ -109,3 +109,22 @@ def test_a_stopped_worker_finishes_its_pass_and_returns(database_tasks):
     report = loop.run()  # runs until stopped, as `mech worker` does until SIGTERM
     stopper.join()
     assert report.passes >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finished_task_rows_are_pruned_after_a_week_and_a_period_is_still_claimed_once(database_tasks):
+    from django_tasks_db.models import DBTaskResult
+
+    from mechanisms.kernel.tasks import prune_task_results
+
+    start = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        probe.enqueue(1)
+        WorkerLoop(interval=0).run(once=True)
+    with time_machine.travel(start + dt.timedelta(days=8), tick=False):
+        prune_task_results.call()
+        assert not DBTaskResult.objects.filter(enqueued_at__lt=start + dt.timedelta(days=1)).exists()
+        before = DBTaskResult.objects.count()
+        assert schedule.enqueue_due(now=start + dt.timedelta(days=8)) != []
+        assert schedule.enqueue_due(now=start + dt.timedelta(days=8)) == []
+    assert DBTaskResult.objects.count() > before
