@@ -140,3 +140,15 @@ def test_mech_worker_without_the_database_queue_is_a_usage_error(settings):
     result = runner.invoke(app, ["worker", "--once", "--no-migrate"])  # the tests' immediate backend has no queue
     assert result.exit_code == 2
     assert "not the database backend" in result.output
+
+
+def test_mech_inbox_deadlines_reminds_by_hand(small_org):
+    from mechanisms.config.cli import app
+
+    o = small_org
+    with time_machine.travel(MONDAY, tick=False):
+        file(o)
+    with time_machine.travel(MONDAY + dt.timedelta(days=8), tick=False):
+        result = runner.invoke(app, ["inbox", "deadlines", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"reminded": 1' in result.output

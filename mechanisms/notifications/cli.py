@@ -1,4 +1,4 @@
-"""CLI of the notifications app: `mech inbox list|read|prefs|deliver|outbox`.
+"""CLI of the notifications app: `mech inbox list|read|prefs|deliver|deadlines|outbox`.
 
 Thin: parse, call one service, print. `--as HANDLE` (or MECH_AS) acts as that person's account, as an operator on
 the server; `deliver` and `outbox` run as the product itself (the worker does `deliver` every minute).
@@ -130,6 +130,16 @@ def deliver(format: Format = FORMAT):
     )
     if report.failed:
         raise typer.Exit(1)
+
+
+@inbox.command("deadlines")
+def deadlines(format: Format = FORMAT):
+    """Remind overdue deadlines (once per period) and escalate up the management chain (the worker: every 5 min)."""
+    services = _services()
+    report = run(lambda: services.run_deadlines(actor=_system()))
+    if format is Format.json:
+        return emit_json(report)
+    typer.echo(f"{report.reminded} reminded, {report.escalated} escalated")
 
 
 @inbox.command("outbox")
