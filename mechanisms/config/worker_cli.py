@@ -15,7 +15,8 @@ def worker(
     json_report: bool = typer.Option(False, "--json", help="print what was done as JSON when the worker stops"),
 ):
     """Run queued tasks and the periodic schedule (reminders, escalations, warranty ends, notification retries,
-    mandate re-evaluation) until SIGTERM or Ctrl+C; several workers may share one PostgreSQL database."""
+    mandate re-evaluation) until SIGTERM or Ctrl+C; several workers may share one PostgreSQL database.
+    Exit 1 when a task failed (its traceback is kept in the task table), 2 without the database task backend."""
     setup_django()
     if migrate_first:
         migrate()
@@ -37,3 +38,7 @@ def worker(
             f"worker {loop.worker_id}: {report.passes} pass(es), {report.tasks_run} task(s) run, "
             f"scheduled: {', '.join(report.scheduled) or 'nothing due'}"
         )
+        for failure in report.tasks_failed:
+            typer.echo(f"failed: {failure}", err=True)
+    if report.tasks_failed:
+        raise typer.Exit(1)  # each failure is recorded with its traceback in the task table

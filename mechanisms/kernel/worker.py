@@ -27,6 +27,7 @@ class WorkerReport:
     passes: int = 0
     scheduled: list[str] = dataclasses.field(default_factory=list)
     tasks_run: int = 0
+    tasks_failed: list[str] = dataclasses.field(default_factory=list)  # "task path: exception class" of each failure
 
 
 class WorkerLoop:
@@ -85,7 +86,18 @@ class WorkerLoop:
         )
         if self._stop.is_set():
             return
-        self._inner.run()
+        from django_tasks_db.compat import TaskResultStatus, task_finished
+
+        def count_failure(sender, task_result, **kwargs) -> None:
+            if task_result.status == TaskResultStatus.FAILED:
+                errors = [e.exception_class_path for e in task_result.errors] or ["?"]
+                self.report.tasks_failed.append(f"{task_result.task.module_path}: {errors[-1]}")
+
+        task_finished.connect(count_failure, weak=False)
+        try:
+            self._inner.run()
+        finally:
+            task_finished.disconnect(count_failure)
         self.report.tasks_run += self._inner._run_tasks
         self._inner = None
         self.report.passes += 1

@@ -128,3 +128,17 @@ def test_finished_task_rows_are_pruned_after_a_week_and_a_period_is_still_claime
         assert schedule.enqueue_due(now=start + dt.timedelta(days=8)) != []
         assert schedule.enqueue_due(now=start + dt.timedelta(days=8)) == []
     assert DBTaskResult.objects.count() > before
+
+
+@task()
+def broken() -> None:
+    raise RuntimeError("a task's bug")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_task_is_reported_and_never_stops_the_worker(database_tasks):
+    broken.enqueue()
+    probe.enqueue(7)
+    report = WorkerLoop(interval=0).run(once=True)
+    assert runs == [7]
+    assert report.tasks_failed == ["mechanisms.kernel.tests.test_worker.broken: builtins.RuntimeError"]
