@@ -16,7 +16,8 @@ def worker(
 ):
     """Run queued tasks and the periodic schedule (reminders, escalations, warranty ends, notification retries,
     mandate re-evaluation) until SIGTERM or Ctrl+C; several workers may share one PostgreSQL database.
-    Exit 1 when a task failed (its traceback is kept in the task table), 2 without the database task backend."""
+    With --once, exit 1 when a task failed (its traceback is kept in the task table); 2 without the database
+    task backend."""
     setup_django()
     if migrate_first:
         migrate()
@@ -40,5 +41,5 @@ def worker(
         )
         for failure in report.tasks_failed:
             typer.echo(f"failed: {failure}", err=True)
-    if report.tasks_failed:
+    if once and report.tasks_failed:  # a long-running worker stopped by SIGTERM exits 0 (systemd: a clean stop)
         raise typer.Exit(1)  # each failure is recorded with its traceback in the task table
