@@ -67,20 +67,30 @@ def task_id() -> uuid.UUID:
     return _next_id.get() or uuid.uuid4()
 
 
-def enqueue_due(*, now: dt.datetime) -> list[str]:
+def enqueue_due(*, now: dt.datetime, seen: dict[str, int] | None = None) -> list[str]:
     """Enqueue each job whose current period has no run yet; returns the names this call enqueued (another
-    worker may have enqueued the rest). Needs the database backend: the run's id is its claim."""
+    worker may have enqueued the rest). Needs the database backend: the run's id is its claim. ``seen`` (a
+    worker's memory of the periods it has handled) spares the database a query per job per pass."""
+    from django_tasks_db.models import DBTaskResult
+
     enqueued = []
     for job in jobs():
-        token = _next_id.set(job.run_id(now))
-        try:
-            with transaction.atomic():
-                import_string(job.task_path).enqueue()
-            enqueued.append(job.name)
-        except IntegrityError:
-            pass  # this period's run exists: another worker (or an earlier pass of this one) enqueued it
-        finally:
-            _next_id.reset(token)
+        period = job.period(now)
+        if seen is not None and seen.get(job.name) == period:
+            continue
+        run_id = job.run_id(now)
+        if not DBTaskResult.objects.filter(pk=run_id).exists():  # usually another worker's claim is already seen
+            token = _next_id.set(run_id)
+            try:
+                with transaction.atomic():
+                    import_string(job.task_path).enqueue()
+                enqueued.append(job.name)
+            except IntegrityError:
+                pass  # another worker enqueued this period's run a moment ago
+            finally:
+                _next_id.reset(token)
+        if seen is not None:
+            seen[job.name] = period
     return enqueued
 
 

@@ -47,6 +47,7 @@ class WorkerLoop:
         self.report = WorkerReport()
         self._stop = threading.Event()
         self._inner = None
+        self._seen_periods: dict[str, int] = {}
 
     def stop(self, *_: object) -> None:
         """Stop after the task in hand; a second call (a second Ctrl+C) exits at once."""
@@ -72,7 +73,7 @@ class WorkerLoop:
 
         if not connection.in_atomic_block:  # a dropped or expired connection is replaced between passes
             close_old_connections()
-        self.report.scheduled += schedule.enqueue_due(now=clock.now())
+        self.report.scheduled += schedule.enqueue_due(now=clock.now(), seen=self._seen_periods)
         # The library's worker in batch mode: run what is ready now, then return (it claims each row first).
         self._inner = Worker(
             queue_names=["*"],
