@@ -152,3 +152,16 @@ def test_mech_inbox_deadlines_reminds_by_hand(small_org):
         result = runner.invoke(app, ["inbox", "deadlines", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert '"reminded": 1' in result.output
+
+
+def test_a_request_filed_before_deadlines_existed_is_tracked_and_reminded_by_the_sweep(small_org):
+    from mechanisms.notifications.models import Deadline as DeadlineRow  # only to recreate a pre-upgrade request
+
+    o = small_org
+    with time_machine.travel(MONDAY, tick=False):
+        r = file(o)
+    DeadlineRow.objects.filter(subject_type="away_team_request", subject_id=r.id).delete()
+    with time_machine.travel(MONDAY + dt.timedelta(days=8), tick=False):
+        assert away.sweep(actor=SYSTEM).reminded == 1
+        assert away.sweep(actor=SYSTEM).reminded == 0
+    assert notifications.find_deadline(actor=SYSTEM, subject_type="away_team_request", subject_id=r.id) is not None

@@ -594,7 +594,9 @@ def sweep(*, actor: Actor, today: dt.date | None = None) -> SweepReport:
     closed = 0
     # A request filed before answers were tracked as deadlines gets its deadline on its first overdue sweep.
     late = list(RequestRow.objects.filter(state=S.FILED.value, due_on__lt=today))
-    tracked = notifications_services.tracked_subjects(subject_type=SUBJECT_TYPE, subject_ids=[r.id for r in late])
+    tracked = notifications_services.tracked_subjects(
+        actor=actor, subject_type=SUBJECT_TYPE, subject_ids=[r.id for r in late]
+    )
     homes = org_services.get_teams(ids={r.home_team_id for r in late if r.id not in tracked})
     for row in late:
         if row.id not in tracked and row.home_team_id in homes:

@@ -373,8 +373,10 @@ def find_deadline(*, actor: Actor, subject_type: str, subject_id: int) -> Deadli
     return _to_deadline(row) if row is not None else None
 
 
-def tracked_subjects(*, subject_type: str, subject_ids: Iterable[int]) -> set[int]:
-    """Which of these records have a deadline, open or cleared (one query; for a caller's backfill)."""
+def tracked_subjects(*, actor: Actor, subject_type: str, subject_ids: Iterable[int]) -> set[int]:
+    """Which of these records have a deadline, open or cleared (one query; for a caller's backfill). Says only
+    whether, never what: any signed-in caller."""
+    org_services.require_signed_in(actor)
     ids = {int(i) for i in subject_ids}
     if not ids:
         return set()
