@@ -148,7 +148,8 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 # Notifications: links in emails and chat posts start with MECH_BASE_URL; MECH_CHAT_WEBHOOK_URL (Slack-compatible,
 # empty = off) is the organization's chat channel. Deliveries are sent after the commit from a thread ("thread"),
-# in the request ("inline", tests) or only by `mech worker` ("off"); retries back off from 60 s.
+# in the request ("inline", tests), queued for the worker ("task") or only by the worker's minutely run ("off");
+# retries back off from 60 s.
 MECH_BASE_URL = os.environ.get("MECH_BASE_URL", "http://127.0.0.1:8000")
 MECH_CHAT_WEBHOOK_URL = os.environ.get("MECH_CHAT_WEBHOOK_URL", "")
 # Hosts a person's own chat webhook may point to (comma-separated); the org-wide webhook's host is always allowed.

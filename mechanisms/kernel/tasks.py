@@ -78,5 +78,7 @@ def prune_task_results() -> dict[str, int]:
 
     longest = max((job.every.days + 1 for job in schedule.jobs()), default=0)
     days = max(7, longest)
-    call_command("prune_db_task_results", queue_name="*", min_age_days=days, failed_min_age_days=max(30, days))
+    call_command(
+        "prune_db_task_results", queue_name="*", min_age_days=days, failed_min_age_days=max(30, days), verbosity=0
+    )
     return {"min_age_days": days}

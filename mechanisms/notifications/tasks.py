@@ -7,7 +7,7 @@ from django_tasks import task
 
 from mechanisms.kernel.actor import Actor
 
-from . import services
+from . import delivery, services
 
 
 @task()
@@ -22,3 +22,10 @@ def run_deadlines() -> dict[str, int]:
     """Remind the owners of overdue deadlines and escalate up the management chain (kernel.schedule)."""
     report = services.run_deadlines(actor=Actor.system("worker"))
     return {"reminded": report.reminded, "escalated": report.escalated}
+
+
+@task()
+def send_deliveries(*, ids: list[int]) -> dict[str, int]:
+    """Send these deliveries now (``NOTIFICATIONS_DISPATCH=task``: queued by the write that made them)."""
+    report = delivery.dispatch(ids)
+    return {"attempted": report.attempted, "sent": report.sent, "failed": report.failed}
