@@ -342,7 +342,7 @@ def track_deadline(
         "remind_every": remind_every,
         "escalate_after": escalate_after,
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # part of the caller's write: no savepoint round trips
         row = DeadlineRow.objects.select_for_update().filter(subject_type=subject_type, subject_id=subject_id).first()
         if row is None:
             row = DeadlineRow.objects.create(subject_type=subject_type, subject_id=subject_id, due_at=due_at, **values)
