@@ -25,9 +25,12 @@ class AwayTeamsConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        # The worker's schedule (docs/worker.md): reminders of late answers, escalations and warranty ends.
         from mechanisms.kernel.schedule import Periodic, register
 
+        from . import history
+
+        history.register()
+        # The worker's schedule (docs/worker.md): reminders of late answers, escalations and warranty ends.
         register(
             Periodic("away_teams.sweep", every=dt.timedelta(hours=1), task_path="mechanisms.away_teams.tasks.sweep")
         )

@@ -29,7 +29,7 @@ class MandateConfig(AppConfig):
         # re-evaluation runs in the worker, off the request thread, queued changes coalesced into one run.
         from mechanisms.kernel import events, schedule
 
-        from . import services
+        from . import history, services
 
         events.subscribe(events.TeamsChanged, services.on_teams_changed, as_task=True)
         # The worker's schedule (docs/worker.md): a waiver that expired stops counting in the stored findings.
@@ -40,3 +40,4 @@ class MandateConfig(AppConfig):
                 task_path="mechanisms.mandate.tasks.expire_waivers",
             )
         )
+        history.register()

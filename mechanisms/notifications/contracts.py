@@ -122,6 +122,9 @@ def kind_is_muted(mutes: tuple[str, ...] | list[str], channel: Channel | str, ki
 
 
 DeadlineId = NewType("DeadlineId", int)
+# The verbs run_deadlines records on a tracked record's history: a subject type that tracks deadlines registers
+# them with the audit app (away_teams/history.py).
+DEADLINE_VERBS = frozenset({"remind", "escalate_overdue"})
 
 
 @dataclass(frozen=True, slots=True)

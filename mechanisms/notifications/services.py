@@ -391,7 +391,8 @@ def run_deadlines(*, actor: Actor, now: dt.datetime | None = None, subject_type:
     Rules (DESIGN.md §3): the owners hear at most once per ``remind_every`` period counted from the due time; after
     each ``escalate_after`` the next manager up the chain hears of it, one level per period, nearest first; a
     period already handled sends nothing, even when two workers run at once (compare-and-set on the version). Each
-    reminder and escalation is audited on the tracked record (verbs ``remind`` and ``escalate_overdue``).
+    reminder and escalation is audited on the tracked record (``DEADLINE_VERBS``: ``remind``, ``escalate_overdue``;
+    the subject type registers them with the audit app).
     ``subject_type`` limits the run to one app's deadlines. Administrators or the product itself."""
     _require_admin(actor, "run the deadlines")
     now = now or clock.now()
