@@ -50,18 +50,16 @@ def _absorb_queued(event: events.Event, *, handler: str, event_type: str) -> tup
     if not isinstance(deliver_event.get_backend(), DatabaseBackend):
         return event, 0
     with transaction.atomic():
-        waiting = (
+        rows = list(
             DBTaskResult.objects.ready()
-            .filter(task_path=deliver_event.module_path)
+            .filter(
+                task_path=deliver_event.module_path,
+                args_kwargs__kwargs__handler=handler,
+                args_kwargs__kwargs__event_type=event_type,
+            )
             .select_for_update(skip_locked=True)
             .order_by()
         )
-        rows = [
-            row
-            for row in waiting
-            if row.args_kwargs.get("kwargs", {}).get("handler") == handler
-            and row.args_kwargs.get("kwargs", {}).get("event_type") == event_type
-        ]
         for row in rows:
             event = event.merge(type(event).from_payload(row.args_kwargs["kwargs"]["payload"]))
             row.set_successful({"coalesced": True})

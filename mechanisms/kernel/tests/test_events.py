@@ -19,6 +19,13 @@ def probe(event: events.Event) -> None:
     received.append(event)
 
 
+other: list[events.Event] = []
+
+
+def other_probe(event: events.Event) -> None:
+    other.append(event)
+
+
 def broken(event: events.Event) -> None:
     raise RuntimeError("a subscriber's bug")
 
@@ -96,3 +103,20 @@ def test_a_heavy_subscriber_runs_in_the_worker_once_for_changes_queued_meanwhile
         events.unsubscribe(TeamsChanged, probe)
     assert received == [TeamsChanged(frozenset({1, 2}))]  # the second delivery was coalesced into the first
     assert report.tasks_run >= 1
+
+
+def test_coalescing_never_takes_another_subscribers_delivery(database_tasks):
+    events.unsubscribe(TeamsChanged, probe)
+    events.subscribe(TeamsChanged, probe, as_task=True)
+    events.subscribe(TeamsChanged, other_probe, as_task=True)
+    other.clear()
+    try:
+        for team in (1, 2):
+            with transaction.atomic():
+                events.publish(TeamsChanged(frozenset({team})))
+        WorkerLoop(interval=0).run(once=True)
+    finally:
+        events.unsubscribe(TeamsChanged, probe)
+        events.unsubscribe(TeamsChanged, other_probe)
+    assert received == [TeamsChanged(frozenset({1, 2}))]
+    assert other == [TeamsChanged(frozenset({1, 2}))]
