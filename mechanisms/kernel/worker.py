@@ -104,8 +104,19 @@ class WorkerLoop:
         self.report.passes += 1
 
     def run(self, *, once: bool = False) -> WorkerReport:
+        from django.db import DatabaseError
+
         while not self._stop.is_set():
-            self.run_pass()
+            try:
+                self.run_pass()
+            except DatabaseError:
+                if once:
+                    raise
+                # The database restarting or a lock held too long: a long-running worker waits and tries again
+                # rather than exiting (the next pass reconnects).
+                logger.exception("worker %s: a pass failed; retrying", self.worker_id)
+                self._inner = None
+                self._stop.wait(max(self.interval, 1.0))
             if once:
                 break
             self._stop.wait(self.interval)
