@@ -165,3 +165,17 @@ def test_a_request_filed_before_deadlines_existed_is_tracked_and_reminded_by_the
         assert away.sweep(actor=SYSTEM).reminded == 1
         assert away.sweep(actor=SYSTEM).reminded == 0
     assert notifications.find_deadline(actor=SYSTEM, subject_type="away_team_request", subject_id=r.id) is not None
+
+
+def test_mech_worker_status_counts_the_queue_and_names_each_jobs_last_run(small_org, database_tasks):
+    import json
+
+    from mechanisms.config.cli import app
+
+    worker_once()
+    result = runner.invoke(app, ["worker", "--status", "--no-migrate"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert status["tasks"].get("successful", 0) >= 1
+    assert status["jobs"]["away_teams.sweep"]["last_finished_at"] is not None
+    assert status["jobs"]["away_teams.sweep"]["every_seconds"] == 3600

@@ -13,6 +13,7 @@ def worker(
     interval: float = typer.Option(5.0, "--interval", min=0.0, max=3600.0, help="seconds between passes"),
     migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="apply pending migrations first"),
     json_report: bool = typer.Option(False, "--json", help="print what was done as JSON when the worker stops"),
+    status: bool = typer.Option(False, "--status", help="print the queue's counts and each job's last run, then exit"),
 ):
     """Run queued tasks and the periodic schedule (reminders, escalations, warranty ends, notification retries,
     mandate re-evaluation) until SIGTERM or Ctrl+C; several workers may share one PostgreSQL database.
@@ -21,7 +22,10 @@ def worker(
     setup_django()
     if migrate_first:
         migrate()
-    from mechanisms.kernel.worker import WorkerLoop
+    from mechanisms.kernel.worker import WorkerLoop, queue_status
+
+    if status:
+        return emit_json(queue_status())
 
     try:
         loop = WorkerLoop(interval=interval)

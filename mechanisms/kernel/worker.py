@@ -121,3 +121,24 @@ class WorkerLoop:
                 break
             self._stop.wait(self.interval)
         return self.report
+
+
+def queue_status() -> dict:
+    """What an operator asks first: how many tasks wait, run, failed; and when each periodic job last finished."""
+    from django.db.models import Count, Max
+    from django_tasks_db.models import DBTaskResult
+
+    counts = dict(DBTaskResult.objects.values_list("status").annotate(n=Count("id")).order_by())
+    last = dict(
+        DBTaskResult.objects.filter(task_path__in=[j.task_path for j in schedule.jobs()], finished_at__isnull=False)
+        .values_list("task_path")
+        .annotate(at=Max("finished_at"))
+        .order_by()
+    )
+    return {
+        "tasks": {status.lower(): n for status, n in sorted(counts.items())},
+        "jobs": {
+            j.name: {"every_seconds": int(j.every.total_seconds()), "last_finished_at": last.get(j.task_path)}
+            for j in schedule.jobs()
+        },
+    }
