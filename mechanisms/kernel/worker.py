@@ -37,9 +37,16 @@ class WorkerLoop:
         from django_tasks import task_backends
         from django_tasks_db import DatabaseBackend
 
-        if not isinstance(task_backends[backend], DatabaseBackend):
+        queue = task_backends[backend]
+        if not isinstance(queue, DatabaseBackend):
             raise ValueError(
                 f"the task backend {backend!r} is not the database backend; the worker runs the database's queue"
+            )
+        if queue.options.get("id_function") not in ("mechanisms.kernel.schedule.task_id", schedule.task_id):
+            # Without it every pass of every worker would enqueue the schedule's runs again.
+            raise ValueError(
+                f"the task backend {backend!r} needs OPTIONS id_function 'mechanisms.kernel.schedule.task_id', "
+                "the periodic runs' claim on their period"
             )
         self.interval = interval
         self.worker_id = worker_id or uuid.uuid4().hex[:32]

@@ -142,3 +142,9 @@ def test_a_failing_task_is_reported_and_never_stops_the_worker(database_tasks):
     report = WorkerLoop(interval=0).run(once=True)
     assert runs == [7]
     assert report.tasks_failed == ["mechanisms.kernel.tests.test_worker.broken: builtins.RuntimeError"]
+
+
+def test_the_worker_refuses_a_queue_whose_ids_cannot_claim_a_period(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with pytest.raises(ValueError, match="id_function"):
+        WorkerLoop()
