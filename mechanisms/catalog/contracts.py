@@ -154,6 +154,10 @@ class TeamEdge:
     to_team_id: TeamId
     count: int
     kinds: tuple[str, ...]
+    # The count by kind (the Conway report tells sharing code or data from calling an interface).
+    consumes: int = 0
+    accesses: int = 0
+    links: int = 0
 
 
 @dataclass(frozen=True, slots=True)

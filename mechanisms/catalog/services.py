@@ -387,6 +387,25 @@ def find_datastore(*, name: str) -> Datastore | None:
     return _to_datastore(row) if row else None
 
 
+def owning_service_ids(
+    *, datastores: Iterable[str] = (), interfaces: Iterable[str] = ()
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The service that owns each named datastore and provides each named interface (names as stored, lowercase),
+    in two queries whatever the number of names: datastores by name, interfaces by name. Unknown names (and a
+    datastore no service owns) are left out."""
+    wanted_stores = {n.lower() for n in datastores}
+    wanted_interfaces = {n.lower() for n in interfaces}
+    by_store = dict(
+        DatastoreRow.objects.filter(name__in=wanted_stores, owner_service__isnull=False).values_list(
+            "name", "owner_service_id"
+        )
+    ) if wanted_stores else {}
+    by_interface = dict(
+        InterfaceRow.objects.filter(name__in=wanted_interfaces).values_list("name", "service_id")
+    ) if wanted_interfaces else {}
+    return by_store, by_interface
+
+
 def list_datastores(
     *,
     service_id: int | None = None,
@@ -638,15 +657,25 @@ def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
             | Q(datastore__owner_service__owner_team_id=team_id)
             | Q(target_service__owner_team_id=team_id)
         )
-    pairs: dict[tuple[int, int], tuple[int, set[str]]] = {}
+    pairs: dict[tuple[int, int], dict[str, int]] = {}
     for kind, src, via_interface, via_datastore, via_link in qs.iterator(chunk_size=5000):
         dst = via_interface or via_datastore or via_link
         if dst is None or dst == src:
             continue
-        count, kinds = pairs.get((src, dst), (0, set()))
-        kinds.add(kind)
-        pairs[(src, dst)] = (count + 1, kinds)
-    return [TeamEdge(a, b, n, tuple(sorted(k))) for (a, b), (n, k) in sorted(pairs.items())]
+        by_kind = pairs.setdefault((src, dst), {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    return [
+        TeamEdge(
+            a,
+            b,
+            sum(k.values()),
+            tuple(sorted(k)),
+            consumes=k.get("consumes", 0),
+            accesses=k.get("accesses", 0),
+            links=k.get("links", 0),
+        )
+        for (a, b), k in sorted(pairs.items())
+    ]
 
 
 def catalog_counts() -> CatalogCounts:

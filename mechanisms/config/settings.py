@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # its templates and static Swagger UI files: /api/docs loads with no network (no CDN)
     "mechanisms.audit",
     "mechanisms.org",
     "mechanisms.notifications",

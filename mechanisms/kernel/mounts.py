@@ -115,7 +115,9 @@ def declared_from_settings(settings_module: str | None = None) -> list[tuple[str
     found = []
     for entry in importlib.import_module(name).INSTALLED_APPS:
         if not entry.startswith("mechanisms."):
-            continue  # Django's and third-party apps (django_tasks) declare nothing here; importing them costs start-up
+            # Only the product's apps declare mounts. Importing the others would cost the CLI its start-up, and
+            # some cannot be imported before Django is set up (ninja's, installed for its static Swagger UI).
+            continue
         try:
             module = importlib.import_module(f"{entry}.apps")
         except ModuleNotFoundError:

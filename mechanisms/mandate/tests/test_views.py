@@ -48,7 +48,7 @@ def test_conway_page_draws_the_graph(evaluated):
     response = signed_in("eve").get("/conway")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<svg" in body and "<line" in body and "checkout" in body
+    assert "<svg" in body and "<path" in body and "checkout" in body
     assert 'href="/conway"' in body
 
 
