@@ -16,6 +16,9 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Notices are sent right after commit in the test's own thread, so what a test sends is done when it asserts.
     settings.NOTIFICATIONS_DISPATCH = "inline"
+    # Tasks (a subscriber's re-evaluation, a scheduled job) run at once in the test's thread; the worker's own
+    # tests switch to the database backend (mechanisms/kernel/tests/test_worker.py).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -190,6 +193,17 @@ def build_small_org() -> SmallOrg:
     admin = org.create_account(actor=system, username="admin", password=PASSWORD, is_admin=True)
     o.actors["admin"] = Actor(user_id=admin.user_id, person_id=None, label="admin", is_admin=True)
     return o
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks go to the database queue, as served, and run only when a worker runs them (docs/worker.md)."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "OPTIONS": {"id_function": "mechanisms.kernel.schedule.task_id"},
+        }
+    }
 
 
 @pytest.fixture

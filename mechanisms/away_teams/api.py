@@ -64,7 +64,7 @@ def my_escalations(request, limit: int = 50, offset: int = 0):
 
 @router.post("/away-requests/sweep", response=responses(SweepOut, 400, 401, 403, 422))
 def sweep(request, payload: SweepIn | None = None):
-    """Remind overdue answers and close ended warranties (admin; `mech away sweep` runs it from cron)."""
+    """Remind overdue answers and close ended warranties (admin; the worker runs it every hour)."""
     return services.sweep(actor=_actor(request), today=payload.today if payload else None)
 
 

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
@@ -25,6 +27,19 @@ class AwayTeamsConfig(AppConfig):
     )
 
     def ready(self) -> None:
+        from mechanisms.kernel.schedule import Periodic, register
+
         from . import history
 
         history.register()
+        from mechanisms.notifications import services as notifications_services
+
+        from . import services
+
+        notifications_services.register_deadline_check(
+            subject_type=services.SUBJECT_TYPE, still_due=services.awaiting_answer
+        )
+        # The worker's schedule (docs/worker.md): reminders of late answers, escalations and warranty ends.
+        register(
+            Periodic("away_teams.sweep", every=dt.timedelta(hours=1), task_path="mechanisms.away_teams.tasks.sweep")
+        )

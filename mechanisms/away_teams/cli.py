@@ -235,7 +235,7 @@ def credit(format: Format = FORMAT):
 
 @away.command("sweep")
 def sweep(format: Format = FORMAT):
-    """Remind overdue answers and close ended warranties (run it daily from cron)."""
+    """Remind overdue answers and close ended warranties (the worker does it every hour)."""
     services = _services()
     report = run(lambda: services.sweep(actor=_actor(None)))
     if format is Format.json:

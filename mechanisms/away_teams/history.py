@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import SubjectType
+from mechanisms.notifications.contracts import DEADLINE_VERBS
 
 from .contracts import Transition
 from .services import SUBJECT_TYPE
@@ -17,8 +18,9 @@ def register() -> None:
             name=SUBJECT_TYPE,
             owner="away_teams",
             label="away-team request",
-            # Filing, reminders, and every transition of the request's state machine.
-            verbs=frozenset({"file", "remind", *(t.value for t in Transition)}),
+            # Filing, every transition of the request's state machine, and the answer's deadline (reminders and
+            # escalations, written by notifications' run_deadlines).
+            verbs=frozenset({"file", *DEADLINE_VERBS, *(t.value for t in Transition)}),
             visible=audit_services.visible_to_signed_in,
         )
     )

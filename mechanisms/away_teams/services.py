@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
@@ -33,6 +34,7 @@ from mechanisms.kernel.pagination import Page, clamp_limit, clamp_offset, pagina
 from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import TeamSide
 
 from . import rules
 from .contracts import (
@@ -156,6 +158,7 @@ def file_request(
             f"{requesting.name} asks {home.name} for a change in {service.name}",
             recipients=ctx.people(requesting.id) | ctx.people(home.id),
         )
+        _track_answer(actor, row, ctx.sides()[home.id], fresh=True)
     return request
 
 
@@ -496,38 +499,26 @@ def can_request_change(*, actor: Actor, service: Service) -> bool:
 
 
 def sweep(*, actor: Actor, today: dt.date | None = None) -> SweepReport:
-    """Remind home teams of overdue answers (once a day at most) and close requests whose warranty is over
-    (MECHANISMS.md §3: overdue answers are flagged and reminded). Admins or the product itself; run by `mech away
-    sweep` from cron."""
+    """Remind home teams of overdue answers (once a day at most, through the notifications app's deadlines) and
+    close requests whose warranty is over (MECHANISMS.md §3: overdue answers are flagged and reminded). Admins or
+    the product itself; the worker's schedule runs it every hour (`mech away sweep` by hand)."""
     org_services.require_admin(actor, "run the away-team sweep")
     today = today or clock.today()
-    now = clock.now()
-    reminded = closed = 0
-    overdue = RequestRow.objects.filter(state=S.FILED.value, due_on__lt=today).filter(
-        Q(reminded_at__isnull=True) | Q(reminded_at__lt=now - dt.timedelta(hours=23))
+    now = as_of = clock.now()
+    if today != clock.today():  # a sweep "as of" another day (the API's `today`) reminds as of that day
+        as_of = timezone.make_aware(dt.datetime.combine(today, now.astimezone(timezone.get_current_timezone()).time()))
+    closed = 0
+    # A request filed before answers were tracked as deadlines gets its deadline on its first overdue sweep.
+    late = list(RequestRow.objects.filter(state=S.FILED.value, due_on__lt=today))
+    tracked = notifications_services.tracked_subjects(
+        actor=actor, subject_type=SUBJECT_TYPE, subject_ids=[r.id for r in late]
     )
-    for row in overdue.order_by("id"):
-        with transaction.atomic():
-            if RequestRow.objects.filter(pk=row.pk, version=row.version).update(reminded_at=now) == 0:
-                continue  # someone answered meanwhile
-            late = rules.working_days_between(row.due_on, today)
-            audit_services.record_change(
-                actor=actor,
-                verb="remind",
-                subject_type=SUBJECT_TYPE,
-                subject_id=row.id,
-                subject_label=row.title,
-                after={"due_on": row.due_on.isoformat(), "working_days_late": late},
-            )
-            _notify(
-                actor,
-                row,
-                None,
-                f"Overdue: {row.title} waits for an answer since {row.due_on.isoformat()}",
-                recipients=_Context(actor, row).home_people(),
-                kind="away_request.overdue",
-            )
-            reminded += 1
+    homes = org_services.team_sides(team_ids={r.home_team_id for r in late if r.id not in tracked})
+    for row in late:
+        if row.id not in tracked and row.home_team_id in homes:
+            with transaction.atomic():
+                _track_answer(actor, row, homes[row.home_team_id])
+    reminded = notifications_services.run_deadlines(actor=actor, now=as_of, subject_type=SUBJECT_TYPE).reminded
     ended = RequestRow.objects.filter(state=S.WARRANTY.value, warranty_until__lt=today).order_by("id")
     for row in ended:
         try:
@@ -710,6 +701,11 @@ def _record(step: machine_apply.Step) -> AwayTeamRequest:
     ctx: _Context = step.context
     row, t = ctx.row, step.transition
     _event(row, ctx.actor, t.name, step.from_state, step.to_state, step.note)
+    # Leaving `filed` settles the answer's deadline: the deadlines helper asks `awaiting_answer` before it reminds
+    # anyone (registered in apps.py), so no write is spent on it here. A re-route names a new home team to answer.
+    if t is REROUTE and step.to_state == S.FILED.value:
+        ctx._sides.pop(row.home_team_id, None)
+        _track_answer(ctx.actor, row, ctx.sides()[row.home_team_id])
     request = _to_request(row, ctx.names())
     audit_services.record_change(
         actor=ctx.actor,
@@ -763,6 +759,34 @@ def _notify(
         url=f"/away/requests/{row.id}",
         subject_type=SUBJECT_TYPE,
         subject_id=row.id,
+    )
+
+
+def awaiting_answer(subject_ids: set[int]) -> set[int]:
+    """Which of these requests still wait for the home team's answer (still `filed`): the deadlines helper's check
+    before it reminds or escalates (MECHANISMS.md §3: an answered request is never reminded)."""
+    return set(RequestRow.objects.filter(pk__in=subject_ids, state=S.FILED.value).values_list("id", flat=True))
+
+
+def _track_answer(actor: Actor, row: RequestRow, home: TeamSide, *, fresh: bool = False) -> None:
+    """The home team owes an answer by the end of ``due_on`` (MECHANISMS.md §3): its members and leader are
+    reminded once a day while it is late; after ``AWAY_TEAM_ESCALATE_AFTER_DAYS`` more days, and again after each
+    such span, the next manager up the home leader's chain hears of it (notifications' deadlines helper)."""
+    escalate_days = int(settings.MECHANISMS.get("AWAY_TEAM_ESCALATE_AFTER_DAYS", 5))
+    owners = set(home.people)
+    notifications_services.track_deadline(
+        actor=actor,
+        subject_type=SUBJECT_TYPE,
+        subject_id=row.id,
+        due_at=timezone.make_aware(dt.datetime.combine(row.due_on + dt.timedelta(days=1), dt.time.min)),
+        owner_ids=owners,
+        title=f"{row.title} waits for an answer from {home.name}",
+        kind="away_request.overdue",
+        url=f"/away/requests/{row.id}",
+        remind_every=dt.timedelta(days=1),
+        escalate_after=dt.timedelta(days=escalate_days) if escalate_days > 0 else None,
+        escalate_from_id=home.leader_id,
+        fresh=fresh,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from mechanisms.config import worker_cli
 from mechanisms.interop.cli import check as check_command
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.kernel.mounts import declared_from_settings, load
@@ -67,6 +68,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 # Offline: `mech check` never sets up Django (DESIGN.md §3, pure rules run everywhere).
 app.command("check")(check_command)
+# Background work: the task queue and the periodic schedule (docs/worker.md).
+app.command("worker")(worker_cli.worker)
 
 
 @app.command()

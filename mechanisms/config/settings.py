@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",  # its templates and static Swagger UI files: /api/docs loads with no network (no CDN)
     "mechanisms.audit",
     "mechanisms.org",
@@ -147,7 +149,8 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 # Notifications: links in emails and chat posts start with MECH_BASE_URL; MECH_CHAT_WEBHOOK_URL (Slack-compatible,
 # empty = off) is the organization's chat channel. Deliveries are sent after the commit from a thread ("thread"),
-# in the request ("inline", tests) or only by `mech inbox deliver` from cron ("off"); retries back off from 60 s.
+# in the request ("inline", tests), queued for the worker ("task") or only by the worker's minutely run ("off");
+# retries back off from 60 s.
 MECH_BASE_URL = os.environ.get("MECH_BASE_URL", "http://127.0.0.1:8000")
 MECH_CHAT_WEBHOOK_URL = os.environ.get("MECH_CHAT_WEBHOOK_URL", "")
 # Hosts a person's own chat webhook may point to (comma-separated); the org-wide webhook's host is always allowed.
@@ -159,6 +162,18 @@ MECH_CHAT_WEBHOOK_HOSTS = [
 NOTIFICATIONS_DISPATCH = os.environ.get("MECH_NOTIFICATIONS_DISPATCH", "thread")
 NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("MECH_NOTIFICATIONS_RETRY_SECONDS", "60"))
 
+# Background work (docs/worker.md): tasks are rows in this database, run by `mech worker` beside the server; no
+# broker. The id function lets a periodic run claim its period once across workers (kernel.schedule).
+# MECH_TASKS_BACKEND=immediate runs each task at once in the caller's process (tests, a one-off script).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "OPTIONS": {"id_function": "mechanisms.kernel.schedule.task_id"},
+    }
+}
+if os.environ.get("MECH_TASKS_BACKEND") == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
 # Product defaults an administrator can change (MECHANISMS.md: every number is a default).
 MECHANISMS = {
     "TEAM_SIZE_TARGET": int(os.environ.get("MECH_TEAM_SIZE_TARGET", "6")),
@@ -168,6 +183,9 @@ MECHANISMS = {
     # stays on call this many days after the hand-off.
     "AWAY_TEAM_RESPONSE_DAYS": int(os.environ.get("MECH_AWAY_TEAM_RESPONSE_DAYS", "5")),
     "AWAY_TEAM_WARRANTY_DAYS": int(os.environ.get("MECH_AWAY_TEAM_WARRANTY_DAYS", "30")),
+    # A late answer is escalated to the next manager up the home leader's chain after this many days, and again
+    # after each such span (notifications' deadlines helper); 0 turns escalation off.
+    "AWAY_TEAM_ESCALATE_AFTER_DAYS": int(os.environ.get("MECH_AWAY_TEAM_ESCALATE_AFTER_DAYS", "5")),
 }
 
 LOGGING = {

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
@@ -25,10 +27,19 @@ class MandateConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        # Incremental evaluation: org and catalog say which teams a committed write changed (kernel.events).
-        from mechanisms.kernel import events
+        # Incremental evaluation: org and catalog say which teams a committed write changed (kernel.events); the
+        # re-evaluation runs in the worker, off the request thread, queued changes coalesced into one run.
+        from mechanisms.kernel import events, schedule
 
         from . import history, services
 
-        events.subscribe(services.on_teams_changed)
+        events.subscribe(events.TeamsChanged, services.on_teams_changed, as_task=True)
+        # The worker's schedule (docs/worker.md): a waiver that expired stops counting in the stored findings.
+        schedule.register(
+            schedule.Periodic(
+                "mandate.waiver_expiry",
+                every=dt.timedelta(hours=1),
+                task_path="mechanisms.mandate.tasks.expire_waivers",
+            )
+        )
         history.register()

@@ -340,10 +340,12 @@ def _stored_totals() -> dict[str, Any]:
     return _counts(FindingRow.objects.filter(primary=True).values_list("rule", "severity", "waived"))
 
 
-def on_teams_changed(team_ids: frozenset[int] | None) -> None:
-    """Subscriber of kernel.events (wired in MandateConfig.ready): after a committed change, re-evaluate what it
-    affects (issue 3, item 8): the neighbourhood of the changed teams, or everything after an import. Nothing
-    runs until someone has evaluated the organization once."""
+def on_teams_changed(event: events.TeamsChanged) -> None:
+    """Subscriber of kernel.events (wired in MandateConfig.ready, run as a task by the worker): after a committed
+    change, re-evaluate what it affects (issue 3, item 8): the neighbourhood of the changed teams, or everything
+    after an import; queued changes coalesce into one run. Nothing runs until someone has evaluated the
+    organization once."""
+    team_ids = event.team_ids
     if not EvaluationRow.objects.exists():
         return
     system = Actor.system("mandate")
@@ -351,6 +353,26 @@ def on_teams_changed(team_ids: frozenset[int] | None) -> None:
         evaluate_org(actor=system, trigger="change")
     elif team_ids:
         reevaluate_teams(actor=system, team_ids=team_ids, trigger="change")
+
+
+def reevaluate_expired_waivers(*, actor: Actor, today: dt.date | None = None) -> int:
+    """A waiver past its expiry date stops counting (MECHANISMS.md §2 M6: waivers expire): re-evaluate the teams
+    whose stored findings an expired waiver still waives, so the scorecards show the breach again without waiting
+    for an unrelated change. Run by the worker's schedule every hour; returns how many expired waivers it found
+    still in force in the stored findings. Admins or the product itself. Raises PermissionDenied."""
+    org_services.require_admin(actor, "re-evaluate expired waivers")
+    today = today or clock.today()
+    expired = WaiverRow.objects.filter(expires__lt=today).values_list("id", flat=True)
+    stale = FindingRow.objects.filter(waived=True, waiver_id__in=list(expired))
+    waivers = set(stale.values_list("waiver_id", flat=True))
+    if not waivers:
+        return 0
+    teams = set(stale.values_list("team_id", flat=True))
+    if None in teams:  # a finding on a team-less subject: only a full run re-checks it
+        evaluate_org(actor=actor, today=today, trigger="change")
+    else:
+        reevaluate_teams(actor=actor, team_ids=teams, today=today, trigger="change")
+    return len(waivers)
 
 
 def _finding_row(finding: Finding, team: int | None, *, primary: bool) -> FindingRow:

@@ -13,6 +13,7 @@ from mechanisms.kernel.api import Id, PageOut, page_out, responses
 
 from . import services
 from .schemas import (
+    DeadlineReportOut,
     DeliveryOut,
     DeliveryReportOut,
     InboxItemOut,
@@ -103,3 +104,10 @@ def list_deliveries(request, filters: Query[DeliveryFilter]):
 def deliver_pending(request):
     """Send every due delivery now: new ones and retries whose backoff has passed (administrators)."""
     return services.deliver_pending(actor=_actor(request))
+
+
+@router.post("/deadlines/run", response=responses(DeadlineReportOut, 401, 403), tags=TAGS)
+def run_deadlines(request):
+    """Remind the owners of every overdue deadline (once per period) and escalate up the management chain now
+    (administrators; the worker does it every five minutes)."""
+    return services.run_deadlines(actor=_actor(request))

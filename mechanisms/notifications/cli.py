@@ -1,7 +1,7 @@
-"""CLI of the notifications app: `mech inbox list|read|prefs|deliver|outbox`.
+"""CLI of the notifications app: `mech inbox list|read|prefs|deliver|deadlines|outbox`.
 
 Thin: parse, call one service, print. `--as HANDLE` (or MECH_AS) acts as that person's account, as an operator on
-the server; `deliver` and `outbox` run as the product itself (cron runs `mech inbox deliver` every minute).
+the server; `deliver` and `outbox` run as the product itself (the worker does `deliver` every minute).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def preferences(
 
 @inbox.command("deliver")
 def deliver(format: Format = FORMAT):
-    """Send every due email and chat post: new ones and retries whose backoff has passed (run it from cron)."""
+    """Send every due email and chat post: new ones and retries whose backoff has passed (the worker: every minute)."""
     services = _services()
     report = run(lambda: services.deliver_pending(actor=_system()))
     if format is Format.json:
@@ -132,6 +132,16 @@ def deliver(format: Format = FORMAT):
     )
     if report.failed:
         raise typer.Exit(1)
+
+
+@inbox.command("deadlines")
+def deadlines(format: Format = FORMAT):
+    """Remind overdue deadlines (once per period) and escalate up the management chain (the worker: every 5 min)."""
+    services = _services()
+    report = run(lambda: services.run_deadlines(actor=_system()))
+    if format is Format.json:
+        return emit_json(report)
+    typer.echo(f"{report.reminded} reminded, {report.escalated} escalated")
 
 
 @inbox.command("outbox")

@@ -119,3 +119,39 @@ def kind_is_muted(mutes: tuple[str, ...] | list[str], channel: Channel | str, ki
         if pattern.endswith(".*") and (kind == pattern[:-2] or kind.startswith(pattern[:-1])):
             return True
     return False
+
+
+DeadlineId = NewType("DeadlineId", int)
+# The verbs run_deadlines records on a tracked record's history: a subject type that tracks deadlines registers
+# them with the audit app (away_teams/history.py).
+DEADLINE_VERBS = frozenset({"remind", "escalate_overdue"})
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A due date another app tracks on one of its records: who owes the answer, how often they are reminded,
+    after how long (per step) the next manager up the chain hears of it, and how far that has gone."""
+
+    id: DeadlineId
+    subject_type: str
+    subject_id: int
+    kind: str
+    title: str
+    url: str
+    owner_ids: tuple[int, ...]
+    escalate_from_id: int | None
+    due_at: dt.datetime
+    remind_every: dt.timedelta
+    escalate_after: dt.timedelta | None
+    reminders_sent: int
+    escalation_level: int
+    cleared_at: dt.datetime | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineReport:
+    """What one run over the open deadlines did: reminders sent (one per deadline per period) and escalations."""
+
+    reminded: int
+    escalated: int

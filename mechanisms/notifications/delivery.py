@@ -33,7 +33,7 @@ logger = logging.getLogger("mechanisms.notifications")
 WEBHOOK_TIMEOUT_SECONDS = 5
 # A claimed delivery whose sender died (a killed worker) becomes due again after this long.
 LEASE = dt.timedelta(minutes=5)
-# One run over the outbox sends at most this many; the next run (cron, every minute) takes the rest.
+# One run over the outbox sends at most this many; the next run (the worker, every minute) takes the rest.
 BATCH = 1000
 
 
@@ -49,14 +49,19 @@ def retry_delay(attempts: int) -> dt.timedelta:
 def dispatch_after_commit(ids: list[int]) -> None:
     """Called by ``transaction.on_commit``: send these deliveries without blocking or failing the request.
 
-    ``NOTIFICATIONS_DISPATCH``: "thread" (default) sends from a daemon thread; "inline" sends right here (tests,
-    scripts); "off" leaves them to ``mech inbox deliver`` (cron)."""
+    ``NOTIFICATIONS_DISPATCH``: "thread" (default) sends from a daemon thread; "task" queues them for the worker,
+    which sends them within its interval (no threads in the web process); "inline" sends right here (tests,
+    scripts); "off" leaves them to the worker's minutely run over the outbox (``mech worker``)."""
     mode = getattr(settings, "NOTIFICATIONS_DISPATCH", "thread")
     try:
         if mode == "inline":
             dispatch(ids)
         elif mode == "thread":
             threading.Thread(target=_dispatch_in_thread, args=(list(ids),), name="notify", daemon=True).start()
+        elif mode == "task":
+            from .tasks import send_deliveries
+
+            send_deliveries.enqueue(ids=[int(i) for i in ids])
     except Exception:  # the caller's change is committed; the outbox keeps the deliveries for the next run
         logger.exception("notifications: dispatch of %s failed; left in the outbox", ids)
 

@@ -60,7 +60,7 @@ class Preference(VersionedModel):
 class Delivery(VersionedModel):
     """One email or chat-webhook post waiting in the outbox or done: its content as composed when the change was
     made, its target, and every attempt (count, last error, when to try next). ``version`` is the claim a sender
-    takes before sending, so two senders (the request's dispatcher and the cron job) never send it twice."""
+    takes before sending, so two senders (the request's dispatcher and the worker's job) never send it twice."""
 
     person_id = models.BigIntegerField(null=True, blank=True)  # None: the organization's chat channel
     channel = models.CharField(max_length=16)
@@ -79,3 +79,31 @@ class Delivery(VersionedModel):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_delivery_due")]
+
+
+class Deadline(VersionedModel):
+    """A due date on another app's record (``subject_type``, ``subject_id``, plain ids: DESIGN.md §3), the people
+    who owe the answer, and how far its reminders and escalations have gone. ``reminders_sent`` and
+    ``escalation_level`` count the periods already handled, so a second run in the same period sends nothing;
+    ``cleared_at`` ends it (the answer came)."""
+
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.BigIntegerField()
+    kind = models.CharField(max_length=64)  # the notification kind of its reminders ("away_request.overdue")
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=500, blank=True)
+    owner_ids = models.JSONField(default=list)
+    escalate_from_id = models.BigIntegerField(null=True, blank=True)  # whose management chain escalations climb
+    due_at = models.DateTimeField()
+    remind_every = models.DurationField()
+    escalate_after = models.DurationField(null=True, blank=True)  # None: reminders only
+    reminders_sent = models.PositiveIntegerField(default=0)
+    escalation_level = models.PositiveIntegerField(default=0)  # managers notified so far, nearest first
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id"], name="notif_deadline_one_per_subject")
+        ]
+        indexes = [models.Index(fields=["cleared_at", "due_at"], name="notif_deadline_open_due")]

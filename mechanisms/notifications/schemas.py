@@ -94,3 +94,8 @@ class DeliveryReportOut(OutSchema):
     sent: int
     retrying: int
     failed: int
+
+
+class DeadlineReportOut(OutSchema):
+    reminded: int
+    escalated: int

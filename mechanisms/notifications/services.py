@@ -4,7 +4,7 @@ and work the outbox of emails and chat-webhook posts.
 Other apps call ``notify`` inside the transaction of their change (DESIGN.md §4): the inbox items are written in
 that transaction, so they vanish with it on a rollback; the email and chat deliveries are queued in the same
 transaction and sent only after it commits, from a thread, never blocking or failing the change; a failed send is
-retried with an exponential backoff (``deliver_pending``, run by ``mech inbox deliver`` from cron) and given up
+retried with an exponential backoff (``deliver_pending``, run by the worker's schedule) and given up
 after five attempts.
 
 Who may see what: an inbox is its owner's alone, administrators included (``InboxItem.objects.visible_to`` is the
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.module_loading import autodiscover_modules
 
 from mechanisms.audit import services as audit_services
@@ -39,6 +39,9 @@ from .contracts import (
     MAX_MUTES,
     MUTE_RE,
     Channel,
+    Deadline,
+    DeadlineId,
+    DeadlineReport,
     Delivery,
     DeliveryId,
     DeliveryReport,
@@ -47,6 +50,7 @@ from .contracts import (
     InboxItemId,
     Preferences,
 )
+from .models import Deadline as DeadlineRow
 from .models import Delivery as DeliveryRow
 from .models import InboxItem as InboxItemRow
 from .models import Preference as PreferenceRow
@@ -63,6 +67,8 @@ MARK_READ_MAX = 1000
 # ---------------------------------------------------------------------------------------------- kinds
 
 _DECLARED_KINDS: set[str] = set()
+# subject type -> which of these subject ids still owe what their deadline tracks (the owning app's answer)
+_DEADLINE_CHECKS: dict[str, Callable[[set[int]], set[int]]] = {}
 
 
 def declare_kinds(*, kinds: Iterable[str]) -> None:
@@ -292,8 +298,8 @@ def list_deliveries(
 def deliver_pending(*, actor: Actor, now: dt.datetime | None = None) -> DeliveryReport:
     """Send every due delivery: new ones a dispatcher missed (the server stopped) and retries whose backoff has
     passed. Each is sent at most once even when two runs overlap; a failure waits 1, 2, 4, 8 minutes (base
-    ``NOTIFICATIONS_RETRY_SECONDS``) and the fifth failure marks it failed. Administrators only (cron runs it as
-    the system); a run that attempted anything is audited."""
+    ``NOTIFICATIONS_RETRY_SECONDS``) and the fifth failure marks it failed. Administrators only (the worker runs it
+    as the system); a run that attempted anything is audited."""
     _require_admin(actor, "work the notification outbox")
     report = delivery.deliver_due(now=now or clock.now())
     if report.attempted:
@@ -311,6 +317,196 @@ def deliver_pending(*, actor: Actor, now: dt.datetime | None = None) -> Delivery
             },
         )
     return report
+
+
+# ---------------------------------------------------------------------------------------------- deadlines
+
+
+def track_deadline(
+    *,
+    actor: Actor,
+    subject_type: str,
+    subject_id: int,
+    due_at: dt.datetime,
+    owner_ids: Iterable[int],
+    title: str,
+    kind: str,
+    url: str = "",
+    remind_every: dt.timedelta = dt.timedelta(days=1),
+    escalate_after: dt.timedelta | None = None,
+    escalate_from_id: int | None = None,
+    fresh: bool = False,
+) -> Deadline:
+    """Track a due date on a record of the calling app (DESIGN.md §3, the deadlines helper every mechanism uses):
+    once ``due_at`` has passed, ``run_deadlines`` reminds ``owner_ids`` at most once per ``remind_every``, and
+    after each ``escalate_after`` tells the next manager up the management chain of ``escalate_from_id`` (the
+    owners' leader), nearest first, until it is cleared.
+
+    One deadline per subject: tracking it again updates it (a re-routed request has new owners); a new due date,
+    or tracking a cleared one, starts its reminders and escalations over. Call it inside the caller's
+    transaction, which has authorized the change and records its audit entry (so this write is not audited
+    separately). ``fresh``: the subject was created in this transaction, so it has no deadline yet (one insert, no
+    lookup). Raises RuleViolation for a malformed kind, an empty title, a url that is not a path, or periods
+    shorter than a minute (a caller's bug)."""
+    kind = _clean_kind(kind)
+    title = _clean_text(title, "title", TITLE_MAX, required=True)
+    url = _clean_path(url)
+    subject_type = _clean_text(subject_type, "subject_type", 64, required=True)
+    if remind_every < dt.timedelta(minutes=1):
+        raise RuleViolation("reminders are at most one a minute", field="remind_every")
+    if escalate_after is not None and escalate_after < dt.timedelta(minutes=1):
+        raise RuleViolation("escalations are at most one a minute", field="escalate_after")
+    values = {
+        "kind": kind,
+        "title": title,
+        "url": url,
+        "owner_ids": sorted({int(o) for o in owner_ids if o is not None}),
+        "escalate_from_id": escalate_from_id,
+        "remind_every": remind_every,
+        "escalate_after": escalate_after,
+    }
+    with transaction.atomic(savepoint=False):  # part of the caller's write: no savepoint round trips
+        existing = DeadlineRow.objects.select_for_update().filter(subject_type=subject_type, subject_id=subject_id)
+        row = None if fresh else existing.first()
+        if row is None:
+            row = DeadlineRow.objects.create(subject_type=subject_type, subject_id=subject_id, due_at=due_at, **values)
+            return _to_deadline(row)
+        if row.due_at != due_at or row.cleared_at is not None:
+            values.update(due_at=due_at, cleared_at=None, reminders_sent=0, escalation_level=0)
+        if any(getattr(row, k) != v for k, v in values.items()):
+            update_versioned(row, expected_version=row.version, changes=values)
+    return _to_deadline(row)
+
+
+def register_deadline_check(*, subject_type: str, still_due: Callable[[set[int]], set[int]]) -> None:
+    """Let the owning app say which of its tracked records still owe what their deadline waits for (called from its
+    AppConfig.ready). ``run_deadlines`` asks before it reminds anyone and clears the others, so an app need not
+    clear a deadline in every write that settles it (an answered request is never reminded)."""
+    _DEADLINE_CHECKS[subject_type] = still_due
+
+
+def clear_deadline(*, actor: Actor, subject_type: str, subject_id: int) -> bool:
+    """End the deadline on a record (the answer came); returns whether an open one was cleared. Call it inside
+    the caller's transaction (its change record covers this write). Clearing nothing is not an error."""
+    now = clock.now()
+    return bool(
+        DeadlineRow.objects.filter(subject_type=subject_type, subject_id=subject_id, cleared_at__isnull=True).update(
+            cleared_at=now, version=models.F("version") + 1, updated_at=now
+        )
+    )
+
+
+def find_deadline(*, actor: Actor, subject_type: str, subject_id: int) -> Deadline | None:
+    """The deadline on a record, open or cleared, or None. The caller decides who may see its record; a
+    deadline says only when the answer is due and how far reminders went."""
+    org_services.require_signed_in(actor)
+    row = DeadlineRow.objects.filter(subject_type=subject_type, subject_id=subject_id).first()
+    return _to_deadline(row) if row is not None else None
+
+
+def tracked_subjects(*, actor: Actor, subject_type: str, subject_ids: Iterable[int]) -> set[int]:
+    """Which of these records have a deadline, open or cleared (one query; for a caller's backfill). Says only
+    whether, never what: any signed-in caller."""
+    org_services.require_signed_in(actor)
+    ids = {int(i) for i in subject_ids}
+    if not ids:
+        return set()
+    return set(
+        DeadlineRow.objects.filter(subject_type=subject_type, subject_id__in=ids).values_list("subject_id", flat=True)
+    )
+
+
+def run_deadlines(*, actor: Actor, now: dt.datetime | None = None, subject_type: str | None = None) -> DeadlineReport:
+    """Remind and escalate every open deadline that is past due (run by the worker's schedule, every few minutes).
+
+    Rules (DESIGN.md §3): the owners hear at most once per ``remind_every`` period counted from the due time; after
+    each ``escalate_after`` the next manager up the chain hears of it, one level per period, nearest first; a
+    period already handled sends nothing, even when two workers run at once (compare-and-set on the version). Each
+    reminder and escalation is audited on the tracked record (``DEADLINE_VERBS``: ``remind``, ``escalate_overdue``;
+    the subject type registers them with the audit app).
+    ``subject_type`` limits the run to one app's deadlines. Administrators or the product itself."""
+    _require_admin(actor, "run the deadlines")
+    now = now or clock.now()
+    qs = DeadlineRow.objects.filter(cleared_at__isnull=True, due_at__lte=now)
+    if subject_type is not None:
+        qs = qs.filter(subject_type=subject_type)
+    reminded = escalated = 0
+    rows = list(qs.order_by("due_at", "id"))
+    settled: set[int] = set()
+    for kind_of_subject, check in _DEADLINE_CHECKS.items():
+        ids = {r.subject_id for r in rows if r.subject_type == kind_of_subject}
+        if ids:
+            done = ids - set(check(ids))
+            settled |= {r.pk for r in rows if r.subject_type == kind_of_subject and r.subject_id in done}
+    if settled:  # the owner says these no longer owe anything: their deadlines end, nobody is reminded
+        DeadlineRow.objects.filter(pk__in=settled, cleared_at__isnull=True).update(
+            cleared_at=now, version=models.F("version") + 1, updated_at=now
+        )
+    for row in rows:
+        if row.pk in settled:
+            continue
+        late = now - row.due_at
+        period = int(late // row.remind_every) + 1
+        remind = row.reminders_sent < period
+        level = row.escalation_level
+        chain: list[int] = []
+        if row.escalate_after is not None and row.escalate_from_id is not None:
+            levels_due = int(late // row.escalate_after)
+            if levels_due > level:
+                above = [p.id for p in org_services.management_chain(person_id=row.escalate_from_id)]
+                chain = above[level:levels_due]  # normally one manager: the next one up
+                level = levels_due  # periods handled, also once the chain has run out (nobody left to tell)
+        if not remind and level == row.escalation_level:
+            continue
+        with transaction.atomic():
+            changes = {"reminders_sent": period if remind else row.reminders_sent, "escalation_level": level}
+            claimed = DeadlineRow.objects.filter(pk=row.pk, version=row.version, cleared_at__isnull=True).update(
+                **changes, version=row.version + 1, updated_at=now
+            )
+            if not claimed:
+                continue  # cleared or handled by another run meanwhile
+            since = row.due_at.isoformat()
+            if remind:
+                audit_services.record_change(
+                    actor=actor,
+                    verb="remind",
+                    subject_type=row.subject_type,
+                    subject_id=row.subject_id,
+                    subject_label=row.title,
+                    after={"due_at": since, "reminder": period},
+                )
+                notify(
+                    actor=actor,
+                    recipients=row.owner_ids,
+                    kind=row.kind,
+                    title=f"Overdue: {row.title}"[:TITLE_MAX],
+                    body=f"This was due at {since}.",
+                    url=row.url,
+                    subject_type=row.subject_type,
+                    subject_id=row.subject_id,
+                )
+                reminded += 1
+            if chain:
+                audit_services.record_change(
+                    actor=actor,
+                    verb="escalate_overdue",
+                    subject_type=row.subject_type,
+                    subject_id=row.subject_id,
+                    subject_label=row.title,
+                    after={"due_at": since, "escalated_to": chain, "level": level},
+                )
+                notify(
+                    actor=actor,
+                    recipients=chain,
+                    kind=f"{row.kind}.escalated",
+                    title=f"Escalated to you: {row.title}"[:TITLE_MAX],
+                    body=f"This was due at {since} and is still open; you are next up the management chain.",
+                    url=row.url,
+                    subject_type=row.subject_type,
+                    subject_id=row.subject_id,
+                )
+                escalated += 1
+    return DeadlineReport(reminded=reminded, escalated=escalated)
 
 
 # ---------------------------------------------------------------------------------------------- private helpers
@@ -454,6 +650,26 @@ def _to_preferences(row: PreferenceRow) -> Preferences:
         muted_kinds=tuple(row.muted_kinds or ()),
         version=row.version,
         updated_at=row.updated_at,
+    )
+
+
+def _to_deadline(row: DeadlineRow) -> Deadline:
+    return Deadline(
+        id=DeadlineId(row.id),
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        kind=row.kind,
+        title=row.title,
+        url=row.url,
+        owner_ids=tuple(row.owner_ids),
+        escalate_from_id=row.escalate_from_id,
+        due_at=row.due_at,
+        remind_every=row.remind_every,
+        escalate_after=row.escalate_after,
+        reminders_sent=row.reminders_sent,
+        escalation_level=row.escalation_level,
+        cleared_at=row.cleared_at,
+        version=row.version,
     )
 
 

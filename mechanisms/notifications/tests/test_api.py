@@ -108,6 +108,7 @@ def test_signing_in_is_required(small_org, api_client):
         ("put", "/api/v1/notification-preferences"),
         ("get", "/api/v1/notification-deliveries"),
         ("post", "/api/v1/notification-deliveries/deliver"),
+        ("post", "/api/v1/deadlines/run"),
     ):
         response = getattr(anonymous, method)(url, {} if method != "get" else None, content_type=JSON)
         assert response.status_code == 401, url
@@ -209,3 +210,10 @@ def test_every_operation_declares_its_errors(client):
         for method, operation in operations.items():
             assert operation["tags"] == ["notifications"], (method, path)
             assert "401" in operation["responses"], (method, path)
+
+
+def test_only_an_admin_runs_the_deadlines_from_the_api(small_org, as_):
+    assert as_("dan").post("/api/v1/deadlines/run").status_code == 403
+    response = as_("admin").post("/api/v1/deadlines/run")
+    assert response.status_code == 200
+    assert response.json() == {"reminded": 0, "escalated": 0}
