@@ -16,6 +16,10 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Notices are sent right after commit in the test's own thread, so what a test sends is done when it asserts.
     settings.NOTIFICATIONS_DISPATCH = "inline"
+    # Relations are cached per request; a test's rolled-back data must not answer the next test's questions.
+    from mechanisms.org import services as org_services
+
+    org_services.forget_relations()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -18,7 +18,7 @@ from mechanisms.interop.cli import check as check_command
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.mandate.cli import mandate
 from mechanisms.notifications.cli import inbox
-from mechanisms.org.cli import people, teams, tokens, users
+from mechanisms.org.cli import people, roles, teams, tokens, users
 from mechanisms.workflows import cli as lifecycle_cli
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.add_typer(teams, name="teams")
 app.add_typer(services_app, name="services")
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
+app.add_typer(roles, name="roles")
 app.add_typer(mandate, name="mandate")
 app.add_typer(away, name="away")
 app.add_typer(inbox, name="inbox")

@@ -5,6 +5,8 @@ Thin: parse, call one service, return its contract. Errors are mapped in config/
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
@@ -22,6 +24,9 @@ from .schemas import (
     PersonIn,
     PersonOut,
     PersonPatch,
+    RoleGrantEndIn,
+    RoleGrantIn,
+    RoleGrantOut,
     TeamIn,
     TeamOut,
     TeamPatch,
@@ -230,6 +235,41 @@ def org_rules(request):
             "violation_above": limits.violation_above,
         },
     }
+
+
+# ------------------------------------------------------------------------------------------------ role grants
+
+
+class RoleGrantFilter(Schema):
+    person_id: Id | None = None
+    role: QueryText | None = None
+    org_unit_id: Id | None = None
+    in_force_on: dt.date | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/role-grants", response=responses(PageOut[RoleGrantOut], 401, 403, 422), tags=["roles"])
+def list_role_grants(request, filters: Query[RoleGrantFilter]):
+    """Role grants you may see: admins all, your own, and those inside a unit you hold `leadership` over."""
+    return page_out(services.list_role_grants(actor=_actor(request), **filters.dict()))
+
+
+@router.post("/role-grants", response=responses(RoleGrantOut, status=201), tags=["roles"])
+def grant_role(request, payload: RoleGrantIn):
+    """Grant recruiter, finance or leadership over the company (no org unit) or an org-unit subtree (admin)."""
+    return Status(201, services.grant_role(actor=_actor(request), **payload.dict()))
+
+
+@router.get("/role-grants/{grant_id}", response=responses(RoleGrantOut, *READ_ERRORS), tags=["roles"])
+def get_role_grant(request, grant_id: int):
+    return services.get_role_grant(actor=_actor(request), grant_id=grant_id)
+
+
+@router.post("/role-grants/{grant_id}/end", response=responses(RoleGrantOut), tags=["roles"])
+def end_role_grant(request, grant_id: int, payload: RoleGrantEndIn):
+    """End a grant (admin): not in force from `ends_on` (default today). `version` is the version you read."""
+    return services.end_role_grant(actor=_actor(request), grant_id=grant_id, **payload.dict())
 
 
 # ------------------------------------------------------------------------------------------------ tokens

@@ -180,3 +180,142 @@ def create_token(username: str, name: str = typer.Option("cli", "--name")):
 
     issued = run(lambda: services.issue_api_token(actor=Actor.system("cli"), name=name, username=username))
     typer.echo(issued.secret)
+
+
+# ------------------------------------------------------------------------------------------------ roles
+
+roles = typer.Typer(
+    help="Role grants: recruiter, finance, leadership over the company or an org unit.", no_args_is_help=True
+)
+ROLE_AS = typer.Option(None, "--as", help="act as this person's account (handle); default: the product itself")
+
+
+def _roles_actor(handle: str | None):
+    from mechanisms.kernel.actor import Actor
+
+    services = _services()
+    return run(lambda: services.actor_for_handle(handle=handle)) if handle else Actor.system("cli")
+
+
+def _date(value: str | None, option: str):
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date such as 2026-01-31, not {value!r}", 2)
+
+
+def _unit_id(services, slug: str | None) -> int | None:
+    if not slug:
+        return None
+    unit = services.find_org_unit(slug=slug)
+    if unit is None:
+        fail(f"no org unit {slug!r} (--org-unit)", 2)
+    return unit.id
+
+
+@roles.command("grant")
+def grant_role(
+    handle: str = typer.Argument(..., help="the person's handle"),
+    role: str = typer.Argument(..., help="recruiter, finance or leadership"),
+    org_unit: str = typer.Option(None, "--org-unit", help="org unit slug (its subtree); default: the whole company"),
+    starts_on: str = typer.Option(None, "--starts-on", help="YYYY-MM-DD (default today)"),
+    ends_on: str = typer.Option(None, "--ends-on", help="YYYY-MM-DD, first day no longer in force"),
+    reason: str = typer.Option("", "--reason"),
+    as_: str = ROLE_AS,
+    format: Format = typer.Option(Format.text, "--format"),
+):
+    """Grant a role (admins only)."""
+    services = _services()
+    actor = _roles_actor(as_)
+    person = run(lambda: services.get_person_by_handle(handle=handle))
+    grant = run(
+        lambda: services.grant_role(
+            actor=actor,
+            person_id=person.id,
+            role=role,
+            org_unit_id=_unit_id(services, org_unit),
+            starts_on=_date(starts_on, "--starts-on"),
+            ends_on=_date(ends_on, "--ends-on"),
+            reason=reason,
+        )
+    )
+    if format is Format.json:
+        return emit_json(grant)
+    typer.echo(f"granted #{grant.id}: {handle} is {grant.role.value} over {org_unit or 'the whole company'}")
+
+
+@roles.command("list")
+def list_role_grants(
+    handle: str = typer.Option(None, "--person", help="only this person's grants"),
+    role: str = typer.Option(None, "--role"),
+    in_force: bool = typer.Option(False, "--in-force", help="only grants in force today"),
+    limit: int = typer.Option(50, help="page size (max 200)"),
+    offset: int = 0,
+    as_: str = ROLE_AS,
+    format: Format = typer.Option(Format.text, "--format"),
+):
+    """List the role grants you may see."""
+    import datetime as dt
+
+    services = _services()
+    actor = _roles_actor(as_)
+    person_id = run(lambda: services.get_person_by_handle(handle=handle)).id if handle else None
+    page = run(
+        lambda: services.list_role_grants(
+            actor=actor,
+            person_id=person_id,
+            role=role,
+            in_force_on=dt.date.today() if in_force else None,
+            limit=limit,
+            offset=offset,
+        )
+    )
+    if format is Format.json:
+        return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
+    people = services.get_people(ids=[g.person_id for g in page.items])
+    units = services.get_org_units(ids=[g.org_unit_id for g in page.items if g.org_unit_id])
+    emit_table(
+        "Role grants",
+        ["id", "person", "role", "scope", "from", "until", "version"],
+        [
+            (
+                g.id,
+                people[g.person_id].handle if g.person_id in people else g.person_id,
+                g.role.value,
+                units[g.org_unit_id].slug if g.org_unit_id in units else "company",
+                g.starts_on,
+                g.ends_on or "-",
+                g.version,
+            )
+            for g in page.items
+        ],
+        page_footer(page),
+    )
+
+
+@roles.command("end")
+def end_role_grant(
+    grant_id: int = typer.Argument(..., help="the grant's id (mech roles list)"),
+    version: int = typer.Option(None, "--version", help="the version you read (default: the current one)"),
+    ends_on: str = typer.Option(None, "--ends-on", help="YYYY-MM-DD (default today)"),
+    reason: str = typer.Option("", "--reason"),
+    as_: str = ROLE_AS,
+    format: Format = typer.Option(Format.text, "--format"),
+):
+    """End a role grant (admins only): it is no longer in force from --ends-on."""
+    services = _services()
+    actor = _roles_actor(as_)
+    if version is None:
+        version = run(lambda: services.get_role_grant(actor=actor, grant_id=grant_id)).version
+    grant = run(
+        lambda: services.end_role_grant(
+            actor=actor, grant_id=grant_id, version=version, ends_on=_date(ends_on, "--ends-on"), reason=reason
+        )
+    )
+    if format is Format.json:
+        return emit_json(grant)
+    typer.echo(f"ended #{grant.id}: not in force from {grant.ends_on}")

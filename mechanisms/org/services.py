@@ -31,6 +31,8 @@ from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text as _clean_text
 
 from . import bulk as _bulk
+from . import policy as _policy
+from . import relations as _relations
 from . import rules
 from .contracts import (
     Account,
@@ -46,6 +48,9 @@ from .contracts import (
     PersonId,
     PersonRecord,
     PersonTeams,
+    Relations,
+    Role,
+    RoleGrant,
     SizeLevel,
     StlBreach,
     Team,
@@ -59,6 +64,7 @@ from .models import ApiToken as ApiTokenRow
 from .models import Membership as MembershipRow
 from .models import OrgUnit as OrgUnitRow
 from .models import Person as PersonRow
+from .models import RoleGrant as RoleGrantRow
 from .models import Team as TeamRow
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -82,32 +88,32 @@ def require_signed_in(actor: Actor) -> None:
 
 
 def can_change_team(*, actor: Actor, team_id: int) -> bool:
-    """Admins may change any team; a member may change the teams they belong to and what those teams own."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    return (
-        MembershipRow.objects.filter(team_id=team_id, person_id=actor.person_id).exists()
-        or TeamRow.objects.filter(pk=team_id, leader_id=actor.person_id).exists()
-    )
+    """Admins may change any team; a member or the leader may change their team and what it owns (org.policy)."""
+    return _policy.can(actor, "change_team", team_id)
 
 
 def can_form_team(*, actor: Actor, org_unit_id: int) -> bool:
-    """Admins, and the leader of the org unit or of any unit above it (escalations and roll-ups climb this tree)."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
-    chain = [org_unit_id, *rules.chain_upwards(org_unit_id, parent_of)]
-    return OrgUnitRow.objects.filter(pk__in=chain, leader_id=actor.person_id).exists()
+    """Admins, the leader of the org unit or of any unit above it, and leadership over it (org.policy)."""
+    return _policy.can(actor, "form_team", org_unit_id)
 
 
 def require_team_change(*, actor: Actor, team_id: int, what: str) -> None:
     """Raise PermissionDenied unless the actor may change `team_id` (see can_change_team)."""
-    if not can_change_team(actor=actor, team_id=team_id):
-        raise PermissionDenied(f"only members of the owning team or an admin may {what}")
+    _policy.require(actor, "change_team", team_id, what=what)
+
+
+def relations_of(*, actor: Actor) -> Relations:
+    """Who the actor is to the org: teams they belong to and lead, units they lead, everyone below and above them
+    in the management chain, and the roles in force today with their scopes (MECHANISMS.md, Access).
+
+    Computed in a fixed handful of queries and kept for the rest of the request or command, so a page that asks
+    ten questions pays once. Every org write forgets the cached answers."""
+    return _relations.relations_of(actor)
+
+
+def forget_relations() -> None:
+    """Drop the cached relations (every org write does this itself; tests call it between cases)."""
+    _relations.forget()
 
 
 # ---------------------------------------------------------------------------------------------- people
@@ -668,6 +674,7 @@ def add_member(
             after=dataclasses.asdict(membership),
         )
         events.teams_changed([team.pk])
+        _relations.forget()
     return membership
 
 
@@ -691,6 +698,149 @@ def remove_member(*, actor: Actor, membership_id: int, reason: str = "") -> None
             reason=reason,
         )
         events.teams_changed([row.team_id])
+        _relations.forget()
+
+
+# ---------------------------------------------------------------------------------------------- roles
+
+
+def grant_role(
+    *,
+    actor: Actor,
+    person_id: int,
+    role: str,
+    org_unit_id: int | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    reason: str = "",
+) -> RoleGrant:
+    """Grant a role (recruiter, finance, leadership) over the whole company (no org unit) or an org-unit subtree
+    (MECHANISMS.md, Access). Admins only (org.policy). The grant is in force from `starts_on` (default today) up
+    to but not including `ends_on`. Raises PermissionDenied, NotFound (person or unit), RuleViolation naming the
+    field (unknown role, an end not after the start, an inactive person)."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("sign in first")
+    value = _clean_choice(role, [r.value for r in Role], "role")
+    reason = _clean_text(reason, "reason", 2000, required=False)
+    start = starts_on or clock.today()
+    if ends_on is not None and ends_on <= start:
+        raise RuleViolation("a grant must end after it starts", field="ends_on")
+    with transaction.atomic():
+        person = _require_person_row(person_id, field="person_id")
+        if org_unit_id is not None:
+            _require_org_unit_row(org_unit_id, field="org_unit_id", reference=True)
+        _policy.require(actor, "grant_role", org_unit_id, what="grant roles")
+        if not person.active:
+            raise RuleViolation(f"{person.handle} is not active", field="person_id")
+        row = RoleGrantRow.objects.create(
+            person_id=person.pk,
+            role=value,
+            org_unit_id=org_unit_id,
+            starts_on=start,
+            ends_on=ends_on,
+            granted_by=actor.label[:150],
+            reason=reason,
+        )
+        grant = _to_role_grant(row)
+        _audit_grant(actor, "grant_role", grant, person.name, before=None, reason=reason)
+    return grant
+
+
+def end_role_grant(
+    *, actor: Actor, grant_id: int, version: int, ends_on: dt.date | None = None, reason: str = ""
+) -> RoleGrant:
+    """End a role grant on `ends_on` (default today: no longer in force from today). Admins only (org.policy).
+    Ending is recorded, never deleted, so the history keeps who held what and when. `version` is the version you
+    read: a stale one is Conflict. Raises NotFound, PermissionDenied, RuleViolation (already ended, an end before
+    the start)."""
+    reason = _clean_text(reason, "reason", 2000, required=False)
+    with transaction.atomic():
+        row = _require_visible_grant(actor, grant_id)
+        _policy.require(actor, "end_role_grant", row.org_unit_id, what="end role grants")
+        end = ends_on or clock.today()
+        if row.version != version:  # a stale read is a conflict before it is anything else
+            update_versioned(row, expected_version=version, changes={})
+        if row.ends_on is not None and row.ends_on <= clock.today():
+            raise RuleViolation("this grant has already ended", field="grant_id")
+        if end < row.starts_on:
+            raise RuleViolation("a grant cannot end before it starts", field="ends_on")
+        before = _to_role_grant(row)
+        update_versioned(row, expected_version=version, changes={"ends_on": end})
+        after = _to_role_grant(row)
+        _audit_grant(actor, "end_role_grant", after, row.person.name, before=before, reason=reason)
+    return after
+
+
+def can_grant_role(*, actor: Actor, org_unit_id: int | None = None) -> bool:
+    """True when the actor may grant and end roles over `org_unit_id` (None: the whole company); org.policy."""
+    return _policy.can(actor, "grant_role", org_unit_id)
+
+
+def get_role_grant(*, actor: Actor, grant_id: int) -> RoleGrant:
+    """One role grant the actor may see (org.policy); one they may not see is NotFound."""
+    return _to_role_grant(_require_visible_grant(actor, grant_id))
+
+
+def list_role_grants(
+    *,
+    actor: Actor,
+    person_id: int | None = None,
+    role: str | None = None,
+    org_unit_id: int | None = None,
+    in_force_on: dt.date | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[RoleGrant]:
+    """Role grants the actor may see: admins all, the holder their own, leadership those inside its scope
+    (org.policy). Filtered by person, role, unit, or the day they are in force."""
+    require_signed_in(actor)
+    qs = _policy.visible_role_grants(actor, RoleGrantRow.objects.all()).order_by("person__name", "role", "id")
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    if role:
+        qs = qs.filter(role=_clean_choice(role, [r.value for r in Role], "role"))
+    if org_unit_id is not None:
+        qs = qs.filter(org_unit_id=org_unit_id)
+    if in_force_on is not None:
+        qs = qs.filter(starts_on__lte=in_force_on).exclude(ends_on__lte=in_force_on)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_role_grant)
+
+
+def _require_visible_grant(actor: Actor, grant_id: Any) -> RoleGrantRow:
+    require_signed_in(actor)
+    qs = _policy.visible_role_grants(actor, RoleGrantRow.objects.select_related("person"))
+    row = qs.filter(pk=grant_id).first() if isinstance(grant_id, int) else None
+    if row is None:
+        raise NotFound(f"role grant {grant_id} does not exist", field="grant_id")
+    return row
+
+
+def _audit_grant(actor: Actor, verb: str, grant: RoleGrant, label: str, *, before: Any, reason: str) -> None:
+    _relations.forget()
+    audit_services.record_change(
+        actor=actor,
+        verb=verb,
+        subject_type="role_grant",
+        subject_id=grant.id,
+        subject_label=f"{grant.role.value}: {label}",
+        before=dataclasses.asdict(before) if before is not None else None,
+        after=dataclasses.asdict(grant),
+        reason=reason,
+    )
+
+
+def _to_role_grant(row: RoleGrantRow) -> RoleGrant:
+    return RoleGrant(
+        id=row.pk,
+        person_id=PersonId(row.person_id),
+        role=Role(row.role),
+        org_unit_id=OrgUnitId(row.org_unit_id) if row.org_unit_id else None,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        granted_by=row.granted_by,
+        reason=row.reason,
+        version=row.version,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -1036,6 +1186,7 @@ def _require_team_row(team_id: Any) -> TeamRow:
 
 
 def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, reason: str = "") -> None:
+    _relations.forget()
     subject_type = {Person: "person", OrgUnit: "org_unit", Team: "team"}[type(record)]
     audit_services.record_change(
         actor=actor,
@@ -1155,6 +1306,7 @@ def import_org(
     )
     if report.changed_anything:
         events.teams_changed(None)
+        _relations.forget()
     return report
 
 

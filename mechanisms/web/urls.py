@@ -3,7 +3,7 @@ redirect after a successful change."""
 
 from django.urls import path
 
-from . import away_views, mandate_views, notification_views, views
+from . import away_views, mandate_views, notification_views, role_views, views
 
 app_name = "web"
 
@@ -44,6 +44,9 @@ urlpatterns = [
     path("inbox", notification_views.inbox, name="inbox"),
     path("inbox/read", notification_views.inbox_read, name="inbox-read"),
     path("inbox/preferences", notification_views.inbox_preferences, name="inbox-preferences"),
+    # Role grants (org's roles; admins grant and end them)
+    path("roles", role_views.role_grants, name="roles"),
+    path("roles/<int:grant_id>/end", role_views.role_grant_end, name="role-grant-end"),
     # People
     path("people", views.person_list, name="people"),
     path("people/<str:handle>", views.person_detail, name="person"),
