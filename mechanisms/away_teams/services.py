@@ -33,6 +33,7 @@ from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
+from . import policy as _policy
 from . import rules
 from .contracts import (
     OPEN_STATES,
@@ -561,10 +562,7 @@ def credit_report(*, actor: Actor) -> CreditReport:
 
 def can_file_for(*, actor: Actor) -> list[int]:
     """The live teams this actor may file requests for (the "request a change" form offers them)."""
-    if actor.person_id is None:
-        return []
-    mine = org_services.person_teams(person_id=actor.person_id)
-    teams = org_services.get_teams(ids={*mine.member_of, *mine.leads})
+    teams = org_services.get_teams(ids=_policy.teams_of(actor))
     return sorted(t.id for t in teams.values() if t.status.value in LIVE_TEAM_STATUSES)
 
 
@@ -703,9 +701,8 @@ def _close_open(actor: Actor, row: RequestRow, reason: str) -> AwayTeamRequest:
 
 
 def _visible(actor: Actor):
-    """The one visibility chokepoint: every signed-in person may read every request (not confidential)."""
-    org_services.require_signed_in(actor)
-    return RequestRow.objects.all()
+    """The one visibility chokepoint (away_teams.policy): every signed-in person may read every request."""
+    return _policy.visible_to(actor, RequestRow.objects.all())
 
 
 def _require_row(qs, request_id: int) -> RequestRow:
@@ -854,19 +851,8 @@ def _parties(actor: Actor, row: RequestRow) -> frozenset[Party]:
 
 
 def _parties_for(actor: Actor, requesting: int | None, home: int | None, decider: int | None) -> frozenset[Party]:
-    """Which side(s) the actor is on: a member or the leader of a team is that team (MECHANISMS.md §3 roles)."""
-    if actor.person_id is None:
-        return frozenset()
-    mine = org_services.person_teams(person_id=actor.person_id)
-    teams = {*mine.member_of, *mine.leads}
-    parties = set()
-    if requesting in teams:
-        parties.add(Party.REQUESTING)
-    if home in teams:
-        parties.add(Party.HOME)
-    if decider is not None and decider == actor.person_id:
-        parties.add(Party.DECIDER)
-    return frozenset(parties)
+    """Which side(s) the actor is on: a member or the leader of a team is that team (away_teams.policy)."""
+    return _policy.parties(actor, requesting, home, decider)
 
 
 def _team_people(team_id: int) -> set[int]:

@@ -23,6 +23,7 @@ from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.org import services as org_services
 
 from . import bulk as _bulk
+from . import policy as _policy
 from .contracts import (
     Access,
     CatalogCounts,
@@ -172,7 +173,7 @@ def create_service(
     )
     with transaction.atomic():
         _require_owner_team(owner_team_id)
-        org_services.require_team_change(actor=actor, team_id=owner_team_id, what="add services to this team")
+        _policy.require(actor, "change", owner_team_id, what="add services to this team")
         if ServiceRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"a service named {values['name']!r} already exists", field="name")
         row = _create_unique(ServiceRow, "a service", values, owner_team_id=owner_team_id)
@@ -205,7 +206,7 @@ def retire_service(*, actor: Actor, service_id: int, version: int, reason: str =
     The audit entry says `retire` and keeps the reason."""
     with transaction.atomic():
         row = _require_service_row(service_id)
-        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="retire this service")
+        _policy.require(actor, "change", row.owner_team_id, what="retire this service")
         before = _to_service(row)
         update_versioned(row, expected_version=version, changes={"lifecycle": Lifecycle.RETIRED.value})
         after = _to_service(row)
@@ -218,7 +219,7 @@ def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id:
     spin-out/transfer). Allowed to the current owning team's members and admins."""
     with transaction.atomic():
         row = _require_service_row(service_id)
-        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="transfer this service")
+        _policy.require(actor, "change", row.owner_team_id, what="transfer this service")
         _require_owner_team(to_team_id, field="to_team_id")
         if to_team_id == row.owner_team_id:
             raise RuleViolation("the service is already owned by that team", field="to_team_id")
@@ -317,7 +318,7 @@ def create_interface(
     )
     with transaction.atomic():
         service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
-        org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="add interfaces here")
+        _policy.require(actor, "change", service.owner_team_id, what="add interfaces here")
         if InterfaceRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"an interface named {values['name']!r} already exists", field="name")
         row = _create_unique(InterfaceRow, "an interface", values, service=service)
@@ -360,7 +361,7 @@ def delete_interface(*, actor: Actor, interface_id: int, version: int, reason: s
         row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
         if row is None:
             raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
-        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="remove this interface")
+        _policy.require(actor, "change", row.service.owner_team_id, what="remove this interface")
         _require_version(row, version)
         consumers = list(row.consumers.values_list("service__name", flat=True)[:10])
         if consumers:
@@ -417,7 +418,7 @@ def create_datastore(
     values = _clean_datastore(name=name, type=type, description=description)
     with transaction.atomic():
         owner = _require_service_row(owner_service_id, field="owner_service_id", missing=RuleViolation)
-        org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="add datastores here")
+        _policy.require(actor, "change", owner.owner_team_id, what="add datastores here")
         if DatastoreRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"a datastore named {values['name']!r} already exists", field="name")
         row = _create_unique(DatastoreRow, "a datastore", values, owner_service=owner)
@@ -461,11 +462,9 @@ def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: s
         if row is None:
             raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
         if row.owner_service is not None:
-            org_services.require_team_change(
-                actor=actor, team_id=row.owner_service.owner_team_id, what="remove this datastore"
-            )
-        elif not actor.is_admin:
-            raise PermissionDenied("only an admin may remove an unowned datastore")
+            _policy.require(actor, "change", row.owner_service.owner_team_id, what="remove this datastore")
+        else:
+            _policy.require(actor, "change", None, what="remove an unowned datastore")
         _require_version(row, version)
         before = _to_datastore(row)
         accessors = list(row.accessors.values_list("service__name", flat=True))
@@ -539,7 +538,7 @@ def add_dependency(
     target: dict[str, Any] = {}
     with transaction.atomic():
         service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
-        org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="change its dependencies")
+        _policy.require(actor, "change", service.owner_team_id, what="change its dependencies")
         if kind == DependencyKind.CONSUMES:
             _only(kind, interface_id, "interface_id", datastore_id, target_service_id)
             interface = InterfaceRow.objects.filter(pk=interface_id).first() if isinstance(interface_id, int) else None
@@ -603,7 +602,7 @@ def remove_dependency(*, actor: Actor, dependency_id: int, version: int, reason:
         row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
         if row is None:
             raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
-        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="remove this edge")
+        _policy.require(actor, "change", row.service.owner_team_id, what="remove this edge")
         _require_version(row, version)
         before = get_dependency(dependency_id=row.pk)
         row.delete()

@@ -20,10 +20,11 @@ from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import NotFound, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
 
+from . import policy as _policy
 from . import rules
 from .contracts import (
     ERROR,
@@ -407,7 +408,7 @@ def grant_waiver(
     except NotFound as exc:
         raise RuleViolation(f"person {approver_id} does not exist", field="approver_id") from exc
     if not (actor.is_admin or actor.person_id == approver.id):
-        raise PermissionDenied("only the approving bar raiser or an admin may record a waiver")
+        _policy.require(actor, "grant_waiver", approver.id)
     if not approver.in_bar_raiser_pool:
         raise RuleViolation(f"{approver.handle} is not in the bar-raiser pool", field="approver_id")
     facts = _Facts(clock.today())
@@ -462,8 +463,7 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
         row = WaiverRow.objects.filter(pk=waiver_id).first()
         if row is None:
             raise NotFound(f"waiver {waiver_id} does not exist", field="waiver_id")
-        if not _may_revoke(actor, row.approver_person_id):
-            raise PermissionDenied("only the approving bar raiser or an admin may revoke a waiver")
+        _policy.require(actor, "revoke_waiver", row.approver_person_id)
         before = _waiver_audit(row)
         if not row.revoked:
             WaiverRow.objects.filter(pk=row.pk).update(revoked=True, version=row.version + 1)
@@ -534,24 +534,13 @@ def waivable_rules() -> list[RuleInfo]:
 def can_grant_waiver(*, actor: Actor) -> bool:
     """Whether the actor may record waivers at all (MECHANISMS.md §2 M6, §4): an admin, or a person in the
     bar-raiser pool recording their own approval. Independence of a given subject is judged by grant_waiver."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    try:
-        return org_services.get_person(person_id=actor.person_id).in_bar_raiser_pool
-    except NotFound:
-        return False
+    return _policy.can(actor, "grant_waiver")
 
 
 def can_revoke_waiver(*, actor: Actor, waiver: WaiverRecord) -> bool:
     """Whether the actor may revoke this waiver: it is not revoked yet, and the actor is its approver or an admin
     (the rule revoke_waiver enforces)."""
-    return not waiver.revoked and _may_revoke(actor, waiver.approver_person_id)
-
-
-def _may_revoke(actor: Actor, approver_person_id: int) -> bool:
-    return actor.is_admin or (actor.person_id is not None and actor.person_id == approver_person_id)
+    return not waiver.revoked and _policy.can(actor, "revoke_waiver", waiver.approver_person_id)
 
 
 # ---------------------------------------------------------------------------------------------- scorecards
@@ -559,38 +548,21 @@ def _may_revoke(actor: Actor, approver_person_id: int) -> bool:
 
 def can_view_team_scorecard(*, actor: Actor, team_id: int) -> bool:
     """MECHANISMS.md §2 M6: a scorecard is visible to the team (members, leader), to the management chain above
-    its leader (a manager sees every team below them), and to admins."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    team = org_services.get_team(team_id=team_id)
-    mine = org_services.person_teams(person_id=actor.person_id)
-    if team_id in mine.member_of or team_id in mine.leads:
-        return True
-    if team.leader_id is None:
-        return False
-    return any(p.id == actor.person_id for p in org_services.management_chain(person_id=team.leader_id))
+    its leader (a manager sees every team below them), to leadership over its org unit, and to admins."""
+    return _policy.can(actor, "view_team_scorecard", team_id)
 
 
 def can_view_org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> bool:
-    """An org unit's scorecard: its leader, the management chain above that leader, and admins."""
-    if actor.is_admin:
-        return True
-    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
-    if actor.person_id is None or unit.leader_id is None:
-        return False
-    if unit.leader_id == actor.person_id:
-        return True
-    return any(p.id == actor.person_id for p in org_services.management_chain(person_id=unit.leader_id))
+    """An org unit's scorecard: its leader, the management chain above that leader, leadership over the unit,
+    and admins."""
+    return _policy.can(actor, "view_org_unit_scorecard", org_unit_id)
 
 
 def team_scorecard(*, actor: Actor, team_id: int) -> Scorecard:
     """A team's current findings and counts by rule, and its score at every evaluation (oldest first).
     Raises NotFound, PermissionDenied (see can_view_team_scorecard)."""
     team = org_services.get_team(team_id=team_id)
-    if not can_view_team_scorecard(actor=actor, team_id=team_id):
-        raise PermissionDenied("a scorecard is visible to the team, its management chain and admins")
+    _policy.require(actor, "view_team_scorecard", team_id)
     findings = [_to_finding(r) for r in FindingRow.objects.filter(team_id=team_id).order_by("rule", "subject", "id")]
     history = _history([team_id])
     return _scorecard("team", team.id, team.slug, team.name, findings, history, (team.id,))
@@ -600,8 +572,7 @@ def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
     """The roll-up of every team in an org unit and its sub-units: current findings (each once) and the summed
     score of those teams at every evaluation. Raises NotFound, PermissionDenied."""
     unit = org_services.get_org_unit(org_unit_id=org_unit_id)
-    if not can_view_org_unit_scorecard(actor=actor, org_unit_id=org_unit_id):
-        raise PermissionDenied("an org unit's scorecard is visible to its leader, their management chain and admins")
+    _policy.require(actor, "view_org_unit_scorecard", org_unit_id)
     units = [unit.id, *org_services.org_unit_descendants(org_unit_id=unit.id)]
     team_ids = sorted(set(org_services.team_ids_in_org_units(org_unit_ids=units)))
     seen: set[tuple[str, str, tuple[str, ...]]] = set()

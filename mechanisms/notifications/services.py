@@ -7,8 +7,8 @@ transaction and sent only after it commits, from a thread, never blocking or fai
 retried with an exponential backoff (``deliver_pending``, run by ``mech inbox deliver`` from cron) and given up
 after five attempts.
 
-Who may see what: an inbox is its owner's alone, administrators included (``InboxItem.objects.visible_to`` is the
-one chokepoint); preferences are read and changed by their owner or an administrator; the outbox is for
+Who may see what (``notifications.policy``, the one place that decides): an inbox is its owner's alone,
+administrators included; preferences are read and changed by their owner or an administrator; the outbox is for
 administrators.
 """
 
@@ -27,11 +27,12 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
-from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import NotFound, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
 
 from . import delivery
+from . import policy as _policy
 from .contracts import (
     KIND_RE,
     MAX_KIND_LENGTH,
@@ -155,7 +156,7 @@ def list_inbox(
 ) -> Page[InboxItem]:
     """The actor's own inbox, newest first (unread only when asked). Paginated. Empty for an actor without a
     person (an administrator account, the system)."""
-    qs = InboxItemRow.objects.visible_to(actor)
+    qs = _policy.visible_to(actor, InboxItemRow.objects.all())
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return paginate(qs.order_by("-id"), limit=limit, offset=offset, convert=_to_inbox_item)
@@ -165,7 +166,7 @@ def unread_count(*, actor: Actor) -> int:
     """How many of the actor's inbox items are unread: one COUNT (the badge on every page)."""
     if actor.person_id is None:
         return 0  # no query at all for an account without a person
-    return InboxItemRow.objects.visible_to(actor).filter(read_at__isnull=True).count()
+    return _policy.visible_to(actor, InboxItemRow.objects.all()).filter(read_at__isnull=True).count()
 
 
 def mark_read(*, actor: Actor, item_ids: Iterable[int] | None = None) -> int:
@@ -173,7 +174,7 @@ def mark_read(*, actor: Actor, item_ids: Iterable[int] | None = None) -> int:
 
     Reading is a personal state of the inbox, not a change to the organization: not audited.
     Raises NotFound (field ``ids``) naming an id that is not in the actor's inbox; then nothing is marked."""
-    qs = InboxItemRow.objects.visible_to(actor)
+    qs = _policy.visible_to(actor, InboxItemRow.objects.all())
     now = clock.now()
     if item_ids is None:
         return qs.filter(read_at__isnull=True).update(read_at=now)
@@ -298,21 +299,12 @@ def deliver_pending(*, actor: Actor, now: dt.datetime | None = None) -> Delivery
 
 
 def _require_admin(actor: Actor, what: str) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(f"only an admin may {what}")
+    _policy.require(actor, "work_outbox", what=what)
 
 
 def _preferences_person(actor: Actor, person_id: int | None) -> int:
-    """Whose preferences: one's own, or anyone's for an administrator."""
-    if person_id is None:
-        if actor.person_id is None:
-            if not actor.is_authenticated:
-                raise PermissionDenied("sign in first")
-            raise RuleViolation("your account is not linked to a person; name the person", field="person_id")
-        return actor.person_id
-    if person_id != actor.person_id and not actor.is_admin:
-        raise PermissionDenied("only an admin may read or change another person's preferences", field="person_id")
-    return person_id
+    """Whose preferences: one's own, or anyone's for an administrator (notifications.policy)."""
+    return _policy.preferences_person(actor, person_id)
 
 
 def _preferences_of(person_ids: list[int]) -> dict[int, Preferences]:
