@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import Format, emit_json, emit_table, page_footer, run, setup_django
 
 away = typer.Typer(
@@ -48,7 +49,7 @@ def _person_id(handle: str) -> int:
 def _service_id(name: str) -> int:
     from mechanisms.catalog import services as catalog_services
 
-    return run(lambda: catalog_services.get_service_by_name(name=name)).id
+    return run(lambda: catalog_services.get_service_by_name(actor=Actor.system("away_teams"), name=name)).id
 
 
 def _show(request, format: Format) -> None:

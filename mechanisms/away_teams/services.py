@@ -105,7 +105,7 @@ def file_request(
                 f"only a member of {requesting.slug} may file a request for it", field="requesting_team_id"
             )
         try:
-            service = catalog_services.get_service(service_id=service_id)
+            service = catalog_services.get_service(actor=actor, service_id=service_id)
         except NotFound as exc:
             raise NotFound(f"service {service_id} does not exist", field="service_id") from exc
         if service.lifecycle == "retired":
@@ -246,7 +246,7 @@ def duplicate_request(
 
     def validate(row: RequestRow) -> dict[str, Any]:
         try:
-            service = catalog_services.get_service(service_id=duplicate_service_id)
+            service = catalog_services.get_service(actor=actor, service_id=duplicate_service_id)
         except NotFound as exc:
             raise RuleViolation(f"service {duplicate_service_id} does not exist", field="duplicate_service_id") from exc
         if service.owner_team_id != row.requesting_team_id:
@@ -912,7 +912,7 @@ def _effort(value: float | None) -> float | None:
 def _names(rows: Iterable[RequestRow]) -> dict[str, dict[int, str]]:
     rows = list(rows)
     teams = org_services.get_teams(ids={t for r in rows for t in (r.home_team_id, r.requesting_team_id)})
-    services = catalog_services.get_services(ids={r.service_id for r in rows})
+    services = catalog_services.get_services(actor=Actor.system("away_teams"), ids={r.service_id for r in rows})
     return {
         "teams": {t.id: t.slug for t in teams.values()},
         "services": {s.id: s.name for s in services.values()},

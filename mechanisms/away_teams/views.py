@@ -360,7 +360,7 @@ def _action_form(name: str, r: AwayTeamRequest, data=None) -> forms.Form:
             people.update(org_services.get_people(ids=[home.leader_id]))
         kwargs["contact_choices"] = [(p.id, f"{p.name} ({p.handle})") for p in sorted(people.values(), key=_by_name)]
     elif spec.form is AwayDuplicateForm:
-        owned = catalog_services.services_owned_by(team_ids=[r.requesting_team_id])
+        owned = catalog_services.services_owned_by(actor=Actor.system("away_teams"), team_ids=[r.requesting_team_id])
         kwargs["service_choices"] = [(s.id, s.name) for s in owned]
     return spec.form(data, **kwargs)
 
@@ -383,7 +383,7 @@ def _render_request(
     r = view.request
     teams = org_services.get_teams(ids=[r.requesting_team_id, r.home_team_id])
     people = org_services.get_people(ids={p for p in (r.filed_by_id, r.contact_id, r.decider_id) if p is not None})
-    services = catalog_services.get_services(ids={r.service_id, r.duplicate_service_id})
+    services = catalog_services.get_services(actor=request.actor, ids={r.service_id, r.duplicate_service_id})
     last_move = view.timeline[-1].at if view.timeline else None
     action_forms = []
     for name in (n for n in ACTIONS if n in view.actions):  # the next step first, the ways out last
@@ -470,7 +470,7 @@ def request_action(request: HttpRequest, request_id: int, action: str) -> HttpRe
 def request_change(request: HttpRequest, name: str) -> HttpResponse:
     """File an away-team request on a service, for one of the teams the viewer may file for (not its owner)."""
     actor = request.actor
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=actor, name=name)
     team_ids = [t for t in away_services.can_file_for(actor=actor) if t != service.owner_team_id]
     if not team_ids:
         raise PermissionDenied(
@@ -532,7 +532,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     team_slug = query_text(request, "team", max_length=64)
     service_name = query_text(request, "service", max_length=63)
     team = org_services.find_team(slug=team_slug) if team_slug else None
-    service = catalog_services.find_service(name=service_name) if service_name else None
+    service = catalog_services.find_service(actor=request.actor, name=service_name) if service_name else None
     unknown = []
     if team_slug and team is None:
         unknown.append(f"No team has the slug “{team_slug}”.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import Format, emit_json, emit_table, page_footer, run, setup_django
 
 services_app = typer.Typer(help="Services, their interfaces, datastores and dependencies.", no_args_is_help=True)
@@ -30,7 +31,9 @@ def list_services(
     catalog, org = _services()
     team_id = run(lambda: org.get_team_by_slug(slug=team)).id if team else None
     page = run(
-        lambda: catalog.list_services(text=text, team_id=team_id, lifecycle=lifecycle, limit=limit, offset=offset)
+        lambda: catalog.list_services(
+            actor=Actor.system("catalog"), text=text, team_id=team_id, lifecycle=lifecycle, limit=limit, offset=offset
+        )
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
@@ -50,8 +53,8 @@ def list_services(
 def show_service(name: str, format: Format = typer.Option(Format.text, "--format")):
     """Show a service with its interfaces, datastores, dependencies and consumers."""
     catalog, org = _services()
-    service = run(lambda: catalog.get_service_by_name(name=name))
-    detail = catalog.service_detail(service_id=service.id)
+    service = run(lambda: catalog.get_service_by_name(actor=Actor.system("catalog"), name=name))
+    detail = catalog.service_detail(actor=Actor.system("catalog"), service_id=service.id)
     owner = org.get_team(team_id=service.owner_team_id)
     if format is Format.json:
         return emit_json({"detail": detail, "owner_team": owner.slug})

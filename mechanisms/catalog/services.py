@@ -61,29 +61,34 @@ LIVE_TEAM = ("forming", "active")
 # ---------------------------------------------------------------------------------------------- services
 
 
-def get_service(*, service_id: int) -> Service:
+def get_service(*, actor: Actor, service_id: int) -> Service:
+    _policy.require_visible(actor)
     return _to_service(_require_service_row(service_id))
 
 
-def find_service(*, name: str) -> Service | None:
+def find_service(*, actor: Actor, name: str) -> Service | None:
+    _policy.require_visible(actor)
     row = ServiceRow.objects.filter(name=name.lower()).first()
     return _to_service(row) if row else None
 
 
-def get_service_by_name(*, name: str) -> Service:
-    service = find_service(name=name)
+def get_service_by_name(*, actor: Actor, name: str) -> Service:
+    _policy.require_visible(actor)
+    service = find_service(actor=actor, name=name)
     if service is None:
         raise NotFound(f"no service named {name!r}", field="name")
     return service
 
 
-def get_services(*, ids: Iterable[int]) -> dict[ServiceId, Service]:
+def get_services(*, actor: Actor, ids: Iterable[int]) -> dict[ServiceId, Service]:
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     return {ServiceId(r.id): _to_service(r) for r in ServiceRow.objects.filter(pk__in=wanted)} if wanted else {}
 
 
 def list_services(
     *,
+    actor: Actor,
     text: str | None = None,
     team_id: int | None = None,
     team_ids: Iterable[int] | None = None,
@@ -94,6 +99,7 @@ def list_services(
     offset: int | None = None,
 ) -> Page[Service]:
     """Services, filtered by text, owner team, org unit (with its sub-units), lifecycle or tier."""
+    _policy.require_visible(actor)
     qs = ServiceRow.objects.all().order_by("name")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text))
@@ -113,8 +119,9 @@ def list_services(
     return paginate(qs.values_list(*SERVICE_COLUMNS), limit=limit, offset=offset, convert=_service_from_values)
 
 
-def service_detail(*, service_id: int) -> ServiceDetail:
+def service_detail(*, actor: Actor, service_id: int) -> ServiceDetail:
     """A service with its interfaces, datastores, outbound and inbound edges, and ownership history."""
+    _policy.require_visible(actor)
     row = _require_service_row(service_id)
     interfaces = tuple(_to_interface(i) for i in row.interfaces.all().order_by("name"))
     datastores = tuple(_to_datastore(d) for d in row.datastores.all().order_by("name"))
@@ -129,7 +136,7 @@ def service_detail(*, service_id: int) -> ServiceDetail:
         _to_dependency(d)
         for d in _dependency_qs().filter(offered).exclude(service_id=row.pk).order_by("service__name", "id")
     )
-    others = get_services(ids={d.target_owner_service_id for d in deps} | {d.service_id for d in inbound})
+    others = get_services(actor=actor, ids={d.target_owner_service_id for d in deps} | {d.service_id for d in inbound})
     ownership = tuple(
         OwnershipPeriod(o.team_id, o.started_at, o.ended_at, o.reason) for o in row.ownership.order_by("-started_at")
     )
@@ -233,8 +240,9 @@ def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id:
     return after
 
 
-def services_owned_by(*, team_ids: Iterable[int], include_retired: bool = False) -> list[Service]:
+def services_owned_by(*, actor: Actor, team_ids: Iterable[int], include_retired: bool = False) -> list[Service]:
     """Every service owned by some teams (a team owns tens, not thousands): for team pages and dissolution."""
+    _policy.require_visible(actor)
     qs = ServiceRow.objects.filter(owner_team_id__in=list(team_ids)).order_by("name")
     if not include_retired:
         qs = qs.exclude(lifecycle=Lifecycle.RETIRED.value)
@@ -257,20 +265,23 @@ def service_owner_counts() -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------- interfaces
 
 
-def get_interface(*, interface_id: int) -> Interface:
+def get_interface(*, actor: Actor, interface_id: int) -> Interface:
+    _policy.require_visible(actor)
     row = InterfaceRow.objects.filter(pk=interface_id).first()
     if row is None:
         raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
     return _to_interface(row)
 
 
-def find_interface(*, name: str) -> Interface | None:
+def find_interface(*, actor: Actor, name: str) -> Interface | None:
+    _policy.require_visible(actor)
     row = InterfaceRow.objects.filter(name=name.lower()).first()
     return _to_interface(row) if row else None
 
 
 def list_interfaces(
     *,
+    actor: Actor,
     service_id: int | None = None,
     team_id: int | None = None,
     type: str | None = None,
@@ -278,6 +289,7 @@ def list_interfaces(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[Interface]:
+    _policy.require_visible(actor)
     qs = InterfaceRow.objects.all().order_by("name")
     if service_id is not None:
         qs = qs.filter(service_id=service_id)
@@ -378,20 +390,23 @@ def delete_interface(*, actor: Actor, interface_id: int, version: int, reason: s
 # ---------------------------------------------------------------------------------------------- datastores
 
 
-def get_datastore(*, datastore_id: int) -> Datastore:
+def get_datastore(*, actor: Actor, datastore_id: int) -> Datastore:
+    _policy.require_visible(actor)
     row = DatastoreRow.objects.filter(pk=datastore_id).first()
     if row is None:
         raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
     return _to_datastore(row)
 
 
-def find_datastore(*, name: str) -> Datastore | None:
+def find_datastore(*, actor: Actor, name: str) -> Datastore | None:
+    _policy.require_visible(actor)
     row = DatastoreRow.objects.filter(name=name.lower()).first()
     return _to_datastore(row) if row else None
 
 
 def list_datastores(
     *,
+    actor: Actor,
     service_id: int | None = None,
     team_id: int | None = None,
     type: str | None = None,
@@ -399,6 +414,7 @@ def list_datastores(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[Datastore]:
+    _policy.require_visible(actor)
     qs = DatastoreRow.objects.all().order_by("name")
     if service_id is not None:
         qs = qs.filter(owner_service_id=service_id)
@@ -485,7 +501,8 @@ def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: s
 # ---------------------------------------------------------------------------------------------- dependencies
 
 
-def get_dependency(*, dependency_id: int) -> Dependency:
+def get_dependency(*, actor: Actor, dependency_id: int) -> Dependency:
+    _policy.require_visible(actor)
     row = _dependency_qs().filter(pk=dependency_id).first()
     if row is None:
         raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
@@ -494,6 +511,7 @@ def get_dependency(*, dependency_id: int) -> Dependency:
 
 def list_dependencies(
     *,
+    actor: Actor,
     service_id: int | None = None,
     kind: str | None = None,
     team_id: int | None = None,
@@ -502,6 +520,7 @@ def list_dependencies(
     offset: int | None = None,
 ) -> Page[Dependency]:
     """Edges, filtered by the depending service, its team, the kind, or the service on the other end."""
+    _policy.require_visible(actor)
     qs = _dependency_qs().order_by("id")
     if service_id is not None:
         qs = qs.filter(service_id=service_id)
@@ -569,7 +588,7 @@ def add_dependency(
                 )
         except IntegrityError as exc:
             raise Conflict(f"{service.name} already has this {kind} dependency", field=kind_field(kind)) from exc
-        dependency = get_dependency(dependency_id=row.pk)
+        dependency = get_dependency(actor=actor, dependency_id=row.pk)
         _audit(actor, "create", "dependency", dependency, before=None, after=dependency, label=service.name)
     return dependency
 
@@ -583,7 +602,7 @@ def update_dependency(*, actor: Actor, dependency_id: int, version: int, **chang
         if row is None:
             raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
         org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="change this edge")
-        before = get_dependency(dependency_id=row.pk)
+        before = get_dependency(actor=actor, dependency_id=row.pk)
         values: dict[str, Any] = {}
         if "access" in changes:
             if row.kind != DependencyKind.ACCESSES:
@@ -592,7 +611,7 @@ def update_dependency(*, actor: Actor, dependency_id: int, version: int, **chang
         if "description" in changes:
             values["description"] = _text(changes["description"], "description", 5000, required=False)
         update_versioned(row, expected_version=version, changes=values)
-        after = get_dependency(dependency_id=row.pk)
+        after = get_dependency(actor=actor, dependency_id=row.pk)
         _audit(actor, "update", "dependency", after, before=before, after=after, label=row.service.name)
     return after
 
@@ -604,7 +623,7 @@ def remove_dependency(*, actor: Actor, dependency_id: int, version: int, reason:
             raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
         _policy.require(actor, "change", row.service.owner_team_id, what="remove this edge")
         _require_version(row, version)
-        before = get_dependency(dependency_id=row.pk)
+        before = get_dependency(actor=actor, dependency_id=row.pk)
         row.delete()
         _audit(actor, "delete", "dependency", before, before=before, after=None, reason=reason, label=row.service.name)
 
@@ -616,9 +635,10 @@ def kind_field(kind: str) -> str:
 # ---------------------------------------------------------------------------------------------- graph
 
 
-def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
+def team_edges(*, actor: Actor, team_id: int | None = None) -> list[TeamEdge]:
     """Cross-team dependencies rolled up to team pairs, in one query over the edges (Conway report, team pages).
     With `team_id`, only the pairs that team is on either end of."""
+    _policy.require_visible(actor)
     qs = DependencyRow.objects.values_list(
         "kind",
         "service__owner_team_id",
@@ -644,7 +664,7 @@ def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
     return [TeamEdge(a, b, n, tuple(sorted(k))) for (a, b), (n, k) in sorted(pairs.items())]
 
 
-def catalog_counts() -> CatalogCounts:
+def catalog_counts(*, actor: Actor) -> CatalogCounts:
     return CatalogCounts(
         services=ServiceRow.objects.count(),
         interfaces=InterfaceRow.objects.count(),

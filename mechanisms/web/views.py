@@ -22,6 +22,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import ChangeRecord
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.pages import page, query_int, query_text, render_composite
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, SizeLevel, Team
@@ -228,7 +229,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "live_count": live_count,
         "dissolved_count": len(teams) - live_count,
         "unit_count": len(units),
-        "counts": catalog_services.catalog_counts(),
+        "counts": catalog_services.catalog_counts(actor=request.actor),
         "breach_limit": BREACH_LIST_CAP,
     }
     return render(request, "web/home.html", context)
@@ -253,18 +254,18 @@ def search(request: HttpRequest) -> HttpResponse:
     if q:
         kinds = [only] if only else list(SEARCH_KINDS)
         for kind in kinds:
-            found = _search_one(kind, q, limit=limit, offset=offset)
+            found = _search_one(request.actor, kind, q, limit=limit, offset=offset)
             sections.append({"kind": kind, **found})
     context = {"q": q, "only": only, "sections": sections, "cap": SEARCH_CAP}
     return render(request, "web/search.html", context)
 
 
-def _search_one(kind: str, q: str, *, limit: int, offset: int | None) -> dict[str, Any]:
+def _search_one(actor: Actor, kind: str, q: str, *, limit: int, offset: int | None) -> dict[str, Any]:
     if kind == "teams":
         found = org_services.list_teams(text=q, limit=limit, offset=offset)
         return {"page": found, "more_url": "/teams", "items": [{"team": t} for t in found.items]}
     if kind == "services":
-        found = catalog_services.list_services(text=q, limit=limit, offset=offset)
+        found = catalog_services.list_services(actor=actor, text=q, limit=limit, offset=offset)
         teams = org_services.get_teams(ids={s.owner_team_id for s in found.items})
         return {
             "page": found,
@@ -274,8 +275,8 @@ def _search_one(kind: str, q: str, *, limit: int, offset: int | None) -> dict[st
     if kind == "people":
         found = org_services.list_people(text=q, limit=limit, offset=offset)
         return {"page": found, "more_url": "/people", "items": [{"person": p} for p in found.items]}
-    found = catalog_services.list_interfaces(text=q, limit=limit, offset=offset)
-    services = catalog_services.get_services(ids={i.service_id for i in found.items})
+    found = catalog_services.list_interfaces(actor=actor, text=q, limit=limit, offset=offset)
+    services = catalog_services.get_services(actor=actor, ids={i.service_id for i in found.items})
     return {
         "page": found,
         "more_url": None,
@@ -302,7 +303,7 @@ def person_detail(request: HttpRequest, handle: str) -> HttpResponse:
 
 @page
 def service_detail(request: HttpRequest, name: str) -> HttpResponse:
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=request.actor, name=name)
     return render_composite(request, "service", service, title=service.name)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, Format, emit_json, emit_table, fail, run, setup_django
 
 AS = typer.Option(None, "--as", help="act as this person's account (handle); default: the product itself")
@@ -127,7 +128,7 @@ def dissolve(
 
     services = {}
     for name, value in (document.get("services") or {}).items():
-        found = catalog_services.find_service(name=name)
+        found = catalog_services.find_service(actor=Actor.system("workflows"), name=name)
         if found is None:
             fail(f"{plan}: services.{name}: no such service", EXIT_USAGE)
         services[found.id] = target(value, ("retire",), f"services.{name}")
@@ -165,7 +166,7 @@ def transfer(
     lifecycle = _setup()
     from mechanisms.catalog import services as catalog_services
 
-    service = run(lambda: catalog_services.get_service_by_name(name=name))
+    service = run(lambda: catalog_services.get_service_by_name(actor=Actor.system("workflows"), name=name))
     team = _team(to)
     moved = run(
         lambda: lifecycle.transfer_service(

@@ -669,7 +669,7 @@ def _plant_requests(system: Actor, password: str) -> None:
     }
     home_side = {"accept", "build_at_home", "decline", "review", "accept_hand_off"}
     for requesting, service_name, title, what, why, steps in REQUESTS:
-        service = catalog_services.get_service_by_name(name=service_name)
+        service = catalog_services.get_service_by_name(actor=system, name=service_name)
         home = next(slug for slug, t in teams.items() if t.id == service.owner_team_id)
         request = away_services.file_request(
             actor=leader_of(requesting),
@@ -685,7 +685,9 @@ def _plant_requests(system: Actor, password: str) -> None:
             if move == "accept":
                 args["contact_id"] = actor.person_id
             if move == "duplicate":
-                args["duplicate_service_id"] = catalog_services.get_service_by_name(name=args.pop("service")).id
+                args["duplicate_service_id"] = catalog_services.get_service_by_name(
+                    actor=actor, name=args.pop("service")
+                ).id
             request = moves[move](actor=actor, request_id=request.id, version=request.version, **args)
 
 

@@ -81,7 +81,7 @@ def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id:
     who owned it when, and its open away-team requests follow it to the new home team. The owning team's
     members and admins. Raises NotFound, PermissionDenied, RuleViolation, Conflict (stale version)."""
     with transaction.atomic():
-        before = catalog_services.get_service(service_id=service_id)
+        before = catalog_services.get_service(actor=actor, service_id=service_id)
         service = catalog_services.transfer_service(
             actor=actor, service_id=service_id, version=version, to_team_id=to_team_id, reason=reason
         )
@@ -144,7 +144,7 @@ class DissolutionResult:
 def holdings(*, team_id: int) -> Holdings:
     """What dissolving this team must map: its live services and every open request it is party to."""
     team = org_services.get_team(team_id=team_id)
-    services = tuple(catalog_services.services_owned_by(team_ids=[team_id]))
+    services = tuple(catalog_services.services_owned_by(actor=Actor.system("workflows"), team_ids=[team_id]))
     requests = tuple(away_services.open_requests_of(team_id=team_id))
     return Holdings(team=team, services=services, requests=requests)
 

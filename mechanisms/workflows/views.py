@@ -86,7 +86,7 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
     """Transfer a service to another active team (its owning team's members, admins); its open away-team requests
     follow it to the new owner."""
     actor = request.actor
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=actor, name=name)
     org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="transfer this service")
     choices = [(t.id, t.name) for t in _live_teams(excluding=[service.owner_team_id])]
     status = 200

@@ -393,7 +393,10 @@ def test_dissolving_refuses_an_incomplete_plan_listing_what_is_unmapped_then_suc
     assert "The plan would orphan 1 service(s) and 2 open request(s)" in text
     assert field_error(incomplete, f"id_service_{o.services['payments-api'].id}") == "No new owner and not retired"
     assert org.get_team(team_id=payments.id).status.value == "active"
-    assert catalog.get_service(service_id=o.services["payments-api"].id).owner_team_id == payments.id
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id).owner_team_id
+        == payments.id
+    )
 
     done = admin.post(
         "/teams/payments/dissolve",
@@ -407,7 +410,10 @@ def test_dissolving_refuses_an_incomplete_plan_listing_what_is_unmapped_then_suc
     )
     assert done.status_code == 302 and done.url == "/teams/payments"
     assert org.get_team(team_id=payments.id).status.value == "dissolved"
-    assert catalog.get_service(service_id=o.services["payments-api"].id).owner_team_id == o.teams["identity"].id
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id).owner_team_id
+        == o.teams["identity"].id
+    )
     assert away.get_request(actor=SYSTEM, request_id=inbound.id).home_team_slug == "identity"
     assert state_of(outbound.id) == "closed"
     assert "Payments is dissolved: 1 service(s) transferred" in page_text(admin.get(done.url))
@@ -454,7 +460,9 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
         {"to_team": o.teams["identity"].id, "reason": "Identity owns money movement now.", "version": service.version},
     )
     assert response.status_code == 302 and response.url == "/services/payments-api"
-    assert catalog.get_service(service_id=service.id).owner_team_id == o.teams["identity"].id
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=service.id).owner_team_id == o.teams["identity"].id
+    )
     assert away.get_request(actor=SYSTEM, request_id=r.id).home_team_slug == "identity"
     stale = signed_in("fay").post(
         "/services/payments-api/transfer",

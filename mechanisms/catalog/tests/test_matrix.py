@@ -8,6 +8,7 @@ import pytest
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog
 from mechanisms.catalog.cli import services_app
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import api_door, check_matrix, cli_door, listing_door, page_door
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +69,14 @@ def test_the_catalog_is_open_to_everyone_signed_in(small_org, as_):
 
 def test_a_service_is_changed_by_its_owning_team_and_admins_only(small_org, as_):
     def state(service):
-        current = catalog.get_service(service_id=service.id)
+        current = catalog.get_service(actor=Actor.system("test"), service_id=service.id)
         return current.version, audit_services.list_changes(actor=small_org.actor("admin"), limit=1).total
 
     def patch(service):
-        return {"version": catalog.get_service(service_id=service.id).version, "description": "Rewritten."}
+        return {
+            "version": catalog.get_service(actor=Actor.system("test"), service_id=service.id).version,
+            "description": "Rewritten.",
+        }
 
     check_matrix(
         """
@@ -90,3 +94,25 @@ def test_a_service_is_changed_by_its_owning_team_and_admins_only(small_org, as_)
         roles=ROLES,
         unchanged=state,
     )
+
+
+def test_every_catalog_read_refuses_an_unauthenticated_actor(small_org):
+    from mechanisms.kernel.actor import Actor
+    from mechanisms.kernel.errors import PermissionDenied
+
+    nobody = Actor.anonymous()
+    service = small_org.services["checkout-api"]
+    reads = [
+        lambda: catalog.get_service(actor=nobody, service_id=service.id),
+        lambda: catalog.find_service(actor=nobody, name=service.name),
+        lambda: catalog.list_services(actor=nobody),
+        lambda: catalog.service_detail(actor=nobody, service_id=service.id),
+        lambda: catalog.list_interfaces(actor=nobody),
+        lambda: catalog.list_datastores(actor=nobody),
+        lambda: catalog.list_dependencies(actor=nobody),
+        lambda: catalog.team_edges(actor=nobody),
+        lambda: catalog.catalog_counts(actor=nobody),
+    ]
+    for read in reads:
+        with pytest.raises(PermissionDenied):
+            read()

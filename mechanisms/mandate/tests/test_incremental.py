@@ -105,7 +105,7 @@ def test_a_transfer_and_a_link_across_teams(evaluated):
     )
     rows = same_as_full(o)
     assert any(r[0] == "mandate/direct-link" for r in rows)
-    svc = catalog.get_service(service_id=o.services["payments-api"].id)
+    svc = catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id)
     catalog.transfer_service(actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=o.teams["checkout"].id)
     rows = same_as_full(o)
     assert not any(r[0] == "mandate/direct-link" for r in rows)  # now the same team

@@ -106,7 +106,7 @@ def test_a_transferred_service_takes_its_open_requests_along(small_org):
     closed = away.get_request(actor=o.actor("bob"), request_id=by_checkout.id)
     assert closed.state == "closed" and "now owns the service" in closed.outcome
     assert away.get_request(actor=o.actor("bob"), request_id=done.id).home_team_slug == "payments"  # history stays
-    owners = [p.team_id for p in catalog.service_detail(service_id=svc.id).ownership]
+    owners = [p.team_id for p in catalog.service_detail(actor=Actor.system("test"), service_id=svc.id).ownership]
     assert owners == [o.teams["payments"].id, o.teams["checkout"].id] or owners[::-1] == [
         o.teams["payments"].id,
         o.teams["checkout"].id,
@@ -121,7 +121,7 @@ def test_only_the_owning_team_or_an_admin_transfers(small_org):
         lifecycle.transfer_service(
             actor=o.actor("bob"), service_id=svc.id, version=svc.version, to_team_id=o.teams["checkout"].id
         )
-    assert catalog.get_service(service_id=svc.id).owner_team_id == o.teams["payments"].id
+    assert catalog.get_service(actor=Actor.system("test"), service_id=svc.id).owner_team_id == o.teams["payments"].id
 
 
 # ---------------------------------------------------------------------------------------------- dissolve
@@ -164,7 +164,10 @@ def test_a_complete_plan_dissolves_in_one_step(small_org):
     )
     assert (result.transferred, result.retired, result.rerouted, result.closed, result.released) == (1, 0, 2, 1, 2)
     assert result.team.status.value == "dissolved" and result.team.member_count == 0
-    assert catalog.get_service(service_id=o.services["payments-api"].id).owner_team_id == o.teams["identity"].id
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id).owner_team_id
+        == o.teams["identity"].id
+    )
     assert away.get_request(actor=o.actor("bob"), request_id=inbound.id).home_team_slug == "identity"
     assert away.get_request(actor=o.actor("bob"), request_id=outbound.id).requesting_team_slug == "checkout"
     assert away.get_request(actor=o.actor("bob"), request_id=other.id).state == "closed"
@@ -205,7 +208,9 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
         if not org.account_exists(username=person.handle):
             org.create_account(actor=SYSTEM, username=person.handle, password="password123", person_id=person.id)
         actors[t.id] = org.actor_for_handle(handle=person.handle)
-    services = [s for s in catalog.list_services(limit=200).items if s.owner_team_id in actors]
+    services = [
+        s for s in catalog.list_services(actor=Actor.system("test"), limit=200).items if s.owner_team_id in actors
+    ]
     for _ in range(60):
         requesting = rng.choice(teams)
         service = rng.choice(services)
@@ -250,7 +255,7 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
         )
     dissolved = {t.id for t in org.team_index() if t.status.value == "dissolved"}
     assert dissolved == {t.id for t in doomed}
-    assert catalog.services_owned_by(team_ids=dissolved) == []
+    assert catalog.services_owned_by(actor=Actor.system("test"), team_ids=dissolved) == []
     for team_id in dissolved:
         assert away.open_requests_of(team_id=team_id) == []
         assert org.team_members(team_id=team_id) == []
