@@ -665,6 +665,8 @@ def team_edges(*, actor: Actor, team_id: int | None = None) -> list[TeamEdge]:
 
 
 def catalog_counts(*, actor: Actor) -> CatalogCounts:
+    """How many services, interfaces, datastores and dependencies the catalog holds (every signed-in person)."""
+    _policy.require_visible(actor)
     return CatalogCounts(
         services=ServiceRow.objects.count(),
         interfaces=InterfaceRow.objects.count(),
