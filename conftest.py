@@ -172,7 +172,7 @@ def build_small_org() -> SmallOrg:
         )
         for member in members:
             org.add_member(actor=system, team_id=team.id, person_id=o.people[member].id)
-        o.teams[slug] = org.get_team(team_id=team.id)
+        o.teams[slug] = org.get_team(actor=Actor.system("test"), team_id=team.id)
     for svc, team, api, store in [
         ("checkout-api", "checkout", "checkout-http", "orders-db"),
         ("payments-api", "payments", "payments-http", "ledger-db"),

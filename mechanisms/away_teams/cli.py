@@ -37,13 +37,13 @@ def _actor(handle: str | None):
 def _team_id(slug: str | None) -> int | None:
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.get_team_by_slug(slug=slug)).id if slug else None
+    return run(lambda: org_services.get_team_by_slug(actor=Actor.system("away_teams"), slug=slug)).id if slug else None
 
 
 def _person_id(handle: str) -> int:
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.get_person_by_handle(handle=handle)).id
+    return run(lambda: org_services.get_person_by_handle(actor=Actor.system("away_teams"), handle=handle)).id
 
 
 def _service_id(name: str) -> int:

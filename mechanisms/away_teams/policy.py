@@ -47,3 +47,9 @@ def teams_of(actor: Actor) -> frozenset[int]:
         return frozenset()
     relations = org_services.relations_of(actor=actor)
     return frozenset(relations.member_of | relations.leads)
+
+
+def visible_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    """Which of these records' histories the actor may read: away-team requests are open to every signed-in person, so
+    is their history (the audit log asks the owner; docs/audit.md)."""
+    return ids if actor.is_authenticated else frozenset()

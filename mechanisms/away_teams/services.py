@@ -476,7 +476,7 @@ def team_board(*, actor: Actor, team_id: int) -> TeamBoard:
     """A team's requests counted by state, inbound and outbound, how many answers are overdue, and the median
     time its answers took, in days (MECHANISMS.md §3 reports)."""
     _visible(actor)
-    team = org_services.get_team(team_id=team_id)
+    team = org_services.get_team(actor=actor, team_id=team_id)
     inbound = Counter(RequestRow.objects.filter(home_team_id=team_id).values_list("state", flat=True))
     outbound = Counter(RequestRow.objects.filter(requesting_team_id=team_id).values_list("state", flat=True))
     overdue = RequestRow.objects.filter(home_team_id=team_id, state=S.FILED.value, due_on__lt=clock.today()).count()
@@ -513,7 +513,7 @@ def tax_report(*, actor: Actor, limit: int | None = None, offset: int | None = N
     ranked = sorted(per_team.items(), key=lambda kv: (-kv[1]["effort"], -kv[1]["inbound"], kv[0]))
     limit, offset = clamp_limit(limit), clamp_offset(offset)
     window = ranked[offset : offset + limit]
-    teams = org_services.get_teams(ids=[t for t, _ in window])
+    teams = org_services.get_teams(actor=actor, ids=[t for t, _ in window])
     items = [
         TaxLine(
             rank=offset + i + 1,
@@ -541,8 +541,8 @@ def credit_report(*, actor: Actor) -> CreditReport:
     for team, impact in handed.values_list("requesting_team_id", "downstream_impact"):
         per_team[team][0] += 1
         per_team[team][1] += 1 if impact.strip() else 0
-    teams = org_services.get_teams(ids=per_team)
-    units = {u.id: u for u in org_services.all_org_units()}
+    teams = org_services.get_teams(actor=actor, ids=per_team)
+    units = {u.id: u for u in org_services.all_org_units(actor=actor)}
     per_unit: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for team_id, (count, impact) in per_team.items():
         unit = units.get(teams[team_id].org_unit_id) if team_id in teams else None
@@ -563,7 +563,7 @@ def credit_report(*, actor: Actor) -> CreditReport:
 
 def can_file_for(*, actor: Actor) -> list[int]:
     """The live teams this actor may file requests for (the "request a change" form offers them)."""
-    teams = org_services.get_teams(ids=_policy.teams_of(actor))
+    teams = org_services.get_teams(actor=actor, ids=_policy.teams_of(actor))
     return sorted(t.id for t in teams.values() if t.status.value in LIVE_TEAM_STATUSES)
 
 
@@ -866,15 +866,15 @@ def _parties_for(actor: Actor, requesting: int | None, home: int | None, decider
 
 def _team_people(team_id: int) -> set[int]:
     """Members and the leader of a team."""
-    people = {p.id for p in org_services.team_members(team_id=team_id)}
-    team = org_services.get_teams(ids=[team_id]).get(team_id)
+    people = {p.id for p in org_services.team_members(actor=Actor.system("away_teams"), team_id=team_id)}
+    team = org_services.get_teams(actor=Actor.system("away_teams"), ids=[team_id]).get(team_id)
     if team is not None and team.leader_id is not None:
         people.add(team.leader_id)
     return people
 
 
 def _live_team(team_id: Any, field: str):
-    teams = org_services.get_teams(ids=[team_id]) if isinstance(team_id, int) else {}
+    teams = org_services.get_teams(actor=Actor.system("away_teams"), ids=[team_id]) if isinstance(team_id, int) else {}
     team = teams.get(team_id)
     if team is None:
         raise NotFound(f"team {team_id} does not exist", field=field)
@@ -884,7 +884,7 @@ def _live_team(team_id: Any, field: str):
 
 
 def _lowest_common_manager(row: RequestRow) -> int:
-    teams = org_services.get_teams(ids=[row.requesting_team_id, row.home_team_id])
+    teams = org_services.get_teams(actor=Actor.system("away_teams"), ids=[row.requesting_team_id, row.home_team_id])
     leaders = []
     for team_id in (row.requesting_team_id, row.home_team_id):
         team = teams.get(team_id)
@@ -894,7 +894,10 @@ def _lowest_common_manager(row: RequestRow) -> int:
                 f"team {slug} has no single-threaded leader; an escalation climbs from both leaders", field="decider"
             )
         leaders.append(team.leader_id)
-    chains = [[p.id for p in org_services.management_chain(person_id=leader)] for leader in leaders]
+    chains = [
+        [p.id for p in org_services.management_chain(actor=Actor.system("away_teams"), person_id=leader)]
+        for leader in leaders
+    ]
     decider = rules.lowest_common_manager(chains[0], chains[1])
     if decider is None:
         raise RuleViolation("no one manages both teams' leaders, so no one can decide an escalation", field="decider")
@@ -911,7 +914,9 @@ def _effort(value: float | None) -> float | None:
 
 def _names(rows: Iterable[RequestRow]) -> dict[str, dict[int, str]]:
     rows = list(rows)
-    teams = org_services.get_teams(ids={t for r in rows for t in (r.home_team_id, r.requesting_team_id)})
+    teams = org_services.get_teams(
+        actor=Actor.system("away_teams"), ids={t for r in rows for t in (r.home_team_id, r.requesting_team_id)}
+    )
     services = catalog_services.get_services(actor=Actor.system("away_teams"), ids={r.service_id for r in rows})
     return {
         "teams": {t.id: t.slug for t in teams.values()},

@@ -238,7 +238,7 @@ def remove_dependency(request, dependency_id: Id, version: Version, reason: str 
 @router.get("/teams/{team_id}/dependencies", response=responses(TeamDependenciesOut, *READ_ERRORS), tags=["teams"])
 def team_dependencies(request, team_id: Id):
     """The teams this team depends on and the teams that depend on it, through their services' edges."""
-    org_services.get_team(team_id=team_id)  # 404 for an unknown team rather than an empty answer
+    org_services.get_team(actor=request.auth, team_id=team_id)  # 404 for an unknown team rather than an empty answer
     edges = services.team_edges(actor=request.auth, team_id=team_id)
     return {
         "team_id": team_id,

@@ -29,7 +29,7 @@ def list_services(
 ):
     """List services."""
     catalog, org = _services()
-    team_id = run(lambda: org.get_team_by_slug(slug=team)).id if team else None
+    team_id = run(lambda: org.get_team_by_slug(actor=Actor.system("catalog"), slug=team)).id if team else None
     page = run(
         lambda: catalog.list_services(
             actor=Actor.system("catalog"), text=text, team_id=team_id, lifecycle=lifecycle, limit=limit, offset=offset
@@ -37,7 +37,7 @@ def list_services(
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
-    owners = org.get_teams(ids={s.owner_team_id for s in page.items})
+    owners = org.get_teams(actor=Actor.system("catalog"), ids={s.owner_team_id for s in page.items})
     emit_table(
         "Services",
         ["name", "owner", "lifecycle", "tier"],
@@ -55,7 +55,7 @@ def show_service(name: str, format: Format = typer.Option(Format.text, "--format
     catalog, org = _services()
     service = run(lambda: catalog.get_service_by_name(actor=Actor.system("catalog"), name=name))
     detail = catalog.service_detail(actor=Actor.system("catalog"), service_id=service.id)
-    owner = org.get_team(team_id=service.owner_team_id)
+    owner = org.get_team(actor=Actor.system("catalog"), team_id=service.owner_team_id)
     if format is Format.json:
         return emit_json({"detail": detail, "owner_team": owner.slug})
     emit_table(

@@ -47,3 +47,9 @@ def require(actor: Actor, action: str, owner_team_id: int | None, *, what: str) 
         if owner_team_id is None:
             raise PermissionDenied(f"only an admin may {what}: it has no owning team")
         raise PermissionDenied(f"only members of the owning team or an admin may {what}")
+
+
+def visible_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    """Which of these records' histories the actor may read: the catalog are open to every signed-in person, so
+    is their history (the audit log asks the owner; docs/audit.md)."""
+    return ids if actor.is_authenticated else frozenset()

@@ -680,7 +680,11 @@ def catalog_counts(*, actor: Actor) -> CatalogCounts:
 
 def _require_owner_team(team_id: Any, field: str = "owner_team_id") -> None:
     """The owner must be an existing forming or active team (MECHANISMS.md §2: owned by one active team)."""
-    team = org_services.get_teams(ids=[team_id]).get(team_id) if isinstance(team_id, int) else None
+    team = (
+        org_services.get_teams(actor=Actor.system("catalog"), ids=[team_id]).get(team_id)
+        if isinstance(team_id, int)
+        else None
+    )
     if team is None:
         raise RuleViolation(f"team {team_id} does not exist", field=field)
     if team.status.value not in LIVE_TEAM:

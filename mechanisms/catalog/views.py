@@ -45,7 +45,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     """Services, filtered by text, owning team (slug) and lifecycle, a page at a time."""
     q = query_text(request, "q")
     team_slug = query_text(request, "team", max_length=64)
-    team = org_services.find_team(slug=team_slug) if team_slug else None
+    team = org_services.find_team(actor=request.actor, slug=team_slug) if team_slug else None
     lifecycle = request.GET.get("lifecycle") if request.GET.get("lifecycle") in {x.value for x in Lifecycle} else ""
     if team_slug and team is None:
         found = None
@@ -58,7 +58,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
             limit=PAGE_SIZE,
             offset=query_int(request, "offset"),
         )
-    teams = org_services.get_teams(ids={s.owner_team_id for s in found.items}) if found else {}
+    teams = org_services.get_teams(actor=request.actor, ids={s.owner_team_id for s in found.items}) if found else {}
     context = {
         "q": q,
         "team_slug": team_slug,
@@ -107,7 +107,7 @@ def service_edit(request: HttpRequest, name: str) -> HttpResponse:
                 "version": service.version,
             }
         )
-    owner = org_services.get_team(team_id=service.owner_team_id)
+    owner = org_services.get_team(actor=request.actor, team_id=service.owner_team_id)
     context = {"service": service, "owner": owner, "form": form, "reload_url": request.path}
     return render(request, "catalog/service_form.html", context, status=status)
 
@@ -117,11 +117,13 @@ def service_new(request: HttpRequest) -> HttpResponse:
     """Register a service, owned by one of the teams the author may change."""
     actor = request.actor
     if actor.is_admin:
-        teams = [t for t in org_services.team_index() if t.status in LIVE_TEAM_STATUSES]
+        teams = [t for t in org_services.team_index(actor=actor) if t.status in LIVE_TEAM_STATUSES]
     else:
-        theirs = org_services.person_teams(person_id=actor.person_id) if actor.person_id is not None else None
+        theirs = (
+            org_services.person_teams(actor=actor, person_id=actor.person_id) if actor.person_id is not None else None
+        )
         ids = {*theirs.member_of, *theirs.leads} if theirs else set()
-        mine = org_services.get_teams(ids=ids).values()
+        mine = org_services.get_teams(actor=actor, ids=ids).values()
         teams = sorted((t for t in mine if t.status in LIVE_TEAM_STATUSES), key=lambda t: t.name)
     if not teams:
         raise PermissionDenied(
@@ -144,7 +146,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         team_slug = query_text(request, "team", max_length=64)
-        wanted = org_services.find_team(slug=team_slug) if team_slug else None
+        wanted = org_services.find_team(actor=actor, slug=team_slug) if team_slug else None
         form = ServiceCreateForm(
             team_choices=choices,
             initial={"owner_team": wanted.id if wanted else None, "lifecycle": Lifecycle.EXPERIMENTAL.value, "tier": 3},
@@ -272,7 +274,9 @@ def team_services_panel(request: HttpRequest, team: Team, **bound: Any) -> dict[
 def team_dependencies_panel(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any]:
     """The teams this team depends on and that depend on it, rolled up from the services' edges."""
     edges = catalog_services.team_edges(actor=request.actor, team_id=team.id)
-    others = org_services.get_teams(ids={e.to_team_id for e in edges} | {e.from_team_id for e in edges})
+    others = org_services.get_teams(
+        actor=request.actor, ids={e.to_team_id for e in edges} | {e.from_team_id for e in edges}
+    )
     return {
         "team": team,
         "depends_on": [{"edge": e, "team": others.get(e.to_team_id)} for e in edges if e.from_team_id == team.id],
@@ -293,9 +297,10 @@ def _detail(request: HttpRequest, service: Service) -> dict[str, Any]:
         detail = catalog_services.service_detail(actor=request.actor, service_id=service.id)
         related = {s.id: s for s in (*detail.dependency_services, *detail.consumer_services)}
         teams = org_services.get_teams(
+            actor=request.actor,
             ids={detail.service.owner_team_id}
             | {s.owner_team_id for s in related.values()}
-            | {p.team_id for p in detail.ownership}
+            | {p.team_id for p in detail.ownership},
         )
         return {"detail": detail, "related": related, "teams": teams}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from mechanisms.interop.cli import check as check_command
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.kernel.mounts import declared_from_settings, load
 
@@ -96,7 +97,7 @@ def demo(
     from mechanisms.org import services as org_services
     from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 
-    if if_empty and org_services.list_teams(limit=1).total:
+    if if_empty and org_services.list_teams(actor=Actor.system("config"), limit=1).total:
         typer.echo("the database already has an organization; demo not loaded")
         return
 

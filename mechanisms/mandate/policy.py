@@ -47,7 +47,7 @@ def can(actor: Actor, action: str, record: int | None = None) -> bool:
         if record is not None and record != actor.person_id:
             return False
         try:
-            return org_services.get_person(person_id=actor.person_id).in_bar_raiser_pool
+            return org_services.get_person(actor=actor, person_id=actor.person_id).in_bar_raiser_pool
         except NotFound:
             return False
     if action == "revoke_waiver":
@@ -56,11 +56,11 @@ def can(actor: Actor, action: str, record: int | None = None) -> bool:
     if action == "view_team_scorecard":
         if record in relations.member_of or record in relations.leads:
             return True
-        team = org_services.get_team(team_id=record)
+        team = org_services.get_team(actor=actor, team_id=record)
         return (team.leader_id is not None and relations.in_chain_of(team.leader_id)) or relations.has_role(
             Role.LEADERSHIP, team.org_unit_id
         )
-    unit = org_services.get_org_unit(org_unit_id=record)
+    unit = org_services.get_org_unit(actor=actor, org_unit_id=record)
     if unit.leader_id is not None and (unit.leader_id == actor.person_id or relations.in_chain_of(unit.leader_id)):
         return True
     return relations.has_role(Role.LEADERSHIP, unit.id)
@@ -70,3 +70,9 @@ def require(actor: Actor, action: str, record: int | None = None) -> None:
     """Raise PermissionDenied naming the rule unless the actor may take `action`."""
     if not can(actor, action, record):
         raise PermissionDenied(RULES[action])
+
+
+def visible_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    """Which of these records' histories the actor may read: findings, evaluations and waivers are open to every
+    signed-in person, so is their history (the audit log asks the owner; docs/audit.md)."""
+    return ids if actor.is_authenticated else frozenset()

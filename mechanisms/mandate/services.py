@@ -88,14 +88,15 @@ class _Facts:
             # owning those, and every team led by the leaders of these teams (the single-threaded rule counts them).
             catalog = catalog_services.export_catalog(team_ids=team_ids)
             owners = {self.team_ids[s["owner_team"]] for s in catalog["services"] if s["owner_team"] in self.team_ids}
-            leaders = {t.leader_id for t in org_services.get_teams(ids=team_ids).values()}
+            teams = org_services.get_teams(actor=Actor.system("mandate"), ids=team_ids)
+            leaders = {t.leader_id for t in teams.values()}
             org = org_services.export_org(
                 team_ids=set(team_ids) | owners | set(org_services.teams_led_by(person_ids=leaders))
             )
         self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
         self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
         self.team_names = {t["slug"]: t["name"] for t in org["teams"]}
-        self.units = {u.slug: u for u in org_services.all_org_units()}
+        self.units = {u.slug: u for u in org_services.all_org_units(actor=Actor.system("mandate"))}
         self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
         self.snapshot = _snapshot(org, catalog, today=today)
         self.index = rules.build_index(self.snapshot)
@@ -192,7 +193,7 @@ def _snapshot(org: dict[str, list[dict[str, Any]]], catalog: dict[str, list[dict
 
 def _waiver_facts() -> tuple[WaiverFact, ...]:
     rows = list(WaiverRow.objects.filter(revoked=False).order_by("id"))
-    people = org_services.get_people(ids={r.approver_person_id for r in rows})
+    people = org_services.get_people(actor=Actor.system("mandate"), ids={r.approver_person_id for r in rows})
     return tuple(
         WaiverFact(
             r.subject,
@@ -404,7 +405,7 @@ def grant_waiver(
     if expires <= clock.today():
         raise RuleViolation("the expiry date must be in the future", field="expires")
     try:
-        approver = org_services.get_person(person_id=approver_id)
+        approver = org_services.get_person(actor=actor, person_id=approver_id)
     except NotFound as exc:
         raise RuleViolation(f"person {approver_id} does not exist", field="approver_id") from exc
     if not (actor.is_admin or actor.person_id == approver.id):
@@ -422,7 +423,7 @@ def grant_waiver(
         raise RuleViolation("related is too long", field="related")
     # The same people and teams the rules judge a waiver's independence against (rules.waiver_problem).
     handles = [ref.rsplit("/", 1)[-1] for ref in rules.subject_people(facts.index, subject)]
-    subject_people = [p.id for h in handles if (p := org_services.find_person(handle=h)) is not None]
+    subject_people = [p.id for h in handles if (p := org_services.find_person(actor=actor, handle=h)) is not None]
     teams = sorted({facts.team_by_ref[t] for t in rules.subject_teams(facts.index, subject) if t in facts.team_by_ref})
     for team in teams or [None]:
         if not org_services.is_independent(person_id=approver.id, team_id=team, subject_person_ids=subject_people):
@@ -481,7 +482,7 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
                 after=_waiver_audit(row),
                 reason=reason,
             )
-        return _to_waiver(row, org_services.get_people(ids=[row.approver_person_id]))
+        return _to_waiver(row, org_services.get_people(actor=actor, ids=[row.approver_person_id]))
 
 
 def list_waivers(
@@ -517,12 +518,12 @@ def list_waivers(
     elif not include_revoked:
         qs = qs.filter(revoked=False)
     if team_id is not None:
-        ref = team_ref(org_services.get_team(team_id=team_id).slug)
+        ref = team_ref(org_services.get_team(actor=actor, team_id=team_id).slug)
         index = _Facts(clock.today(), team_ids={team_id}).index  # the team's subjects are all in its neighbourhood
         subjects = {s for s in qs.values_list("subject", flat=True).distinct() if ref in rules.subject_teams(index, s)}
         qs = qs.filter(subject__in=subjects)
     page = paginate(qs, limit=limit, offset=offset, convert=lambda r: r)
-    people = org_services.get_people(ids={r.approver_person_id for r in page.items})
+    people = org_services.get_people(actor=actor, ids={r.approver_person_id for r in page.items})
     return page.map(lambda r: _to_waiver(r, people))
 
 
@@ -561,7 +562,7 @@ def can_view_org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> bool:
 def team_scorecard(*, actor: Actor, team_id: int) -> Scorecard:
     """A team's current findings and counts by rule, and its score at every evaluation (oldest first).
     Raises NotFound, PermissionDenied (see can_view_team_scorecard)."""
-    team = org_services.get_team(team_id=team_id)
+    team = org_services.get_team(actor=actor, team_id=team_id)
     _policy.require(actor, "view_team_scorecard", team_id)
     findings = [_to_finding(r) for r in FindingRow.objects.filter(team_id=team_id).order_by("rule", "subject", "id")]
     history = _history([team_id])
@@ -571,7 +572,7 @@ def team_scorecard(*, actor: Actor, team_id: int) -> Scorecard:
 def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
     """The roll-up of every team in an org unit and its sub-units: current findings (each once) and the summed
     score of those teams at every evaluation. Raises NotFound, PermissionDenied."""
-    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
+    unit = org_services.get_org_unit(actor=actor, org_unit_id=org_unit_id)
     _policy.require(actor, "view_org_unit_scorecard", org_unit_id)
     units = [unit.id, *org_services.org_unit_descendants(org_unit_id=unit.id)]
     team_ids = sorted(set(org_services.team_ids_in_org_units(org_unit_ids=units)))

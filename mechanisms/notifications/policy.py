@@ -55,3 +55,11 @@ def preferences_person(actor: Actor, person_id: int | None) -> int:
         return actor.person_id
     require(actor, "preferences", person_id, field="person_id")
     return person_id
+
+
+def visible_preferences_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    """Whose preference histories the actor may read (recorded under the person's id): their own; an admin's
+    every one, as for the preferences themselves."""
+    if actor.is_admin:
+        return ids
+    return ids & {str(actor.person_id)} if actor.person_id is not None else frozenset()

@@ -96,7 +96,9 @@ def notify(
     wanted.discard(actor.person_id)  # nobody is notified of their own action
     if not wanted:
         return 0
-    people = sorted((p for p in org_services.get_people(ids=wanted).values() if p.active), key=lambda p: p.id)
+    people = sorted(
+        (p for p in org_services.get_people(actor=actor, ids=wanted).values() if p.active), key=lambda p: p.id
+    )
     if not people:
         return 0
     preferences = _preferences_of([p.id for p in people])
@@ -198,7 +200,7 @@ def get_preferences(*, actor: Actor, person_id: int | None = None) -> Preference
     """A person's notification preferences (the actor's own when `person_id` is None); the defaults when they
     never saved any. Raises PermissionDenied for someone else's unless admin, NotFound for an unknown person."""
     person_id = _preferences_person(actor, person_id)
-    org_services.get_person(person_id=person_id)
+    org_services.get_person(actor=actor, person_id=person_id)
     row = PreferenceRow.objects.filter(person_id=person_id).first()
     return _to_preferences(row) if row else _default_preferences(person_id)
 
@@ -220,7 +222,7 @@ def update_preferences(
     optionally on one channel (`email:away_request.filed`), at most 50; chat needs a webhook: the person's own or
     the organization's (``MECH_CHAT_WEBHOOK_URL``). Raises RuleViolation naming the field, NotFound."""
     person_id = _preferences_person(actor, person_id)
-    person = org_services.get_person(person_id=person_id)
+    person = org_services.get_person(actor=actor, person_id=person_id)
     changes: dict[str, Any] = {}
     if email is not None:
         changes["email"] = bool(email)

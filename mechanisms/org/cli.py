@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import Format, emit_json, emit_table, fail, page_footer, run, setup_django
 
 people = typer.Typer(help="People and their reporting lines.", no_args_is_help=True)
@@ -27,7 +28,7 @@ def list_people(
     format: Format = typer.Option(Format.text, "--format"),
 ):
     """List people."""
-    page = _services().list_people(text=text, limit=limit, offset=offset)
+    page = _services().list_people(actor=Actor.system("org"), text=text, limit=limit, offset=offset)
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
     emit_table(
@@ -42,10 +43,10 @@ def list_people(
 def show_person(handle: str, format: Format = typer.Option(Format.text, "--format")):
     """Show a person with their manager chain and teams."""
     services = _services()
-    person = run(lambda: services.get_person_by_handle(handle=handle))
-    chain = services.management_chain(person_id=person.id)
-    membership = services.person_teams(person_id=person.id)
-    team_map = services.get_teams(ids=[*membership.member_of, *membership.leads])
+    person = run(lambda: services.get_person_by_handle(actor=Actor.system("org"), handle=handle))
+    chain = services.management_chain(actor=Actor.system("org"), person_id=person.id)
+    membership = services.person_teams(actor=Actor.system("org"), person_id=person.id)
+    team_map = services.get_teams(actor=Actor.system("org"), ids=[*membership.member_of, *membership.leads])
     data = {
         "person": person,
         "manager_chain": [p.handle for p in chain],
@@ -82,13 +83,19 @@ def list_teams(
     services = _services()
     unit_id = None
     if org_unit:
-        unit = services.find_org_unit(slug=org_unit)
+        unit = services.find_org_unit(actor=Actor.system("org"), slug=org_unit)
         if unit is None:
             fail(f"no org unit {org_unit!r} (--org-unit)", 2)
         unit_id = unit.id
     page = run(
         lambda: services.list_teams(
-            text=text, org_unit_id=unit_id, include_sub_units=True, status=status, limit=limit, offset=offset
+            actor=Actor.system("org"),
+            text=text,
+            org_unit_id=unit_id,
+            include_sub_units=True,
+            status=status,
+            limit=limit,
+            offset=offset,
         )
     )
     if format is Format.json:
@@ -105,10 +112,14 @@ def list_teams(
 def show_team(slug: str, format: Format = typer.Option(Format.text, "--format")):
     """Show a team: leader, members and size against the two-pizza rule."""
     services = _services()
-    team = run(lambda: services.get_team_by_slug(slug=slug))
-    members = services.team_members(team_id=team.id)
-    size = services.team_size(team_id=team.id)
-    leader = services.get_people(ids=[team.leader_id]).get(team.leader_id) if team.leader_id else None
+    team = run(lambda: services.get_team_by_slug(actor=Actor.system("org"), slug=slug))
+    members = services.team_members(actor=Actor.system("org"), team_id=team.id)
+    size = services.team_size(actor=Actor.system("org"), team_id=team.id)
+    leader = (
+        services.get_people(actor=Actor.system("org"), ids=[team.leader_id]).get(team.leader_id)
+        if team.leader_id
+        else None
+    )
     data = {
         "team": team,
         "leader": leader.handle if leader else None,
@@ -135,7 +146,7 @@ def show_team(slug: str, format: Format = typer.Option(Format.text, "--format"))
 @teams.command("rules")
 def org_rules(format: Format = typer.Option(Format.text, "--format")):
     """Two-pizza and single-threaded-leader breaches across the org. Exit 1 when there is any breach."""
-    report = _services().check_org_rules()
+    report = _services().check_org_rules(actor=Actor.system("org"))
     if format is Format.json:
         emit_json(report)
     else:
@@ -160,7 +171,7 @@ def create_user(
 
     person_id = None
     if person:
-        found = services.find_person(handle=person)
+        found = services.find_person(actor=Actor.system("org"), handle=person)
         if found is None:
             fail(f"no person with handle {person!r} (--person)", 2)
         person_id = found.id
@@ -211,7 +222,7 @@ def _date(value: str | None, option: str):
 def _unit_id(services, slug: str | None) -> int | None:
     if not slug:
         return None
-    unit = services.find_org_unit(slug=slug)
+    unit = services.find_org_unit(actor=Actor.system("org"), slug=slug)
     if unit is None:
         fail(f"no org unit {slug!r} (--org-unit)", 2)
     return unit.id
@@ -231,7 +242,7 @@ def grant_role(
     """Grant a role (admins only)."""
     services = _services()
     actor = _roles_actor(as_)
-    person = run(lambda: services.get_person_by_handle(handle=handle))
+    person = run(lambda: services.get_person_by_handle(actor=actor, handle=handle))
     grant = run(
         lambda: services.grant_role(
             actor=actor,
@@ -263,7 +274,7 @@ def list_role_grants(
 
     services = _services()
     actor = _roles_actor(as_)
-    person_id = run(lambda: services.get_person_by_handle(handle=handle)).id if handle else None
+    person_id = run(lambda: services.get_person_by_handle(actor=actor, handle=handle)).id if handle else None
     page = run(
         lambda: services.list_role_grants(
             actor=actor,
@@ -276,8 +287,8 @@ def list_role_grants(
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
-    people = services.get_people(ids=[g.person_id for g in page.items])
-    units = services.get_org_units(ids=[g.org_unit_id for g in page.items if g.org_unit_id])
+    people = services.get_people(actor=actor, ids=[g.person_id for g in page.items])
+    units = services.get_org_units(actor=actor, ids=[g.org_unit_id for g in page.items if g.org_unit_id])
     emit_table(
         "Role grants",
         ["id", "person", "role", "scope", "from", "until", "version"],

@@ -41,6 +41,12 @@ def visible_to(actor: Actor, qs: QuerySet) -> QuerySet:
     return qs if actor.is_authenticated else qs.none()
 
 
+def require_visible(actor: Actor) -> None:
+    """Reads of the directory need a signed-in caller (a refusal here says nothing about any record)."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("sign in first")
+
+
 def visible_role_grants(actor: Actor, qs: QuerySet) -> QuerySet:
     """Role grants the actor may see (see the module docstring)."""
     if actor.is_admin:
@@ -52,6 +58,24 @@ def visible_role_grants(actor: Actor, qs: QuerySet) -> QuerySet:
     if None in scopes:
         return qs
     return qs.filter(Q(person_id=actor.person_id) | Q(org_unit_id__in=_subtrees(relations, scopes)))
+
+
+def visible_ids(actor: Actor, subject_type: str, ids: frozenset[str]) -> frozenset[str]:
+    """Which of these records' histories the actor may read (the audit log asks the owner; docs/audit.md):
+    the directory's to every signed-in person, a role grant's as the grant itself, an account's to its owner."""
+    if not actor.is_authenticated:
+        return frozenset()
+    if actor.is_admin or subject_type in ("person", "org_unit", "team"):
+        return ids
+    if subject_type == "role_grant":
+        from .models import RoleGrant as RoleGrantRow
+
+        wanted = [int(i) for i in ids if i.isdigit()]
+        seen = visible_role_grants(actor, RoleGrantRow.objects.filter(pk__in=wanted)).values_list("pk", flat=True)
+        return frozenset(str(pk) for pk in seen)
+    if subject_type == "account":
+        return ids & {str(actor.user_id)} if actor.user_id is not None else frozenset()
+    return frozenset()
 
 
 def can(actor: Actor, action: str, record: Any = None) -> bool:

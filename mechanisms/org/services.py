@@ -119,29 +119,33 @@ def forget_relations() -> None:
 # ---------------------------------------------------------------------------------------------- people
 
 
-def get_person(*, person_id: int) -> Person:
+def get_person(*, actor: Actor, person_id: int) -> Person:
     """One person; raises NotFound."""
+    _policy.require_visible(actor)
     row = PersonRow.objects.filter(pk=person_id).first()
     if row is None:
         raise NotFound(f"person {person_id} does not exist", field="person_id")
     return _to_person(row)
 
 
-def find_person(*, handle: str) -> Person | None:
+def find_person(*, actor: Actor, handle: str) -> Person | None:
     """A person by handle, or None."""
+    _policy.require_visible(actor)
     row = PersonRow.objects.filter(handle=handle.lower()).first()
     return _to_person(row) if row else None
 
 
-def get_person_by_handle(*, handle: str) -> Person:
-    person = find_person(handle=handle)
+def get_person_by_handle(*, actor: Actor, handle: str) -> Person:
+    _policy.require_visible(actor)
+    person = find_person(actor=actor, handle=handle)
     if person is None:
         raise NotFound(f"no person with handle {handle!r}", field="handle")
     return person
 
 
-def get_people(*, ids: Iterable[int]) -> dict[PersonId, Person]:
+def get_people(*, actor: Actor, ids: Iterable[int]) -> dict[PersonId, Person]:
     """Batch read, so callers never loop over get_person."""
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -150,6 +154,7 @@ def get_people(*, ids: Iterable[int]) -> dict[PersonId, Person]:
 
 def list_people(
     *,
+    actor: Actor,
     text: str | None = None,
     team_id: int | None = None,
     manager_id: int | None = None,
@@ -159,6 +164,7 @@ def list_people(
     offset: int | None = None,
 ) -> Page[Person]:
     """People, filtered; ordered by name."""
+    _policy.require_visible(actor)
     qs = PersonRow.objects.all().order_by("name", "id")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(handle__icontains=text) | Q(email__icontains=text))
@@ -256,11 +262,12 @@ def deactivate_person(*, actor: Actor, person_id: int, version: int, reason: str
     return after
 
 
-def management_chain(*, person_id: int) -> list[Person]:
+def management_chain(*, actor: Actor, person_id: int) -> list[Person]:
     """Everyone above a person, nearest first, in one recursive query (no N+1)."""
+    _policy.require_visible(actor)
     _require_person_row(person_id, field="person_id")
     ids = _chain_ids(person_id)
-    people = get_people(ids=ids)
+    people = get_people(actor=actor, ids=ids)
     return [people[PersonId(i)] for i in ids if i in people]
 
 
@@ -297,8 +304,9 @@ def is_independent(*, person_id: int, team_id: int | None = None, subject_person
     return True
 
 
-def person_teams(*, person_id: int) -> PersonTeams:
+def person_teams(*, actor: Actor, person_id: int) -> PersonTeams:
     """The teams a person belongs to and the teams they lead."""
+    _policy.require_visible(actor)
     member_of = tuple(
         TeamId(t) for t in MembershipRow.objects.filter(person_id=person_id).values_list("team_id", flat=True)
     )
@@ -309,26 +317,35 @@ def person_teams(*, person_id: int) -> PersonTeams:
 # ---------------------------------------------------------------------------------------------- org units
 
 
-def get_org_unit(*, org_unit_id: int) -> OrgUnit:
+def get_org_unit(*, actor: Actor, org_unit_id: int) -> OrgUnit:
+    _policy.require_visible(actor)
     row = OrgUnitRow.objects.filter(pk=org_unit_id).first()
     if row is None:
         raise NotFound(f"org unit {org_unit_id} does not exist", field="org_unit_id")
     return _to_org_unit(row)
 
 
-def find_org_unit(*, slug: str) -> OrgUnit | None:
+def find_org_unit(*, actor: Actor, slug: str) -> OrgUnit | None:
+    _policy.require_visible(actor)
     row = OrgUnitRow.objects.filter(slug=slug.lower()).first()
     return _to_org_unit(row) if row else None
 
 
-def get_org_units(*, ids: Iterable[int]) -> dict[OrgUnitId, OrgUnit]:
+def get_org_units(*, actor: Actor, ids: Iterable[int]) -> dict[OrgUnitId, OrgUnit]:
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     return {OrgUnitId(r.id): _to_org_unit(r) for r in OrgUnitRow.objects.filter(pk__in=wanted)} if wanted else {}
 
 
 def list_org_units(
-    *, text: str | None = None, parent_id: int | None = None, limit: int | None = None, offset: int | None = None
+    *,
+    actor: Actor,
+    text: str | None = None,
+    parent_id: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[OrgUnit]:
+    _policy.require_visible(actor)
     qs = OrgUnitRow.objects.all().order_by("name", "id")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text))
@@ -337,16 +354,18 @@ def list_org_units(
     return paginate(qs, limit=limit, offset=offset, convert=_to_org_unit)
 
 
-def all_org_units() -> list[OrgUnit]:
+def all_org_units(*, actor: Actor) -> list[OrgUnit]:
     """The whole tree (it is small: tens to a few hundred units) for pages that draw it."""
+    _policy.require_visible(actor)
     return [_to_org_unit(r) for r in OrgUnitRow.objects.all().order_by("name", "id")]
 
 
-def org_unit_ancestors(*, org_unit_id: int) -> list[OrgUnit]:
+def org_unit_ancestors(*, actor: Actor, org_unit_id: int) -> list[OrgUnit]:
     """The units above one unit, nearest first."""
+    _policy.require_visible(actor)
     parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
     ids = rules.chain_upwards(org_unit_id, parent_of)
-    units = get_org_units(ids=ids)
+    units = get_org_units(actor=actor, ids=ids)
     return [units[OrgUnitId(i)] for i in ids]
 
 
@@ -436,28 +455,32 @@ def delete_org_unit(*, actor: Actor, org_unit_id: int, version: int, reason: str
 # ---------------------------------------------------------------------------------------------- teams
 
 
-def get_team(*, team_id: int) -> Team:
+def get_team(*, actor: Actor, team_id: int) -> Team:
     """One team; raises NotFound."""
+    _policy.require_visible(actor)
     row = _team_qs().filter(pk=team_id).first()
     if row is None:
         raise NotFound(f"team {team_id} does not exist", field="team_id")
     return _to_team(row)
 
 
-def find_team(*, slug: str) -> Team | None:
+def find_team(*, actor: Actor, slug: str) -> Team | None:
+    _policy.require_visible(actor)
     row = _team_qs().filter(slug=slug.lower()).first()
     return _to_team(row) if row else None
 
 
-def get_team_by_slug(*, slug: str) -> Team:
-    team = find_team(slug=slug)
+def get_team_by_slug(*, actor: Actor, slug: str) -> Team:
+    _policy.require_visible(actor)
+    team = find_team(actor=actor, slug=slug)
     if team is None:
         raise NotFound(f"no team with slug {slug!r}", field="slug")
     return team
 
 
-def get_teams(*, ids: Iterable[int]) -> dict[TeamId, Team]:
+def get_teams(*, actor: Actor, ids: Iterable[int]) -> dict[TeamId, Team]:
     """Batch read of teams by id."""
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -466,6 +489,7 @@ def get_teams(*, ids: Iterable[int]) -> dict[TeamId, Team]:
 
 def list_teams(
     *,
+    actor: Actor,
     text: str | None = None,
     org_unit_id: int | None = None,
     include_sub_units: bool = False,
@@ -476,6 +500,7 @@ def list_teams(
     offset: int | None = None,
 ) -> Page[Team]:
     """Teams, filtered by text, org unit (optionally with its sub-units), status, leader or member."""
+    _policy.require_visible(actor)
     qs = TeamRow.objects.order_by("name", "id")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text) | Q(charter__icontains=text))
@@ -508,8 +533,9 @@ def team_ids_in_org_units(*, org_unit_ids: Iterable[int]) -> list[TeamId]:
     return [TeamId(t) for t in TeamRow.objects.filter(org_unit_id__in=list(org_unit_ids)).values_list("id", flat=True)]
 
 
-def team_index() -> list[Team]:
+def team_index(*, actor: Actor) -> list[Team]:
     """Every team with its member count in one query, for org-wide computations (rules, reports, exports)."""
+    _policy.require_visible(actor)
     return [_to_team(r) for r in _team_qs().order_by("name", "id")]
 
 
@@ -545,7 +571,7 @@ def create_team(
             if not person.active:
                 raise RuleViolation(f"{person.handle} is not active", field="member_ids")
             MembershipRow.objects.create(team_id=row.pk, person_id=person.pk, role="member", joined_on=row.created_on)
-        team = get_team(team_id=row.id)
+        team = get_team(actor=actor, team_id=row.id)
         _audit(actor, "create", team, before=None, after=team)
     return team
 
@@ -581,7 +607,7 @@ def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> 
         if TeamRow.objects.filter(slug=values["slug"]).exclude(pk=row.pk).exists():
             raise Conflict(f"a team with slug {values['slug']!r} already exists", field="slug")
         update_versioned(row, expected_version=version, changes=values)
-        after = get_team(team_id=row.pk)
+        after = get_team(actor=actor, team_id=row.pk)
         _audit(actor, "update", after, before=before, after=after)
     return after
 
@@ -592,7 +618,7 @@ def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str
     require_admin(actor, "dissolve teams")
     with transaction.atomic():
         row = _require_team_row(team_id)
-        before = get_team(team_id=row.pk)
+        before = get_team(actor=actor, team_id=row.pk)
         if row.status == TeamStatus.DISSOLVED.value:
             raise RuleViolation(f"team {row.slug} is already dissolved", field="team_id")
         released = list(MembershipRow.objects.filter(team_id=row.pk).values_list("person_id", flat=True))
@@ -600,7 +626,7 @@ def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str
         update_versioned(
             row, expected_version=version, changes={"status": TeamStatus.DISSOLVED.value, "dissolved_on": clock.today()}
         )
-        after = get_team(team_id=row.pk)
+        after = get_team(actor=actor, team_id=row.pk)
         _audit(
             actor,
             "dissolve",
@@ -616,8 +642,14 @@ def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str
 
 
 def list_memberships(
-    *, team_id: int | None = None, person_id: int | None = None, limit: int | None = None, offset: int | None = None
+    *,
+    actor: Actor,
+    team_id: int | None = None,
+    person_id: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[Membership]:
+    _policy.require_visible(actor)
     qs = MembershipRow.objects.all().order_by("team_id", "person__name", "id")
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
@@ -626,13 +658,15 @@ def list_memberships(
     return paginate(qs, limit=limit, offset=offset, convert=_to_membership)
 
 
-def team_members(*, team_id: int) -> list[Person]:
+def team_members(*, actor: Actor, team_id: int) -> list[Person]:
     """Members of one team (a team is small: this is not paginated, it is at most a few dozen)."""
+    _policy.require_visible(actor)
     rows = PersonRow.objects.filter(memberships__team_id=team_id).order_by("name", "id")
     return [_to_person(r) for r in rows]
 
 
-def get_membership(*, membership_id: int) -> Membership:
+def get_membership(*, actor: Actor, membership_id: int) -> Membership:
+    _policy.require_visible(actor)
     row = MembershipRow.objects.filter(pk=membership_id).first()
     if row is None:
         raise NotFound(f"membership {membership_id} does not exist", field="membership_id")
@@ -855,16 +889,18 @@ def team_limits() -> TeamLimits:
     )
 
 
-def team_size(*, team_id: int) -> TeamSize:
-    team = get_team(team_id=team_id)
+def team_size(*, actor: Actor, team_id: int) -> TeamSize:
+    _policy.require_visible(actor)
+    team = get_team(actor=actor, team_id=team_id)
     return TeamSize(
         team.id, team.slug, team.name, team.member_count, rules.size_level(team.member_count, team_limits())
     )
 
 
-def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
+def check_org_rules(*, actor: Actor, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
     """Two-pizza size, single-threaded leaders and leaderless teams for the whole org (or some teams) in two
     queries (MECHANISMS.md §1). Only forming and active teams are checked."""
+    _policy.require_visible(actor)
     limits = team_limits()
     qs = _team_qs().filter(status__in=LIVE_STATUSES).order_by("name", "id")
     if team_ids is not None:
@@ -888,7 +924,7 @@ def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
             TeamRow.objects.filter(status=TeamStatus.ACTIVE.value, leader_id__in=leaders).values_list("id", "leader_id")
         )
     multi = rules.multi_threaded_leaders(active)
-    people = get_people(ids=multi.keys())
+    people = get_people(actor=actor, ids=multi.keys())
     breaches = tuple(
         StlBreach(PersonId(p), people[PersonId(p)].handle, people[PersonId(p)].name, tuple(TeamId(t) for t in teams))
         for p, teams in sorted(multi.items(), key=lambda kv: people[PersonId(kv[0])].name)
@@ -1215,7 +1251,7 @@ def _tell_mandate(record: Any, before: Any) -> None:
         if any(getattr(before, f) != getattr(record, f) for f in _PERSON_FACTS_EVERYWHERE):
             events.teams_changed(None)
         else:
-            mine = person_teams(person_id=record.id)
+            mine = person_teams(actor=Actor.system("org"), person_id=record.id)
             events.teams_changed({*mine.member_of, *mine.leads})
 
 

@@ -73,9 +73,9 @@ def history_rows(records: Iterable[ChangeRecord]) -> list[dict[str, Any]]:
                         wanted["team"].add(value)
                     elif key in UNIT_KEYS:
                         wanted["unit"].add(value)
-    people = org_services.get_people(ids=wanted["person"]) if wanted["person"] else {}
-    teams = org_services.get_teams(ids=wanted["team"]) if wanted["team"] else {}
-    units = org_services.get_org_units(ids=wanted["unit"]) if wanted["unit"] else {}
+    people = org_services.get_people(actor=Actor.system("web"), ids=wanted["person"]) if wanted["person"] else {}
+    teams = org_services.get_teams(actor=Actor.system("web"), ids=wanted["team"]) if wanted["team"] else {}
+    units = org_services.get_org_units(actor=Actor.system("web"), ids=wanted["unit"]) if wanted["unit"] else {}
 
     def show(key: str, value: Any) -> str:
         if value is None or value == "":
@@ -158,9 +158,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
     A fixed number of queries whatever the size of the org: every team comes from one index read, the rules from
     one report, and only the leaders of the teams shown are read."""
-    units = org_services.all_org_units()
-    teams = org_services.team_index()
-    report = org_services.check_org_rules()
+    units = org_services.all_org_units(actor=request.actor)
+    teams = org_services.team_index(actor=request.actor)
+    report = org_services.check_org_rules(actor=request.actor)
     services_per_team = catalog_services.service_owner_counts()
 
     levels = {s.team_id: s.level.value for s in (*report.oversized, *report.size_warnings)}
@@ -213,7 +213,7 @@ def home(request: HttpRequest) -> HttpResponse:
         node["total"] = totals[unit_id] = node["own_count"] + sum(totals.get(c.id, 0) for c in children[unit_id])
 
     shown_rows = [row for node in tree for row in node["teams"]]
-    leaders = org_services.get_people(ids={r["team"].leader_id for r in shown_rows})
+    leaders = org_services.get_people(actor=request.actor, ids={r["team"].leader_id for r in shown_rows})
     for row in shown_rows:
         row["leader"] = leaders.get(row["team"].leader_id)
     team_by_id = {t.id: t for t in teams}
@@ -262,18 +262,18 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def _search_one(actor: Actor, kind: str, q: str, *, limit: int, offset: int | None) -> dict[str, Any]:
     if kind == "teams":
-        found = org_services.list_teams(text=q, limit=limit, offset=offset)
+        found = org_services.list_teams(actor=actor, text=q, limit=limit, offset=offset)
         return {"page": found, "more_url": "/teams", "items": [{"team": t} for t in found.items]}
     if kind == "services":
         found = catalog_services.list_services(actor=actor, text=q, limit=limit, offset=offset)
-        teams = org_services.get_teams(ids={s.owner_team_id for s in found.items})
+        teams = org_services.get_teams(actor=actor, ids={s.owner_team_id for s in found.items})
         return {
             "page": found,
             "more_url": "/services",
             "items": [{"service": s, "team": teams.get(s.owner_team_id)} for s in found.items],
         }
     if kind == "people":
-        found = org_services.list_people(text=q, limit=limit, offset=offset)
+        found = org_services.list_people(actor=actor, text=q, limit=limit, offset=offset)
         return {"page": found, "more_url": "/people", "items": [{"person": p} for p in found.items]}
     found = catalog_services.list_interfaces(actor=actor, text=q, limit=limit, offset=offset)
     services = catalog_services.get_services(actor=actor, ids={i.service_id for i in found.items})
@@ -291,13 +291,13 @@ def _search_one(actor: Actor, kind: str, q: str, *, limit: int, offset: int | No
 
 @page
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    team = org_services.get_team_by_slug(slug=slug)
+    team = org_services.get_team_by_slug(actor=request.actor, slug=slug)
     return render_composite(request, "team", team, title=team.name)
 
 
 @page
 def person_detail(request: HttpRequest, handle: str) -> HttpResponse:
-    person = org_services.get_person_by_handle(handle=handle)
+    person = org_services.get_person_by_handle(actor=request.actor, handle=handle)
     return render_composite(request, "person", person, title=person.name)
 
 

@@ -32,7 +32,7 @@ def _actor(handle: str | None):
 def _team(slug: str):
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.get_team_by_slug(slug=slug))
+    return run(lambda: org_services.get_team_by_slug(actor=Actor.system("workflows"), slug=slug))
 
 
 def form(
@@ -49,11 +49,17 @@ def form(
     lifecycle = _setup()
     from mechanisms.org import services as org_services
 
-    unit = org_services.find_org_unit(slug=org_unit)
+    unit = org_services.find_org_unit(actor=Actor.system("workflows"), slug=org_unit)
     if unit is None:
         fail(f"--org-unit: no org unit {org_unit!r}", EXIT_USAGE)
-    people = [run(lambda h=h: org_services.get_person_by_handle(handle=h)).id for h in member]
-    leader_id = run(lambda: org_services.get_person_by_handle(handle=leader)).id if leader else None
+    people = [
+        run(lambda h=h: org_services.get_person_by_handle(actor=Actor.system("workflows"), handle=h)).id for h in member
+    ]
+    leader_id = (
+        run(lambda: org_services.get_person_by_handle(actor=Actor.system("workflows"), handle=leader)).id
+        if leader
+        else None
+    )
     team = run(
         lambda: lifecycle.form_team(
             actor=_actor(as_),
@@ -121,7 +127,7 @@ def dissolve(
     def target(value, keep: tuple[str, ...], where: str):
         if value in keep:
             return value
-        found = org_services.find_team(slug=str(value))
+        found = org_services.find_team(actor=Actor.system("workflows"), slug=str(value))
         if found is None:
             fail(f"{plan}: {where}: no team {value!r} (a team slug or {' or '.join(keep)})", EXIT_USAGE)
         return found.id

@@ -549,7 +549,7 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
     actor = Actor.system("demo")
     report = import_everything(actor=actor, document=build_demo(teams=teams, seed=seed))
     for username, is_admin in DEMO_ACCOUNTS:
-        person = org_services.find_person(handle=username)
+        person = org_services.find_person(actor=actor, handle=username)
         if not org_services.account_exists(username=username):
             org_services.create_account(
                 actor=actor,
@@ -647,10 +647,10 @@ def _plant_requests(system: Actor, password: str) -> None:
     accounts (same password) so a visitor can see each side. Only once: skipped when requests exist."""
     if away_services.list_requests(actor=system, limit=1).total:
         return
-    teams = {t.slug: t for t in org_services.team_index()}
+    teams = {t.slug: t for t in org_services.team_index(actor=system)}
 
     def leader_of(slug: str) -> Actor:
-        leader = org_services.get_person(person_id=teams[slug].leader_id)
+        leader = org_services.get_person(actor=system, person_id=teams[slug].leader_id)
         if not org_services.account_exists(username=leader.handle):
             org_services.create_account(actor=system, username=leader.handle, password=password, person_id=leader.id)
         return org_services.actor_for_handle(handle=leader.handle)

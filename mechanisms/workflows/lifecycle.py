@@ -143,7 +143,7 @@ class DissolutionResult:
 
 def holdings(*, team_id: int) -> Holdings:
     """What dissolving this team must map: its live services and every open request it is party to."""
-    team = org_services.get_team(team_id=team_id)
+    team = org_services.get_team(actor=Actor.system("workflows"), team_id=team_id)
     services = tuple(catalog_services.services_owned_by(actor=Actor.system("workflows"), team_ids=[team_id]))
     requests = tuple(away_services.open_requests_of(team_id=team_id))
     return Holdings(team=team, services=services, requests=requests)
@@ -158,7 +158,11 @@ def holdings_for(*, actor: Actor, team_id: int) -> Holdings:
 def check_plan(*, team_id: int, plan: DissolutionPlan) -> Unmapped:
     """Everything the plan leaves orphaned or maps to somewhere it cannot go (nothing when it is complete)."""
     held = holdings(team_id=team_id)
-    live = {t for t in org_services.get_teams(ids=_team_targets(plan)).values() if t.status.value in LIVE}
+    live = {
+        t
+        for t in org_services.get_teams(actor=Actor.system("workflows"), ids=_team_targets(plan)).values()
+        if t.status.value in LIVE
+    }
     live_ids = {t.id for t in live} - {team_id}
     services_out: list[dict] = []
     new_owner: dict[int, int | None] = {}
@@ -240,7 +244,7 @@ def dissolve_team(*, actor: Actor, team_id: int, version: int, plan: Dissolution
     if not (reason or "").strip():
         raise RuleViolation("say why the team is dissolved", field="reason")
     with transaction.atomic():
-        team = org_services.get_team(team_id=team_id)
+        team = org_services.get_team(actor=actor, team_id=team_id)
         if team.status.value == "dissolved":
             raise RuleViolation(f"team {team.slug} is already dissolved", field="team_id")
         if team.version != version:

@@ -23,7 +23,7 @@ def stored(o) -> set[tuple]:
     page = mandate.list_findings(actor=SYSTEM, limit=200)
     assert page.total <= 200
     rows = set()
-    for team in [None, *(t.id for t in org.team_index())]:
+    for team in [None, *(t.id for t in org.team_index(actor=Actor.system("test")))]:
         if team is None:
             continue
         for f in mandate.list_findings(actor=SYSTEM, team_id=team, limit=200).items:
@@ -84,7 +84,7 @@ def test_team_changes_size_and_leaders(evaluated):
     org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=o.people["ann"].id)
     rows = same_as_full(o)
     assert any(r[0] == "org/stl-not-single-threaded" and r[1] == "user:default/ann" for r in rows)
-    team = org.get_team(team_id=team.id)
+    team = org.get_team(actor=Actor.system("test"), team_id=team.id)
     org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=o.people["dan"].id)
     rows = same_as_full(o)
     assert not any(r[0] == "org/stl-not-single-threaded" for r in rows)

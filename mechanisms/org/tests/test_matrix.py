@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mechanisms.audit import services as audit_services
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import api_door, check_matrix, cli_door, listing_door, page_door, page_text, signed_in
 from mechanisms.org import services as org
 from mechanisms.org.cli import roles as roles_cli
@@ -72,7 +73,7 @@ def test_role_grants_are_seen_by_admins_their_holder_and_leadership_over_their_u
         return any(g["id"] == grant.id for g in as_(handle).get("/api/v1/role-grants?limit=200").json()["items"])
 
     def listed_on_page(handle, grant):
-        name = org.get_person(person_id=grant.person_id).name
+        name = org.get_person(actor=Actor.system("test"), person_id=grant.person_id).name
         return name in page_text(signed_in(handle).get("/roles"))
 
     check_matrix(
@@ -175,10 +176,13 @@ def test_only_admins_grant_or_end_roles_and_a_refusal_changes_nothing(small_org,
 
 def test_a_team_is_changed_by_its_members_and_leader_and_admins_only(small_org, as_):
     def state(team):
-        return org.get_team(team_id=team.id).version, _audit_count(small_org)
+        return org.get_team(actor=Actor.system("test"), team_id=team.id).version, _audit_count(small_org)
 
     def patch(team):
-        return {"version": org.get_team(team_id=team.id).version, "charter": "Checkout, rewritten."}
+        return {
+            "version": org.get_team(actor=Actor.system("test"), team_id=team.id).version,
+            "charter": "Checkout, rewritten.",
+        }
 
     check_matrix(
         """

@@ -36,7 +36,7 @@ def test_the_backstage_examples_import_and_reimport_changes_nothing():
 @pytest.mark.django_db
 def test_import_maps_leaders_members_and_edges():
     import_backstage(actor=SYSTEM, paths=[str(RETAIL)])
-    teams = org_services.team_index()
+    teams = org_services.team_index(actor=Actor.system("test"))
     assert teams and all(t.org_unit_id for t in teams)
     assert any(t.leader_id for t in teams)
     counts = catalog_services.catalog_counts(actor=Actor.system("test"))
@@ -61,7 +61,7 @@ def test_a_broken_catalog_imports_nothing_and_every_problem_has_a_file_and_line(
     with pytest.raises(ImportFailed) as caught:
         import_backstage(actor=SYSTEM, paths=[str(BROKEN / case)])
     assert all(":" in p.source for p in caught.value.problems)
-    assert org_services.list_people().total == 0
+    assert org_services.list_people(actor=Actor.system("test")).total == 0
     assert catalog_services.catalog_counts(actor=Actor.system("test")).services == 0
 
 

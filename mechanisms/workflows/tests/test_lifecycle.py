@@ -45,7 +45,7 @@ def test_forming_a_team_needs_a_charter_naming_the_customer_problem(small_org):
             actor=o.actor("admin"), slug="listing", name="Listing", org_unit_id=o.units["retail"].id, charter="Do stuff"
         )
     assert vague.value.field == "charter"
-    assert org.find_team(slug="listing") is None
+    assert org.find_team(actor=Actor.system("test"), slug="listing") is None
     team = lifecycle.form_team(
         actor=o.actor("admin"),
         slug="listing",
@@ -142,8 +142,8 @@ def test_an_incomplete_plan_is_refused_listing_every_orphan_and_nothing_changes(
     assert refused.value.field == "plan"
     assert [s["name"] for s in details["services"]] == ["payments-api"]
     assert {r["id"] for r in details["requests"]} == {inbound.id, outbound.id}
-    assert org.get_team(team_id=team.id).status.value == "active"
-    assert org.get_team(team_id=team.id).member_count == 2
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).status.value == "active"
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).member_count == 2
     assert audit_services.list_changes(actor=SYSTEM, limit=1).total == changes_before
 
 
@@ -201,10 +201,12 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
     other, each from a complete plan made the way an admin would; then nothing points at a dissolved team."""
     import_everything(actor=SYSTEM, document=build_demo(teams=40, seed=seed))
     rng = random.Random(seed)
-    teams = [t for t in org.team_index() if t.status.value in ("forming", "active") and t.leader_id]
+    teams = [
+        t for t in org.team_index(actor=Actor.system("test")) if t.status.value in ("forming", "active") and t.leader_id
+    ]
     actors = {}
     for t in teams:
-        person = org.get_person(person_id=t.leader_id)
+        person = org.get_person(actor=Actor.system("test"), person_id=t.leader_id)
         if not org.account_exists(username=person.handle):
             org.create_account(actor=SYSTEM, username=person.handle, password="password123", person_id=person.id)
         actors[t.id] = org.actor_for_handle(handle=person.handle)
@@ -235,7 +237,11 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
     admin = Actor.system("admin")
     doomed = rng.sample(teams, len(teams) // 4)
     for team in doomed:
-        live = [t.id for t in org.team_index() if t.status.value in ("forming", "active") and t.id != team.id]
+        live = [
+            t.id
+            for t in org.team_index(actor=Actor.system("test"))
+            if t.status.value in ("forming", "active") and t.id != team.id
+        ]
         held = lifecycle.holdings(team_id=team.id)
         owner = {s.id: (rng.choice(live) if rng.random() < 0.7 else "retire") for s in held.services}
         requests = {}
@@ -245,7 +251,7 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
                 requests[r.id] = "close" if target in ("retire", r.requesting_team_id) else target
             else:
                 requests[r.id] = rng.choice([t for t in live if t != r.home_team_id] + ["close"])
-        current = org.get_team(team_id=team.id)
+        current = org.get_team(actor=Actor.system("test"), team_id=team.id)
         lifecycle.dissolve_team(
             actor=admin,
             team_id=team.id,
@@ -253,12 +259,12 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
             plan=lifecycle.DissolutionPlan(services=owner, requests=requests),
             reason="re-org",
         )
-    dissolved = {t.id for t in org.team_index() if t.status.value == "dissolved"}
+    dissolved = {t.id for t in org.team_index(actor=Actor.system("test")) if t.status.value == "dissolved"}
     assert dissolved == {t.id for t in doomed}
     assert catalog.services_owned_by(actor=Actor.system("test"), team_ids=dissolved) == []
     for team_id in dissolved:
         assert away.open_requests_of(team_id=team_id) == []
-        assert org.team_members(team_id=team_id) == []
+        assert org.team_members(actor=Actor.system("test"), team_id=team_id) == []
 
 
 def test_dissolve_through_the_api_as_a_new_user_would(small_org, as_):
