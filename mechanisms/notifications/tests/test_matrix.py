@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import transaction
 
@@ -100,3 +102,51 @@ def test_preferences_are_their_owners_and_admins(small_org, as_, notice):
         records={"bob": notice},
         roles=ROLES,
     )
+
+
+def test_preference_history_through_the_history_api_is_404_for_others_and_200_for_their_owner(small_org, as_):
+    """End to end (issue 8): the history API asks notifications' policy, so it no longer leaks what the
+    preferences API refuses; by correlation id a non-admin sees nothing of someone else's changes either."""
+    bob = small_org.people["bob"]
+    changed = as_("bob").put(
+        "/api/v1/notification-preferences", json.dumps({"version": 1, "email": False}), content_type="application/json"
+    )
+    assert changed.status_code == 200
+    correlation = changed["X-Request-ID"]
+
+    def history(p):
+        return f"/api/v1/history?subject_type=notification_preferences&subject_id={p.id}"
+
+    def in_correlation(handle, p):
+        if handle is None:
+            return False
+        response = as_(handle).get(f"/api/v1/history?correlation_id={correlation}")
+        return response.status_code == 200 and any(c["subject_id"] == str(p.id) for c in response.json()["items"])
+
+    check_matrix(
+        """
+                   bob
+        manager    404
+        other      404
+        owner      allowed
+        admin      allowed
+        anonymous  401
+        """,
+        doors=[api_door(history, client_for=as_, name="api history")],
+        records={"bob": bob},
+        roles=ROLES,
+    )
+    check_matrix(
+        """
+                   bob
+        manager    404
+        other      404
+        owner      allowed
+        admin      allowed
+        """,
+        doors=[listing_door(in_correlation, name="api history by correlation id")],
+        records={"bob": bob},
+        roles=ROLES,
+    )
+    owners = as_("bob").get(history(bob)).json()["items"]
+    assert [c["verb"] for c in owners] == ["update"] and owners[0]["after"] is not None

@@ -215,3 +215,20 @@ def test_a_team_is_changed_by_its_members_and_leader_and_admins_only(small_org, 
         roles=ROLES,
         unchanged=state,
     )
+
+
+def test_a_role_grants_history_is_seen_by_whoever_may_see_the_grant(small_org, as_, grants):
+    check_matrix(
+        """
+                    retail_grant  platform_grant
+        member      404           404
+        manager     404           404
+        recruiter   allowed       404
+        leadership  404           allowed
+        admin       allowed       allowed
+        anonymous   401           401
+        """,
+        doors=[api_door(lambda g: f"/api/v1/history?subject_type=role_grant&subject_id={g.id}", client_for=as_)],
+        records={"retail_grant": grants["retail_grant"], "platform_grant": grants["platform_grant"]},
+        roles=ROLES,
+    )
