@@ -13,6 +13,15 @@ users = typer.Typer(help="Sign-in accounts.", no_args_is_help=True)
 tokens = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 
 
+AS = typer.Option(None, "--as", help="act as this person's account (handle); default: the product itself")
+
+
+def _as(handle: str | None):
+    """The actor of a command: that person's account with --as, else the product itself (an operator)."""
+    services = _services()
+    return run(lambda: services.actor_for_handle(handle=handle)) if handle else Actor.system("cli")
+
+
 def _services():
     setup_django()
     from mechanisms.org import services
@@ -25,10 +34,12 @@ def list_people(
     text: str = typer.Option(None, "--text", help="match name, handle or email"),
     limit: int = typer.Option(50, help="page size (max 200)"),
     offset: int = 0,
+    as_: str = AS,
     format: Format = typer.Option(Format.text, "--format"),
 ):
     """List people."""
-    page = _services().list_people(actor=Actor.system("org"), text=text, limit=limit, offset=offset)
+    actor = _as(as_)
+    page = _services().list_people(actor=actor, text=text, limit=limit, offset=offset)
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
     emit_table(
@@ -40,13 +51,14 @@ def list_people(
 
 
 @people.command("show")
-def show_person(handle: str, format: Format = typer.Option(Format.text, "--format")):
+def show_person(handle: str, as_: str = AS, format: Format = typer.Option(Format.text, "--format")):
     """Show a person with their manager chain and teams."""
+    actor = _as(as_)
     services = _services()
-    person = run(lambda: services.get_person_by_handle(actor=Actor.system("org"), handle=handle))
-    chain = services.management_chain(actor=Actor.system("org"), person_id=person.id)
-    membership = services.person_teams(actor=Actor.system("org"), person_id=person.id)
-    team_map = services.get_teams(actor=Actor.system("org"), ids=[*membership.member_of, *membership.leads])
+    person = run(lambda: services.get_person_by_handle(actor=actor, handle=handle))
+    chain = services.management_chain(actor=actor, person_id=person.id)
+    membership = services.person_teams(actor=actor, person_id=person.id)
+    team_map = services.get_teams(actor=actor, ids=[*membership.member_of, *membership.leads])
     data = {
         "person": person,
         "manager_chain": [p.handle for p in chain],
@@ -77,19 +89,21 @@ def list_teams(
     status: str = typer.Option(None, "--status"),
     limit: int = 50,
     offset: int = 0,
+    as_: str = AS,
     format: Format = typer.Option(Format.text, "--format"),
 ):
     """List teams with their sizes."""
+    actor = _as(as_)
     services = _services()
     unit_id = None
     if org_unit:
-        unit = services.find_org_unit(actor=Actor.system("org"), slug=org_unit)
+        unit = services.find_org_unit(actor=actor, slug=org_unit)
         if unit is None:
             fail(f"no org unit {org_unit!r} (--org-unit)", 2)
         unit_id = unit.id
     page = run(
         lambda: services.list_teams(
-            actor=Actor.system("org"),
+            actor=actor,
             text=text,
             org_unit_id=unit_id,
             include_sub_units=True,
@@ -109,17 +123,14 @@ def list_teams(
 
 
 @teams.command("show")
-def show_team(slug: str, format: Format = typer.Option(Format.text, "--format")):
+def show_team(slug: str, as_: str = AS, format: Format = typer.Option(Format.text, "--format")):
     """Show a team: leader, members and size against the two-pizza rule."""
+    actor = _as(as_)
     services = _services()
-    team = run(lambda: services.get_team_by_slug(actor=Actor.system("org"), slug=slug))
-    members = services.team_members(actor=Actor.system("org"), team_id=team.id)
-    size = services.team_size(actor=Actor.system("org"), team_id=team.id)
-    leader = (
-        services.get_people(actor=Actor.system("org"), ids=[team.leader_id]).get(team.leader_id)
-        if team.leader_id
-        else None
-    )
+    team = run(lambda: services.get_team_by_slug(actor=actor, slug=slug))
+    members = services.team_members(actor=actor, team_id=team.id)
+    size = services.team_size(actor=actor, team_id=team.id)
+    leader = services.get_people(actor=actor, ids=[team.leader_id]).get(team.leader_id) if team.leader_id else None
     data = {
         "team": team,
         "leader": leader.handle if leader else None,

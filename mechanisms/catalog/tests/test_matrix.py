@@ -58,10 +58,12 @@ def test_the_catalog_is_open_to_everyone_signed_in(small_org, as_):
     )
     check_matrix(
         """
-                    checkout-api
-        admin       allowed
+                    checkout-api  identity-api
+        member      allowed       allowed
+        other       allowed       allowed
+        admin       allowed       allowed
         """,
-        doors=[cli_door(services_app, lambda s: ["show", s.name], name="cli show (operator)")],
+        doors=[cli_door(services_app, lambda s: ["show", s.name], name="cli services show")],
         records=small_org.services,
         roles=ROLES,
     )

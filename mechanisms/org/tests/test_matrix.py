@@ -11,6 +11,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import api_door, check_matrix, cli_door, listing_door, page_door, page_text, signed_in
 from mechanisms.org import services as org
 from mechanisms.org.cli import roles as roles_cli
+from mechanisms.org.cli import teams as teams_cli
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,20 @@ def test_the_directory_is_open_to_everyone_signed_in_and_to_nobody_else(small_or
             page_door(lambda t: f"/teams/{t.slug}"),
             api_door(lambda t: f"/api/v1/people?team_id={t.id}", client_for=as_, name="api people of team"),
         ],
+        records={"checkout": small_org.teams["checkout"], "identity": small_org.teams["identity"]},
+        roles=ROLES,
+    )
+
+
+def test_the_directory_is_open_through_the_cli_as_anyone(small_org):
+    check_matrix(
+        """
+                    checkout  identity
+        member      allowed   allowed
+        other       allowed   allowed
+        admin       allowed   allowed
+        """,
+        doors=[cli_door(teams_cli, lambda t: ["show", t.slug], name="cli teams show")],
         records={"checkout": small_org.teams["checkout"], "identity": small_org.teams["identity"]},
         roles=ROLES,
     )
