@@ -247,3 +247,34 @@ def test_a_role_grants_history_is_seen_by_whoever_may_see_the_grant(small_org, a
         records={"retail_grant": grants["retail_grant"], "platform_grant": grants["platform_grant"]},
         roles=ROLES,
     )
+
+
+def test_every_directory_read_refuses_an_unauthenticated_actor(small_org):
+    from mechanisms.kernel.actor import Actor
+    from mechanisms.kernel.errors import PermissionDenied
+
+    nobody = Actor.anonymous()
+    team, person = small_org.teams["checkout"], small_org.people["bob"]
+    reads = [
+        lambda: org.get_person(actor=nobody, person_id=person.id),
+        lambda: org.find_person(actor=nobody, handle=person.handle),
+        lambda: org.get_people(actor=nobody, ids=[person.id]),
+        lambda: org.list_people(actor=nobody),
+        lambda: org.get_team(actor=nobody, team_id=team.id),
+        lambda: org.get_team_by_slug(actor=nobody, slug=team.slug),
+        lambda: org.get_teams(actor=nobody, ids=[team.id]),
+        lambda: org.list_teams(actor=nobody),
+        lambda: org.team_index(actor=nobody),
+        lambda: org.all_org_units(actor=nobody),
+        lambda: org.list_org_units(actor=nobody),
+        lambda: org.list_memberships(actor=nobody),
+        lambda: org.team_members(actor=nobody, team_id=team.id),
+        lambda: org.management_chain(actor=nobody, person_id=person.id),
+        lambda: org.person_teams(actor=nobody, person_id=person.id),
+        lambda: org.check_org_rules(actor=nobody),
+        lambda: org.list_role_grants(actor=nobody),
+    ]
+    for i, read in enumerate(reads):
+        with pytest.raises(PermissionDenied):
+            read()
+            pytest.fail(f"read {i} answered an unauthenticated actor")
