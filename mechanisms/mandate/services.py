@@ -18,11 +18,13 @@ from django.db import transaction
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import CatalogExport
 from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import OrgExport
 
 from . import policy as _policy
 from . import rules
@@ -87,7 +89,7 @@ class _Facts:
             # A neighbourhood: the teams' services and everything at the other end of their edges, the teams
             # owning those, and every team led by the leaders of these teams (the single-threaded rule counts them).
             catalog = catalog_services.export_catalog(team_ids=team_ids)
-            owners = {self.team_ids[s["owner_team"]] for s in catalog["services"] if s["owner_team"] in self.team_ids}
+            owners = {self.team_ids[s.owner_team] for s in catalog.services if s.owner_team in self.team_ids}
             teams = org_services.get_teams(actor=Actor.system("mandate"), ids=team_ids)
             leaders = {t.leader_id for t in teams.values()}
             org = org_services.export_org(
@@ -95,7 +97,7 @@ class _Facts:
             )
         self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
         self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
-        self.team_names = {t["slug"]: t["name"] for t in org["teams"]}
+        self.team_names = {t.slug: t.name for t in org.teams}
         self.units = {u.slug: u for u in org_services.all_org_units(actor=Actor.system("mandate"))}
         self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
         self.snapshot = _snapshot(org, catalog, today=today)
@@ -117,76 +119,71 @@ def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
     return _Facts(today or clock.today()).snapshot
 
 
-def _snapshot(org: dict[str, list[dict[str, Any]]], catalog: dict[str, list[dict[str, Any]]], *, today: dt.date):
+def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> CatalogSnapshot:
     teams = tuple(
         TeamFact(
-            ref=team_ref(t["slug"]),
-            name=t["slug"],
-            status=t["status"],
-            leader=person_ref(t["leader"]) if t["leader"] else None,
-            members=tuple(sorted(person_ref(m["person"]) for m in t["members"])),
-            org_unit=team_ref(t["org_unit"]),
+            ref=team_ref(t.slug),
+            name=t.slug,
+            status=t.status,
+            leader=person_ref(t.leader) if t.leader else None,
+            members=tuple(sorted(person_ref(m.person) for m in t.members)),
+            org_unit=team_ref(t.org_unit),
         )
-        for t in org["teams"]
+        for t in org.teams
     )
     units = tuple(
-        OrgUnitFact(team_ref(u["slug"]), u["slug"], team_ref(u["parent"]) if u["parent"] else None)
-        for u in org["org_units"]
+        OrgUnitFact(team_ref(u.slug), u.slug, team_ref(u.parent) if u.parent else None) for u in org.org_units
     )
     people = tuple(
         PersonFact(
-            person_ref(p["handle"]),
-            p["handle"],
-            person_ref(p["manager"]) if p["manager"] else None,
+            person_ref(p.handle),
+            p.handle,
+            person_ref(p.manager) if p.manager else None,
             # Only an active person is in the bar-raiser pool (org.contracts.Person.in_bar_raiser_pool).
-            dt.date.fromisoformat(p["bar_raiser_since"]) if p["bar_raiser_since"] and p["active"] else None,
-            p["bar_raiser_capacity"],
+            p.bar_raiser_since if p.active else None,
+            p.bar_raiser_capacity,
         )
-        for p in org["people"]
+        for p in org.people
     )
     provides: dict[str, list[str]] = defaultdict(list)
-    for i in catalog["interfaces"]:
-        provides[i["service"]].append(f"api:default/{i['name']}")
+    for i in catalog.interfaces:
+        provides[i.service].append(f"api:default/{i.name}")
     services = tuple(
         ServiceFact(
-            f"component:default/{s['name']}",
-            s["name"],
-            team_ref(s["owner_team"]) if s["owner_team"] else (s["owner_ref"] or None),
-            s["lifecycle"],
-            s["kind"],
-            tuple(provides.get(s["name"], ())),
+            f"component:default/{s.name}",
+            s.name,
+            team_ref(s.owner_team) if s.owner_team else (s.owner_ref or None),
+            s.lifecycle,
+            s.kind,
+            tuple(provides.get(s.name, ())),
         )
-        for s in catalog["services"]
+        for s in catalog.services
     )
     interfaces = tuple(
         InterfaceFact(
-            f"api:default/{i['name']}",
-            i["name"],
-            (i["type"] or "").lower(),
-            (f"component:default/{i['service']}",),
-            i["definition"] or None,
-            i["api_version"] or None,
-            (i["description"] or "").strip() or None,
-            i["auth_scheme"] or None,
+            f"api:default/{i.name}",
+            i.name,
+            (i.type or "").lower(),
+            (f"component:default/{i.service}",),
+            i.definition or None,
+            i.api_version or None,
+            (i.description or "").strip() or None,
+            i.auth_scheme or None,
         )
-        for i in catalog["interfaces"]
+        for i in catalog.interfaces
     )
     datastores = tuple(
         DatastoreFact(
-            f"resource:default/{d['name']}",
-            d["name"],
-            f"component:default/{d['owner_service']}" if d["owner_service"] else None,
+            f"resource:default/{d.name}",
+            d.name,
+            f"component:default/{d.owner_service}" if d.owner_service else None,
         )
-        for d in catalog["datastores"]
+        for d in catalog.datastores
     )
     edges = tuple(
-        EdgeFact(
-            f"component:default/{d['service']}",
-            d["kind"],
-            f"{EDGE_TARGET_KIND[d['kind']]}:default/{d['target']}",
-        )
-        for d in catalog["dependencies"]
-        if d["target"] and d["kind"] in EDGE_TARGET_KIND
+        EdgeFact(f"component:default/{d.service}", d.kind, f"{EDGE_TARGET_KIND[d.kind]}:default/{d.target}")
+        for d in catalog.dependencies
+        if d.target and d.kind in EDGE_TARGET_KIND
     )
     return CatalogSnapshot(teams, units, people, services, interfaces, datastores, edges, _waiver_facts())
 

@@ -10,8 +10,10 @@ import datetime as dt
 from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
+from mechanisms.kernel.changes import changes_from
 
 from . import services
+from .contracts import OrgUnitChanges, PersonChanges, TeamChanges
 from .schemas import (
     IndependenceOut,
     IssuedTokenOut,
@@ -75,9 +77,10 @@ def get_person(request, person_id: int):
 @router.patch("/people/{person_id}", response=responses(PersonOut), tags=["people"])
 def update_person(request, person_id: int, payload: PersonPatch):
     """Change a person (admin); `version` is the version you read: a stale one gets 409."""
-    changes = payload.dict(exclude_unset=True)
-    version = changes.pop("version")
-    return services.update_person(actor=_actor(request), person_id=person_id, version=version, **changes)
+    sent = payload.dict(exclude_unset=True)
+    version = sent.pop("version")
+    changes = changes_from(PersonChanges, sent)
+    return services.update_person(actor=_actor(request), person_id=person_id, version=version, changes=changes)
 
 
 @router.post("/people/{person_id}/deactivate", response=responses(PersonOut), tags=["people"])
@@ -127,9 +130,10 @@ def get_org_unit(request, org_unit_id: int):
 
 @router.patch("/org-units/{org_unit_id}", response=responses(OrgUnitOut), tags=["org units"])
 def update_org_unit(request, org_unit_id: int, payload: OrgUnitPatch):
-    changes = payload.dict(exclude_unset=True)
-    version = changes.pop("version")
-    return services.update_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, **changes)
+    sent = payload.dict(exclude_unset=True)
+    version = sent.pop("version")
+    changes = changes_from(OrgUnitChanges, sent)
+    return services.update_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, changes=changes)
 
 
 @router.delete("/org-units/{org_unit_id}", response=responses(None, status=204), tags=["org units"])
@@ -172,9 +176,10 @@ def get_team(request, team_id: int):
 @router.patch("/teams/{team_id}", response=responses(TeamOut), tags=["teams"])
 def update_team(request, team_id: int, payload: TeamPatch):
     """Change a team: its members may change name and charter; admins everything but dissolution."""
-    changes = payload.dict(exclude_unset=True)
-    version = changes.pop("version")
-    return services.update_team(actor=_actor(request), team_id=team_id, version=version, **changes)
+    sent = payload.dict(exclude_unset=True)
+    version = sent.pop("version")
+    changes = changes_from(TeamChanges, sent)
+    return services.update_team(actor=_actor(request), team_id=team_id, version=version, changes=changes)
 
 
 @router.get("/teams/{team_id}/members", response=responses(list[PersonOut], *READ_ERRORS), tags=["teams"])

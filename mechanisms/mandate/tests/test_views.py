@@ -13,6 +13,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 from mechanisms.mandate import services as mandate_services
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import OrgUnitChanges, PersonChanges
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
@@ -67,7 +68,10 @@ def led(evaluated):
     for unit, leader in (("acme", "ceo"), ("retail", "vp-retail"), ("platform", "vp-platform")):
         current = org_services.get_org_unit(actor=Actor.system("test"), org_unit_id=evaluated.units[unit].id)
         org_services.update_org_unit(
-            actor=SYSTEM, org_unit_id=current.id, version=current.version, leader_id=evaluated.people[leader].id
+            actor=SYSTEM,
+            org_unit_id=current.id,
+            version=current.version,
+            changes=OrgUnitChanges(leader_id=evaluated.people[leader].id),
         )
     return evaluated
 
@@ -184,7 +188,10 @@ def test_an_approver_not_independent_of_the_team_is_refused_on_the_approver_fiel
         actor=Actor.system("test"), person_id=evaluated.people["bob"].id
     )  # a member of checkout
     org_services.update_person(
-        actor=SYSTEM, person_id=person.id, version=person.version, bar_raiser_since=dt.date(2024, 1, 1)
+        actor=SYSTEM,
+        person_id=person.id,
+        version=person.version,
+        changes=PersonChanges(bar_raiser_since=dt.date(2024, 1, 1)),
     )
     data = {**BACK_DOOR, "reason": "Because.", "expires": FUTURE.isoformat(), "approver": "bob"}
     response = signed_in("bob").post("/waivers/new", data)
