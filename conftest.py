@@ -19,6 +19,10 @@ def fast_password_hashing(settings):
     # Tasks (a subscriber's re-evaluation, a scheduled job) run at once in the test's thread; the worker's own
     # tests switch to the database backend (mechanisms/kernel/tests/test_worker.py).
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Relations are cached per request; a test's rolled-back data must not answer the next test's questions.
+    from mechanisms.org import services as org_services
+
+    org_services.forget_relations()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -117,8 +121,6 @@ class SmallOrg:
         return self.actors[handle]
 
 
-
-
 def build_small_org() -> SmallOrg:
     import datetime as dt
 
@@ -171,7 +173,7 @@ def build_small_org() -> SmallOrg:
         )
         for member in members:
             org.add_member(actor=system, team_id=team.id, person_id=o.people[member].id)
-        o.teams[slug] = org.get_team(team_id=team.id)
+        o.teams[slug] = org.get_team(actor=Actor.system("test"), team_id=team.id)
     for svc, team, api, store in [
         ("checkout-api", "checkout", "checkout-http", "orders-db"),
         ("payments-api", "payments", "payments-http", "ledger-db"),

@@ -81,7 +81,7 @@ def test_a_large_org_is_drawn_by_unit_and_a_unit_can_be_opened(demo, monkeypatch
     by_unit = mandate_services.conway_graph(actor=SYSTEM, report=report)
     assert by_unit.mode == "units" and all(n.kind == "unit" for n in by_unit.nodes)
     assert all(e.cross for e in by_unit.edges)
-    shopping = org_services.find_org_unit(slug="shopping")
+    shopping = org_services.find_org_unit(actor=Actor.system("test"), slug="shopping")
     opened = mandate_services.conway_graph(actor=SYSTEM, report=report, org_unit_id=shopping.id)
     teams = {n.key for n in opened.nodes if n.kind == "team"}
     assert {"cart", "search", "reviews", "ratings", "product-catalog"} == teams

@@ -33,7 +33,7 @@ def signed_in(username: str) -> Client:
 
 def test_the_demo_is_evaluated_on_load_so_its_scorecards_show_the_planted_breaches(demo):
     assert mandate_services.last_evaluation(actor=SYSTEM) is not None
-    recommendations = org_services.get_team_by_slug(slug="recommendations")
+    recommendations = org_services.get_team_by_slug(actor=Actor.system("test"), slug="recommendations")
     card = mandate_services.team_scorecard(actor=SYSTEM, team_id=recommendations.id)
     assert "mandate/back-door" in card.by_rule
     page = page_text(signed_in("admin").get("/teams/recommendations/scorecard"))
@@ -42,10 +42,10 @@ def test_the_demo_is_evaluated_on_load_so_its_scorecards_show_the_planted_breach
 
 
 def test_every_demo_team_leader_and_escalation_decider_signs_in_with_the_demo_password(demo):
-    leaders = {t.leader_id for t in org_services.team_index() if t.leader_id is not None}
+    leaders = {t.leader_id for t in org_services.team_index(actor=Actor.system("test")) if t.leader_id is not None}
     deciders = {r.decider_id for r in away_services.list_requests(actor=SYSTEM).items if r.decider_id is not None}
     assert deciders, "the demo plants an escalated request"
-    for person in org_services.get_people(ids=leaders | deciders).values():
+    for person in org_services.get_people(actor=Actor.system("test"), ids=leaders | deciders).values():
         assert authenticate(username=person.handle, password=DEMO_PASSWORD) is not None, person.handle
 
 
@@ -55,11 +55,15 @@ def test_every_planted_request_can_be_moved_by_someone_who_signs_in(demo):
     assert page.items
     for request in page.items:
         for team_id in (request.requesting_team_id, request.home_team_id):
-            leader = org_services.get_team(team_id=team_id).leader_id
+            leader = org_services.get_team(actor=Actor.system("test"), team_id=team_id).leader_id
             assert leader is not None
-            assert org_services.account_exists(username=org_services.get_person(person_id=leader).handle)
+            assert org_services.account_exists(
+                username=org_services.get_person(actor=Actor.system("test"), person_id=leader).handle
+            )
         if request.decider_id is not None:
-            assert org_services.account_exists(username=org_services.get_person(person_id=request.decider_id).handle)
+            assert org_services.account_exists(
+                username=org_services.get_person(actor=Actor.system("test"), person_id=request.decider_id).handle
+            )
 
 
 def test_the_api_reference_references_only_files_this_server_serves():
@@ -122,8 +126,14 @@ def test_finding_subjects_link_to_their_pages_a_datastore_to_its_owning_service(
 
 def test_subject_pages_leave_unknown_references_out(small_org):
     pages = mandate_services.subject_pages(
-        refs=["group:default/checkout", "resource:default/orders-db", "api:default/payments-http",
-              "resource:default/nowhere", "system:default/x", "bad"]
+        refs=[
+            "group:default/checkout",
+            "resource:default/orders-db",
+            "api:default/payments-http",
+            "resource:default/nowhere",
+            "system:default/x",
+            "bad",
+        ]
     )
     assert pages == {
         "group:default/checkout": ("team", "checkout"),
@@ -136,7 +146,7 @@ def test_subject_pages_leave_unknown_references_out(small_org):
 
 
 def test_an_org_units_headline_and_its_history_row_count_the_same_findings_once(demo):
-    root = org_services.find_org_unit(slug="larkspur")
+    root = org_services.find_org_unit(actor=Actor.system("test"), slug="larkspur")
     card = mandate_services.org_unit_scorecard(actor=SYSTEM, org_unit_id=root.id)
     newest = card.history[-1]
     # The person leading Reviews and Ratings is one finding in the unit above both teams, not two.
@@ -154,7 +164,7 @@ def test_a_finding_is_filed_under_the_same_team_on_the_page_and_in_mech_check(de
     from mechanisms.workflows.backstage_io import export_backstage
 
     (finding,) = mandate_services.list_findings(actor=SYSTEM, rule="org/stl-not-single-threaded").items
-    on_the_page = org_services.get_team(team_id=finding.team_id).slug
+    on_the_page = org_services.get_team(actor=Actor.system("test"), team_id=finding.team_id).slug
     export_backstage(folder=tmp_path)
     out = io.StringIO()
     run_check([str(tmp_path)], output_format="text", out=out)
@@ -267,7 +277,10 @@ def test_the_mech_command_starts_in_a_fresh_process():
 
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, "-m", "mechanisms.config.cli", "--version"], cwd=root, capture_output=True, text=True,
+        [sys.executable, "-m", "mechanisms.config.cli", "--version"],
+        cwd=root,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -42,7 +42,7 @@ def test_a_service_transfer_reads_as_a_transfer_between_named_teams(small_org):
     lifecycle.transfer_service(
         actor=SYSTEM,
         service_id=service.id,
-        version=catalog.get_service(service_id=service.id).version,
+        version=catalog.get_service(actor=Actor.system("test"), service_id=service.id).version,
         to_team_id=o.teams["payments"].id,
         reason="reorg",
     )

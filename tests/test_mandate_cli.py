@@ -127,7 +127,7 @@ def test_waive_list_revoke_and_unit_scorecard(back_door):
     assert "hal" in text and "active" in text and "1-1 of 1" in text
 
     assert runner.invoke(app, ["mandate", "evaluate"]).exit_code == 1  # other errors remain
-    unit = org_services.find_org_unit(slug="retail")
+    unit = org_services.find_org_unit(actor=Actor.system("test"), slug="retail")
     org_services.update_org_unit(
         actor=SYSTEM,
         org_unit_id=unit.id,

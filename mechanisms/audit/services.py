@@ -23,6 +23,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 
+from . import policy as _policy
 from .contracts import ChangeRecord, HistoryLine, Sensitivity, SubjectType
 from .models import Change, SubjectKey
 
@@ -267,8 +268,7 @@ def list_changes(
     subject_id) and reads its history only if its owning app lets them see the record, else NotFound, which says
     nothing about whether it exists; or names a correlation id and gets only the changes of records the owners let
     them see (MECHANISMS.md cross-cutting "Audit", issue 8)."""
-    if not actor.is_authenticated:
-        raise PermissionDenied("sign in to read history")
+    _policy.require_signed_in(actor)
     if subject_id is not None and subject_type is None:
         raise RuleViolation("subject_id needs its subject_type", field="subject_type")
     registered = None
@@ -276,19 +276,13 @@ def list_changes(
         registered = _registry.get(subject_type)
         if registered is None:
             raise RuleViolation(f"subject_type must be one of {', '.join(sorted(_registry))}", field="subject_type")
-    if not actor.is_admin:
-        if subject_type is None and correlation_id is None:
-            raise PermissionDenied("only an admin may read the whole change log", field="subject_type")
-        if registered is not None and subject_id is None:
-            raise PermissionDenied(
-                f"only an admin may read the history of every {registered.words}", field="subject_id"
-            )
+    _policy.require_reading(actor, registered=registered, subject_id=subject_id, correlation_id=correlation_id)
     qs = Change.objects.all().order_by("-id")
     if registered is not None:
         qs = qs.filter(subject_type=registered.name)
     if subject_id is not None:
         sid = str(subject_id)
-        if not actor.is_admin and sid not in _visible_ids(registered, actor, frozenset({sid})):
+        if sid not in _policy.visible_ids(registered, actor, frozenset({sid})):
             raise NotFound(f"no {registered.words} {sid} to show the history of", field="subject_id")
         qs = qs.filter(subject_id=sid)
     if correlation_id is not None:
@@ -296,34 +290,10 @@ def list_changes(
         if not actor.is_admin and subject_id is None:
             # Without the ordering, so DISTINCT is over the subjects and not over (subject, id).
             subjects = qs.order_by().values_list("subject_type", "subject_id").distinct()
-            qs = qs.filter(_visible_filter(actor, subjects))
+            qs = qs.filter(_policy.visible_filter(actor, subjects, _registry))
     page = paginate(qs, limit=limit, offset=offset, convert=lambda row: row)
     keys = _keys_for(page.items)
     return page.map(lambda row: _to_change_record(row, keys))
-
-
-def _visible_ids(registered: SubjectType, actor: Actor, ids: frozenset[str]) -> frozenset[str]:
-    if registered.visible is None:
-        return frozenset()
-    return frozenset(registered.visible(actor, ids)) & ids
-
-
-def _visible_filter(actor: Actor, pairs: Iterable[tuple[str, str]]) -> Q:
-    """Which of these subjects the actor may see, as one filter: one resolver call per subject type."""
-    by_type: dict[str, set[str]] = defaultdict(set)
-    for subject_type, subject_id in pairs:
-        by_type[subject_type].add(subject_id)
-    allowed = Q(pk__in=[])
-    for subject_type, ids in by_type.items():
-        registered = _registry.get(subject_type)
-        if registered is None:
-            continue
-        visible = _visible_ids(registered, actor, frozenset(ids))
-        if visible == ids:
-            allowed |= Q(subject_type=subject_type)
-        elif visible:
-            allowed |= Q(subject_type=subject_type, subject_id__in=sorted(visible))
-    return allowed
 
 
 def _keys_for(rows: Iterable[Change]) -> dict[tuple[str, str], Fernet]:

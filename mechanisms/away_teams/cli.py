@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import Format, emit_json, emit_table, page_footer, run, setup_django
 from mechanisms.kernel.machine_cli import mount as mount_machine
 from mechanisms.kernel.machine_cli import resolve_refs
@@ -38,19 +39,19 @@ def _actor(handle: str | None):
 def _team_id(slug: str | None) -> int | None:
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.get_team_by_slug(slug=slug)).id if slug else None
+    return run(lambda: org_services.get_team_by_slug(actor=Actor.system("away_teams"), slug=slug)).id if slug else None
 
 
 def _person_id(handle: str) -> int:
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.get_person_by_handle(handle=handle)).id
+    return run(lambda: org_services.get_person_by_handle(actor=Actor.system("away_teams"), handle=handle)).id
 
 
 def _service_id(name: str) -> int:
     from mechanisms.catalog import services as catalog_services
 
-    return run(lambda: catalog_services.get_service_by_name(name=name)).id
+    return run(lambda: catalog_services.get_service_by_name(actor=Actor.system("away_teams"), name=name)).id
 
 
 def _show(request, format: Format) -> None:

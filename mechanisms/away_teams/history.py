@@ -8,6 +8,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import SubjectType
 from mechanisms.notifications.contracts import DEADLINE_VERBS
 
+from . import policy as _policy
 from .contracts import Transition
 from .services import SUBJECT_TYPE
 
@@ -21,6 +22,6 @@ def register() -> None:
             # Filing, every transition of the request's state machine, and the answer's deadline (reminders and
             # escalations, written by notifications' run_deadlines).
             verbs=frozenset({"file", *DEADLINE_VERBS, *(t.value for t in Transition)}),
-            visible=audit_services.visible_to_signed_in,
+            visible=_policy.visible_ids,
         )
     )

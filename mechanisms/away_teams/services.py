@@ -36,6 +36,7 @@ from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import TeamSide
 
+from . import policy as _policy
 from . import rules
 from .contracts import (
     OPEN_STATES,
@@ -102,7 +103,7 @@ def file_request(
         "design": _text(design, "design", 20000, required=False),
     }
     # One read of the service, one of both teams' sides, passed along (the teams were read six times here once).
-    found = catalog_services.get_services(ids=[service_id]) if isinstance(service_id, int) else {}
+    found = catalog_services.get_services(actor=actor, ids=[service_id]) if isinstance(service_id, int) else {}
     service = found.get(service_id)
     row = RequestRow(
         requesting_team_id=requesting_team_id if isinstance(requesting_team_id, int) else None,
@@ -388,7 +389,7 @@ def team_board(*, actor: Actor, team_id: int) -> TeamBoard:
     """A team's requests counted by state, inbound and outbound, how many answers are overdue, and the median
     time its answers took, in days (MECHANISMS.md §3 reports)."""
     _visible(actor)
-    team = org_services.get_team(team_id=team_id)
+    team = org_services.get_team(actor=actor, team_id=team_id)
     inbound = Counter(RequestRow.objects.filter(home_team_id=team_id).values_list("state", flat=True))
     outbound = Counter(RequestRow.objects.filter(requesting_team_id=team_id).values_list("state", flat=True))
     overdue = RequestRow.objects.filter(home_team_id=team_id, state=S.FILED.value, due_on__lt=clock.today()).count()
@@ -425,7 +426,7 @@ def tax_report(*, actor: Actor, limit: int | None = None, offset: int | None = N
     ranked = sorted(per_team.items(), key=lambda kv: (-kv[1]["effort"], -kv[1]["inbound"], kv[0]))
     limit, offset = clamp_limit(limit), clamp_offset(offset)
     window = ranked[offset : offset + limit]
-    teams = org_services.get_teams(ids=[t for t, _ in window])
+    teams = org_services.get_teams(actor=actor, ids=[t for t, _ in window])
     items = [
         TaxLine(
             rank=offset + i + 1,
@@ -453,8 +454,8 @@ def credit_report(*, actor: Actor) -> CreditReport:
     for team, impact in handed.values_list("requesting_team_id", "downstream_impact"):
         per_team[team][0] += 1
         per_team[team][1] += 1 if impact.strip() else 0
-    teams = org_services.get_teams(ids=per_team)
-    units = {u.id: u for u in org_services.all_org_units()}
+    teams = org_services.get_teams(actor=actor, ids=per_team)
+    units = {u.id: u for u in org_services.all_org_units(actor=actor)}
     per_unit: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for team_id, (count, impact) in per_team.items():
         unit = units.get(teams[team_id].org_unit_id) if team_id in teams else None
@@ -475,10 +476,7 @@ def credit_report(*, actor: Actor) -> CreditReport:
 
 def can_file_for(*, actor: Actor) -> list[int]:
     """The live teams this actor may file requests for (the "request a change" form offers them)."""
-    if actor.person_id is None:
-        return []
-    mine = org_services.person_teams(person_id=actor.person_id)
-    teams = org_services.get_teams(ids={*mine.member_of, *mine.leads})
+    teams = org_services.get_teams(actor=actor, ids=_policy.teams_of(actor))
     return sorted(t.id for t in teams.values() if t.status.value in LIVE_TEAM_STATUSES)
 
 
@@ -513,7 +511,7 @@ def sweep(*, actor: Actor, today: dt.date | None = None) -> SweepReport:
     tracked = notifications_services.tracked_subjects(
         actor=actor, subject_type=SUBJECT_TYPE, subject_ids=[r.id for r in late]
     )
-    homes = org_services.team_sides(team_ids={r.home_team_id for r in late if r.id not in tracked})
+    homes = org_services.team_sides(actor=actor, team_ids={r.home_team_id for r in late if r.id not in tracked})
     for row in late:
         if row.id not in tracked and row.home_team_id in homes:
             with transaction.atomic():
@@ -629,9 +627,8 @@ def _close_open(actor: Actor, row: RequestRow, reason: str) -> AwayTeamRequest:
 
 
 def _visible(actor: Actor):
-    """The one visibility chokepoint: every signed-in person may read every request (not confidential)."""
-    org_services.require_signed_in(actor)
-    return RequestRow.objects.all()
+    """The one visibility chokepoint (away_teams.policy): every signed-in person may read every request."""
+    return _policy.visible_to(actor, RequestRow.objects.all())
 
 
 def _require_row(qs, request_id: int) -> RequestRow:
@@ -656,7 +653,7 @@ class _Context:
     def sides(self) -> dict:
         wanted = {self.row.requesting_team_id, self.row.home_team_id} - set(self._sides) - {None}
         if wanted:
-            self._sides.update(org_services.team_sides(team_ids=wanted))
+            self._sides.update(org_services.team_sides(actor=Actor.system("away_teams"), team_ids=wanted))
         return self._sides
 
     def people(self, team_id: int) -> set[int]:
@@ -670,7 +667,7 @@ class _Context:
     def _load_services(self, *ids: int) -> None:
         wanted = {self.row.service_id, *ids} - set(self._services)
         if wanted:
-            found = catalog_services.get_services(ids=wanted)
+            found = catalog_services.get_services(actor=Actor.system("away_teams"), ids=wanted)
             self._services.update({i: found.get(i) for i in wanted})
 
     def names(self) -> dict[str, dict[int, str]]:
@@ -826,16 +823,13 @@ def _parties_for(
     *,
     people: Callable[[int], set[int]] | None = None,
 ) -> frozenset[str]:
-    """Which side(s) the actor is on: a member or the leader of a team is that team (MECHANISMS.md §3 roles).
-    `people(team_id)` gives a team's members and leader when the caller has them loaded already."""
+    """Which side(s) the actor is on: a member or the leader of a team is that team (MECHANISMS.md §3 roles;
+    away_teams.policy). `people(team_id)` gives a team's members and leader when the caller has them loaded already."""
     if actor.person_id is None:
         return frozenset()
-    if people is None:
-        mine = org_services.person_teams(person_id=actor.person_id)
-        teams = {*mine.member_of, *mine.leads}
-        on = {t for t in (requesting, home) if t in teams}
-    else:
-        on = {t for t in (requesting, home) if t is not None and actor.person_id in people(t)}
+    if people is None:  # away_teams.policy decides from the actor's relations (read once per request)
+        return frozenset(p.value for p in _policy.parties(actor, requesting, home, decider))
+    on = {t for t in (requesting, home) if t is not None and actor.person_id in people(t)}
     parties = set()
     if requesting in on:
         parties.add(Party.REQUESTING.value)
@@ -856,7 +850,7 @@ def _live(team, team_id: Any, field: str):
 
 
 def _live_team(team_id: Any, field: str):
-    teams = org_services.get_teams(ids=[team_id]) if isinstance(team_id, int) else {}
+    teams = org_services.get_teams(actor=Actor.system("away_teams"), ids=[team_id]) if isinstance(team_id, int) else {}
     return _live(teams.get(team_id), team_id, field)
 
 
@@ -878,8 +872,10 @@ def _lowest_common_manager(row: RequestRow, sides: dict) -> int:
 
 def _names(rows: Iterable[RequestRow]) -> dict[str, dict[int, str]]:
     rows = list(rows)
-    teams = org_services.get_teams(ids={t for r in rows for t in (r.home_team_id, r.requesting_team_id)})
-    services = catalog_services.get_services(ids={r.service_id for r in rows})
+    teams = org_services.get_teams(
+        actor=Actor.system("away_teams"), ids={t for r in rows for t in (r.home_team_id, r.requesting_team_id)}
+    )
+    services = catalog_services.get_services(actor=Actor.system("away_teams"), ids={r.service_id for r in rows})
     return {
         "teams": {t.id: t.slug for t in teams.values()},
         "services": {s.id: s.name for s in services.values()},

@@ -26,6 +26,7 @@ from mechanisms.away_teams.contracts import OPEN_STATES, AwayTeamRequest, Party,
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
 from mechanisms.kernel import clock, machine_forms
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied
 from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, query_int, query_text, show_error
 from mechanisms.org import services as org_services
@@ -102,8 +103,12 @@ def _event_words(event: RequestEvent) -> str:
 
 def _rows(requests: Sequence[AwayTeamRequest]) -> list[dict[str, Any]]:
     """Requests with their teams' names and the words of who they wait on, in two batch reads."""
-    teams = org_services.get_teams(ids={t for r in requests for t in (r.requesting_team_id, r.home_team_id)})
-    people = org_services.get_people(ids={r.decider_id for r in requests if r.decider_id is not None})
+    teams = org_services.get_teams(
+        actor=Actor.system("away_teams"), ids={t for r in requests for t in (r.requesting_team_id, r.home_team_id)}
+    )
+    people = org_services.get_people(
+        actor=Actor.system("away_teams"), ids={r.decider_id for r in requests if r.decider_id is not None}
+    )
     return [
         {
             "r": r,
@@ -124,7 +129,7 @@ def team_requests(request: HttpRequest, slug: str) -> HttpResponse:
     """A team's request board: counts by state inbound and outbound, overdue answers, the median time to answer,
     and both lists grouped by state (each a page at a time; `?state=` narrows both)."""
     actor = request.actor
-    team = org_services.get_team_by_slug(slug=slug)
+    team = org_services.get_team_by_slug(actor=actor, slug=slug)
     board = away_services.team_board(actor=actor, team_id=team.id)
     state = request.GET.get("state") if request.GET.get("state") in STATE_ORDER else ""
     lists = []
@@ -187,15 +192,19 @@ def _action_form(name: str, r: AwayTeamRequest, data=None, *, viewer: int | None
     initial: dict[str, Any] = {}
     for spec in machine_forms.ref_fields(t):
         if spec.ref == "person":  # a point of contact: one of the home team
-            people = {p.id: p for p in org_services.team_members(team_id=r.home_team_id)}
-            home = org_services.get_teams(ids=[r.home_team_id]).get(r.home_team_id)
+            people = {
+                p.id: p for p in org_services.team_members(actor=Actor.system("away_teams"), team_id=r.home_team_id)
+            }
+            home = org_services.get_teams(actor=Actor.system("away_teams"), ids=[r.home_team_id]).get(r.home_team_id)
             if home is not None and home.leader_id is not None and home.leader_id not in people:
-                people.update(org_services.get_people(ids=[home.leader_id]))
+                people.update(org_services.get_people(actor=Actor.system("away_teams"), ids=[home.leader_id]))
             choices[spec.name] = [(p.id, f"{p.name} ({p.handle})") for p in sorted(people.values(), key=_by_name)]
             if viewer in people:
                 initial[spec.name] = viewer  # the viewer, when one of the home team
         elif spec.ref == "service":  # a duplicate: one of the requesting team's own services
-            owned = catalog_services.services_owned_by(team_ids=[r.requesting_team_id])
+            owned = catalog_services.services_owned_by(
+                actor=Actor.system("away_teams"), team_ids=[r.requesting_team_id]
+            )
             choices[spec.name] = [(s.id, s.name) for s in owned]
     return machine_forms.action_form(MACHINE, name, data, version=r.version, choices=choices, initial=initial)
 
@@ -216,9 +225,11 @@ def _render_request(
     checklist and warranty, the timeline, and a form for each move the viewer may make now."""
     view = away_services.request_view(actor=request.actor, request_id=request_id)
     r = view.request
-    teams = org_services.get_teams(ids=[r.requesting_team_id, r.home_team_id])
-    people = org_services.get_people(ids={p for p in (r.filed_by_id, r.contact_id, r.decider_id) if p is not None})
-    services = catalog_services.get_services(ids={r.service_id, r.duplicate_service_id})
+    teams = org_services.get_teams(actor=request.actor, ids=[r.requesting_team_id, r.home_team_id])
+    people = org_services.get_people(
+        actor=request.actor, ids={p for p in (r.filed_by_id, r.contact_id, r.decider_id) if p is not None}
+    )
+    services = catalog_services.get_services(actor=request.actor, ids={r.service_id, r.duplicate_service_id})
     last_move = view.timeline[-1].at if view.timeline else None
     action_forms = []
     for name in view.actions:  # the declaration's order: the next step first, the ways out last
@@ -315,14 +326,14 @@ def request_action(request: HttpRequest, request_id: int, action: str) -> HttpRe
 def request_change(request: HttpRequest, name: str) -> HttpResponse:
     """File an away-team request on a service, for one of the teams the viewer may file for (not its owner)."""
     actor = request.actor
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=actor, name=name)
     team_ids = [t for t in away_services.can_file_for(actor=actor) if t != service.owner_team_id]
     if not team_ids:
         raise PermissionDenied(
             f"only a member of a team other than {service.name}'s owner may request a change in it; "
             "the owning team changes it directly"
         )
-    teams = org_services.get_teams(ids=[*team_ids, service.owner_team_id])
+    teams = org_services.get_teams(actor=actor, ids=[*team_ids, service.owner_team_id])
     owner = teams.get(service.owner_team_id)
     choices = [(t, teams[t].name) for t in team_ids if t in teams]
     status = 200
@@ -376,8 +387,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     direction = request.GET.get("direction") if request.GET.get("direction") in away_services.DIRECTIONS else "both"
     team_slug = query_text(request, "team", max_length=64)
     service_name = query_text(request, "service", max_length=63)
-    team = org_services.find_team(slug=team_slug) if team_slug else None
-    service = catalog_services.find_service(name=service_name) if service_name else None
+    team = org_services.find_team(actor=request.actor, slug=team_slug) if team_slug else None
+    service = catalog_services.find_service(actor=request.actor, name=service_name) if service_name else None
     unknown = []
     if team_slug and team is None:
         unknown.append(f"No team has the slug “{team_slug}”.")

@@ -82,7 +82,7 @@ class ServiceFilter(Schema):
 @router.get("/services", response=responses(PageOut[ServiceOut], *LIST_ERRORS), tags=["services"])
 def list_services(request, filters: Query[ServiceFilter]):
     """Services, filtered by text, owning team, org unit, lifecycle or tier. Paginated (max 200)."""
-    return page_out(services.list_services(**filters.dict()))
+    return page_out(services.list_services(actor=request.auth, **filters.dict()))
 
 
 @router.post("/services", response=responses(ServiceOut, status=201), tags=["services"])
@@ -93,13 +93,13 @@ def create_service(request, payload: ServiceIn):
 
 @router.get("/services/{service_id}", response=responses(ServiceOut, *READ_ERRORS), tags=["services"])
 def get_service(request, service_id: Id):
-    return services.get_service(service_id=service_id)
+    return services.get_service(actor=request.auth, service_id=service_id)
 
 
 @router.get("/services/{service_id}/detail", response=responses(ServiceDetailOut, *READ_ERRORS), tags=["services"])
 def service_detail(request, service_id: Id):
     """A service with its interfaces, datastores, dependencies, consumers and ownership history."""
-    return services.service_detail(service_id=service_id)
+    return services.service_detail(actor=request.auth, service_id=service_id)
 
 
 @router.patch("/services/{service_id}", response=responses(ServiceOut), tags=["services"])
@@ -131,7 +131,7 @@ class InterfaceFilter(Schema):
 @router.get("/interfaces", response=responses(PageOut[InterfaceOut], *LIST_ERRORS), tags=["interfaces"])
 def list_interfaces(request, filters: Query[InterfaceFilter]):
     """Interfaces, filtered by provider service, its team, type or text. Paginated (max 200)."""
-    return page_out(services.list_interfaces(**filters.dict()))
+    return page_out(services.list_interfaces(actor=request.auth, **filters.dict()))
 
 
 @router.post("/interfaces", response=responses(InterfaceOut, status=201), tags=["interfaces"])
@@ -142,7 +142,7 @@ def create_interface(request, payload: InterfaceIn):
 
 @router.get("/interfaces/{interface_id}", response=responses(InterfaceOut, *READ_ERRORS), tags=["interfaces"])
 def get_interface(request, interface_id: Id):
-    return services.get_interface(interface_id=interface_id)
+    return services.get_interface(actor=request.auth, interface_id=interface_id)
 
 
 @router.patch("/interfaces/{interface_id}", response=responses(InterfaceOut), tags=["interfaces"])
@@ -173,7 +173,7 @@ class DatastoreFilter(Schema):
 @router.get("/datastores", response=responses(PageOut[DatastoreOut], *LIST_ERRORS), tags=["datastores"])
 def list_datastores(request, filters: Query[DatastoreFilter]):
     """Datastores, filtered by owning service, its team, type or text. Paginated (max 200)."""
-    return page_out(services.list_datastores(**filters.dict()))
+    return page_out(services.list_datastores(actor=request.auth, **filters.dict()))
 
 
 @router.post("/datastores", response=responses(DatastoreOut, status=201), tags=["datastores"])
@@ -184,7 +184,7 @@ def create_datastore(request, payload: DatastoreIn):
 
 @router.get("/datastores/{datastore_id}", response=responses(DatastoreOut, *READ_ERRORS), tags=["datastores"])
 def get_datastore(request, datastore_id: Id):
-    return services.get_datastore(datastore_id=datastore_id)
+    return services.get_datastore(actor=request.auth, datastore_id=datastore_id)
 
 
 @router.patch("/datastores/{datastore_id}", response=responses(DatastoreOut), tags=["datastores"])
@@ -216,7 +216,7 @@ class DependencyFilter(Schema):
 @router.get("/dependencies", response=responses(PageOut[DependencyOut], *LIST_ERRORS), tags=["dependencies"])
 def list_dependencies(request, filters: Query[DependencyFilter]):
     """Dependency edges, filtered by depending service, its team, kind, or the service on the other end."""
-    return page_out(services.list_dependencies(**filters.dict()))
+    return page_out(services.list_dependencies(actor=request.auth, **filters.dict()))
 
 
 @router.post("/dependencies", response=responses(DependencyOut, status=201), tags=["dependencies"])
@@ -228,7 +228,7 @@ def add_dependency(request, payload: DependencyIn):
 
 @router.get("/dependencies/{dependency_id}", response=responses(DependencyOut, *READ_ERRORS), tags=["dependencies"])
 def get_dependency(request, dependency_id: Id):
-    return services.get_dependency(dependency_id=dependency_id)
+    return services.get_dependency(actor=request.auth, dependency_id=dependency_id)
 
 
 @router.patch("/dependencies/{dependency_id}", response=responses(DependencyOut), tags=["dependencies"])
@@ -254,8 +254,8 @@ def remove_dependency(request, dependency_id: Id, version: Version, reason: str 
 @router.get("/teams/{team_id}/dependencies", response=responses(TeamDependenciesOut, *READ_ERRORS), tags=["teams"])
 def team_dependencies(request, team_id: Id):
     """The teams this team depends on and the teams that depend on it, through their services' edges."""
-    org_services.get_team(team_id=team_id)  # 404 for an unknown team rather than an empty answer
-    edges = services.team_edges(team_id=team_id)
+    org_services.get_team(actor=request.auth, team_id=team_id)  # 404 for an unknown team rather than an empty answer
+    edges = services.team_edges(actor=request.auth, team_id=team_id)
     return {
         "team_id": team_id,
         "depends_on": [
@@ -270,4 +270,4 @@ def team_dependencies(request, team_id: Id):
 @router.get("/catalog/counts", response=responses(CatalogCountsOut, 401), tags=["catalog"])
 def catalog_counts(request):
     """How many services, interfaces, datastores and dependency edges the catalog holds."""
-    return services.catalog_counts()
+    return services.catalog_counts(actor=request.auth)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import Format, emit_json, emit_table, page_footer, run, setup_django
 
 services_app = typer.Typer(help="Services, their interfaces, datastores and dependencies.", no_args_is_help=True)
+
+
+AS = typer.Option(None, "--as", help="act as this person's account (handle); default: the product itself")
+
+
+def _as(handle: str | None):
+    """The actor of a command: that person's account with --as, else the product itself (an operator)."""
+    _, org = _services()
+    return run(lambda: org.actor_for_handle(handle=handle)) if handle else Actor.system("cli")
 
 
 def _services():
@@ -24,17 +34,21 @@ def list_services(
     lifecycle: str = typer.Option(None, "--lifecycle"),
     limit: int = 50,
     offset: int = 0,
+    as_: str = AS,
     format: Format = typer.Option(Format.text, "--format"),
 ):
     """List services."""
+    actor = _as(as_)
     catalog, org = _services()
-    team_id = run(lambda: org.get_team_by_slug(slug=team)).id if team else None
+    team_id = run(lambda: org.get_team_by_slug(actor=actor, slug=team)).id if team else None
     page = run(
-        lambda: catalog.list_services(text=text, team_id=team_id, lifecycle=lifecycle, limit=limit, offset=offset)
+        lambda: catalog.list_services(
+            actor=actor, text=text, team_id=team_id, lifecycle=lifecycle, limit=limit, offset=offset
+        )
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
-    owners = org.get_teams(ids={s.owner_team_id for s in page.items})
+    owners = org.get_teams(actor=actor, ids={s.owner_team_id for s in page.items})
     emit_table(
         "Services",
         ["name", "owner", "lifecycle", "tier"],
@@ -47,12 +61,13 @@ def list_services(
 
 
 @services_app.command("show")
-def show_service(name: str, format: Format = typer.Option(Format.text, "--format")):
+def show_service(name: str, as_: str = AS, format: Format = typer.Option(Format.text, "--format")):
     """Show a service with its interfaces, datastores, dependencies and consumers."""
+    actor = _as(as_)
     catalog, org = _services()
-    service = run(lambda: catalog.get_service_by_name(name=name))
-    detail = catalog.service_detail(service_id=service.id)
-    owner = org.get_team(team_id=service.owner_team_id)
+    service = run(lambda: catalog.get_service_by_name(actor=actor, name=name))
+    detail = catalog.service_detail(actor=actor, service_id=service.id)
+    owner = org.get_team(actor=actor, team_id=service.owner_team_id)
     if format is Format.json:
         return emit_json({"detail": detail, "owner_team": owner.slug})
     emit_table(

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import SubjectType
+from mechanisms.kernel.actor import Actor
+
+from . import policy as _policy
 
 OWNER = "catalog"
 CRUD = frozenset({"create", "update", "delete"})
@@ -14,7 +17,12 @@ CRUD = frozenset({"create", "update", "delete"})
 def _services(ids: frozenset[str]) -> dict[str, str]:
     from . import services
 
-    return {str(k): v.name for k, v in services.get_services(ids=[int(i) for i in ids if i.isdigit()]).items()}
+    return {
+        str(k): v.name
+        for k, v in services.get_services(
+            actor=Actor.system("catalog"), ids=[int(i) for i in ids if i.isdigit()]
+        ).items()
+    }
 
 
 # How a service's history reads: its owner is a team (org's), the rest are its own fields.
@@ -34,7 +42,5 @@ def register() -> None:
         ("dependency", CRUD, PART_WORDS),
     ):
         audit_services.register_subject_type(
-            subject_type=SubjectType(
-                name=name, owner=OWNER, verbs=verbs, visible=audit_services.visible_to_signed_in, **words
-            )
+            subject_type=SubjectType(name=name, owner=OWNER, verbs=verbs, visible=_policy.visible_ids, **words)
         )

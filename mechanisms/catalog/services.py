@@ -24,6 +24,7 @@ from mechanisms.org import services as org_services
 from mechanisms.org.contracts import TeamId
 
 from . import bulk as _bulk
+from . import policy as _policy
 from .contracts import (
     Access,
     CatalogCounts,
@@ -67,29 +68,34 @@ LIVE_TEAM = ("forming", "active")
 # ---------------------------------------------------------------------------------------------- services
 
 
-def get_service(*, service_id: int) -> Service:
+def get_service(*, actor: Actor, service_id: int) -> Service:
+    _policy.require_visible(actor)
     return _to_service(_require_service_row(service_id))
 
 
-def find_service(*, name: str) -> Service | None:
+def find_service(*, actor: Actor, name: str) -> Service | None:
+    _policy.require_visible(actor)
     row = ServiceRow.objects.filter(name=name.lower()).first()
     return _to_service(row) if row else None
 
 
-def get_service_by_name(*, name: str) -> Service:
-    service = find_service(name=name)
+def get_service_by_name(*, actor: Actor, name: str) -> Service:
+    _policy.require_visible(actor)
+    service = find_service(actor=actor, name=name)
     if service is None:
         raise NotFound(f"no service named {name!r}", field="name")
     return service
 
 
-def get_services(*, ids: Iterable[int]) -> dict[ServiceId, Service]:
+def get_services(*, actor: Actor, ids: Iterable[int]) -> dict[ServiceId, Service]:
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     return {ServiceId(r.id): _to_service(r) for r in ServiceRow.objects.filter(pk__in=wanted)} if wanted else {}
 
 
 def list_services(
     *,
+    actor: Actor,
     text: str | None = None,
     team_id: int | None = None,
     team_ids: Iterable[int] | None = None,
@@ -100,6 +106,7 @@ def list_services(
     offset: int | None = None,
 ) -> Page[Service]:
     """Services, filtered by text, owner team, org unit (with its sub-units), lifecycle or tier."""
+    _policy.require_visible(actor)
     qs = ServiceRow.objects.all().order_by("name")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text))
@@ -119,8 +126,9 @@ def list_services(
     return paginate(qs.values_list(*SERVICE_COLUMNS), limit=limit, offset=offset, convert=_service_from_values)
 
 
-def service_detail(*, service_id: int) -> ServiceDetail:
+def service_detail(*, actor: Actor, service_id: int) -> ServiceDetail:
     """A service with its interfaces, datastores, outbound and inbound edges, and ownership history."""
+    _policy.require_visible(actor)
     row = _require_service_row(service_id)
     interfaces = tuple(_to_interface(i) for i in row.interfaces.all().order_by("name"))
     datastores = tuple(_to_datastore(d) for d in row.datastores.all().order_by("name"))
@@ -135,7 +143,7 @@ def service_detail(*, service_id: int) -> ServiceDetail:
         _to_dependency(d)
         for d in _dependency_qs().filter(offered).exclude(service_id=row.pk).order_by("service__name", "id")
     )
-    others = get_services(ids={d.target_owner_service_id for d in deps} | {d.service_id for d in inbound})
+    others = get_services(actor=actor, ids={d.target_owner_service_id for d in deps} | {d.service_id for d in inbound})
     ownership = tuple(
         OwnershipPeriod(o.team_id, o.started_at, o.ended_at, o.reason) for o in row.ownership.order_by("-started_at")
     )
@@ -179,7 +187,7 @@ def create_service(
     )
     with transaction.atomic():
         _require_owner_team(owner_team_id)
-        org_services.require_team_change(actor=actor, team_id=owner_team_id, what="add services to this team")
+        _policy.require(actor, "change", owner_team_id, what="add services to this team")
         if ServiceRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"a service named {values['name']!r} already exists", field="name")
         row = _create_unique(ServiceRow, "a service", values, owner_team_id=owner_team_id)
@@ -211,7 +219,7 @@ def retire_service(*, actor: Actor, service_id: ServiceId, version: int, reason:
     The audit entry says `retire` and keeps the reason."""
     with transaction.atomic():
         row = _require_service_row(service_id)
-        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="retire this service")
+        _policy.require(actor, "change", row.owner_team_id, what="retire this service")
         before = _to_service(row)
         update_versioned(row, expected_version=version, changes={"lifecycle": Lifecycle.RETIRED.value})
         after = _to_service(row)
@@ -226,7 +234,7 @@ def transfer_service(
     spin-out/transfer). Allowed to the current owning team's members and admins."""
     with transaction.atomic():
         row = _require_service_row(service_id)
-        org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="transfer this service")
+        _policy.require(actor, "change", row.owner_team_id, what="transfer this service")
         _require_owner_team(to_team_id, field="to_team_id")
         if to_team_id == row.owner_team_id:
             raise RuleViolation("the service is already owned by that team", field="to_team_id")
@@ -240,8 +248,9 @@ def transfer_service(
     return after
 
 
-def services_owned_by(*, team_ids: Iterable[int], include_retired: bool = False) -> list[Service]:
+def services_owned_by(*, actor: Actor, team_ids: Iterable[int], include_retired: bool = False) -> list[Service]:
     """Every service owned by some teams (a team owns tens, not thousands): for team pages and dissolution."""
+    _policy.require_visible(actor)
     qs = ServiceRow.objects.filter(owner_team_id__in=list(team_ids)).order_by("name")
     if not include_retired:
         qs = qs.exclude(lifecycle=Lifecycle.RETIRED.value)
@@ -264,20 +273,23 @@ def service_owner_counts() -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------- interfaces
 
 
-def get_interface(*, interface_id: int) -> Interface:
+def get_interface(*, actor: Actor, interface_id: int) -> Interface:
+    _policy.require_visible(actor)
     row = InterfaceRow.objects.filter(pk=interface_id).first()
     if row is None:
         raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
     return _to_interface(row)
 
 
-def find_interface(*, name: str) -> Interface | None:
+def find_interface(*, actor: Actor, name: str) -> Interface | None:
+    _policy.require_visible(actor)
     row = InterfaceRow.objects.filter(name=name.lower()).first()
     return _to_interface(row) if row else None
 
 
 def list_interfaces(
     *,
+    actor: Actor,
     service_id: int | None = None,
     team_id: int | None = None,
     type: str | None = None,
@@ -285,6 +297,7 @@ def list_interfaces(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[Interface]:
+    _policy.require_visible(actor)
     qs = InterfaceRow.objects.all().order_by("name")
     if service_id is not None:
         qs = qs.filter(service_id=service_id)
@@ -325,7 +338,7 @@ def create_interface(
     )
     with transaction.atomic():
         service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
-        org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="add interfaces here")
+        _policy.require(actor, "change", service.owner_team_id, what="add interfaces here")
         if InterfaceRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"an interface named {values['name']!r} already exists", field="name")
         row = _create_unique(InterfaceRow, "an interface", values, service=service)
@@ -358,7 +371,7 @@ def delete_interface(*, actor: Actor, interface_id: InterfaceId, version: int, r
         row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
         if row is None:
             raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
-        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="remove this interface")
+        _policy.require(actor, "change", row.service.owner_team_id, what="remove this interface")
         _require_version(row, version)
         consumers = list(row.consumers.values_list("service__name", flat=True)[:10])
         if consumers:
@@ -375,14 +388,16 @@ def delete_interface(*, actor: Actor, interface_id: InterfaceId, version: int, r
 # ---------------------------------------------------------------------------------------------- datastores
 
 
-def get_datastore(*, datastore_id: int) -> Datastore:
+def get_datastore(*, actor: Actor, datastore_id: int) -> Datastore:
+    _policy.require_visible(actor)
     row = DatastoreRow.objects.filter(pk=datastore_id).first()
     if row is None:
         raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
     return _to_datastore(row)
 
 
-def find_datastore(*, name: str) -> Datastore | None:
+def find_datastore(*, actor: Actor, name: str) -> Datastore | None:
+    _policy.require_visible(actor)
     row = DatastoreRow.objects.filter(name=name.lower()).first()
     return _to_datastore(row) if row else None
 
@@ -408,6 +423,7 @@ def owning_service_ids(
 
 def list_datastores(
     *,
+    actor: Actor,
     service_id: int | None = None,
     team_id: int | None = None,
     type: str | None = None,
@@ -415,6 +431,7 @@ def list_datastores(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[Datastore]:
+    _policy.require_visible(actor)
     qs = DatastoreRow.objects.all().order_by("name")
     if service_id is not None:
         qs = qs.filter(owner_service_id=service_id)
@@ -439,7 +456,7 @@ def create_datastore(
     values = clean_datastore(name=name, type=type, description=description)
     with transaction.atomic():
         owner = _require_service_row(owner_service_id, field="owner_service_id", missing=RuleViolation)
-        org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="add datastores here")
+        _policy.require(actor, "change", owner.owner_team_id, what="add datastores here")
         if DatastoreRow.objects.filter(name=values["name"]).exists():
             raise Conflict(f"a datastore named {values['name']!r} already exists", field="name")
         row = _create_unique(DatastoreRow, "a datastore", values, owner_service=owner)
@@ -482,11 +499,9 @@ def delete_datastore(*, actor: Actor, datastore_id: DatastoreId, version: int, r
         if row is None:
             raise NotFound(f"datastore {datastore_id} does not exist", field="datastore_id")
         if row.owner_service is not None:
-            org_services.require_team_change(
-                actor=actor, team_id=row.owner_service.owner_team_id, what="remove this datastore"
-            )
-        elif not actor.is_admin:
-            raise PermissionDenied("only an admin may remove an unowned datastore")
+            _policy.require(actor, "change", row.owner_service.owner_team_id, what="remove this datastore")
+        else:
+            _policy.require(actor, "change", None, what="remove an unowned datastore")
         _require_version(row, version)
         before = _to_datastore(row)
         accessors = list(row.accessors.values_list("service__name", flat=True))
@@ -507,7 +522,8 @@ def delete_datastore(*, actor: Actor, datastore_id: DatastoreId, version: int, r
 # ---------------------------------------------------------------------------------------------- dependencies
 
 
-def get_dependency(*, dependency_id: int) -> Dependency:
+def get_dependency(*, actor: Actor, dependency_id: int) -> Dependency:
+    _policy.require_visible(actor)
     row = _dependency_qs().filter(pk=dependency_id).first()
     if row is None:
         raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
@@ -516,6 +532,7 @@ def get_dependency(*, dependency_id: int) -> Dependency:
 
 def list_dependencies(
     *,
+    actor: Actor,
     service_id: int | None = None,
     kind: str | None = None,
     team_id: int | None = None,
@@ -524,6 +541,7 @@ def list_dependencies(
     offset: int | None = None,
 ) -> Page[Dependency]:
     """Edges, filtered by the depending service, its team, the kind, or the service on the other end."""
+    _policy.require_visible(actor)
     qs = _dependency_qs().order_by("id")
     if service_id is not None:
         qs = qs.filter(service_id=service_id)
@@ -560,7 +578,7 @@ def add_dependency(
     target: dict[str, Any] = {}
     with transaction.atomic():
         service = _require_service_row(service_id, field="service_id", missing=RuleViolation)
-        org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="change its dependencies")
+        _policy.require(actor, "change", service.owner_team_id, what="change its dependencies")
         if kind == DependencyKind.CONSUMES:
             _only(kind, interface_id, "interface_id", datastore_id, target_service_id)
             interface = InterfaceRow.objects.filter(pk=interface_id).first() if isinstance(interface_id, int) else None
@@ -591,7 +609,7 @@ def add_dependency(
                 )
         except IntegrityError as exc:
             raise Conflict(f"{service.name} already has this {kind} dependency", field=kind_field(kind)) from exc
-        dependency = get_dependency(dependency_id=row.pk)
+        dependency = get_dependency(actor=actor, dependency_id=row.pk)
         _audit(actor, "create", "dependency", dependency, before=None, after=dependency, label=service.name)
     return dependency
 
@@ -607,7 +625,7 @@ def update_dependency(
         if row is None:
             raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
         org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="change this edge")
-        before = get_dependency(dependency_id=row.pk)
+        before = get_dependency(actor=actor, dependency_id=row.pk)
         values: dict[str, Any] = {}
         if "access" in wanted:
             if row.kind != DependencyKind.ACCESSES:
@@ -616,7 +634,7 @@ def update_dependency(
         if "description" in wanted:
             values["description"] = _text(wanted["description"], "description", 5000, required=False)
         update_versioned(row, expected_version=version, changes=values)
-        after = get_dependency(dependency_id=row.pk)
+        after = get_dependency(actor=actor, dependency_id=row.pk)
         _audit(actor, "update", "dependency", after, before=before, after=after, label=row.service.name)
     return after
 
@@ -626,9 +644,9 @@ def remove_dependency(*, actor: Actor, dependency_id: DependencyId, version: int
         row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
         if row is None:
             raise NotFound(f"dependency {dependency_id} does not exist", field="dependency_id")
-        org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="remove this edge")
+        _policy.require(actor, "change", row.service.owner_team_id, what="remove this edge")
         _require_version(row, version)
-        before = get_dependency(dependency_id=row.pk)
+        before = get_dependency(actor=actor, dependency_id=row.pk)
         row.delete()
         _audit(actor, "delete", "dependency", before, before=before, after=None, reason=reason, label=row.service.name)
 
@@ -640,9 +658,10 @@ def kind_field(kind: str) -> str:
 # ---------------------------------------------------------------------------------------------- graph
 
 
-def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
+def team_edges(*, actor: Actor, team_id: int | None = None) -> list[TeamEdge]:
     """Cross-team dependencies rolled up to team pairs, in one query over the edges (Conway report, team pages).
     With `team_id`, only the pairs that team is on either end of."""
+    _policy.require_visible(actor)
     qs = DependencyRow.objects.values_list(
         "kind",
         "service__owner_team_id",
@@ -678,7 +697,9 @@ def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
     ]
 
 
-def catalog_counts() -> CatalogCounts:
+def catalog_counts(*, actor: Actor) -> CatalogCounts:
+    """How many services, interfaces, datastores and dependencies the catalog holds (every signed-in person)."""
+    _policy.require_visible(actor)
     return CatalogCounts(
         services=ServiceRow.objects.count(),
         interfaces=InterfaceRow.objects.count(),
@@ -692,7 +713,11 @@ def catalog_counts() -> CatalogCounts:
 
 def _require_owner_team(team_id: Any, field: str = "owner_team_id") -> None:
     """The owner must be an existing forming or active team (MECHANISMS.md §2: owned by one active team)."""
-    team = org_services.get_teams(ids=[team_id]).get(team_id) if isinstance(team_id, int) else None
+    team = (
+        org_services.get_teams(actor=Actor.system("catalog"), ids=[team_id]).get(team_id)
+        if isinstance(team_id, int)
+        else None
+    )
     if team is None:
         raise RuleViolation(f"team {team_id} does not exist", field=field)
     if team.status.value not in LIVE_TEAM:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service, ServiceChanges
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied
 from mechanisms.kernel.pages import (
     FORM_ERRORS,
@@ -44,19 +45,20 @@ def service_list(request: HttpRequest) -> HttpResponse:
     """Services, filtered by text, owning team (slug) and lifecycle, a page at a time."""
     q = query_text(request, "q")
     team_slug = query_text(request, "team", max_length=64)
-    team = org_services.find_team(slug=team_slug) if team_slug else None
+    team = org_services.find_team(actor=request.actor, slug=team_slug) if team_slug else None
     lifecycle = request.GET.get("lifecycle") if request.GET.get("lifecycle") in {x.value for x in Lifecycle} else ""
     if team_slug and team is None:
         found = None
     else:
         found = catalog_services.list_services(
+            actor=request.actor,
             text=q or None,
             team_id=team.id if team else None,
             lifecycle=lifecycle or None,
             limit=PAGE_SIZE,
             offset=query_int(request, "offset"),
         )
-    teams = org_services.get_teams(ids={s.owner_team_id for s in found.items}) if found else {}
+    teams = org_services.get_teams(actor=request.actor, ids={s.owner_team_id for s in found.items}) if found else {}
     context = {
         "q": q,
         "team_slug": team_slug,
@@ -74,7 +76,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
 @page
 def service_edit(request: HttpRequest, name: str) -> HttpResponse:
     """Edit a service (owning team's members and administrators); a stale version is refused with a reload hint."""
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=request.actor, name=name)
     org_services.require_team_change(actor=request.actor, team_id=service.owner_team_id, what="change this service")
     status = 200
     if request.method == "POST":
@@ -105,7 +107,7 @@ def service_edit(request: HttpRequest, name: str) -> HttpResponse:
                 "version": service.version,
             }
         )
-    owner = org_services.get_team(team_id=service.owner_team_id)
+    owner = org_services.get_team(actor=request.actor, team_id=service.owner_team_id)
     context = {"service": service, "owner": owner, "form": form, "reload_url": request.path}
     return render(request, "catalog/service_form.html", context, status=status)
 
@@ -136,7 +138,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         team_slug = query_text(request, "team", max_length=64)
-        wanted = org_services.find_team(slug=team_slug) if team_slug else None
+        wanted = org_services.find_team(actor=actor, slug=team_slug) if team_slug else None
         form = ServiceCreateForm(
             team_choices=choices,
             initial={"owner_team": wanted.id if wanted else None, "lifecycle": Lifecycle.EXPERIMENTAL.value, "tier": 3},
@@ -149,7 +151,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
 
 def _add_part(request: HttpRequest, name: str, form_class, prefix: str, create) -> HttpResponse:
     """Post a part of a service (an interface, a datastore) to its create service, showing errors in place."""
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=request.actor, name=name)
     form = form_class(request.POST, prefix=prefix)
     status = 400
     if form.is_valid():
@@ -194,12 +196,12 @@ def datastore_add(request: HttpRequest, name: str) -> HttpResponse:
 @page
 def dependency_add(request: HttpRequest, name: str) -> HttpResponse:
     """Record what this service depends on, naming the interface, datastore or service by its name."""
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=request.actor, name=name)
     form = DependencyForm(request.POST, prefix="dependency")
     status = 400
     if form.is_valid():
         data = form.cleaned_data
-        target = _dependency_target(form, data["kind"], data["target"])
+        target = _dependency_target(request.actor, form, data["kind"], data["target"])
         if target is not None:
             try:
                 catalog_services.add_dependency(
@@ -222,23 +224,23 @@ def dependency_add(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @page
 def dependency_remove(request: HttpRequest, name: str, dependency_id: int) -> HttpResponse:
-    service = catalog_services.get_service_by_name(name=name)
-    dependency = catalog_services.get_dependency(dependency_id=dependency_id)
+    service = catalog_services.get_service_by_name(actor=request.actor, name=name)
+    dependency = catalog_services.get_dependency(actor=request.actor, dependency_id=dependency_id)
     if dependency.service_id != service.id:
         raise NotFound(f"dependency {dependency_id} is not an edge of {service.name}", field="dependency_id")
     catalog_services.remove_dependency(actor=request.actor, dependency_id=dependency.id, version=dependency.version)
     return redirect("web:service", name=service.name)
 
 
-def _dependency_target(form: forms.Form, kind: str, name: str) -> dict[str, int] | None:
+def _dependency_target(actor: Actor, form: forms.Form, kind: str, name: str) -> dict[str, int] | None:
     """The id argument for add_dependency, found by name; an unknown name is an error on the target field."""
     name = name.strip().lower()
     if kind == DependencyKind.CONSUMES:
-        found, what, key = catalog_services.find_interface(name=name), "interface", "interface_id"
+        found, what, key = catalog_services.find_interface(actor=actor, name=name), "interface", "interface_id"
     elif kind == DependencyKind.ACCESSES:
-        found, what, key = catalog_services.find_datastore(name=name), "datastore", "datastore_id"
+        found, what, key = catalog_services.find_datastore(actor=actor, name=name), "datastore", "datastore_id"
     else:
-        found, what, key = catalog_services.find_service(name=name), "service", "target_service_id"
+        found, what, key = catalog_services.find_service(actor=actor, name=name), "service", "target_service_id"
     if found is None:
         form.add_error("target", f"no {what} is named {name!r}")
         return None
@@ -255,13 +257,18 @@ def _can_change(request: HttpRequest, team_id: int) -> bool:
 
 
 def team_services_panel(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any]:
-    return {"team": team, "services": catalog_services.services_owned_by(team_ids=[team.id], include_retired=True)}
+    return {
+        "team": team,
+        "services": catalog_services.services_owned_by(actor=request.actor, team_ids=[team.id], include_retired=True),
+    }
 
 
 def team_dependencies_panel(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any]:
     """The teams this team depends on and that depend on it, rolled up from the services' edges."""
-    edges = catalog_services.team_edges(team_id=team.id)
-    others = org_services.get_teams(ids={e.to_team_id for e in edges} | {e.from_team_id for e in edges})
+    edges = catalog_services.team_edges(actor=request.actor, team_id=team.id)
+    others = org_services.get_teams(
+        actor=request.actor, ids={e.to_team_id for e in edges} | {e.from_team_id for e in edges}
+    )
     return {
         "team": team,
         "depends_on": [{"edge": e, "team": others.get(e.to_team_id)} for e in edges if e.from_team_id == team.id],
@@ -279,12 +286,13 @@ def _detail(request: HttpRequest, service: Service) -> dict[str, Any]:
     """The service with its parts, edges and ownership, and the teams they name: read once for every panel."""
 
     def read() -> dict[str, Any]:
-        detail = catalog_services.service_detail(service_id=service.id)
+        detail = catalog_services.service_detail(actor=request.actor, service_id=service.id)
         related = {s.id: s for s in (*detail.dependency_services, *detail.consumer_services)}
         teams = org_services.get_teams(
+            actor=request.actor,
             ids={detail.service.owner_team_id}
             | {s.owner_team_id for s in related.values()}
-            | {p.team_id for p in detail.ownership}
+            | {p.team_id for p in detail.ownership},
         )
         return {"detail": detail, "related": related, "teams": teams}
 

@@ -16,6 +16,7 @@ import typer
 
 from mechanisms.config import worker_cli
 from mechanisms.interop.cli import check as check_command
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.kernel.mounts import declared_from_settings, load
 
@@ -118,7 +119,7 @@ def demo(
     from mechanisms.org import services as org_services
     from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, evaluate_if_never_evaluated, load_demo
 
-    if if_empty and org_services.list_teams(limit=1).total:
+    if if_empty and org_services.list_teams(actor=Actor.system("config"), limit=1).total:
         typer.echo("the database already has an organization; demo not loaded")
         if run(evaluate_if_never_evaluated):
             typer.echo("it had never been evaluated: evaluated the mandate once, so its scorecards show its findings")

@@ -10,6 +10,7 @@ import datetime as dt
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, Format, emit_json, emit_table, fail, page_footer, run, setup_django
 
 mandate = typer.Typer(
@@ -59,7 +60,7 @@ def findings(
     services = _services()
     from mechanisms.org import services as org_services
 
-    team_id = run(lambda: org_services.get_team_by_slug(slug=team)).id if team else None
+    team_id = run(lambda: org_services.get_team_by_slug(actor=Actor.system("mandate"), slug=team)).id if team else None
     page = run(lambda: services.list_findings(actor=_system(), team_id=team_id, rule=rule, limit=limit, offset=offset))
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
@@ -79,7 +80,7 @@ def scorecard(
     services = _services()
     from mechanisms.org import services as org_services
 
-    team_id = run(lambda: org_services.get_team_by_slug(slug=team)).id
+    team_id = run(lambda: org_services.get_team_by_slug(actor=Actor.system("mandate"), slug=team)).id
     card = run(lambda: services.team_scorecard(actor=_system(), team_id=team_id))
     _emit_card(card, format)
 
@@ -115,7 +116,7 @@ def unit_scorecard(
     services = _services()
     from mechanisms.org import services as org_services
 
-    found = org_services.find_org_unit(slug=unit)
+    found = org_services.find_org_unit(actor=Actor.system("mandate"), slug=unit)
     if found is None:
         fail(f"no org unit has the slug {unit!r} (UNIT)")
     card = run(lambda: services.org_unit_scorecard(actor=_system(), org_unit_id=found.id))
@@ -134,7 +135,11 @@ def waivers(
     services = _services()
     from mechanisms.org import services as org_services
 
-    team_id = _run_as(lambda: org_services.get_team_by_slug(slug=team), {"slug": "--team"}).id if team else None
+    team_id = (
+        _run_as(lambda: org_services.get_team_by_slug(actor=Actor.system("mandate"), slug=team), {"slug": "--team"}).id
+        if team
+        else None
+    )
     page = _run_as(
         lambda: services.list_waivers(actor=_system(), state=state, team_id=team_id, limit=limit, offset=offset),
         {"state": "--state", "team_id": "--team"},
@@ -175,7 +180,7 @@ def waive(
     services = _services()
     from mechanisms.org import services as org_services
 
-    person = org_services.find_person(handle=approver.strip().lstrip("@").lower())
+    person = org_services.find_person(actor=Actor.system("mandate"), handle=approver.strip().lstrip("@").lower())
     if person is None:
         fail(f"no person has the handle {approver!r} (--approver)")
     waiver = _run_as(

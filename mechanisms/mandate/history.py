@@ -7,6 +7,8 @@ from __future__ import annotations
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import SubjectType
 
+from . import policy as _policy
+
 OWNER = "mandate"
 
 
@@ -17,7 +19,7 @@ def register() -> None:
             owner=OWNER,
             label="mandate evaluation",
             verbs=frozenset({"evaluate"}),
-            visible=audit_services.visible_to_signed_in,
+            visible=_policy.visible_ids,
         )
     )
     audit_services.register_subject_type(
@@ -25,6 +27,6 @@ def register() -> None:
             name="waiver",
             owner=OWNER,
             verbs=frozenset({"create", "revoke"}),
-            visible=audit_services.visible_to_signed_in,
+            visible=_policy.visible_ids,
         )
     )

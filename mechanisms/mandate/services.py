@@ -22,11 +22,12 @@ from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import CatalogExport
 from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import NotFound, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import OrgExport
 
+from . import policy as _policy
 from . import rules
 from .contracts import (
     ERROR,
@@ -96,14 +97,15 @@ class _Facts:
             # owning those, and every team led by the leaders of these teams (the single-threaded rule counts them).
             catalog = catalog_services.export_catalog(team_ids=team_ids)
             owners = {self.team_ids[s.owner_team] for s in catalog.services if s.owner_team in self.team_ids}
-            leaders = {t.leader_id for t in org_services.get_teams(ids=team_ids).values()}
+            teams = org_services.get_teams(actor=Actor.system("mandate"), ids=team_ids)
+            leaders = {t.leader_id for t in teams.values()}
             org = org_services.export_org(
                 team_ids=set(team_ids) | owners | set(org_services.teams_led_by(person_ids=leaders))
             )
         self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
         self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
         self.team_names = {t.slug: t.name for t in org.teams}
-        self.units = {u.slug: u for u in org_services.all_org_units()}
+        self.units = {u.slug: u for u in org_services.all_org_units(actor=Actor.system("mandate"))}
         self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
         self.snapshot = _snapshot(org, catalog, today=today)
         self.index = rules.build_index(self.snapshot)
@@ -191,7 +193,7 @@ def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> Cata
 
 def _waiver_facts() -> tuple[WaiverFact, ...]:
     rows = list(WaiverRow.objects.filter(revoked=False).order_by("id"))
-    people = org_services.get_people(ids={r.approver_person_id for r in rows})
+    people = org_services.get_people(actor=Actor.system("mandate"), ids={r.approver_person_id for r in rows})
     return tuple(
         WaiverFact(
             r.subject,
@@ -316,9 +318,9 @@ def _counts(findings: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
 def _org_unit_scores(evaluation: EvaluationRow) -> list[OrgUnitScoreRow]:
     """Every org unit's score at this evaluation, from the findings now stored: each finding of a team in the unit
     or below it once (a person leading two teams of a unit is one finding there, not two)."""
-    units = org_services.all_org_units()
+    units = org_services.all_org_units(actor=Actor.system("mandate"))
     parent = {u.id: u.parent_id for u in units}
-    unit_of_team = {t.id: t.org_unit_id for t in org_services.team_index()}
+    unit_of_team = {t.id: t.org_unit_id for t in org_services.team_index(actor=Actor.system("mandate"))}
     seen: dict[int, dict[tuple[str, str, tuple[str, ...]], tuple[str, str, bool]]] = defaultdict(dict)
     rows = FindingRow.objects.filter(team_id__isnull=False).order_by("rule", "subject", "id")
     for team_id, rule, severity, subject, related, is_waived in rows.values_list(
@@ -440,7 +442,9 @@ def subject_pages(*, refs: Iterable[str]) -> dict[str, tuple[str, str]]:
     )
     owners = {ref: by_store.get(name.lower()) for ref, name in stores.items()}
     owners.update({ref: by_interface.get(name.lower()) for ref, name in interfaces.items()})
-    services = catalog_services.get_services(ids={i for i in owners.values() if i is not None})
+    services = catalog_services.get_services(
+        actor=Actor.system("mandate"), ids={i for i in owners.values() if i is not None}
+    )
     for ref, service_id in owners.items():
         if service_id in services:
             found[ref] = ("service", services[service_id].name)
@@ -488,16 +492,19 @@ def grant_waiver(
     if expires <= clock.today():
         raise RuleViolation("the expiry date must be in the future", field="expires")
     try:
-        approver = org_services.get_person(person_id=approver_id)
+        approver = org_services.get_person(actor=actor, person_id=approver_id)
     except NotFound as exc:
         raise RuleViolation(f"person {approver_id} does not exist", field="approver_id") from exc
     if not (actor.is_admin or actor.person_id == approver.id):
-        raise PermissionDenied("only the approving bar raiser or an admin may record a waiver")
+        _policy.require(actor, "grant_waiver", approver.id)
     if not approver.in_bar_raiser_pool:
         raise RuleViolation(f"{approver.handle} is not in the bar-raiser pool", field="approver_id")
     facts = _Facts(clock.today())
     known = {
-        *facts.index.teams, *facts.index.people, *facts.index.services, *facts.index.interfaces,
+        *facts.index.teams,
+        *facts.index.people,
+        *facts.index.services,
+        *facts.index.interfaces,
         *facts.index.datastores,
     }
     if subject not in known or subject in facts.index.org_units and subject not in facts.index.teams:
@@ -506,7 +513,7 @@ def grant_waiver(
         raise RuleViolation("related is too long", field="related")
     # The same people and teams the rules judge a waiver's independence against (rules.waiver_problem).
     handles = [ref.rsplit("/", 1)[-1] for ref in rules.subject_people(facts.index, subject)]
-    subject_people = [p.id for h in handles if (p := org_services.find_person(handle=h)) is not None]
+    subject_people = [p.id for h in handles if (p := org_services.find_person(actor=actor, handle=h)) is not None]
     teams = sorted({facts.team_by_ref[t] for t in rules.subject_teams(facts.index, subject) if t in facts.team_by_ref})
     for team in teams or [None]:
         if not org_services.is_independent(person_id=approver.id, team_id=team, subject_person_ids=subject_people):
@@ -547,14 +554,14 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
         row = WaiverRow.objects.filter(pk=waiver_id).first()
         if row is None:
             raise NotFound(f"waiver {waiver_id} does not exist", field="waiver_id")
-        if not _may_revoke(actor, row.approver_person_id):
-            raise PermissionDenied("only the approving bar raiser or an admin may revoke a waiver")
+        _policy.require(actor, "revoke_waiver", row.approver_person_id)
         before = _waiver_audit(row)
         if not row.revoked:
             WaiverRow.objects.filter(pk=row.pk).update(revoked=True, version=row.version + 1)
             row.refresh_from_db()
-            teams = set(FindingRow.objects.filter(subject=row.subject, team_id__isnull=False).values_list(
-                "team_id", flat=True))
+            teams = set(
+                FindingRow.objects.filter(subject=row.subject, team_id__isnull=False).values_list("team_id", flat=True)
+            )
             events.teams_changed(teams or None)
             audit_services.record_change(
                 actor=actor,
@@ -566,7 +573,7 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
                 after=_waiver_audit(row),
                 reason=reason,
             )
-        return _to_waiver(row, org_services.get_people(ids=[row.approver_person_id]))
+        return _to_waiver(row, org_services.get_people(actor=actor, ids=[row.approver_person_id]))
 
 
 def list_waivers(
@@ -602,12 +609,12 @@ def list_waivers(
     elif not include_revoked:
         qs = qs.filter(revoked=False)
     if team_id is not None:
-        ref = team_ref(org_services.get_team(team_id=team_id).slug)
+        ref = team_ref(org_services.get_team(actor=actor, team_id=team_id).slug)
         index = _Facts(clock.today(), team_ids={team_id}).index  # the team's subjects are all in its neighbourhood
         subjects = {s for s in qs.values_list("subject", flat=True).distinct() if ref in rules.subject_teams(index, s)}
         qs = qs.filter(subject__in=subjects)
     page = paginate(qs, limit=limit, offset=offset, convert=lambda r: r)
-    people = org_services.get_people(ids={r.approver_person_id for r in page.items})
+    people = org_services.get_people(actor=actor, ids={r.approver_person_id for r in page.items})
     return page.map(lambda r: _to_waiver(r, people))
 
 
@@ -619,24 +626,13 @@ def waivable_rules() -> list[RuleInfo]:
 def can_grant_waiver(*, actor: Actor) -> bool:
     """Whether the actor may record waivers at all (MECHANISMS.md §2 M6, §4): an admin, or a person in the
     bar-raiser pool recording their own approval. Independence of a given subject is judged by grant_waiver."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    try:
-        return org_services.get_person(person_id=actor.person_id).in_bar_raiser_pool
-    except NotFound:
-        return False
+    return _policy.can(actor, "grant_waiver")
 
 
 def can_revoke_waiver(*, actor: Actor, waiver: WaiverRecord) -> bool:
     """Whether the actor may revoke this waiver: it is not revoked yet, and the actor is its approver or an admin
     (the rule revoke_waiver enforces)."""
-    return not waiver.revoked and _may_revoke(actor, waiver.approver_person_id)
-
-
-def _may_revoke(actor: Actor, approver_person_id: int) -> bool:
-    return actor.is_admin or (actor.person_id is not None and actor.person_id == approver_person_id)
+    return not waiver.revoked and _policy.can(actor, "revoke_waiver", waiver.approver_person_id)
 
 
 # ---------------------------------------------------------------------------------------------- scorecards
@@ -644,38 +640,21 @@ def _may_revoke(actor: Actor, approver_person_id: int) -> bool:
 
 def can_view_team_scorecard(*, actor: Actor, team_id: int) -> bool:
     """MECHANISMS.md §2 M6: a scorecard is visible to the team (members, leader), to the management chain above
-    its leader (a manager sees every team below them), and to admins."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    team = org_services.get_team(team_id=team_id)
-    mine = org_services.person_teams(person_id=actor.person_id)
-    if team_id in mine.member_of or team_id in mine.leads:
-        return True
-    if team.leader_id is None:
-        return False
-    return any(p.id == actor.person_id for p in org_services.management_chain(person_id=team.leader_id))
+    its leader (a manager sees every team below them), to leadership over its org unit, and to admins."""
+    return _policy.can(actor, "view_team_scorecard", team_id)
 
 
 def can_view_org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> bool:
-    """An org unit's scorecard: its leader, the management chain above that leader, and admins."""
-    if actor.is_admin:
-        return True
-    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
-    if actor.person_id is None or unit.leader_id is None:
-        return False
-    if unit.leader_id == actor.person_id:
-        return True
-    return any(p.id == actor.person_id for p in org_services.management_chain(person_id=unit.leader_id))
+    """An org unit's scorecard: its leader, the management chain above that leader, leadership over the unit,
+    and admins."""
+    return _policy.can(actor, "view_org_unit_scorecard", org_unit_id)
 
 
 def team_scorecard(*, actor: Actor, team_id: int) -> Scorecard:
     """A team's current findings and counts by rule, and its score at every evaluation (oldest first).
     Raises NotFound, PermissionDenied (see can_view_team_scorecard)."""
-    team = org_services.get_team(team_id=team_id)
-    if not can_view_team_scorecard(actor=actor, team_id=team_id):
-        raise PermissionDenied("a scorecard is visible to the team, its management chain and admins")
+    team = org_services.get_team(actor=actor, team_id=team_id)
+    _policy.require(actor, "view_team_scorecard", team_id)
     findings = [_to_finding(r) for r in FindingRow.objects.filter(team_id=team_id).order_by("rule", "subject", "id")]
     history = _history([team_id])
     return _scorecard("team", team.id, team.slug, team.name, findings, history, (team.id,))
@@ -684,9 +663,8 @@ def team_scorecard(*, actor: Actor, team_id: int) -> Scorecard:
 def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
     """The roll-up of every team in an org unit and its sub-units: current findings (each once) and the summed
     score of those teams at every evaluation. Raises NotFound, PermissionDenied."""
-    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
-    if not can_view_org_unit_scorecard(actor=actor, org_unit_id=org_unit_id):
-        raise PermissionDenied("an org unit's scorecard is visible to its leader, their management chain and admins")
+    unit = org_services.get_org_unit(actor=actor, org_unit_id=org_unit_id)
+    _policy.require(actor, "view_org_unit_scorecard", org_unit_id)
     units = [unit.id, *org_services.org_unit_descendants(org_unit_id=unit.id)]
     team_ids = sorted(set(org_services.team_ids_in_org_units(org_unit_ids=units)))
     seen: set[tuple[str, str, tuple[str, ...]]] = set()
@@ -718,8 +696,10 @@ def _org_unit_history(org_unit_id: int) -> list[ScorePoint]:
 
 def _history(team_ids: list[int]) -> list[ScorePoint]:
     sums: dict[int, list[Any]] = {}
-    for score in TeamScoreRow.objects.filter(team_id__in=team_ids).select_related("evaluation").order_by(
-        "evaluation__at", "evaluation_id"
+    for score in (
+        TeamScoreRow.objects.filter(team_id__in=team_ids)
+        .select_related("evaluation")
+        .order_by("evaluation__at", "evaluation_id")
     ):
         point = sums.setdefault(score.evaluation_id, [score.evaluation.at, 0, 0, 0, defaultdict(int)])
         point[1] += score.errors
@@ -763,14 +743,14 @@ def conway_report(*, actor: Actor) -> ConwayView:
     Three reads whatever the size of the org (the teams, the units, the edges rolled up to team pairs by catalog):
     not the whole catalog snapshot an evaluation needs (0.7 s at 2,000 teams)."""
     org_services.require_signed_in(actor)
-    teams, units = org_services.team_index(), {u.id: u for u in org_services.all_org_units()}
+    teams, units = org_services.team_index(actor=actor), {u.id: u for u in org_services.all_org_units(actor=actor)}
     by_id = {t.id: t for t in teams}
     ref_of = {t.id: team_ref(t.slug) for t in teams}
     id_of = {ref: team_id for team_id, ref in ref_of.items()}
     unit_of = {ref_of[t.id]: team_ref(units[t.org_unit_id].slug) if t.org_unit_id in units else None for t in teams}
     links = [
         TeamLink(ref_of[e.from_team_id], ref_of[e.to_team_id], e.consumes, e.accesses, e.links)
-        for e in catalog_services.team_edges()
+        for e in catalog_services.team_edges(actor=actor)
         if e.from_team_id in ref_of and e.to_team_id in ref_of
     ]
     live = [ref_of[t.id] for t in teams if t.status in LIVE_TEAM_STATUSES]
@@ -793,15 +773,27 @@ def conway_report(*, actor: Actor) -> ConwayView:
     )
     edges = tuple(
         ConwayEdge(
-            id_of[link.source], slug(link.source) or "", id_of[link.target], slug(link.target) or "",
-            link.consumes, link.accesses, link.links, link.total,
+            id_of[link.source],
+            slug(link.source) or "",
+            id_of[link.target],
+            slug(link.target) or "",
+            link.consumes,
+            link.accesses,
+            link.links,
+            link.total,
         )
         for link in report.links
     )
     pairs = tuple(
         ConwayPair(
-            id_of[pair.team_a], slug(pair.team_a) or "", id_of[pair.team_b], slug(pair.team_b) or "",
-            slug(pair.org_unit_a), slug(pair.org_unit_b), pair.edges, pair.tight,
+            id_of[pair.team_a],
+            slug(pair.team_a) or "",
+            id_of[pair.team_b],
+            slug(pair.team_b) or "",
+            slug(pair.org_unit_a),
+            slug(pair.org_unit_b),
+            pair.edges,
+            pair.tight,
         )
         for pair in report.coupled_pairs
     )
@@ -854,7 +846,7 @@ def conway_graph(*, actor: Actor, report: ConwayView, org_unit_id: int | None = 
     other units they depend on (or that depend on them) drawn whole. Any signed-in person; NotFound for an unknown
     unit."""
     org_services.require_signed_in(actor)
-    units = org_services.all_org_units()
+    units = org_services.all_org_units(actor=actor)
     by_id = {u.id: u for u in units}
     order = _tree_order(units)
     team_unit = {t.team_id: t.org_unit_id for t in report.teams}
@@ -869,9 +861,7 @@ def conway_graph(*, actor: Actor, report: ConwayView, org_unit_id: int | None = 
             GraphInputNode(t.slug, t.name, _unit_key(by_id, t.org_unit_id), weight=t.fan_in)
             for t in sorted(shown, key=lambda t: t.name)
         ]
-        edges = [
-            GraphInputEdge(e.source_slug, e.target_slug, e.total, e.accesses + e.links > 0) for e in report.edges
-        ]
+        edges = [GraphInputEdge(e.source_slug, e.target_slug, e.total, e.accesses + e.links > 0) for e in report.edges]
         return _graph("teams", nodes, edges, by_id, order, None, totals, hidden=len(report.teams) - len(shown))
     if org_unit_id is None:  # by unit: each unit one dot, the edges between units summed
         counts: dict[int | None, int] = defaultdict(int)
@@ -882,7 +872,7 @@ def conway_graph(*, actor: Actor, report: ConwayView, org_unit_id: int | None = 
             for uid, n in counts.items()
         ]
         return _graph("units", nodes, _unit_edges(report, team_unit, by_id), by_id, order, None, totals)
-    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
+    unit = org_services.get_org_unit(actor=actor, org_unit_id=org_unit_id)
     inside_units = set(org_services.org_unit_descendants(org_unit_id=unit.id)) | {unit.id}
     inside = [t for t in report.teams if t.org_unit_id in inside_units]
     busiest = sorted(inside, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_UNIT_TEAMS_DRAWN]

@@ -9,6 +9,7 @@ person, as the org tree is, and carries its scorecard only for those the service
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -91,7 +92,7 @@ def findings(request: HttpRequest) -> HttpResponse:
         limit=PAGE_SIZE,
         offset=query_int(request, "offset"),
     )
-    teams = org_services.get_teams(ids={f.team_id for f in found.items})
+    teams = org_services.get_teams(actor=request.actor, ids={f.team_id for f in found.items})
     urls = _subject_urls(found.items)
     rows = [
         {
@@ -138,7 +139,7 @@ def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
     """A team's scorecard (MECHANISMS.md §2 M6): findings by rule, the findings, and the trend of every evaluation.
     Visible to the team, its management chain and admins (the service decides). Each open finding links to the
     waiver form, filled in."""
-    team = org_services.get_team_by_slug(slug=slug)
+    team = org_services.get_team_by_slug(actor=request.actor, slug=slug)
     card = mandate_services.team_scorecard(actor=request.actor, team_id=team.id)
     urls = _subject_urls(card.findings)
     findings = [
@@ -170,9 +171,11 @@ def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
 def org_unit_list(request: HttpRequest) -> HttpResponse:
     """Org units, filtered by text, a page at a time, with their parent and leader."""
     q = query_text(request, "q")
-    found = org_services.list_org_units(text=q or None, limit=PAGE_SIZE, offset=query_int(request, "offset"))
-    parents = org_services.get_org_units(ids={u.parent_id for u in found.items})
-    leaders = org_services.get_people(ids={u.leader_id for u in found.items})
+    found = org_services.list_org_units(
+        actor=request.actor, text=q or None, limit=PAGE_SIZE, offset=query_int(request, "offset")
+    )
+    parents = org_services.get_org_units(actor=request.actor, ids={u.parent_id for u in found.items})
+    leaders = org_services.get_people(actor=request.actor, ids={u.leader_id for u in found.items})
     rows = [{"unit": u, "parent": parents.get(u.parent_id), "leader": leaders.get(u.leader_id)} for u in found.items]
     return render(request, "mandate/org_unit_list.html", {"q": q, "page": found, "rows": rows})
 
@@ -181,17 +184,19 @@ def org_unit_list(request: HttpRequest) -> HttpResponse:
 def org_unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """An org unit: its leader, where it sits in the tree, its teams, and (for its leader, their management chain
     and admins) its scorecard: findings by rule over every team in it and below, the trend, the findings."""
-    unit = org_services.find_org_unit(slug=slug)
+    unit = org_services.find_org_unit(actor=request.actor, slug=slug)
     if unit is None:
         raise NotFound(f"no org unit has the slug {slug!r}", field="slug")
-    units = org_services.all_org_units()
+    units = org_services.all_org_units(actor=request.actor)
     by_id = {u.id: u for u in units}
     path, parent_id = [], unit.parent_id
     while parent_id in by_id and len(path) < 32:  # the tree refuses cycles; the bound only guards bad data
         path.insert(0, by_id[parent_id])
         parent_id = by_id[parent_id].parent_id
-    teams = org_services.list_teams(org_unit_id=unit.id, limit=UNIT_TEAMS_PAGE, offset=query_int(request, "offset"))
-    leaders = org_services.get_people(ids={t.leader_id for t in teams.items} | {unit.leader_id})
+    teams = org_services.list_teams(
+        actor=request.actor, org_unit_id=unit.id, limit=UNIT_TEAMS_PAGE, offset=query_int(request, "offset")
+    )
+    leaders = org_services.get_people(actor=request.actor, ids={t.leader_id for t in teams.items} | {unit.leader_id})
     context: dict[str, Any] = {
         "unit": unit,
         "path": path,
@@ -200,13 +205,15 @@ def org_unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "leader": leaders.get(unit.leader_id),
         "page": teams,
         "teams": [{"team": t, "leader": leaders.get(t.leader_id)} for t in teams.items],
-        "all_teams": org_services.list_teams(org_unit_id=unit.id, include_sub_units=True, limit=1).total,
+        "all_teams": org_services.list_teams(
+            actor=request.actor, org_unit_id=unit.id, include_sub_units=True, limit=1
+        ).total,
         "card": None,
     }
     if mandate_services.can_view_org_unit_scorecard(actor=request.actor, org_unit_id=unit.id):
         card = mandate_services.org_unit_scorecard(actor=request.actor, org_unit_id=unit.id)
         shown = card.findings[:FINDINGS_SHOWN]
-        names = org_services.get_teams(ids={f.team_id for f in shown})
+        names = org_services.get_teams(actor=request.actor, ids={f.team_id for f in shown})
         urls = _subject_urls(shown)
         context.update(
             card=card,
@@ -234,7 +241,7 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
     """Waivers by state (active by default) and by team, a page at a time, with a revoke button for those who may."""
     state = request.GET.get("state") if request.GET.get("state") in WAIVER_STATE_CHOICES else "active"
     team_slug = query_text(request, "team", max_length=64)
-    team = org_services.find_team(slug=team_slug) if team_slug else None
+    team = org_services.find_team(actor=request.actor, slug=team_slug) if team_slug else None
     found = None
     if not (team_slug and team is None):
         found = mandate_services.list_waivers(
@@ -277,7 +284,12 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
         form = WaiverForm(request.POST, rule_choices=choices)
         if form.is_valid():
             data = form.cleaned_data
-            approver_id = person_id(form, "approver", data["approver"], find=org_services.find_person)
+            approver_id = person_id(
+                form,
+                "approver",
+                data["approver"],
+                find=functools.partial(org_services.find_person, actor=request.actor),
+            )
             if approver_id is not None:
                 try:
                     waiver = mandate_services.grant_waiver(
@@ -307,7 +319,7 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
         if form.errors and status == 200:
             status = 400
     else:
-        own = org_services.get_person(person_id=actor.person_id) if actor.person_id is not None else None
+        own = org_services.get_person(actor=actor, person_id=actor.person_id) if actor.person_id is not None else None
         form = WaiverForm(
             rule_choices=choices,
             initial={
@@ -320,7 +332,7 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "can_grant": request.method == "POST" or mandate_services.can_grant_waiver(actor=actor),
-        "team": org_services.find_team(slug=team_slug) if team_slug else None,
+        "team": org_services.find_team(actor=actor, slug=team_slug) if team_slug else None,
         "request_url": request.build_absolute_uri(),
         "rule_info": RULE_CATALOG.get(query_text(request, "rule", max_length=64)),
     }
@@ -352,7 +364,7 @@ def conway(request: HttpRequest) -> HttpResponse:
     large organization by unit, `?unit=SLUG` drilling into one), fan-in and fan-out per team, and the team pairs
     coupled across org units."""
     unit_slug = query_text(request, "unit", max_length=64)
-    unit = org_services.find_org_unit(slug=unit_slug) if unit_slug else None
+    unit = org_services.find_org_unit(actor=request.actor, slug=unit_slug) if unit_slug else None
     if unit_slug and unit is None:
         raise NotFound(f"no org unit has the slug {unit_slug!r}", field="unit")
     overview = mandate_services.conway_overview(actor=request.actor, org_unit_id=unit.id if unit is not None else None)

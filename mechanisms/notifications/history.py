@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import SubjectType
-from mechanisms.kernel.actor import Actor
 
+from . import policy as _policy
 from .services import OUTBOX_SUBJECT, PREFERENCES_SUBJECT
 
 OWNER = "notifications"
-
-
-def _own_preferences(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
-    # Preferences are recorded under the person's id.
-    return ids & {str(actor.person_id)} if actor.person_id is not None else frozenset()
 
 
 def register() -> None:
@@ -26,7 +21,7 @@ def register() -> None:
             owner=OWNER,
             label="notification preferences",
             verbs=frozenset({"update"}),
-            visible=_own_preferences,
+            visible=_policy.visible_preferences_ids,
         )
     )
     audit_services.register_subject_type(

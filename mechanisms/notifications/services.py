@@ -7,8 +7,8 @@ transaction and sent only after it commits, from a thread, never blocking or fai
 retried with an exponential backoff (``deliver_pending``, run by the worker's schedule) and given up
 after five attempts.
 
-Who may see what: an inbox is its owner's alone, administrators included (``InboxItem.objects.visible_to`` is the
-one chokepoint); preferences are read and changed by their owner or an administrator; the outbox is for
+Who may see what (``notifications.policy``, the one place that decides): an inbox is its owner's alone,
+administrators included; preferences are read and changed by their owner or an administrator; the outbox is for
 administrators.
 """
 
@@ -28,11 +28,12 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
-from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import NotFound, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
 
 from . import delivery
+from . import policy as _policy
 from .contracts import (
     KIND_RE,
     MAX_KIND_LENGTH,
@@ -121,7 +122,9 @@ def notify(
     wanted.discard(actor.person_id)  # nobody is notified of their own action
     if not wanted:
         return 0
-    people = sorted((p for p in org_services.get_people(ids=wanted).values() if p.active), key=lambda p: p.id)
+    people = sorted(
+        (p for p in org_services.get_people(actor=actor, ids=wanted).values() if p.active), key=lambda p: p.id
+    )
     if not people:
         return 0
     preferences = _preferences_of([p.id for p in people])
@@ -180,7 +183,7 @@ def list_inbox(
 ) -> Page[InboxItem]:
     """The actor's own inbox, newest first (unread only when asked). Paginated. Empty for an actor without a
     person (an administrator account, the system)."""
-    qs = InboxItemRow.objects.visible_to(actor)
+    qs = _policy.visible_to(actor, InboxItemRow.objects.all())
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return paginate(qs.order_by("-id"), limit=limit, offset=offset, convert=_to_inbox_item)
@@ -190,7 +193,7 @@ def unread_count(*, actor: Actor) -> int:
     """How many of the actor's inbox items are unread: one COUNT (the badge on every page)."""
     if actor.person_id is None:
         return 0  # no query at all for an account without a person
-    return InboxItemRow.objects.visible_to(actor).filter(read_at__isnull=True).count()
+    return _policy.visible_to(actor, InboxItemRow.objects.all()).filter(read_at__isnull=True).count()
 
 
 def mark_read(*, actor: Actor, item_ids: Iterable[int] | None = None) -> int:
@@ -198,7 +201,7 @@ def mark_read(*, actor: Actor, item_ids: Iterable[int] | None = None) -> int:
 
     Reading is a personal state of the inbox, not a change to the organization: not audited.
     Raises NotFound (field ``ids``) naming an id that is not in the actor's inbox; then nothing is marked."""
-    qs = InboxItemRow.objects.visible_to(actor)
+    qs = _policy.visible_to(actor, InboxItemRow.objects.all())
     now = clock.now()
     if item_ids is None:
         return qs.filter(read_at__isnull=True).update(read_at=now)
@@ -222,7 +225,7 @@ def get_preferences(*, actor: Actor, person_id: int | None = None) -> Preference
     """A person's notification preferences (the actor's own when `person_id` is None); the defaults when they
     never saved any. Raises PermissionDenied for someone else's unless admin, NotFound for an unknown person."""
     person_id = _preferences_person(actor, person_id)
-    org_services.get_person(person_id=person_id)
+    org_services.get_person(actor=actor, person_id=person_id)
     row = PreferenceRow.objects.filter(person_id=person_id).first()
     return _to_preferences(row) if row else _default_preferences(person_id)
 
@@ -244,7 +247,7 @@ def update_preferences(
     optionally on one channel (`email:away_request.file`), at most 50; chat needs a webhook: the person's own or
     the organization's (``MECH_CHAT_WEBHOOK_URL``). Raises RuleViolation naming the field, NotFound."""
     person_id = _preferences_person(actor, person_id)
-    person = org_services.get_person(person_id=person_id)
+    person = org_services.get_person(actor=actor, person_id=person_id)
     changes: dict[str, Any] = {}
     if email is not None:
         changes["email"] = bool(email)
@@ -453,7 +456,7 @@ def run_deadlines(*, actor: Actor, now: dt.datetime | None = None, subject_type:
         if row.escalate_after is not None and row.escalate_from_id is not None:
             levels_due = int(late // row.escalate_after)
             if levels_due > level:
-                above = [p.id for p in org_services.management_chain(person_id=row.escalate_from_id)]
+                above = [p.id for p in org_services.management_chain(actor=actor, person_id=row.escalate_from_id)]
                 chain = above[level:levels_due]  # normally one manager: the next one up
                 level = levels_due  # periods handled, also once the chain has run out (nobody left to tell)
         if not remind and level == row.escalation_level:
@@ -513,21 +516,12 @@ def run_deadlines(*, actor: Actor, now: dt.datetime | None = None, subject_type:
 
 
 def _require_admin(actor: Actor, what: str) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(f"only an admin may {what}")
+    _policy.require(actor, "work_outbox", what=what)
 
 
 def _preferences_person(actor: Actor, person_id: int | None) -> int:
-    """Whose preferences: one's own, or anyone's for an administrator."""
-    if person_id is None:
-        if actor.person_id is None:
-            if not actor.is_authenticated:
-                raise PermissionDenied("sign in first")
-            raise RuleViolation("your account is not linked to a person; name the person", field="person_id")
-        return actor.person_id
-    if person_id != actor.person_id and not actor.is_admin:
-        raise PermissionDenied("only an admin may read or change another person's preferences", field="person_id")
-    return person_id
+    """Whose preferences: one's own, or anyone's for an administrator (notifications.policy)."""
+    return _policy.preferences_person(actor, person_id)
 
 
 def _preferences_of(person_ids: list[int]) -> dict[int, Preferences]:

@@ -5,6 +5,8 @@ Thin: parse, call one service, return its contract. Errors are mapped in config/
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
@@ -24,6 +26,9 @@ from .schemas import (
     PersonIn,
     PersonOut,
     PersonPatch,
+    RoleGrantEndIn,
+    RoleGrantIn,
+    RoleGrantOut,
     TeamIn,
     TeamOut,
     TeamPatch,
@@ -55,7 +60,7 @@ class PeopleFilter(Schema):
 @router.get("/people", response=responses(PageOut[PersonOut], *READ_ERRORS), tags=["people"])
 def list_people(request, filters: Query[PeopleFilter]):
     """People, filtered by text, team, manager, active flag or bar-raiser pool. Paginated (max 200)."""
-    return page_out(services.list_people(**filters.dict()))
+    return page_out(services.list_people(actor=request.auth, **filters.dict()))
 
 
 @router.post("/people", response=responses(PersonOut, status=201), tags=["people"])
@@ -66,7 +71,7 @@ def create_person(request, payload: PersonIn):
 
 @router.get("/people/{person_id}", response=responses(PersonOut, *READ_ERRORS), tags=["people"])
 def get_person(request, person_id: int):
-    return services.get_person(person_id=person_id)
+    return services.get_person(actor=request.auth, person_id=person_id)
 
 
 @router.patch("/people/{person_id}", response=responses(PersonOut), tags=["people"])
@@ -86,14 +91,14 @@ def deactivate_person(request, person_id: int, payload: VersionIn):
 @router.get("/people/{person_id}/chain", response=responses(list[PersonOut], *READ_ERRORS), tags=["people"])
 def management_chain(request, person_id: int):
     """Everyone above this person, nearest first."""
-    return services.management_chain(person_id=person_id)
+    return services.management_chain(actor=request.auth, person_id=person_id)
 
 
 @router.get("/people/{person_id}/independence", response=responses(IndependenceOut, *READ_ERRORS), tags=["people"])
 def independence(request, person_id: int, team_id: Id | None = None, subject_person_ids: Query[list[Id]] = None):
     """Whether this person is independent of a team and of subject people (bar-raiser independence, §4)."""
     subjects = list(subject_person_ids or [])
-    services.get_person(person_id=person_id)
+    services.get_person(actor=request.auth, person_id=person_id)
     ok = services.is_independent(person_id=person_id, team_id=team_id, subject_person_ids=subjects)
     return {"person_id": person_id, "team_id": team_id, "subject_person_ids": subjects, "independent": ok}
 
@@ -110,7 +115,7 @@ class OrgUnitFilter(Schema):
 
 @router.get("/org-units", response=responses(PageOut[OrgUnitOut], *READ_ERRORS), tags=["org units"])
 def list_org_units(request, filters: Query[OrgUnitFilter]):
-    return page_out(services.list_org_units(**filters.dict()))
+    return page_out(services.list_org_units(actor=request.auth, **filters.dict()))
 
 
 @router.post("/org-units", response=responses(OrgUnitOut, status=201), tags=["org units"])
@@ -120,7 +125,7 @@ def create_org_unit(request, payload: OrgUnitIn):
 
 @router.get("/org-units/{org_unit_id}", response=responses(OrgUnitOut, *READ_ERRORS), tags=["org units"])
 def get_org_unit(request, org_unit_id: int):
-    return services.get_org_unit(org_unit_id=org_unit_id)
+    return services.get_org_unit(actor=request.auth, org_unit_id=org_unit_id)
 
 
 @router.patch("/org-units/{org_unit_id}", response=responses(OrgUnitOut), tags=["org units"])
@@ -155,7 +160,7 @@ class TeamFilter(Schema):
 @router.get("/teams", response=responses(PageOut[TeamOut], 400, 401, 422), tags=["teams"])
 def list_teams(request, filters: Query[TeamFilter]):
     """Teams with their member counts, filtered by text, org unit, status, leader or member."""
-    return page_out(services.list_teams(**filters.dict()))
+    return page_out(services.list_teams(actor=request.auth, **filters.dict()))
 
 
 @router.post("/teams", response=responses(TeamOut, status=201), tags=["teams"])
@@ -165,7 +170,7 @@ def create_team(request, payload: TeamIn):
 
 @router.get("/teams/{team_id}", response=responses(TeamOut, *READ_ERRORS), tags=["teams"])
 def get_team(request, team_id: int):
-    return services.get_team(team_id=team_id)
+    return services.get_team(actor=request.auth, team_id=team_id)
 
 
 @router.patch("/teams/{team_id}", response=responses(TeamOut), tags=["teams"])
@@ -179,8 +184,8 @@ def update_team(request, team_id: int, payload: TeamPatch):
 
 @router.get("/teams/{team_id}/members", response=responses(list[PersonOut], *READ_ERRORS), tags=["teams"])
 def team_members(request, team_id: int):
-    services.get_team(team_id=team_id)
-    return services.team_members(team_id=team_id)
+    services.get_team(actor=request.auth, team_id=team_id)
+    return services.team_members(actor=request.auth, team_id=team_id)
 
 
 # ------------------------------------------------------------------------------------------------ memberships
@@ -195,7 +200,7 @@ class MembershipFilter(Schema):
 
 @router.get("/memberships", response=responses(PageOut[MembershipOut], *READ_ERRORS), tags=["teams"])
 def list_memberships(request, filters: Query[MembershipFilter]):
-    return page_out(services.list_memberships(**filters.dict()))
+    return page_out(services.list_memberships(actor=request.auth, **filters.dict()))
 
 
 @router.post("/memberships", response=responses(MembershipOut, status=201), tags=["teams"])
@@ -206,7 +211,7 @@ def add_member(request, payload: MembershipIn):
 
 @router.get("/memberships/{membership_id}", response=responses(MembershipOut, *READ_ERRORS), tags=["teams"])
 def get_membership(request, membership_id: int):
-    return services.get_membership(membership_id=membership_id)
+    return services.get_membership(actor=request.auth, membership_id=membership_id)
 
 
 @router.delete("/memberships/{membership_id}", response=responses(None, status=204), tags=["teams"])
@@ -221,7 +226,7 @@ def remove_member(request, membership_id: int, reason: str = ""):
 @router.get("/org/rules", response=responses(OrgRulesOut, 401), tags=["org rules"])
 def org_rules(request):
     """Two-pizza sizes, single-threaded-leader breaches and leaderless teams for the whole org (§1)."""
-    report = services.check_org_rules()
+    report = services.check_org_rules(actor=request.auth)
     limits = services.team_limits()
     return {
         "teams_checked": report.teams_checked,
@@ -235,6 +240,41 @@ def org_rules(request):
             "violation_above": limits.violation_above,
         },
     }
+
+
+# ------------------------------------------------------------------------------------------------ role grants
+
+
+class RoleGrantFilter(Schema):
+    person_id: Id | None = None
+    role: QueryText | None = None
+    org_unit_id: Id | None = None
+    in_force_on: dt.date | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/role-grants", response=responses(PageOut[RoleGrantOut], 401, 403, 422), tags=["roles"])
+def list_role_grants(request, filters: Query[RoleGrantFilter]):
+    """Role grants you may see: admins all, your own, and those inside a unit you hold `leadership` over."""
+    return page_out(services.list_role_grants(actor=_actor(request), **filters.dict()))
+
+
+@router.post("/role-grants", response=responses(RoleGrantOut, status=201), tags=["roles"])
+def grant_role(request, payload: RoleGrantIn):
+    """Grant recruiter, finance or leadership over the company (no org unit) or an org-unit subtree (admin)."""
+    return Status(201, services.grant_role(actor=_actor(request), **payload.dict()))
+
+
+@router.get("/role-grants/{grant_id}", response=responses(RoleGrantOut, *READ_ERRORS), tags=["roles"])
+def get_role_grant(request, grant_id: int):
+    return services.get_role_grant(actor=_actor(request), grant_id=grant_id)
+
+
+@router.post("/role-grants/{grant_id}/end", response=responses(RoleGrantOut), tags=["roles"])
+def end_role_grant(request, grant_id: int, payload: RoleGrantEndIn):
+    """End a grant (admin): not in force from `ends_on` (default today). `version` is the version you read."""
+    return services.end_role_grant(actor=_actor(request), grant_id=grant_id, **payload.dict())
 
 
 # ------------------------------------------------------------------------------------------------ tokens

@@ -15,10 +15,12 @@ class OrgConfig(AppConfig):
             Command("teams", "mechanisms.org.cli:teams"),
             Command("users", "mechanisms.org.cli:users"),
             Command("tokens", "mechanisms.org.cli:tokens"),
+            Command("roles", "mechanisms.org.cli:roles"),
         ),
         nav=(
             NavEntry("organization", "Teams", "/teams", order=10),
             NavEntry("organization", "People", "/people", order=20),
+            NavEntry("organization", "Role grants", "/roles", order=30),
         ),
         panels=(
             Panel("team", "org/_team_head.html", "mechanisms.org.views:team_head_panel", order=10, slot="head"),

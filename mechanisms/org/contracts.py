@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, NewType
@@ -34,6 +35,14 @@ class Discipline(StrEnum):
     SALES = "sales"
     FINANCE = "finance"
     RECRUITING = "recruiting"
+    LEADERSHIP = "leadership"
+
+
+class Role(StrEnum):
+    """Roles granted on top of team membership (MECHANISMS.md, Access). Add a member to extend the vocabulary."""
+
+    RECRUITER = "recruiter"
+    FINANCE = "finance"
     LEADERSHIP = "leadership"
 
 
@@ -239,6 +248,75 @@ class TeamRecord:
     created_on: dt.date | None = None
     dissolved_on: dt.date | None = None
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """A role held by a person over the whole company (`org_unit_id` None) or an org-unit subtree.
+
+    In force on a day when starts_on <= day and (ends_on is None or day < ends_on)."""
+
+    id: int
+    person_id: PersonId
+    role: Role
+    org_unit_id: OrgUnitId | None
+    starts_on: dt.date
+    ends_on: dt.date | None
+    granted_by: str
+    reason: str
+    version: int
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+@dataclass(frozen=True, slots=True)
+class Relations:
+    """Who one person is to the rest of the org, computed once per request or command (org.services.relations_of).
+
+    `unit_parents` maps every org unit to its parent, so subtree questions need no further queries."""
+
+    person_id: PersonId | None
+    is_admin: bool
+    member_of: frozenset[TeamId] = frozenset()
+    leads: frozenset[TeamId] = frozenset()
+    leads_units: frozenset[OrgUnitId] = frozenset()
+    manages_below: frozenset[PersonId] = frozenset()
+    managed_by: tuple[PersonId, ...] = ()
+    roles: tuple[tuple[Role, OrgUnitId | None], ...] = ()
+    unit_parents: Mapping[int, int | None] = field(default_factory=dict)
+
+    def unit_and_ancestors(self, org_unit_id: int | None) -> list[int]:
+        """The unit, its parent, and so on up to the root (a cycle, which the org refuses, stops the walk)."""
+        out: list[int] = []
+        node = org_unit_id
+        while node is not None and node not in out:
+            out.append(node)
+            node = self.unit_parents.get(node)
+        return out
+
+    def in_chain_of(self, person_id: int) -> bool:
+        """True when `person_id` reports to this person, directly or through others."""
+        return person_id in self.manages_below
+
+    def reports_to(self, person_id: int) -> bool:
+        """True when `person_id` is above this person in the management chain."""
+        return person_id in self.managed_by
+
+    def has_role(self, role: Role | str, org_unit_id: int | None = None) -> bool:
+        """True when a grant of `role` in force today covers `org_unit_id`: a company-wide grant covers every unit,
+        a unit grant covers its subtree. `org_unit_id=None` asks for a company-wide grant."""
+        wanted = Role(role)
+        covering = set(self.unit_and_ancestors(org_unit_id))
+        return any(r is wanted and (scope is None or scope in covering) for r, scope in self.roles)
+
+    def leads_unit(self, org_unit_id: int | None) -> bool:
+        """True when this person leads the unit or any unit above it."""
+        return any(u in self.leads_units for u in self.unit_and_ancestors(org_unit_id))
+
+    def in_subtree(self, org_unit_id: int | None, root_id: int) -> bool:
+        """True when `org_unit_id` is `root_id` or below it."""
+        return root_id in self.unit_and_ancestors(org_unit_id)
 
 
 @dataclass(frozen=True, slots=True)

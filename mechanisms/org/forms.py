@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from mechanisms.org.contracts import TeamStatus
+from mechanisms.org.contracts import Role, TeamStatus
 
 # ---------------------------------------------------------------------------------------------- teams
 
@@ -64,3 +64,14 @@ class MemberAddForm(forms.Form):
     handle = forms.CharField(
         max_length=64, label="Add a member", widget=forms.TextInput(attrs={"placeholder": "handle, e.g. bob"})
     )
+
+
+class RoleGrantForm(forms.Form):
+    """Grant a role to a person over the company or an org unit (the service checks who may)."""
+
+    handle = forms.CharField(max_length=64, label="Person (handle)")
+    role = forms.ChoiceField(choices=[(r.value, r.value) for r in Role])
+    org_unit = forms.CharField(max_length=64, required=False, label="Org unit (slug; empty for the whole company)")
+    starts_on = forms.DateField(required=False, label="Starts on (default today)")
+    ends_on = forms.DateField(required=False, label="Ends on (first day no longer in force)")
+    reason = forms.CharField(max_length=2000, required=False)

@@ -80,3 +80,20 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+
+
+class RoleGrant(VersionedModel):
+    """A role (recruiter, finance, leadership) held by a person over the whole company (no org unit) or over an
+    org-unit subtree, in force from `starts_on` up to but not including `ends_on` (MECHANISMS.md, Access)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="role_grants")
+    role = models.CharField(max_length=32, db_index=True)
+    org_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="role_grants")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    granted_by = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["person_id", "role", "id"]
+        indexes = [models.Index(fields=["person", "role"], name="org_rolegrant_person_idx")]

@@ -174,3 +174,30 @@ class TokenOut(OutSchema):
 class IssuedTokenOut(OutSchema):
     token: TokenOut
     secret: str = Field(..., description="shown once; only its hash is stored")
+
+
+class RoleGrantOut(OutSchema):
+    id: int
+    person_id: int
+    role: str
+    org_unit_id: int | None
+    starts_on: dt.date
+    ends_on: dt.date | None
+    granted_by: str
+    reason: str
+    version: int
+
+
+class RoleGrantIn(InSchema):
+    person_id: int = Field(..., ge=1, le=2**63 - 1)
+    role: str = Field(..., max_length=32)
+    org_unit_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    reason: str = Field("", max_length=2000)
+
+
+class RoleGrantEndIn(InSchema):
+    version: int = Field(..., ge=1, le=2**63 - 1)
+    ends_on: dt.date | None = None
+    reason: str = Field("", max_length=2000)

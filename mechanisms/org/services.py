@@ -27,8 +27,11 @@ from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
+from mechanisms.kernel.validation import clean_text
 
 from . import bulk as _bulk
+from . import policy as _policy
+from . import relations as _relations
 from . import rules
 from .contracts import (
     Account,
@@ -48,6 +51,9 @@ from .contracts import (
     PersonId,
     PersonRecord,
     PersonTeams,
+    Relations,
+    Role,
+    RoleGrant,
     SizeLevel,
     StlBreach,
     Team,
@@ -64,6 +70,7 @@ from .models import ApiToken as ApiTokenRow
 from .models import Membership as MembershipRow
 from .models import OrgUnit as OrgUnitRow
 from .models import Person as PersonRow
+from .models import RoleGrant as RoleGrantRow
 from .models import Team as TeamRow
 from .validation import clean_choice, clean_org_unit, clean_person, clean_team
 
@@ -85,72 +92,76 @@ def require_signed_in(actor: Actor) -> None:
 
 
 def can_change_team(*, actor: Actor, team_id: int) -> bool:
-    """Admins may change any team; a member may change the teams they belong to and what those teams own."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    return (
-        MembershipRow.objects.filter(team_id=team_id, person_id=actor.person_id).exists()
-        or TeamRow.objects.filter(pk=team_id, leader_id=actor.person_id).exists()
-    )
+    """Admins may change any team; a member or the leader may change their team and what it owns (org.policy)."""
+    return _policy.can(actor, "change_team", team_id)
 
 
 def live_teams_changeable_by(*, actor: Actor) -> list[Team]:
     """The forming and active teams this actor may change, by name: every one for an admin, otherwise those they
     are a member or the leader of (`can_change_team`). What they may register a service for (MECHANISMS.md §2)."""
     if actor.is_admin:
-        return [t for t in team_index() if t.status.value in LIVE_STATUSES]
+        return [t for t in team_index(actor=actor) if t.status.value in LIVE_STATUSES]
     if actor.person_id is None:
         return []
-    theirs = person_teams(person_id=actor.person_id)
-    mine = get_teams(ids={*theirs.member_of, *theirs.leads}).values()
+    theirs = person_teams(actor=actor, person_id=actor.person_id)
+    mine = get_teams(actor=actor, ids={*theirs.member_of, *theirs.leads}).values()
     return sorted((t for t in mine if t.status.value in LIVE_STATUSES), key=lambda t: (t.name, t.id))
 
 
 def can_form_team(*, actor: Actor, org_unit_id: int) -> bool:
-    """Admins, and the leader of the org unit or of any unit above it (escalations and roll-ups climb this tree)."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
-    chain = [org_unit_id, *rules.chain_upwards(org_unit_id, parent_of)]
-    return OrgUnitRow.objects.filter(pk__in=chain, leader_id=actor.person_id).exists()
+    """Admins, the leader of the org unit or of any unit above it, and leadership over it (org.policy)."""
+    return _policy.can(actor, "form_team", org_unit_id)
 
 
 def require_team_change(*, actor: Actor, team_id: int, what: str) -> None:
     """Raise PermissionDenied unless the actor may change `team_id` (see can_change_team)."""
-    if not can_change_team(actor=actor, team_id=team_id):
-        raise PermissionDenied(f"only members of the owning team or an admin may {what}")
+    _policy.require(actor, "change_team", team_id, what=what)
+
+
+def relations_of(*, actor: Actor) -> Relations:
+    """Who the actor is to the org: teams they belong to and lead, units they lead, everyone below and above them
+    in the management chain, and the roles in force today with their scopes (MECHANISMS.md, Access).
+
+    Computed in a fixed handful of queries and kept for the rest of the request or command, so a page that asks
+    ten questions pays once. Every org write forgets the cached answers."""
+    return _relations.relations_of(actor)
+
+
+def forget_relations() -> None:
+    """Drop the cached relations (every org write does this itself; tests call it between cases)."""
+    _relations.forget()
 
 
 # ---------------------------------------------------------------------------------------------- people
 
 
-def get_person(*, person_id: int) -> Person:
+def get_person(*, actor: Actor, person_id: int) -> Person:
     """One person; raises NotFound."""
+    _policy.require_visible(actor)
     row = PersonRow.objects.filter(pk=person_id).first()
     if row is None:
         raise NotFound(f"person {person_id} does not exist", field="person_id")
     return _to_person(row)
 
 
-def find_person(*, handle: str) -> Person | None:
+def find_person(*, actor: Actor, handle: str) -> Person | None:
     """A person by handle, or None."""
+    _policy.require_visible(actor)
     row = PersonRow.objects.filter(handle=handle.lower()).first()
     return _to_person(row) if row else None
 
 
-def get_person_by_handle(*, handle: str) -> Person:
-    person = find_person(handle=handle)
+def get_person_by_handle(*, actor: Actor, handle: str) -> Person:
+    _policy.require_visible(actor)
+    person = find_person(actor=actor, handle=handle)
     if person is None:
         raise NotFound(f"no person with handle {handle!r}", field="handle")
     return person
 
 
-def get_people(*, ids: Iterable[int]) -> dict[PersonId, Person]:
+def get_people(*, actor: Actor, ids: Iterable[int]) -> dict[PersonId, Person]:
     """Batch read, so callers never loop over get_person."""
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -159,6 +170,7 @@ def get_people(*, ids: Iterable[int]) -> dict[PersonId, Person]:
 
 def list_people(
     *,
+    actor: Actor,
     text: str | None = None,
     team_id: int | None = None,
     manager_id: int | None = None,
@@ -168,6 +180,7 @@ def list_people(
     offset: int | None = None,
 ) -> Page[Person]:
     """People, filtered; ordered by name."""
+    _policy.require_visible(actor)
     qs = PersonRow.objects.all().order_by("name", "id")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(handle__icontains=text) | Q(email__icontains=text))
@@ -257,11 +270,12 @@ def deactivate_person(*, actor: Actor, person_id: PersonId, version: int, reason
     return after
 
 
-def management_chain(*, person_id: int) -> list[Person]:
+def management_chain(*, actor: Actor, person_id: int) -> list[Person]:
     """Everyone above a person, nearest first, in one recursive query (no N+1)."""
+    _policy.require_visible(actor)
     _require_person_row(person_id, field="person_id")
     ids = _chain_ids(person_id)
-    people = get_people(ids=ids)
+    people = get_people(actor=actor, ids=ids)
     return [people[PersonId(i)] for i in ids if i in people]
 
 
@@ -298,8 +312,9 @@ def is_independent(*, person_id: int, team_id: int | None = None, subject_person
     return True
 
 
-def person_teams(*, person_id: int) -> PersonTeams:
+def person_teams(*, actor: Actor, person_id: int) -> PersonTeams:
     """The teams a person belongs to and the teams they lead."""
+    _policy.require_visible(actor)
     member_of = tuple(
         TeamId(t) for t in MembershipRow.objects.filter(person_id=person_id).values_list("team_id", flat=True)
     )
@@ -310,26 +325,35 @@ def person_teams(*, person_id: int) -> PersonTeams:
 # ---------------------------------------------------------------------------------------------- org units
 
 
-def get_org_unit(*, org_unit_id: int) -> OrgUnit:
+def get_org_unit(*, actor: Actor, org_unit_id: int) -> OrgUnit:
+    _policy.require_visible(actor)
     row = OrgUnitRow.objects.filter(pk=org_unit_id).first()
     if row is None:
         raise NotFound(f"org unit {org_unit_id} does not exist", field="org_unit_id")
     return _to_org_unit(row)
 
 
-def find_org_unit(*, slug: str) -> OrgUnit | None:
+def find_org_unit(*, actor: Actor, slug: str) -> OrgUnit | None:
+    _policy.require_visible(actor)
     row = OrgUnitRow.objects.filter(slug=slug.lower()).first()
     return _to_org_unit(row) if row else None
 
 
-def get_org_units(*, ids: Iterable[int]) -> dict[OrgUnitId, OrgUnit]:
+def get_org_units(*, actor: Actor, ids: Iterable[int]) -> dict[OrgUnitId, OrgUnit]:
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     return {OrgUnitId(r.id): _to_org_unit(r) for r in OrgUnitRow.objects.filter(pk__in=wanted)} if wanted else {}
 
 
 def list_org_units(
-    *, text: str | None = None, parent_id: int | None = None, limit: int | None = None, offset: int | None = None
+    *,
+    actor: Actor,
+    text: str | None = None,
+    parent_id: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[OrgUnit]:
+    _policy.require_visible(actor)
     qs = OrgUnitRow.objects.all().order_by("name", "id")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text))
@@ -338,16 +362,18 @@ def list_org_units(
     return paginate(qs, limit=limit, offset=offset, convert=_to_org_unit)
 
 
-def all_org_units() -> list[OrgUnit]:
+def all_org_units(*, actor: Actor) -> list[OrgUnit]:
     """The whole tree (it is small: tens to a few hundred units) for pages that draw it."""
+    _policy.require_visible(actor)
     return [_to_org_unit(r) for r in OrgUnitRow.objects.all().order_by("name", "id")]
 
 
-def org_unit_ancestors(*, org_unit_id: int) -> list[OrgUnit]:
+def org_unit_ancestors(*, actor: Actor, org_unit_id: int) -> list[OrgUnit]:
     """The units above one unit, nearest first."""
+    _policy.require_visible(actor)
     parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
     ids = rules.chain_upwards(org_unit_id, parent_of)
-    units = get_org_units(ids=ids)
+    units = get_org_units(actor=actor, ids=ids)
     return [units[OrgUnitId(i)] for i in ids]
 
 
@@ -436,28 +462,32 @@ def delete_org_unit(*, actor: Actor, org_unit_id: OrgUnitId, version: int, reaso
 # ---------------------------------------------------------------------------------------------- teams
 
 
-def get_team(*, team_id: int) -> Team:
+def get_team(*, actor: Actor, team_id: int) -> Team:
     """One team; raises NotFound."""
+    _policy.require_visible(actor)
     row = _team_qs().filter(pk=team_id).first()
     if row is None:
         raise NotFound(f"team {team_id} does not exist", field="team_id")
     return _to_team(row)
 
 
-def find_team(*, slug: str) -> Team | None:
+def find_team(*, actor: Actor, slug: str) -> Team | None:
+    _policy.require_visible(actor)
     row = _team_qs().filter(slug=slug.lower()).first()
     return _to_team(row) if row else None
 
 
-def get_team_by_slug(*, slug: str) -> Team:
-    team = find_team(slug=slug)
+def get_team_by_slug(*, actor: Actor, slug: str) -> Team:
+    _policy.require_visible(actor)
+    team = find_team(actor=actor, slug=slug)
     if team is None:
         raise NotFound(f"no team with slug {slug!r}", field="slug")
     return team
 
 
-def get_teams(*, ids: Iterable[int]) -> dict[TeamId, Team]:
+def get_teams(*, actor: Actor, ids: Iterable[int]) -> dict[TeamId, Team]:
     """Batch read of teams by id."""
+    _policy.require_visible(actor)
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -466,6 +496,7 @@ def get_teams(*, ids: Iterable[int]) -> dict[TeamId, Team]:
 
 def list_teams(
     *,
+    actor: Actor,
     text: str | None = None,
     org_unit_id: int | None = None,
     include_sub_units: bool = False,
@@ -476,6 +507,7 @@ def list_teams(
     offset: int | None = None,
 ) -> Page[Team]:
     """Teams, filtered by text, org unit (optionally with its sub-units), status, leader or member."""
+    _policy.require_visible(actor)
     qs = TeamRow.objects.order_by("name", "id")
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text) | Q(charter__icontains=text))
@@ -508,8 +540,9 @@ def team_ids_in_org_units(*, org_unit_ids: Iterable[int]) -> list[TeamId]:
     return [TeamId(t) for t in TeamRow.objects.filter(org_unit_id__in=list(org_unit_ids)).values_list("id", flat=True)]
 
 
-def team_index() -> list[Team]:
+def team_index(*, actor: Actor) -> list[Team]:
     """Every team with its member count in one query, for org-wide computations (rules, reports, exports)."""
+    _policy.require_visible(actor)
     # Plain values, not a model instance per row: org-wide pages (home, Conway) read every team, and at 2,000 teams
     # building the instances cost more than the query.
     rows = _team_qs().order_by("name", "id").values_list(*_TEAM_FIELDS)
@@ -520,7 +553,16 @@ def team_index() -> list[Team]:
 
 
 _TEAM_FIELDS = (
-    "id", "slug", "name", "charter", "status", "org_unit_id", "leader_id", "created_on", "dissolved_on", "n_members",
+    "id",
+    "slug",
+    "name",
+    "charter",
+    "status",
+    "org_unit_id",
+    "leader_id",
+    "created_on",
+    "dissolved_on",
+    "n_members",
     "version",
 )
 
@@ -557,7 +599,7 @@ def create_team(
             if not person.active:
                 raise RuleViolation(f"{person.handle} is not active", field="member_ids")
             MembershipRow.objects.create(team_id=row.pk, person_id=person.pk, role="member", joined_on=row.created_on)
-        team = get_team(team_id=row.id)
+        team = get_team(actor=actor, team_id=row.id)
         _audit(actor, "create", team, before=None, after=team)
     return team
 
@@ -605,7 +647,7 @@ def update_team(*, actor: Actor, team_id: TeamId, version: int, changes: TeamCha
         if TeamRow.objects.filter(slug=values["slug"]).exclude(pk=row.pk).exists():
             raise Conflict(f"a team with slug {values['slug']!r} already exists", field="slug")
         update_versioned(row, expected_version=version, changes=values)
-        after = get_team(team_id=row.pk)
+        after = get_team(actor=actor, team_id=row.pk)
         _audit(actor, "update", after, before=before, after=after)
     return after
 
@@ -616,7 +658,7 @@ def mark_team_dissolved(*, actor: Actor, team_id: TeamId, version: int, reason: 
     require_admin(actor, "dissolve teams")
     with transaction.atomic():
         row = _require_team_row(team_id)
-        before = get_team(team_id=row.pk)
+        before = get_team(actor=actor, team_id=row.pk)
         if row.status == TeamStatus.DISSOLVED.value:
             raise RuleViolation(f"team {row.slug} is already dissolved", field="team_id")
         released = list(MembershipRow.objects.filter(team_id=row.pk).values_list("person_id", flat=True))
@@ -624,7 +666,7 @@ def mark_team_dissolved(*, actor: Actor, team_id: TeamId, version: int, reason: 
         update_versioned(
             row, expected_version=version, changes={"status": TeamStatus.DISSOLVED.value, "dissolved_on": clock.today()}
         )
-        after = get_team(team_id=row.pk)
+        after = get_team(actor=actor, team_id=row.pk)
         _audit(
             actor,
             "dissolve",
@@ -640,8 +682,14 @@ def mark_team_dissolved(*, actor: Actor, team_id: TeamId, version: int, reason: 
 
 
 def list_memberships(
-    *, team_id: int | None = None, person_id: int | None = None, limit: int | None = None, offset: int | None = None
+    *,
+    actor: Actor,
+    team_id: int | None = None,
+    person_id: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[Membership]:
+    _policy.require_visible(actor)
     qs = MembershipRow.objects.all().order_by("team_id", "person__name", "id")
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
@@ -650,16 +698,18 @@ def list_memberships(
     return paginate(qs, limit=limit, offset=offset, convert=_to_membership)
 
 
-def team_members(*, team_id: int) -> list[Person]:
+def team_members(*, actor: Actor, team_id: int) -> list[Person]:
     """Members of one team (a team is small: this is not paginated, it is at most a few dozen)."""
+    _policy.require_visible(actor)
     rows = PersonRow.objects.filter(memberships__team_id=team_id).order_by("name", "id")
     return [_to_person(r) for r in rows]
 
 
-def team_sides(*, team_ids: Iterable[int]) -> dict[TeamId, TeamSide]:
+def team_sides(*, actor: Actor, team_ids: Iterable[int]) -> dict[TeamId, TeamSide]:
     """For a few teams, in ONE query: each team's slug, name, status and leader, its members, and its leader's
     management chain (nearest first). What a cross-team record needs to know who is on which side, whom to tell
     and who decides an escalation, without reading the teams table again and again. Unknown ids are left out."""
+    _policy.require_visible(actor)
     wanted = sorted({int(t) for t in team_ids if isinstance(t, int)})
     if not wanted:
         return {}
@@ -706,7 +756,8 @@ def team_sides(*, team_ids: Iterable[int]) -> dict[TeamId, TeamSide]:
     return sides
 
 
-def get_membership(*, membership_id: int) -> Membership:
+def get_membership(*, actor: Actor, membership_id: int) -> Membership:
+    _policy.require_visible(actor)
     row = MembershipRow.objects.filter(pk=membership_id).first()
     if row is None:
         raise NotFound(f"membership {membership_id} does not exist", field="membership_id")
@@ -748,6 +799,7 @@ def add_member(
             after=dataclasses.asdict(membership),
         )
         events.teams_changed([team.pk])
+        _relations.forget()
     return membership
 
 
@@ -771,6 +823,149 @@ def remove_member(*, actor: Actor, membership_id: MembershipId, reason: str = ""
             reason=reason,
         )
         events.teams_changed([row.team_id])
+        _relations.forget()
+
+
+# ---------------------------------------------------------------------------------------------- roles
+
+
+def grant_role(
+    *,
+    actor: Actor,
+    person_id: int,
+    role: str,
+    org_unit_id: int | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    reason: str = "",
+) -> RoleGrant:
+    """Grant a role (recruiter, finance, leadership) over the whole company (no org unit) or an org-unit subtree
+    (MECHANISMS.md, Access). Admins only (org.policy). The grant is in force from `starts_on` (default today) up
+    to but not including `ends_on`. Raises PermissionDenied, NotFound (person or unit), RuleViolation naming the
+    field (unknown role, an end not after the start, an inactive person)."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("sign in first")
+    value = clean_choice(role, [r.value for r in Role], "role")
+    reason = clean_text(reason, "reason", 2000, required=False)
+    start = starts_on or clock.today()
+    if ends_on is not None and ends_on <= start:
+        raise RuleViolation("a grant must end after it starts", field="ends_on")
+    with transaction.atomic():
+        person = _require_person_row(person_id, field="person_id")
+        if org_unit_id is not None:
+            _require_org_unit_row(org_unit_id, field="org_unit_id", reference=True)
+        _policy.require(actor, "grant_role", org_unit_id, what="grant roles")
+        if not person.active:
+            raise RuleViolation(f"{person.handle} is not active", field="person_id")
+        row = RoleGrantRow.objects.create(
+            person_id=person.pk,
+            role=value,
+            org_unit_id=org_unit_id,
+            starts_on=start,
+            ends_on=ends_on,
+            granted_by=actor.label[:150],
+            reason=reason,
+        )
+        grant = _to_role_grant(row)
+        _audit_grant(actor, "grant_role", grant, person.name, before=None, reason=reason)
+    return grant
+
+
+def end_role_grant(
+    *, actor: Actor, grant_id: int, version: int, ends_on: dt.date | None = None, reason: str = ""
+) -> RoleGrant:
+    """End a role grant on `ends_on` (default today: no longer in force from today). Admins only (org.policy).
+    Ending is recorded, never deleted, so the history keeps who held what and when. `version` is the version you
+    read: a stale one is Conflict. Raises NotFound, PermissionDenied, RuleViolation (already ended, an end before
+    the start)."""
+    reason = clean_text(reason, "reason", 2000, required=False)
+    with transaction.atomic():
+        row = _require_visible_grant(actor, grant_id)
+        _policy.require(actor, "end_role_grant", row.org_unit_id, what="end role grants")
+        end = ends_on or clock.today()
+        if row.version != version:  # a stale read is a conflict before it is anything else
+            update_versioned(row, expected_version=version, changes={})
+        if row.ends_on is not None and row.ends_on <= clock.today():
+            raise RuleViolation("this grant has already ended", field="grant_id")
+        if end < row.starts_on:
+            raise RuleViolation("a grant cannot end before it starts", field="ends_on")
+        before = _to_role_grant(row)
+        update_versioned(row, expected_version=version, changes={"ends_on": end})
+        after = _to_role_grant(row)
+        _audit_grant(actor, "end_role_grant", after, row.person.name, before=before, reason=reason)
+    return after
+
+
+def can_grant_role(*, actor: Actor, org_unit_id: int | None = None) -> bool:
+    """True when the actor may grant and end roles over `org_unit_id` (None: the whole company); org.policy."""
+    return _policy.can(actor, "grant_role", org_unit_id)
+
+
+def get_role_grant(*, actor: Actor, grant_id: int) -> RoleGrant:
+    """One role grant the actor may see (org.policy); one they may not see is NotFound."""
+    return _to_role_grant(_require_visible_grant(actor, grant_id))
+
+
+def list_role_grants(
+    *,
+    actor: Actor,
+    person_id: int | None = None,
+    role: str | None = None,
+    org_unit_id: int | None = None,
+    in_force_on: dt.date | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[RoleGrant]:
+    """Role grants the actor may see: admins all, the holder their own, leadership those inside its scope
+    (org.policy). Filtered by person, role, unit, or the day they are in force."""
+    require_signed_in(actor)
+    qs = _policy.visible_role_grants(actor, RoleGrantRow.objects.all()).order_by("person__name", "role", "id")
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    if role:
+        qs = qs.filter(role=clean_choice(role, [r.value for r in Role], "role"))
+    if org_unit_id is not None:
+        qs = qs.filter(org_unit_id=org_unit_id)
+    if in_force_on is not None:
+        qs = qs.filter(starts_on__lte=in_force_on).exclude(ends_on__lte=in_force_on)
+    return paginate(qs, limit=limit, offset=offset, convert=_to_role_grant)
+
+
+def _require_visible_grant(actor: Actor, grant_id: Any) -> RoleGrantRow:
+    require_signed_in(actor)
+    qs = _policy.visible_role_grants(actor, RoleGrantRow.objects.select_related("person"))
+    row = qs.filter(pk=grant_id).first() if isinstance(grant_id, int) else None
+    if row is None:
+        raise NotFound(f"role grant {grant_id} does not exist", field="grant_id")
+    return row
+
+
+def _audit_grant(actor: Actor, verb: str, grant: RoleGrant, label: str, *, before: Any, reason: str) -> None:
+    _relations.forget()
+    audit_services.record_change(
+        actor=actor,
+        verb=verb,
+        subject_type="role_grant",
+        subject_id=grant.id,
+        subject_label=f"{grant.role.value}: {label}",
+        before=dataclasses.asdict(before) if before is not None else None,
+        after=dataclasses.asdict(grant),
+        reason=reason,
+    )
+
+
+def _to_role_grant(row: RoleGrantRow) -> RoleGrant:
+    return RoleGrant(
+        id=row.pk,
+        person_id=PersonId(row.person_id),
+        role=Role(row.role),
+        org_unit_id=OrgUnitId(row.org_unit_id) if row.org_unit_id else None,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        granted_by=row.granted_by,
+        reason=row.reason,
+        version=row.version,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -785,8 +980,9 @@ def team_limits() -> TeamLimits:
     )
 
 
-def team_size(*, team_id: int) -> TeamSize:
-    team = get_team(team_id=team_id)
+def team_size(*, actor: Actor, team_id: int) -> TeamSize:
+    _policy.require_visible(actor)
+    team = get_team(actor=actor, team_id=team_id)
     return TeamSize(
         team.id, team.slug, team.name, team.member_count, rules.size_level(team.member_count, team_limits())
     )
@@ -804,9 +1000,10 @@ def team_standings(*, report: OrgRuleReport) -> dict[TeamId, TeamStanding]:
     }
 
 
-def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
+def check_org_rules(*, actor: Actor, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
     """Two-pizza size, single-threaded leaders and leaderless teams for the whole org (or some teams) in two
     queries (MECHANISMS.md §1). Only forming and active teams are checked."""
+    _policy.require_visible(actor)
     limits = team_limits()
     qs = _team_qs().filter(status__in=LIVE_STATUSES).order_by("name", "id")
     if team_ids is not None:
@@ -830,7 +1027,7 @@ def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
             TeamRow.objects.filter(status=TeamStatus.ACTIVE.value, leader_id__in=leaders).values_list("id", "leader_id")
         )
     multi = rules.multi_threaded_leaders(active)
-    people = get_people(ids=multi.keys())
+    people = get_people(actor=actor, ids=multi.keys())
     breaches = tuple(
         StlBreach(PersonId(p), people[PersonId(p)].handle, people[PersonId(p)].name, tuple(TeamId(t) for t in teams))
         for p, teams in sorted(multi.items(), key=lambda kv: people[PersonId(kv[0])].name)
@@ -1056,6 +1253,7 @@ def _require_team_row(team_id: Any) -> TeamRow:
 
 
 def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, reason: str = "") -> None:
+    _relations.forget()
     subject_type = {Person: "person", OrgUnit: "org_unit", Team: "team"}[type(record)]
     audit_services.record_change(
         actor=actor,
@@ -1084,9 +1282,8 @@ def _tell_mandate(record: Any, before: Any) -> None:
         if any(getattr(before, f) != getattr(record, f) for f in _PERSON_FACTS_EVERYWHERE):
             events.teams_changed(None)
         else:
-            mine = person_teams(person_id=record.id)
+            mine = person_teams(actor=Actor.system("org"), person_id=record.id)
             events.teams_changed({*mine.member_of, *mine.leads})
-
 
 
 def _to_person(row: PersonRow) -> Person:
@@ -1175,6 +1372,7 @@ def import_org(
     )
     if report.changed_anything:
         events.teams_changed(None)
+        _relations.forget()
     return report
 
 

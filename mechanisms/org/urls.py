@@ -12,4 +12,6 @@ urlpatterns = [
     path("teams/<slug:slug>/members", views.member_add, name="member-add"),
     path("teams/<slug:slug>/members/<int:membership_id>/remove", views.member_remove, name="member-remove"),
     path("people", views.person_list, name="people"),
+    path("roles", views.role_grants, name="roles"),
+    path("roles/<int:grant_id>/end", views.role_grant_end, name="role-grant-end"),
 ]

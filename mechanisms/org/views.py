@@ -7,8 +7,10 @@ The team and person pages are composite (other apps add panels to them) and are 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -28,7 +30,7 @@ from mechanisms.kernel.pages import (
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Person, SizeLevel, Team, TeamChanges, TeamStatus
 
-from .forms import MemberAddForm, TeamAdminForm, TeamCreateForm, TeamForm
+from .forms import MemberAddForm, RoleGrantForm, TeamAdminForm, TeamCreateForm, TeamForm
 
 # Service error fields -> form fields, where the names differ.
 TEAM_FORM_FIELDS = {"org_unit_id": "org_unit", "leader_id": "leader", "person_id": "handle"}
@@ -39,11 +41,12 @@ TEAM_CONFLICT = "Someone else changed this team while you were editing. Reload t
 def team_list(request: HttpRequest) -> HttpResponse:
     """Teams, filtered by text, org unit (with its sub-units) and status, a page at a time."""
     q = query_text(request, "q")
-    units = org_services.all_org_units()
+    units = org_services.all_org_units(actor=request.actor)
     unit_slug = query_text(request, "unit")
     unit = next((u for u in units if u.slug == unit_slug), None)
     status = request.GET.get("status") if request.GET.get("status") in {s.value for s in TeamStatus} else ""
     found = org_services.list_teams(
+        actor=request.actor,
         text=q or None,
         org_unit_id=unit.id if unit else None,
         include_sub_units=True,
@@ -52,9 +55,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
         offset=query_int(request, "offset"),
     )
     ids = [t.id for t in found.items]
-    report = org_services.check_org_rules(team_ids=ids) if ids else None
+    report = org_services.check_org_rules(actor=request.actor, team_ids=ids) if ids else None
     levels = {s.team_id: s.level.value for s in (*report.oversized, *report.size_warnings)} if report else {}
-    leaders = org_services.get_people(ids={t.leader_id for t in found.items})
+    leaders = org_services.get_people(actor=request.actor, ids={t.leader_id for t in found.items})
     unit_by_id = {u.id: u for u in units}
     rows = [
         {
@@ -82,12 +85,12 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @page
 def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Edit a team: members change name and charter; administrators also its leader, org unit and status."""
-    team = org_services.get_team_by_slug(slug=slug)
     actor = request.actor
+    team = org_services.get_team_by_slug(actor=actor, slug=slug)
     editable = org_services.editable_team_fields(actor=actor, team_id=team.id)
     full = "leader_id" in editable  # the form with leader, org unit and status, or the one with name and charter
-    unit_choices = [(u.id, u.name) for u in org_services.all_org_units()] if full else []
-    leader = org_services.get_person(person_id=team.leader_id) if team.leader_id is not None else None
+    unit_choices = [(u.id, u.name) for u in org_services.all_org_units(actor=actor)] if full else []
+    leader = org_services.get_person(actor=actor, person_id=team.leader_id) if team.leader_id is not None else None
     initial = {
         "name": team.name,
         "charter": team.charter,
@@ -111,7 +114,9 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
             # of the charter does not re-check a leader nobody touched.
             changes: dict[str, Any] = {f: data[f] for f in TeamChanges.MEMBER_FIELDS}
             if full:
-                leader_id = person_id(form, "leader", data["leader"], find=org_services.find_person)
+                leader_id = person_id(
+                    form, "leader", data["leader"], find=functools.partial(org_services.find_person, actor=actor)
+                )
                 if data["org_unit"] != team.org_unit_id:
                     changes["org_unit_id"] = data["org_unit"]
                 if leader_id != team.leader_id:
@@ -140,13 +145,15 @@ def team_new(request: HttpRequest) -> HttpResponse:
     """Create a team (administrators)."""
     actor = request.actor
     org_services.require_admin(actor, "create teams")
-    unit_choices = [(u.id, u.name) for u in org_services.all_org_units()]
+    unit_choices = [(u.id, u.name) for u in org_services.all_org_units(actor=actor)]
     status = 200
     if request.method == "POST":
         form = TeamCreateForm(request.POST, unit_choices=unit_choices)
         if form.is_valid():
             data = form.cleaned_data
-            leader_id = person_id(form, "leader", data["leader"], find=org_services.find_person)
+            leader_id = person_id(
+                form, "leader", data["leader"], find=functools.partial(org_services.find_person, actor=request.actor)
+            )
             if not form.errors:
                 try:
                     team = org_services.create_team(
@@ -165,7 +172,11 @@ def team_new(request: HttpRequest) -> HttpResponse:
         if form.errors and status == 200:
             status = 400
     else:
-        unit = org_services.find_org_unit(slug=query_text(request, "unit")) if request.GET.get("unit") else None
+        unit = (
+            org_services.find_org_unit(actor=actor, slug=query_text(request, "unit"))
+            if request.GET.get("unit")
+            else None
+        )
         form = TeamCreateForm(initial={"org_unit": unit.id if unit else None}, unit_choices=unit_choices)
     return render(request, "org/team_form.html", {"team": None, "form": form}, status=status)
 
@@ -173,8 +184,10 @@ def team_new(request: HttpRequest) -> HttpResponse:
 @page
 def person_list(request: HttpRequest) -> HttpResponse:
     q = query_text(request, "q")
-    found = org_services.list_people(text=q or None, limit=PAGE_SIZE, offset=query_int(request, "offset"))
-    managers = org_services.get_people(ids={p.manager_id for p in found.items})
+    found = org_services.list_people(
+        actor=request.actor, text=q or None, limit=PAGE_SIZE, offset=query_int(request, "offset")
+    )
+    managers = org_services.get_people(actor=request.actor, ids={p.manager_id for p in found.items})
     rows = [{"person": p, "manager": managers.get(p.manager_id)} for p in found.items]
     return render(request, "org/person_list.html", {"q": q, "page": found, "rows": rows})
 
@@ -183,11 +196,16 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @page
 def member_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a member by handle; on a field error the team page comes back with the error next to the field."""
-    team = org_services.get_team_by_slug(slug=slug)
+    team = org_services.get_team_by_slug(actor=request.actor, slug=slug)
     form = MemberAddForm(request.POST)
     status = 400
     if form.is_valid():
-        member_id = person_id(form, "handle", form.cleaned_data["handle"], find=org_services.find_person)
+        member_id = person_id(
+            form,
+            "handle",
+            form.cleaned_data["handle"],
+            find=functools.partial(org_services.find_person, actor=request.actor),
+        )
         if member_id is not None:
             try:
                 org_services.add_member(actor=request.actor, team_id=team.id, person_id=member_id)
@@ -195,15 +213,15 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
                 status = show_error(form, exc, fields=TEAM_FORM_FIELDS)
             else:
                 return redirect("web:team", slug=team.slug)
-    team = org_services.get_team(team_id=team.id)
+    team = org_services.get_team(actor=request.actor, team_id=team.id)
     return render_composite(request, "team", team, title=team.name, member_form=form, status=status)
 
 
 @require_POST
 @page
 def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    team = org_services.get_team_by_slug(slug=slug)
-    membership = org_services.get_membership(membership_id=membership_id)
+    team = org_services.get_team_by_slug(actor=request.actor, slug=slug)
+    membership = org_services.get_membership(actor=request.actor, membership_id=membership_id)
     if membership.team_id != team.id:
         raise NotFound(f"membership {membership_id} is not on team {team.slug}", field="membership_id")
     org_services.remove_member(actor=request.actor, membership_id=membership.id)
@@ -221,7 +239,7 @@ def can_change(request: HttpRequest, team_id: int) -> bool:
 
 
 def team_head_panel(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any]:
-    units = {u.id: u for u in org_services.all_org_units()}
+    units = {u.id: u for u in org_services.all_org_units(actor=request.actor)}
     unit_path, unit_id = [], team.org_unit_id
     while unit_id in units and len(unit_path) < 32:  # the tree refuses cycles; the bound only guards bad data
         unit_path.insert(0, units[unit_id])
@@ -241,8 +259,8 @@ def team_members_panel(
     request: HttpRequest, team: Team, *, member_form: MemberAddForm | None = None, **bound: Any
 ) -> dict[str, Any]:
     """The leader, the two-pizza size and the members, with the add form for those who may change the team."""
-    memberships = org_services.list_memberships(team_id=team.id, limit=200).items
-    people = org_services.get_people(ids={m.person_id for m in memberships} | {team.leader_id})
+    memberships = org_services.list_memberships(actor=request.actor, team_id=team.id, limit=200).items
+    people = org_services.get_people(actor=request.actor, ids={m.person_id for m in memberships} | {team.leader_id})
     members = [
         {"membership": m, "person": people[m.person_id], "is_leader": m.person_id == team.leader_id}
         for m in memberships
@@ -254,7 +272,7 @@ def team_members_panel(
         "leader": people.get(team.leader_id) if team.leader_id is not None else None,
         "leader_is_member": any(m["is_leader"] for m in members),
         "members": members,
-        "size": org_services.team_size(team_id=team.id),
+        "size": org_services.team_size(actor=request.actor, team_id=team.id),
         "limits": org_services.team_limits(),
         "can_change": changeable,
         "can_add_members": changeable and team.status != TeamStatus.DISSOLVED,
@@ -263,7 +281,11 @@ def team_members_panel(
 
 
 def _chain(request: HttpRequest, person: Person) -> list[Person]:
-    return per_request(request, f"org.chain:{person.id}", lambda: org_services.management_chain(person_id=person.id))
+    return per_request(
+        request,
+        f"org.chain:{person.id}",
+        lambda: org_services.management_chain(actor=request.actor, person_id=person.id),
+    )
 
 
 def person_head_panel(request: HttpRequest, person: Person, **bound: Any) -> dict[str, Any]:
@@ -272,14 +294,14 @@ def person_head_panel(request: HttpRequest, person: Person, **bound: Any) -> dic
 
 def person_teams_panel(request: HttpRequest, person: Person, **bound: Any) -> dict[str, Any]:
     """The teams they belong to and lead (a leader of several active teams is a breach), their chain, reports."""
-    their_teams = org_services.person_teams(person_id=person.id)
-    teams = org_services.get_teams(ids={*their_teams.member_of, *their_teams.leads})
+    their_teams = org_services.person_teams(actor=request.actor, person_id=person.id)
+    teams = org_services.get_teams(actor=request.actor, ids={*their_teams.member_of, *their_teams.leads})
     by_name = sorted(teams.values(), key=lambda t: t.name)
     leads, member_of = set(their_teams.leads), set(their_teams.member_of)
     return {
         "person": person,
         "chain": list(reversed(_chain(request, person))),
-        "reports": org_services.list_people(manager_id=person.id, limit=200),
+        "reports": org_services.list_people(actor=request.actor, manager_id=person.id, limit=200),
         "member_of": [t for t in by_name if t.id in member_of],
         "leads": [t for t in by_name if t.id in leads],
         "leads_live": [t for t in by_name if t.id in leads and t.status == TeamStatus.ACTIVE],
@@ -288,3 +310,77 @@ def person_teams_panel(request: HttpRequest, person: Person, **bound: Any) -> di
 
 def person_bar_raiser_panel(request: HttpRequest, person: Person, **bound: Any) -> dict[str, Any]:
     return {"person": person}
+
+
+# ---------------------------------------------------------------------------------------------- role grants
+
+GRANT_FORM_FIELDS = {"person_id": "handle", "org_unit_id": "org_unit"}
+
+
+@page
+def role_grants(request: HttpRequest) -> HttpResponse:
+    """The grants the signed-in person may see; an admin also gets the grant form (POST here grants)."""
+    actor = request.actor
+    form = RoleGrantForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = org_services.find_person(actor=actor, handle=data["handle"])
+        unit = org_services.find_org_unit(actor=actor, slug=data["org_unit"]) if data["org_unit"] else None
+        if person is None:
+            form.add_error("handle", f"no person with handle {data['handle']!r}")
+        elif data["org_unit"] and unit is None:
+            form.add_error("org_unit", f"no org unit {data['org_unit']!r}")
+        else:
+            try:
+                grant = org_services.grant_role(
+                    actor=actor,
+                    person_id=person.id,
+                    role=data["role"],
+                    org_unit_id=unit.id if unit else None,
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    reason=data["reason"],
+                )
+            except FORM_ERRORS as exc:
+                status = show_error(form, exc, fields=GRANT_FORM_FIELDS)
+            else:
+                messages.success(request, f"{person.handle} is {grant.role.value} (grant {grant.id}).")
+                return redirect("web:roles")
+        status = 400 if status == 200 else status
+    elif request.method == "POST":
+        status = 400
+    found = org_services.list_role_grants(actor=actor, limit=PAGE_SIZE, offset=query_int(request, "offset"))
+    people = org_services.get_people(actor=actor, ids=[g.person_id for g in found.items])
+    units = org_services.get_org_units(actor=actor, ids=[g.org_unit_id for g in found.items if g.org_unit_id])
+    can_grant = org_services.can_grant_role(actor=actor)
+    rows = [
+        {
+            "grant": g,
+            "person": people.get(g.person_id),
+            "unit": units.get(g.org_unit_id) if g.org_unit_id else None,
+            "can_end": can_grant and g.ends_on is None,
+        }
+        for g in found.items
+    ]
+    context = {"page": found, "rows": rows, "form": form if can_grant else None}
+    return render(request, "org/role_grants.html", context, status=status)
+
+
+@require_POST
+@page
+def role_grant_end(request: HttpRequest, grant_id: int) -> HttpResponse:
+    """End one grant today (admins); back to the list."""
+    version = _int(request.POST.get("version"))
+    grant = org_services.end_role_grant(
+        actor=request.actor, grant_id=grant_id, version=version or 0, reason=request.POST.get("reason", "")[:2000]
+    )
+    messages.success(request, f"Grant {grant.id} ended: not in force from {grant.ends_on}.")
+    return redirect("web:roles")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None

@@ -21,6 +21,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
 from mechanisms.kernel import mounts
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.pages import page, query_int, query_text, render_composite
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, Team, TeamStanding
@@ -74,9 +75,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
     A fixed number of queries whatever the size of the org: every team comes from one index read, the rules from
     one report, and only the leaders of the teams shown are read."""
-    units = org_services.all_org_units()
-    teams = org_services.team_index()
-    report = org_services.check_org_rules()
+    units = org_services.all_org_units(actor=request.actor)
+    teams = org_services.team_index(actor=request.actor)
+    report = org_services.check_org_rules(actor=request.actor)
     services_per_team = catalog_services.service_owner_counts()
 
     standings = org_services.team_standings(report=report)
@@ -128,7 +129,7 @@ def home(request: HttpRequest) -> HttpResponse:
         node["total"] = totals[unit_id] = node["own_count"] + sum(totals.get(c.id, 0) for c in children[unit_id])
 
     shown_rows = [row for node in tree for row in node["teams"]]
-    leaders = org_services.get_people(ids={r["team"].leader_id for r in shown_rows})
+    leaders = org_services.get_people(actor=request.actor, ids={r["team"].leader_id for r in shown_rows})
     for row in shown_rows:
         row["leader"] = leaders.get(row["team"].leader_id)
     team_by_id = {t.id: t for t in teams}
@@ -144,7 +145,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "live_count": live_count,
         "dissolved_count": len(teams) - live_count,
         "unit_count": len(units),
-        "counts": catalog_services.catalog_counts(),
+        "counts": catalog_services.catalog_counts(actor=request.actor),
         "breach_limit": BREACH_LIST_CAP,
         "panels": mounts.panel_slots(request, "home", None),  # what the apps add (the mandate's findings, ...)
     }
@@ -172,29 +173,29 @@ def search(request: HttpRequest) -> HttpResponse:
     if q:
         kinds = [only] if only else list(SEARCH_KINDS)
         for kind in kinds:
-            found = _search_one(kind, q, limit=limit, offset=offset)
+            found = _search_one(request.actor, kind, q, limit=limit, offset=offset)
             sections.append({"kind": kind, **found})
     context = {"q": q, "only": only, "sections": sections, "cap": SEARCH_CAP}
     return render(request, "web/search.html", context)
 
 
-def _search_one(kind: str, q: str, *, limit: int, offset: int | None) -> dict[str, Any]:
+def _search_one(actor: Actor, kind: str, q: str, *, limit: int, offset: int | None) -> dict[str, Any]:
     if kind == "teams":
-        found = org_services.list_teams(text=q, limit=limit, offset=offset)
+        found = org_services.list_teams(actor=actor, text=q, limit=limit, offset=offset)
         return {"page": found, "more_url": "/teams", "items": [{"team": t} for t in found.items]}
     if kind == "services":
-        found = catalog_services.list_services(text=q, limit=limit, offset=offset)
-        teams = org_services.get_teams(ids={s.owner_team_id for s in found.items})
+        found = catalog_services.list_services(actor=actor, text=q, limit=limit, offset=offset)
+        teams = org_services.get_teams(actor=actor, ids={s.owner_team_id for s in found.items})
         return {
             "page": found,
             "more_url": "/services",
             "items": [{"service": s, "team": teams.get(s.owner_team_id)} for s in found.items],
         }
     if kind == "people":
-        found = org_services.list_people(text=q, limit=limit, offset=offset)
+        found = org_services.list_people(actor=actor, text=q, limit=limit, offset=offset)
         return {"page": found, "more_url": "/people", "items": [{"person": p} for p in found.items]}
-    found = catalog_services.list_interfaces(text=q, limit=limit, offset=offset)
-    services = catalog_services.get_services(ids={i.service_id for i in found.items})
+    found = catalog_services.list_interfaces(actor=actor, text=q, limit=limit, offset=offset)
+    services = catalog_services.get_services(actor=actor, ids={i.service_id for i in found.items})
     return {
         "page": found,
         "more_url": None,
@@ -209,19 +210,19 @@ def _search_one(kind: str, q: str, *, limit: int, offset: int | None) -> dict[st
 
 @page
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    team = org_services.get_team_by_slug(slug=slug)
+    team = org_services.get_team_by_slug(actor=request.actor, slug=slug)
     return render_composite(request, "team", team, title=team.name)
 
 
 @page
 def person_detail(request: HttpRequest, handle: str) -> HttpResponse:
-    person = org_services.get_person_by_handle(handle=handle)
+    person = org_services.get_person_by_handle(actor=request.actor, handle=handle)
     return render_composite(request, "person", person, title=person.name)
 
 
 @page
 def service_detail(request: HttpRequest, name: str) -> HttpResponse:
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=request.actor, name=name)
     return render_composite(request, "service", service, title=service.name)
 
 

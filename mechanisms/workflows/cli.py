@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, Format, emit_json, emit_table, fail, run, setup_django
 
 AS = typer.Option(None, "--as", help="act as this person's account (handle); default: the product itself")
@@ -31,7 +32,7 @@ def _actor(handle: str | None):
 def _team(slug: str):
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.get_team_by_slug(slug=slug))
+    return run(lambda: org_services.get_team_by_slug(actor=Actor.system("workflows"), slug=slug))
 
 
 def form(
@@ -48,11 +49,17 @@ def form(
     lifecycle = _setup()
     from mechanisms.org import services as org_services
 
-    unit = org_services.find_org_unit(slug=org_unit)
+    unit = org_services.find_org_unit(actor=Actor.system("workflows"), slug=org_unit)
     if unit is None:
         fail(f"--org-unit: no org unit {org_unit!r}", EXIT_USAGE)
-    people = [run(lambda h=h: org_services.get_person_by_handle(handle=h)).id for h in member]
-    leader_id = run(lambda: org_services.get_person_by_handle(handle=leader)).id if leader else None
+    people = [
+        run(lambda h=h: org_services.get_person_by_handle(actor=Actor.system("workflows"), handle=h)).id for h in member
+    ]
+    leader_id = (
+        run(lambda: org_services.get_person_by_handle(actor=Actor.system("workflows"), handle=leader)).id
+        if leader
+        else None
+    )
     team = run(
         lambda: lifecycle.form_team(
             actor=_actor(as_),
@@ -120,14 +127,14 @@ def dissolve(
     def target(value, keep: tuple[str, ...], where: str):
         if value in keep:
             return value
-        found = org_services.find_team(slug=str(value))
+        found = org_services.find_team(actor=Actor.system("workflows"), slug=str(value))
         if found is None:
             fail(f"{plan}: {where}: no team {value!r} (a team slug or {' or '.join(keep)})", EXIT_USAGE)
         return found.id
 
     services = {}
     for name, value in (document.get("services") or {}).items():
-        found = catalog_services.find_service(name=name)
+        found = catalog_services.find_service(actor=Actor.system("workflows"), name=name)
         if found is None:
             fail(f"{plan}: services.{name}: no such service", EXIT_USAGE)
         services[found.id] = target(value, ("retire",), f"services.{name}")
@@ -165,7 +172,7 @@ def transfer(
     lifecycle = _setup()
     from mechanisms.catalog import services as catalog_services
 
-    service = run(lambda: catalog_services.get_service_by_name(name=name))
+    service = run(lambda: catalog_services.get_service_by_name(actor=Actor.system("workflows"), name=name))
     team = _team(to)
     moved = run(
         lambda: lifecycle.transfer_service(

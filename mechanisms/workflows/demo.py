@@ -550,7 +550,7 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
     actor = Actor.system("demo")
     report = import_everything(actor=actor, document=build_demo(teams=teams, seed=seed))
     for username, is_admin in DEMO_ACCOUNTS:
-        person = org_services.find_person(handle=username)
+        person = org_services.find_person(actor=actor, handle=username)
         if not org_services.account_exists(username=username):
             org_services.create_account(
                 actor=actor,
@@ -583,9 +583,13 @@ def _leader_accounts(system: Actor, password: str) -> None:
     decide an escalation, so each demo request can be moved by whoever holds it. Generated teams' leaders get
     none: at 2,000 teams that would be 2,000 password hashes for accounts nobody uses."""
     hand_written = {slug for slug, *_ in TEAMS}
-    people = {t.leader_id for t in org_services.team_index() if t.slug in hand_written and t.leader_id is not None}
+    people = {
+        t.leader_id
+        for t in org_services.team_index(actor=Actor.system("workflows"))
+        if t.slug in hand_written and t.leader_id is not None
+    }
     people |= {r.decider_id for r in away_services.list_requests(actor=system).items if r.decider_id is not None}
-    for person in org_services.get_people(ids=people).values():
+    for person in org_services.get_people(actor=Actor.system("workflows"), ids=people).values():
         if not org_services.account_exists(username=person.handle):
             org_services.create_account(actor=system, username=person.handle, password=password, person_id=person.id)
 
@@ -674,10 +678,10 @@ def _plant_requests(system: Actor, password: str) -> None:
     accounts (same password) so a visitor can see each side. Only once: skipped when requests exist."""
     if away_services.list_requests(actor=system, limit=1).total:
         return
-    teams = {t.slug: t for t in org_services.team_index()}
+    teams = {t.slug: t for t in org_services.team_index(actor=system)}
 
     def leader_of(slug: str) -> Actor:
-        leader = org_services.get_person(person_id=teams[slug].leader_id)
+        leader = org_services.get_person(actor=system, person_id=teams[slug].leader_id)
         if not org_services.account_exists(username=leader.handle):
             org_services.create_account(actor=system, username=leader.handle, password=password, person_id=leader.id)
         return org_services.actor_for_handle(handle=leader.handle)
@@ -696,7 +700,7 @@ def _plant_requests(system: Actor, password: str) -> None:
     }
     home_side = {"accept", "build_at_home", "decline", "review", "accept_hand_off"}
     for requesting, service_name, title, what, why, steps in REQUESTS:
-        service = catalog_services.get_service_by_name(name=service_name)
+        service = catalog_services.get_service_by_name(actor=system, name=service_name)
         home = next(slug for slug, t in teams.items() if t.id == service.owner_team_id)
         request = away_services.file_request(
             actor=leader_of(requesting),
@@ -712,7 +716,9 @@ def _plant_requests(system: Actor, password: str) -> None:
             if move == "accept":
                 args["contact_id"] = actor.person_id
             if move == "duplicate":
-                args["duplicate_service_id"] = catalog_services.get_service_by_name(name=args.pop("service")).id
+                args["duplicate_service_id"] = catalog_services.get_service_by_name(
+                    actor=actor, name=args.pop("service")
+                ).id
             request = moves[move](actor=actor, request_id=request.id, version=request.version, **args)
 
 

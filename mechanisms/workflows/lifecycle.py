@@ -82,7 +82,7 @@ def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id:
     who owned it when, and its open away-team requests follow it to the new home team. The owning team's
     members and admins. Raises NotFound, PermissionDenied, RuleViolation, Conflict (stale version)."""
     with transaction.atomic():
-        before = catalog_services.get_service(service_id=service_id)
+        before = catalog_services.get_service(actor=actor, service_id=service_id)
         service = catalog_services.transfer_service(
             actor=actor, service_id=service_id, version=version, to_team_id=to_team_id, reason=reason
         )
@@ -144,8 +144,8 @@ class DissolutionResult:
 
 def holdings(*, team_id: int) -> Holdings:
     """What dissolving this team must map: its live services and every open request it is party to."""
-    team = org_services.get_team(team_id=team_id)
-    services = tuple(catalog_services.services_owned_by(team_ids=[team_id]))
+    team = org_services.get_team(actor=Actor.system("workflows"), team_id=team_id)
+    services = tuple(catalog_services.services_owned_by(actor=Actor.system("workflows"), team_ids=[team_id]))
     requests = tuple(away_services.open_requests_of(team_id=team_id))
     return Holdings(team=team, services=services, requests=requests)
 
@@ -193,7 +193,7 @@ def dissolution_choices(*, actor: Actor, team_id: int) -> DissolutionChoices:
     """The choices for the plan of this team's dissolution, for the admin preparing it. Raises PermissionDenied,
     NotFound."""
     held = holdings_for(actor=actor, team_id=team_id)
-    live = tuple(t for t in org_services.team_index() if t.status in LIVE_TEAM_STATUSES and t.id != team_id)
+    live = tuple(t for t in org_services.team_index(actor=actor) if t.status in LIVE_TEAM_STATUSES and t.id != team_id)
     held_services = {s.id for s in held.services}
     services = tuple(
         ServiceChoices(s, ("retire", *(t.id for t in live)), None if live else "retire") for s in held.services
@@ -219,7 +219,11 @@ def dissolution_choices(*, actor: Actor, team_id: int) -> DissolutionChoices:
 def check_plan(*, team_id: int, plan: DissolutionPlan) -> Unmapped:
     """Everything the plan leaves orphaned or maps to somewhere it cannot go (nothing when it is complete)."""
     held = holdings(team_id=team_id)
-    live = {t for t in org_services.get_teams(ids=_team_targets(plan)).values() if t.status.value in LIVE}
+    live = {
+        t
+        for t in org_services.get_teams(actor=Actor.system("workflows"), ids=_team_targets(plan)).values()
+        if t.status.value in LIVE
+    }
     live_ids = {t.id for t in live} - {team_id}
     services_out: list[dict] = []
     new_owner: dict[int, int | None] = {}
@@ -301,7 +305,7 @@ def dissolve_team(*, actor: Actor, team_id: int, version: int, plan: Dissolution
     if not (reason or "").strip():
         raise RuleViolation("say why the team is dissolved", field="reason")
     with transaction.atomic():
-        team = org_services.get_team(team_id=team_id)
+        team = org_services.get_team(actor=actor, team_id=team_id)
         if team.status.value == "dissolved":
             raise RuleViolation(f"team {team.slug} is already dissolved", field="team_id")
         if team.version != version:

@@ -7,6 +7,7 @@ the field it names (400, or 409 for a stale version). Templates are in `workflow
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.shortcuts import redirect, render
 from mechanisms.away_teams.contracts import state_words
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Lifecycle, Service
+from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, PermissionDenied, RuleViolation
 from mechanisms.kernel.pages import FORM_ERRORS, page, people_ids, per_request, person_id, query_text, show_error
 from mechanisms.org import services as org_services
@@ -36,14 +38,18 @@ def team_form(request: HttpRequest) -> HttpResponse:
     """Form a team around a customer problem (status forming; the charter is required). Admins and the leaders of
     the org unit or above; the leader and the members are told."""
     actor = request.actor
-    unit_choices = [(u.id, u.name) for u in org_services.all_org_units()]
+    unit_choices = [(u.id, u.name) for u in org_services.all_org_units(actor=actor)]
     status = 200
     if request.method == "POST":
         form = TeamFormingForm(request.POST, unit_choices=unit_choices)
         if form.is_valid():
             data = form.cleaned_data
-            leader_id = person_id(form, "leader", data["leader"], find=org_services.find_person)
-            member_ids = people_ids(form, "members", data["members"], find=org_services.find_person)
+            leader_id = person_id(
+                form, "leader", data["leader"], find=functools.partial(org_services.find_person, actor=request.actor)
+            )
+            member_ids = people_ids(
+                form, "members", data["members"], find=functools.partial(org_services.find_person, actor=request.actor)
+            )
             if not form.errors:
                 try:
                     team = lifecycle.form_team(
@@ -71,14 +77,22 @@ def team_form(request: HttpRequest) -> HttpResponse:
         if form.errors and status == 200:
             status = 400
     else:
-        unit = org_services.find_org_unit(slug=query_text(request, "unit")) if request.GET.get("unit") else None
+        unit = (
+            org_services.find_org_unit(actor=actor, slug=query_text(request, "unit"))
+            if request.GET.get("unit")
+            else None
+        )
         form = TeamFormingForm(initial={"org_unit": unit.id if unit else None}, unit_choices=unit_choices)
     return render(request, "workflows/team_forming.html", {"form": form}, status=status)
 
 
 def _live_teams(*, excluding: Iterable[int] = ()) -> list[Team]:
     skip = set(excluding)
-    return [t for t in org_services.team_index() if t.status in LIVE_TEAM_STATUSES and t.id not in skip]
+    return [
+        t
+        for t in org_services.team_index(actor=Actor.system("workflows"))
+        if t.status in LIVE_TEAM_STATUSES and t.id not in skip
+    ]
 
 
 @page
@@ -86,7 +100,7 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
     """Transfer a service to another active team (its owning team's members, admins); its open away-team requests
     follow it to the new owner."""
     actor = request.actor
-    service = catalog_services.get_service_by_name(name=name)
+    service = catalog_services.get_service_by_name(actor=actor, name=name)
     org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="transfer this service")
     choices = [(t.id, t.name) for t in _live_teams(excluding=[service.owner_team_id])]
     status = 200
@@ -105,7 +119,7 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
             except FORM_ERRORS as exc:
                 status = show_error(form, exc, fields={"to_team_id": "to_team"}, conflict=SERVICE_CONFLICT)
             else:
-                new_owner = org_services.get_team(team_id=moved.owner_team_id)
+                new_owner = org_services.get_team(actor=actor, team_id=moved.owner_team_id)
                 messages.success(
                     request, f"{moved.name} is now owned by {new_owner.name}; its open away-team requests followed it."
                 )
@@ -114,7 +128,9 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
             status = 400
     else:
         form = TransferForm(team_choices=choices, initial={"version": service.version})
-    owner = org_services.get_team(team_id=service.owner_team_id) if service.owner_team_id is not None else None
+    owner = (
+        org_services.get_team(actor=actor, team_id=service.owner_team_id) if service.owner_team_id is not None else None
+    )
     context = {"service": service, "owner": owner, "form": form, "reload_url": request.path}
     return render(request, "workflows/service_transfer.html", context, status=status)
 
@@ -125,11 +141,11 @@ def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
     and every open request it is party to (close, or the team that carries it on), and the reason. An incomplete
     plan changes nothing and comes back listing what is still unmapped."""
     actor = request.actor
-    team = org_services.get_team_by_slug(slug=slug)
+    team = org_services.get_team_by_slug(actor=actor, slug=slug)
     choices = lifecycle.dissolution_choices(actor=actor, team_id=team.id)
     held = choices.holdings
     names = {t.id: t.name for t in choices.live_teams}
-    teams = org_services.get_teams(ids={c.other_team_id for c in choices.requests})
+    teams = org_services.get_teams(actor=actor, ids={c.other_team_id for c in choices.requests})
     held_names = {s.id: s.name for s in held.services}
 
     def service_words(option: int | str) -> str:

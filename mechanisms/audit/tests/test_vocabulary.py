@@ -21,6 +21,7 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "org_unit": "org",
         "team": "org",
         "account": "org",
+        "role_grant": "org",
         "service": "catalog",
         "interface": "catalog",
         "datastore": "catalog",

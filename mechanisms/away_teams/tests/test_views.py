@@ -392,8 +392,11 @@ def test_dissolving_refuses_an_incomplete_plan_listing_what_is_unmapped_then_suc
     assert f"request #{inbound.id} Refunds by API: goes with payments-api, which has no new owner" in text
     assert "The plan would orphan 1 service(s) and 2 open request(s)" in text
     assert field_error(incomplete, f"id_service_{o.services['payments-api'].id}") == "No new owner and not retired"
-    assert org.get_team(team_id=payments.id).status.value == "active"
-    assert catalog.get_service(service_id=o.services["payments-api"].id).owner_team_id == payments.id
+    assert org.get_team(actor=Actor.system("test"), team_id=payments.id).status.value == "active"
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id).owner_team_id
+        == payments.id
+    )
 
     done = admin.post(
         "/teams/payments/dissolve",
@@ -406,8 +409,11 @@ def test_dissolving_refuses_an_incomplete_plan_listing_what_is_unmapped_then_suc
         },
     )
     assert done.status_code == 302 and done.url == "/teams/payments"
-    assert org.get_team(team_id=payments.id).status.value == "dissolved"
-    assert catalog.get_service(service_id=o.services["payments-api"].id).owner_team_id == o.teams["identity"].id
+    assert org.get_team(actor=Actor.system("test"), team_id=payments.id).status.value == "dissolved"
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id).owner_team_id
+        == o.teams["identity"].id
+    )
     assert away.get_request(actor=SYSTEM, request_id=inbound.id).home_team_slug == "identity"
     assert state_of(outbound.id) == "closed"
     assert "Payments is dissolved: 1 service(s) transferred" in page_text(admin.get(done.url))
@@ -427,13 +433,13 @@ def test_forming_a_team_needs_a_charter(small_org):
     short = admin.post("/teams/form", data)
     assert short.status_code == 400
     assert "write the charter" in field_error(short, "id_charter")
-    assert org.find_team(slug="refunds") is None
+    assert org.find_team(actor=Actor.system("test"), slug="refunds") is None
     unknown = admin.post("/teams/form", {**data, "members": "cat zed"})
     assert field_error(unknown, "id_members") == "No person has the handle 'zed'"
     data["charter"] = "Customers wait a week for refunds; make it a minute."
     formed = admin.post("/teams/form", data)
     assert formed.status_code == 302 and formed.url == "/teams/refunds"
-    team = org.find_team(slug="refunds")
+    team = org.find_team(actor=Actor.system("test"), slug="refunds")
     assert team.status.value == "forming" and team.member_count == 2
     refused = signed_in("bob").post("/teams/form", {**data, "slug": "refunds-2"})
     assert refused.status_code == 403
@@ -454,7 +460,9 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
         {"to_team": o.teams["identity"].id, "reason": "Identity owns money movement now.", "version": service.version},
     )
     assert response.status_code == 302 and response.url == "/services/payments-api"
-    assert catalog.get_service(service_id=service.id).owner_team_id == o.teams["identity"].id
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=service.id).owner_team_id == o.teams["identity"].id
+    )
     assert away.get_request(actor=SYSTEM, request_id=r.id).home_team_slug == "identity"
     stale = signed_in("fay").post(
         "/services/payments-api/transfer",

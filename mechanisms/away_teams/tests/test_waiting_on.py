@@ -58,7 +58,7 @@ def test_a_withdrawn_request_waits_on_nobody(small_org):
 
 def test_a_change_is_requested_by_another_live_team_on_a_service_that_is_not_retired(small_org):
     o = small_org
-    payments_api = catalog.get_service(service_id=o.services["payments-api"].id)
+    payments_api = catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id)
     assert away.can_request_change(actor=o.actor("bob"), service=payments_api)  # checkout's member
     assert not away.can_request_change(actor=o.actor("eve"), service=payments_api)  # the owner changes it itself
     assert not away.can_request_change(actor=o.actor("hal"), service=payments_api)  # in no team

@@ -67,9 +67,9 @@ class TestServices:
             2,
             1,
         )
-        assert catalog.get_service(service_id=service.id) == service
-        assert catalog.find_service(name="CART-API") == service
-        periods = catalog.service_detail(service_id=service.id).ownership
+        assert catalog.get_service(actor=Actor.system("test"), service_id=service.id) == service
+        assert catalog.find_service(actor=Actor.system("test"), name="CART-API") == service
+        periods = catalog.service_detail(actor=Actor.system("test"), service_id=service.id).ownership
         assert [(p.team_id, p.ended_at) for p in periods] == [(small_org.teams["checkout"].id, None)]
 
     def test_a_non_member_may_not_register_a_service_for_a_team(self, small_org):
@@ -77,7 +77,7 @@ class TestServices:
             catalog.create_service(
                 actor=small_org.actor("eve"), name="cart-api", owner_team_id=small_org.teams["checkout"].id
             )
-        assert catalog.find_service(name="cart-api") is None
+        assert catalog.find_service(actor=Actor.system("test"), name="cart-api") is None
 
     def test_an_admin_registers_a_service_for_any_team(self, small_org):
         service = catalog.create_service(
@@ -182,13 +182,13 @@ class TestServices:
 
     def test_unknown_service_is_not_found(self, small_org):
         with pytest.raises(NotFound):
-            catalog.get_service(service_id=999_999)
+            catalog.get_service(actor=Actor.system("test"), service_id=999_999)
         with pytest.raises(NotFound):
             catalog.update_service(actor=SYSTEM, service_id=999_999, version=1, changes=ServiceChanges(tier=1))
         with pytest.raises(NotFound):
-            catalog.service_detail(service_id=999_999)
+            catalog.service_detail(actor=Actor.system("test"), service_id=999_999)
         with pytest.raises(NotFound):
-            catalog.get_service_by_name(name="nope")
+            catalog.get_service_by_name(actor=Actor.system("test"), name="nope")
 
     def test_retiring_keeps_the_service_and_records_why(self, small_org):
         svc = small_org.services["identity-api"]
@@ -203,7 +203,10 @@ class TestServices:
             "production",
             "retired",
         )
-        assert svc.id not in {s.id for s in catalog.services_owned_by(team_ids=[small_org.teams["identity"].id])}
+        assert svc.id not in {
+            s.id
+            for s in catalog.services_owned_by(actor=Actor.system("test"), team_ids=[small_org.teams["identity"].id])
+        }
         with pytest.raises(PermissionDenied):
             catalog.retire_service(actor=small_org.actor("bob"), service_id=svc.id, version=after.version)
 
@@ -218,17 +221,28 @@ class TestServices:
             lifecycle="experimental",
             title="Shopping cart",
         )
-        assert names(catalog.list_services(team_id=t["checkout"].id)) == ["cart-api", "checkout-api"]
-        assert names(catalog.list_services(org_unit_id=u["platform"].id)) == ["identity-api"]
-        assert len(catalog.list_services(org_unit_id=u["acme"].id).items) == 4  # sub-units included
-        assert names(catalog.list_services(lifecycle="experimental")) == ["cart-api"]
-        assert names(catalog.list_services(tier=1)) == ["cart-api"]
-        assert names(catalog.list_services(text="shopping")) == ["cart-api"]  # the title counts
-        assert names(catalog.list_services(text="payments-api service")) == ["payments-api"]  # and the description
-        page = catalog.list_services(limit=1, offset=1)
+        assert names(catalog.list_services(actor=Actor.system("test"), team_id=t["checkout"].id)) == [
+            "cart-api",
+            "checkout-api",
+        ]
+        assert names(catalog.list_services(actor=Actor.system("test"), org_unit_id=u["platform"].id)) == [
+            "identity-api"
+        ]
+        assert (
+            len(catalog.list_services(actor=Actor.system("test"), org_unit_id=u["acme"].id).items) == 4
+        )  # sub-units included
+        assert names(catalog.list_services(actor=Actor.system("test"), lifecycle="experimental")) == ["cart-api"]
+        assert names(catalog.list_services(actor=Actor.system("test"), tier=1)) == ["cart-api"]
+        assert names(catalog.list_services(actor=Actor.system("test"), text="shopping")) == [
+            "cart-api"
+        ]  # the title counts
+        assert names(catalog.list_services(actor=Actor.system("test"), text="payments-api service")) == [
+            "payments-api"
+        ]  # and the description
+        page = catalog.list_services(actor=Actor.system("test"), limit=1, offset=1)
         assert (names(page), page.total, page.next_offset) == (["checkout-api"], 4, 2)
         with pytest.raises(RuleViolation) as err:
-            catalog.list_services(lifecycle="legacy")
+            catalog.list_services(actor=Actor.system("test"), lifecycle="legacy")
         assert err.value.field == "lifecycle"
 
     def test_service_detail_shows_interfaces_datastores_edges_and_owners(self, small_org):
@@ -241,8 +255,10 @@ class TestServices:
             datastore_id=o.datastores["orders-db"].id,
             access="read",
         )
-        detail = catalog.service_detail(service_id=o.services["checkout-api"].id)
-        assert detail.service == catalog.get_service(service_id=o.services["checkout-api"].id)
+        detail = catalog.service_detail(actor=Actor.system("test"), service_id=o.services["checkout-api"].id)
+        assert detail.service == catalog.get_service(
+            actor=Actor.system("test"), service_id=o.services["checkout-api"].id
+        )
         assert [i.name for i in detail.interfaces] == ["checkout-http"]
         assert [d.name for d in detail.datastores] == ["orders-db"]
         assert [(d.kind, d.target_name) for d in detail.dependencies] == [(DependencyKind.CONSUMES, "payments-http")]
@@ -267,7 +283,7 @@ class TestTransfer:
             reason="payments runs the money path",
         )
         assert (after.owner_team_id, after.version) == (t["payments"].id, svc.version + 1)
-        ownership = catalog.service_detail(service_id=svc.id).ownership
+        ownership = catalog.service_detail(actor=Actor.system("test"), service_id=svc.id).ownership
         assert [(p.team_id, p.ended_at is None) for p in ownership] == [
             (t["payments"].id, True),
             (t["checkout"].id, False),
@@ -312,7 +328,7 @@ class TestTransfer:
             catalog.transfer_service(
                 actor=small_org.actor("dan"), service_id=svc.id, version=svc.version, to_team_id=t["payments"].id
             )
-        assert catalog.get_service(service_id=svc.id).owner_team_id == t["checkout"].id
+        assert catalog.get_service(actor=Actor.system("test"), service_id=svc.id).owner_team_id == t["checkout"].id
 
     def test_transfer_needs_another_live_team(self, small_org):
         svc, t = small_org.services["checkout-api"], small_org.teams
@@ -327,15 +343,15 @@ class TestTransfer:
         with pytest.raises(RuleViolation) as err:
             catalog.transfer_service(actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=gone.id)
         assert err.value.field == "to_team_id"
-        assert len(catalog.service_detail(service_id=svc.id).ownership) == 1
+        assert len(catalog.service_detail(actor=Actor.system("test"), service_id=svc.id).ownership) == 1
 
     def test_a_stale_transfer_is_a_conflict_and_writes_no_history(self, small_org):
         svc, t = small_org.services["checkout-api"], small_org.teams
         catalog.update_service(actor=SYSTEM, service_id=svc.id, version=svc.version, changes=ServiceChanges(tier=2))
         with pytest.raises(Conflict):
             catalog.transfer_service(actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=t["payments"].id)
-        assert len(catalog.service_detail(service_id=svc.id).ownership) == 1
-        assert catalog.get_service(service_id=svc.id).owner_team_id == t["checkout"].id
+        assert len(catalog.service_detail(actor=Actor.system("test"), service_id=svc.id).ownership) == 1
+        assert catalog.get_service(actor=Actor.system("test"), service_id=svc.id).owner_team_id == t["checkout"].id
 
 
 # ------------------------------------------------------------------------------------------------ interfaces
@@ -357,7 +373,7 @@ class TestInterfaces:
             visibility="public",
         )
         assert (interface.type, interface.service_id, interface.visibility) == ("kafka-avro", svc.id, "public")
-        assert catalog.get_interface(interface_id=interface.id) == interface
+        assert catalog.get_interface(actor=Actor.system("test"), interface_id=interface.id) == interface
 
     def test_a_non_member_may_not_add_or_change_an_interface(self, small_org):
         with pytest.raises(PermissionDenied):
@@ -430,7 +446,7 @@ class TestInterfaces:
             actor=small_org.actor("dan"), interface_id=http.id, version=http.version, reason="nobody calls it"
         )
         with pytest.raises(NotFound):
-            catalog.get_interface(interface_id=http.id)
+            catalog.get_interface(actor=Actor.system("test"), interface_id=http.id)
         change = history("interface", http.id)[0]
         assert (change.verb, change.before["name"], change.after, change.reason) == (
             "delete",
@@ -446,7 +462,7 @@ class TestInterfaces:
         )
         with pytest.raises(Conflict):
             catalog.delete_interface(actor=SYSTEM, interface_id=http.id, version=http.version)
-        assert catalog.get_interface(interface_id=http.id).auth_scheme == "oidc"
+        assert catalog.get_interface(actor=Actor.system("test"), interface_id=http.id).auth_scheme == "oidc"
 
     def test_list_interfaces_filters(self, small_org):
         names = lambda page: [i.name for i in page.items]  # noqa: E731
@@ -457,13 +473,17 @@ class TestInterfaces:
             type="asyncapi",
             description="order placed events",
         )
-        assert names(catalog.list_interfaces(service_id=small_org.services["checkout-api"].id)) == [
+        assert names(
+            catalog.list_interfaces(actor=Actor.system("test"), service_id=small_org.services["checkout-api"].id)
+        ) == [
             "checkout-events",
             "checkout-http",
         ]
-        assert names(catalog.list_interfaces(team_id=small_org.teams["payments"].id)) == ["payments-http"]
-        assert names(catalog.list_interfaces(type="asyncapi")) == ["checkout-events"]
-        assert names(catalog.list_interfaces(text="placed")) == ["checkout-events"]
+        assert names(catalog.list_interfaces(actor=Actor.system("test"), team_id=small_org.teams["payments"].id)) == [
+            "payments-http"
+        ]
+        assert names(catalog.list_interfaces(actor=Actor.system("test"), type="asyncapi")) == ["checkout-events"]
+        assert names(catalog.list_interfaces(actor=Actor.system("test"), text="placed")) == ["checkout-events"]
 
 
 # ------------------------------------------------------------------------------------------------ datastores
@@ -520,15 +540,19 @@ class TestDatastores:
         )
         catalog.delete_datastore(actor=small_org.actor("eve"), datastore_id=store.id, version=store.version)
         with pytest.raises(NotFound):
-            catalog.get_dependency(dependency_id=edge.id)
+            catalog.get_dependency(actor=Actor.system("test"), dependency_id=edge.id)
         assert history("datastore", store.id)[0].after == {"removed_access_from": ["checkout-api"]}
 
     def test_list_datastores_filters(self, small_org):
         names = lambda page: [d.name for d in page.items]  # noqa: E731
-        assert names(catalog.list_datastores(service_id=small_org.services["payments-api"].id)) == ["ledger-db"]
-        assert names(catalog.list_datastores(team_id=small_org.teams["checkout"].id)) == ["orders-db"]
-        assert names(catalog.list_datastores(text="ledger")) == ["ledger-db"]
-        assert names(catalog.list_datastores(type="database")) == ["ledger-db", "orders-db"]
+        assert names(
+            catalog.list_datastores(actor=Actor.system("test"), service_id=small_org.services["payments-api"].id)
+        ) == ["ledger-db"]
+        assert names(catalog.list_datastores(actor=Actor.system("test"), team_id=small_org.teams["checkout"].id)) == [
+            "orders-db"
+        ]
+        assert names(catalog.list_datastores(actor=Actor.system("test"), text="ledger")) == ["ledger-db"]
+        assert names(catalog.list_datastores(actor=Actor.system("test"), type="database")) == ["ledger-db", "orders-db"]
 
 
 # ------------------------------------------------------------------------------------------------ dependencies
@@ -702,7 +726,9 @@ class TestDependencies:
             )
         assert err.value.field == field
         assert log_size() == size
-        assert catalog.list_dependencies(service_id=o.services["checkout-api"].id).total == 1
+        assert (
+            catalog.list_dependencies(actor=Actor.system("test"), service_id=o.services["checkout-api"].id).total == 1
+        )
 
     def test_only_the_depending_services_team_records_its_edges(self, small_org):
         with pytest.raises(PermissionDenied):  # payments cannot declare what checkout depends on
@@ -733,7 +759,7 @@ class TestDependencies:
             catalog.remove_dependency(actor=SYSTEM, dependency_id=edge.id, version=edge.version)
         catalog.remove_dependency(actor=SYSTEM, dependency_id=edge.id, version=edge.version + 1, reason="gone")
         with pytest.raises(NotFound):
-            catalog.get_dependency(dependency_id=edge.id)
+            catalog.get_dependency(actor=Actor.system("test"), dependency_id=edge.id)
 
     def test_list_dependencies_filters(self, small_org):
         o = small_org
@@ -751,18 +777,24 @@ class TestDependencies:
             target_service_id=o.services["checkout-api"].id,
         )
         targets = lambda page: sorted(d.target_name for d in page.items)  # noqa: E731
-        assert targets(catalog.list_dependencies(service_id=o.services["checkout-api"].id)) == [
+        assert targets(
+            catalog.list_dependencies(actor=Actor.system("test"), service_id=o.services["checkout-api"].id)
+        ) == [
             "ledger-db",
             "payments-http",
         ]
-        assert targets(catalog.list_dependencies(kind="links")) == ["checkout-api"]
-        assert targets(catalog.list_dependencies(team_id=o.teams["identity"].id)) == ["checkout-api"]
-        assert targets(catalog.list_dependencies(target_service_id=o.services["payments-api"].id)) == [
+        assert targets(catalog.list_dependencies(actor=Actor.system("test"), kind="links")) == ["checkout-api"]
+        assert targets(catalog.list_dependencies(actor=Actor.system("test"), team_id=o.teams["identity"].id)) == [
+            "checkout-api"
+        ]
+        assert targets(
+            catalog.list_dependencies(actor=Actor.system("test"), target_service_id=o.services["payments-api"].id)
+        ) == [
             "ledger-db",
             "payments-http",
         ]
         with pytest.raises(RuleViolation):
-            catalog.list_dependencies(kind="calls")
+            catalog.list_dependencies(actor=Actor.system("test"), kind="calls")
 
 
 # ------------------------------------------------------------------------------------------------ graph, counts
@@ -794,21 +826,21 @@ def test_team_edges_roll_up_cross_team_dependencies_only(small_org):
     )
     catalog.add_dependency(actor=SYSTEM, service_id=cart.id, kind="accesses", datastore_id=o.datastores["orders-db"].id)
 
-    edges = {(e.from_team_id, e.to_team_id): (e.count, e.kinds) for e in catalog.team_edges()}
+    edges = {(e.from_team_id, e.to_team_id): (e.count, e.kinds) for e in catalog.team_edges(actor=Actor.system("test"))}
 
     t = o.teams
     assert edges == {
         (t["checkout"].id, t["payments"].id): (3, ("accesses", "consumes")),
         (t["checkout"].id, t["identity"].id): (1, ("links",)),
     }
-    only_identity = catalog.team_edges(team_id=t["identity"].id)
+    only_identity = catalog.team_edges(actor=Actor.system("test"), team_id=t["identity"].id)
     assert [(e.from_team_id, e.to_team_id) for e in only_identity] == [(t["checkout"].id, t["identity"].id)]
 
 
 @pytest.mark.django_db
 def test_catalog_counts(small_org):
     consume(small_org, "checkout-api", "payments-http")
-    counts = catalog.catalog_counts()
+    counts = catalog.catalog_counts(actor=Actor.system("test"))
     assert (counts.services, counts.interfaces, counts.datastores, counts.dependencies) == (3, 3, 2, 1)
 
 
@@ -941,7 +973,7 @@ def test_of_two_updates_naming_the_same_version_exactly_one_wins(small_org):
         )
     assert err.value.field == "version"
     assert err.value.details == {"field": "version", "expected": svc.version, "current": first.version}
-    assert catalog.get_service(service_id=svc.id).description == "bob's words"
+    assert catalog.get_service(actor=Actor.system("test"), service_id=svc.id).description == "bob's words"
     assert [c.actor_label for c in history("service", svc.id)][:1] == ["bob"]
 
 
@@ -961,7 +993,7 @@ def test_two_concurrent_writers_naming_the_same_version_one_wins_one_gets_confli
 
     assert sorted(outcomes.values()) == ["conflict", "ok"], outcomes
     winner = next(h for h, outcome in outcomes.items() if outcome == "ok")
-    after = catalog.get_service(service_id=svc.id)
+    after = catalog.get_service(actor=Actor.system("test"), service_id=svc.id)
     assert (after.description, after.version) == (f"{winner}'s words", svc.version + 1)
     assert [c.actor_label for c in history("service", svc.id) if c.verb == "update"] == [winner]
 
@@ -983,7 +1015,7 @@ def test_two_concurrent_creates_of_one_name_one_wins_one_gets_conflict(small_org
     outcomes = at_the_same_time(lambda handle: create(o.actor(handle)))
 
     assert sorted(outcomes.values()) == ["conflict", "ok"], outcomes
-    assert catalog.catalog_counts() == CatalogCounts(
+    assert catalog.catalog_counts(actor=Actor.system("test")) == CatalogCounts(
         services=3 + (record == "service"),
         interfaces=3 + (record == "interface"),
         datastores=2 + (record == "datastore"),

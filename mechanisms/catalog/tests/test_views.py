@@ -121,7 +121,7 @@ def test_owner_edits_a_service_and_the_change_is_recorded(small_org):
         "/services/checkout-api/edit", {"name": "checkout-api", "version": service.version, **EDIT}
     )
     assert response.status_code == 302 and response["Location"] == "/services/checkout-api"
-    after = catalog_services.get_service(service_id=service.id)
+    after = catalog_services.get_service(actor=Actor.system("test"), service_id=service.id)
     assert (after.title, after.tier, after.on_call) == ("Checkout API", 2, "checkout-primary")
     assert service_changes(service.id) == before + 1
     assert "<strong>orders</strong>" in signed_in("bob").get("/services/checkout-api").content.decode()
@@ -160,7 +160,7 @@ def test_non_member_posting_an_edit_changes_nothing(small_org):
         "/services/checkout-api/edit", {"name": "checkout-api", "version": service.version, **EDIT}
     )
     assert response.status_code == 403
-    assert catalog_services.get_service(service_id=service.id) == service
+    assert catalog_services.get_service(actor=Actor.system("test"), service_id=service.id) == service
     assert service_changes(service.id) == before
 
 
@@ -179,7 +179,7 @@ def test_stale_version_shows_someone_else_changed_it_and_changes_nothing(small_o
     assert response.status_code == 409
     page = page_text(response)
     assert "Someone else changed this service while you were editing. Reload" in page
-    assert catalog_services.get_service(service_id=service.id) == theirs
+    assert catalog_services.get_service(actor=Actor.system("test"), service_id=service.id) == theirs
 
 
 @pytest.mark.django_db
@@ -197,7 +197,7 @@ def test_bad_input_shows_the_error_next_to_the_field_and_changes_nothing(small_o
     response = signed_in("bob").post("/services/checkout-api/edit", data)
     assert response.status_code in (400, 409)
     assert field_error(response, f"id_{field}") == message
-    assert catalog_services.get_service(service_id=service.id) == service
+    assert catalog_services.get_service(actor=Actor.system("test"), service_id=service.id) == service
 
 
 @pytest.mark.django_db
@@ -216,7 +216,10 @@ def test_member_registers_a_service_for_their_team(small_org):
     assert ">Checkout</option>" in body and ">Payments</option>" not in body  # only the teams they may change
     response = client.post("/services/new", {"owner_team": small_org.teams["checkout"].id, "name": "cart-api", **EDIT})
     assert response.status_code == 302 and response["Location"] == "/services/cart-api"
-    assert catalog_services.get_service_by_name(name="cart-api").owner_team_id == small_org.teams["checkout"].id
+    assert (
+        catalog_services.get_service_by_name(actor=Actor.system("test"), name="cart-api").owner_team_id
+        == small_org.teams["checkout"].id
+    )
 
 
 @pytest.mark.django_db
@@ -225,7 +228,7 @@ def test_registering_a_service_for_another_team_is_refused(small_org):
         "/services/new", {"owner_team": small_org.teams["payments"].id, "name": "sneaky-api", **EDIT}
     )
     assert response.status_code == 403
-    assert catalog_services.find_service(name="sneaky-api") is None
+    assert catalog_services.find_service(actor=Actor.system("test"), name="sneaky-api") is None
 
 
 @pytest.mark.django_db
@@ -253,12 +256,15 @@ def test_owner_adds_an_interface_a_datastore_and_a_dependency(small_org):
         },
     )
     assert response.status_code == 302
-    assert catalog_services.find_interface(name="checkout-events").type == "asyncapi"
+    assert catalog_services.find_interface(actor=Actor.system("test"), name="checkout-events").type == "asyncapi"
     response = client.post(
         "/services/checkout-api/datastores", {"datastore-name": "cart-cache", "datastore-type": "cache"}
     )
     assert response.status_code == 302
-    assert catalog_services.find_datastore(name="cart-cache").owner_service_id == small_org.services["checkout-api"].id
+    assert (
+        catalog_services.find_datastore(actor=Actor.system("test"), name="cart-cache").owner_service_id
+        == small_org.services["checkout-api"].id
+    )
     response = client.post(
         "/services/checkout-api/dependencies", {"dependency-kind": "consumes", "dependency-target": "payments-http"}
     )
@@ -275,7 +281,12 @@ def test_an_unknown_dependency_target_is_shown_next_to_the_field(small_org):
     assert response.status_code == 400
     assert field_error(response, "id_dependency-target") == "No datastore is named 'nowhere-db'"
     assert '<details class="add-form" open>' in response.content.decode()  # the form with the error is open
-    assert catalog_services.service_detail(service_id=small_org.services["checkout-api"].id).dependencies == ()
+    assert (
+        catalog_services.service_detail(
+            actor=Actor.system("test"), service_id=small_org.services["checkout-api"].id
+        ).dependencies
+        == ()
+    )
 
 
 @pytest.mark.django_db
@@ -303,7 +314,12 @@ def test_owner_removes_a_dependency(small_org):
     assert signed_in("eve").post(f"/services/checkout-api/dependencies/{dep.id}/remove").status_code == 403
     response = signed_in("bob").post(f"/services/checkout-api/dependencies/{dep.id}/remove")
     assert response.status_code == 302
-    assert catalog_services.service_detail(service_id=small_org.services["checkout-api"].id).dependencies == ()
+    assert (
+        catalog_services.service_detail(
+            actor=Actor.system("test"), service_id=small_org.services["checkout-api"].id
+        ).dependencies
+        == ()
+    )
 
 
 @pytest.mark.django_db
@@ -312,4 +328,4 @@ def test_non_member_may_not_add_parts(small_org):
     response = client.post("/services/checkout-api/datastores", {"datastore-name": "x-db", "datastore-type": "cache"})
     assert response.status_code == 403
     assert "only members of the owning team or an admin may add datastores here" in page_text(response).lower()
-    assert catalog_services.find_datastore(name="x-db") is None
+    assert catalog_services.find_datastore(actor=Actor.system("test"), name="x-db") is None

@@ -24,7 +24,7 @@ def stored(o) -> set[tuple]:
     page = mandate.list_findings(actor=SYSTEM, limit=200)
     assert page.total <= 200
     rows = set()
-    for team in [None, *(t.id for t in org.team_index())]:
+    for team in [None, *(t.id for t in org.team_index(actor=Actor.system("test")))]:
         if team is None:
             continue
         for f in mandate.list_findings(actor=SYSTEM, team_id=team, limit=200).items:
@@ -87,7 +87,7 @@ def test_team_changes_size_and_leaders(evaluated):
     )
     rows = same_as_full(o)
     assert any(r[0] == "org/stl-not-single-threaded" and r[1] == "user:default/ann" for r in rows)
-    team = org.get_team(team_id=team.id)
+    team = org.get_team(actor=Actor.system("test"), team_id=team.id)
     org.update_team(
         actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(leader_id=o.people["dan"].id)
     )
@@ -110,7 +110,7 @@ def test_a_transfer_and_a_link_across_teams(evaluated):
     )
     rows = same_as_full(o)
     assert any(r[0] == "mandate/direct-link" for r in rows)
-    svc = catalog.get_service(service_id=o.services["payments-api"].id)
+    svc = catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id)
     catalog.transfer_service(actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=o.teams["checkout"].id)
     rows = same_as_full(o)
     assert not any(r[0] == "mandate/direct-link" for r in rows)  # now the same team

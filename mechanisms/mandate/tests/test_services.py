@@ -107,7 +107,7 @@ def test_history_grows_with_each_evaluation(small_org):
 
 
 def test_a_person_leading_two_teams_counts_on_each_team(small_org):
-    team = org_services.get_team(team_id=small_org.teams["payments"].id)
+    team = org_services.get_team(actor=Actor.system("test"), team_id=small_org.teams["payments"].id)
     org_services.update_team(
         actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(leader_id=small_org.people["ann"].id)
     )
@@ -149,7 +149,7 @@ def grant(small_org, *, actor="admin", approver="hal", expires=FUTURE, reason="M
 
 
 def make_bar_raiser(small_org, handle: str) -> None:
-    person = org_services.get_person(person_id=small_org.people[handle].id)
+    person = org_services.get_person(actor=Actor.system("test"), person_id=small_org.people[handle].id)
     org_services.update_person(
         actor=SYSTEM,
         person_id=person.id,
@@ -297,7 +297,7 @@ def test_anonymous_sees_no_scorecard(small_org):
     [("admin", True), ("vp-retail", True), ("ceo", True), ("ann", False), ("vp-platform", False), ("hal", False)],
 )
 def test_org_unit_scorecard_is_visible_to_its_leader_and_their_chain(small_org, handle, allowed):
-    unit = org_services.get_org_unit(org_unit_id=small_org.units["retail"].id)
+    unit = org_services.get_org_unit(actor=Actor.system("test"), org_unit_id=small_org.units["retail"].id)
     org_services.update_org_unit(
         actor=SYSTEM,
         org_unit_id=unit.id,

@@ -66,7 +66,7 @@ BACK_DOOR = {
 def led(evaluated):
     """The small org with a leader on every org unit: acme ceo, retail vp-retail, platform vp-platform."""
     for unit, leader in (("acme", "ceo"), ("retail", "vp-retail"), ("platform", "vp-platform")):
-        current = org_services.get_org_unit(org_unit_id=evaluated.units[unit].id)
+        current = org_services.get_org_unit(actor=Actor.system("test"), org_unit_id=evaluated.units[unit].id)
         org_services.update_org_unit(
             actor=SYSTEM,
             org_unit_id=current.id,
@@ -184,7 +184,9 @@ def test_a_bad_approver_is_shown_next_to_the_field_and_changes_nothing(evaluated
 
 
 def test_an_approver_not_independent_of_the_team_is_refused_on_the_approver_field(evaluated):
-    person = org_services.get_person(person_id=evaluated.people["bob"].id)  # a member of checkout
+    person = org_services.get_person(
+        actor=Actor.system("test"), person_id=evaluated.people["bob"].id
+    )  # a member of checkout
     org_services.update_person(
         actor=SYSTEM,
         person_id=person.id,

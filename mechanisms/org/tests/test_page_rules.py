@@ -21,9 +21,9 @@ def test_a_team_breaches_when_oversized_leaderless_or_its_leader_leads_another_a
     org.update_team(
         actor=SYSTEM, team_id=identity.id, version=identity.version, changes=TeamChanges(leader_id=o.people["ann"].id)
     )
-    payments = org.get_team(team_id=payments.id)
+    payments = org.get_team(actor=Actor.system("test"), team_id=payments.id)
     org.update_team(actor=SYSTEM, team_id=payments.id, version=payments.version, changes=TeamChanges(leader_id=None))
-    standings = org.team_standings(report=org.check_org_rules())
+    standings = org.team_standings(report=org.check_org_rules(actor=Actor.system("test")))
     assert standings[checkout.id].multi_led and standings[checkout.id].breach
     assert standings[identity.id].multi_led
     assert standings[payments.id].leaderless and standings[payments.id].breach
@@ -31,7 +31,7 @@ def test_a_team_breaches_when_oversized_leaderless_or_its_leader_leads_another_a
 
 
 def test_a_team_the_report_finds_nothing_about_stands_clear(small_org):
-    standings = org.team_standings(report=org.check_org_rules())
+    standings = org.team_standings(report=org.check_org_rules(actor=Actor.system("test")))
     assert small_org.teams["checkout"].id not in standings
     clear = TeamStanding()
     assert clear.level is SizeLevel.OK and not clear.breach and not clear.watch

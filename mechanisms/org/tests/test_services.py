@@ -47,7 +47,7 @@ def new_team(small_org, slug: str, unit: str = "retail", leader: str | None = No
     )
     for person_id in members:
         org.add_member(actor=SYSTEM, team_id=team.id, person_id=person_id)
-    return org.get_team(team_id=team.id)
+    return org.get_team(actor=Actor.system("test"), team_id=team.id)
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -68,8 +68,8 @@ def test_admin_creates_a_person_with_a_manager(small_org):
     assert person.manager_id == small_org.people["ann"].id
     assert person.active is True
     assert person.version == 1
-    assert org.get_person(person_id=person.id) == person
-    assert org.find_person(handle="IVY.QUINN") == person
+    assert org.get_person(actor=Actor.system("test"), person_id=person.id) == person
+    assert org.find_person(actor=Actor.system("test"), handle="IVY.QUINN") == person
 
 
 def test_only_an_admin_adds_or_changes_people(small_org):
@@ -98,7 +98,7 @@ def test_deactivated_person_stays_with_history(small_org):
     eve = small_org.people["eve"]
     after = org.deactivate_person(actor=SYSTEM, person_id=eve.id, version=eve.version, reason="left the company")
     assert after.active is False
-    assert org.get_person(person_id=eve.id).active is False
+    assert org.get_person(actor=Actor.system("test"), person_id=eve.id).active is False
     last = history("person", eve.id)[0]
     assert (last.verb, last.reason, last.before["active"], last.after["active"]) == (
         "deactivate",
@@ -174,7 +174,7 @@ def test_a_manager_chain_that_loops_is_refused(small_org):
         org.update_person(actor=SYSTEM, person_id=ceo.id, version=ceo.version, changes=PersonChanges(manager_id=bob.id))
     with pytest.raises(RuleViolation):  # nobody manages themselves
         org.update_person(actor=SYSTEM, person_id=bob.id, version=bob.version, changes=PersonChanges(manager_id=bob.id))
-    assert org.get_person(person_id=ann.id).manager_id == small_org.people["vp-retail"].id
+    assert org.get_person(actor=Actor.system("test"), person_id=ann.id).manager_id == small_org.people["vp-retail"].id
 
 
 def test_moving_a_person_under_another_branch_is_allowed(small_org):
@@ -185,7 +185,11 @@ def test_moving_a_person_under_another_branch_is_allowed(small_org):
         version=bob.version,
         changes=PersonChanges(manager_id=small_org.people["fay"].id),
     )
-    assert [p.handle for p in org.management_chain(person_id=bob.id)] == ["fay", "vp-platform", "ceo"]
+    assert [p.handle for p in org.management_chain(actor=Actor.system("test"), person_id=bob.id)] == [
+        "fay",
+        "vp-platform",
+        "ceo",
+    ]
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(small_org):
@@ -194,12 +198,12 @@ def test_stale_version_is_a_conflict_and_changes_nothing(small_org):
     with pytest.raises(Conflict) as err:
         org.update_person(actor=SYSTEM, person_id=bob.id, version=bob.version, changes=PersonChanges(title="Second"))
     assert err.value.field == "version"
-    assert org.get_person(person_id=bob.id).title == "First"
+    assert org.get_person(actor=Actor.system("test"), person_id=bob.id).title == "First"
 
 
 def test_unknown_person_is_not_found(small_org):
     with pytest.raises(NotFound):
-        org.get_person(person_id=999_999)
+        org.get_person(actor=Actor.system("test"), person_id=999_999)
     with pytest.raises(NotFound):
         org.update_person(actor=SYSTEM, person_id=999_999, version=1, changes=PersonChanges(title="x"))
 
@@ -211,12 +215,15 @@ def test_a_person_update_names_only_the_fields_a_person_has():
 
 def test_list_people_filters_by_text_team_manager_and_pool(small_org):
     handles = lambda page: sorted(p.handle for p in page.items)  # noqa: E731
-    assert handles(org.list_people(text="moss")) == ["cat"]
-    assert handles(org.list_people(team_id=small_org.teams["payments"].id)) == ["dan", "eve"]
-    assert handles(org.list_people(manager_id=small_org.people["ann"].id)) == ["bob", "cat"]
-    assert handles(org.list_people(bar_raisers=True)) == ["hal"]
-    assert org.list_people(limit=2).total == 11
-    assert len(org.list_people(limit=2).items) == 2
+    assert handles(org.list_people(actor=Actor.system("test"), text="moss")) == ["cat"]
+    assert handles(org.list_people(actor=Actor.system("test"), team_id=small_org.teams["payments"].id)) == [
+        "dan",
+        "eve",
+    ]
+    assert handles(org.list_people(actor=Actor.system("test"), manager_id=small_org.people["ann"].id)) == ["bob", "cat"]
+    assert handles(org.list_people(actor=Actor.system("test"), bar_raisers=True)) == ["hal"]
+    assert org.list_people(actor=Actor.system("test"), limit=2).total == 11
+    assert len(org.list_people(actor=Actor.system("test"), limit=2).items) == 2
 
 
 # ------------------------------------------------------------------------------------------------ org units
@@ -256,13 +263,16 @@ def test_org_unit_with_teams_cannot_be_deleted_but_an_empty_one_can(small_org):
     empty = org.create_org_unit(actor=SYSTEM, slug="empty", name="Empty", parent_id=small_org.units["acme"].id)
     org.delete_org_unit(actor=SYSTEM, org_unit_id=empty.id, version=empty.version, reason="never used")
     with pytest.raises(NotFound):
-        org.get_org_unit(org_unit_id=empty.id)
+        org.get_org_unit(actor=Actor.system("test"), org_unit_id=empty.id)
 
 
 def test_org_unit_ancestors_and_descendants(small_org):
     acme, retail = small_org.units["acme"], small_org.units["retail"]
     sub = org.create_org_unit(actor=SYSTEM, slug="stores", name="Stores", parent_id=retail.id)
-    assert [u.slug for u in org.org_unit_ancestors(org_unit_id=sub.id)] == ["retail", "acme"]
+    assert [u.slug for u in org.org_unit_ancestors(actor=Actor.system("test"), org_unit_id=sub.id)] == [
+        "retail",
+        "acme",
+    ]
     assert set(org.org_unit_descendants(org_unit_id=retail.id)) == {retail.id, sub.id}
     assert len(org.org_unit_descendants(org_unit_id=acme.id)) == 4
 
@@ -325,7 +335,7 @@ def test_a_member_may_not_change_leader_org_unit_status_or_slug(small_org, field
             actor=small_org.actor("bob"), team_id=team.id, version=team.version, changes=TeamChanges(**{field: value})
         )
     assert err.value.field == field
-    assert org.get_team(team_id=team.id) == team
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id) == team
 
 
 def test_a_non_member_may_not_change_a_team(small_org):
@@ -371,7 +381,7 @@ def test_dissolving_through_update_team_is_refused(small_org):
             changes=TeamChanges(status="dissolved"),
         )
     assert err.value.field == "status"
-    assert org.get_team(team_id=team.id).status is TeamStatus.ACTIVE
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).status is TeamStatus.ACTIVE
 
 
 def test_dissolved_team_releases_its_members_and_takes_no_new_ones(small_org):
@@ -385,14 +395,24 @@ def test_dissolved_team_releases_its_members_and_takes_no_new_ones(small_org):
 
 def test_list_teams_filters(small_org):
     slugs = lambda page: [t.slug for t in page.items]  # noqa: E731
-    assert slugs(org.list_teams(org_unit_id=small_org.units["retail"].id)) == ["checkout", "payments"]
-    assert slugs(org.list_teams(org_unit_id=small_org.units["acme"].id)) == []
-    assert len(org.list_teams(org_unit_id=small_org.units["acme"].id, include_sub_units=True).items) == 3
-    assert slugs(org.list_teams(member_id=small_org.people["gus"].id)) == ["identity"]
-    assert slugs(org.list_teams(leader_id=small_org.people["dan"].id)) == ["payments"]
-    assert slugs(org.list_teams(text="payments")) == ["payments"]
+    assert slugs(org.list_teams(actor=Actor.system("test"), org_unit_id=small_org.units["retail"].id)) == [
+        "checkout",
+        "payments",
+    ]
+    assert slugs(org.list_teams(actor=Actor.system("test"), org_unit_id=small_org.units["acme"].id)) == []
+    assert (
+        len(
+            org.list_teams(
+                actor=Actor.system("test"), org_unit_id=small_org.units["acme"].id, include_sub_units=True
+            ).items
+        )
+        == 3
+    )
+    assert slugs(org.list_teams(actor=Actor.system("test"), member_id=small_org.people["gus"].id)) == ["identity"]
+    assert slugs(org.list_teams(actor=Actor.system("test"), leader_id=small_org.people["dan"].id)) == ["payments"]
+    assert slugs(org.list_teams(actor=Actor.system("test"), text="payments")) == ["payments"]
     with pytest.raises(RuleViolation):
-        org.list_teams(status="sleeping")
+        org.list_teams(actor=Actor.system("test"), status="sleeping")
 
 
 # ------------------------------------------------------------------------------------------------ memberships
@@ -401,9 +421,9 @@ def test_list_teams_filters(small_org):
 def test_a_member_may_add_and_remove_members_of_their_team(small_org):
     team = small_org.teams["checkout"]
     membership = org.add_member(actor=small_org.actor("bob"), team_id=team.id, person_id=small_org.people["hal"].id)
-    assert org.get_team(team_id=team.id).member_count == 4
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).member_count == 4
     org.remove_member(actor=small_org.actor("cat"), membership_id=membership.id)
-    assert org.get_team(team_id=team.id).member_count == 3
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).member_count == 3
 
 
 def test_a_non_member_may_not_add_or_remove_members(small_org):
@@ -411,11 +431,13 @@ def test_a_non_member_may_not_add_or_remove_members(small_org):
     with pytest.raises(PermissionDenied):
         org.add_member(actor=small_org.actor("eve"), team_id=team.id, person_id=small_org.people["eve"].id)
     bob_membership = next(
-        m for m in org.list_memberships(team_id=team.id).items if m.person_id == small_org.people["bob"].id
+        m
+        for m in org.list_memberships(actor=Actor.system("test"), team_id=team.id).items
+        if m.person_id == small_org.people["bob"].id
     )
     with pytest.raises(PermissionDenied):
         org.remove_member(actor=small_org.actor("eve"), membership_id=bob_membership.id)
-    assert org.get_team(team_id=team.id).member_count == 3
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).member_count == 3
 
 
 def test_an_account_without_a_person_may_change_no_team(small_org):
@@ -453,12 +475,15 @@ def test_check_org_rules_finds_oversized_warning_multi_threaded_and_leaderless_t
     gone_leaderless = new_team(small_org, "gone-too")
     org.mark_team_dissolved(actor=SYSTEM, team_id=gone_leaderless.id, version=gone_leaderless.version, reason="done")
 
-    report = org.check_org_rules()
+    report = org.check_org_rules(actor=Actor.system("test"))
 
     assert [(t.slug, t.size, t.level) for t in report.oversized] == [("huge", 11, SizeLevel.VIOLATION)]
     assert [(t.slug, t.size, t.level) for t in report.size_warnings] == [("big", 9, SizeLevel.WARNING)]
     assert [(b.handle, len(b.team_ids)) for b in report.stl_breaches] == [("ann", 2)]
-    assert set(report.stl_breaches[0].team_ids) == {small_org.teams["checkout"].id, org.find_team(slug="side-gig").id}
+    assert set(report.stl_breaches[0].team_ids) == {
+        small_org.teams["checkout"].id,
+        org.find_team(actor=Actor.system("test"), slug="side-gig").id,
+    }
     assert [t.slug for t in report.leaderless] == ["orphans"]  # the dissolved leaderless team is not counted
     assert report.teams_checked == 3 + 4  # dissolved teams are not checked; dan leads only one live team
     assert report.breach_count == 3
@@ -468,31 +493,33 @@ def test_eight_members_is_fine_and_ten_is_only_a_warning(small_org):
     people = [new_person(f"q{i:02d}").id for i in range(18)]
     eight = new_team(small_org, "eight", leader="bob", members=people[:8])
     ten = new_team(small_org, "ten", leader="cat", members=people[8:18])
-    report = org.check_org_rules(team_ids=[eight.id, ten.id])
+    report = org.check_org_rules(actor=Actor.system("test"), team_ids=[eight.id, ten.id])
     assert report.oversized == ()
     assert [t.slug for t in report.size_warnings] == ["ten"]
-    assert org.team_size(team_id=eight.id).level is SizeLevel.OK
+    assert org.team_size(actor=Actor.system("test"), team_id=eight.id).level is SizeLevel.OK
 
 
 def test_check_org_rules_on_a_subset_still_sees_a_leaders_other_teams(small_org):
     side = new_team(small_org, "side-gig", leader="dan")
-    report = org.check_org_rules(team_ids=[side.id])
+    report = org.check_org_rules(actor=Actor.system("test"), team_ids=[side.id])
     assert [b.handle for b in report.stl_breaches] == ["dan"]
 
 
 def test_a_forming_team_does_not_make_its_leader_multi_threaded(small_org):
     new_team(small_org, "incubating", leader="ann", status="forming")
-    assert org.check_org_rules().stl_breaches == ()
+    assert org.check_org_rules(actor=Actor.system("test")).stl_breaches == ()
 
 
 # ------------------------------------------------------------------------------------------------ chains
 
 
 def test_management_chain_lists_everyone_above_nearest_first(small_org):
-    assert [p.handle for p in org.management_chain(person_id=small_org.people["bob"].id)] == ["ann", "vp-retail", "ceo"]
-    assert org.management_chain(person_id=small_org.people["ceo"].id) == []
+    assert [
+        p.handle for p in org.management_chain(actor=Actor.system("test"), person_id=small_org.people["bob"].id)
+    ] == ["ann", "vp-retail", "ceo"]
+    assert org.management_chain(actor=Actor.system("test"), person_id=small_org.people["ceo"].id) == []
     with pytest.raises(NotFound):
-        org.management_chain(person_id=999_999)
+        org.management_chain(actor=Actor.system("test"), person_id=999_999)
 
 
 def test_reports_below_lists_everyone_below_directly_or_not(small_org):
@@ -506,7 +533,7 @@ def test_management_chain_queries_do_not_grow_with_depth(small_org, django_asser
     for i in range(12):
         manager = new_person(f"deep{i}", manager_id=manager).id
     with django_assert_max_num_queries(3):
-        chain = org.management_chain(person_id=manager)
+        chain = org.management_chain(actor=Actor.system("test"), person_id=manager)
     assert len(chain) == 11 + 4  # deep0..deep10, gus, fay, vp-platform, ceo
 
 
@@ -520,7 +547,9 @@ class TestIndependence:
     def test_the_leader_is_not_independent(self, small_org):
         dan = small_org.people["dan"]
         team = small_org.teams["payments"]
-        membership = next(m for m in org.list_memberships(team_id=team.id).items if m.person_id == dan.id)
+        membership = next(
+            m for m in org.list_memberships(actor=Actor.system("test"), team_id=team.id).items if m.person_id == dan.id
+        )
         org.remove_member(actor=SYSTEM, membership_id=membership.id)  # a leader who is not listed as a member
         assert not org.is_independent(person_id=dan.id, team_id=team.id)
 
@@ -560,7 +589,11 @@ def _writes(small_org) -> dict:
     admin = small_org.actor("admin")
 
     def membership_of(handle: str, team: str) -> int:
-        return next(m.id for m in org.list_memberships(team_id=t[team].id).items if m.person_id == p[handle].id)
+        return next(
+            m.id
+            for m in org.list_memberships(actor=Actor.system("test"), team_id=t[team].id).items
+            if m.person_id == p[handle].id
+        )
 
     def remove_member() -> int:
         org.remove_member(actor=admin, membership_id=membership_of("gus", "identity"))

@@ -29,17 +29,17 @@ def test_the_backstage_examples_import_and_reimport_changes_nothing():
     again = import_backstage(actor=SYSTEM, paths=[str(EXAMPLES)])
     assert sum(again.created.values()) == 0 and sum(again.updated.values()) == 0
     # Owned by a user in the source: kept, with the owner as written, for the mandate checks to flag.
-    searcher = catalog_services.get_service_by_name(name="searcher")
+    searcher = catalog_services.get_service_by_name(actor=Actor.system("test"), name="searcher")
     assert searcher.owner_team_id is None and searcher.owner_ref == "user:default/guest"
 
 
 @pytest.mark.django_db
 def test_import_maps_leaders_members_and_edges():
     import_backstage(actor=SYSTEM, paths=[str(RETAIL)])
-    teams = org_services.team_index()
+    teams = org_services.team_index(actor=Actor.system("test"))
     assert teams and all(t.org_unit_id for t in teams)
     assert any(t.leader_id for t in teams)
-    counts = catalog_services.catalog_counts()
+    counts = catalog_services.catalog_counts(actor=Actor.system("test"))
     assert counts.services and counts.interfaces and counts.dependencies
 
 
@@ -61,8 +61,8 @@ def test_a_broken_catalog_imports_nothing_and_every_problem_has_a_file_and_line(
     with pytest.raises(ImportFailed) as caught:
         import_backstage(actor=SYSTEM, paths=[str(BROKEN / case)])
     assert all(":" in p.source for p in caught.value.problems)
-    assert org_services.list_people().total == 0
-    assert catalog_services.catalog_counts().services == 0
+    assert org_services.list_people(actor=Actor.system("test")).total == 0
+    assert catalog_services.catalog_counts(actor=Actor.system("test")).services == 0
 
 
 @pytest.mark.django_db

@@ -53,13 +53,13 @@ def test_demo_import_into_an_empty_database_matches_its_export():
 def test_demo_is_deterministic_and_plants_the_breaches():
     assert build_demo() == build_demo()
     load_demo()
-    report = org_services.check_org_rules()
+    report = org_services.check_org_rules(actor=Actor.system("test"))
     assert [t.slug for t in report.oversized] == ["search"]
     assert len(report.stl_breaches) == 1
     assert [t.slug for t in report.leaderless] == ["growth-experiments"]
-    reco = catalog_services.get_service_by_name(name="recommendations-engine")
-    orders = catalog_services.find_datastore(name="orders-db")
-    edges = catalog_services.list_dependencies(service_id=reco.id, kind="accesses").items
+    reco = catalog_services.get_service_by_name(actor=Actor.system("test"), name="recommendations-engine")
+    orders = catalog_services.find_datastore(actor=Actor.system("test"), name="orders-db")
+    edges = catalog_services.list_dependencies(actor=Actor.system("test"), service_id=reco.id, kind="accesses").items
     assert [e.datastore_id for e in edges] == [orders.id]
 
 
@@ -75,7 +75,7 @@ def test_import_with_problems_changes_nothing_and_reports_every_problem_located(
         import_everything(actor=SYSTEM, document=document)
     problems = {(p.source, p.field) for p in caught.value.problems}
     assert ("services[2]", "tier") in problems  # type errors are found before anything is validated further
-    assert org_services.list_people().total == 0
+    assert org_services.list_people(actor=Actor.system("test")).total == 0
     assert audit_services.list_changes(actor=SYSTEM, limit=1).total == before
 
     document["services"][2]["tier"] = 2
@@ -83,7 +83,10 @@ def test_import_with_problems_changes_nothing_and_reports_every_problem_located(
         import_everything(actor=SYSTEM, document=document)
     problems = {(p.source, p.field) for p in caught.value.problems}
     assert {("people[3]", "email"), ("people[5]", "manager"), ("teams[0]", "org_unit")} <= problems
-    assert org_services.list_people().total == 0 and catalog_services.catalog_counts().services == 0
+    assert (
+        org_services.list_people(actor=Actor.system("test")).total == 0
+        and catalog_services.catalog_counts(actor=Actor.system("test")).services == 0
+    )
 
 
 @pytest.mark.django_db
@@ -111,10 +114,12 @@ def test_reimport_updates_in_place_and_reports_what_the_source_no_longer_has():
     report = import_everything(actor=SYSTEM, document=document)
     assert report.updated["team"] == 1
     assert report.missing["service"] == ["ratings-api"]
-    assert catalog_services.get_service_by_name(name="ratings-api").lifecycle == "production"
+    assert (
+        catalog_services.get_service_by_name(actor=Actor.system("test"), name="ratings-api").lifecycle == "production"
+    )
     report = import_everything(actor=SYSTEM, document=document, prune=True)
     assert report.removed["service"] == 1
-    assert catalog_services.get_service_by_name(name="ratings-api").lifecycle == "retired"
+    assert catalog_services.get_service_by_name(actor=Actor.system("test"), name="ratings-api").lifecycle == "retired"
 
 
 @pytest.mark.django_db

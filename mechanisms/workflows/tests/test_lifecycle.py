@@ -46,7 +46,7 @@ def test_forming_a_team_needs_a_charter_naming_the_customer_problem(small_org):
             actor=o.actor("admin"), slug="listing", name="Listing", org_unit_id=o.units["retail"].id, charter="Do stuff"
         )
     assert vague.value.field == "charter"
-    assert org.find_team(slug="listing") is None
+    assert org.find_team(actor=Actor.system("test"), slug="listing") is None
     team = lifecycle.form_team(
         actor=o.actor("admin"),
         slug="listing",
@@ -114,7 +114,7 @@ def test_a_transferred_service_takes_its_open_requests_along(small_org):
     closed = away.get_request(actor=o.actor("bob"), request_id=by_checkout.id)
     assert closed.state == "closed" and "now owns the service" in closed.outcome
     assert away.get_request(actor=o.actor("bob"), request_id=done.id).home_team_slug == "payments"  # history stays
-    owners = [p.team_id for p in catalog.service_detail(service_id=svc.id).ownership]
+    owners = [p.team_id for p in catalog.service_detail(actor=Actor.system("test"), service_id=svc.id).ownership]
     assert owners == [o.teams["payments"].id, o.teams["checkout"].id] or owners[::-1] == [
         o.teams["payments"].id,
         o.teams["checkout"].id,
@@ -129,7 +129,7 @@ def test_only_the_owning_team_or_an_admin_transfers(small_org):
         lifecycle.transfer_service(
             actor=o.actor("bob"), service_id=svc.id, version=svc.version, to_team_id=o.teams["checkout"].id
         )
-    assert catalog.get_service(service_id=svc.id).owner_team_id == o.teams["payments"].id
+    assert catalog.get_service(actor=Actor.system("test"), service_id=svc.id).owner_team_id == o.teams["payments"].id
 
 
 # ---------------------------------------------------------------------------------------------- dissolve
@@ -150,8 +150,8 @@ def test_an_incomplete_plan_is_refused_listing_every_orphan_and_nothing_changes(
     assert refused.value.field == "plan"
     assert [s["name"] for s in details["services"]] == ["payments-api"]
     assert {r["id"] for r in details["requests"]} == {inbound.id, outbound.id}
-    assert org.get_team(team_id=team.id).status.value == "active"
-    assert org.get_team(team_id=team.id).member_count == 2
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).status.value == "active"
+    assert org.get_team(actor=Actor.system("test"), team_id=team.id).member_count == 2
     assert audit_services.list_changes(actor=SYSTEM, limit=1).total == changes_before
 
 
@@ -172,7 +172,10 @@ def test_a_complete_plan_dissolves_in_one_step(small_org):
     )
     assert (result.transferred, result.retired, result.rerouted, result.closed, result.released) == (1, 0, 2, 1, 2)
     assert result.team.status.value == "dissolved" and result.team.member_count == 0
-    assert catalog.get_service(service_id=o.services["payments-api"].id).owner_team_id == o.teams["identity"].id
+    assert (
+        catalog.get_service(actor=Actor.system("test"), service_id=o.services["payments-api"].id).owner_team_id
+        == o.teams["identity"].id
+    )
     assert away.get_request(actor=o.actor("bob"), request_id=inbound.id).home_team_slug == "identity"
     assert away.get_request(actor=o.actor("bob"), request_id=outbound.id).requesting_team_slug == "checkout"
     assert away.get_request(actor=o.actor("bob"), request_id=other.id).state == "closed"
@@ -206,14 +209,18 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
     other, each from a complete plan made the way an admin would; then nothing points at a dissolved team."""
     import_everything(actor=SYSTEM, document=build_demo(teams=40, seed=seed))
     rng = random.Random(seed)
-    teams = [t for t in org.team_index() if t.status.value in ("forming", "active") and t.leader_id]
+    teams = [
+        t for t in org.team_index(actor=Actor.system("test")) if t.status.value in ("forming", "active") and t.leader_id
+    ]
     actors = {}
     for t in teams:
-        person = org.get_person(person_id=t.leader_id)
+        person = org.get_person(actor=Actor.system("test"), person_id=t.leader_id)
         if not org.account_exists(username=person.handle):
             org.create_account(actor=SYSTEM, username=person.handle, password="password123", person_id=person.id)
         actors[t.id] = org.actor_for_handle(handle=person.handle)
-    services = [s for s in catalog.list_services(limit=200).items if s.owner_team_id in actors]
+    services = [
+        s for s in catalog.list_services(actor=Actor.system("test"), limit=200).items if s.owner_team_id in actors
+    ]
     for _ in range(60):
         requesting = rng.choice(teams)
         service = rng.choice(services)
@@ -238,7 +245,11 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
     admin = Actor.system("admin")
     doomed = rng.sample(teams, len(teams) // 4)
     for team in doomed:
-        live = [t.id for t in org.team_index() if t.status.value in ("forming", "active") and t.id != team.id]
+        live = [
+            t.id
+            for t in org.team_index(actor=Actor.system("test"))
+            if t.status.value in ("forming", "active") and t.id != team.id
+        ]
         held = lifecycle.holdings(team_id=team.id)
         owner = {s.id: (rng.choice(live) if rng.random() < 0.7 else "retire") for s in held.services}
         requests = {}
@@ -248,7 +259,7 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
                 requests[r.id] = "close" if target in ("retire", r.requesting_team_id) else target
             else:
                 requests[r.id] = rng.choice([t for t in live if t != r.home_team_id] + ["close"])
-        current = org.get_team(team_id=team.id)
+        current = org.get_team(actor=Actor.system("test"), team_id=team.id)
         lifecycle.dissolve_team(
             actor=admin,
             team_id=team.id,
@@ -256,12 +267,12 @@ def test_dissolving_teams_of_a_generated_org_leaves_zero_orphans(seed):
             plan=lifecycle.DissolutionPlan(services=owner, requests=requests),
             reason="re-org",
         )
-    dissolved = {t.id for t in org.team_index() if t.status.value == "dissolved"}
+    dissolved = {t.id for t in org.team_index(actor=Actor.system("test")) if t.status.value == "dissolved"}
     assert dissolved == {t.id for t in doomed}
-    assert catalog.services_owned_by(team_ids=dissolved) == []
+    assert catalog.services_owned_by(actor=Actor.system("test"), team_ids=dissolved) == []
     for team_id in dissolved:
         assert away.open_requests_of(team_id=team_id) == []
-        assert org.team_members(team_id=team_id) == []
+        assert org.team_members(actor=Actor.system("test"), team_id=team_id) == []
 
 
 def test_dissolve_through_the_api_as_a_new_user_would(small_org, as_):
