@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Field
 
-from mechanisms.kernel.api import InSchema, OutSchema
+from mechanisms.kernel.api import Date, InSchema, OutSchema
 
 Version = Field(..., ge=1, le=2**31 - 1, description="the version you read; a stale one is a 409")
 Note = Field("", max_length=5000)
@@ -83,7 +83,7 @@ class HandOffIn(InSchema):
 
 
 class SweepIn(InSchema):
-    today: dt.date | None = None
+    today: Date | None = None
 
 
 class ChecklistOut(OutSchema):
