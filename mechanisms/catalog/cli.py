@@ -52,14 +52,15 @@ def show_service(name: str, format: Format = typer.Option(Format.text, "--format
     catalog, org = _services()
     service = run(lambda: catalog.get_service_by_name(name=name))
     detail = catalog.service_detail(service_id=service.id)
-    owner = org.get_team(team_id=service.owner_team_id)
+    # An imported service may be owned by something that is not a team: shown as its source wrote it.
+    owner_team = org.get_team(team_id=service.owner_team_id).slug if service.owner_team_id is not None else None
     if format is Format.json:
-        return emit_json({"detail": detail, "owner_team": owner.slug})
+        return emit_json({"detail": detail, "owner_team": owner_team, "owner_ref": service.owner_ref})
     emit_table(
         service.name,
         ["field", "value"],
         [
-            ("owner", owner.slug),
+            ("owner", owner_team or f"{service.owner_ref or '?'} (not a team)"),
             ("lifecycle", service.lifecycle.value),
             ("tier", service.tier),
             ("repository", service.repository),

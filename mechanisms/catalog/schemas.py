@@ -33,7 +33,8 @@ class ServiceOut(OutSchema):
     name: str
     title: str
     description: str
-    owner_team_id: int
+    owner_team_id: int | None = Field(..., description="empty when an import named an owner that is not a team")
+    owner_ref: str = Field("", description="that owner as the source wrote it (e.g. user:default/guest)")
     lifecycle: str
     kind: str
     tier: int
