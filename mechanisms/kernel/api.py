@@ -16,24 +16,13 @@ from ninja.renderers import BaseRenderer
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from .pagination import MAX_LIMIT, Page
+from .validation import check_text
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
-
-
-def check_text(value: str) -> str:
-    """`value` unchanged, or ValueError: a NUL character (PostgreSQL cannot store one) or a lone UTF-16 surrogate
-    such as "\\ud800" (no database can store one, and the JSON encoders refuse it). Both would be a 500 later."""
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (a lone surrogate such as \\ud800 is not)") from None
-    return value
 
 
 def _check_values(value: Any) -> Any:
