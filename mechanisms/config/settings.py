@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,6 +92,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = None
+    # Tests run on a file database, as served (not Django's in-memory default, one shared cache whose table locks
+    # the busy timeout does not cover): WAL and the busy timeout above apply, so the two-thread race tests run
+    # here too. One file per process (pytest-django adds the xdist worker's suffix), in the temporary folder.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("MECH_TEST_SQLITE")
+        or str(Path(tempfile.gettempdir()) / f"mechanisms-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
