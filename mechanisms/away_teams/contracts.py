@@ -25,6 +25,13 @@ class RequestState(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+def state_words(state: str) -> str:
+    """A request state in plain words, as every page and command shows it."""
+    return {"home_builds": "home team builds", "in_progress": "in progress", "in_review": "in review"}.get(
+        state, state.replace("_", " ")
+    )
+
+
 # A request is open until it is closed, duplicated or withdrawn (a team being dissolved must map every open one).
 OPEN_STATES = frozenset(
     {

@@ -24,6 +24,7 @@ from django.db.models import Q
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import Lifecycle, Service
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
@@ -566,6 +567,14 @@ def can_file_for(*, actor: Actor) -> list[int]:
     mine = org_services.person_teams(person_id=actor.person_id)
     teams = org_services.get_teams(ids={*mine.member_of, *mine.leads})
     return sorted(t.id for t in teams.values() if t.status.value in LIVE_TEAM_STATUSES)
+
+
+def can_request_change(*, actor: Actor, service: Service) -> bool:
+    """MECHANISMS.md §3: "request a change" is for a member of a live team other than the service's owner, on a
+    service that is not retired (the owner changes its own service directly)."""
+    if service.lifecycle == Lifecycle.RETIRED:
+        return False
+    return bool(set(can_file_for(actor=actor)) - {service.owner_team_id})
 
 
 # ---------------------------------------------------------------------------------------------- the periodic sweep

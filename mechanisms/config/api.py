@@ -16,6 +16,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from mechanisms.kernel.api import ORJSONRenderer
 from mechanisms.kernel.errors import DomainError
 from mechanisms.kernel.http import body_limit_for
+from mechanisms.kernel.mounts import declared, load
 from mechanisms.org import services as org_services
 
 
@@ -151,21 +152,10 @@ def bad_request(request, exception=None, *args, **kwargs):
 
 
 def _mount() -> None:
-    from mechanisms.audit.api import router as audit_router
-    from mechanisms.away_teams.api import router as away_teams_router
-    from mechanisms.catalog.api import router as catalog_router
-    from mechanisms.mandate.api import router as mandate_router
-    from mechanisms.notifications.api import router as notifications_router
-    from mechanisms.org.api import router as org_router
-    from mechanisms.workflows.api import router as workflows_router
-
-    api.add_router("/v1/", org_router)
-    api.add_router("/v1/", catalog_router)
-    api.add_router("/v1/", audit_router)
-    api.add_router("/v1/", workflows_router)
-    api.add_router("/v1/", mandate_router)
-    api.add_router("/v1/", away_teams_router)
-    api.add_router("/v1/", notifications_router)
+    """Every installed app's router under /api/v1/, as its AppConfig declares it (kernel.mounts)."""
+    for _, mounts in declared():
+        if mounts.api:
+            api.add_router("/v1/", load(mounts.api))
 
 
 _mount()

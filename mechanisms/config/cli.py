@@ -12,14 +12,9 @@ from pathlib import Path
 
 import typer
 
-from mechanisms.away_teams.cli import away
-from mechanisms.catalog.cli import services_app
 from mechanisms.interop.cli import check as check_command
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
-from mechanisms.mandate.cli import mandate
-from mechanisms.notifications.cli import inbox
-from mechanisms.org.cli import people, teams, tokens, users
-from mechanisms.workflows import cli as lifecycle_cli
+from mechanisms.kernel.mounts import declared_from_settings, load
 
 app = typer.Typer(
     help="Mechanisms: the operating mechanisms of a service-oriented organization.",
@@ -27,18 +22,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(people, name="people")
-app.add_typer(teams, name="teams")
-app.add_typer(services_app, name="services")
-app.add_typer(users, name="users")
-app.add_typer(tokens, name="tokens")
-app.add_typer(mandate, name="mandate")
-app.add_typer(away, name="away")
-app.add_typer(inbox, name="inbox")
-teams.command("form")(lifecycle_cli.form)
-teams.command("dissolution")(lifecycle_cli.dissolution)
-teams.command("dissolve")(lifecycle_cli.dissolve)
-services_app.command("transfer")(lifecycle_cli.transfer)
+
+
+def _mount() -> None:
+    """Every installed app's commands, as its AppConfig declares them (kernel.mounts), without setting Django up:
+    groups first, so that an app may add a command to another app's group (`mech teams form` is workflows')."""
+    groups: dict[str | None, typer.Typer] = {None: app}
+    commands = [c for _, mounts in declared_from_settings() for c in mounts.cli]
+    for command in sorted(commands, key=lambda c: c.parent is not None):
+        target = load(command.target)
+        parent = groups.get(command.parent)
+        if parent is None:
+            raise LookupError(f"mech {command.name}: no installed app declares the group {command.parent!r}")
+        if isinstance(target, typer.Typer):
+            parent.add_typer(target, name=command.name)
+            groups[command.name] = target
+        else:
+            parent.command(command.name)(target)
+
+
+_mount()
 import_app = typer.Typer(help="Import the org and catalog (all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the org and catalog.", no_args_is_help=True)
 app.add_typer(import_app, name="import")

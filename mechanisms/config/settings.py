@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "mechanisms.catalog",
     "mechanisms.mandate",
     "mechanisms.away_teams",
+    "mechanisms.workflows",
     "mechanisms.web",
 ]
 

@@ -2,6 +2,8 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.http import require_GET
 
+from mechanisms.kernel.mounts import declared, url_patterns
+
 from .api import api, bad_request, not_found, server_error
 
 
@@ -14,9 +16,8 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz),
     path("api/", api.urls),
-    path("", include("mechanisms.web.urls")),
-    path("", include("mechanisms.org.urls")),
-    path("", include("mechanisms.catalog.urls")),
+    # Every app's pages, as its AppConfig declares them, in the one page namespace "web" (kernel.mounts).
+    path("", include((url_patterns(declared()), "web"))),
 ]
 
 # Errors on /api/ paths are the JSON error body even when they happen outside the API (config/api.py).

@@ -18,6 +18,10 @@ class TeamStatus(StrEnum):
     DISSOLVED = "dissolved"
 
 
+# A live team may own services and take part in requests; a dissolved one only keeps its history.
+LIVE_TEAM_STATUSES = frozenset({TeamStatus.FORMING, TeamStatus.ACTIVE})
+
+
 class Discipline(StrEnum):
     ENGINEERING = "engineering"
     PRODUCT = "product"

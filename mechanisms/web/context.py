@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from mechanisms.kernel import mounts
 from mechanisms.notifications import services as notifications_services
-
-NAV = [("Home", "/"), ("Teams", "/teams"), ("Services", "/services"), ("People", "/people"), ("Conway", "/conway"),
-       ("Away teams", "/away"), ("Waivers", "/waivers"), ("Search", "/search"), ("Inbox", "/inbox"),
-       ("API", "/api/docs")]
 
 
 def navigation(request):
-    return {"actor": getattr(request, "actor", None), "nav": NAV, "inbox_unread": _unread_counter(request)}
+    """The actor, the header's areas (every app's declared entries the viewer may see), the unread counter."""
+    actor = getattr(request, "actor", None)
+    areas = mounts.navigation(actor) if actor is not None else []
+    nav = [(e.label, e.url) for area in areas for e in area.entries]
+    return {"actor": actor, "nav": nav, "nav_areas": areas, "inbox_unread": _unread_counter(request)}
 
 
 def _unread_counter(request):

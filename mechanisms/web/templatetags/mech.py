@@ -22,3 +22,11 @@ def page_url(context, offset) -> str:
     params = context["request"].GET.copy()
     params["offset"] = offset
     return "?" + params.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def panel(context, shown) -> str:
+    """Draw one panel of a composite page (kernel.mounts.ShownPanel) with its own context on top of the page's."""
+    template = context.template.engine.get_template(shown.template)
+    with context.push(**shown.context):
+        return template.render(context)

@@ -21,12 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from mechanisms.kernel.errors import NotFound, PermissionDenied
+from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, person_id, query_int, query_text, show_error
 from mechanisms.mandate import services as mandate_services
 from mechanisms.mandate.contracts import RULE_CATALOG, Scorecard, ScorePoint
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import Team
 
 from .forms import WaiverForm, WaiverRevokeForm
-from .views import FORM_ERRORS, PAGE_SIZE, _person_id, page, query_int, query_text, show_error
 
 CONWAY_DRAWN = 60  # teams drawn in the graph: the rest are in the table, so 2,000 teams stay readable
 CONWAY_SIZE = 640
@@ -197,7 +198,7 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
         form = WaiverForm(request.POST, rule_choices=choices)
         if form.is_valid():
             data = form.cleaned_data
-            approver_id = _person_id(form, "approver", data["approver"])
+            approver_id = person_id(form, "approver", data["approver"], find=org_services.find_person)
             if approver_id is not None:
                 try:
                     waiver = mandate_services.grant_waiver(
@@ -314,3 +315,12 @@ def conway(request: HttpRequest) -> HttpResponse:
         "pairs": report.coupled_pairs[:100],
     }
     return render(request, "mandate/conway.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- panels
+# What the mandate adds to the composite pages (declared in apps.py, drawn by the shell).
+
+
+def team_scorecard_link(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any] | None:
+    """The link to the team's scorecard, for those the mandate lets see it (the team, its chain, admins)."""
+    return {"team": team} if mandate_services.can_view_team_scorecard(actor=request.actor, team_id=team.id) else None

@@ -12,9 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, query_int, show_error
 from mechanisms.notifications import services as notifications_services
-
-from .views import FORM_ERRORS, PAGE_SIZE, page, query_int, show_error
 
 PREFERENCES_CONFLICT = (
     "Your preferences were changed elsewhere while you were editing. Reload to see them, then change them again."

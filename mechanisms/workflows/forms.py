@@ -1,0 +1,76 @@
+"""Forms of the team-lifecycle pages. They only parse what the browser sends; every rule is checked by the lifecycle
+workflows, whose errors the views put next to the field they name (`kernel.pages.show_error`)."""
+
+from __future__ import annotations
+
+from django import forms
+
+TEXTAREA = forms.Textarea(attrs={"rows": 8})
+LEADER_HELP = "The single-threaded leader's handle, e.g. ann. Leave empty for no leader."
+
+# ---------------------------------------------------------------------------------------------- team lifecycle
+
+
+class TeamFormingForm(forms.Form):
+    """Form a team around a customer problem (MECHANISMS.md §1, formation): the charter is required."""
+
+    name = forms.CharField(max_length=200)
+    slug = forms.CharField(
+        max_length=64, help_text="Lowercase letters, digits and '-'; it becomes the team's address: /teams/<slug>."
+    )
+    org_unit = forms.TypedChoiceField(coerce=int, label="Org unit")
+    charter = forms.CharField(
+        widget=TEXTAREA,
+        help_text="The urgent, end-to-end customer problem this team is formed to solve. Markdown.",
+    )
+    leader = forms.CharField(required=False, max_length=64, help_text=LEADER_HELP)
+    members = forms.CharField(
+        required=False, max_length=2000, help_text="Handles separated by spaces or commas, e.g. bob cat."
+    )
+
+    def __init__(self, *args, unit_choices: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].choices = unit_choices
+
+
+class TransferForm(forms.Form):
+    """Move a service to another active team; its open away-team requests follow it."""
+
+    to_team = forms.IntegerField(label="New owning team", widget=forms.Select)
+    reason = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, team_choices: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_team"].widget.choices = [("", "—"), *team_choices]
+
+
+class DissolveForm(forms.Form):
+    """Where everything a dissolving team holds goes: a choice per live service and per open request, and why.
+    An empty choice is allowed here: the plan is judged whole by the dissolve workflow, which lists what is
+    unmapped."""
+
+    reason = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the team is dissolved.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args,
+        services: list[tuple[int, str, list[tuple[str, str]]]],
+        requests: list[tuple[int, str, list[tuple[str, str]]]],
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        for service_id, label, choices in services:
+            self.fields[f"service_{service_id}"] = forms.ChoiceField(
+                required=False, label=label, choices=[("", "— choose —"), *choices]
+            )
+        for request_id, label, choices in requests:
+            self.fields[f"request_{request_id}"] = forms.ChoiceField(
+                required=False, label=label, choices=[("", "— choose —"), *choices]
+            )
+        self.order_fields([*(f for f in self.fields if f.startswith(("service_", "request_"))), "reason", "version"])
