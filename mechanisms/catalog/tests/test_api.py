@@ -118,6 +118,7 @@ def test_list_services_shape_and_filters(small_org, as_):
         "title",
         "description",
         "owner_team_id",
+        "owner_ref",
         "lifecycle",
         "kind",
         "tier",
