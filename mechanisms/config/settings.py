@@ -95,7 +95,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = None
     # Tests run on a file database, as served (not Django's in-memory default, one shared cache whose table locks
     # the busy timeout does not cover): WAL and the busy timeout above apply, so the two-thread race tests run
-    # here too. One file per process (pytest-django adds the xdist worker's suffix), in the temporary folder.
+    # here too. One file per process (pytest-django adds the xdist worker's suffix) in the temporary folder, or
+    # MECH_TEST_SQLITE.
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("MECH_TEST_SQLITE")
         or str(Path(tempfile.gettempdir()) / f"mechanisms-test-{os.getpid()}.sqlite3")
