@@ -116,7 +116,7 @@ def test_mech_demo_and_serve_as_real_processes(tmp_path):
         )
         try:
             body = None
-            for _ in range(100):
+            for _ in range(300):  # a busy machine starts gunicorn's workers slowly
                 try:
                     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2).read()
                     break

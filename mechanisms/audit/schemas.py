@@ -20,3 +20,5 @@ class ChangeOut(OutSchema):
     before: dict | None
     after: dict | None
     reason: str
+    client_request_id: str | None
+    erased: bool

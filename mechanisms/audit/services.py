@@ -1,20 +1,79 @@
-"""Public services of the audit app: the only way to write or read change records."""
+"""Public services of the audit app: the only way to write or read change records (docs/audit.md).
+
+Every kind of record with a history is a registered SubjectType (a closed vocabulary of types and verbs); the
+owning app decides who may read that history and how much of each change is kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
 
 from mechanisms.kernel import clock, correlation
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 
-from .contracts import ChangeRecord
-from .models import Change
+from .contracts import ChangeRecord, Sensitivity, SubjectType
+from .models import Change, SubjectKey
+
+ERASE = "erase"
+# What a confidential change keeps of a non-empty reason: that there was one, not its words.
+WITHHELD = "[withheld]"
+
+_registry: dict[str, SubjectType] = {}
+
+
+# ---------------------------------------------------------------------------------------------- vocabulary
+
+
+def register_subject_type(*, subject_type: SubjectType) -> None:
+    """Register a kind of record that has a history (called from the owning app's AppConfig.ready()).
+
+    Registering the same name again from the same owner replaces it (a reloaded app); from another owner it is a
+    programming error. An erasable type may always record the verb `erase` (erase_subject writes it)."""
+    name = subject_type.name
+    if not name or len(name) > 64 or not subject_type.verbs:
+        raise ValueError(f"subject type {name!r} needs a name of at most 64 characters and at least one verb")
+    if any(not verb or len(verb) > 64 for verb in subject_type.verbs):
+        raise ValueError(f"subject type {name!r} has a verb that is empty or longer than 64 characters")
+    existing = _registry.get(name)
+    if existing is not None and existing.owner != subject_type.owner:
+        raise ValueError(f"subject type {name!r} is already registered by {existing.owner!r}")
+    if subject_type.sensitivity == Sensitivity.ERASABLE:
+        subject_type = dataclasses.replace(subject_type, verbs=subject_type.verbs | {ERASE})
+    _registry[name] = subject_type
+
+
+def subject_types() -> Mapping[str, SubjectType]:
+    """Every registered subject type by name (read-only)."""
+    return MappingProxyType(_registry)
+
+
+def visible_to_signed_in(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    """A `visible` resolver for records open to every signed-in person (the directory, the catalog)."""
+    return ids if actor.is_authenticated else frozenset()
+
+
+def _registered(subject_type: str, verb: str) -> SubjectType:
+    registered = _registry.get(subject_type)
+    if registered is None:
+        raise ValueError(f"subject type {subject_type!r} is not registered (audit_services.register_subject_type)")
+    if verb not in registered.verbs:
+        raise ValueError(f"verb {verb!r} is not registered for subject type {subject_type!r}")
+    return registered
+
+
+# ---------------------------------------------------------------------------------------------- writing
 
 
 def record_change(
@@ -29,49 +88,168 @@ def record_change(
     reason: str = "",
 ) -> ChangeRecord:
     """Append one change record. Called inside the writing service's transaction, so both land or neither.
-    A reason with a NUL character (PostgreSQL cannot store one) is refused, so the whole write is."""
+
+    The subject type and verb must be registered (a ValueError otherwise: a programming error). What is kept
+    follows the type's sensitivity (docs/audit.md). A reason with a NUL character (PostgreSQL cannot store one) is
+    refused, so the whole write is."""
     if "\x00" in (reason or ""):
         raise RuleViolation("reason must be text without NUL characters", field="reason")
-    row = Change.objects.create(
+    registered = _registered(subject_type, verb)
+    keys: dict[tuple[str, str], Fernet] = {}
+    row = _new_row(
+        registered,
+        actor=actor,
         at=clock.now(),
-        actor_user_id=actor.user_id,
-        actor_person_id=actor.person_id,
-        actor_label=actor.label[:200],
         correlation_id=correlation.current(),
         verb=verb,
-        subject_type=subject_type,
         subject_id=str(subject_id),
-        subject_label=subject_label[:300],
-        before=_jsonable(before),
-        after=_jsonable(after),
+        subject_label=subject_label,
+        before=before,
+        after=after,
         reason=reason,
+        keys=keys,
     )
-    return _to_change_record(row)
+    row.save(force_insert=True)
+    return _to_change_record(row, keys)
 
 
 def record_changes(*, actor: Actor, changes: list[dict[str, Any]]) -> int:
     """Append many change records in one statement (imports, demo generation); same fields as record_change."""
     at = clock.now()
     cid = correlation.current()
+    keys: dict[tuple[str, str], Fernet] = {}
     rows = [
-        Change(
+        _new_row(
+            _registered(c["subject_type"], c["verb"]),
+            actor=actor,
             at=at,
-            actor_user_id=actor.user_id,
-            actor_person_id=actor.person_id,
-            actor_label=actor.label[:200],
             correlation_id=cid,
             verb=c["verb"],
-            subject_type=c["subject_type"],
             subject_id=str(c["subject_id"]),
-            subject_label=c.get("subject_label", "")[:300],
-            before=_jsonable(c.get("before")),
-            after=_jsonable(c.get("after")),
+            subject_label=c.get("subject_label", ""),
+            before=c.get("before"),
+            after=c.get("after"),
             reason=c.get("reason", ""),
+            keys=keys,
         )
         for c in changes
     ]
     Change.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def _new_row(
+    registered: SubjectType,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    correlation_id: str,
+    verb: str,
+    subject_id: str,
+    subject_label: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str,
+    keys: dict[tuple[str, str], Fernet],
+) -> Change:
+    """The row as stored, by the type's sensitivity: open keeps everything; confidential keeps the names of the
+    changed fields; erasable seals values, label and reason under the subject's key."""
+    before, after = _jsonable(before), _jsonable(after)
+    sealed = ""
+    if registered.sensitivity != Sensitivity.OPEN:
+        if registered.sensitivity == Sensitivity.ERASABLE:
+            key = keys.get((registered.name, subject_id)) or _key_for(registered.name, subject_id)
+            keys[(registered.name, subject_id)] = key
+            payload = {"before": before, "after": after, "subject_label": subject_label, "reason": reason}
+            sealed = key.encrypt(json.dumps(payload).encode()).decode()
+            before = after = None
+            reason = ""
+        else:
+            names = _changed_fields(before, after)
+            before = None if before is None else {"fields": names}
+            after = None if after is None else {"fields": names}
+            reason = WITHHELD if reason else ""
+        subject_label = _neutral_label(registered, subject_id)
+    return Change(
+        at=at,
+        actor_user_id=actor.user_id,
+        actor_person_id=actor.person_id,
+        actor_label=actor.label[:200],
+        correlation_id=correlation_id,
+        client_request_id=correlation.client_request_id() or "",
+        verb=verb,
+        subject_type=registered.name,
+        subject_id=subject_id,
+        subject_label=subject_label[:300],
+        before=before,
+        after=after,
+        reason=reason,
+        sealed=sealed,
+    )
+
+
+def _changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    if before is None or after is None:
+        return sorted((before or after or {}).keys())
+    return sorted(k for k in before.keys() | after.keys() if before.get(k, None) != after.get(k, None))
+
+
+def _neutral_label(registered: SubjectType, subject_id: str) -> str:
+    return f"{registered.words} {subject_id}"
+
+
+def _key_for(subject_type: str, subject_id: str) -> Fernet:
+    """The subject's key, made on its first sealed change (a new one after an erasure: new content, new key)."""
+    row, _ = SubjectKey.objects.get_or_create(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        defaults={"key": Fernet.generate_key().decode(), "created_at": clock.now()},
+    )
+    return Fernet(row.key.encode())
+
+
+# ---------------------------------------------------------------------------------------------- erasure
+
+
+def erase_subject(*, actor: Actor, subject_type: str, subject_id: int | str, reason: str) -> ChangeRecord:
+    """Erase one erasable record's personal content (docs/audit.md): the owner erases its live content, then the
+    record's key is destroyed, so every sealed value of its history becomes unreadable. The change records stay
+    (who, when, verb), and the erasure itself is recorded with verb `erase` and the reason, kept in plain text.
+    Administrators only."""
+    if not actor.is_admin:
+        raise PermissionDenied("only an admin may erase a record's personal content", field="subject_type")
+    registered = _registry.get(subject_type)
+    if registered is None:
+        raise RuleViolation(f"subject type {subject_type!r} has no history", field="subject_type")
+    if registered.sensitivity != Sensitivity.ERASABLE:
+        raise RuleViolation(f"{registered.words} records are not erasable", field="subject_type")
+    reason = (reason or "").strip()
+    if not reason or "\x00" in reason:
+        raise RuleViolation("an erasure needs a reason (text without NUL characters)", field="reason")
+    sid = str(subject_id)
+    with transaction.atomic():
+        if registered.erase is not None:
+            registered.erase(sid)
+        # After the owner's erase, so anything it recorded while erasing is sealed under the key destroyed here.
+        SubjectKey.objects.filter(subject_type=subject_type, subject_id=sid).delete()
+        row = Change(
+            at=clock.now(),
+            actor_user_id=actor.user_id,
+            actor_person_id=actor.person_id,
+            actor_label=actor.label[:200],
+            correlation_id=correlation.current(),
+            client_request_id=correlation.client_request_id() or "",
+            verb=ERASE,
+            subject_type=subject_type,
+            subject_id=sid,
+            subject_label=_neutral_label(registered, sid),
+            reason=reason,
+        )
+        row.save(force_insert=True)
+    return _to_change_record(row, {})
+
+
+# ---------------------------------------------------------------------------------------------- reading
 
 
 def list_changes(
@@ -83,23 +261,79 @@ def list_changes(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[ChangeRecord]:
-    """The history of one record (or of everything, for admins), newest first.
+    """Change records, newest first: one record's history, one request's changes, or the whole log.
 
-    Catalog and org records are readable by every signed-in person, so is their history; the whole log
-    across subjects is for admins.
-    """
+    The whole log (or every record of a type) is for admins. Anyone else names a record (subject_type and
+    subject_id) and reads its history only if its owning app lets them see the record, else NotFound, which says
+    nothing about whether it exists; or names a correlation id and gets only the changes of records the owners let
+    them see (MECHANISMS.md cross-cutting "Audit", issue 8)."""
     if not actor.is_authenticated:
         raise PermissionDenied("sign in to read history")
-    qs = Change.objects.all().order_by("-id")
-    if subject_type is None and correlation_id is None and not actor.is_admin:
-        raise PermissionDenied("only an admin may read the whole change log", field="subject_type")
+    if subject_id is not None and subject_type is None:
+        raise RuleViolation("subject_id needs its subject_type", field="subject_type")
+    registered = None
     if subject_type is not None:
-        qs = qs.filter(subject_type=subject_type)
+        registered = _registry.get(subject_type)
+        if registered is None:
+            raise RuleViolation(f"subject_type must be one of {', '.join(sorted(_registry))}", field="subject_type")
+    if not actor.is_admin:
+        if subject_type is None and correlation_id is None:
+            raise PermissionDenied("only an admin may read the whole change log", field="subject_type")
+        if registered is not None and subject_id is None:
+            raise PermissionDenied(
+                f"only an admin may read the history of every {registered.words}", field="subject_id"
+            )
+    qs = Change.objects.all().order_by("-id")
+    if registered is not None:
+        qs = qs.filter(subject_type=registered.name)
     if subject_id is not None:
-        qs = qs.filter(subject_id=str(subject_id))
+        sid = str(subject_id)
+        if not actor.is_admin and sid not in _visible_ids(registered, actor, frozenset({sid})):
+            raise NotFound(f"no {registered.words} {sid} to show the history of", field="subject_id")
+        qs = qs.filter(subject_id=sid)
     if correlation_id is not None:
         qs = qs.filter(correlation_id=correlation_id)
-    return paginate(qs, limit=limit, offset=offset, convert=_to_change_record)
+        if not actor.is_admin and subject_id is None:
+            # Without the ordering, so DISTINCT is over the subjects and not over (subject, id).
+            subjects = qs.order_by().values_list("subject_type", "subject_id").distinct()
+            qs = qs.filter(_visible_filter(actor, subjects))
+    page = paginate(qs, limit=limit, offset=offset, convert=lambda row: row)
+    keys = _keys_for(page.items)
+    return page.map(lambda row: _to_change_record(row, keys))
+
+
+def _visible_ids(registered: SubjectType, actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    if registered.visible is None:
+        return frozenset()
+    return frozenset(registered.visible(actor, ids)) & ids
+
+
+def _visible_filter(actor: Actor, pairs: Iterable[tuple[str, str]]) -> Q:
+    """Which of these subjects the actor may see, as one filter: one resolver call per subject type."""
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for subject_type, subject_id in pairs:
+        by_type[subject_type].add(subject_id)
+    allowed = Q(pk__in=[])
+    for subject_type, ids in by_type.items():
+        registered = _registry.get(subject_type)
+        if registered is None:
+            continue
+        visible = _visible_ids(registered, actor, frozenset(ids))
+        if visible == ids:
+            allowed |= Q(subject_type=subject_type)
+        elif visible:
+            allowed |= Q(subject_type=subject_type, subject_id__in=sorted(visible))
+    return allowed
+
+
+def _keys_for(rows: Iterable[Change]) -> dict[tuple[str, str], Fernet]:
+    sealed = {(r.subject_type, r.subject_id) for r in rows if r.sealed}
+    if not sealed:
+        return {}
+    query = Q(pk__in=[])
+    for subject_type, subject_id in sealed:
+        query |= Q(subject_type=subject_type, subject_id=subject_id)
+    return {(k.subject_type, k.subject_id): Fernet(k.key.encode()) for k in SubjectKey.objects.filter(query)}
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -108,8 +342,16 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _to_change_record(row: Change) -> ChangeRecord:
+def _to_change_record(row: Change, keys: Mapping[tuple[str, str], Fernet | None]) -> ChangeRecord:
     at = row.at if isinstance(row.at, dt.datetime) else dt.datetime.fromisoformat(str(row.at))
+    before, after, label, reason, erased = row.before, row.after, row.subject_label, row.reason, False
+    if row.sealed:
+        opened = _open(row.sealed, keys.get((row.subject_type, row.subject_id)))
+        if opened is None:
+            erased = True
+        else:
+            before, after = opened["before"], opened["after"]
+            label, reason = opened["subject_label"] or label, opened["reason"]
     return ChangeRecord(
         id=row.id,
         at=at,
@@ -119,8 +361,19 @@ def _to_change_record(row: Change) -> ChangeRecord:
         verb=row.verb,
         subject_type=row.subject_type,
         subject_id=row.subject_id,
-        subject_label=row.subject_label,
-        before=row.before,
-        after=row.after,
-        reason=row.reason,
+        subject_label=label,
+        before=before,
+        after=after,
+        reason=reason,
+        client_request_id=row.client_request_id or None,
+        erased=erased,
     )
+
+
+def _open(token: str, key: Fernet | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    try:
+        return json.loads(key.decrypt(token.encode()))
+    except InvalidToken:
+        return None

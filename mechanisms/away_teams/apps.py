@@ -21,3 +21,8 @@ class AwayTeamsConfig(AppConfig):
                   "mechanisms.away_teams.views:service_request_change_action", 10, "actions"),
         ),
     )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()

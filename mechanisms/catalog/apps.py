@@ -25,3 +25,8 @@ class CatalogConfig(AppConfig):
                   10, "side"),
         ),
     )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()

@@ -26,6 +26,7 @@ class MandateConfig(AppConfig):
         # Incremental evaluation: org and catalog say which teams a committed write changed (kernel.events).
         from mechanisms.kernel import events
 
-        from . import services
+        from . import history, services
 
         events.subscribe(services.on_teams_changed)
+        history.register()

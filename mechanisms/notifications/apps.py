@@ -13,3 +13,8 @@ class NotificationsConfig(AppConfig):
         cli=(Command("inbox", "mechanisms.notifications.cli:inbox"),),
         nav=(NavEntry("personal", "Inbox", "/inbox", order=10),),
     )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()

@@ -30,3 +30,8 @@ class OrgConfig(AppConfig):
             Panel("person", "org/_person_bar_raiser.html", "mechanisms.org.views:person_bar_raiser_panel", 10, "side"),
         ),
     )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()
