@@ -10,7 +10,9 @@ from __future__ import annotations
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -33,6 +35,17 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application(), config=CONFIG)
+
+
+@pytest.fixture(autouse=True)
+def one_connection_for_the_test():
+    """Requests go through the real WSGI handler, whose request signals close the database connection after each
+    request; the test's transaction lives on that connection, so, as Django's test client does, they are off."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=["admin", "bob"])
