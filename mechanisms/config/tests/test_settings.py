@@ -21,7 +21,7 @@ def run_python(code: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("MECH_ENV", "SECRET_KEY", "DATABASE_URL", "MECH_CSP")}
     clean.update(env, MECH_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="mechanisms.config.settings")
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=600
     )
 
 
@@ -62,7 +62,7 @@ def test_production_passes_check_deploy_with_no_warning_accepted(tmp_path):
         env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **production(MECH_VAR_DIR=str(tmp_path))},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
