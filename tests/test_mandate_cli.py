@@ -15,6 +15,7 @@ from mechanisms.catalog import services as catalog_services
 from mechanisms.config.cli import app
 from mechanisms.interop.cli import check_server
 from mechanisms.kernel.actor import Actor
+from mechanisms.org.contracts import OrgUnitChanges
 
 runner = CliRunner()
 SYSTEM = Actor.system("test")
@@ -128,7 +129,10 @@ def test_waive_list_revoke_and_unit_scorecard(back_door):
     assert runner.invoke(app, ["mandate", "evaluate"]).exit_code == 1  # other errors remain
     unit = org_services.find_org_unit(slug="retail")
     org_services.update_org_unit(
-        actor=SYSTEM, org_unit_id=unit.id, version=unit.version, leader_id=back_door.people["vp-retail"].id
+        actor=SYSTEM,
+        org_unit_id=unit.id,
+        version=unit.version,
+        changes=OrgUnitChanges(leader_id=back_door.people["vp-retail"].id),
     )
     card = json.loads(runner.invoke(app, ["mandate", "unit-scorecard", "retail", "--format", "json"]).output)
     assert card["kind"] == "org_unit" and card["by_rule"]["mandate/back-door"] == 1 and card["waived"] == 1

@@ -57,6 +57,8 @@ from .models import Request as RequestRow
 
 S = RequestState
 T = Transition
+# What this app notifies about (notifications' preferences help lists them): each transition, and overdue reminders.
+notifications_services.declare_kinds(kinds=[*(f"away_request.{t.value}" for t in Transition), "away_request.overdue"])
 SUBJECT_TYPE = "away_team_request"
 LIVE_TEAM_STATUSES = ("forming", "active")
 DIRECTIONS = ("both", "inbound", "outbound")

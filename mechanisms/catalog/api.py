@@ -7,13 +7,24 @@ these records is at `GET /api/v1/history?subject_type=service&subject_id=N` (aud
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from ninja import Field, Query, Router, Schema, Status
 
 from mechanisms.kernel.api import LIMIT_DOC, READ_ERRORS, Id, PageOut, QueryText, page_out, responses
+from mechanisms.kernel.changes import changes_from
 from mechanisms.org import services as org_services
 
 from . import services
-from .contracts import DatastoreType, DependencyKind, Lifecycle
+from .contracts import (
+    DatastoreChanges,
+    DatastoreType,
+    DependencyChanges,
+    DependencyKind,
+    InterfaceChanges,
+    Lifecycle,
+    ServiceChanges,
+)
 from .schemas import (
     CatalogCountsOut,
     DatastoreIn,
@@ -46,10 +57,13 @@ def _actor(request):
     return request.auth  # the Actor, set by config.api's authenticators
 
 
-def _changes(payload: Schema) -> tuple[int, dict]:
-    """The version the caller read, and only the fields they sent."""
-    changes = payload.dict(exclude_unset=True)
-    return changes.pop("version"), changes
+_C = TypeVar("_C")
+
+
+def _changes(payload: Schema, changes_type: type[_C]) -> tuple[int, _C]:
+    """The version the caller read, and the update contract of only the fields they sent (the rest stay UNSET)."""
+    sent = payload.dict(exclude_unset=True)
+    return sent.pop("version"), changes_from(changes_type, sent)
 
 
 # ------------------------------------------------------------------------------------------------ services
@@ -92,8 +106,8 @@ def service_detail(request, service_id: Id):
 def update_service(request, service_id: Id, payload: ServicePatch):
     """Change a service (owning team's members, or admins); `version` is the version you read: a stale one gets
     409. The owner changes only through `POST /services/{id}/transfer`."""
-    version, changes = _changes(payload)
-    return services.update_service(actor=_actor(request), service_id=service_id, version=version, **changes)
+    version, changes = _changes(payload, ServiceChanges)
+    return services.update_service(actor=_actor(request), service_id=service_id, version=version, changes=changes)
 
 
 @router.post("/services/{service_id}/retire", response=responses(ServiceOut), tags=["services"])
@@ -133,8 +147,8 @@ def get_interface(request, interface_id: Id):
 
 @router.patch("/interfaces/{interface_id}", response=responses(InterfaceOut), tags=["interfaces"])
 def update_interface(request, interface_id: Id, payload: InterfacePatch):
-    version, changes = _changes(payload)
-    return services.update_interface(actor=_actor(request), interface_id=interface_id, version=version, **changes)
+    version, changes = _changes(payload, InterfaceChanges)
+    return services.update_interface(actor=_actor(request), interface_id=interface_id, version=version, changes=changes)
 
 
 @router.delete("/interfaces/{interface_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["interfaces"])
@@ -176,8 +190,8 @@ def get_datastore(request, datastore_id: Id):
 @router.patch("/datastores/{datastore_id}", response=responses(DatastoreOut), tags=["datastores"])
 def update_datastore(request, datastore_id: Id, payload: DatastorePatch):
     """Change a datastore; giving it another owner needs the right to change both owning teams."""
-    version, changes = _changes(payload)
-    return services.update_datastore(actor=_actor(request), datastore_id=datastore_id, version=version, **changes)
+    version, changes = _changes(payload, DatastoreChanges)
+    return services.update_datastore(actor=_actor(request), datastore_id=datastore_id, version=version, changes=changes)
 
 
 @router.delete("/datastores/{datastore_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["datastores"])
@@ -220,8 +234,10 @@ def get_dependency(request, dependency_id: Id):
 @router.patch("/dependencies/{dependency_id}", response=responses(DependencyOut), tags=["dependencies"])
 def update_dependency(request, dependency_id: Id, payload: DependencyPatch):
     """Change an edge's access mode (accesses edges only) or description; its ends are fixed."""
-    version, changes = _changes(payload)
-    return services.update_dependency(actor=_actor(request), dependency_id=dependency_id, version=version, **changes)
+    version, changes = _changes(payload, DependencyChanges)
+    return services.update_dependency(
+        actor=_actor(request), dependency_id=dependency_id, version=version, changes=changes
+    )
 
 
 @router.delete(

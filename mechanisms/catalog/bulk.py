@@ -19,7 +19,15 @@ from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 from mechanisms.org import services as org_services
 
-from .contracts import DatastoreRecord, DependencyRecord, InterfaceRecord, ServiceRecord
+from . import validation
+from .contracts import (
+    CatalogExport,
+    DatastoreRecord,
+    DependencyRecord,
+    InterfaceRecord,
+    OwnershipRecord,
+    ServiceRecord,
+)
 from .models import Datastore, Dependency, Interface, OwnershipPeriod, Service
 
 SERVICE_FIELDS = ("title", "description", "lifecycle", "kind", "tier", "repository", "on_call", "owner_ref")
@@ -49,8 +57,6 @@ def import_catalog(
     """Create or update services, interfaces, datastores; the edges of each imported service become exactly
     the input's. What the database has and the input lacks is reported, and removed only with `prune`.
     `teams_in_input`: slugs the same import's org phase brings; known here even when that phase wrote nothing."""
-    from . import services as catalog_services  # validators: one definition of each rule
-
     # A caller passing `problems` runs its later phases too and raises every problem together; with any problem
     # (this phase's or an earlier one's) nothing is written.
     own_problems = problems is None
@@ -64,13 +70,13 @@ def import_catalog(
         existing_interfaces = {i.name: i for i in Interface.objects.all()}
         existing_datastores = {d.name: d for d in Datastore.objects.all()}
 
-        svc = _validate_services(services, teams, live, problems, catalog_services)
+        svc = _validate_services(services, teams, live, problems)
         service_names = set(svc) | set(existing_services)
         itf = _validate_named(
             interfaces,
             "interface",
             problems,
-            catalog_services._clean_interface,
+            validation.clean_interface,
             INTERFACE_FIELDS + ("name",),
             ref=("service", service_names, True),
         )
@@ -78,7 +84,7 @@ def import_catalog(
             datastores,
             "datastore",
             problems,
-            catalog_services._clean_datastore,
+            validation.clean_datastore,
             ("name", "type", "description"),
             ref=("owner_service", service_names, False),
         )
@@ -133,12 +139,12 @@ def import_catalog(
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _validate_services(records, teams, live, problems: Problems, catalog_services) -> dict[str, dict[str, Any]]:
+def _validate_services(records, teams, live, problems: Problems) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     for rec in records:
         entity = f"service {rec.name}"
         try:
-            values = catalog_services._clean_service(
+            values = validation.clean_service(
                 name=rec.name,
                 title=rec.title,
                 description=rec.description,
@@ -402,7 +408,7 @@ def _prune(report: ImportReport, changes) -> None:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+def export_catalog(*, team_ids: Iterable[int] | None = None) -> CatalogExport:
     """The whole catalog by names and team slugs, in a stable order (import_catalog reads it back).
 
     With `team_ids`, the neighbourhood of those teams instead: their services, every edge from or into them, the
@@ -413,7 +419,7 @@ def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[d
     names = dict(Service.objects.values_list("id", "name"))
     service_qs, interface_qs, datastore_qs = Service.objects.all(), Interface.objects.all(), Datastore.objects.all()
     dependency_qs = Dependency.objects.all()
-    history: dict[int, list[dict[str, Any]]] = {}
+    history: dict[int, list[OwnershipRecord]] = {}
     if team_ids is not None:
         core = set(Service.objects.filter(owner_team_id__in=list(set(team_ids))).values_list("id", flat=True))
         dependency_qs = Dependency.objects.filter(
@@ -436,47 +442,38 @@ def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[d
     else:
         for p in OwnershipPeriod.objects.order_by("service_id", "started_at", "id"):
             history.setdefault(p.service_id, []).append(
-                {
-                    "team": slugs.get(p.team_id),
-                    "started_at": p.started_at.isoformat(),
-                    "ended_at": p.ended_at.isoformat() if p.ended_at else None,
-                    "reason": p.reason,
-                }
+                OwnershipRecord(slugs.get(p.team_id), p.started_at, p.ended_at, p.reason)
             )
-    services = [
-        {
-            "name": s.name,
-            "owner_team": slugs.get(s.owner_team_id),
+    services = tuple(
+        ServiceRecord(
+            name=s.name,
+            owner_team=slugs.get(s.owner_team_id),
             **{f: getattr(s, f) for f in SERVICE_FIELDS},
-            "ownership": history.get(s.id, []),
-        }
+            ownership=tuple(history.get(s.id, ())),
+        )
         for s in service_qs.order_by("name")
-    ]
-    interfaces = [
-        {"name": i.name, "service": names[i.service_id], **{f: getattr(i, f) for f in INTERFACE_FIELDS}}
+    )
+    interfaces = tuple(
+        InterfaceRecord(name=i.name, service=names[i.service_id], **{f: getattr(i, f) for f in INTERFACE_FIELDS})
         for i in interface_qs.order_by("name")
-    ]
-    datastores = [
-        {"name": d.name, "owner_service": names.get(d.owner_service_id), "type": d.type, "description": d.description}
+    )
+    datastores = tuple(
+        DatastoreRecord(d.name, names.get(d.owner_service_id), d.type, d.description)
         for d in datastore_qs.order_by("name")
-    ]
+    )
     interface_names = dict(Interface.objects.values_list("id", "name"))
     datastore_names = dict(Datastore.objects.values_list("id", "name"))
-    dependencies = []
-    for d in dependency_qs.order_by("service__name", "kind", "id"):
-        target = (
+
+    def target_name(d: Dependency) -> str | None:
+        return (
             interface_names.get(d.interface_id) or datastore_names.get(d.datastore_id) or names.get(d.target_service_id)
         )
-        dependencies.append(
-            {
-                "service": names[d.service_id],
-                "kind": d.kind,
-                "target": target,
-                "access": d.access,
-                "description": d.description,
-            }
-        )
-    return {"services": services, "interfaces": interfaces, "datastores": datastores, "dependencies": dependencies}
+
+    dependencies = tuple(
+        DependencyRecord(names[d.service_id], d.kind, target_name(d), d.access, d.description)
+        for d in dependency_qs.order_by("service__name", "kind", "id")
+    )
+    return CatalogExport(services=services, interfaces=interfaces, datastores=datastores, dependencies=dependencies)
 
 
 def teams_around(service_ids: Iterable[int]) -> set[int]:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NewType
 
+from mechanisms.kernel.changes import UNSET, Unset
+from mechanisms.org.contracts import TeamId
+
 ServiceId = NewType("ServiceId", int)
 InterfaceId = NewType("InterfaceId", int)
 DatastoreId = NewType("DatastoreId", int)
@@ -61,7 +64,7 @@ class Service:
     name: str
     title: str
     description: str
-    owner_team_id: int | None
+    owner_team_id: TeamId | None
     lifecycle: Lifecycle
     kind: str
     tier: int
@@ -123,7 +126,7 @@ class Dependency:
 
 @dataclass(frozen=True, slots=True)
 class OwnershipPeriod:
-    team_id: int
+    team_id: TeamId
     started_at: dt.datetime
     ended_at: dt.datetime | None
     reason: str
@@ -147,10 +150,14 @@ class ServiceDetail:
 class TeamEdge:
     """A cross-team dependency, rolled up: `from_team` depends on `to_team` through `count` edges."""
 
-    from_team_id: int
-    to_team_id: int
+    from_team_id: TeamId
+    to_team_id: TeamId
     count: int
     kinds: tuple[str, ...]
+    # The count by kind (the Conway report tells sharing code or data from calling an interface).
+    consumes: int = 0
+    accesses: int = 0
+    links: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +228,66 @@ class DependencyRecord:
     access: str = ""
     description: str = ""
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogExport:
+    """The catalog as import records, by names and team slugs, each section in a stable order (services,
+    interfaces and datastores by name; edges by service name, kind and id): `import_catalog` reads them back."""
+
+    services: tuple[ServiceRecord, ...]
+    interfaces: tuple[InterfaceRecord, ...]
+    datastores: tuple[DatastoreRecord, ...]
+    dependencies: tuple[DependencyRecord, ...]
+
+
+# ------------------------------------------------------------------------------------------------ update contracts
+# What an update may change, declared once: a field left UNSET is not touched.
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChanges:
+    """The changes `update_service` applies. The owner is not here: it changes only through `transfer_service`,
+    which keeps the ownership history (MECHANISMS.md §2)."""
+
+    name: str | Unset = UNSET
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    lifecycle: str | Unset = UNSET
+    kind: str | Unset = UNSET
+    tier: int | Unset = UNSET
+    repository: str | Unset = UNSET
+    on_call: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceChanges:
+    """The changes `update_interface` applies (its providing service is fixed)."""
+
+    name: str | Unset = UNSET
+    type: str | Unset = UNSET
+    api_version: str | Unset = UNSET
+    description: str | Unset = UNSET
+    definition: str | Unset = UNSET
+    docs_url: str | Unset = UNSET
+    auth_scheme: str | Unset = UNSET
+    visibility: str | Unset = UNSET
+    lifecycle: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class DatastoreChanges:
+    """The changes `update_datastore` applies; a new owner needs the right to change both owners' services."""
+
+    name: str | Unset = UNSET
+    type: str | Unset = UNSET
+    description: str | Unset = UNSET
+    owner_service_id: ServiceId | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyChanges:
+    """The changes `update_dependency` applies: an edge's ends are fixed (remove it and add another)."""
+
+    access: str | Unset = UNSET
+    description: str | Unset = UNSET

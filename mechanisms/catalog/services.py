@@ -5,7 +5,6 @@ ownership transfer. A member may change what their teams own; an admin may chang
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,32 +14,39 @@ from django.db.models import Q
 from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.changes import field_names, given
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import TeamId
 
 from . import bulk as _bulk
 from .contracts import (
     Access,
     CatalogCounts,
+    CatalogExport,
     Datastore,
+    DatastoreChanges,
     DatastoreId,
     DatastoreRecord,
     DatastoreType,
     Dependency,
+    DependencyChanges,
     DependencyId,
     DependencyKind,
     DependencyRecord,
     Interface,
+    InterfaceChanges,
     InterfaceId,
     InterfaceRecord,
     InterfaceType,
     Lifecycle,
     OwnershipPeriod,
     Service,
+    ServiceChanges,
     ServiceDetail,
     ServiceId,
     ServiceRecord,
@@ -52,8 +58,9 @@ from .models import Dependency as DependencyRow
 from .models import Interface as InterfaceRow
 from .models import OwnershipPeriod as OwnershipRow
 from .models import Service as ServiceRow
+from .validation import clean_choice as _choice
+from .validation import clean_datastore, clean_interface, clean_service
 
-NAME_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 SERVICE_KINDS = ("service", "website", "library", "worker", "pipeline", "other")
 LIVE_TEAM = ("forming", "active")
 
@@ -150,7 +157,7 @@ def create_service(
     *,
     actor: Actor,
     name: str,
-    owner_team_id: int,
+    owner_team_id: TeamId,
     title: str = "",
     description: str = "",
     lifecycle: str = Lifecycle.PRODUCTION.value,
@@ -160,7 +167,7 @@ def create_service(
     on_call: str = "",
 ) -> Service:
     """Register a service, owned by exactly one active team (MECHANISMS.md §2). Members of that team or admins."""
-    values = _clean_service(
+    values = clean_service(
         name=name,
         title=title,
         description=description,
@@ -182,16 +189,15 @@ def create_service(
     return service
 
 
-def update_service(*, actor: Actor, service_id: int, version: int, **changes: Any) -> Service:
-    """Change a service's description, lifecycle, tier, repository, on-call. Owning team's members or admins.
-    The owner changes only through transfer_service, so history is kept."""
-    allowed = {"name", "title", "description", "lifecycle", "kind", "tier", "repository", "on_call"}
-    _reject_unknown(changes, allowed, hint={"owner_team_id": "use the transfer operation to change the owner"})
+def update_service(*, actor: Actor, service_id: ServiceId, version: int, changes: ServiceChanges) -> Service:
+    """Change a service's name, title, description, lifecycle, kind, tier, repository, on-call (MECHANISMS.md §2).
+    Owning team's members or admins. The owner changes only through transfer_service, so history is kept."""
+    wanted = given(changes)
     with transaction.atomic():
         row = _require_service_row(service_id)
         org_services.require_team_change(actor=actor, team_id=row.owner_team_id, what="change this service")
         before = _to_service(row)
-        values = _clean_service(**{f: changes.get(f, getattr(row, f)) for f in allowed})
+        values = clean_service(**{f: wanted.get(f, getattr(row, f)) for f in field_names(ServiceChanges)})
         if ServiceRow.objects.filter(name=values["name"]).exclude(pk=row.pk).exists():
             raise Conflict(f"a service named {values['name']!r} already exists", field="name")
         update_versioned(row, expected_version=version, changes=values)
@@ -200,7 +206,7 @@ def update_service(*, actor: Actor, service_id: int, version: int, **changes: An
     return after
 
 
-def retire_service(*, actor: Actor, service_id: int, version: int, reason: str = "") -> Service:
+def retire_service(*, actor: Actor, service_id: ServiceId, version: int, reason: str = "") -> Service:
     """Retire a service (lifecycle `retired`); its record and history stay. Owning team or admin.
     The audit entry says `retire` and keeps the reason."""
     with transaction.atomic():
@@ -213,7 +219,9 @@ def retire_service(*, actor: Actor, service_id: int, version: int, reason: str =
     return after
 
 
-def transfer_service(*, actor: Actor, service_id: int, version: int, to_team_id: int, reason: str = "") -> Service:
+def transfer_service(
+    *, actor: Actor, service_id: ServiceId, version: int, to_team_id: TeamId, reason: str = ""
+) -> Service:
     """Move a service to another active team; the ownership history keeps who owned it when (MECHANISMS.md §1,
     spin-out/transfer). Allowed to the current owning team's members and admins."""
     with transaction.atomic():
@@ -292,7 +300,7 @@ def list_interfaces(
 def create_interface(
     *,
     actor: Actor,
-    service_id: int,
+    service_id: ServiceId,
     name: str,
     type: str = InterfaceType.OPENAPI.value,
     api_version: str = "",
@@ -304,7 +312,7 @@ def create_interface(
     lifecycle: str = Lifecycle.PRODUCTION.value,
 ) -> Interface:
     """Add an interface to a service (M1: teams expose data and functionality through interfaces)."""
-    values = _clean_interface(
+    values = clean_interface(
         name=name,
         type=type,
         api_version=api_version,
@@ -326,26 +334,16 @@ def create_interface(
     return interface
 
 
-def update_interface(*, actor: Actor, interface_id: int, version: int, **changes: Any) -> Interface:
-    allowed = {
-        "name",
-        "type",
-        "api_version",
-        "description",
-        "definition",
-        "docs_url",
-        "auth_scheme",
-        "visibility",
-        "lifecycle",
-    }
-    _reject_unknown(changes, allowed)
+def update_interface(*, actor: Actor, interface_id: InterfaceId, version: int, changes: InterfaceChanges) -> Interface:
+    """Change an interface (MECHANISMS.md §2); its service is fixed. The providing team's members or admins."""
+    wanted = given(changes)
     with transaction.atomic():
         row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
         if row is None:
             raise NotFound(f"interface {interface_id} does not exist", field="interface_id")
         org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="change this interface")
         before = _to_interface(row)
-        values = _clean_interface(**{f: changes.get(f, getattr(row, f)) for f in allowed})
+        values = clean_interface(**{f: wanted.get(f, getattr(row, f)) for f in field_names(InterfaceChanges)})
         if InterfaceRow.objects.filter(name=values["name"]).exclude(pk=row.pk).exists():
             raise Conflict(f"an interface named {values['name']!r} already exists", field="name")
         update_versioned(row, expected_version=version, changes=values)
@@ -354,7 +352,7 @@ def update_interface(*, actor: Actor, interface_id: int, version: int, **changes
     return after
 
 
-def delete_interface(*, actor: Actor, interface_id: int, version: int, reason: str = "") -> None:
+def delete_interface(*, actor: Actor, interface_id: InterfaceId, version: int, reason: str = "") -> None:
     """Remove an interface; refused while other services consume it (they would be left with a dangling edge)."""
     with transaction.atomic():
         row = InterfaceRow.objects.select_related("service").filter(pk=interface_id).first()
@@ -389,6 +387,25 @@ def find_datastore(*, name: str) -> Datastore | None:
     return _to_datastore(row) if row else None
 
 
+def owning_service_ids(
+    *, datastores: Iterable[str] = (), interfaces: Iterable[str] = ()
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The service that owns each named datastore and provides each named interface (names as stored, lowercase),
+    in two queries whatever the number of names: datastores by name, interfaces by name. Unknown names (and a
+    datastore no service owns) are left out."""
+    wanted_stores = {n.lower() for n in datastores}
+    wanted_interfaces = {n.lower() for n in interfaces}
+    by_store = dict(
+        DatastoreRow.objects.filter(name__in=wanted_stores, owner_service__isnull=False).values_list(
+            "name", "owner_service_id"
+        )
+    ) if wanted_stores else {}
+    by_interface = dict(
+        InterfaceRow.objects.filter(name__in=wanted_interfaces).values_list("name", "service_id")
+    ) if wanted_interfaces else {}
+    return by_store, by_interface
+
+
 def list_datastores(
     *,
     service_id: int | None = None,
@@ -411,10 +428,15 @@ def list_datastores(
 
 
 def create_datastore(
-    *, actor: Actor, name: str, owner_service_id: int, type: str = DatastoreType.DATABASE.value, description: str = ""
+    *,
+    actor: Actor,
+    name: str,
+    owner_service_id: ServiceId,
+    type: str = DatastoreType.DATABASE.value,
+    description: str = "",
 ) -> Datastore:
     """Add a datastore owned by a service (M1: every datastore has an owning service)."""
-    values = _clean_datastore(name=name, type=type, description=description)
+    values = clean_datastore(name=name, type=type, description=description)
     with transaction.atomic():
         owner = _require_service_row(owner_service_id, field="owner_service_id", missing=RuleViolation)
         org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="add datastores here")
@@ -426,10 +448,9 @@ def create_datastore(
     return datastore
 
 
-def update_datastore(*, actor: Actor, datastore_id: int, version: int, **changes: Any) -> Datastore:
-    """Change a datastore; moving it to another service needs the right to change both owners."""
-    allowed = {"name", "type", "description", "owner_service_id"}
-    _reject_unknown(changes, allowed)
+def update_datastore(*, actor: Actor, datastore_id: DatastoreId, version: int, changes: DatastoreChanges) -> Datastore:
+    """Change a datastore (MECHANISMS.md §2); moving it to another service needs the right to change both owners."""
+    wanted = given(changes)
     with transaction.atomic():
         row = DatastoreRow.objects.select_related("owner_service").filter(pk=datastore_id).first()
         if row is None:
@@ -441,9 +462,9 @@ def update_datastore(*, actor: Actor, datastore_id: int, version: int, **changes
         elif not actor.is_admin:
             raise PermissionDenied("only an admin may change an unowned datastore")
         before = _to_datastore(row)
-        values = _clean_datastore(**{f: changes.get(f, getattr(row, f)) for f in ("name", "type", "description")})
-        if "owner_service_id" in changes:
-            owner = _require_service_row(changes["owner_service_id"], field="owner_service_id", missing=RuleViolation)
+        values = clean_datastore(**{f: wanted.get(f, getattr(row, f)) for f in ("name", "type", "description")})
+        if "owner_service_id" in wanted:
+            owner = _require_service_row(wanted["owner_service_id"], field="owner_service_id", missing=RuleViolation)
             org_services.require_team_change(actor=actor, team_id=owner.owner_team_id, what="give it this owner")
             values["owner_service_id"] = owner.pk
         if DatastoreRow.objects.filter(name=values["name"]).exclude(pk=row.pk).exists():
@@ -454,7 +475,7 @@ def update_datastore(*, actor: Actor, datastore_id: int, version: int, **changes
     return after
 
 
-def delete_datastore(*, actor: Actor, datastore_id: int, version: int, reason: str = "") -> None:
+def delete_datastore(*, actor: Actor, datastore_id: DatastoreId, version: int, reason: str = "") -> None:
     """Remove a datastore; its access edges go with it, recorded in the audit entry."""
     with transaction.atomic():
         row = DatastoreRow.objects.select_related("owner_service").filter(pk=datastore_id).first()
@@ -523,11 +544,11 @@ def list_dependencies(
 def add_dependency(
     *,
     actor: Actor,
-    service_id: int,
+    service_id: ServiceId,
     kind: str,
-    interface_id: int | None = None,
-    datastore_id: int | None = None,
-    target_service_id: int | None = None,
+    interface_id: InterfaceId | None = None,
+    datastore_id: DatastoreId | None = None,
+    target_service_id: ServiceId | None = None,
     access: str = "",
     description: str = "",
 ) -> Dependency:
@@ -575,10 +596,12 @@ def add_dependency(
     return dependency
 
 
-def update_dependency(*, actor: Actor, dependency_id: int, version: int, **changes: Any) -> Dependency:
-    """Change an edge's access mode or description (its ends are fixed: remove it and add another)."""
-    allowed = {"access", "description"}
-    _reject_unknown(changes, allowed)
+def update_dependency(
+    *, actor: Actor, dependency_id: DependencyId, version: int, changes: DependencyChanges
+) -> Dependency:
+    """Change an edge's access mode or description (MECHANISMS.md §2); its ends are fixed: remove it and add
+    another. Members of the depending service's team or admins."""
+    wanted = given(changes)
     with transaction.atomic():
         row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
         if row is None:
@@ -586,19 +609,19 @@ def update_dependency(*, actor: Actor, dependency_id: int, version: int, **chang
         org_services.require_team_change(actor=actor, team_id=row.service.owner_team_id, what="change this edge")
         before = get_dependency(dependency_id=row.pk)
         values: dict[str, Any] = {}
-        if "access" in changes:
+        if "access" in wanted:
             if row.kind != DependencyKind.ACCESSES:
                 raise RuleViolation("only an accesses edge has an access mode", field="access")
-            values["access"] = _choice(changes["access"], Access, "access")
-        if "description" in changes:
-            values["description"] = _text(changes["description"], "description", 5000, required=False)
+            values["access"] = _choice(wanted["access"], Access, "access")
+        if "description" in wanted:
+            values["description"] = _text(wanted["description"], "description", 5000, required=False)
         update_versioned(row, expected_version=version, changes=values)
         after = get_dependency(dependency_id=row.pk)
         _audit(actor, "update", "dependency", after, before=before, after=after, label=row.service.name)
     return after
 
 
-def remove_dependency(*, actor: Actor, dependency_id: int, version: int, reason: str = "") -> None:
+def remove_dependency(*, actor: Actor, dependency_id: DependencyId, version: int, reason: str = "") -> None:
     with transaction.atomic():
         row = DependencyRow.objects.select_related("service").filter(pk=dependency_id).first()
         if row is None:
@@ -634,15 +657,25 @@ def team_edges(*, team_id: int | None = None) -> list[TeamEdge]:
             | Q(datastore__owner_service__owner_team_id=team_id)
             | Q(target_service__owner_team_id=team_id)
         )
-    pairs: dict[tuple[int, int], tuple[int, set[str]]] = {}
+    pairs: dict[tuple[int, int], dict[str, int]] = {}
     for kind, src, via_interface, via_datastore, via_link in qs.iterator(chunk_size=5000):
         dst = via_interface or via_datastore or via_link
         if dst is None or dst == src:
             continue
-        count, kinds = pairs.get((src, dst), (0, set()))
-        kinds.add(kind)
-        pairs[(src, dst)] = (count + 1, kinds)
-    return [TeamEdge(a, b, n, tuple(sorted(k))) for (a, b), (n, k) in sorted(pairs.items())]
+        by_kind = pairs.setdefault((src, dst), {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    return [
+        TeamEdge(
+            a,
+            b,
+            sum(k.values()),
+            tuple(sorted(k)),
+            consumes=k.get("consumes", 0),
+            accesses=k.get("accesses", 0),
+            links=k.get("links", 0),
+        )
+        for (a, b), k in sorted(pairs.items())
+    ]
 
 
 def catalog_counts() -> CatalogCounts:
@@ -694,91 +727,11 @@ def _require_version(row: Any, version: int) -> None:
         )
 
 
-def _reject_unknown(changes: dict[str, Any], allowed: set[str], hint: dict[str, str] | None = None) -> None:
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        extra = (hint or {}).get(unknown[0])
-        raise RuleViolation(f"unknown field {unknown[0]!r}" + (f": {extra}" if extra else ""), field=unknown[0])
-
-
 def _only(kind: str, required: Any, required_field: str, *others: Any) -> None:
     if required is None:
         raise RuleViolation(f"a {kind} edge needs {required_field}", field=required_field)
     if any(o is not None for o in others):
         raise RuleViolation(f"a {kind} edge names only {required_field}", field=required_field)
-
-
-def _choice(value: Any, enum: Any, field: str) -> str:
-    choices = [e.value for e in enum]
-    if value not in choices:
-        raise RuleViolation(f"{field} must be one of {', '.join(choices)}", field=field)
-    return value
-
-
-def _name(value: Any, field: str = "name") -> str:
-    name = _text(value, field, 63).lower()
-    if not NAME_RE.match(name):
-        raise RuleViolation(
-            f"{field} must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field=field
-        )
-    return name
-
-
-def _url(value: Any, field: str) -> str:
-    url = _text(value, field, 500, required=False)
-    if url and not re.match(r"^(https?|ssh|git)://\S+$|^git@\S+$", url):
-        raise RuleViolation(f"{field} must be an http(s), ssh or git URL", field=field)
-    return url
-
-
-def _clean_service(
-    *, name: Any, title: Any, description: Any, lifecycle: Any, kind: Any, tier: Any, repository: Any, on_call: Any
-) -> dict[str, Any]:
-    if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 4:
-        raise RuleViolation("tier must be 1 (most critical) to 4", field="tier")
-    return {
-        "name": _name(name),
-        "title": _text(title, "title", 200, required=False),
-        "description": _text(description, "description", 20000, required=False),
-        "lifecycle": _choice(lifecycle, Lifecycle, "lifecycle"),
-        "kind": _text(kind or "service", "kind", 32),
-        "tier": tier,
-        "repository": _url(repository, "repository"),
-        "on_call": _text(on_call, "on_call", 200, required=False),
-    }
-
-
-def _clean_interface(
-    *,
-    name: Any,
-    type: Any,
-    api_version: Any,
-    description: Any,
-    definition: Any,
-    docs_url: Any,
-    auth_scheme: Any,
-    visibility: Any,
-    lifecycle: Any,
-) -> dict[str, Any]:
-    return {
-        "name": _name(name),
-        "type": _text(type, "type", 32).lower(),
-        "api_version": _text(api_version, "api_version", 64, required=False),
-        "description": _text(description, "description", 20000, required=False),
-        "definition": _text(definition, "definition", 2_000_000, required=False),
-        "docs_url": _url(docs_url, "docs_url"),
-        "auth_scheme": _text(auth_scheme, "auth_scheme", 200, required=False),
-        "visibility": _choice(visibility, Visibility, "visibility"),
-        "lifecycle": _choice(lifecycle, Lifecycle, "lifecycle"),
-    }
-
-
-def _clean_datastore(*, name: Any, type: Any, description: Any) -> dict[str, Any]:
-    return {
-        "name": _name(name),
-        "type": _choice(type, DatastoreType, "type"),
-        "description": _text(description, "description", 20000, required=False),
-    }
 
 
 def _dependency_qs():
@@ -969,8 +922,9 @@ def import_catalog(
     return report
 
 
-def export_catalog(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Services (with ownership history), interfaces, datastores and edges by names (import_catalog reads it).
+def export_catalog(*, team_ids: Iterable[TeamId] | None = None) -> CatalogExport:
+    """Services (with ownership history), interfaces, datastores and edges as import records, by names (import_catalog
+    reads them back).
     With `team_ids`, only the neighbourhood of those teams' services (see bulk.export_catalog)."""
     return _bulk.export_catalog(team_ids=team_ids)
 

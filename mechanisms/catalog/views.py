@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from mechanisms.catalog import services as catalog_services
-from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service
+from mechanisms.catalog.contracts import DependencyKind, Lifecycle, Service, ServiceChanges
 from mechanisms.kernel.errors import NotFound, PermissionDenied
 from mechanisms.kernel.pages import (
     FORM_ERRORS,
@@ -84,7 +84,7 @@ def service_edit(request: HttpRequest, name: str) -> HttpResponse:
             version = data.pop("version")
             try:
                 updated = catalog_services.update_service(
-                    actor=request.actor, service_id=service.id, version=version, **data
+                    actor=request.actor, service_id=service.id, version=version, changes=ServiceChanges(**data)
                 )
             except FORM_ERRORS as exc:
                 status = show_error(form, exc, fields=SERVICE_FORM_FIELDS, conflict=SERVICE_CONFLICT)

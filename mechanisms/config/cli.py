@@ -24,6 +24,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"mech {version('mechanisms')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Mechanisms: the operating mechanisms of a service-oriented organization."""
+
+
 def _mount() -> None:
     """Every installed app's commands, as its AppConfig declares them (kernel.mounts), without setting Django up:
     groups first, so that an app may add a command to another app's group (`mech teams form` is workflows')."""
@@ -94,10 +111,12 @@ def demo(
     setup_django()
     migrate()
     from mechanisms.org import services as org_services
-    from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+    from mechanisms.workflows.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, evaluate_if_never_evaluated, load_demo
 
     if if_empty and org_services.list_teams(limit=1).total:
         typer.echo("the database already has an organization; demo not loaded")
+        if run(evaluate_if_never_evaluated):
+            typer.echo("it had never been evaluated: evaluated the mandate once, so its scorecards show its findings")
         return
 
     # The demo's own notices (its requests being filed and answered) land in the inbox only: its people's

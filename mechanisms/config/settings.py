@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # its templates and static Swagger UI files: /api/docs loads with no network (no CDN)
     "mechanisms.audit",
     "mechanisms.org",
     "mechanisms.notifications",

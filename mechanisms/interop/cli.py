@@ -186,6 +186,15 @@ def _check(paths: list[str], output_format: str, as_of: date, out: TextIO, err: 
 
     with Helper(finish=_analyse_definitions) as helper:
         result = load_paths(paths, helper=helper if _helper_wanted() else None)
+        if not result.errors and not result.entities and not result.skipped:
+            # Nothing to check is not a clean catalog: a mistyped path in CI must fail, not pass silently.
+            from mechanisms.interop.backstage import LoadError
+
+            missing = [
+                LoadError(path, None, None, None, "no catalog entities here (no *.yaml or *.yml file describes one)")
+                for path in paths
+            ]
+            return _unreadable(missing, output_format, out, err)
         # Imported once the helper has started, which then does not wait for them (it imports them when it needs).
         from mechanisms.interop.offline import build_snapshot, pin_locations
         from mechanisms.mandate.rules import assess
@@ -430,13 +439,13 @@ def _write_text(
     from rich.markup import escape
 
     from mechanisms.mandate.contracts import RULE_CATALOG
-    from mechanisms.mandate.rules import build_index, subject_teams, summarize
+    from mechanisms.mandate.rules import build_index, filing_teams, summarize
 
     console = Console(file=out, highlight=False, soft_wrap=True)
     index = build_index(catalog.snapshot)
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        teams = subject_teams(index, finding.subject)
+        teams = filing_teams(index, finding.subject)
         groups.setdefault(teams[0] if teams else NO_TEAM, []).append(finding)
     for team in sorted(groups, key=lambda name: (name == NO_TEAM, name)):
         console.print(f"\n[bold]{escape(team)}[/bold]")

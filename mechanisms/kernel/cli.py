@@ -54,6 +54,9 @@ def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
 
 
+EMPTY_CELL = "-"  # what the pages show as a dash: a value that is not there (never "None", never a blank)
+
+
 def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], footer: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
@@ -62,7 +65,7 @@ def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[EMPTY_CELL if v is None else str(v) for v in row])
     console = Console()
     console.print(table)
     if footer:

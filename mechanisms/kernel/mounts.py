@@ -114,8 +114,10 @@ def declared_from_settings(settings_module: str | None = None) -> list[tuple[str
     name = settings_module or os.environ.get("DJANGO_SETTINGS_MODULE", "mechanisms.config.settings")
     found = []
     for entry in importlib.import_module(name).INSTALLED_APPS:
-        if entry.startswith("django."):
-            continue  # Django's own apps declare nothing here, and importing them would cost the CLI its start-up
+        if not entry.startswith("mechanisms."):
+            # Only the product's apps declare mounts. Importing the others would cost the CLI its start-up, and
+            # some cannot be imported before Django is set up (ninja's, installed for its static Swagger UI).
+            continue
         try:
             module = importlib.import_module(f"{entry}.apps")
         except ModuleNotFoundError:

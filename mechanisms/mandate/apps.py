@@ -13,10 +13,12 @@ class MandateConfig(AppConfig):
         cli=(Command("mandate", "mechanisms.mandate.cli:mandate"),),
         nav=(
             NavEntry("organization", "Org units", "/units", order=30),
+            NavEntry("catalog", "Findings", "/findings", order=15),
             NavEntry("catalog", "Conway", "/conway", order=20),
             NavEntry("catalog", "Waivers", "/waivers", order=30),
         ),
         panels=(
+            Panel("home", "mandate/_home_findings.html", "mechanisms.mandate.views:home_findings_panel", 10, "side"),
             Panel("team", "mandate/_team_scorecard_link.html", "mechanisms.mandate.views:team_scorecard_link",
                   10, "links"),
         ),

@@ -149,7 +149,7 @@ def waivers(
         "Waivers",
         ["id", "rule", "subject", "related", "expires", "approver", "state"],
         [
-            (w.id, w.rule, w.subject, w.related or "", w.expires.isoformat(), w.approver_handle, state_of(w))
+            (w.id, w.rule, w.subject, w.related, w.expires.isoformat(), w.approver_handle, state_of(w))
             for w in page.items
         ],
         page_footer(page),
@@ -235,7 +235,7 @@ def conway(
     emit_table(
         "Teams by fan-in (tax bracket)",
         ["team", "org unit", "fan-in", "fan-out"],
-        [(t.slug, t.org_unit_slug or "", t.fan_in, t.fan_out) for t in report.teams[:limit]],
+        [(t.slug, t.org_unit_slug, t.fan_in, t.fan_out) for t in report.teams[:limit]],
         f"{min(limit, len(report.teams))} of {len(report.teams)} teams",
     )
     emit_table(

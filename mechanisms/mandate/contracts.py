@@ -513,3 +513,98 @@ class ConwayView:
     teams: tuple[ConwayTeam, ...]
     edges: tuple[ConwayEdge, ...]
     coupled_pairs: tuple[ConwayPair, ...]
+
+
+# -- the Conway graph, laid out (rules.layout_conway) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GraphInputNode:
+    """What the layout draws as one dot: a team (or a whole org unit, drawn as one) in a cluster (its org unit)."""
+
+    key: str
+    label: str
+    cluster: str
+    kind: Literal["team", "unit"] = "team"
+    count: int = 1  # the teams it stands for
+    weight: int = 0  # fan-in: a bigger dot
+
+
+@dataclass(frozen=True, slots=True)
+class GraphInputEdge:
+    source: str
+    target: str
+    weight: int
+    tight: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GraphCluster:
+    """An org unit's box: its teams sit inside, so Conway's law shows as edges leaving (or staying in) boxes."""
+
+    key: str
+    label: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    key: str
+    label: str
+    cluster: str
+    kind: Literal["team", "unit"]
+    count: int
+    x: float
+    y: float
+    r: float
+    show_label: bool  # drawn beside the dot (small clusters); otherwise in its tooltip only
+    label_x: float
+    label_y: float
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    source: str
+    target: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    weight: int
+    cross: bool  # between two org units: the coupling Conway's law is about, highlighted
+    tight: bool  # shares code or data
+    cx: float = 0.0  # the control point of the curve drawn (a quadratic Bézier), so edges bow around labels
+    cy: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConwayGraph:
+    """The Conway graph laid out for an SVG of `width` x `height`: clusters per org unit, dots, edges."""
+
+    mode: Literal["teams", "units"]
+    width: float
+    height: float
+    clusters: tuple[GraphCluster, ...]
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+    unit: str | None = None  # the org unit drilled into
+    hidden_nodes: int = 0  # teams (or units) left out of the drawing; the tables list them all
+    hidden_edges: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ConwayOverview:
+    """What the Conway page shows: the graph, the busiest teams and the most coupled pairs (the API and the CLI
+    have every one), with their totals, as of the evaluation `evaluation_id` (None: computed live)."""
+
+    graph: ConwayGraph
+    teams: tuple[ConwayTeam, ...]
+    team_count: int
+    edge_count: int
+    coupled_pairs: tuple[ConwayPair, ...]
+    pair_count: int
+    evaluation_id: int | None = None
+    evaluated_at: datetime | None = None

@@ -54,6 +54,21 @@ class TeamScore(models.Model):
         ordering = ["team_id", "evaluation_id"]
 
 
+class OrgUnitScore(models.Model):
+    """An org unit's counts at one evaluation, each finding of its teams (and the units below) counted once, as its
+    scorecard's headline counts them: summing team scores would count a finding shared by two teams twice."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="unit_scores")
+    org_unit_id = models.BigIntegerField(db_index=True)
+    errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    waived = models.PositiveIntegerField(default=0)
+    by_rule = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["org_unit_id", "evaluation_id"]
+
+
 class CurrentFinding(models.Model):
     """A finding of the latest evaluation, replaced on each one. A finding that concerns several teams (a person
     leading two) has one row per team; ``primary`` marks the one row that lists it org-wide."""

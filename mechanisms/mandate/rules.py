@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -33,6 +33,11 @@ from mechanisms.mandate.contracts import (
     DatastoreFact,
     Evaluation,
     Finding,
+    GraphCluster,
+    GraphEdge,
+    GraphInputEdge,
+    GraphInputNode,
+    GraphNode,
     InterfaceFact,
     InvalidWaiver,
     Location,
@@ -171,6 +176,16 @@ def subject_teams(index: CatalogIndex, subject: str) -> tuple[str, ...]:
     if kind == "user":
         return tuple(sorted({*index.member_of.get(subject, ()), *index.led_by.get(subject, ())}))
     return ()
+
+
+def filing_teams(index: CatalogIndex, subject: str) -> tuple[str, ...]:
+    """The teams a finding is filed under, in one order everywhere (the server's scorecards and `mech check`): a
+    person's finding under the teams they lead (else the teams they belong to), any other subject under its
+    teams. The first is where the finding is listed once, org-wide and in the CLI's grouping."""
+    if subject.startswith("user:"):
+        led = tuple(sorted(index.led_by.get(subject, ())))
+        return led or tuple(sorted(index.member_of.get(subject, ())))
+    return tuple(sorted(subject_teams(index, subject)))
 
 
 def subject_people(index: CatalogIndex, subject: str) -> tuple[str, ...]:
@@ -810,6 +825,16 @@ def conway(snapshot: CatalogSnapshot, *, index: CatalogIndex | None = None) -> C
             if target_team != source_team:
                 counts[(source_team, target_team)][slot[edge.kind]] += 1
     links = tuple(TeamLink(source, target, *values) for (source, target), values in sorted(counts.items()))
+    unit_of = {ref: team.org_unit for ref, team in index.teams.items()}
+    return conway_from_links(links, unit_of=unit_of, live=index.live_teams)
+
+
+def conway_from_links(
+    links: Iterable[TeamLink], *, unit_of: Mapping[str, str | None], live: Iterable[str]
+) -> ConwayReport:
+    """The Conway report from team-to-team links already rolled up (the server counts them in one query): fan-in
+    and fan-out of every live team, and the pairs coupled across org units (`unit_of`: each team's unit)."""
+    links = tuple(sorted(links, key=lambda link: (link.source, link.target)))
     fan_in: dict[str, int] = defaultdict(int)
     fan_out: dict[str, int] = defaultdict(int)
     for link in links:
@@ -817,11 +842,142 @@ def conway(snapshot: CatalogSnapshot, *, index: CatalogIndex | None = None) -> C
         fan_in[link.target] += 1
     degrees = tuple(
         sorted(
-            (TeamDegree(ref, team.org_unit, fan_in[ref], fan_out[ref]) for ref, team in index.live_teams.items()),
+            (TeamDegree(ref, unit_of.get(ref), fan_in[ref], fan_out[ref]) for ref in live),
             key=lambda degree: (-degree.fan_in, -degree.fan_out, degree.team),
         )
     )
-    return ConwayReport(links, degrees, _coupled_pairs(index, links))
+    return ConwayReport(links, degrees, _coupled_pairs(unit_of, links))
+
+
+# -- the Conway graph's layout ---------------------------------------------------------------------------------------
+
+GRAPH_WIDTH = 960  # clusters wrap into rows no wider than this (a readable page at 1,360 px)
+_CHAR = 6.6  # width of a character at the graph's 11 px font: boxes are sized to their labels, never clipping them
+_ROW, _CELL, _PAD, _HEAD, _GAP = 22, 18, 12, 26, 36
+_ARC_ROOM = 48
+_COLUMN_MAX = 10  # a cluster of up to this many teams lists them in a column, each labelled; larger ones are a grid
+_LABEL_MAX = 34
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= _LABEL_MAX else label[: _LABEL_MAX - 1] + "…"
+
+
+def layout_conway(
+    nodes: Sequence[GraphInputNode],
+    edges: Iterable[GraphInputEdge],
+    cluster_labels: Mapping[str, str],
+    *,
+    max_edges: int = 400,
+    width: float = GRAPH_WIDTH,
+) -> tuple[tuple[GraphCluster, ...], tuple[GraphNode, ...], tuple[GraphEdge, ...], float, float, int]:
+    """Lay out the Conway graph: one box per org unit (in the order of `cluster_labels`, wrapped into rows), its
+    teams inside (a labelled column for a small unit, a grid for a large one, one big dot for a unit drawn whole),
+    and the edges between the dots, cross-unit ones first (they are what the graph is for). Returns the clusters,
+    nodes, edges kept, the drawing's width and height, and how many edges were left out (beyond `max_edges`)."""
+    members: dict[str, list[GraphInputNode]] = defaultdict(list)
+    for node in nodes:
+        members[node.cluster].append(node)
+    clusters: list[GraphCluster] = []
+    placed: dict[str, GraphNode] = {}
+    x = drawing_width = row_height = 0.0
+    y = _ARC_ROOM  # room above the first row for the arcs between its boxes
+    for key, title in cluster_labels.items():
+        inside = members.get(key)
+        if not inside:
+            continue
+        title = title if len(title) <= 2 * _LABEL_MAX else title[: 2 * _LABEL_MAX - 1] + "…"
+        local, box_w, box_h = _cluster_layout(inside, title)
+        if x > 0 and x + box_w > width:
+            x, y, row_height = 0.0, y + row_height + _GAP, 0.0
+        clusters.append(GraphCluster(key, title, round(x, 1), round(y, 1), round(box_w, 1), round(box_h, 1)))
+        for node, (nx, ny, r, show) in zip(inside, local, strict=True):
+            placed[node.key] = GraphNode(
+                key=node.key,
+                label=node.label,
+                cluster=key,
+                kind=node.kind,
+                count=node.count,
+                x=round(x + nx, 1),
+                y=round(y + ny, 1),
+                r=round(r, 1),
+                show_label=show,
+                label_x=round(x + nx + r + 5, 1),
+                label_y=round(y + ny, 1),
+            )
+        x += box_w + _GAP
+        row_height = max(row_height, box_h)
+        drawing_width = max(drawing_width, x - _GAP)
+    drawable = [e for e in edges if e.source in placed and e.target in placed and e.source != e.target]
+    unit_of = {key: node.cluster for key, node in placed.items()}
+    drawable.sort(key=lambda e: (unit_of[e.source] == unit_of[e.target], -e.weight, e.source, e.target))
+    kept = [
+        GraphEdge(
+            e.source,
+            e.target,
+            placed[e.source].x,
+            placed[e.source].y,
+            placed[e.target].x,
+            placed[e.target].y,
+            e.weight,
+            unit_of[e.source] != unit_of[e.target],
+            e.tight,
+            *_bend(placed[e.source], placed[e.target]),
+        )
+        for e in drawable[:max_edges]
+    ]
+    height = y + row_height if clusters else 0.0
+    return (
+        tuple(clusters),
+        tuple(placed.values()),
+        tuple(kept),
+        round(drawing_width, 1),
+        round(height, 1),
+        max(len(drawable) - max_edges, 0),
+    )
+
+
+def _bend(a: GraphNode, b: GraphNode) -> tuple[float, float]:
+    """The control point of an edge's curve: dots in one row arc above it, dots in one column bow out to the left
+    (clear of the labels on the right), others bend a little off the straight line."""
+    dx, dy = b.x - a.x, b.y - a.y
+    if abs(dx) < 1:
+        return round(max(a.x - 12 - 0.35 * abs(dy), 0.0), 1), round((a.y + b.y) / 2, 1)  # never off the left edge
+    if abs(dy) < _ROW * 5 and abs(dx) > abs(dy):
+        return round((a.x + b.x) / 2, 1), round(max(min(a.y, b.y) - 30 - 0.08 * abs(dx), 4 - _ARC_ROOM), 1)
+    return round((a.x + b.x) / 2 + 0.15 * dy, 1), round((a.y + b.y) / 2 - 0.15 * dx, 1)
+
+
+def _cluster_layout(
+    inside: Sequence[GraphInputNode], title: str
+) -> tuple[list[tuple[float, float, float, bool]], float, float]:
+    """Positions inside one box (x, y, radius, label shown) and the box's width and height."""
+    title_w = len(title) * _CHAR + 2 * _PAD
+    if len(inside) == 1 and inside[0].kind == "unit":
+        r = min(10 + 4 * inside[0].count ** 0.5, 40)
+        box_w = max(2 * r + 2 * _PAD, title_w)
+        return [(box_w / 2, _HEAD + r, r, False)], box_w, _HEAD + 2 * r + _PAD
+    if len(inside) <= _COLUMN_MAX:
+        longest = max(len(_short(n.label)) for n in inside)
+        box_w = max(title_w, 2 * _PAD + 20 + 5 + longest * _CHAR)
+        local = [
+            (_PAD + 10, _HEAD + i * _ROW + _ROW / 2, min(4 + node.weight * 0.5, 9), True)
+            for i, node in enumerate(inside)
+        ]
+        return local, box_w, _HEAD + len(inside) * _ROW + _PAD / 2
+    columns = max(int((len(inside) * 1.6) ** 0.5 + 0.999), 1)
+    rows = (len(inside) + columns - 1) // columns
+    box_w = max(title_w, columns * _CELL + 2 * _PAD)
+    local = [
+        (
+            _PAD + (i % columns) * _CELL + _CELL / 2,
+            _HEAD + (i // columns) * _CELL + _CELL / 2,
+            min(3 + n.weight * 0.4, 8),
+            False,
+        )
+        for i, n in enumerate(inside)
+    ]
+    return local, box_w, _HEAD + rows * _CELL + _PAD
 
 
 def _target_teams(index: CatalogIndex, kind: str, target: str) -> tuple[str, ...]:
@@ -835,25 +991,18 @@ def _target_teams(index: CatalogIndex, kind: str, target: str) -> tuple[str, ...
     return (team,) if team else ()
 
 
-def _coupled_pairs(index: CatalogIndex, links: tuple[TeamLink, ...]) -> tuple[CoupledPair, ...]:
+def _coupled_pairs(unit_of: Mapping[str, str | None], links: tuple[TeamLink, ...]) -> tuple[CoupledPair, ...]:
     pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for link in links:
-        unit_a = index.teams[link.source].org_unit if link.source in index.teams else None
-        unit_b = index.teams[link.target].org_unit if link.target in index.teams else None
-        if unit_a == unit_b:
+        if link.source not in unit_of or link.target not in unit_of:
+            continue
+        if unit_of[link.source] == unit_of[link.target]:
             continue
         key = (min(link.source, link.target), max(link.source, link.target))
         pairs[key][0] += link.total
         pairs[key][1] += link.accesses + link.links
     result = [
-        CoupledPair(
-            team_a,
-            team_b,
-            index.teams[team_a].org_unit,
-            index.teams[team_b].org_unit,
-            total,
-            tight > 0,
-        )
+        CoupledPair(team_a, team_b, unit_of[team_a], unit_of[team_b], total, tight > 0)
         for (team_a, team_b), (total, tight) in pairs.items()
     ]
     result.sort(key=lambda pair: (-pair.edges, pair.team_a, pair.team_b))

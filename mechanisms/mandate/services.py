@@ -14,15 +14,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import CatalogExport
 from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import OrgExport
 
 from . import rules
 from .contracts import (
@@ -31,6 +34,8 @@ from .contracts import (
     RULE_CATALOG,
     CatalogSnapshot,
     ConwayEdge,
+    ConwayGraph,
+    ConwayOverview,
     ConwayPair,
     ConwayTeam,
     ConwayView,
@@ -38,6 +43,8 @@ from .contracts import (
     EdgeFact,
     EvaluationSummary,
     Finding,
+    GraphInputEdge,
+    GraphInputNode,
     InterfaceFact,
     Location,
     OrgUnitFact,
@@ -48,11 +55,13 @@ from .contracts import (
     ServiceFact,
     StoredFinding,
     TeamFact,
+    TeamLink,
     WaiverFact,
     WaiverRecord,
 )
 from .models import CurrentFinding as FindingRow
 from .models import Evaluation as EvaluationRow
+from .models import OrgUnitScore as OrgUnitScoreRow
 from .models import TeamScore as TeamScoreRow
 from .models import Waiver as WaiverRow
 
@@ -86,26 +95,22 @@ class _Facts:
             # A neighbourhood: the teams' services and everything at the other end of their edges, the teams
             # owning those, and every team led by the leaders of these teams (the single-threaded rule counts them).
             catalog = catalog_services.export_catalog(team_ids=team_ids)
-            owners = {self.team_ids[s["owner_team"]] for s in catalog["services"] if s["owner_team"] in self.team_ids}
+            owners = {self.team_ids[s.owner_team] for s in catalog.services if s.owner_team in self.team_ids}
             leaders = {t.leader_id for t in org_services.get_teams(ids=team_ids).values()}
             org = org_services.export_org(
                 team_ids=set(team_ids) | owners | set(org_services.teams_led_by(person_ids=leaders))
             )
         self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
         self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
-        self.team_names = {t["slug"]: t["name"] for t in org["teams"]}
+        self.team_names = {t.slug: t.name for t in org.teams}
         self.units = {u.slug: u for u in org_services.all_org_units()}
         self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
         self.snapshot = _snapshot(org, catalog, today=today)
         self.index = rules.build_index(self.snapshot)
 
     def teams_of(self, subject: str) -> list[int]:
-        """The teams a finding is about: the subject's team; for a person, each team they lead."""
-        if subject.startswith("user:"):
-            refs: Iterable[str] = self.index.led_by.get(subject, ())
-        else:
-            refs = rules.subject_teams(self.index, subject)
-        return sorted({self.team_by_ref[ref] for ref in refs if ref in self.team_by_ref})
+        """The teams a finding is filed under (`rules.filing_teams`), the first being the one that lists it once."""
+        return [self.team_by_ref[ref] for ref in rules.filing_teams(self.index, subject) if ref in self.team_by_ref]
 
 
 def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
@@ -115,76 +120,71 @@ def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
     return _Facts(today or clock.today()).snapshot
 
 
-def _snapshot(org: dict[str, list[dict[str, Any]]], catalog: dict[str, list[dict[str, Any]]], *, today: dt.date):
+def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> CatalogSnapshot:
     teams = tuple(
         TeamFact(
-            ref=team_ref(t["slug"]),
-            name=t["slug"],
-            status=t["status"],
-            leader=person_ref(t["leader"]) if t["leader"] else None,
-            members=tuple(sorted(person_ref(m["person"]) for m in t["members"])),
-            org_unit=team_ref(t["org_unit"]),
+            ref=team_ref(t.slug),
+            name=t.slug,
+            status=t.status,
+            leader=person_ref(t.leader) if t.leader else None,
+            members=tuple(sorted(person_ref(m.person) for m in t.members)),
+            org_unit=team_ref(t.org_unit),
         )
-        for t in org["teams"]
+        for t in org.teams
     )
     units = tuple(
-        OrgUnitFact(team_ref(u["slug"]), u["slug"], team_ref(u["parent"]) if u["parent"] else None)
-        for u in org["org_units"]
+        OrgUnitFact(team_ref(u.slug), u.slug, team_ref(u.parent) if u.parent else None) for u in org.org_units
     )
     people = tuple(
         PersonFact(
-            person_ref(p["handle"]),
-            p["handle"],
-            person_ref(p["manager"]) if p["manager"] else None,
+            person_ref(p.handle),
+            p.handle,
+            person_ref(p.manager) if p.manager else None,
             # Only an active person is in the bar-raiser pool (org.contracts.Person.in_bar_raiser_pool).
-            dt.date.fromisoformat(p["bar_raiser_since"]) if p["bar_raiser_since"] and p["active"] else None,
-            p["bar_raiser_capacity"],
+            p.bar_raiser_since if p.active else None,
+            p.bar_raiser_capacity,
         )
-        for p in org["people"]
+        for p in org.people
     )
     provides: dict[str, list[str]] = defaultdict(list)
-    for i in catalog["interfaces"]:
-        provides[i["service"]].append(f"api:default/{i['name']}")
+    for i in catalog.interfaces:
+        provides[i.service].append(f"api:default/{i.name}")
     services = tuple(
         ServiceFact(
-            f"component:default/{s['name']}",
-            s["name"],
-            team_ref(s["owner_team"]) if s["owner_team"] else (s["owner_ref"] or None),
-            s["lifecycle"],
-            s["kind"],
-            tuple(provides.get(s["name"], ())),
+            f"component:default/{s.name}",
+            s.name,
+            team_ref(s.owner_team) if s.owner_team else (s.owner_ref or None),
+            s.lifecycle,
+            s.kind,
+            tuple(provides.get(s.name, ())),
         )
-        for s in catalog["services"]
+        for s in catalog.services
     )
     interfaces = tuple(
         InterfaceFact(
-            f"api:default/{i['name']}",
-            i["name"],
-            (i["type"] or "").lower(),
-            (f"component:default/{i['service']}",),
-            i["definition"] or None,
-            i["api_version"] or None,
-            (i["description"] or "").strip() or None,
-            i["auth_scheme"] or None,
+            f"api:default/{i.name}",
+            i.name,
+            (i.type or "").lower(),
+            (f"component:default/{i.service}",),
+            i.definition or None,
+            i.api_version or None,
+            (i.description or "").strip() or None,
+            i.auth_scheme or None,
         )
-        for i in catalog["interfaces"]
+        for i in catalog.interfaces
     )
     datastores = tuple(
         DatastoreFact(
-            f"resource:default/{d['name']}",
-            d["name"],
-            f"component:default/{d['owner_service']}" if d["owner_service"] else None,
+            f"resource:default/{d.name}",
+            d.name,
+            f"component:default/{d.owner_service}" if d.owner_service else None,
         )
-        for d in catalog["datastores"]
+        for d in catalog.datastores
     )
     edges = tuple(
-        EdgeFact(
-            f"component:default/{d['service']}",
-            d["kind"],
-            f"{EDGE_TARGET_KIND[d['kind']]}:default/{d['target']}",
-        )
-        for d in catalog["dependencies"]
-        if d["target"] and d["kind"] in EDGE_TARGET_KIND
+        EdgeFact(f"component:default/{d.service}", d.kind, f"{EDGE_TARGET_KIND[d.kind]}:default/{d.target}")
+        for d in catalog.dependencies
+        if d.target and d.kind in EDGE_TARGET_KIND
     )
     return CatalogSnapshot(teams, units, people, services, interfaces, datastores, edges, _waiver_facts())
 
@@ -284,6 +284,7 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
                 )
             )
         TeamScoreRow.objects.bulk_create(scores, batch_size=500)
+        OrgUnitScoreRow.objects.bulk_create(_org_unit_scores(evaluation), batch_size=500)
         audit_services.record_change(
             actor=actor,
             verb="evaluate",
@@ -296,11 +297,12 @@ def _evaluate(*, actor: Actor, today: dt.date | None, trigger: str, team_ids: se
     return _to_summary(evaluation, teams_scored=len(scores), invalid_waivers=invalid)
 
 
-def _stored_totals() -> dict[str, Any]:
-    """The counts `rules.summarize` gives, over the current findings as stored (each finding once: its primary row)."""
+def _counts(findings: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+    """Errors, warnings, waived and findings by rule over (rule, severity, waived): one count for a scorecard's
+    headline and its history row, so the two never disagree (issue 9, item 7)."""
     errors = warnings = waived = 0
     by_rule: dict[str, int] = defaultdict(int)
-    for rule, severity, is_waived in FindingRow.objects.filter(primary=True).values_list("rule", "severity", "waived"):
+    for rule, severity, is_waived in findings:
         by_rule[rule] += 1
         if is_waived:
             waived += 1
@@ -309,6 +311,33 @@ def _stored_totals() -> dict[str, Any]:
         else:
             warnings += 1
     return {"errors": errors, "warnings": warnings, "waived": waived, "by_rule": dict(sorted(by_rule.items()))}
+
+
+def _org_unit_scores(evaluation: EvaluationRow) -> list[OrgUnitScoreRow]:
+    """Every org unit's score at this evaluation, from the findings now stored: each finding of a team in the unit
+    or below it once (a person leading two teams of a unit is one finding there, not two)."""
+    units = org_services.all_org_units()
+    parent = {u.id: u.parent_id for u in units}
+    unit_of_team = {t.id: t.org_unit_id for t in org_services.team_index()}
+    seen: dict[int, dict[tuple[str, str, tuple[str, ...]], tuple[str, str, bool]]] = defaultdict(dict)
+    rows = FindingRow.objects.filter(team_id__isnull=False).order_by("rule", "subject", "id")
+    for team_id, rule, severity, subject, related, is_waived in rows.values_list(
+        "team_id", "rule", "severity", "subject", "related", "waived"
+    ):
+        unit, depth = unit_of_team.get(team_id), 0
+        while unit is not None and depth < 32:  # the tree refuses cycles; the bound only guards bad data
+            seen[unit].setdefault((rule, subject, tuple(related)), (rule, severity, is_waived))
+            unit, depth = parent.get(unit), depth + 1
+    scores = []
+    for unit in units:
+        counts = _counts(seen.get(unit.id, {}).values())
+        scores.append(OrgUnitScoreRow(evaluation=evaluation, org_unit_id=unit.id, **counts))
+    return scores
+
+
+def _stored_totals() -> dict[str, Any]:
+    """The counts `rules.summarize` gives, over the current findings as stored (each finding once: its primary row)."""
+    return _counts(FindingRow.objects.filter(primary=True).values_list("rule", "severity", "waived"))
 
 
 def on_teams_changed(team_ids: frozenset[int] | None) -> None:
@@ -363,6 +392,40 @@ def list_findings(
     elif blocking is False:
         qs = qs.exclude(severity=ERROR, waived=False)
     return paginate(qs, limit=limit, offset=offset, convert=_to_finding)
+
+
+def subject_pages(*, refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Where a finding's subject (or related reference) is shown: `(kind, name)` with kind `team`, `service` or
+    `person`, by reference. A datastore or an interface has no page of its own: it leads to the service that owns
+    it (MECHANISMS.md §2 M6: a finding names what must change and who owns it). References to nothing known are
+    left out, so a page shows them as text. Three queries at most, whatever the number of references."""
+    found: dict[str, tuple[str, str]] = {}
+    stores: dict[str, str] = {}
+    interfaces: dict[str, str] = {}
+    for ref in set(refs):
+        kind, _, rest = ref.partition(":")
+        name = rest.rsplit("/", 1)[-1]
+        if not name:
+            continue
+        if kind in SUBJECT_PAGE_KINDS:
+            found[ref] = (SUBJECT_PAGE_KINDS[kind], name)
+        elif kind == "resource":
+            stores[ref] = name
+        elif kind == "api":
+            interfaces[ref] = name
+    by_store, by_interface = catalog_services.owning_service_ids(
+        datastores=stores.values(), interfaces=interfaces.values()
+    )
+    owners = {ref: by_store.get(name.lower()) for ref, name in stores.items()}
+    owners.update({ref: by_interface.get(name.lower()) for ref, name in interfaces.items()})
+    services = catalog_services.get_services(ids={i for i in owners.values() if i is not None})
+    for ref, service_id in owners.items():
+        if service_id in services:
+            found[ref] = ("service", services[service_id].name)
+    return found
+
+
+SUBJECT_PAGE_KINDS = {"group": "team", "component": "service", "user": "person"}
 
 
 def last_evaluation(*, actor: Actor) -> EvaluationSummary | None:
@@ -611,7 +674,24 @@ def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
         if key not in seen:
             seen.add(key)
             findings.append(_to_finding(row))
-    return _scorecard("org_unit", unit.id, unit.slug, unit.name, findings, _history(team_ids), tuple(team_ids))
+    history = _org_unit_history(unit.id) or _history(team_ids)  # evaluations before unit scores: the team sums
+    return _scorecard("org_unit", unit.id, unit.slug, unit.name, findings, history, tuple(team_ids))
+
+
+def _org_unit_history(org_unit_id: int) -> list[ScorePoint]:
+    rows = OrgUnitScoreRow.objects.filter(org_unit_id=org_unit_id).select_related("evaluation")
+    points = [
+        ScorePoint(
+            evaluation_id=r.evaluation_id,
+            at=r.evaluation.at,
+            errors=r.errors,
+            warnings=r.warnings,
+            waived=r.waived,
+            by_rule=dict(r.by_rule or {}),
+        )
+        for r in rows.order_by("evaluation__at", "evaluation_id")
+    ]
+    return points[-HISTORY_LIMIT:]
 
 
 def _history(team_ids: list[int]) -> list[ScorePoint]:
@@ -633,22 +713,17 @@ def _history(team_ids: list[int]) -> list[ScorePoint]:
 
 
 def _scorecard(kind, id_, slug, name, findings: list[StoredFinding], history: list[ScorePoint], team_ids):
-    errors = sum(1 for f in findings if f.severity == ERROR and not f.waived)
-    warnings = sum(1 for f in findings if f.severity != ERROR and not f.waived)
-    waived = sum(1 for f in findings if f.waived)
-    by_rule: dict[str, int] = defaultdict(int)
-    for finding in findings:
-        by_rule[finding.rule] += 1
+    counts = _counts((f.rule, f.severity, f.waived) for f in findings)
     last = EvaluationRow.objects.order_by("-at", "-id").values_list("at", flat=True).first()
     return Scorecard(
         kind=kind,
         id=id_,
         slug=slug,
         name=name,
-        errors=errors,
-        warnings=warnings,
-        waived=waived,
-        by_rule=dict(sorted(by_rule.items())),
+        errors=counts["errors"],
+        warnings=counts["warnings"],
+        waived=counts["waived"],
+        by_rule=counts["by_rule"],
         findings=tuple(findings),
         history=tuple(history),
         team_ids=tuple(team_ids),
@@ -661,45 +736,228 @@ def _scorecard(kind, id_, slug, name, findings: list[StoredFinding], history: li
 
 def conway_report(*, actor: Actor) -> ConwayView:
     """The team-to-team graph from cross-team dependencies, each team's fan-in and fan-out, and the team pairs
-    coupled across org units (MECHANISMS.md §2, Conway report), computed live. Any signed-in person."""
-    org_services.require_signed_in(actor)
-    facts = _Facts(clock.today())
-    report = rules.conway(facts.snapshot, index=facts.index)
-    slug_of = {ref: ref.rsplit("/", 1)[-1] for ref in facts.team_by_ref}
+    coupled across org units (MECHANISMS.md §2, Conway report), computed live. Any signed-in person.
 
-    def unit_slug(ref: str | None) -> str | None:
+    Three reads whatever the size of the org (the teams, the units, the edges rolled up to team pairs by catalog):
+    not the whole catalog snapshot an evaluation needs (0.7 s at 2,000 teams)."""
+    org_services.require_signed_in(actor)
+    teams, units = org_services.team_index(), {u.id: u for u in org_services.all_org_units()}
+    by_id = {t.id: t for t in teams}
+    ref_of = {t.id: team_ref(t.slug) for t in teams}
+    id_of = {ref: team_id for team_id, ref in ref_of.items()}
+    unit_of = {ref_of[t.id]: team_ref(units[t.org_unit_id].slug) if t.org_unit_id in units else None for t in teams}
+    links = [
+        TeamLink(ref_of[e.from_team_id], ref_of[e.to_team_id], e.consumes, e.accesses, e.links)
+        for e in catalog_services.team_edges()
+        if e.from_team_id in ref_of and e.to_team_id in ref_of
+    ]
+    live = [ref_of[t.id] for t in teams if t.status in LIVE_TEAM_STATUSES]
+    report = rules.conway_from_links(links, unit_of=unit_of, live=live)
+
+    def slug(ref: str | None) -> str | None:
         return ref.rsplit("/", 1)[-1] if ref else None
 
-    teams = tuple(
+    out_teams = tuple(
         ConwayTeam(
-            team_id=facts.team_by_ref[d.team],
-            slug=slug_of[d.team],
-            name=facts.team_names.get(slug_of[d.team], slug_of[d.team]),
-            org_unit_id=facts.unit_by_ref[d.org_unit].id if d.org_unit in facts.unit_by_ref else None,
-            org_unit_slug=unit_slug(d.org_unit),
+            team_id=id_of[d.team],
+            slug=slug(d.team) or "",
+            name=by_id[id_of[d.team]].name,
+            org_unit_id=by_id[id_of[d.team]].org_unit_id if by_id[id_of[d.team]].org_unit_id in units else None,
+            org_unit_slug=slug(d.org_unit),
             fan_in=d.fan_in,
             fan_out=d.fan_out,
         )
         for d in report.degrees
-        if d.team in facts.team_by_ref
     )
     edges = tuple(
         ConwayEdge(
-            facts.team_by_ref[link.source], slug_of[link.source], facts.team_by_ref[link.target],
-            slug_of[link.target], link.consumes, link.accesses, link.links, link.total,
+            id_of[link.source], slug(link.source) or "", id_of[link.target], slug(link.target) or "",
+            link.consumes, link.accesses, link.links, link.total,
         )
         for link in report.links
-        if link.source in facts.team_by_ref and link.target in facts.team_by_ref
     )
     pairs = tuple(
         ConwayPair(
-            facts.team_by_ref[pair.team_a], slug_of[pair.team_a], facts.team_by_ref[pair.team_b],
-            slug_of[pair.team_b], unit_slug(pair.org_unit_a), unit_slug(pair.org_unit_b), pair.edges, pair.tight,
+            id_of[pair.team_a], slug(pair.team_a) or "", id_of[pair.team_b], slug(pair.team_b) or "",
+            slug(pair.org_unit_a), slug(pair.org_unit_b), pair.edges, pair.tight,
         )
         for pair in report.coupled_pairs
-        if pair.team_a in facts.team_by_ref and pair.team_b in facts.team_by_ref
     )
-    return ConwayView(teams=teams, edges=edges, coupled_pairs=pairs)
+    return ConwayView(teams=out_teams, edges=edges, coupled_pairs=pairs)
+
+
+CONWAY_TABLE_ROWS = 100  # teams and pairs the page lists; the API and the CLI give them all
+CONWAY_CACHE_SECONDS = 3600
+
+
+def conway_overview(*, actor: Actor, org_unit_id: int | None = None) -> ConwayOverview:
+    """The Conway page's content (`conway_graph` of `conway_report`, the busiest teams, the most coupled pairs).
+
+    Every change to teams or the catalog is followed by an evaluation of the mandate, so the report is computed
+    once per evaluation (and org unit drilled into) and kept in the cache: at 2,000 teams computing it takes a few
+    hundred milliseconds, a page must take under 100 (issue 9, item 7). Before the first evaluation it is computed
+    on each call. Any signed-in person; NotFound for an unknown unit."""
+    org_services.require_signed_in(actor)
+    last = EvaluationRow.objects.order_by("-at", "-id").values_list("id", "at").first()
+    # The time too: a database made again (a test, a demo reloaded) numbers its evaluations from 1 again.
+    key = f"mandate:conway:{last[0]}:{last[1].isoformat()}:{org_unit_id}" if last else None
+    cached = cache.get(key) if key else None
+    if cached is not None:
+        return cached
+    report = conway_report(actor=actor)
+    overview = ConwayOverview(
+        graph=conway_graph(actor=actor, report=report, org_unit_id=org_unit_id),
+        teams=report.teams[:CONWAY_TABLE_ROWS],
+        team_count=len(report.teams),
+        edge_count=len(report.edges),
+        coupled_pairs=report.coupled_pairs[:CONWAY_TABLE_ROWS],
+        pair_count=len(report.coupled_pairs),
+        evaluation_id=last[0] if last else None,
+        evaluated_at=last[1] if last else None,
+    )
+    if key:
+        cache.set(key, overview, CONWAY_CACHE_SECONDS)
+    return overview
+
+
+CONWAY_TEAMS_DRAWN = 150  # above this many linked teams, the graph draws units (each as one dot) and a drill-down
+CONWAY_UNIT_TEAMS_DRAWN = 120  # a unit drilled into: its busiest teams, by links
+CONWAY_EDGES_DRAWN = 300
+
+
+def conway_graph(*, actor: Actor, report: ConwayView, org_unit_id: int | None = None) -> ConwayGraph:
+    """The Conway report drawn so that Conway's law shows (issue 9, item 7): teams grouped in a box per org unit,
+    cross-unit edges highlighted and intra-unit ones quiet. A large organization is drawn by unit (one dot per unit,
+    sized by its teams, and the heaviest cross-unit edges); `org_unit_id` drills into one unit: its teams, and the
+    other units they depend on (or that depend on them) drawn whole. Any signed-in person; NotFound for an unknown
+    unit."""
+    org_services.require_signed_in(actor)
+    units = org_services.all_org_units()
+    by_id = {u.id: u for u in units}
+    order = _tree_order(units)
+    team_unit = {t.team_id: t.org_unit_id for t in report.teams}
+    unit_teams: dict[int | None, int] = defaultdict(int)
+    for team in report.teams:
+        unit_teams[team.org_unit_id] += 1
+    totals = {_unit_key(by_id, uid): n for uid, n in unit_teams.items()}
+    linked = {e.source_id for e in report.edges} | {e.target_id for e in report.edges}
+    if org_unit_id is None and len(linked) <= CONWAY_TEAMS_DRAWN:
+        shown = [t for t in report.teams if t.team_id in linked] or list(report.teams)
+        nodes = [
+            GraphInputNode(t.slug, t.name, _unit_key(by_id, t.org_unit_id), weight=t.fan_in)
+            for t in sorted(shown, key=lambda t: t.name)
+        ]
+        edges = [
+            GraphInputEdge(e.source_slug, e.target_slug, e.total, e.accesses + e.links > 0) for e in report.edges
+        ]
+        return _graph("teams", nodes, edges, by_id, order, None, totals, hidden=len(report.teams) - len(shown))
+    if org_unit_id is None:  # by unit: each unit one dot, the edges between units summed
+        counts: dict[int | None, int] = defaultdict(int)
+        for team in report.teams:
+            counts[team.org_unit_id] += 1
+        nodes = [
+            GraphInputNode(_unit_key(by_id, uid), _unit_name(by_id, uid), _unit_key(by_id, uid), "unit", n)
+            for uid, n in counts.items()
+        ]
+        return _graph("units", nodes, _unit_edges(report, team_unit, by_id), by_id, order, None, totals)
+    unit = org_services.get_org_unit(org_unit_id=org_unit_id)
+    inside_units = set(org_services.org_unit_descendants(org_unit_id=unit.id)) | {unit.id}
+    inside = [t for t in report.teams if t.org_unit_id in inside_units]
+    busiest = sorted(inside, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_UNIT_TEAMS_DRAWN]
+    drawn = {t.team_id for t in busiest}
+    nodes = [
+        GraphInputNode(t.slug, t.name, _unit_key(by_id, t.org_unit_id), weight=t.fan_in)
+        for t in sorted(busiest, key=lambda t: t.name)
+    ]
+    edges = [
+        GraphInputEdge(e.source_slug, e.target_slug, e.total, e.accesses + e.links > 0)
+        for e in report.edges
+        if e.source_id in drawn and e.target_id in drawn
+    ]
+    # The rest of the organization, as whole units, wherever these teams' edges lead (or come from).
+    outside: set[int | None] = set()
+    slug_of_team = {t.team_id: t.slug for t in busiest}
+    for e in report.edges:
+        for mine, other in ((e.source_id, e.target_id), (e.target_id, e.source_id)):
+            other_unit = team_unit.get(other)
+            if mine in drawn and other_unit not in inside_units:
+                key = _unit_key(by_id, other_unit)
+                outside.add(other_unit)
+                source, target = (slug_of_team[mine], key) if mine == e.source_id else (key, slug_of_team[mine])
+                edges.append(GraphInputEdge(source, target, e.total, e.accesses + e.links > 0))
+    nodes += [
+        GraphInputNode(_unit_key(by_id, uid), _unit_name(by_id, uid), _unit_key(by_id, uid), "unit", unit_teams[uid])
+        for uid in sorted(outside, key=lambda uid: _unit_key(by_id, uid))
+    ]
+    hidden = len(inside) - len(busiest)
+    return _graph("teams", nodes, _merge(edges), by_id, order, unit.slug, totals, hidden=hidden, max_edges=120)
+
+
+def _unit_key(by_id: dict, unit_id: int | None) -> str:
+    return by_id[unit_id].slug if unit_id in by_id else "(no unit)"
+
+
+def _unit_name(by_id: dict, unit_id: int | None) -> str:
+    return by_id[unit_id].name if unit_id in by_id else "No org unit"
+
+
+def _tree_order(units: list) -> list[int]:
+    """Units depth-first from the roots, so sibling units sit side by side in the drawing."""
+    children: dict[int | None, list] = defaultdict(list)
+    known = {u.id for u in units}
+    for u in units:
+        children[u.parent_id if u.parent_id in known else None].append(u)
+    out, stack = [], list(reversed(children[None]))
+    while stack:
+        u = stack.pop()
+        out.append(u.id)
+        stack.extend(reversed(children[u.id]))
+    return out
+
+
+def _unit_edges(report: ConwayView, team_unit: dict, by_id: dict) -> list[GraphInputEdge]:
+    edges = [
+        GraphInputEdge(
+            _unit_key(by_id, team_unit.get(e.source_id)),
+            _unit_key(by_id, team_unit.get(e.target_id)),
+            e.total,
+            e.accesses + e.links > 0,
+        )
+        for e in report.edges
+        if team_unit.get(e.source_id) != team_unit.get(e.target_id)
+    ]
+    return _merge(edges)
+
+
+def _merge(edges: list[GraphInputEdge]) -> list[GraphInputEdge]:
+    """Edges between the same two dots summed into one (tight if any of them is)."""
+    summed: dict[tuple[str, str], list[Any]] = {}
+    for e in edges:
+        entry = summed.setdefault((e.source, e.target), [0, False])
+        entry[0] += e.weight
+        entry[1] = entry[1] or e.tight
+    return [GraphInputEdge(s, t, w, tight) for (s, t), (w, tight) in summed.items()]
+
+
+def _graph(
+    mode, nodes, edges, by_id, order, unit, totals: dict[str, int], *, hidden: int = 0, max_edges: int = 0
+) -> ConwayGraph:
+    present = {n.cluster for n in nodes}
+    labels = {by_id[uid].slug: by_id[uid].name for uid in order if by_id[uid].slug in present}
+    if "(no unit)" in present:
+        labels["(no unit)"] = "No org unit"
+    drawn: dict[str, int] = defaultdict(int)
+    for n in nodes:
+        drawn[n.cluster] += 1 if n.kind == "team" else 0
+    for key, name in labels.items():
+        total = totals.get(key, 0)
+        labels[key] = f"{name} · {total} team{'s' if total != 1 else ''}"
+        if 0 < drawn[key] < total:
+            labels[key] += f", {drawn[key]} drawn"
+    clusters, placed, kept, width, height, hidden_edges = rules.layout_conway(
+        nodes, edges, labels, max_edges=max_edges or CONWAY_EDGES_DRAWN
+    )
+    return ConwayGraph(mode, width, height, clusters, placed, kept, unit, hidden, hidden_edges)
 
 
 # ---------------------------------------------------------------------------------------------- mapping

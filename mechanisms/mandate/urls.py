@@ -12,4 +12,6 @@ urlpatterns = [
     path("waivers/new", views.waiver_new, name="waiver-new"),
     path("waivers/<int:waiver_id>/revoke", views.waiver_revoke, name="waiver-revoke"),
     path("conway", views.conway, name="conway"),
+    path("findings", views.findings, name="findings"),
+    path("findings/evaluate", views.evaluate, name="evaluate"),
 ]

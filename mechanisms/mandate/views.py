@@ -9,7 +9,6 @@ person, as the org tree is, and carries its scorecard only for those the service
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +16,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -29,10 +30,8 @@ from mechanisms.org.contracts import Team
 
 from .forms import WaiverForm, WaiverRevokeForm
 
-CONWAY_DRAWN = 60  # teams drawn in the graph: the rest are in the table, so 2,000 teams stay readable
-CONWAY_SIZE = 640
 HISTORY_ROWS = 20  # evaluations listed under the sparkline, newest first; the sparkline draws them all
-FINDINGS_SHOWN = 200  # an org unit high in the tree may have thousands; its teams' scorecards list them all
+FINDINGS_SHOWN = 100  # an org unit high in the tree may have thousands; its teams' scorecards list them all
 UNIT_TEAMS_PAGE = 100
 SPARK_WIDTH, SPARK_HEIGHT = 300, 40
 WAIVER_FORM_FIELDS = {"approver_id": "approver"}
@@ -63,6 +62,74 @@ def _waiver_url(*, rule: str, subject: str, related: Sequence[str], team: str | 
     return "/waivers/new?" + urlencode(params)
 
 
+# ---------------------------------------------------------------------------------------------- findings
+
+SUBJECT_URL_NAMES = {"team": "web:team", "service": "web:service", "person": "web:person"}
+BLOCKING_CHOICES = {"yes": True, "no": False}
+
+
+def _subject_urls(findings: Sequence[Any]) -> dict[str, str]:
+    """The page of every subject and related reference of these findings (the service decides which page)."""
+    refs = [ref for f in findings for ref in (f.subject, *f.related)]
+    return {
+        ref: reverse(SUBJECT_URL_NAMES[kind], args=[name])
+        for ref, (kind, name) in mandate_services.subject_pages(refs=refs).items()
+    }
+
+
+@page
+def findings(request: HttpRequest) -> HttpResponse:
+    """The findings of the latest evaluation, org-wide (open to every signed-in person, as the catalog is), by rule
+    and blocking, a page at a time; each subject links to its page. Before the first evaluation the page says so
+    (and an admin can run one from here): no findings then means "not evaluated", never "clean"."""
+    rule = query_text(request, "rule", max_length=64)
+    blocking = request.GET.get("blocking", "")
+    found = mandate_services.list_findings(
+        actor=request.actor,
+        rule=rule or None,
+        blocking=BLOCKING_CHOICES.get(blocking),
+        limit=PAGE_SIZE,
+        offset=query_int(request, "offset"),
+    )
+    teams = org_services.get_teams(ids={f.team_id for f in found.items})
+    urls = _subject_urls(found.items)
+    rows = [
+        {
+            "finding": f,
+            "team": teams.get(f.team_id),
+            "subject_url": urls.get(f.subject),
+            "related": [(r, urls.get(r)) for r in f.related],
+        }
+        for f in found.items
+    ]
+    context = {
+        "evaluation": mandate_services.last_evaluation(actor=request.actor),
+        "page": found,
+        "rows": rows,
+        "rule": rule,
+        "blocking": blocking,
+        "rules": sorted(RULE_CATALOG.values(), key=lambda info: info.id),
+        "can_evaluate": request.actor.is_admin,
+    }
+    return render(request, "mandate/findings.html", context)
+
+
+@require_POST
+@page
+def evaluate(request: HttpRequest) -> HttpResponse:
+    """Evaluate the organization now (admins: the service refuses anyone else), then back to the page asked from."""
+    summary = mandate_services.evaluate_org(actor=request.actor)
+    messages.success(
+        request,
+        f"Evaluated: {summary.errors} error{pluralize(summary.errors)}, {summary.warnings} "
+        f"warning{pluralize(summary.warnings)}, {summary.waived} waived, over {summary.teams_scored} teams.",
+    )
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = "/findings"
+    return redirect(back)
+
+
 # ---------------------------------------------------------------------------------------------- team scorecard
 
 
@@ -73,9 +140,12 @@ def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
     waiver form, filled in."""
     team = org_services.get_team_by_slug(slug=slug)
     card = mandate_services.team_scorecard(actor=request.actor, team_id=team.id)
+    urls = _subject_urls(card.findings)
     findings = [
         {
             "finding": f,
+            "subject_url": urls.get(f.subject),
+            "related": [(r, urls.get(r)) for r in f.related],
             "waiver_url": None
             if f.waived
             else _waiver_url(rule=f.rule, subject=f.subject, related=f.related, team=team.slug),
@@ -137,10 +207,19 @@ def org_unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         card = mandate_services.org_unit_scorecard(actor=request.actor, org_unit_id=unit.id)
         shown = card.findings[:FINDINGS_SHOWN]
         names = org_services.get_teams(ids={f.team_id for f in shown})
+        urls = _subject_urls(shown)
         context.update(
             card=card,
             rules=_rules(card),
-            findings=[{"finding": f, "team": names.get(f.team_id)} for f in shown],
+            findings=[
+                {
+                    "finding": f,
+                    "team": names.get(f.team_id),
+                    "subject_url": urls.get(f.subject),
+                    "related": [(r, urls.get(r)) for r in f.related],
+                }
+                for f in shown
+            ],
             findings_hidden=len(card.findings) - len(shown),
             **_trend(card.history),
         )
@@ -269,50 +348,25 @@ def waiver_revoke(request: HttpRequest, waiver_id: int) -> HttpResponse:
 
 @page
 def conway(request: HttpRequest) -> HttpResponse:
-    """The Conway report: the team-to-team graph drawn as SVG (the busiest teams, on a circle), fan-in and fan-out
-    per team, and team pairs coupled across org units."""
-    report = mandate_services.conway_report(actor=request.actor)
-    busiest = sorted(report.teams, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_DRAWN]
-    drawn = [t for t in busiest if t.fan_in + t.fan_out > 0] or busiest
-    centre, radius = CONWAY_SIZE / 2, CONWAY_SIZE / 2 - 90
-    position = {}
-    nodes = []
-    for i, team in enumerate(drawn):
-        angle = 2 * math.pi * i / max(len(drawn), 1) - math.pi / 2
-        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
-        position[team.team_id] = (x, y)
-        nodes.append(
-            {
-                "team": team,
-                "x": round(x, 1),
-                "y": round(y, 1),
-                "r": round(4 + min(team.fan_in, 20) * 0.8, 1),
-                "lx": round(centre + (radius + 14) * math.cos(angle), 1),
-                "ly": round(centre + (radius + 14) * math.sin(angle), 1),
-                "anchor": "start" if math.cos(angle) >= 0 else "end",
-            }
-        )
-    lines = [
-        {
-            "edge": e,
-            "x1": round(position[e.source_id][0], 1),
-            "y1": round(position[e.source_id][1], 1),
-            "x2": round(position[e.target_id][0], 1),
-            "y2": round(position[e.target_id][1], 1),
-            "tight": e.accesses + e.links > 0,
-        }
-        for e in report.edges
-        if e.source_id in position and e.target_id in position
-    ]
+    """The Conway report: the team graph drawn as SVG with a box per org unit (laid out by mandate's service; a
+    large organization by unit, `?unit=SLUG` drilling into one), fan-in and fan-out per team, and the team pairs
+    coupled across org units."""
+    unit_slug = query_text(request, "unit", max_length=64)
+    unit = org_services.find_org_unit(slug=unit_slug) if unit_slug else None
+    if unit_slug and unit is None:
+        raise NotFound(f"no org unit has the slug {unit_slug!r}", field="unit")
+    overview = mandate_services.conway_overview(actor=request.actor, org_unit_id=unit.id if unit is not None else None)
+    graph = overview.graph
     context = {
-        "report": report,
-        "nodes": nodes,
-        "lines": lines,
-        "size": CONWAY_SIZE,
-        "capped": len(report.teams) > len(drawn),
-        "drawn": len(drawn),
-        "degrees": report.teams[:200],
-        "pairs": report.coupled_pairs[:100],
+        "overview": overview,
+        "graph": graph,
+        "unit": unit,
+        "view_box": f"-8 -8 {graph.width + 16:.0f} {graph.height + 16:.0f}",
+        "max_width": f"{graph.width + 16:.0f}",
+        # Hundreds of links: reversing each one would cost more than the rest of the page (slugs are URL-safe).
+        "team_base": reverse("web:teams") + "/",
+        "unit_base": reverse("web:units") + "/",
+        "conway_url": reverse("web:conway"),
     }
     return render(request, "mandate/conway.html", context)
 
@@ -324,3 +378,15 @@ def conway(request: HttpRequest) -> HttpResponse:
 def team_scorecard_link(request: HttpRequest, team: Team, **bound: Any) -> dict[str, Any] | None:
     """The link to the team's scorecard, for those the mandate lets see it (the team, its chain, admins)."""
     return {"team": team} if mandate_services.can_view_team_scorecard(actor=request.actor, team_id=team.id) else None
+
+
+HOME_RULES_SHOWN = 6
+
+
+def home_findings_panel(request: HttpRequest, subject: None, **bound: Any) -> dict[str, Any]:
+    """The home page's API-mandate panel: the latest evaluation's counts and its commonest rules, or, before the
+    first evaluation, that nothing is known yet (never "no findings")."""
+    evaluation = mandate_services.last_evaluation(actor=request.actor)
+    rules = sorted((evaluation.by_rule if evaluation else {}).items(), key=lambda item: (-item[1], item[0]))
+    shown = rules[:HOME_RULES_SHOWN]
+    return {"evaluation": evaluation, "top_rules": shown, "more_rules": len(rules) > len(shown)}

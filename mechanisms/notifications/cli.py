@@ -84,7 +84,9 @@ def preferences(
     email: bool = typer.Option(None, "--email/--no-email", help="receive notifications by email"),
     chat: bool = typer.Option(None, "--chat/--no-chat", help="receive notifications in chat"),
     webhook: str = typer.Option(None, "--webhook", help="your Slack-compatible webhook URL ('' removes it)"),
-    mute: list[str] = typer.Option(None, "--mute", help="a kind to mute: away_request.filed, away_request.*, email:…"),
+    mute: list[str] = typer.Option(
+        None, "--mute", help="a kind to mute (`mech inbox kinds` lists them), a prefix (away_request.*), or email:KIND"
+    ),
     unmute: list[str] = typer.Option(None, "--unmute", help="a kind to hear about again"),
     as_: str = AS,
     format: Format = FORMAT,
@@ -150,3 +152,14 @@ def outbox(
         [(d.id, d.channel.value, d.target, d.kind, d.status.value, d.attempts, d.last_error) for d in page.items],
         page_footer(page),
     )
+
+
+@inbox.command("kinds")
+def kinds(format: Format = FORMAT):
+    """Every kind of notification the product sends: what `prefs --mute` takes (or a prefix of it, with .*)."""
+    services = _services()
+    known = services.known_kinds()
+    if format is Format.json:
+        return emit_json(list(known))
+    for kind in known:
+        typer.echo(kind)

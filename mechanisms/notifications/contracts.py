@@ -11,10 +11,10 @@ from typing import NewType
 InboxItemId = NewType("InboxItemId", int)
 DeliveryId = NewType("DeliveryId", int)
 
-# A kind names what happened, dotted from the general to the particular: "away_request.filed".
+# A kind names what happened, dotted from the general to the particular: "away_request.file".
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$")
 # A mute names a kind, or every kind under a prefix ("away_request.*"), optionally on one channel only
-# ("email:away_request.filed"). Without a channel it mutes the kind everywhere, the inbox included.
+# ("email:away_request.file"). Without a channel it mutes the kind everywhere, the inbox included.
 MUTE_RE = re.compile(r"^(?:(?P<channel>inbox|email|chat):)?(?P<kind>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*(?:\.\*)?|\*)$")
 MAX_KIND_LENGTH = 64
 MAX_MUTES = 50

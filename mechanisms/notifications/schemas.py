@@ -60,7 +60,7 @@ class PreferencesIn(InSchema):
     chat: bool | None = None
     webhook_url: str | None = Field(None, max_length=500, description="http(s) URL of your Slack-compatible webhook")
     muted_kinds: list[MuteText] | None = Field(
-        None, max_length=50, description="kinds not to hear about: away_request.filed, away_request.*, email:…"
+        None, max_length=50, description="kinds not to hear about: away_request.file, away_request.*, email:…"
     )
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 
 from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock
@@ -57,6 +58,25 @@ BODY_MAX = 10_000
 URL_MAX = 500
 # mark_read takes at most this many ids at once (a page of the inbox is at most 200).
 MARK_READ_MAX = 1000
+
+
+# ---------------------------------------------------------------------------------------------- kinds
+
+_DECLARED_KINDS: set[str] = set()
+
+
+def declare_kinds(*, kinds: Iterable[str]) -> None:
+    """Say which kinds an app sends (each app's services, at import), so the help of the preferences names kinds
+    that exist. Raises RuleViolation for a malformed kind."""
+    for kind in kinds:
+        _DECLARED_KINDS.add(_clean_kind(kind))
+
+
+def known_kinds() -> tuple[str, ...]:
+    """Every kind some app sends, sorted: what a person may mute (or mute under a prefix)."""
+    # Each app declares its kinds when its services are imported: import them all, as Django's admin discovers.
+    autodiscover_modules("services", "lifecycle")
+    return tuple(sorted(_DECLARED_KINDS))
 
 
 # ---------------------------------------------------------------------------------------------- notify
@@ -216,7 +236,7 @@ def update_preferences(
 
     Rules: a person changes only their own, an administrator anyone's (PermissionDenied); `version` is the one
     read, a stale one is a Conflict; a webhook URL is http(s) with a host; a mute is a kind, `prefix.*` or `*`,
-    optionally on one channel (`email:away_request.filed`), at most 50; chat needs a webhook: the person's own or
+    optionally on one channel (`email:away_request.file`), at most 50; chat needs a webhook: the person's own or
     the organization's (``MECH_CHAT_WEBHOOK_URL``). Raises RuleViolation naming the field, NotFound."""
     person_id = _preferences_person(actor, person_id)
     person = org_services.get_person(person_id=person_id)
@@ -329,7 +349,7 @@ def _default_preferences(person_id: int) -> Preferences:
 def _clean_kind(kind: Any) -> str:
     if not isinstance(kind, str) or len(kind) > MAX_KIND_LENGTH or not KIND_RE.match(kind):
         raise RuleViolation(
-            f"a kind is lowercase words joined by dots, at most {MAX_KIND_LENGTH} characters, e.g. away_request.filed",
+            f"a kind is lowercase words joined by dots, at most {MAX_KIND_LENGTH} characters, e.g. away_request.file",
             field="kind",
         )
     return kind
@@ -388,7 +408,7 @@ def _clean_mutes(values: Iterable[str]) -> list[str]:
             continue
         if len(mute) > 100 or not MUTE_RE.match(mute):
             raise RuleViolation(
-                f"{value!r} is not a kind to mute: a kind (away_request.filed), a prefix (away_request.*) or *, "
+                f"{value!r} is not a kind to mute: a kind (away_request.file), a prefix (away_request.*) or *, "
                 "optionally after a channel (email:, chat:, inbox:)",
                 field="muted_kinds",
             )

@@ -5,6 +5,8 @@ Thin: parse, call notifications' services, render. An inbox is its owner's alone
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -35,10 +37,18 @@ class PreferencesForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Muted kinds",
-        help_text="One per line: away_request.filed, away_request.* (all of them), or email:away_request.filed "
-        "(only by email). The inbox keeps a kind unless you mute it everywhere or with inbox:.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Named from the kinds the apps really send, so the help never offers one that does not exist.
+        kinds = notifications_services.known_kinds()
+        example = kinds[0] if kinds else "KIND"
+        self.fields["muted_kinds"].help_text = (
+            f"One per line: a kind ({', '.join(kinds)}), a prefix such as {example.split('.')[0]}.* (all of them), "
+            f"or email:{example} (only by email). The inbox keeps a kind unless you mute it everywhere or with inbox:."
+        )
 
 
 @page

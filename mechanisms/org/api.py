@@ -8,8 +8,10 @@ from __future__ import annotations
 from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, Version, page_out, responses
+from mechanisms.kernel.changes import changes_from
 
 from . import services
+from .contracts import OrgUnitChanges, PersonChanges, TeamChanges
 from .schemas import (
     IndependenceOut,
     IssuedTokenOut,
@@ -70,9 +72,10 @@ def get_person(request, person_id: Id):
 @router.patch("/people/{person_id}", response=responses(PersonOut), tags=["people"])
 def update_person(request, person_id: Id, payload: PersonPatch):
     """Change a person (admin); `version` is the version you read: a stale one gets 409."""
-    changes = payload.dict(exclude_unset=True)
-    version = changes.pop("version")
-    return services.update_person(actor=_actor(request), person_id=person_id, version=version, **changes)
+    sent = payload.dict(exclude_unset=True)
+    version = sent.pop("version")
+    changes = changes_from(PersonChanges, sent)
+    return services.update_person(actor=_actor(request), person_id=person_id, version=version, changes=changes)
 
 
 @router.post("/people/{person_id}/deactivate", response=responses(PersonOut), tags=["people"])
@@ -122,9 +125,10 @@ def get_org_unit(request, org_unit_id: Id):
 
 @router.patch("/org-units/{org_unit_id}", response=responses(OrgUnitOut), tags=["org units"])
 def update_org_unit(request, org_unit_id: Id, payload: OrgUnitPatch):
-    changes = payload.dict(exclude_unset=True)
-    version = changes.pop("version")
-    return services.update_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, **changes)
+    sent = payload.dict(exclude_unset=True)
+    version = sent.pop("version")
+    changes = changes_from(OrgUnitChanges, sent)
+    return services.update_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, changes=changes)
 
 
 @router.delete("/org-units/{org_unit_id}", response=responses(None, status=204), tags=["org units"])
@@ -167,9 +171,10 @@ def get_team(request, team_id: Id):
 @router.patch("/teams/{int:team_id}", response=responses(TeamOut), tags=["teams"])
 def update_team(request, team_id: Id, payload: TeamPatch):
     """Change a team: its members may change name and charter; admins everything but dissolution."""
-    changes = payload.dict(exclude_unset=True)
-    version = changes.pop("version")
-    return services.update_team(actor=_actor(request), team_id=team_id, version=version, **changes)
+    sent = payload.dict(exclude_unset=True)
+    version = sent.pop("version")
+    changes = changes_from(TeamChanges, sent)
+    return services.update_team(actor=_actor(request), team_id=team_id, version=version, changes=changes)
 
 
 @router.get("/teams/{int:team_id}/members", response=responses(list[PersonOut], *READ_ERRORS), tags=["teams"])

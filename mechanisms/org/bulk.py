@@ -18,8 +18,8 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems, chunks, import_change
 
-from . import rules
-from .contracts import MemberRecord, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
+from . import rules, validation
+from .contracts import MemberRecord, OrgExport, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
 from .models import Membership, OrgUnit, Person, Team
 
 PERSON_FIELDS = ("name", "email", "title", "discipline", "active", "bar_raiser_since", "bar_raiser_capacity")
@@ -38,8 +38,6 @@ def import_org(
 ) -> ImportReport:
     """Create or update everything given; report what the database has that the input lacks (and, with
     `prune`, deactivate those people, delete empty units, and mark those teams dissolved). Raises ImportFailed."""
-    from . import services  # the validators live there; imported late to keep one definition of each rule
-
     # A caller passing `problems` runs its later phases too and raises every problem together; with any problem
     # (this phase's or an earlier one's) nothing is written.
     own_problems = problems is None
@@ -50,12 +48,12 @@ def import_org(
         existing_units = {u.slug: u for u in OrgUnit.objects.all()}
         existing_teams = {t.slug: t for t in Team.objects.all()}
 
-        clean_people = _validate_people(people, existing_people, problems, services)
+        clean_people = _validate_people(people, existing_people, problems)
         clean_units = _validate_units(
-            org_units, existing_units, set(clean_people) | set(existing_people), problems, services
+            org_units, existing_units, set(clean_people) | set(existing_people), problems
         )
         clean_teams = _validate_teams(
-            teams, set(clean_units) | set(existing_units), set(clean_people) | set(existing_people), problems, services
+            teams, set(clean_units) | set(existing_units), set(clean_people) | set(existing_people), problems
         )
         if own_problems:
             problems.raise_if_any()
@@ -76,12 +74,12 @@ def import_org(
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _validate_people(records, existing, problems: Problems, services) -> dict[str, dict[str, Any]]:
+def _validate_people(records, existing, problems: Problems) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     emails: dict[str, str] = {}
     for rec in records:
         try:
-            values = services._clean_person(
+            values = validation.clean_person(
                 handle=rec.handle,
                 name=rec.name,
                 email=rec.email,
@@ -137,11 +135,11 @@ def _validate_people(records, existing, problems: Problems, services) -> dict[st
     return clean
 
 
-def _validate_units(records, existing, people: set[str], problems: Problems, services) -> dict[str, dict[str, Any]]:
+def _validate_units(records, existing, people: set[str], problems: Problems) -> dict[str, dict[str, Any]]:
     clean: dict[str, dict[str, Any]] = {}
     for rec in records:
         try:
-            values = services._clean_org_unit(slug=rec.slug, name=rec.name, kind=rec.kind)
+            values = validation.clean_org_unit(slug=rec.slug, name=rec.name, kind=rec.kind)
         except RuleViolation as exc:
             problems.add(rec.source, exc.field, exc.message, entity=f"org unit {rec.slug}")
             continue
@@ -170,12 +168,12 @@ def _validate_units(records, existing, people: set[str], problems: Problems, ser
     return clean
 
 
-def _validate_teams(records, units: set[str], people: set[str], problems: Problems, services):
+def _validate_teams(records, units: set[str], people: set[str], problems: Problems):
     clean: dict[str, dict[str, Any]] = {}
     for rec in records:
         entity = f"team {rec.slug}"
         try:
-            values = services._clean_team(slug=rec.slug, name=rec.name, charter=rec.charter, status=rec.status)
+            values = validation.clean_team(slug=rec.slug, name=rec.name, charter=rec.charter, status=rec.status)
         except RuleViolation as exc:
             problems.add(rec.source, exc.field, exc.message, entity=entity)
             continue
@@ -419,63 +417,45 @@ def _prune(report: ImportReport, changes) -> None:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export_org(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+def export_org(*, team_ids: Iterable[int] | None = None) -> OrgExport:
     """Everything org owns, keyed by handle and slug, in a stable order (a lossless round trip with import).
     With `team_ids`, only those teams and their memberships (every person and org unit still)."""
     wanted = None if team_ids is None else list(set(team_ids))
-    handles = dict(Person.objects.values_list("id", "handle"))
     slugs = dict(OrgUnit.objects.values_list("id", "slug"))
-    # Plain values, not model instances: an organization of 16,000 people reads in a tenth of the time.
-    columns = ("handle", "name", "email", "manager_id", "title", "discipline", "active", "bar_raiser_since")
-    people = [
-        {
-            "handle": handle,
-            "name": name,
-            "email": email,
-            "manager": handles.get(manager_id),
-            "title": title,
-            "discipline": discipline,
-            "active": active,
-            "bar_raiser_since": since.isoformat() if since else None,
-            "bar_raiser_capacity": capacity,
-        }
-        for handle, name, email, manager_id, title, discipline, active, since, capacity in Person.objects.order_by(
-            "handle"
-        ).values_list(*columns, "bar_raiser_capacity")
-    ]
-    units = [
-        {
-            "slug": u.slug,
-            "name": u.name,
-            "kind": u.kind,
-            "parent": slugs.get(u.parent_id),
-            "leader": handles.get(u.leader_id),
-        }
+    # Plain values, not model instances, built positionally: an organization of 16,000 people reads in a tenth of
+    # the time. One read of the people gives both the records and the id -> handle map every reference needs.
+    columns = ("id", "handle", "name", "email", "manager_id", "title", "discipline", "active", "bar_raiser_since")
+    rows = list(Person.objects.order_by("handle").values_list(*columns, "bar_raiser_capacity"))
+    handles = {row[0]: row[1] for row in rows}
+    people = tuple(
+        PersonRecord(handle, name, email, handles.get(manager_id), title, discipline, active, since, capacity)
+        for _, handle, name, email, manager_id, title, discipline, active, since, capacity in rows
+    )
+    units = tuple(
+        OrgUnitRecord(u.slug, u.name, u.kind, slugs.get(u.parent_id), handles.get(u.leader_id))
         for u in OrgUnit.objects.order_by("slug")
-    ]
-    members: dict[int, list[dict[str, Any]]] = {}
+    )
+    members: dict[int, list[MemberRecord]] = {}
     memberships = Membership.objects.all() if wanted is None else Membership.objects.filter(team_id__in=wanted)
-    for m in memberships.order_by("team_id", "person__handle").values(
+    for team_id, person_id, role, joined_on in memberships.order_by("team_id", "person__handle").values_list(
         "team_id", "person_id", "role", "joined_on"
     ):
-        members.setdefault(m["team_id"], []).append(
-            {"person": handles[m["person_id"]], "role": m["role"], "joined_on": m["joined_on"].isoformat()}
+        members.setdefault(team_id, []).append(MemberRecord(handles[person_id], role, joined_on))
+    teams = tuple(
+        TeamRecord(
+            slug=t.slug,
+            name=t.name,
+            org_unit=slugs[t.org_unit_id],
+            charter=t.charter,
+            status=t.status,
+            leader=handles.get(t.leader_id),
+            members=tuple(members.get(t.id, ())),
+            created_on=t.created_on,
+            dissolved_on=t.dissolved_on,
         )
-    teams = [
-        {
-            "slug": t.slug,
-            "name": t.name,
-            "org_unit": slugs[t.org_unit_id],
-            "charter": t.charter,
-            "status": t.status,
-            "leader": handles.get(t.leader_id),
-            "created_on": t.created_on.isoformat(),
-            "dissolved_on": t.dissolved_on.isoformat() if t.dissolved_on else None,
-            "members": members.get(t.id, []),
-        }
         for t in (Team.objects.all() if wanted is None else Team.objects.filter(pk__in=wanted)).order_by("slug")
-    ]
-    return {"people": people, "org_units": units, "teams": teams}
+    )
+    return OrgExport(people=people, org_units=units, teams=teams)
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -173,7 +173,10 @@ def create_user(
 
 
 @tokens.command("create")
-def create_token(username: str, name: str = typer.Option("cli", "--name")):
+def create_token(
+    username: str = typer.Argument(..., help="the account (user name) the token acts as"),
+    name: str = typer.Option("cli", "--name", help="a label for the token, to tell it from the others"),
+):
     """Issue an API bearer token for an account; the secret is printed once."""
     services = _services()
     from mechanisms.kernel.actor import Actor

@@ -1,15 +1,18 @@
-"""Public contracts of the org app: frozen dataclasses, IDs and enums. No Django imports."""
+"""Public contracts of the org app: frozen dataclasses, IDs, enums and update contracts. No Django imports."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NewType
+from typing import ClassVar, NewType
+
+from mechanisms.kernel.changes import UNSET, Unset
 
 PersonId = NewType("PersonId", int)
 OrgUnitId = NewType("OrgUnitId", int)
 TeamId = NewType("TeamId", int)
+MembershipId = NewType("MembershipId", int)
 
 
 class TeamStatus(StrEnum):
@@ -87,7 +90,7 @@ class Team:
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    id: int
+    id: MembershipId
     team_id: TeamId
     person_id: PersonId
     role: str
@@ -218,3 +221,58 @@ class TeamRecord:
     created_on: dt.date | None = None
     dissolved_on: dt.date | None = None
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrgExport:
+    """Everything org owns as import records, references by handle and slug, each section in a stable order
+    (people by handle, units and teams by slug; a team's members by handle): `import_org` reads them back."""
+
+    people: tuple[PersonRecord, ...]
+    org_units: tuple[OrgUnitRecord, ...]
+    teams: tuple[TeamRecord, ...]
+
+
+# ------------------------------------------------------------------------------------------------ update contracts
+# What an update may change, declared once: a field left UNSET is not touched; None clears a nullable one.
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChanges:
+    """The changes `update_person` applies (admin only)."""
+
+    handle: str | Unset = UNSET
+    name: str | Unset = UNSET
+    email: str | Unset = UNSET
+    title: str | Unset = UNSET
+    discipline: str | Unset = UNSET
+    manager_id: PersonId | None | Unset = UNSET
+    active: bool | Unset = UNSET
+    bar_raiser_since: dt.date | None | Unset = UNSET
+    bar_raiser_capacity: int | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitChanges:
+    """The changes `update_org_unit` applies (admin only)."""
+
+    slug: str | Unset = UNSET
+    name: str | Unset = UNSET
+    kind: str | Unset = UNSET
+    parent_id: OrgUnitId | None | Unset = UNSET
+    leader_id: PersonId | None | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class TeamChanges:
+    """The changes `update_team` applies. A team's members may change `MEMBER_FIELDS`; the rest is an admin's
+    (MECHANISMS.md §1: moving a team, naming its leader or changing its status is the org's decision)."""
+
+    MEMBER_FIELDS: ClassVar[tuple[str, ...]] = ("name", "charter")
+
+    slug: str | Unset = UNSET
+    name: str | Unset = UNSET
+    charter: str | Unset = UNSET
+    org_unit_id: OrgUnitId | Unset = UNSET
+    leader_id: PersonId | None | Unset = UNSET
+    status: str | Unset = UNSET

@@ -16,19 +16,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock, events
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.changes import given
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.importing import ImportReport, Problems
 from mechanisms.kernel.pagination import Page, paginate
-from mechanisms.kernel.validation import clean_text as _clean_text
 
 from . import bulk as _bulk
 from . import rules
@@ -38,17 +36,22 @@ from .contracts import (
     Discipline,
     IssuedToken,
     Membership,
+    MembershipId,
+    OrgExport,
     OrgRuleReport,
     OrgUnit,
+    OrgUnitChanges,
     OrgUnitId,
     OrgUnitRecord,
     Person,
+    PersonChanges,
     PersonId,
     PersonRecord,
     PersonTeams,
     SizeLevel,
     StlBreach,
     Team,
+    TeamChanges,
     TeamId,
     TeamLimits,
     TeamRecord,
@@ -60,10 +63,8 @@ from .models import Membership as MembershipRow
 from .models import OrgUnit as OrgUnitRow
 from .models import Person as PersonRow
 from .models import Team as TeamRow
+from .validation import clean_choice, clean_org_unit, clean_person, clean_team
 
-HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-SLUG_RE = re.compile(r"^(?=.{1,63}$)[a-z0-9]+(?:[-_.][a-z0-9]+)*$")  # Backstage names, lowercased
-ORG_UNIT_KINDS = ("company", "division", "org", "group")
 LIVE_STATUSES = (TeamStatus.FORMING.value, TeamStatus.ACTIVE.value)
 
 
@@ -173,7 +174,7 @@ def create_person(
     handle: str,
     name: str,
     email: str,
-    manager_id: int | None = None,
+    manager_id: PersonId | None = None,
     title: str = "",
     discipline: str = Discipline.ENGINEERING.value,
     bar_raiser_since: dt.date | None = None,
@@ -181,7 +182,7 @@ def create_person(
 ) -> Person:
     """Add a person. Admin only; handle and email unique; the manager must exist (MECHANISMS.md §1)."""
     require_admin(actor, "add people")
-    values = _clean_person(
+    values = clean_person(
         handle=handle,
         name=name,
         email=email,
@@ -200,30 +201,22 @@ def create_person(
     return person
 
 
-def update_person(*, actor: Actor, person_id: int, version: int, **changes: Any) -> Person:
-    """Change a person. Admin only; refuses a manager chain that would loop; stale version is a Conflict."""
+def update_person(*, actor: Actor, person_id: PersonId, version: int, changes: PersonChanges) -> Person:
+    """Change a person (MECHANISMS.md §1). Admin only; refuses a manager chain that would loop; stale version is a
+    Conflict. Only the fields `changes` gives are touched."""
     require_admin(actor, "change people")
-    allowed = {
-        "handle",
-        "name",
-        "email",
-        "title",
-        "discipline",
-        "manager_id",
-        "active",
-        "bar_raiser_since",
-        "bar_raiser_capacity",
-    }
-    _reject_unknown(changes, allowed)
+    wanted = given(changes)
     with transaction.atomic():
         row = _require_person_row(person_id, field="person_id")
         before = _to_person(row)
-        merged = {f: changes.get(f, getattr(before, f)) for f in allowed - {"manager_id", "active"}}
-        values = _clean_person(**merged)
-        if "active" in changes:
-            values["active"] = bool(changes["active"])
-        if "manager_id" in changes:
-            manager_id = changes["manager_id"]
+        own = ("handle", "name", "email", "title", "discipline", "bar_raiser_since", "bar_raiser_capacity")
+        values = clean_person(**{f: wanted.get(f, getattr(before, f)) for f in own})
+        if "active" in wanted:
+            if not isinstance(wanted["active"], bool):
+                raise RuleViolation("active must be true or false", field="active")
+            values["active"] = wanted["active"]
+        if "manager_id" in wanted:
+            manager_id = wanted["manager_id"]
             if manager_id is not None:
                 _require_person_row(manager_id, field="manager_id")
                 if rules.would_cycle(row.id, manager_id, _manager_map()):
@@ -238,7 +231,7 @@ def update_person(*, actor: Actor, person_id: int, version: int, **changes: Any)
     return after
 
 
-def deactivate_person(*, actor: Actor, person_id: int, version: int, reason: str = "") -> Person:
+def deactivate_person(*, actor: Actor, person_id: PersonId, version: int, reason: str = "") -> Person:
     """Mark a person inactive (they left); history stays. Admin only."""
     require_admin(actor, "deactivate people")
     with transaction.atomic():
@@ -363,12 +356,12 @@ def create_org_unit(
     slug: str,
     name: str,
     kind: str = "org",
-    parent_id: int | None = None,
-    leader_id: int | None = None,
+    parent_id: OrgUnitId | None = None,
+    leader_id: PersonId | None = None,
 ) -> OrgUnit:
     """Add an org unit under a parent. Admin only (MECHANISMS.md §1: every org unit has a leader)."""
     require_admin(actor, "change the org tree")
-    values = _clean_org_unit(slug=slug, name=name, kind=kind)
+    values = clean_org_unit(slug=slug, name=name, kind=kind)
     with transaction.atomic():
         if parent_id is not None:
             _require_org_unit_row(parent_id, field="parent_id")
@@ -382,29 +375,28 @@ def create_org_unit(
     return unit
 
 
-def update_org_unit(*, actor: Actor, org_unit_id: int, version: int, **changes: Any) -> OrgUnit:
-    """Change an org unit; refuses a parent that would make the tree loop. Admin only."""
+def update_org_unit(*, actor: Actor, org_unit_id: OrgUnitId, version: int, changes: OrgUnitChanges) -> OrgUnit:
+    """Change an org unit; refuses a parent that would make the tree loop (MECHANISMS.md §1). Admin only."""
     require_admin(actor, "change the org tree")
-    allowed = {"slug", "name", "kind", "parent_id", "leader_id"}
-    _reject_unknown(changes, allowed)
+    wanted = given(changes)
     with transaction.atomic():
         row = _require_org_unit_row(org_unit_id, field="org_unit_id")
         before = _to_org_unit(row)
-        values = _clean_org_unit(
-            slug=changes.get("slug", row.slug), name=changes.get("name", row.name), kind=changes.get("kind", row.kind)
+        values = clean_org_unit(
+            slug=wanted.get("slug", row.slug), name=wanted.get("name", row.name), kind=wanted.get("kind", row.kind)
         )
-        if "parent_id" in changes:
-            parent_id = changes["parent_id"]
+        if "parent_id" in wanted:
+            parent_id = wanted["parent_id"]
             if parent_id is not None:
                 _require_org_unit_row(parent_id, field="parent_id")
                 parent_of = dict(OrgUnitRow.objects.values_list("id", "parent_id"))
                 if rules.would_cycle(row.id, parent_id, parent_of):
                     raise RuleViolation("this parent would make the org tree loop", field="parent_id")
             values["parent_id"] = parent_id
-        if "leader_id" in changes:
-            if changes["leader_id"] is not None:
-                _require_person_row(changes["leader_id"], field="leader_id")
-            values["leader_id"] = changes["leader_id"]
+        if "leader_id" in wanted:
+            if wanted["leader_id"] is not None:
+                _require_person_row(wanted["leader_id"], field="leader_id")
+            values["leader_id"] = wanted["leader_id"]
         if OrgUnitRow.objects.filter(slug=values["slug"]).exclude(pk=row.pk).exists():
             raise Conflict(f"an org unit with slug {values['slug']!r} already exists", field="slug")
         update_versioned(row, expected_version=version, changes=values)
@@ -413,7 +405,7 @@ def update_org_unit(*, actor: Actor, org_unit_id: int, version: int, **changes: 
     return after
 
 
-def delete_org_unit(*, actor: Actor, org_unit_id: int, version: int, reason: str = "") -> None:
+def delete_org_unit(*, actor: Actor, org_unit_id: OrgUnitId, version: int, reason: str = "") -> None:
     """Remove an empty org unit (no teams, no child units). Admin only."""
     require_admin(actor, "change the org tree")
     with transaction.atomic():
@@ -477,7 +469,7 @@ def list_teams(
         units = org_unit_descendants(org_unit_id=org_unit_id) if include_sub_units else [org_unit_id]
         qs = qs.filter(org_unit_id__in=units)
     if status:
-        _clean_choice(status, [s.value for s in TeamStatus], "status")
+        clean_choice(status, [s.value for s in TeamStatus], "status")
         qs = qs.filter(status=status)
     if leader_id is not None:
         qs = qs.filter(leader_id=leader_id)
@@ -504,7 +496,19 @@ def team_ids_in_org_units(*, org_unit_ids: Iterable[int]) -> list[TeamId]:
 
 def team_index() -> list[Team]:
     """Every team with its member count in one query, for org-wide computations (rules, reports, exports)."""
-    return [_to_team(r) for r in _team_qs().order_by("name", "id")]
+    # Plain values, not a model instance per row: org-wide pages (home, Conway) read every team, and at 2,000 teams
+    # building the instances cost more than the query.
+    rows = _team_qs().order_by("name", "id").values_list(*_TEAM_FIELDS)
+    return [
+        Team(TeamId(i), slug, name, charter, TeamStatus(status), unit, leader, created, dissolved, n, version)
+        for i, slug, name, charter, status, unit, leader, created, dissolved, n, version in rows
+    ]
+
+
+_TEAM_FIELDS = (
+    "id", "slug", "name", "charter", "status", "org_unit_id", "leader_id", "created_on", "dissolved_on", "n_members",
+    "version",
+)
 
 
 def create_team(
@@ -512,17 +516,17 @@ def create_team(
     actor: Actor,
     slug: str,
     name: str,
-    org_unit_id: int,
+    org_unit_id: OrgUnitId,
     charter: str = "",
-    leader_id: int | None = None,
+    leader_id: PersonId | None = None,
     status: str = TeamStatus.ACTIVE.value,
     created_on: dt.date | None = None,
-    member_ids: Sequence[int] = (),
+    member_ids: Sequence[PersonId] = (),
 ) -> Team:
     """Add a team to an org unit, with its first members. Admins, and the leaders of that org unit or of a unit
     above it (MECHANISMS.md §1: teams are formed inside an org; forming with a charter is workflows.form_team).
     Raises PermissionDenied, RuleViolation naming the field, Conflict (slug taken)."""
-    values = _clean_team(slug=slug, name=name, charter=charter, status=status)
+    values = clean_team(slug=slug, name=name, charter=charter, status=status)
     with transaction.atomic():
         _require_org_unit_row(org_unit_id, field="org_unit_id", reference=True)
         if not can_form_team(actor=actor, org_unit_id=org_unit_id):
@@ -544,30 +548,30 @@ def create_team(
     return team
 
 
-def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> Team:
-    """Change a team. Its members may change name and charter; moving org unit, leader or status is admin's."""
-    allowed = {"slug", "name", "charter", "org_unit_id", "leader_id", "status"}
-    _reject_unknown(changes, allowed)
+def update_team(*, actor: Actor, team_id: TeamId, version: int, changes: TeamChanges) -> Team:
+    """Change a team (MECHANISMS.md §1). Its members may change `TeamChanges.MEMBER_FIELDS` (name and charter);
+    moving org unit, leader, slug or status is admin's; dissolving is the dissolve workflow's."""
+    wanted = given(changes)
     with transaction.atomic():
         row = _require_team_row(team_id)
         require_team_change(actor=actor, team_id=row.id, what="change this team")
-        if any(k in changes for k in ("org_unit_id", "leader_id", "status", "slug")) and not actor.is_admin:
-            admin_only = [k for k in ("org_unit_id", "leader_id", "status", "slug") if k in changes]
+        admin_only = [f for f in wanted if f not in TeamChanges.MEMBER_FIELDS]
+        if admin_only and not actor.is_admin:
             raise PermissionDenied(f"only an admin may change a team's {', '.join(admin_only)}", field=admin_only[0])
         before = _to_team(_team_qs().get(pk=row.pk))
-        values = _clean_team(
-            slug=changes.get("slug", row.slug),
-            name=changes.get("name", row.name),
-            charter=changes.get("charter", row.charter),
-            status=changes.get("status", row.status),
+        values = clean_team(
+            slug=wanted.get("slug", row.slug),
+            name=wanted.get("name", row.name),
+            charter=wanted.get("charter", row.charter),
+            status=wanted.get("status", row.status),
         )
-        if "org_unit_id" in changes:
-            _require_org_unit_row(changes["org_unit_id"], field="org_unit_id", reference=True)
-            values["org_unit_id"] = changes["org_unit_id"]
-        if "leader_id" in changes:
-            if changes["leader_id"] is not None:
-                _require_person_row(changes["leader_id"], field="leader_id")
-            values["leader_id"] = changes["leader_id"]
+        if "org_unit_id" in wanted:
+            _require_org_unit_row(wanted["org_unit_id"], field="org_unit_id", reference=True)
+            values["org_unit_id"] = wanted["org_unit_id"]
+        if "leader_id" in wanted:
+            if wanted["leader_id"] is not None:
+                _require_person_row(wanted["leader_id"], field="leader_id")
+            values["leader_id"] = wanted["leader_id"]
         if values["status"] == TeamStatus.DISSOLVED.value and row.status != TeamStatus.DISSOLVED.value:
             raise RuleViolation(
                 "dissolve a team with the dissolve workflow, which leaves nothing orphaned", field="status"
@@ -580,7 +584,7 @@ def update_team(*, actor: Actor, team_id: int, version: int, **changes: Any) -> 
     return after
 
 
-def mark_team_dissolved(*, actor: Actor, team_id: int, version: int, reason: str) -> Team:
+def mark_team_dissolved(*, actor: Actor, team_id: TeamId, version: int, reason: str) -> Team:
     """Set a team dissolved and release its members. Called by the dissolve workflow inside its transaction,
     after that workflow has moved every service and request (MECHANISMS.md §1, dissolution). Admin only."""
     require_admin(actor, "dissolve teams")
@@ -634,7 +638,7 @@ def get_membership(*, membership_id: int) -> Membership:
 
 
 def add_member(
-    *, actor: Actor, team_id: int, person_id: int, role: str = "member", joined_on: dt.date | None = None
+    *, actor: Actor, team_id: TeamId, person_id: PersonId, role: str = "member", joined_on: dt.date | None = None
 ) -> Membership:
     """Add a person to a team. Admins, or members of that team. A dissolved team takes no members."""
     role = (role or "member").strip()[:32] or "member"
@@ -671,7 +675,7 @@ def add_member(
     return membership
 
 
-def remove_member(*, actor: Actor, membership_id: int, reason: str = "") -> None:
+def remove_member(*, actor: Actor, membership_id: MembershipId, reason: str = "") -> None:
     """Release a person from a team. Admins, or members of that team."""
     with transaction.atomic():
         row = MembershipRow.objects.select_related("team").filter(pk=membership_id).first()
@@ -756,7 +760,7 @@ def check_org_rules(*, team_ids: Iterable[int] | None = None) -> OrgRuleReport:
 
 
 def create_account(
-    *, actor: Actor, username: str, password: str, is_admin: bool = False, person_id: int | None = None
+    *, actor: Actor, username: str, password: str, is_admin: bool = False, person_id: PersonId | None = None
 ) -> Account:
     """Create a sign-in account, optionally linked to a person. Admin only."""
     require_admin(actor, "create accounts")
@@ -929,84 +933,12 @@ def _chain_ids(person_id: int) -> list[int]:
         return ids
 
 
-def _reject_unknown(changes: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        raise RuleViolation(f"unknown field {unknown[0]!r}", field=unknown[0])
-
-
-def _clean_choice(value: str, choices: Sequence[str], field: str) -> str:
-    if value not in choices:
-        raise RuleViolation(f"{field} must be one of {', '.join(choices)}", field=field)
-    return value
-
-
-def _clean_person(
-    *,
-    handle: str,
-    name: str,
-    email: str,
-    title: str,
-    discipline: str,
-    bar_raiser_since: dt.date | None,
-    bar_raiser_capacity: int,
-) -> dict[str, Any]:
-    handle = _clean_text(handle, "handle", max_length=64).lower()
-    if not HANDLE_RE.match(handle):
-        raise RuleViolation("handle must be lowercase letters, digits, '.', '_' or '-'", field="handle")
-    email = _clean_text(email, "email", max_length=254).lower()
-    try:
-        validate_email(email)
-    except DjangoValidationError as exc:
-        raise RuleViolation(f"{email!r} is not an email address", field="email") from exc
-    if bar_raiser_capacity is None or not 0 <= int(bar_raiser_capacity) <= 50:
-        raise RuleViolation("bar_raiser_capacity must be between 0 and 50", field="bar_raiser_capacity")
-    return {
-        "handle": handle,
-        "name": _clean_text(name, "name", max_length=200),
-        "email": email,
-        "title": _clean_text(title, "title", max_length=200, required=False),
-        "discipline": _clean_choice(discipline or "engineering", [d.value for d in Discipline], "discipline"),
-        "bar_raiser_since": bar_raiser_since,
-        "bar_raiser_capacity": int(bar_raiser_capacity),
-    }
-
-
 def _require_unique_person(handle: str, email: str, exclude_id: int | None = None) -> None:
     qs = PersonRow.objects.exclude(pk=exclude_id) if exclude_id else PersonRow.objects.all()
     if qs.filter(handle=handle).exists():
         raise Conflict(f"a person with handle {handle!r} already exists", field="handle")
     if qs.filter(email=email).exists():
         raise Conflict(f"a person with email {email!r} already exists", field="email")
-
-
-def _clean_slug(value: Any) -> str:
-    """Slugs follow Backstage's name rules, lowercased, so catalogs import as they are."""
-    slug = _clean_text(value, "slug", max_length=64).lower()
-    if not SLUG_RE.match(slug):
-        raise RuleViolation(
-            "slug must be 1-63 lowercase letters or digits, separated by single '-', '_' or '.'", field="slug"
-        )
-    return slug
-
-
-def _clean_org_unit(*, slug: str, name: str, kind: str) -> dict[str, Any]:
-    slug = _clean_slug(slug)
-    return {
-        "slug": slug,
-        "name": _clean_text(name, "name", max_length=200),
-        "kind": _clean_choice(kind or "org", ORG_UNIT_KINDS, "kind"),
-    }
-
-
-def _clean_team(*, slug: str, name: str, charter: str, status: str) -> dict[str, Any]:
-    slug = _clean_slug(slug)
-    return {
-        "slug": slug,
-        "name": _clean_text(name, "name", max_length=200),
-        "charter": _clean_text(charter, "charter", max_length=20000, required=False),
-        "status": _clean_choice(status or "active", [s.value for s in TeamStatus], "status"),
-    }
 
 
 def _require_person_row(person_id: Any, *, field: str) -> PersonRow:
@@ -1115,7 +1047,7 @@ def _to_team(row: TeamRow) -> Team:
 
 def _to_membership(row: MembershipRow) -> Membership:
     return Membership(
-        id=row.id,
+        id=MembershipId(row.id),
         team_id=TeamId(row.team_id),
         person_id=PersonId(row.person_id),
         role=row.role,
@@ -1158,8 +1090,9 @@ def import_org(
     return report
 
 
-def export_org(*, team_ids: Iterable[int] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """People, org units and teams with memberships, keyed by handle and slug (import_org reads it back).
+def export_org(*, team_ids: Iterable[TeamId] | None = None) -> OrgExport:
+    """People, org units and teams with memberships as import records, keyed by handle and slug (import_org reads
+    them back).
     With `team_ids`, only those teams (an incremental evaluation reads a neighbourhood, not the whole org)."""
     return _bulk.export_org(team_ids=team_ids)
 

@@ -26,7 +26,7 @@ from mechanisms.kernel.pages import (
     show_error,
 )
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import Person, SizeLevel, Team, TeamStatus
+from mechanisms.org.contracts import Person, SizeLevel, Team, TeamChanges, TeamStatus
 
 from .forms import MemberAddForm, TeamAdminForm, TeamCreateForm, TeamForm
 
@@ -106,7 +106,9 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
         form = make(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            changes: dict[str, Any] = {"name": data["name"], "charter": data["charter"]}
+            # The member-editable fields always; the admin-only ones only when they changed, so an admin's edit
+            # of the charter does not re-check a leader nobody touched.
+            changes: dict[str, Any] = {f: data[f] for f in TeamChanges.MEMBER_FIELDS}
             if actor.is_admin:
                 leader_id = person_id(form, "leader", data["leader"], find=org_services.find_person)
                 if data["org_unit"] != team.org_unit_id:
@@ -117,7 +119,9 @@ def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     changes["status"] = data["status"]
             if not form.errors:
                 try:
-                    updated = org_services.update_team(actor=actor, team_id=team.id, version=data["version"], **changes)
+                    updated = org_services.update_team(
+                        actor=actor, team_id=team.id, version=data["version"], changes=TeamChanges(**changes)
+                    )
                 except FORM_ERRORS as exc:
                     status = show_error(form, exc, fields=TEAM_FORM_FIELDS, conflict=TEAM_CONFLICT)
                 else:

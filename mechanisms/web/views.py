@@ -22,6 +22,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import ChangeRecord
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
+from mechanisms.kernel import mounts
 from mechanisms.kernel.pages import page, query_int, query_text, render_composite
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, SizeLevel, Team
@@ -230,6 +231,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "unit_count": len(units),
         "counts": catalog_services.catalog_counts(),
         "breach_limit": BREACH_LIST_CAP,
+        "panels": mounts.panel_slots(request, "home", None),  # what the apps add (the mandate's findings, ...)
     }
     return render(request, "web/home.html", context)
 

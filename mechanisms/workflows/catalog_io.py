@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -25,14 +27,81 @@ FORMAT = "mechanisms/v1"
 SECTIONS = ("people", "org_units", "teams", "services", "interfaces", "datastores", "dependencies")
 
 
+# The document's keys, in the order they are written: this is the file format (mechanisms/v1), so it is spelled
+# out here rather than taken from the records' field order (which also holds `source`, an import location).
+PERSON_KEYS = (
+    "handle",
+    "name",
+    "email",
+    "manager",
+    "title",
+    "discipline",
+    "active",
+    "bar_raiser_since",
+    "bar_raiser_capacity",
+)
+ORG_UNIT_KEYS = ("slug", "name", "kind", "parent", "leader")
+TEAM_KEYS = ("slug", "name", "org_unit", "charter", "status", "leader", "created_on", "dissolved_on", "members")
+MEMBER_KEYS = ("person", "role", "joined_on")
+SERVICE_KEYS = (
+    "name",
+    "owner_team",
+    "title",
+    "description",
+    "lifecycle",
+    "kind",
+    "tier",
+    "repository",
+    "on_call",
+    "owner_ref",
+    "ownership",
+)
+OWNERSHIP_KEYS = ("team", "started_at", "ended_at", "reason")
+INTERFACE_KEYS = (
+    "name",
+    "service",
+    "type",
+    "api_version",
+    "description",
+    "definition",
+    "docs_url",
+    "auth_scheme",
+    "visibility",
+    "lifecycle",
+)
+DATASTORE_KEYS = ("name", "owner_service", "type", "description")
+DEPENDENCY_KEYS = ("service", "kind", "target", "access", "description")
+NESTED_KEYS = {"members": MEMBER_KEYS, "ownership": OWNERSHIP_KEYS}
+
+
 def export_everything() -> dict[str, Any]:
     """The org and the catalog, keyed by natural names, in a stable order."""
+    org = org_services.export_org()
+    catalog = catalog_services.export_catalog()
     return {
         "format": FORMAT,
         "exported_at": clock.now().isoformat(),
-        **org_services.export_org(),
-        **catalog_services.export_catalog(),
+        "people": _objects(org.people, PERSON_KEYS),
+        "org_units": _objects(org.org_units, ORG_UNIT_KEYS),
+        "teams": _objects(org.teams, TEAM_KEYS),
+        "services": _objects(catalog.services, SERVICE_KEYS),
+        "interfaces": _objects(catalog.interfaces, INTERFACE_KEYS),
+        "datastores": _objects(catalog.datastores, DATASTORE_KEYS),
+        "dependencies": _objects(catalog.dependencies, DEPENDENCY_KEYS),
     }
+
+
+def _objects(records: Iterable[Any], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Records as JSON objects: dates and times in ISO 8601, nested records as lists of objects."""
+    return [{key: _value(key, getattr(r, key)) for key in keys} for r in records]
+
+
+def _value(key: str, value: Any) -> Any:
+    if isinstance(value, dt.date):  # a datetime is a date too
+        return value.isoformat()
+    if key in NESTED_KEYS:
+        return _objects(value, NESTED_KEYS[key])
+    return value
 
 
 def export_everything_for(*, actor: Actor) -> dict[str, Any]:

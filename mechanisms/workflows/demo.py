@@ -16,6 +16,7 @@ from mechanisms.away_teams import services as away_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.importing import ImportReport
+from mechanisms.mandate import services as mandate_services
 from mechanisms.org import services as org_services
 
 from .catalog_io import FORMAT, import_everything
@@ -560,7 +561,33 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
             )
     if teams == len(TEAMS):
         _plant_requests(actor, password)
+    _leader_accounts(actor, password)
+    # Evaluated on load, so the scorecards show the planted breaches from the first page a new user opens; an
+    # organization never evaluated would read as "not evaluated yet" everywhere (issue 9, item 7).
+    mandate_services.evaluate_org(actor=actor)
     return report
+
+
+def evaluate_if_never_evaluated() -> bool:
+    """Evaluate the organization when no evaluation has run yet (a database loaded before the demo was evaluated on
+    load), so that `./scripts/start` never shows every scorecard as "not evaluated". True when it evaluated."""
+    system = Actor.system("demo")
+    if mandate_services.last_evaluation(actor=system) is not None:
+        return False
+    mandate_services.evaluate_org(actor=system)
+    return True
+
+
+def _leader_accounts(system: Actor, password: str) -> None:
+    """A sign-in account (the demo password) for every leader of a hand-written team and every person who must
+    decide an escalation, so each demo request can be moved by whoever holds it. Generated teams' leaders get
+    none: at 2,000 teams that would be 2,000 password hashes for accounts nobody uses."""
+    hand_written = {slug for slug, *_ in TEAMS}
+    people = {t.leader_id for t in org_services.team_index() if t.slug in hand_written and t.leader_id is not None}
+    people |= {r.decider_id for r in away_services.list_requests(actor=system).items if r.decider_id is not None}
+    for person in org_services.get_people(ids=people).values():
+        if not org_services.account_exists(username=person.handle):
+            org_services.create_account(actor=system, username=person.handle, password=password, person_id=person.id)
 
 
 # ------------------------------------------------------------------------------------------------ away-team requests

@@ -24,6 +24,7 @@ from mechanisms.org.contracts import Team
 
 CHARTER_MIN_LENGTH = 20
 LIVE = ("forming", "active")
+notifications_services.declare_kinds(kinds=["team.formed"])  # the preferences help lists what is sent
 
 
 # ---------------------------------------------------------------------------------------------- form

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import ServiceChanges
 from mechanisms.org import services as org_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -75,7 +76,10 @@ def test_a_stale_edit_is_refused_with_a_reload_hint(page, sign_in, small_org):
     page.goto("/services/checkout-api/edit")
     service = small_org.services["checkout-api"]
     catalog_services.update_service(
-        actor=small_org.actor("ann"), service_id=service.id, version=service.version, title="Changed meanwhile"
+        actor=small_org.actor("ann"),
+        service_id=service.id,
+        version=service.version,
+        changes=ServiceChanges(title="Changed meanwhile"),
     )
     page.get_by_label("Title").fill("Mine")
     page.get_by_role("button", name="Save changes").click()

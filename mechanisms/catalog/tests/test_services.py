@@ -11,8 +11,17 @@ import pytest
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog
-from mechanisms.catalog.contracts import CatalogCounts, DependencyKind, Lifecycle
+from mechanisms.catalog.contracts import (
+    CatalogCounts,
+    DatastoreChanges,
+    DependencyChanges,
+    DependencyKind,
+    InterfaceChanges,
+    Lifecycle,
+    ServiceChanges,
+)
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.changes import field_names
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.testing import at_the_same_time
 from mechanisms.org import services as org
@@ -129,13 +138,18 @@ class TestServices:
         assert err.value.field == "name"
         svc = small_org.services["payments-api"]
         with pytest.raises(Conflict) as err:
-            catalog.update_service(actor=SYSTEM, service_id=svc.id, version=svc.version, name="checkout-api")
+            catalog.update_service(
+                actor=SYSTEM, service_id=svc.id, version=svc.version, changes=ServiceChanges(name="checkout-api")
+            )
         assert err.value.field == "name"
 
     def test_a_member_of_the_owning_team_updates_the_service(self, small_org):
         svc = small_org.services["checkout-api"]
         after = catalog.update_service(
-            actor=small_org.actor("cat"), service_id=svc.id, version=svc.version, tier=1, on_call="checkout-primary"
+            actor=small_org.actor("cat"),
+            service_id=svc.id,
+            version=svc.version,
+            changes=ServiceChanges(tier=1, on_call="checkout-primary"),
         )
         assert (after.tier, after.on_call, after.version) == (1, "checkout-primary", svc.version + 1)
         assert (after.name, after.description) == (svc.name, svc.description)
@@ -143,28 +157,34 @@ class TestServices:
     def test_a_non_member_may_not_update_a_service_but_an_admin_may(self, small_org):
         svc = small_org.services["checkout-api"]
         with pytest.raises(PermissionDenied):
-            catalog.update_service(actor=small_org.actor("dan"), service_id=svc.id, version=svc.version, tier=1)
+            catalog.update_service(
+                actor=small_org.actor("dan"), service_id=svc.id, version=svc.version, changes=ServiceChanges(tier=1)
+            )
         with pytest.raises(PermissionDenied):  # managing the team's leader is not membership
-            catalog.update_service(actor=small_org.actor("vp-retail"), service_id=svc.id, version=svc.version, tier=1)
+            catalog.update_service(
+                actor=small_org.actor("vp-retail"),
+                service_id=svc.id,
+                version=svc.version,
+                changes=ServiceChanges(tier=1),
+            )
         assert (
-            catalog.update_service(actor=small_org.actor("admin"), service_id=svc.id, version=svc.version, tier=1).tier
+            catalog.update_service(
+                actor=small_org.actor("admin"), service_id=svc.id, version=svc.version, changes=ServiceChanges(tier=1)
+            ).tier
             == 1
         )
 
     def test_the_owner_changes_only_through_transfer(self, small_org):
-        svc = small_org.services["checkout-api"]
-        with pytest.raises(RuleViolation) as err:
-            catalog.update_service(
-                actor=SYSTEM, service_id=svc.id, version=svc.version, owner_team_id=small_org.teams["payments"].id
-            )
-        assert err.value.field == "owner_team_id"
-        assert "transfer" in err.value.message
+        # The update contract has no owner field, so no update can move a service past its ownership history.
+        assert "owner_team_id" not in field_names(ServiceChanges)
+        with pytest.raises(TypeError):
+            ServiceChanges(owner_team_id=small_org.teams["payments"].id)
 
     def test_unknown_service_is_not_found(self, small_org):
         with pytest.raises(NotFound):
             catalog.get_service(service_id=999_999)
         with pytest.raises(NotFound):
-            catalog.update_service(actor=SYSTEM, service_id=999_999, version=1, tier=1)
+            catalog.update_service(actor=SYSTEM, service_id=999_999, version=1, changes=ServiceChanges(tier=1))
         with pytest.raises(NotFound):
             catalog.service_detail(service_id=999_999)
         with pytest.raises(NotFound):
@@ -276,9 +296,13 @@ class TestTransfer:
             actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=t["payments"].id
         )
         with pytest.raises(PermissionDenied):
-            catalog.update_service(actor=small_org.actor("bob"), service_id=svc.id, version=moved.version, tier=1)
+            catalog.update_service(
+                actor=small_org.actor("bob"), service_id=svc.id, version=moved.version, changes=ServiceChanges(tier=1)
+            )
         assert (
-            catalog.update_service(actor=small_org.actor("eve"), service_id=svc.id, version=moved.version, tier=1).tier
+            catalog.update_service(
+                actor=small_org.actor("eve"), service_id=svc.id, version=moved.version, changes=ServiceChanges(tier=1)
+            ).tier
             == 1
         )
 
@@ -307,7 +331,7 @@ class TestTransfer:
 
     def test_a_stale_transfer_is_a_conflict_and_writes_no_history(self, small_org):
         svc, t = small_org.services["checkout-api"], small_org.teams
-        catalog.update_service(actor=SYSTEM, service_id=svc.id, version=svc.version, tier=2)
+        catalog.update_service(actor=SYSTEM, service_id=svc.id, version=svc.version, changes=ServiceChanges(tier=2))
         with pytest.raises(Conflict):
             catalog.transfer_service(actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=t["payments"].id)
         assert len(catalog.service_detail(service_id=svc.id).ownership) == 1
@@ -343,7 +367,10 @@ class TestInterfaces:
         http = small_org.interfaces["checkout-http"]
         with pytest.raises(PermissionDenied):
             catalog.update_interface(
-                actor=small_org.actor("eve"), interface_id=http.id, version=http.version, api_version="9"
+                actor=small_org.actor("eve"),
+                interface_id=http.id,
+                version=http.version,
+                changes=InterfaceChanges(api_version="9"),
             )
         with pytest.raises(PermissionDenied):
             catalog.delete_interface(actor=small_org.actor("eve"), interface_id=http.id, version=http.version)
@@ -383,12 +410,13 @@ class TestInterfaces:
             actor=small_org.actor("ann"),
             interface_id=http.id,
             version=http.version,
-            api_version="1.1",
-            definition="openapi: 3.1.0",
+            changes=InterfaceChanges(api_version="1.1", definition="openapi: 3.1.0"),
         )
         assert (after.api_version, after.definition, after.version) == ("1.1", "openapi: 3.1.0", http.version + 1)
         with pytest.raises(Conflict):
-            catalog.update_interface(actor=SYSTEM, interface_id=http.id, version=http.version, api_version="1.2")
+            catalog.update_interface(
+                actor=SYSTEM, interface_id=http.id, version=http.version, changes=InterfaceChanges(api_version="1.2")
+            )
 
     def test_an_interface_cannot_be_deleted_while_it_is_consumed(self, small_org):
         http = small_org.interfaces["payments-http"]
@@ -413,7 +441,9 @@ class TestInterfaces:
 
     def test_deleting_with_a_stale_version_is_a_conflict(self, small_org):
         http = small_org.interfaces["identity-http"]
-        catalog.update_interface(actor=SYSTEM, interface_id=http.id, version=http.version, auth_scheme="oidc")
+        catalog.update_interface(
+            actor=SYSTEM, interface_id=http.id, version=http.version, changes=InterfaceChanges(auth_scheme="oidc")
+        )
         with pytest.raises(Conflict):
             catalog.delete_interface(actor=SYSTEM, interface_id=http.id, version=http.version)
         assert catalog.get_interface(interface_id=http.id).auth_scheme == "oidc"
@@ -473,14 +503,13 @@ class TestDatastores:
                 actor=small_org.actor("bob"),
                 datastore_id=store.id,
                 version=store.version,
-                owner_service_id=small_org.services["payments-api"].id,
+                changes=DatastoreChanges(owner_service_id=small_org.services["payments-api"].id),
             )
         after = catalog.update_datastore(
             actor=SYSTEM,
             datastore_id=store.id,
             version=store.version,
-            owner_service_id=small_org.services["payments-api"].id,
-            type="bucket",
+            changes=DatastoreChanges(owner_service_id=small_org.services["payments-api"].id, type="bucket"),
         )
         assert (after.owner_service_id, after.type) == (small_org.services["payments-api"].id, "bucket")
 
@@ -529,7 +558,9 @@ class TestDependencies:
             "",
         )
         with pytest.raises(RuleViolation) as err:
-            catalog.update_dependency(actor=SYSTEM, dependency_id=edge.id, version=edge.version, access="read")
+            catalog.update_dependency(
+                actor=SYSTEM, dependency_id=edge.id, version=edge.version, changes=DependencyChanges(access="read")
+            )
         assert err.value.field == "access"
 
     def test_accesses_names_a_datastore_with_an_access_mode(self, small_org):
@@ -542,11 +573,16 @@ class TestDependencies:
         )
         assert (edge.access, edge.target_owner_service_id) == ("read-write", o.services["payments-api"].id)
         after = catalog.update_dependency(
-            actor=o.actor("cat"), dependency_id=edge.id, version=edge.version, access="read", description="reports"
+            actor=o.actor("cat"),
+            dependency_id=edge.id,
+            version=edge.version,
+            changes=DependencyChanges(access="read", description="reports"),
         )
         assert (after.access, after.description, after.version) == ("read", "reports", edge.version + 1)
         with pytest.raises(RuleViolation) as err:
-            catalog.update_dependency(actor=SYSTEM, dependency_id=edge.id, version=after.version, access="append")
+            catalog.update_dependency(
+                actor=SYSTEM, dependency_id=edge.id, version=after.version, changes=DependencyChanges(access="append")
+            )
         assert err.value.field == "access"
         with pytest.raises(RuleViolation) as err:
             catalog.add_dependency(
@@ -674,25 +710,25 @@ class TestDependencies:
         edge = consume(small_org, "checkout-api", "payments-http", actor="bob")
         with pytest.raises(PermissionDenied):
             catalog.update_dependency(
-                actor=small_org.actor("dan"), dependency_id=edge.id, version=edge.version, description="x"
+                actor=small_org.actor("dan"),
+                dependency_id=edge.id,
+                version=edge.version,
+                changes=DependencyChanges(description="x"),
             )
         with pytest.raises(PermissionDenied):
             catalog.remove_dependency(actor=small_org.actor("dan"), dependency_id=edge.id, version=edge.version)
 
     def test_an_edges_ends_are_fixed(self, small_org):
-        edge = consume(small_org, "checkout-api", "payments-http")
-        with pytest.raises(RuleViolation) as err:
-            catalog.update_dependency(
-                actor=SYSTEM,
-                dependency_id=edge.id,
-                version=edge.version,
-                interface_id=small_org.interfaces["identity-http"].id,
-            )
-        assert err.value.field == "interface_id"
+        # Only the access mode and description are in the update contract; the ends are not.
+        assert field_names(DependencyChanges) == ("access", "description")
+        with pytest.raises(TypeError):
+            DependencyChanges(interface_id=small_org.interfaces["identity-http"].id)
 
     def test_removing_an_edge_with_a_stale_version_is_a_conflict(self, small_org):
         edge = consume(small_org, "checkout-api", "payments-http")
-        catalog.update_dependency(actor=SYSTEM, dependency_id=edge.id, version=edge.version, description="x")
+        catalog.update_dependency(
+            actor=SYSTEM, dependency_id=edge.id, version=edge.version, changes=DependencyChanges(description="x")
+        )
         with pytest.raises(Conflict):
             catalog.remove_dependency(actor=SYSTEM, dependency_id=edge.id, version=edge.version)
         catalog.remove_dependency(actor=SYSTEM, dependency_id=edge.id, version=edge.version + 1, reason="gone")
@@ -787,7 +823,9 @@ def _writes(o) -> dict:
 
     def update_edge():
         edge = consume(o, "checkout-api", "payments-http", actor="bob")
-        return catalog.update_dependency(actor=bob, dependency_id=edge.id, version=edge.version, description="pay").id
+        return catalog.update_dependency(
+            actor=bob, dependency_id=edge.id, version=edge.version, changes=DependencyChanges(description="pay")
+        ).id
 
     def remove_edge():
         edge = consume(o, "checkout-api", "payments-http", actor="bob")
@@ -807,7 +845,9 @@ def _writes(o) -> dict:
             catalog.create_service(actor=bob, name="cart-api", owner_team_id=o.teams["checkout"].id).id
         ),
         "service update": lambda: (
-            catalog.update_service(actor=bob, service_id=checkout.id, version=checkout.version, title="Checkout").id
+            catalog.update_service(
+                actor=bob, service_id=checkout.id, version=checkout.version, changes=ServiceChanges(title="Checkout")
+            ).id
         ),
         "service retire": lambda: (
             catalog.retire_service(actor=bob, service_id=checkout.id, version=checkout.version, reason="old").id
@@ -821,14 +861,21 @@ def _writes(o) -> dict:
             catalog.create_interface(actor=bob, service_id=checkout.id, name="checkout-grpc", type="grpc").id
         ),
         "interface update": lambda: (
-            catalog.update_interface(actor=bob, interface_id=http.id, version=http.version, api_version="2").id
+            catalog.update_interface(
+                actor=bob, interface_id=http.id, version=http.version, changes=InterfaceChanges(api_version="2")
+            ).id
         ),
         "interface delete": delete_interface,
         "datastore create": lambda: (
             catalog.create_datastore(actor=bob, name="cart-cache", type="cache", owner_service_id=checkout.id).id
         ),
         "datastore update": lambda: (
-            catalog.update_datastore(actor=bob, datastore_id=orders.id, version=orders.version, description="orders").id
+            catalog.update_datastore(
+                actor=bob,
+                datastore_id=orders.id,
+                version=orders.version,
+                changes=DatastoreChanges(description="orders"),
+            ).id
         ),
         "datastore delete": delete_datastore,
         "dependency create": lambda: consume(o, "checkout-api", "payments-http", actor="bob").id,
@@ -880,11 +927,17 @@ def test_every_catalog_write_records_exactly_one_change(small_org, write):
 def test_of_two_updates_naming_the_same_version_exactly_one_wins(small_org):
     svc = small_org.services["checkout-api"]
     first = catalog.update_service(
-        actor=small_org.actor("bob"), service_id=svc.id, version=svc.version, description="bob's words"
+        actor=small_org.actor("bob"),
+        service_id=svc.id,
+        version=svc.version,
+        changes=ServiceChanges(description="bob's words"),
     )
     with pytest.raises(Conflict) as err:
         catalog.update_service(
-            actor=small_org.actor("cat"), service_id=svc.id, version=svc.version, description="cat's words"
+            actor=small_org.actor("cat"),
+            service_id=svc.id,
+            version=svc.version,
+            changes=ServiceChanges(description="cat's words"),
         )
     assert err.value.field == "version"
     assert err.value.details == {"field": "version", "expected": svc.version, "current": first.version}
@@ -899,7 +952,10 @@ def test_two_concurrent_writers_naming_the_same_version_one_wins_one_gets_confli
 
     outcomes = at_the_same_time(
         lambda handle: catalog.update_service(
-            actor=o.actor(handle), service_id=svc.id, version=svc.version, description=f"{handle}'s words"
+            actor=o.actor(handle),
+            service_id=svc.id,
+            version=svc.version,
+            changes=ServiceChanges(description=f"{handle}'s words"),
         )
     )
 

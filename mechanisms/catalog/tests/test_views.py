@@ -8,6 +8,7 @@ import pytest
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
+from mechanisms.catalog.contracts import InterfaceChanges, ServiceChanges
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 
@@ -70,7 +71,7 @@ def test_service_page_shows_owner_interfaces_datastores_dependencies_consumers_a
         actor=SYSTEM,
         interface_id=small_org.interfaces["payments-http"].id,
         version=1,
-        definition="openapi: 3.1.0\ninfo: {title: <Payments>}",
+        changes=InterfaceChanges(definition="openapi: 3.1.0\ninfo: {title: <Payments>}"),
     )
 
     page = page_text(signed_in("eve").get("/services/checkout-api"))
@@ -167,7 +168,10 @@ def test_non_member_posting_an_edit_changes_nothing(small_org):
 def test_stale_version_shows_someone_else_changed_it_and_changes_nothing(small_org):
     service = small_org.services["checkout-api"]
     theirs = catalog_services.update_service(
-        actor=small_org.actor("ann"), service_id=service.id, version=service.version, title="Theirs"
+        actor=small_org.actor("ann"),
+        service_id=service.id,
+        version=service.version,
+        changes=ServiceChanges(title="Theirs"),
     )
     response = signed_in("bob").post(
         "/services/checkout-api/edit", {"name": "checkout-api", "version": service.version, **EDIT}

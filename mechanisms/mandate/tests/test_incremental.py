@@ -13,6 +13,7 @@ from mechanisms.catalog import services as catalog
 from mechanisms.kernel.actor import Actor
 from mechanisms.mandate import services as mandate
 from mechanisms.org import services as org
+from mechanisms.org.contracts import TeamChanges
 
 # Real commits, so the change notices are delivered as in production (after each committed write).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,11 +82,15 @@ def test_a_back_door_appears_and_goes_with_its_edge(evaluated):
 def test_team_changes_size_and_leaders(evaluated):
     o = evaluated
     team = o.teams["payments"]
-    org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=o.people["ann"].id)
+    org.update_team(
+        actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(leader_id=o.people["ann"].id)
+    )
     rows = same_as_full(o)
     assert any(r[0] == "org/stl-not-single-threaded" and r[1] == "user:default/ann" for r in rows)
     team = org.get_team(team_id=team.id)
-    org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=o.people["dan"].id)
+    org.update_team(
+        actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(leader_id=o.people["dan"].id)
+    )
     rows = same_as_full(o)
     assert not any(r[0] == "org/stl-not-single-threaded" for r in rows)
     extra = [org.create_person(actor=SYSTEM, handle=f"p{i}", name=f"P {i}", email=f"p{i}@acme.test") for i in range(9)]

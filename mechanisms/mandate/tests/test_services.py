@@ -12,6 +12,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied, RuleViolation
 from mechanisms.mandate import services
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import OrgUnitChanges, PersonChanges, TeamChanges
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,9 @@ def test_history_grows_with_each_evaluation(small_org):
 
 def test_a_person_leading_two_teams_counts_on_each_team(small_org):
     team = org_services.get_team(team_id=small_org.teams["payments"].id)
-    org_services.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=small_org.people["ann"].id)
+    org_services.update_team(
+        actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(leader_id=small_org.people["ann"].id)
+    )
     services.evaluate_org(actor=SYSTEM)
     [finding] = all_findings(rule="org/stl-not-single-threaded")
     assert finding.subject == "user:default/ann"
@@ -148,7 +151,10 @@ def grant(small_org, *, actor="admin", approver="hal", expires=FUTURE, reason="M
 def make_bar_raiser(small_org, handle: str) -> None:
     person = org_services.get_person(person_id=small_org.people[handle].id)
     org_services.update_person(
-        actor=SYSTEM, person_id=person.id, version=person.version, bar_raiser_since=dt.date(2024, 1, 1)
+        actor=SYSTEM,
+        person_id=person.id,
+        version=person.version,
+        changes=PersonChanges(bar_raiser_since=dt.date(2024, 1, 1)),
     )
 
 
@@ -293,7 +299,10 @@ def test_anonymous_sees_no_scorecard(small_org):
 def test_org_unit_scorecard_is_visible_to_its_leader_and_their_chain(small_org, handle, allowed):
     unit = org_services.get_org_unit(org_unit_id=small_org.units["retail"].id)
     org_services.update_org_unit(
-        actor=SYSTEM, org_unit_id=unit.id, version=unit.version, leader_id=small_org.people["vp-retail"].id
+        actor=SYSTEM,
+        org_unit_id=unit.id,
+        version=unit.version,
+        changes=OrgUnitChanges(leader_id=small_org.people["vp-retail"].id),
     )
     if allowed:
         card = services.org_unit_scorecard(actor=small_org.actor(handle), org_unit_id=unit.id)

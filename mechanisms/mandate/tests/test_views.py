@@ -13,6 +13,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 from mechanisms.mandate import services as mandate_services
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import OrgUnitChanges, PersonChanges
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_conway_page_draws_the_graph(evaluated):
     response = signed_in("eve").get("/conway")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<svg" in body and "<line" in body and "checkout" in body
+    assert "<svg" in body and "<path" in body and "checkout" in body
     assert 'href="/conway"' in body
 
 
@@ -67,7 +68,10 @@ def led(evaluated):
     for unit, leader in (("acme", "ceo"), ("retail", "vp-retail"), ("platform", "vp-platform")):
         current = org_services.get_org_unit(org_unit_id=evaluated.units[unit].id)
         org_services.update_org_unit(
-            actor=SYSTEM, org_unit_id=current.id, version=current.version, leader_id=evaluated.people[leader].id
+            actor=SYSTEM,
+            org_unit_id=current.id,
+            version=current.version,
+            changes=OrgUnitChanges(leader_id=evaluated.people[leader].id),
         )
     return evaluated
 
@@ -182,7 +186,10 @@ def test_a_bad_approver_is_shown_next_to_the_field_and_changes_nothing(evaluated
 def test_an_approver_not_independent_of_the_team_is_refused_on_the_approver_field(evaluated):
     person = org_services.get_person(person_id=evaluated.people["bob"].id)  # a member of checkout
     org_services.update_person(
-        actor=SYSTEM, person_id=person.id, version=person.version, bar_raiser_since=dt.date(2024, 1, 1)
+        actor=SYSTEM,
+        person_id=person.id,
+        version=person.version,
+        changes=PersonChanges(bar_raiser_since=dt.date(2024, 1, 1)),
     )
     data = {**BACK_DOOR, "reason": "Because.", "expires": FUTURE.isoformat(), "approver": "bob"}
     response = signed_in("bob").post("/waivers/new", data)

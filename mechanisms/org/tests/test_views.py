@@ -12,6 +12,7 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import TeamChanges
 
 SYSTEM = Actor.system("test")
 
@@ -106,7 +107,10 @@ def test_team_page_offers_edit_and_member_forms_only_to_those_who_may_change_it(
 def test_team_page_renders_user_text_through_markdown_without_raw_html(small_org):
     team = small_org.teams["checkout"]
     org_services.update_team(
-        actor=SYSTEM, team_id=team.id, version=team.version, charter="**Fast** checkout <script>alert(1)</script>"
+        actor=SYSTEM,
+        team_id=team.id,
+        version=team.version,
+        changes=TeamChanges(charter="**Fast** checkout <script>alert(1)</script>"),
     )
     body = signed_in("eve").get("/teams/checkout").content.decode()
     assert "<strong>Fast</strong>" in body
@@ -209,7 +213,9 @@ def test_non_member_posting_an_edit_changes_nothing(small_org):
 @pytest.mark.django_db
 def test_stale_version_shows_the_conflict_and_changes_nothing(small_org):
     team = small_org.teams["checkout"]
-    org_services.update_team(actor=small_org.actor("ann"), team_id=team.id, version=team.version, name="Checkout!")
+    org_services.update_team(
+        actor=small_org.actor("ann"), team_id=team.id, version=team.version, changes=TeamChanges(name="Checkout!")
+    )
     response = signed_in("bob").post("/teams/checkout/edit", {"name": "Mine", "charter": "", "version": team.version})
     assert response.status_code == 409
     assert "Someone else changed this team" in page_text(response)
@@ -367,7 +373,9 @@ def test_person_page_shows_bar_raiser_pool_membership(small_org):
 @pytest.mark.django_db
 def test_person_page_flags_a_leader_of_two_active_teams(small_org):
     team = small_org.teams["identity"]
-    org_services.update_team(actor=SYSTEM, team_id=team.id, version=team.version, leader_id=small_org.people["ann"].id)
+    org_services.update_team(
+        actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(leader_id=small_org.people["ann"].id)
+    )
     assert "single-threaded leader of 2 active teams" in page_text(signed_in("eve").get("/people/ann"))
 
 

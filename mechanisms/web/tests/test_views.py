@@ -14,6 +14,7 @@ from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import PASSWORD, page_text, signed_in
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import TeamChanges
 
 SYSTEM = Actor.system("test")
 
@@ -139,7 +140,10 @@ def test_home_shows_the_org_tree_with_teams_and_catalog_counts(small_org):
 def test_home_lists_the_rule_breaches(small_org):
     identity = small_org.teams["identity"]
     org_services.update_team(
-        actor=SYSTEM, team_id=identity.id, version=identity.version, leader_id=small_org.people["dan"].id
+        actor=SYSTEM,
+        team_id=identity.id,
+        version=identity.version,
+        changes=TeamChanges(leader_id=small_org.people["dan"].id),
     )
     org_services.create_team(actor=SYSTEM, slug="orphans", name="Orphans", org_unit_id=small_org.units["retail"].id)
     payments = small_org.teams["payments"]
@@ -160,7 +164,10 @@ def test_home_lists_the_rule_breaches(small_org):
 def test_home_query_count_does_not_grow_with_the_number_of_teams(small_org, django_assert_max_num_queries):
     identity = small_org.teams["identity"]  # one breach of each kind, so every panel is drawn in the baseline
     org_services.update_team(
-        actor=SYSTEM, team_id=identity.id, version=identity.version, leader_id=small_org.people["dan"].id
+        actor=SYSTEM,
+        team_id=identity.id,
+        version=identity.version,
+        changes=TeamChanges(leader_id=small_org.people["dan"].id),
     )
     client = signed_in("eve")
     client.get("/")

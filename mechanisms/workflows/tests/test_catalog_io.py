@@ -135,3 +135,155 @@ def test_a_manager_cycle_in_the_input_is_refused():
     with pytest.raises(ImportFailed) as caught:
         import_everything(actor=SYSTEM, document=document)
     assert {p.field for p in caught.value.problems} == {"manager"}
+
+
+# ------------------------------------------------------------------------------------------------ export contracts
+
+DOCUMENT_KEYS = {
+    "people": [
+        "handle",
+        "name",
+        "email",
+        "manager",
+        "title",
+        "discipline",
+        "active",
+        "bar_raiser_since",
+        "bar_raiser_capacity",
+    ],
+    "org_units": ["slug", "name", "kind", "parent", "leader"],
+    "teams": ["slug", "name", "org_unit", "charter", "status", "leader", "created_on", "dissolved_on", "members"],
+    "services": [
+        "name",
+        "owner_team",
+        "title",
+        "description",
+        "lifecycle",
+        "kind",
+        "tier",
+        "repository",
+        "on_call",
+        "owner_ref",
+        "ownership",
+    ],
+    "interfaces": [
+        "name",
+        "service",
+        "type",
+        "api_version",
+        "description",
+        "definition",
+        "docs_url",
+        "auth_scheme",
+        "visibility",
+        "lifecycle",
+    ],
+    "datastores": ["name", "owner_service", "type", "description"],
+    "dependencies": ["service", "kind", "target", "access", "description"],
+}
+
+
+def _with_history(small_org):
+    """The small org plus what the plain fixture lacks: a bar raiser, an ended ownership period, an edge."""
+    import datetime as dt
+
+    from mechanisms.org.contracts import PersonChanges
+
+    bob = small_org.people["bob"]
+    org_services.update_person(
+        actor=SYSTEM,
+        person_id=bob.id,
+        version=bob.version,
+        changes=PersonChanges(bar_raiser_since=dt.date(2024, 3, 1), bar_raiser_capacity=2),
+    )
+    svc = small_org.services["checkout-api"]
+    catalog_services.transfer_service(
+        actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=small_org.teams["payments"].id, reason="x"
+    )
+    catalog_services.add_dependency(
+        actor=SYSTEM,
+        service_id=small_org.services["identity-api"].id,
+        kind="accesses",
+        datastore_id=small_org.datastores["ledger-db"].id,
+        access="read",
+    )
+
+
+@pytest.mark.django_db
+def test_the_exported_document_keeps_its_keys_in_their_order(small_org):
+    _with_history(small_org)
+    document = export_everything()
+    assert list(document) == ["format", "exported_at", *DOCUMENT_KEYS]
+    for section, keys in DOCUMENT_KEYS.items():
+        assert document[section], section
+        assert {tuple(item) for item in document[section]} == {tuple(keys)}, section
+    teams = {t["slug"]: t for t in document["teams"]}
+    assert list(teams["checkout"]["members"][0]) == ["person", "role", "joined_on"]
+    ownership = next(s for s in document["services"] if s["name"] == "checkout-api")["ownership"]
+    assert [list(p) for p in ownership] == [["team", "started_at", "ended_at", "reason"]] * 2
+    assert ownership[0]["ended_at"] is not None and isinstance(ownership[0]["started_at"], str)
+    bob = next(p for p in document["people"] if p["handle"] == "bob")
+    assert (bob["bar_raiser_since"], bob["bar_raiser_capacity"]) == ("2024-03-01", 2)
+
+
+@pytest.mark.django_db
+def test_export_import_export_is_identical_byte_for_byte(small_org):
+    import json
+
+    _with_history(small_org)
+    first = export_everything()
+    report = import_everything(actor=SYSTEM, document=json.loads(json.dumps(first)))
+    assert sum(report.created.values()) == 0 and sum(report.updated.values()) == 0
+
+    def dump(doc) -> str:
+        return json.dumps(_strip(doc), indent=2, ensure_ascii=False)
+
+    assert dump(export_everything()) == dump(first)
+
+
+@pytest.mark.django_db
+def test_the_org_export_is_records_that_the_org_import_reads_back(small_org):
+    from mechanisms.org.contracts import OrgExport, PersonRecord
+
+    exported = org_services.export_org()
+    assert isinstance(exported, OrgExport) and all(isinstance(p, PersonRecord) for p in exported.people)
+    report = org_services.import_org(
+        actor=SYSTEM, people=list(exported.people), org_units=list(exported.org_units), teams=list(exported.teams)
+    )
+    assert sum(report.created.values()) == 0 and sum(report.updated.values()) == 0
+    assert org_services.export_org() == exported
+
+
+@pytest.mark.django_db
+def test_the_catalog_export_is_records_that_the_catalog_import_reads_back(small_org):
+    _with_history(small_org)
+    exported = catalog_services.export_catalog()
+    report = catalog_services.import_catalog(
+        actor=SYSTEM,
+        services=list(exported.services),
+        interfaces=list(exported.interfaces),
+        datastores=list(exported.datastores),
+        dependencies=list(exported.dependencies),
+    )
+    assert sum(report.created.values()) == 0 and sum(report.updated.values()) == 0
+    assert catalog_services.export_catalog() == exported
+
+
+@pytest.mark.django_db
+def test_an_org_export_for_some_teams_holds_only_those_teams_and_everyone(small_org):
+    payments = small_org.teams["payments"]
+    part = org_services.export_org(team_ids=[payments.id])
+    assert [t.slug for t in part.teams] == ["payments"]
+    assert [m.person for m in part.teams[0].members] == ["dan", "eve"]
+    assert part.people == org_services.export_org().people
+
+
+@pytest.mark.django_db
+def test_a_catalog_export_for_some_teams_is_their_neighbourhood_without_history(small_org):
+    _with_history(small_org)
+    identity = small_org.teams["identity"]
+    part = catalog_services.export_catalog(team_ids=[identity.id])
+    # identity-api reads ledger-db, owned by payments-api: both ends are in the neighbourhood, checkout-api is not.
+    assert [s.name for s in part.services] == ["identity-api", "payments-api"]
+    assert [(d.service, d.kind, d.target) for d in part.dependencies] == [("identity-api", "accesses", "ledger-db")]
+    assert all(s.ownership == () for s in part.services)

@@ -15,6 +15,7 @@ from mechanisms.kernel.errors import Conflict, PermissionDenied, RuleViolation
 from mechanisms.kernel.testing import field_of
 from mechanisms.notifications import services as notifications
 from mechanisms.org import services as org
+from mechanisms.org.contracts import OrgUnitChanges, TeamChanges
 from mechanisms.workflows import lifecycle
 from mechanisms.workflows.catalog_io import import_everything
 from mechanisms.workflows.demo import build_demo
@@ -62,9 +63,16 @@ def test_forming_a_team_needs_a_charter_naming_the_customer_problem(small_org):
 def test_a_unit_leader_may_form_a_team_in_their_unit_and_below_and_no_one_else(small_org):
     o = small_org
     unit = o.units["acme"]
-    org.update_org_unit(actor=SYSTEM, org_unit_id=unit.id, version=unit.version, leader_id=o.people["ceo"].id)
+    org.update_org_unit(
+        actor=SYSTEM, org_unit_id=unit.id, version=unit.version, changes=OrgUnitChanges(leader_id=o.people["ceo"].id)
+    )
     retail = o.units["retail"]
-    org.update_org_unit(actor=SYSTEM, org_unit_id=retail.id, version=retail.version, leader_id=o.people["vp-retail"].id)
+    org.update_org_unit(
+        actor=SYSTEM,
+        org_unit_id=retail.id,
+        version=retail.version,
+        changes=OrgUnitChanges(leader_id=o.people["vp-retail"].id),
+    )
     assert (
         lifecycle.form_team(
             actor=o.actor("ceo"), slug="a1", name="A1", org_unit_id=o.units["platform"].id, charter=CHARTER
@@ -186,7 +194,7 @@ def test_a_request_follows_a_retired_service_only_to_closure(small_org):
 def test_a_stale_team_version_is_a_conflict(small_org):
     o = small_org
     team = o.teams["identity"]
-    org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, name="Identity & Access")
+    org.update_team(actor=SYSTEM, team_id=team.id, version=team.version, changes=TeamChanges(name="Identity & Access"))
     plan = lifecycle.DissolutionPlan(services={o.services["identity-api"].id: "retire"})
     with pytest.raises(Conflict):
         lifecycle.dissolve_team(actor=o.actor("admin"), team_id=team.id, version=team.version, plan=plan, reason="x")
