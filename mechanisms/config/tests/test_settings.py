@@ -17,8 +17,16 @@ ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = sorted(ROOT.joinpath("mechanisms").glob("*/templates/**/*.html"))
 
 
+# What the test process itself has set (browser tests allow sync calls from async code) is no deployment setting.
+NOT_INHERITED = ("MECH_ENV", "SECRET_KEY", "DATABASE_URL", "MECH_CSP", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
+def clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+
+
 def run_python(code: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("MECH_ENV", "SECRET_KEY", "DATABASE_URL", "MECH_CSP")}
+    clean = clean_environment()
     clean.update(env, MECH_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="mechanisms.config.settings")
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=600
@@ -59,7 +67,7 @@ def test_production_passes_check_deploy_with_no_warning_accepted(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **production(MECH_VAR_DIR=str(tmp_path))},
+        env={**clean_environment(), **production(MECH_VAR_DIR=str(tmp_path))},
         capture_output=True,
         text=True,
         timeout=600,
