@@ -10,7 +10,7 @@ from __future__ import annotations
 from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel import machine_api
-from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, page_out, responses
+from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
 
 from . import services
 from .schemas import (
@@ -34,8 +34,8 @@ def _actor(request):
 
 class RequestFilter(Schema):
     team_id: Id | None = None
-    direction: str = "both"
-    state: str | None = None
+    direction: QueryText = "both"
+    state: QueryText | None = None
     open_only: bool = False
     overdue: bool | None = None
     service_id: Id | None = None

@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Field
 
-from mechanisms.kernel.api import InSchema, OutSchema
+from mechanisms.kernel.api import Date, InSchema, OutSchema
 
 
 class FileIn(InSchema):
@@ -22,7 +22,7 @@ class FileIn(InSchema):
 
 
 class SweepIn(InSchema):
-    today: dt.date | None = None
+    today: Date | None = None
 
 
 class ChecklistOut(OutSchema):

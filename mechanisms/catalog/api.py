@@ -152,7 +152,7 @@ def update_interface(request, interface_id: Id, payload: InterfacePatch):
 
 
 @router.delete("/interfaces/{interface_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["interfaces"])
-def delete_interface(request, interface_id: Id, version: Version, reason: str = ""):
+def delete_interface(request, interface_id: Id, version: Version, reason: QueryText = ""):
     """Remove an interface; refused (400) while other services consume it: deprecate it instead."""
     services.delete_interface(actor=_actor(request), interface_id=interface_id, version=version, reason=reason)
     return Status(204, None)
@@ -195,7 +195,7 @@ def update_datastore(request, datastore_id: Id, payload: DatastorePatch):
 
 
 @router.delete("/datastores/{datastore_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["datastores"])
-def delete_datastore(request, datastore_id: Id, version: Version, reason: str = ""):
+def delete_datastore(request, datastore_id: Id, version: Version, reason: QueryText = ""):
     """Remove a datastore; the edges of services accessing it go with it (listed in the history)."""
     services.delete_datastore(actor=_actor(request), datastore_id=datastore_id, version=version, reason=reason)
     return Status(204, None)
@@ -243,7 +243,7 @@ def update_dependency(request, dependency_id: Id, payload: DependencyPatch):
 @router.delete(
     "/dependencies/{dependency_id}", response=responses(None, *DELETE_ERRORS, status=204), tags=["dependencies"]
 )
-def remove_dependency(request, dependency_id: Id, version: Version, reason: str = ""):
+def remove_dependency(request, dependency_id: Id, version: Version, reason: QueryText = ""):
     services.remove_dependency(actor=_actor(request), dependency_id=dependency_id, version=version, reason=reason)
     return Status(204, None)
 

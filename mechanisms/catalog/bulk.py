@@ -52,13 +52,19 @@ def import_catalog(
     dependencies: list[DependencyRecord],
     prune: bool = False,
     problems: Problems | None = None,
+    teams_in_input: frozenset[str] = frozenset(),
 ) -> ImportReport:
     """Create or update services, interfaces, datastores; the edges of each imported service become exactly
-    the input's. What the database has and the input lacks is reported, and removed only with `prune`."""
+    the input's. What the database has and the input lacks is reported, and removed only with `prune`.
+    `teams_in_input`: slugs the same import's org phase brings; known here even when that phase wrote nothing."""
+    # A caller passing `problems` runs its later phases too and raises every problem together; with any problem
+    # (this phase's or an earlier one's) nothing is written.
+    own_problems = problems is None
     problems = problems if problems is not None else Problems()
     report = ImportReport()
     with transaction.atomic():
-        teams = org_services.team_ids_by_slug()
+        teams: dict[str, int | None] = {slug: None for slug in teams_in_input}
+        teams.update(org_services.team_ids_by_slug())
         live = set(org_services.team_ids_by_slug(live_only=True).values())
         existing_services = {s.name: s for s in Service.objects.all()}
         existing_interfaces = {i.name: i for i in Interface.objects.all()}
@@ -89,7 +95,10 @@ def import_catalog(
             set(dst) | set(existing_datastores),
             problems,
         )
-        problems.raise_if_any()
+        if own_problems:
+            problems.raise_if_any()
+        if problems.items:
+            return report
 
         changes: list[dict[str, Any]] = []
         service_ids = _write_services(svc, existing_services, teams, report, changes)
@@ -160,7 +169,7 @@ def _validate_services(records, teams, live, problems: Problems) -> dict[str, di
             pass  # owned by something that is not a team: kept as owner_ref, flagged by the mandate checks
         elif owner not in teams:
             problems.add(rec.source, "owner_team", f"unknown team {rec.owner_team!r}", entity=entity)
-        elif teams[owner] not in live and values["lifecycle"] != "retired":
+        elif teams[owner] is not None and teams[owner] not in live and values["lifecycle"] != "retired":
             problems.add(rec.source, "owner_team", f"team {owner} is dissolved", entity=entity)
         for period in rec.ownership:
             if period.team.lower() not in teams:

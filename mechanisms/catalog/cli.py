@@ -67,14 +67,16 @@ def show_service(name: str, as_: str = AS, format: Format = typer.Option(Format.
     catalog, org = _services()
     service = run(lambda: catalog.get_service_by_name(actor=actor, name=name))
     detail = catalog.service_detail(actor=actor, service_id=service.id)
-    owner = org.get_team(actor=actor, team_id=service.owner_team_id)
+    # An imported service may be owned by something that is not a team: shown as its source wrote it.
+    owner_id = service.owner_team_id
+    owner_team = org.get_team(actor=actor, team_id=owner_id).slug if owner_id is not None else None
     if format is Format.json:
-        return emit_json({"detail": detail, "owner_team": owner.slug})
+        return emit_json({"detail": detail, "owner_team": owner_team, "owner_ref": service.owner_ref})
     emit_table(
         service.name,
         ["field", "value"],
         [
-            ("owner", owner.slug),
+            ("owner", owner_team or f"{service.owner_ref or '?'} (not a team)"),
             ("lifecycle", service.lifecycle.value),
             ("tier", service.tier),
             ("repository", service.repository),

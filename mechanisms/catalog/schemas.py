@@ -11,12 +11,18 @@ from typing import Annotated
 
 from ninja import Field
 
-from mechanisms.kernel.api import Id, InSchema, OutSchema
+from mechanisms.kernel.api import Id, InSchema, OutSchema, choice
 
 from .contracts import Access, DatastoreType, DependencyKind, Lifecycle, Visibility
 
 Tier = Annotated[int, Field(ge=1, le=4, description="1 (most critical) to 4")]
-Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
+Version = Annotated[int, Field(ge=1, le=2**63 - 1, description="the version you read; a stale one gets 409")]
+# Choices of a body: strict bodies take an enum's value as text (kernel.api.choice).
+LifecycleIn = choice(Lifecycle)
+VisibilityIn = choice(Visibility)
+DatastoreTypeIn = choice(DatastoreType)
+DependencyKindIn = choice(DependencyKind)
+AccessIn = choice(Access)
 
 
 # ------------------------------------------------------------------------------------------------ services
@@ -27,7 +33,8 @@ class ServiceOut(OutSchema):
     name: str
     title: str
     description: str
-    owner_team_id: int
+    owner_team_id: int | None = Field(..., description="empty when an import named an owner that is not a team")
+    owner_ref: str = Field("", description="that owner as the source wrote it (e.g. user:default/guest)")
     lifecycle: str
     kind: str
     tier: int
@@ -41,7 +48,7 @@ class ServiceIn(InSchema):
     owner_team_id: Id
     title: str = Field("", max_length=200)
     description: str = ""
-    lifecycle: Lifecycle = Lifecycle.PRODUCTION
+    lifecycle: LifecycleIn = Lifecycle.PRODUCTION
     kind: str = Field("service", max_length=32)
     tier: Tier = 3
     repository: str = Field("", max_length=500)
@@ -55,7 +62,7 @@ class ServicePatch(InSchema):
     name: str | None = Field(None, max_length=63)
     title: str | None = Field(None, max_length=200)
     description: str | None = None
-    lifecycle: Lifecycle | None = None
+    lifecycle: LifecycleIn | None = None
     kind: str | None = Field(None, max_length=32)
     tier: Tier | None = None
     repository: str | None = Field(None, max_length=500)
@@ -101,8 +108,8 @@ class InterfaceIn(InSchema):
     definition: str = Field("", description="machine-readable definition (spec text)")
     docs_url: str = Field("", max_length=500)
     auth_scheme: str = Field("", max_length=200)
-    visibility: Visibility = Visibility.INTERNAL
-    lifecycle: Lifecycle = Lifecycle.PRODUCTION
+    visibility: VisibilityIn = Visibility.INTERNAL
+    lifecycle: LifecycleIn = Lifecycle.PRODUCTION
 
 
 class InterfacePatch(InSchema):
@@ -114,8 +121,8 @@ class InterfacePatch(InSchema):
     definition: str | None = None
     docs_url: str | None = Field(None, max_length=500)
     auth_scheme: str | None = Field(None, max_length=200)
-    visibility: Visibility | None = None
-    lifecycle: Lifecycle | None = None
+    visibility: VisibilityIn | None = None
+    lifecycle: LifecycleIn | None = None
 
 
 # ------------------------------------------------------------------------------------------------ datastores
@@ -133,14 +140,14 @@ class DatastoreOut(OutSchema):
 class DatastoreIn(InSchema):
     owner_service_id: Id
     name: str = Field(..., max_length=63)
-    type: DatastoreType = DatastoreType.DATABASE
+    type: DatastoreTypeIn = DatastoreType.DATABASE
     description: str = ""
 
 
 class DatastorePatch(InSchema):
     version: Version
     name: str | None = Field(None, max_length=63)
-    type: DatastoreType | None = None
+    type: DatastoreTypeIn | None = None
     description: str | None = None
     owner_service_id: Id | None = None
 
@@ -167,17 +174,17 @@ class DependencyIn(InSchema):
     accesses -> datastore_id (with `access`), links -> target_service_id."""
 
     service_id: Id
-    kind: DependencyKind
+    kind: DependencyKindIn
     interface_id: Id | None = None
     datastore_id: Id | None = None
     target_service_id: Id | None = None
-    access: Access | None = Field(None, description="accesses edges only; default read-write")
+    access: AccessIn | None = Field(None, description="accesses edges only; default read-write")
     description: str = Field("", max_length=5000)
 
 
 class DependencyPatch(InSchema):
     version: Version
-    access: Access | None = None
+    access: AccessIn | None = None
     description: str | None = Field(None, max_length=5000)
 
 

@@ -924,9 +924,13 @@ def import_catalog(
     dependencies: list[DependencyRecord],
     prune: bool = False,
     problems: Problems | None = None,
+    teams_in_input: frozenset[str] = frozenset(),
 ) -> ImportReport:
     """Create or update the catalog keyed by names, all or nothing, every problem located (issue 2 item 8,
-    issue 3 item 2). Owner teams must exist (import the org first, in the same transaction). Admin only."""
+    issue 3 item 2). Owner teams must exist (import the org first, in the same transaction). Admin only.
+
+    With `problems` shared with the org phase, nothing is written if any problem was found and the caller raises
+    them all; `teams_in_input` (the slugs that phase brings) keeps its teams known when it wrote nothing."""
     org_services.require_admin(actor, "import the catalog")
     report = _bulk.import_catalog(
         actor=actor,
@@ -936,6 +940,7 @@ def import_catalog(
         dependencies=dependencies,
         prune=prune,
         problems=problems,
+        teams_in_input=teams_in_input,
     )
     if report.changed_anything:
         events.teams_changed(None)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -11,6 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from mechanisms.kernel.api import ORJSONRenderer
 from mechanisms.kernel.errors import DomainError
+from mechanisms.kernel.http import body_limit_for
 from mechanisms.kernel.mounts import declared, load
 from mechanisms.org import services as org_services
 
@@ -97,6 +102,53 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return _error(request, 404, "not_found", "no such resource")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    limit = body_limit_for(request.path)
+    return _error(
+        request, 413, "too_large", f"the request body is larger than {limit} bytes", {"limit_bytes": limit}
+    )
+
+
+logger = logging.getLogger("mechanisms.api")
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc: Exception):
+    # A bug, never an answer: logged with its traceback, and the client still gets the JSON error body.
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _error(request, 500, "server_error", "something went wrong on our side; it has been logged")
+
+
+def _envelope(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "details": None}}, status=status)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: the JSON error body on /api/ paths (an error outside the API's own handlers, e.g. in a
+    middleware), the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _envelope(500, "server_error", "something went wrong on our side; it has been logged")
+    return defaults.server_error(request, *args, **kwargs)
+
+
+def not_found(request, exception=None, *args, **kwargs):
+    """handler404: an unknown /api/ path is the JSON error body too."""
+    if request.path.startswith("/api/"):
+        return _envelope(404, "not_found", "no such resource")
+    return defaults.page_not_found(request, exception, *args, **kwargs)
+
+
+def bad_request(request, exception=None, *args, **kwargs):
+    """handler400: on /api/ paths (a body too large to read before the API runs, a malformed request) JSON."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            limit = body_limit_for(request.path)
+            return _envelope(413, "too_large", f"the request body is larger than {limit} bytes")
+        return _envelope(400, "bad_request", "the request could not be read")
+    return defaults.bad_request(request, exception, *args, **kwargs)
 
 
 def _mount() -> None:

@@ -168,9 +168,15 @@ def import_json(
 ):
     """Import an export document: all or nothing; every problem is reported with its location."""
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        data = file.read_bytes()
+        document = json.loads(data.decode("utf-8"))
     except OSError as exc:
         fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
+    except UnicodeDecodeError as exc:
+        # Located like a JSON error: line and column of the first bad byte, and its offset for a hex editor.
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        fail(f"{file}:{line}:{column}: not UTF-8 text (byte offset {exc.start}: {exc.reason})", EXIT_USAGE)
     except json.JSONDecodeError as exc:
         fail(f"{file}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}", EXIT_USAGE)
     setup_django()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,10 @@ VAR_DIR = Path(os.environ.get("MECH_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = os.environ.get("MECH_DEBUG", "0") == "1"
 ENVIRONMENT = os.environ.get("MECH_ENV", "development")
+ENVIRONMENTS = ("development", "production")
+if ENVIRONMENT not in ENVIRONMENTS:
+    # A typo such as "prod" must not start a server with development's insecure defaults.
+    raise ImproperlyConfigured(f"MECH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {ENVIRONMENT!r}")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -46,8 +51,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mechanisms.kernel.http.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mechanisms.kernel.correlation.CorrelationMiddleware",
+    "mechanisms.kernel.http.LargeImportBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +96,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = None
+    # Tests run on a file database, as served (not Django's in-memory default, one shared cache whose table locks
+    # the busy timeout does not cover): WAL and the busy timeout above apply, so the two-thread race tests run
+    # here too. One file per process (pytest-django adds the xdist worker's suffix) in the temporary folder, or
+    # MECH_TEST_SQLITE.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("MECH_TEST_SQLITE")
+        or str(Path(tempfile.gettempdir()) / f"mechanisms-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -126,6 +141,24 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Request bodies: Django's 2.5 MB everywhere, except the import endpoints, which take the product's own export
+# (15 MB at 2,000 teams) with room to grow. Larger is a 413 with the JSON error body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MECH_LARGE_BODY_PATHS = ("/api/v1/imports/",)
+MECH_LARGE_BODY_MAX_BYTES = int(os.environ.get("MECH_IMPORT_MAX_BYTES", str(64 * 1024 * 1024)))
+
+# Content-Security-Policy (sent in production; kernel.http.ContentSecurityPolicyMiddleware): everything from this
+# origin, no inline or foreign script; inline style attributes are used by a few templates; Pico's icons are data:
+# SVG images.
+MECH_CSP = os.environ.get(
+    "MECH_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+    if ENVIRONMENT == "production"
+    else "",
+)
+
 if ENVIRONMENT == "production":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_GET
 
 from mechanisms.kernel.mounts import declared, url_patterns
 
-from .api import api
+from .api import api, bad_request, not_found, server_error
 
 
 @require_GET
@@ -19,3 +19,8 @@ urlpatterns = [
     # Every app's pages, as its AppConfig declares them, in the one page namespace "web" (kernel.mounts).
     path("", include((url_patterns(declared()), "web"))),
 ]
+
+# Errors on /api/ paths are the JSON error body even when they happen outside the API (config/api.py).
+handler400 = bad_request
+handler404 = not_found
+handler500 = server_error

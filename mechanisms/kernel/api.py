@@ -5,21 +5,85 @@ Only entry points (`<app>/api.py`) import this module; domain code never imports
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import json
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from ninja import Schema
 from ninja.renderers import BaseRenderer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from .pagination import MAX_LIMIT, Page
+from .validation import check_text
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def _check_values(value: Any) -> Any:
+    """Every text and integer inside a body value, nested lists and objects too (an import document), checked."""
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError("must fit in a 64-bit integer")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(key)
+            _check_values(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_values(item)
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is an ISO string (`2026-03-31`): a number such as 0 is not read as 1970-01-01."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date as an ISO string, e.g. 2026-03-31")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date as an ISO string, e.g. 2026-03-31") from None
+
+
+# Text of any field: NUL and lone surrogates are a 422 naming the field (InSchema applies the same check to every
+# field of every body; Text is for query strings and other schemas).
+Text = Annotated[str, AfterValidator(check_text)]
 # A record id: inside the database's 64-bit key, so an absurd number is a 422 naming the field, not a database error.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-# Free text in a query string (search words, filters): PostgreSQL cannot hold a NUL character, so it is refused here.
-QueryText = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
+# Any other integer of a body or query: a 64-bit integer (beyond it the databases and orjson fail).
+Int = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+# The version a writer read; a stale one is a 409.
+Version = Annotated[int, Field(ge=1, le=INT64_MAX, description="the version you read; a stale one gets 409")]
+# Free text in a query string (search words, filters).
+QueryText = Annotated[Text, Field(max_length=500)]
+# A date in a body: an ISO string only (bodies are strict; see InSchema).
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+def choice(enum_type: type[E]) -> Any:
+    """An enum field of a strict body: its value as text (strict validation would want an enum instance)."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, enum_type) or not isinstance(value, str):
+            return value
+        try:
+            return enum_type(value)
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in enum_type)
+            raise ValueError(f"must be one of: {allowed}") from None
+
+    return Annotated[enum_type, BeforeValidator(parse)]
 
 
 class ErrorBody(Schema):
@@ -40,14 +104,27 @@ class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
 
     def render(self, request, data, *, response_status):
-        return orjson.dumps(data, default=str)
+        try:
+            return orjson.dumps(data, default=str)
+        except orjson.JSONEncodeError:
+            # orjson refuses integers beyond 64 bits; bodies are bounded, but a response must never become a 500.
+            return json.dumps(data, default=str).encode()
 
 
 class InSchema(Schema):
     """A request body: an unknown field is a 422 naming it, never silently dropped (an `owner_team_id` sent to
-    PATCH would otherwise look accepted while the owner stays)."""
+    PATCH would otherwise look accepted while the owner stays).
 
-    model_config = ConfigDict(extra="forbid")
+    Strict: JSON types are not coerced (`0` is not false, `"1"` is not a version, `0` is not a date; dates are
+    ISO strings through `Date`, enums their values through `choice`). Every text anywhere in a body is checked
+    (no NUL, no lone surrogate) and every integer fits in 64 bits: a 422 naming the field, never a 500."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _checked_values(cls, value: Any, info: ValidationInfo) -> Any:
+        return _check_values(value)
 
 
 class OutSchema(BaseModel):

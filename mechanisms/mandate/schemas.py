@@ -6,11 +6,11 @@ import datetime as dt
 
 from ninja import Field
 
-from mechanisms.kernel.api import InSchema, OutSchema
+from mechanisms.kernel.api import Date, InSchema, OutSchema
 
 
 class EvaluateIn(InSchema):
-    today: dt.date | None = Field(None, description="evaluate as of this date (default: today)")
+    today: Date | None = Field(None, description="evaluate as of this date (default: today)")
 
 
 class EvaluationOut(OutSchema):
@@ -44,7 +44,7 @@ class WaiverIn(InSchema):
     rule: str = Field(..., max_length=64)
     related: str | None = Field(None, max_length=300)
     reason: str = Field(..., max_length=5000)
-    expires: dt.date
+    expires: Date
     approver_id: int = Field(..., ge=1, le=2**63 - 1)
 
 

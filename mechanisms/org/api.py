@@ -9,7 +9,7 @@ import datetime as dt
 
 from ninja import Query, Router, Schema, Status
 
-from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
+from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, Version, page_out, responses
 from mechanisms.kernel.changes import changes_from
 
 from . import services
@@ -70,12 +70,12 @@ def create_person(request, payload: PersonIn):
 
 
 @router.get("/people/{person_id}", response=responses(PersonOut, *READ_ERRORS), tags=["people"])
-def get_person(request, person_id: int):
+def get_person(request, person_id: Id):
     return services.get_person(actor=request.auth, person_id=person_id)
 
 
 @router.patch("/people/{person_id}", response=responses(PersonOut), tags=["people"])
-def update_person(request, person_id: int, payload: PersonPatch):
+def update_person(request, person_id: Id, payload: PersonPatch):
     """Change a person (admin); `version` is the version you read: a stale one gets 409."""
     sent = payload.dict(exclude_unset=True)
     version = sent.pop("version")
@@ -84,18 +84,18 @@ def update_person(request, person_id: int, payload: PersonPatch):
 
 
 @router.post("/people/{person_id}/deactivate", response=responses(PersonOut), tags=["people"])
-def deactivate_person(request, person_id: int, payload: VersionIn):
+def deactivate_person(request, person_id: Id, payload: VersionIn):
     return services.deactivate_person(actor=_actor(request), person_id=person_id, **payload.dict())
 
 
 @router.get("/people/{person_id}/chain", response=responses(list[PersonOut], *READ_ERRORS), tags=["people"])
-def management_chain(request, person_id: int):
+def management_chain(request, person_id: Id):
     """Everyone above this person, nearest first."""
     return services.management_chain(actor=request.auth, person_id=person_id)
 
 
 @router.get("/people/{person_id}/independence", response=responses(IndependenceOut, *READ_ERRORS), tags=["people"])
-def independence(request, person_id: int, team_id: Id | None = None, subject_person_ids: Query[list[Id]] = None):
+def independence(request, person_id: Id, team_id: Id | None = None, subject_person_ids: Query[list[Id]] = None):
     """Whether this person is independent of a team and of subject people (bar-raiser independence, §4)."""
     subjects = list(subject_person_ids or [])
     services.get_person(actor=request.auth, person_id=person_id)
@@ -124,12 +124,12 @@ def create_org_unit(request, payload: OrgUnitIn):
 
 
 @router.get("/org-units/{org_unit_id}", response=responses(OrgUnitOut, *READ_ERRORS), tags=["org units"])
-def get_org_unit(request, org_unit_id: int):
+def get_org_unit(request, org_unit_id: Id):
     return services.get_org_unit(actor=request.auth, org_unit_id=org_unit_id)
 
 
 @router.patch("/org-units/{org_unit_id}", response=responses(OrgUnitOut), tags=["org units"])
-def update_org_unit(request, org_unit_id: int, payload: OrgUnitPatch):
+def update_org_unit(request, org_unit_id: Id, payload: OrgUnitPatch):
     sent = payload.dict(exclude_unset=True)
     version = sent.pop("version")
     changes = changes_from(OrgUnitChanges, sent)
@@ -137,7 +137,7 @@ def update_org_unit(request, org_unit_id: int, payload: OrgUnitPatch):
 
 
 @router.delete("/org-units/{org_unit_id}", response=responses(None, status=204), tags=["org units"])
-def delete_org_unit(request, org_unit_id: int, version: int, reason: str = ""):
+def delete_org_unit(request, org_unit_id: Id, version: Version, reason: QueryText = ""):
     """Delete an empty org unit (admin)."""
     services.delete_org_unit(actor=_actor(request), org_unit_id=org_unit_id, version=version, reason=reason)
     return Status(204, None)
@@ -150,7 +150,7 @@ class TeamFilter(Schema):
     text: QueryText | None = None
     org_unit_id: Id | None = None
     include_sub_units: bool = False
-    status: str | None = None
+    status: QueryText | None = None
     leader_id: Id | None = None
     member_id: Id | None = None
     limit: int = 50
@@ -168,13 +168,13 @@ def create_team(request, payload: TeamIn):
     return Status(201, services.create_team(actor=_actor(request), **payload.dict()))
 
 
-@router.get("/teams/{team_id}", response=responses(TeamOut, *READ_ERRORS), tags=["teams"])
-def get_team(request, team_id: int):
+@router.get("/teams/{int:team_id}", response=responses(TeamOut, *READ_ERRORS), tags=["teams"])
+def get_team(request, team_id: Id):
     return services.get_team(actor=request.auth, team_id=team_id)
 
 
-@router.patch("/teams/{team_id}", response=responses(TeamOut), tags=["teams"])
-def update_team(request, team_id: int, payload: TeamPatch):
+@router.patch("/teams/{int:team_id}", response=responses(TeamOut), tags=["teams"])
+def update_team(request, team_id: Id, payload: TeamPatch):
     """Change a team: its members may change name and charter; admins everything but dissolution."""
     sent = payload.dict(exclude_unset=True)
     version = sent.pop("version")
@@ -182,8 +182,8 @@ def update_team(request, team_id: int, payload: TeamPatch):
     return services.update_team(actor=_actor(request), team_id=team_id, version=version, changes=changes)
 
 
-@router.get("/teams/{team_id}/members", response=responses(list[PersonOut], *READ_ERRORS), tags=["teams"])
-def team_members(request, team_id: int):
+@router.get("/teams/{int:team_id}/members", response=responses(list[PersonOut], *READ_ERRORS), tags=["teams"])
+def team_members(request, team_id: Id):
     services.get_team(actor=request.auth, team_id=team_id)
     return services.team_members(actor=request.auth, team_id=team_id)
 
@@ -210,12 +210,12 @@ def add_member(request, payload: MembershipIn):
 
 
 @router.get("/memberships/{membership_id}", response=responses(MembershipOut, *READ_ERRORS), tags=["teams"])
-def get_membership(request, membership_id: int):
+def get_membership(request, membership_id: Id):
     return services.get_membership(actor=request.auth, membership_id=membership_id)
 
 
 @router.delete("/memberships/{membership_id}", response=responses(None, status=204), tags=["teams"])
-def remove_member(request, membership_id: int, reason: str = ""):
+def remove_member(request, membership_id: Id, reason: QueryText = ""):
     services.remove_member(actor=_actor(request), membership_id=membership_id, reason=reason)
     return Status(204, None)
 
@@ -294,6 +294,6 @@ def issue_token(request, payload: TokenIn):
 
 
 @router.delete("/tokens/{token_id}", response=responses(None, status=204), tags=["accounts"])
-def revoke_token(request, token_id: int):
+def revoke_token(request, token_id: Id):
     services.revoke_api_token(actor=_actor(request), token_id=token_id)
     return Status(204, None)

@@ -38,6 +38,9 @@ def import_org(
 ) -> ImportReport:
     """Create or update everything given; report what the database has that the input lacks (and, with
     `prune`, deactivate those people, delete empty units, and mark those teams dissolved). Raises ImportFailed."""
+    # A caller passing `problems` runs its later phases too and raises every problem together; with any problem
+    # (this phase's or an earlier one's) nothing is written.
+    own_problems = problems is None
     problems = problems if problems is not None else Problems()
     report = ImportReport()
     with transaction.atomic():
@@ -52,7 +55,10 @@ def import_org(
         clean_teams = _validate_teams(
             teams, set(clean_units) | set(existing_units), set(clean_people) | set(existing_people), problems
         )
-        problems.raise_if_any()
+        if own_problems:
+            problems.raise_if_any()
+        if problems.items:
+            return report
 
         changes: list[dict[str, Any]] = []
         person_ids = _write_people(clean_people, existing_people, report, changes)

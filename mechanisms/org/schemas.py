@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Field
 
-from mechanisms.kernel.api import InSchema, OutSchema
+from mechanisms.kernel.api import Date, InSchema, OutSchema
 
 
 class PersonOut(OutSchema):
@@ -30,7 +30,7 @@ class PersonIn(InSchema):
     manager_id: int | None = None
     title: str = ""
     discipline: str = "engineering"
-    bar_raiser_since: dt.date | None = None
+    bar_raiser_since: Date | None = None
     bar_raiser_capacity: int = Field(0, ge=0, le=50)
 
 
@@ -43,7 +43,7 @@ class PersonPatch(InSchema):
     title: str | None = None
     discipline: str | None = None
     active: bool | None = None
-    bar_raiser_since: dt.date | None = None
+    bar_raiser_since: Date | None = None
     bar_raiser_capacity: int | None = Field(None, ge=0, le=50)
 
 

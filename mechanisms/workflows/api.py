@@ -8,9 +8,10 @@ import datetime as dt
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Router, Schema, Status
+from pydantic import Strict
 
 from mechanisms.kernel.api import Id, InSchema, OutSchema, responses
 from mechanisms.kernel.errors import RuleViolation
@@ -131,11 +132,15 @@ class ServiceOut(OutSchema):
     version: int
 
 
+# JSON object keys are always text: a plan's ids are keys, read as integers although bodies are otherwise strict.
+PlanKey = Annotated[int, Strict(False), Field(ge=1, le=2**63 - 1)]
+
+
 class PlanIn(InSchema):
-    services: dict[int, int | Literal["retire"]] = Field(
+    services: dict[PlanKey, int | Literal["retire"]] = Field(
         default_factory=dict, description="service id -> the id of the team taking it over, or 'retire'"
     )
-    requests: dict[int, int | Literal["close", "follow"]] = Field(
+    requests: dict[PlanKey, int | Literal["close", "follow"]] = Field(
         default_factory=dict,
         description="open away-team request id -> the team carrying it on, 'close', or 'follow' (a request on one "
         "of the team's services goes with it)",

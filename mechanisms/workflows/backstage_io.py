@@ -224,8 +224,10 @@ def import_backstage(*, actor: Actor, paths: list[str], prune: bool = False) -> 
                 dependencies=records["dependencies"],
                 prune=prune,
                 problems=problems,
+                teams_in_input=frozenset(str(t.slug).lower() for t in records["teams"]),
             )
         )
+        problems.raise_if_any()
     report.missing["skipped_kinds"] = records["skipped_kinds"]
     return report
 

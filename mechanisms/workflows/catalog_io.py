@@ -147,7 +147,7 @@ def import_everything(*, actor: Actor, document: Any, prune: bool = False, origi
     interfaces = build("interfaces", InterfaceRecord)
     datastores = build("datastores", DatastoreRecord)
     dependencies = build("dependencies", DependencyRecord)
-    problems.raise_if_any()
+    # Every phase runs even when an earlier one found problems, so one run reports them all (issue 8).
     with transaction.atomic():
         report = org_services.import_org(
             actor=actor, people=people, org_units=units, teams=teams, prune=prune, problems=problems
@@ -161,6 +161,8 @@ def import_everything(*, actor: Actor, document: Any, prune: bool = False, origi
                 dependencies=dependencies,
                 prune=prune,
                 problems=problems,
+                teams_in_input=frozenset(str(t.slug).lower() for t in teams),
             )
         )
+        problems.raise_if_any()
     return report

@@ -125,7 +125,7 @@ def test_a_duplicate_person_is_409_naming_the_field(small_org, as_, field):
         ({"name": None}, 422, "name"),
         ({"manager_id": 999999}, 400, "manager_id"),
         ({"email": "nope"}, 400, "email"),
-        ({"name": "Ivy\u0000"}, 400, "name"),
+        ({"name": "Ivy\u0000"}, 422, "name"),
         ({"bar_raiser_since": "yesterday"}, 422, "bar_raiser_since"),
     ],
 )
