@@ -44,7 +44,7 @@ def test_demo_organization_findings_in_the_server(demo):
     back_doors = [f for f in all_findings(rule="mandate/back-door")]
     assert back_doors[0].related == ("resource:default/orders-db",)
     assert summary.errors == sum(1 for f in all_findings() if f.blocking)
-    assert summary.teams_scored == len(org_services.team_ids_by_slug(live_only=True))
+    assert summary.teams_scored == len(org_services.team_ids_by_slug(actor=Actor.system("test"), live_only=True))
 
 
 def test_server_and_offline_check_agree_on_an_exported_catalog(demo, tmp_path):

@@ -64,8 +64,8 @@ def import_catalog(
     report = ImportReport()
     with transaction.atomic():
         teams: dict[str, int | None] = {slug: None for slug in teams_in_input}
-        teams.update(org_services.team_ids_by_slug())
-        live = set(org_services.team_ids_by_slug(live_only=True).values())
+        teams.update(org_services.team_ids_by_slug(actor=actor))
+        live = set(org_services.team_ids_by_slug(actor=actor, live_only=True).values())
         existing_services = {s.name: s for s in Service.objects.all()}
         existing_interfaces = {i.name: i for i in Interface.objects.all()}
         existing_datastores = {d.name: d for d in Datastore.objects.all()}
@@ -415,7 +415,7 @@ def export_catalog(*, team_ids: Iterable[int] | None = None) -> CatalogExport:
     services, interfaces and datastores on the other end of those edges, and the interfaces and datastores of
     every service included; no ownership history. It holds every fact the mandate rules read about those teams'
     services, so an incremental evaluation reads tens of rows, not the catalog."""
-    slugs = {i: s for s, i in org_services.team_ids_by_slug().items()}
+    slugs = {i: s for s, i in org_services.team_ids_by_slug(actor=Actor.system("catalog")).items()}
     names = dict(Service.objects.values_list("id", "name"))
     service_qs, interface_qs, datastore_qs = Service.objects.all(), Interface.objects.all(), Datastore.objects.all()
     dependency_qs = Dependency.objects.all()

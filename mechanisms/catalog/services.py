@@ -115,8 +115,8 @@ def list_services(
     if team_ids is not None:
         qs = qs.filter(owner_team_id__in=list(team_ids))
     if org_unit_id is not None:
-        units = org_services.org_unit_descendants(org_unit_id=org_unit_id)
-        qs = qs.filter(owner_team_id__in=org_services.team_ids_in_org_units(org_unit_ids=units))
+        units = org_services.org_unit_descendants(actor=actor, org_unit_id=org_unit_id)
+        qs = qs.filter(owner_team_id__in=org_services.team_ids_in_org_units(actor=actor, org_unit_ids=units))
     if lifecycle:
         _choice(lifecycle, Lifecycle, "lifecycle")
         qs = qs.filter(lifecycle=lifecycle)
@@ -257,8 +257,9 @@ def services_owned_by(*, actor: Actor, team_ids: Iterable[int], include_retired:
     return [_to_service(r) for r in qs]
 
 
-def service_owner_counts() -> dict[int, int]:
+def service_owner_counts(*, actor: Actor) -> dict[int, int]:
     """Live services per owning team, in one grouped query."""
+    _policy.require_visible(actor)
     from django.db.models import Count
 
     rows = (
@@ -403,21 +404,28 @@ def find_datastore(*, actor: Actor, name: str) -> Datastore | None:
 
 
 def owning_service_ids(
-    *, datastores: Iterable[str] = (), interfaces: Iterable[str] = ()
+    *, actor: Actor, datastores: Iterable[str] = (), interfaces: Iterable[str] = ()
 ) -> tuple[dict[str, int], dict[str, int]]:
     """The service that owns each named datastore and provides each named interface (names as stored, lowercase),
     in two queries whatever the number of names: datastores by name, interfaces by name. Unknown names (and a
     datastore no service owns) are left out."""
+    _policy.require_visible(actor)
     wanted_stores = {n.lower() for n in datastores}
     wanted_interfaces = {n.lower() for n in interfaces}
-    by_store = dict(
-        DatastoreRow.objects.filter(name__in=wanted_stores, owner_service__isnull=False).values_list(
-            "name", "owner_service_id"
+    by_store = (
+        dict(
+            DatastoreRow.objects.filter(name__in=wanted_stores, owner_service__isnull=False).values_list(
+                "name", "owner_service_id"
+            )
         )
-    ) if wanted_stores else {}
-    by_interface = dict(
-        InterfaceRow.objects.filter(name__in=wanted_interfaces).values_list("name", "service_id")
-    ) if wanted_interfaces else {}
+        if wanted_stores
+        else {}
+    )
+    by_interface = (
+        dict(InterfaceRow.objects.filter(name__in=wanted_interfaces).values_list("name", "service_id"))
+        if wanted_interfaces
+        else {}
+    )
     return by_store, by_interface
 
 
@@ -947,14 +955,16 @@ def import_catalog(
     return report
 
 
-def export_catalog(*, team_ids: Iterable[TeamId] | None = None) -> CatalogExport:
+def export_catalog(*, actor: Actor, team_ids: Iterable[TeamId] | None = None) -> CatalogExport:
     """Services (with ownership history), interfaces, datastores and edges as import records, by names (import_catalog
     reads them back).
     With `team_ids`, only the neighbourhood of those teams' services (see bulk.export_catalog)."""
+    _policy.require_visible(actor)
     return _bulk.export_catalog(team_ids=team_ids)
 
 
-def teams_around(*, service_ids: Iterable[int]) -> set[int]:
+def teams_around(*, actor: Actor, service_ids: Iterable[int]) -> set[int]:
     """The teams whose mandate findings a change to these services can alter: their owners, and the owners of
     every service with an edge to or from them."""
+    _policy.require_visible(actor)
     return _bulk.teams_around(service_ids)

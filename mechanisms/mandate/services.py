@@ -88,19 +88,22 @@ class _Facts:
     """The snapshot and the maps between the server's ids and the rules' references, built in a few queries."""
 
     def __init__(self, today: dt.date, *, team_ids: set[int] | None = None) -> None:
-        self.team_ids = org_services.team_ids_by_slug()  # slug -> id
+        self.team_ids = org_services.team_ids_by_slug(actor=Actor.system("mandate"))  # slug -> id
         if team_ids is None:
-            org = org_services.export_org()
-            catalog = catalog_services.export_catalog()
+            org = org_services.export_org(actor=Actor.system("mandate"))
+            catalog = catalog_services.export_catalog(actor=Actor.system("mandate"))
         else:
             # A neighbourhood: the teams' services and everything at the other end of their edges, the teams
             # owning those, and every team led by the leaders of these teams (the single-threaded rule counts them).
-            catalog = catalog_services.export_catalog(team_ids=team_ids)
+            catalog = catalog_services.export_catalog(actor=Actor.system("mandate"), team_ids=team_ids)
             owners = {self.team_ids[s.owner_team] for s in catalog.services if s.owner_team in self.team_ids}
             teams = org_services.get_teams(actor=Actor.system("mandate"), ids=team_ids)
             leaders = {t.leader_id for t in teams.values()}
             org = org_services.export_org(
-                team_ids=set(team_ids) | owners | set(org_services.teams_led_by(person_ids=leaders))
+                actor=Actor.system("mandate"),
+                team_ids=set(team_ids)
+                | owners
+                | set(org_services.teams_led_by(actor=Actor.system("mandate"), person_ids=leaders)),
             )
         self.team_by_ref = {team_ref(slug): tid for slug, tid in self.team_ids.items()}
         self.ref_by_team = {tid: ref for ref, tid in self.team_by_ref.items()}
@@ -438,7 +441,7 @@ def subject_pages(*, refs: Iterable[str]) -> dict[str, tuple[str, str]]:
         elif kind == "api":
             interfaces[ref] = name
     by_store, by_interface = catalog_services.owning_service_ids(
-        datastores=stores.values(), interfaces=interfaces.values()
+        actor=Actor.system("mandate"), datastores=stores.values(), interfaces=interfaces.values()
     )
     owners = {ref: by_store.get(name.lower()) for ref, name in stores.items()}
     owners.update({ref: by_interface.get(name.lower()) for ref, name in interfaces.items()})
@@ -516,7 +519,9 @@ def grant_waiver(
     subject_people = [p.id for h in handles if (p := org_services.find_person(actor=actor, handle=h)) is not None]
     teams = sorted({facts.team_by_ref[t] for t in rules.subject_teams(facts.index, subject) if t in facts.team_by_ref})
     for team in teams or [None]:
-        if not org_services.is_independent(person_id=approver.id, team_id=team, subject_person_ids=subject_people):
+        if not org_services.is_independent(
+            actor=actor, person_id=approver.id, team_id=team, subject_person_ids=subject_people
+        ):
             raise RuleViolation(
                 f"{approver.handle} is not independent of the subject's team or its management chain",
                 field="approver_id",
@@ -665,8 +670,8 @@ def org_unit_scorecard(*, actor: Actor, org_unit_id: int) -> Scorecard:
     score of those teams at every evaluation. Raises NotFound, PermissionDenied."""
     unit = org_services.get_org_unit(actor=actor, org_unit_id=org_unit_id)
     _policy.require(actor, "view_org_unit_scorecard", org_unit_id)
-    units = [unit.id, *org_services.org_unit_descendants(org_unit_id=unit.id)]
-    team_ids = sorted(set(org_services.team_ids_in_org_units(org_unit_ids=units)))
+    units = [unit.id, *org_services.org_unit_descendants(actor=actor, org_unit_id=unit.id)]
+    team_ids = sorted(set(org_services.team_ids_in_org_units(actor=actor, org_unit_ids=units)))
     seen: set[tuple[str, str, tuple[str, ...]]] = set()
     findings = []
     for row in FindingRow.objects.filter(team_id__in=team_ids).order_by("rule", "subject", "id"):
@@ -873,7 +878,7 @@ def conway_graph(*, actor: Actor, report: ConwayView, org_unit_id: int | None = 
         ]
         return _graph("units", nodes, _unit_edges(report, team_unit, by_id), by_id, order, None, totals)
     unit = org_services.get_org_unit(actor=actor, org_unit_id=org_unit_id)
-    inside_units = set(org_services.org_unit_descendants(org_unit_id=unit.id)) | {unit.id}
+    inside_units = set(org_services.org_unit_descendants(actor=actor, org_unit_id=unit.id)) | {unit.id}
     inside = [t for t in report.teams if t.org_unit_id in inside_units]
     busiest = sorted(inside, key=lambda t: (-(t.fan_in + t.fan_out), t.slug))[:CONWAY_UNIT_TEAMS_DRAWN]
     drawn = {t.team_id for t in busiest}

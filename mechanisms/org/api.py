@@ -99,7 +99,7 @@ def independence(request, person_id: Id, team_id: Id | None = None, subject_pers
     """Whether this person is independent of a team and of subject people (bar-raiser independence, §4)."""
     subjects = list(subject_person_ids or [])
     services.get_person(actor=request.auth, person_id=person_id)
-    ok = services.is_independent(person_id=person_id, team_id=team_id, subject_person_ids=subjects)
+    ok = services.is_independent(actor=request.auth, person_id=person_id, team_id=team_id, subject_person_ids=subjects)
     return {"person_id": person_id, "team_id": team_id, "subject_person_ids": subjects, "independent": ok}
 
 

@@ -279,8 +279,9 @@ def management_chain(*, actor: Actor, person_id: int) -> list[Person]:
     return [people[PersonId(i)] for i in ids if i in people]
 
 
-def reports_below(*, person_id: int) -> list[PersonId]:
+def reports_below(*, actor: Actor, person_id: int) -> list[PersonId]:
     """Everyone below a person, directly or indirectly, in one recursive query."""
+    _policy.require_visible(actor)
     table = PersonRow._meta.db_table
     sql = (
         f"WITH RECURSIVE below(id) AS (SELECT id FROM {table} WHERE manager_id = %s "
@@ -291,9 +292,12 @@ def reports_below(*, person_id: int) -> list[PersonId]:
         return [PersonId(r[0]) for r in cur.fetchall()]
 
 
-def is_independent(*, person_id: int, team_id: int | None = None, subject_person_ids: Sequence[int] = ()) -> bool:
+def is_independent(
+    *, actor: Actor, person_id: int, team_id: int | None = None, subject_person_ids: Sequence[int] = ()
+) -> bool:
     """Bar-raiser independence (MECHANISMS.md §4): not on the team, not its leader, and not in the management
     chain of the team's leader or of any subject person (hiring manager, decision owner), in either direction."""
+    _policy.require_visible(actor)
     subjects = {int(p) for p in subject_person_ids}
     if team_id is not None:
         team = TeamRow.objects.filter(pk=team_id).values("leader_id").first()
@@ -377,8 +381,9 @@ def org_unit_ancestors(*, actor: Actor, org_unit_id: int) -> list[OrgUnit]:
     return [units[OrgUnitId(i)] for i in ids]
 
 
-def org_unit_descendants(*, org_unit_id: int) -> list[OrgUnitId]:
+def org_unit_descendants(*, actor: Actor, org_unit_id: int) -> list[OrgUnitId]:
     """The unit and every unit below it."""
+    _policy.require_visible(actor)
     children: dict[int, list[int]] = {}
     for uid, parent in OrgUnitRow.objects.values_list("id", "parent_id"):
         children.setdefault(parent, []).append(uid)
@@ -512,7 +517,7 @@ def list_teams(
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(slug__icontains=text) | Q(charter__icontains=text))
     if org_unit_id is not None:
-        units = org_unit_descendants(org_unit_id=org_unit_id) if include_sub_units else [org_unit_id]
+        units = org_unit_descendants(actor=actor, org_unit_id=org_unit_id) if include_sub_units else [org_unit_id]
         qs = qs.filter(org_unit_id__in=units)
     if status:
         clean_choice(status, [s.value for s in TeamStatus], "status")
@@ -536,7 +541,8 @@ def list_teams(
     )
 
 
-def team_ids_in_org_units(*, org_unit_ids: Iterable[int]) -> list[TeamId]:
+def team_ids_in_org_units(*, actor: Actor, org_unit_ids: Iterable[int]) -> list[TeamId]:
+    _policy.require_visible(actor)
     return [TeamId(t) for t in TeamRow.objects.filter(org_unit_id__in=list(org_unit_ids)).values_list("id", flat=True)]
 
 
@@ -1277,7 +1283,7 @@ def _tell_mandate(record: Any, before: Any) -> None:
     """Say which teams' facts a change touched (kernel.events), so their findings are re-evaluated after commit."""
     if isinstance(record, Team):
         leaders = {record.leader_id, getattr(before, "leader_id", None)}
-        events.teams_changed({record.id, *teams_led_by(person_ids=leaders)})
+        events.teams_changed({record.id, *teams_led_by(actor=Actor.system("org"), person_ids=leaders)})
     elif isinstance(record, Person) and before is not None:  # a new person is on no team yet
         if any(getattr(before, f) != getattr(record, f) for f in _PERSON_FACTS_EVERYWHERE):
             events.teams_changed(None)
@@ -1376,24 +1382,27 @@ def import_org(
     return report
 
 
-def export_org(*, team_ids: Iterable[TeamId] | None = None) -> OrgExport:
+def export_org(*, actor: Actor, team_ids: Iterable[TeamId] | None = None) -> OrgExport:
     """People, org units and teams with memberships as import records, keyed by handle and slug (import_org reads
     them back).
     With `team_ids`, only those teams (an incremental evaluation reads a neighbourhood, not the whole org)."""
+    _policy.require_visible(actor)
     return _bulk.export_org(team_ids=team_ids)
 
 
-def teams_led_by(*, person_ids: Iterable[int]) -> list[TeamId]:
+def teams_led_by(*, actor: Actor, person_ids: Iterable[int]) -> list[TeamId]:
     """Every team (any status) led by one of these people, in one query."""
+    _policy.require_visible(actor)
     wanted = [p for p in set(person_ids) if p is not None]
     if not wanted:
         return []
     return [TeamId(t) for t in TeamRow.objects.filter(leader_id__in=wanted).values_list("id", flat=True)]
 
 
-def team_ids_by_slug(*, slugs: Iterable[str] | None = None, live_only: bool = False) -> dict[str, TeamId]:
+def team_ids_by_slug(*, actor: Actor, slugs: Iterable[str] | None = None, live_only: bool = False) -> dict[str, TeamId]:
     """Team ids by slug (all teams when `slugs` is None; only forming and active ones with `live_only`), for
     imports that reference teams by slug."""
+    _policy.require_visible(actor)
     qs = TeamRow.objects.all()
     if slugs is not None:
         qs = qs.filter(slug__in=list(slugs))

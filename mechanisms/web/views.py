@@ -78,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
     units = org_services.all_org_units(actor=request.actor)
     teams = org_services.team_index(actor=request.actor)
     report = org_services.check_org_rules(actor=request.actor)
-    services_per_team = catalog_services.service_owner_counts()
+    services_per_team = catalog_services.service_owner_counts(actor=request.actor)
 
     standings = org_services.team_standings(report=report)
     clear = TeamStanding()

@@ -273,8 +273,8 @@ def test_org_unit_ancestors_and_descendants(small_org):
         "retail",
         "acme",
     ]
-    assert set(org.org_unit_descendants(org_unit_id=retail.id)) == {retail.id, sub.id}
-    assert len(org.org_unit_descendants(org_unit_id=acme.id)) == 4
+    assert set(org.org_unit_descendants(actor=Actor.system("test"), org_unit_id=retail.id)) == {retail.id, sub.id}
+    assert len(org.org_unit_descendants(actor=Actor.system("test"), org_unit_id=acme.id)) == 4
 
 
 # ------------------------------------------------------------------------------------------------ teams
@@ -523,9 +523,9 @@ def test_management_chain_lists_everyone_above_nearest_first(small_org):
 
 
 def test_reports_below_lists_everyone_below_directly_or_not(small_org):
-    below = set(org.reports_below(person_id=small_org.people["vp-retail"].id))
+    below = set(org.reports_below(actor=Actor.system("test"), person_id=small_org.people["vp-retail"].id))
     assert below == {small_org.people[h].id for h in ("ann", "dan", "bob", "cat", "eve")}
-    assert org.reports_below(person_id=small_org.people["bob"].id) == []
+    assert org.reports_below(actor=Actor.system("test"), person_id=small_org.people["bob"].id) == []
 
 
 def test_management_chain_queries_do_not_grow_with_depth(small_org, django_assert_max_num_queries):
@@ -542,7 +542,9 @@ class TestIndependence:
     of a subject person, in either direction."""
 
     def test_a_member_of_the_team_is_not_independent(self, small_org):
-        assert not org.is_independent(person_id=small_org.people["bob"].id, team_id=small_org.teams["checkout"].id)
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=small_org.people["bob"].id, team_id=small_org.teams["checkout"].id
+        )
 
     def test_the_leader_is_not_independent(self, small_org):
         dan = small_org.people["dan"]
@@ -551,33 +553,53 @@ class TestIndependence:
             m for m in org.list_memberships(actor=Actor.system("test"), team_id=team.id).items if m.person_id == dan.id
         )
         org.remove_member(actor=SYSTEM, membership_id=membership.id)  # a leader who is not listed as a member
-        assert not org.is_independent(person_id=dan.id, team_id=team.id)
+        assert not org.is_independent(actor=Actor.system("test"), person_id=dan.id, team_id=team.id)
 
     @pytest.mark.parametrize("handle", ["vp-retail", "ceo"])
     def test_the_leaders_managers_are_not_independent(self, small_org, handle):
-        assert not org.is_independent(person_id=small_org.people[handle].id, team_id=small_org.teams["payments"].id)
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=small_org.people[handle].id, team_id=small_org.teams["payments"].id
+        )
 
     def test_the_leaders_reports_outside_the_team_are_not_independent(self, small_org):
         ivy = new_person("ivy", manager_id=small_org.people["dan"].id)
         deeper = new_person("jon", manager_id=ivy.id)
-        assert not org.is_independent(person_id=ivy.id, team_id=small_org.teams["payments"].id)
-        assert not org.is_independent(person_id=deeper.id, team_id=small_org.teams["payments"].id)
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=ivy.id, team_id=small_org.teams["payments"].id
+        )
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=deeper.id, team_id=small_org.teams["payments"].id
+        )
 
     def test_a_person_in_another_branch_is_independent(self, small_org):
-        assert org.is_independent(person_id=small_org.people["hal"].id, team_id=small_org.teams["checkout"].id)
-        assert org.is_independent(person_id=small_org.people["fay"].id, team_id=small_org.teams["payments"].id)
+        assert org.is_independent(
+            actor=Actor.system("test"), person_id=small_org.people["hal"].id, team_id=small_org.teams["checkout"].id
+        )
+        assert org.is_independent(
+            actor=Actor.system("test"), person_id=small_org.people["fay"].id, team_id=small_org.teams["payments"].id
+        )
 
     def test_subject_people_count_in_both_directions(self, small_org):
         p = small_org.people
-        assert not org.is_independent(person_id=p["vp-retail"].id, subject_person_ids=[p["bob"].id])  # above
-        assert not org.is_independent(person_id=p["bob"].id, subject_person_ids=[p["vp-retail"].id])  # below
-        assert not org.is_independent(person_id=p["bob"].id, subject_person_ids=[p["bob"].id])  # themself
-        assert org.is_independent(person_id=p["hal"].id, subject_person_ids=[p["bob"].id, p["eve"].id])
-        assert org.is_independent(person_id=p["bob"].id, subject_person_ids=[p["eve"].id])  # peers' reports
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=p["vp-retail"].id, subject_person_ids=[p["bob"].id]
+        )  # above
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=p["bob"].id, subject_person_ids=[p["vp-retail"].id]
+        )  # below
+        assert not org.is_independent(
+            actor=Actor.system("test"), person_id=p["bob"].id, subject_person_ids=[p["bob"].id]
+        )  # themself
+        assert org.is_independent(
+            actor=Actor.system("test"), person_id=p["hal"].id, subject_person_ids=[p["bob"].id, p["eve"].id]
+        )
+        assert org.is_independent(
+            actor=Actor.system("test"), person_id=p["bob"].id, subject_person_ids=[p["eve"].id]
+        )  # peers' reports
 
     def test_unknown_team_is_not_found(self, small_org):
         with pytest.raises(NotFound):
-            org.is_independent(person_id=small_org.people["hal"].id, team_id=999_999)
+            org.is_independent(actor=Actor.system("test"), person_id=small_org.people["hal"].id, team_id=999_999)
 
 
 # ------------------------------------------------------------------------------------------------ audit
