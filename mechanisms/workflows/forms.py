@@ -36,13 +36,14 @@ class TeamFormingForm(forms.Form):
 class TransferForm(forms.Form):
     """Move a service to another active team; its open away-team requests follow it."""
 
-    to_team = forms.IntegerField(label="New owning team", widget=forms.Select)
+    # A slug typed in, not a <select>: at 2,000 teams the list of every live team was most of the page's cost.
+    to_team = forms.CharField(
+        label="New owning team",
+        max_length=64,
+        help_text="The team's slug, as in its address /teams/<slug>, e.g. identity. It must be another active team.",
+    )
     reason = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, team_choices: list[tuple[int, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to_team"].widget.choices = [("", "—"), *team_choices]
 
 
 class DissolveForm(forms.Form):

@@ -8,7 +8,6 @@ the field it names (400, or 409 for a stale version). Templates are in `workflow
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -18,11 +17,10 @@ from django.shortcuts import redirect, render
 from mechanisms.away_teams.contracts import state_words
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Lifecycle, Service
-from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, PermissionDenied, RuleViolation
 from mechanisms.kernel.pages import FORM_ERRORS, page, people_ids, per_request, person_id, query_text, show_error
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Team, TeamStatus
+from mechanisms.org.contracts import Team, TeamStatus
 from mechanisms.workflows import lifecycle
 
 from .forms import DissolveForm, TeamFormingForm, TransferForm
@@ -86,15 +84,6 @@ def team_form(request: HttpRequest) -> HttpResponse:
     return render(request, "workflows/team_forming.html", {"form": form}, status=status)
 
 
-def _live_teams(*, excluding: Iterable[int] = ()) -> list[Team]:
-    skip = set(excluding)
-    return [
-        t
-        for t in org_services.team_index(actor=Actor.system("workflows"))
-        if t.status in LIVE_TEAM_STATUSES and t.id not in skip
-    ]
-
-
 @page
 def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
     """Transfer a service to another active team (its owning team's members, admins); its open away-team requests
@@ -102,18 +91,22 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
     actor = request.actor
     service = catalog_services.get_service_by_name(actor=actor, name=name)
     org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="transfer this service")
-    choices = [(t.id, t.name) for t in _live_teams(excluding=[service.owner_team_id])]
     status = 200
     if request.method == "POST":
-        form = TransferForm(request.POST, team_choices=choices)
+        form = TransferForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            # Only the slug is resolved here; whether the team may take the service is the workflow's to say.
+            to_team = org_services.find_team(actor=actor, slug=data["to_team"])
+            if to_team is None:
+                form.add_error("to_team", f"There is no team with the slug {data['to_team']!r}.")
+        if form.is_valid():
             try:
                 moved = lifecycle.transfer_service(
                     actor=actor,
                     service_id=service.id,
                     version=data["version"],
-                    to_team_id=data["to_team"],
+                    to_team_id=to_team.id,
                     reason=data["reason"],
                 )
             except FORM_ERRORS as exc:
@@ -127,7 +120,7 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
         if form.errors and status == 200:
             status = 400
     else:
-        form = TransferForm(team_choices=choices, initial={"version": service.version})
+        form = TransferForm(initial={"version": service.version})
     owner = (
         org_services.get_team(actor=actor, team_id=service.owner_team_id) if service.owner_team_id is not None else None
     )

@@ -453,11 +453,15 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
     dan = signed_in("dan")
     assert "/services/payments-api/transfer" in dan.get("/services/payments-api").content.decode()
     form = dan.get("/services/payments-api/transfer")
-    assert form.status_code == 200 and ">Payments</option>" not in form.content.decode()
+    assert form.status_code == 200 and 'name="to_team"' in form.content.decode()
     service = o.services["payments-api"]
+    unknown = dan.post("/services/payments-api/transfer", {"to_team": "no-such-team", "version": service.version})
+    assert unknown.status_code == 400 and "no team with the slug" in field_error(unknown, "id_to_team")
+    own = dan.post("/services/payments-api/transfer", {"to_team": "payments", "version": service.version})
+    assert own.status_code == 400 and field_error(own, "id_to_team")
     response = dan.post(
         "/services/payments-api/transfer",
-        {"to_team": o.teams["identity"].id, "reason": "Identity owns money movement now.", "version": service.version},
+        {"to_team": "Identity", "reason": "Identity owns money movement now.", "version": service.version},
     )
     assert response.status_code == 302 and response.url == "/services/payments-api"
     assert (
@@ -466,7 +470,7 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
     assert away.get_request(actor=SYSTEM, request_id=r.id).home_team_slug == "identity"
     stale = signed_in("fay").post(
         "/services/payments-api/transfer",
-        {"to_team": o.teams["checkout"].id, "version": service.version},
+        {"to_team": "checkout", "version": service.version},
     )
     assert stale.status_code == 409
     assert "Someone else changed this service while you were editing" in page_text(stale)
