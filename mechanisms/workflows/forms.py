@@ -61,17 +61,21 @@ class DissolveForm(forms.Form):
     def __init__(
         self,
         *args,
-        services: list[tuple[int, str, list[tuple[str, str]]]],
-        requests: list[tuple[int, str, list[tuple[str, str]]]],
+        services: list[tuple[int, str, str]],
+        requests: list[tuple[int, str, str]],
         **kwargs,
     ):
+        # A text input per item (a keyword or a team slug) with suggestions in a <datalist> the page draws: a
+        # <select> of every live team per item was thousands of options at demo scale. Works without JavaScript.
         super().__init__(*args, **kwargs)
-        for service_id, label, choices in services:
-            self.fields[f"service_{service_id}"] = forms.ChoiceField(
-                required=False, label=label, choices=[("", "— choose —"), *choices]
-            )
-        for request_id, label, choices in requests:
-            self.fields[f"request_{request_id}"] = forms.ChoiceField(
-                required=False, label=label, choices=[("", "— choose —"), *choices]
-            )
+        for kind, items in (("service", services), ("request", requests)):
+            for item_id, label, help_text in items:
+                name = f"{kind}_{item_id}"
+                self.fields[name] = forms.CharField(
+                    required=False,
+                    max_length=64,
+                    label=label,
+                    help_text=help_text,
+                    widget=forms.TextInput(attrs={"list": f"{name}_options", "autocomplete": "off"}),
+                )
         self.order_fields([*(f for f in self.fields if f.startswith(("service_", "request_"))), "reason", "version"])
