@@ -41,9 +41,16 @@ class ServiceCreateForm(ServiceForm):
 
     field_order = ["owner_team", "name", "title", "description", "lifecycle", "tier", "repository", "on_call"]
 
-    def __init__(self, *args, team_choices: list[tuple[int, str]], **kwargs):
+    def __init__(self, *args, team_choices: list[tuple[int, str]] | None, **kwargs):
+        """`team_choices` None: the owning team is typed as a slug (an admin may pick any of thousands of teams,
+        and a <select> of them all was most of the page's cost)."""
         super().__init__(*args, **kwargs)
-        self.fields["owner_team"].widget.choices = team_choices
+        if team_choices is None:
+            self.fields["owner_team"] = forms.CharField(
+                label="Owning team", max_length=64, help_text="The team's slug, as in its address /teams/<slug>."
+            )
+        else:
+            self.fields["owner_team"].widget.choices = team_choices
 
 
 class InterfaceForm(forms.Form):

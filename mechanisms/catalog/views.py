@@ -33,6 +33,7 @@ from mechanisms.org.contracts import Team, TeamStatus
 
 from .forms import DatastoreForm, DependencyForm, InterfaceForm, ServiceCreateForm, ServiceForm
 
+TEAMS_IN_A_SELECT = 50  # more teams than this to choose from (an admin's thousands): the owning team is typed
 SERVICE_FORM_FIELDS = {"owner_team_id": "owner_team"}
 DEPENDENCY_FORM_FIELDS = {"interface_id": "target", "datastore_id": "target", "target_service_id": "target"}
 SERVICE_CONFLICT = (
@@ -121,13 +122,21 @@ def service_new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(
             "you are not a member of any active team; only members of a team or an admin may register a service for it"
         )
-    choices = [(t.id, t.name) for t in teams]
+    choices = [(t.id, t.name) for t in teams] if len(teams) <= TEAMS_IN_A_SELECT else None
     status = 200
     if request.method == "POST":
         form = ServiceCreateForm(request.POST, team_choices=choices)
+        owner_team_id = None
         if form.is_valid():
             data = dict(form.cleaned_data)
             owner_team_id = data.pop("owner_team")
+            if choices is None:
+                # Only the slug is resolved here; whether this author may register for the team is the service's say.
+                found = org_services.find_team(actor=actor, slug=owner_team_id)
+                if found is None:
+                    form.add_error("owner_team", f"There is no team with the slug {owner_team_id!r}.")
+                owner_team_id = found.id if found else None
+        if form.is_valid():
             try:
                 created = catalog_services.create_service(actor=actor, owner_team_id=owner_team_id, **data)
             except FORM_ERRORS as exc:
@@ -141,9 +150,20 @@ def service_new(request: HttpRequest) -> HttpResponse:
         wanted = org_services.find_team(actor=actor, slug=team_slug) if team_slug else None
         form = ServiceCreateForm(
             team_choices=choices,
-            initial={"owner_team": wanted.id if wanted else None, "lifecycle": Lifecycle.EXPERIMENTAL.value, "tier": 3},
+            initial={
+                "owner_team": _owner_initial(wanted, typed=choices is None),
+                "lifecycle": Lifecycle.EXPERIMENTAL.value,
+                "tier": 3,
+            },
         )
     return render(request, "catalog/service_form.html", {"service": None, "form": form}, status=status)
+
+
+def _owner_initial(team: Team | None, *, typed: bool) -> int | str | None:
+    """The owning team the page starts with (`?team=`): its slug when typed, its id in a select."""
+    if team is None:
+        return None
+    return team.slug if typed else team.id
 
 
 # ---------------------------------------------------------------------------------------------- parts of a service

@@ -36,13 +36,14 @@ class TeamFormingForm(forms.Form):
 class TransferForm(forms.Form):
     """Move a service to another active team; its open away-team requests follow it."""
 
-    to_team = forms.IntegerField(label="New owning team", widget=forms.Select)
+    # A slug typed in, not a <select>: at 2,000 teams the list of every live team was most of the page's cost.
+    to_team = forms.CharField(
+        label="New owning team",
+        max_length=64,
+        help_text="The team's slug, as in its address /teams/<slug>, e.g. identity. It must be another active team.",
+    )
     reason = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, team_choices: list[tuple[int, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to_team"].widget.choices = [("", "—"), *team_choices]
 
 
 class DissolveForm(forms.Form):
@@ -60,17 +61,21 @@ class DissolveForm(forms.Form):
     def __init__(
         self,
         *args,
-        services: list[tuple[int, str, list[tuple[str, str]]]],
-        requests: list[tuple[int, str, list[tuple[str, str]]]],
+        services: list[tuple[int, str, str]],
+        requests: list[tuple[int, str, str]],
         **kwargs,
     ):
+        # A text input per item (a keyword or a team slug) with suggestions in a <datalist> the page draws: a
+        # <select> of every live team per item was thousands of options at demo scale. Works without JavaScript.
         super().__init__(*args, **kwargs)
-        for service_id, label, choices in services:
-            self.fields[f"service_{service_id}"] = forms.ChoiceField(
-                required=False, label=label, choices=[("", "— choose —"), *choices]
-            )
-        for request_id, label, choices in requests:
-            self.fields[f"request_{request_id}"] = forms.ChoiceField(
-                required=False, label=label, choices=[("", "— choose —"), *choices]
-            )
+        for kind, items in (("service", services), ("request", requests)):
+            for item_id, label, help_text in items:
+                name = f"{kind}_{item_id}"
+                self.fields[name] = forms.CharField(
+                    required=False,
+                    max_length=64,
+                    label=label,
+                    help_text=help_text,
+                    widget=forms.TextInput(attrs={"list": f"{name}_options", "autocomplete": "off"}),
+                )
         self.order_fields([*(f for f in self.fields if f.startswith(("service_", "request_"))), "reason", "version"])

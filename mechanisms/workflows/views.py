@@ -8,7 +8,6 @@ the field it names (400, or 409 for a stale version). Templates are in `workflow
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -18,15 +17,15 @@ from django.shortcuts import redirect, render
 from mechanisms.away_teams.contracts import state_words
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Lifecycle, Service
-from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, PermissionDenied, RuleViolation
 from mechanisms.kernel.pages import FORM_ERRORS, page, people_ids, per_request, person_id, query_text, show_error
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Team, TeamStatus
+from mechanisms.org.contracts import Team, TeamStatus
 from mechanisms.workflows import lifecycle
 
 from .forms import DissolveForm, TeamFormingForm, TransferForm
 
+SUGGESTED_TEAMS = 20  # teams offered in each item's datalist on the dissolve page
 TEAM_CONFLICT = "Someone else changed this team while you were preparing the plan. Reload the plan, then try again."
 SERVICE_CONFLICT = (
     "Someone else changed this service while you were editing. Reload to see their change, then edit again."
@@ -86,15 +85,6 @@ def team_form(request: HttpRequest) -> HttpResponse:
     return render(request, "workflows/team_forming.html", {"form": form}, status=status)
 
 
-def _live_teams(*, excluding: Iterable[int] = ()) -> list[Team]:
-    skip = set(excluding)
-    return [
-        t
-        for t in org_services.team_index(actor=Actor.system("workflows"))
-        if t.status in LIVE_TEAM_STATUSES and t.id not in skip
-    ]
-
-
 @page
 def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
     """Transfer a service to another active team (its owning team's members, admins); its open away-team requests
@@ -102,18 +92,22 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
     actor = request.actor
     service = catalog_services.get_service_by_name(actor=actor, name=name)
     org_services.require_team_change(actor=actor, team_id=service.owner_team_id, what="transfer this service")
-    choices = [(t.id, t.name) for t in _live_teams(excluding=[service.owner_team_id])]
     status = 200
     if request.method == "POST":
-        form = TransferForm(request.POST, team_choices=choices)
+        form = TransferForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            # Only the slug is resolved here; whether the team may take the service is the workflow's to say.
+            to_team = org_services.find_team(actor=actor, slug=data["to_team"])
+            if to_team is None:
+                form.add_error("to_team", f"There is no team with the slug {data['to_team']!r}.")
+        if form.is_valid():
             try:
                 moved = lifecycle.transfer_service(
                     actor=actor,
                     service_id=service.id,
                     version=data["version"],
-                    to_team_id=data["to_team"],
+                    to_team_id=to_team.id,
                     reason=data["reason"],
                 )
             except FORM_ERRORS as exc:
@@ -127,7 +121,7 @@ def service_transfer(request: HttpRequest, name: str) -> HttpResponse:
         if form.errors and status == 200:
             status = 400
     else:
-        form = TransferForm(team_choices=choices, initial={"version": service.version})
+        form = TransferForm(initial={"version": service.version})
     owner = (
         org_services.get_team(actor=actor, team_id=service.owner_team_id) if service.owner_team_id is not None else None
     )
@@ -144,25 +138,52 @@ def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
     team = org_services.get_team_by_slug(actor=actor, slug=slug)
     choices = lifecycle.dissolution_choices(actor=actor, team_id=team.id)
     held = choices.holdings
-    names = {t.id: t.name for t in choices.live_teams}
     teams = org_services.get_teams(actor=actor, ids={c.other_team_id for c in choices.requests})
     held_names = {s.id: s.name for s in held.services}
+    # Suggested in each item's <datalist>: the teams of the same org unit (a sensible subset); any other active
+    # team is typed by its slug.
+    nearby = sorted((t for t in choices.live_teams if t.org_unit_id == team.org_unit_id), key=lambda t: t.name)
+    nearby = nearby[:SUGGESTED_TEAMS]
 
-    def service_words(option: int | str) -> str:
-        return "retire it" if option == "retire" else f"transfer to {names[option]}"
+    def suggestions(options: tuple[int | str, ...], words, team_words) -> list[tuple[str, str]]:
+        allowed = {o for o in options if isinstance(o, int)}
+        keywords = [(o, words(o)) for o in options if isinstance(o, str)]
+        return keywords + [(t.slug, team_words(t.name)) for t in nearby if t.id in allowed]
 
-    def request_words(option: int | str, r) -> str:
-        if option == "follow":
-            return f"goes with {held_names[r.service_id]} (closed if it is retired)"
-        return "close it" if option == "close" else f"{names[option]} carries it on"
+    def hint(options: tuple[int | str, ...], words, team_words: str) -> str:
+        said = [f"{o} ({words(o)})" if o == "follow" else o for o in options if isinstance(o, str)]
+        if any(isinstance(o, int) for o in options):
+            said.append(f"the slug of the active team that {team_words}")
+        return "Type " + ", or ".join(said) + "."
+
+    def request_words(r):
+        def words(option: str) -> str:
+            if option == "follow":
+                return f"goes with {held_names[r.service_id]}; closed if it is retired"
+            return "close it"
+
+        return words
+
+    def service_words(option: str) -> str:
+        return "retire it"  # the one keyword a service has
 
     service_fields = [
-        (c.service.id, c.service.name, [(str(o), service_words(o)) for o in c.options]) for c in choices.services
+        (c.service.id, c.service.name, hint(c.options, service_words, "takes it over")) for c in choices.services
     ]
     request_fields = [
-        (c.request.id, f"#{c.request.id} {c.request.title}", [(str(o), request_words(o, c.request)) for o in c.options])
+        (c.request.id, f"#{c.request.id} {c.request.title}", hint(c.options, request_words(c.request), "carries it on"))
         for c in choices.requests
     ]
+    datalists = {
+        f"service_{c.service.id}": suggestions(c.options, service_words, lambda n: f"transfer to {n}")
+        for c in choices.services
+    }
+    datalists.update(
+        {
+            f"request_{c.request.id}": suggestions(c.options, request_words(c.request), lambda n: f"{n} carries it on")
+            for c in choices.requests
+        }
+    )
     initial: dict[str, Any] = {"version": team.version}
     initial.update({f"service_{c.service.id}": str(c.default) for c in choices.services if c.default is not None})
     initial.update({f"request_{c.request.id}": str(c.default) for c in choices.requests if c.default is not None})
@@ -184,9 +205,10 @@ def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
     unmapped: dict[str, Any] = {"message": "", "services": [], "requests": []}
     if request.method == "POST":
         form = make(request.POST)
-        if form.is_valid():
+        find = functools.partial(org_services.find_team, actor=actor)
+        plan = _plan(form, held, find=find) if form.is_valid() else None
+        if plan is not None:
             data = form.cleaned_data
-            plan = _plan(data, held)
             try:
                 result = lifecycle.dissolve_team(
                     actor=actor, team_id=team.id, version=data["version"], plan=plan, reason=data["reason"]
@@ -220,8 +242,13 @@ def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "team": team,
         "form": form,
-        "services": [{"service": s, "field": form[f"service_{s.id}"]} for s in held.services],
-        "requests": [{**row, "field": form[row["field"]]} for row in request_rows],
+        "services": [
+            {"service": s, "field": form[f"service_{s.id}"], "options": datalists[f"service_{s.id}"]}
+            for s in held.services
+        ],
+        "requests": [
+            {**row, "field": form[row["field"]], "options": datalists[row["field"]]} for row in request_rows
+        ],
         "unmapped": unmapped,
         "reload_url": request.path if status == 409 else "",
     }
@@ -237,16 +264,26 @@ def _unmapped(exc: RuleViolation) -> dict[str, Any]:
     }
 
 
-def _plan(data: dict[str, Any], held: lifecycle.Holdings) -> lifecycle.DissolutionPlan:
-    """The plan the admin chose, as the form's values ("follow" is the workflow's own choice)."""
+def _plan(form: DissolveForm, held: lifecycle.Holdings, *, find) -> lifecycle.DissolutionPlan | None:
+    """The plan the admin typed: a keyword ("follow" is the workflow's own choice) or a team's slug, read as that
+    team's id. A slug naming no team is shown next to its field and there is no plan (None); whether a team may
+    take an item is the workflow's to judge."""
+    keywords = ("retire", "close", "follow")
 
-    def target(value: str) -> int | str | None:
-        if not value:
+    def target(name: str) -> int | str | None:
+        value = form.cleaned_data.get(name, "").strip().lower()
+        if not value or value in keywords:
+            return value or None
+        found = find(slug=value)
+        if found is None:
+            form.add_error(name, f"There is no team with the slug {value!r}.")
             return None
-        return value if value in ("retire", "close", "follow") else int(value)
+        return found.id
 
-    services = {s.id: target(data.get(f"service_{s.id}", "")) for s in held.services}
-    requests = {r.id: target(data.get(f"request_{r.id}", "")) for r in held.requests}
+    services = {s.id: target(f"service_{s.id}") for s in held.services if f"service_{s.id}" in form.fields}
+    requests = {r.id: target(f"request_{r.id}") for r in held.requests if f"request_{r.id}" in form.fields}
+    if form.errors:
+        return None
     return lifecycle.DissolutionPlan(
         services={k: v for k, v in services.items() if v is not None},
         requests={k: v for k, v in requests.items() if v is not None},

@@ -37,10 +37,17 @@ def offered(response) -> set[str]:
     return set(re.findall(r'action="/away/requests/\d+/([a-z-]+)"', response.content.decode()))
 
 
-def selected(body: str, name: str) -> list[str]:
-    """The values selected in one select of a page."""
-    block = re.search(rf'<select name="{name}".*?</select>', body, re.S).group(0)
-    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', block)
+def typed(body: str, name: str) -> str:
+    """The value already in one text input of a page ('' when empty)."""
+    tag = re.search(rf'<input type="text" name="{name}"[^>]*>', body).group(0)
+    value = re.search(r'value="([^"]*)"', tag)
+    return value.group(1) if value else ""
+
+
+def suggested(body: str, name: str) -> list[str]:
+    """The values suggested in one input's datalist."""
+    block = re.search(rf'<datalist id="{name}_options">.*?</datalist>', body, re.S).group(0)
+    return re.findall(r'<option value="([^"]*)"', block)
 
 
 def state_of(request_id: int) -> str:
@@ -376,9 +383,20 @@ def test_dissolving_refuses_an_incomplete_plan_listing_what_is_unmapped_then_suc
     assert "payments-api" in text and "Refunds by API" in text and "Tokens for payouts" in text
     # Nothing is pre-selected for the service; the request on it goes with it.
     body = page.content.decode()
-    assert selected(body, f"service_{o.services['payments-api'].id}") == [""]
-    assert selected(body, f"request_{inbound.id}") == ["follow"]
-    assert selected(body, f"request_{outbound.id}") == [""]
+    assert typed(body, f"service_{o.services['payments-api'].id}") == ""
+    assert typed(body, f"request_{inbound.id}") == "follow"
+    assert typed(body, f"request_{outbound.id}") == ""
+    # Suggested: the keywords the item allows, then the other teams of the org unit, by slug.
+    assert suggested(body, f"service_{o.services['payments-api'].id}")[0] == "retire"
+    assert suggested(body, f"request_{inbound.id}") == ["follow", "close"]
+    assert "payments" not in suggested(body, f"service_{o.services['payments-api'].id}")
+
+    unknown = admin.post(
+        "/teams/payments/dissolve",
+        {"version": payments.version, "reason": "Merged.", f"service_{o.services['payments-api'].id}": "nowhere"},
+    )
+    assert unknown.status_code == 400
+    assert "no team with the slug" in field_error(unknown, f"id_service_{o.services['payments-api'].id}")
 
     incomplete = admin.post(
         "/teams/payments/dissolve",
@@ -403,7 +421,7 @@ def test_dissolving_refuses_an_incomplete_plan_listing_what_is_unmapped_then_suc
         {
             "version": payments.version,
             "reason": "Merged into identity.",
-            f"service_{o.services['payments-api'].id}": str(o.teams["identity"].id),
+            f"service_{o.services['payments-api'].id}": "identity",
             f"request_{inbound.id}": "follow",
             f"request_{outbound.id}": "close",
         },
@@ -453,11 +471,15 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
     dan = signed_in("dan")
     assert "/services/payments-api/transfer" in dan.get("/services/payments-api").content.decode()
     form = dan.get("/services/payments-api/transfer")
-    assert form.status_code == 200 and ">Payments</option>" not in form.content.decode()
+    assert form.status_code == 200 and 'name="to_team"' in form.content.decode()
     service = o.services["payments-api"]
+    unknown = dan.post("/services/payments-api/transfer", {"to_team": "no-such-team", "version": service.version})
+    assert unknown.status_code == 400 and "no team with the slug" in field_error(unknown, "id_to_team")
+    own = dan.post("/services/payments-api/transfer", {"to_team": "payments", "version": service.version})
+    assert own.status_code == 400 and field_error(own, "id_to_team")
     response = dan.post(
         "/services/payments-api/transfer",
-        {"to_team": o.teams["identity"].id, "reason": "Identity owns money movement now.", "version": service.version},
+        {"to_team": "Identity", "reason": "Identity owns money movement now.", "version": service.version},
     )
     assert response.status_code == 302 and response.url == "/services/payments-api"
     assert (
@@ -466,7 +488,7 @@ def test_a_service_is_transferred_from_its_page_with_its_open_requests(small_org
     assert away.get_request(actor=SYSTEM, request_id=r.id).home_team_slug == "identity"
     stale = signed_in("fay").post(
         "/services/payments-api/transfer",
-        {"to_team": o.teams["checkout"].id, "version": service.version},
+        {"to_team": "checkout", "version": service.version},
     )
     assert stale.status_code == 409
     assert "Someone else changed this service while you were editing" in page_text(stale)

@@ -4,13 +4,17 @@ Data comes from the `small_org` fixture (conftest.py) and is changed through cat
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import InterfaceChanges, ServiceChanges
+from mechanisms.catalog.views import TEAMS_IN_A_SELECT
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
+from mechanisms.org import services as org
 
 SYSTEM = Actor.system("test")
 EDIT = {
@@ -229,6 +233,23 @@ def test_registering_a_service_for_another_team_is_refused(small_org):
     )
     assert response.status_code == 403
     assert catalog_services.find_service(actor=Actor.system("test"), name="sneaky-api") is None
+
+
+@pytest.mark.django_db
+def test_with_more_teams_than_a_select_holds_the_owning_team_is_typed_as_a_slug(small_org):
+    unit_id = small_org.units["retail"].id
+    for i in range(TEAMS_IN_A_SELECT):
+        org.create_team(actor=Actor.system("test"), slug=f"extra-{i}", name=f"Extra {i}", org_unit_id=unit_id)
+    admin = signed_in("admin")
+    body = admin.get("/services/new?team=checkout").content.decode()
+    assert ">Extra 1</option>" not in body and ">Checkout</option>" not in body
+    assert re.search(r'<input type="text" name="owner_team" value="checkout"', body)
+    unknown = admin.post("/services/new", {"owner_team": "nowhere", "name": "lost-api", **EDIT})
+    assert unknown.status_code == 400 and "no team with the slug" in field_error(unknown, "id_owner_team")
+    response = admin.post("/services/new", {"owner_team": "Extra-7", "name": "extra-api", **EDIT})
+    assert response.status_code == 302 and response["Location"] == "/services/extra-api"
+    created = catalog_services.get_service_by_name(actor=Actor.system("test"), name="extra-api")
+    assert created.owner_team_id == org.find_team(actor=Actor.system("test"), slug="extra-7").id
 
 
 @pytest.mark.django_db
