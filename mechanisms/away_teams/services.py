@@ -653,7 +653,7 @@ class _Context:
     def sides(self) -> dict:
         wanted = {self.row.requesting_team_id, self.row.home_team_id} - set(self._sides) - {None}
         if wanted:
-            self._sides.update(org_services.team_sides(actor=Actor.system("away_teams"), team_ids=wanted))
+            self._sides.update(org_services.team_sides(actor=self.actor, team_ids=wanted))
         return self._sides
 
     def people(self, team_id: int) -> set[int]:

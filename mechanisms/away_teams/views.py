@@ -101,14 +101,12 @@ def _event_words(event: RequestEvent) -> str:
     return (t.words_for(t.done, event.to_state) if t else "") or event.transition.replace("_", " ")
 
 
-def _rows(requests: Sequence[AwayTeamRequest]) -> list[dict[str, Any]]:
+def _rows(actor: Actor, requests: Sequence[AwayTeamRequest]) -> list[dict[str, Any]]:
     """Requests with their teams' names and the words of who they wait on, in two batch reads."""
     teams = org_services.get_teams(
-        actor=Actor.system("away_teams"), ids={t for r in requests for t in (r.requesting_team_id, r.home_team_id)}
+        actor=actor, ids={t for r in requests for t in (r.requesting_team_id, r.home_team_id)}
     )
-    people = org_services.get_people(
-        actor=Actor.system("away_teams"), ids={r.decider_id for r in requests if r.decider_id is not None}
-    )
+    people = org_services.get_people(actor=actor, ids={r.decider_id for r in requests if r.decider_id is not None})
     return [
         {
             "r": r,
@@ -142,7 +140,7 @@ def team_requests(request: HttpRequest, slug: str) -> HttpResponse:
             limit=BOARD_PAGE,
             offset=query_int(request, param),
         )
-        rows = _rows(found.items)
+        rows = _rows(request.actor, found.items)
         groups = [
             {"state": s, "words": state_words(s), "rows": [row for row in rows if row["r"].state.value == s]}
             for s in STATE_ORDER
@@ -183,7 +181,7 @@ def team_requests(request: HttpRequest, slug: str) -> HttpResponse:
 MACHINE = away_services.MACHINE  # the declared request machine: its forms, buttons and words make this page
 
 
-def _action_form(name: str, r: AwayTeamRequest, data=None, *, viewer: int | None = None) -> forms.Form:
+def _action_form(actor: Actor, name: str, r: AwayTeamRequest, data=None, *, viewer: int | None = None) -> forms.Form:
     """The generated form of one transition, bound to `data` or filled with the version read; the selects of its
     reference inputs offer what makes sense on this request (the home team's people, the requesting team's
     services)."""
@@ -192,19 +190,15 @@ def _action_form(name: str, r: AwayTeamRequest, data=None, *, viewer: int | None
     initial: dict[str, Any] = {}
     for spec in machine_forms.ref_fields(t):
         if spec.ref == "person":  # a point of contact: one of the home team
-            people = {
-                p.id: p for p in org_services.team_members(actor=Actor.system("away_teams"), team_id=r.home_team_id)
-            }
-            home = org_services.get_teams(actor=Actor.system("away_teams"), ids=[r.home_team_id]).get(r.home_team_id)
+            people = {p.id: p for p in org_services.team_members(actor=actor, team_id=r.home_team_id)}
+            home = org_services.get_teams(actor=actor, ids=[r.home_team_id]).get(r.home_team_id)
             if home is not None and home.leader_id is not None and home.leader_id not in people:
-                people.update(org_services.get_people(actor=Actor.system("away_teams"), ids=[home.leader_id]))
+                people.update(org_services.get_people(actor=actor, ids=[home.leader_id]))
             choices[spec.name] = [(p.id, f"{p.name} ({p.handle})") for p in sorted(people.values(), key=_by_name)]
             if viewer in people:
                 initial[spec.name] = viewer  # the viewer, when one of the home team
         elif spec.ref == "service":  # a duplicate: one of the requesting team's own services
-            owned = catalog_services.services_owned_by(
-                actor=Actor.system("away_teams"), team_ids=[r.requesting_team_id]
-            )
+            owned = catalog_services.services_owned_by(actor=actor, team_ids=[r.requesting_team_id])
             choices[spec.name] = [(s.id, s.name) for s in owned]
     return machine_forms.action_form(MACHINE, name, data, version=r.version, choices=choices, initial=initial)
 
@@ -237,7 +231,7 @@ def _render_request(
         if failed and failed[0] == name:
             form = failed[1]
         else:
-            form = _action_form(name, r, viewer=request.actor.person_id)
+            form = _action_form(request.actor, name, r, viewer=request.actor.person_id)
         refs = machine_forms.ref_fields(t)
         action_forms.append(
             {
@@ -298,7 +292,7 @@ def request_action(request: HttpRequest, request_id: int, action: str) -> HttpRe
         raise NotFound(f"there is no move {action!r} on an away-team request", field="action")
     t = MACHINE.transition(name)
     current = away_services.get_request(actor=request.actor, request_id=request_id)
-    form = _action_form(name, current, request.POST)
+    form = _action_form(request.actor, name, current, request.POST)
     status = 400
     if form.is_valid():
         data = form.cleaned_data
@@ -374,7 +368,7 @@ def request_change(request: HttpRequest, name: str) -> HttpResponse:
 def escalations(request: HttpRequest) -> HttpResponse:
     """The escalations waiting on the signed-in manager's decision."""
     found = away_services.escalations_for(actor=request.actor, limit=PAGE_SIZE, offset=query_int(request, "offset"))
-    return render(request, "away_teams/escalations.html", {"page": found, "rows": _rows(found.items)})
+    return render(request, "away_teams/escalations.html", {"page": found, "rows": _rows(request.actor, found.items)})
 
 
 @page
@@ -409,7 +403,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "page": found,
-        "rows": _rows(found.items) if found else [],
+        "rows": _rows(request.actor, found.items) if found else [],
         "state": state,
         "states": [(s, state_words(s)) for s in STATE_ORDER],
         "overdue": overdue,
@@ -460,4 +454,4 @@ def home_escalations_panel(request: HttpRequest, subject: None, **bound: Any) ->
     found = away_services.escalations_for(actor=request.actor, limit=HOME_ESCALATIONS)
     if not found.total:
         return None
-    return {"rows": _rows(found.items), "total": found.total}
+    return {"rows": _rows(request.actor, found.items), "total": found.total}
