@@ -43,8 +43,10 @@ INSTALLED_APPS = [
     "mechanisms.org",
     "mechanisms.notifications",
     "mechanisms.catalog",
+    "mechanisms.bar_raisers",
     "mechanisms.mandate",
     "mechanisms.away_teams",
+    "mechanisms.hiring",
     "mechanisms.workflows",
     "mechanisms.web",
 ]

@@ -1,0 +1,145 @@
+"""Public contracts of the bar-raisers app (MECHANISMS.md §4): what hiring, decisions, experiments, corrections and
+the mandate's waivers hand to it and get back. Frozen values only; no Django here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+P = TypeVar("P", bound=Hashable)  # a person key: an id in the server, a `user:` reference offline
+T = TypeVar("T", bound=Hashable)  # a team key
+
+
+class SubjectKind(enum.StrEnum):
+    """Every kind of subject a bar raiser reviews. Owning apps register how they describe and show their subjects
+    (services.register_subject_kind); a kind nobody registered is refused."""
+
+    HIRING_LOOP = "hiring_loop"
+    DESIGN = "design"
+    ARCHITECTURE = "architecture"
+    CUSTOMER_EXPERIENCE = "customer_experience"
+    EXPERIMENT = "experiment"
+    WAIVER = "waiver"
+    CORRECTION = "correction"
+
+
+class Recommendation(enum.StrEnum):
+    APPROVE = "approve"
+    APPROVE_WITH_CONCERNS = "approve_with_concerns"
+    DO_NOT_PROCEED = "do_not_proceed"
+
+
+class Response(enum.StrEnum):
+    ACCEPTED = "accepted"
+    OVERRIDDEN = "overridden"
+
+
+class ReviewState(enum.StrEnum):
+    REQUESTED = "requested"  # assigned, waiting for the bar raiser's recommendation
+    RECOMMENDED = "recommended"  # waiting for the owner's response
+    ACCEPTED = "accepted"
+    OVERRIDDEN = "overridden"
+    WITHDRAWN = "withdrawn"  # the subject went away before a recommendation (the owner withdrew it)
+
+
+class OrgGraph(Protocol[P, T]):
+    """The org relations the independence rule reads (MECHANISMS.md §4). The server's implementation is
+    `org.contracts.OrgGraph` (org.services.org_graph); the offline catalog check adapts its catalog index."""
+
+    def managers_above(self, person: P) -> tuple[P, ...]:
+        """The person's management chain, nearest manager first (empty for the top or an unknown person)."""
+        ...
+
+    def team_members(self, team: T) -> frozenset[P]:
+        """Everyone on the team, its leader included."""
+        ...
+
+    def team_leader(self, team: T) -> P | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a bar raiser must be independent of, as the owning app states it: its owner (hiring manager or decision
+    owner), its owning team(s), and other people who may not take the seat (the recruiter of a loop)."""
+
+    kind: SubjectKind
+    id: int
+    title: str  # how every reader of the review or the overrides report sees the subject: nothing confidential
+    owner_id: int
+    team_ids: tuple[int, ...] = ()
+    excluded_ids: tuple[int, ...] = ()  # e.g. the recruiter: never the bar raiser
+    url: str = ""  # the subject's page in the owning app
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemberRecord:
+    person_id: int
+    handle: str
+    name: str
+    trained_on: dt.date
+    trainer_id: int | None
+    trainer_handle: str
+    capacity: int
+    active: bool
+    note: str
+    load: int  # open assignments now, across every kind of subject
+    version: int
+
+    @property
+    def has_room(self) -> bool:
+        return self.active and self.load < self.capacity
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An independent, active pool member with room, and their load; suggestions are least loaded first."""
+
+    person_id: int
+    handle: str
+    name: str
+    load: int
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRecord:
+    id: int
+    person_id: int
+    handle: str
+    subject_kind: SubjectKind
+    subject_id: int
+    suggested: bool
+    reason: str
+    assigned_at: dt.datetime
+    released_at: dt.datetime | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    id: int
+    subject_kind: SubjectKind
+    subject_id: int
+    title: str
+    url: str
+    owner_id: int
+    team_id: int | None
+    bar_raiser_id: int
+    state: ReviewState
+    requested_at: dt.datetime
+    due_on: dt.date | None
+    question: str
+    recommendation: Recommendation | None
+    reasoning: str
+    recommended_at: dt.datetime | None
+    response: Response | None
+    rationale: str
+    responded_at: dt.datetime | None
+    version: int
