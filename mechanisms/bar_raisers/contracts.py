@@ -89,7 +89,7 @@ class Subject:
 # How an independence refusal names the subject's owner and its excluded people, per kind of subject.
 OWNER_WORDS: dict[SubjectKind, str] = {
     SubjectKind.HIRING_LOOP: "hiring manager",
-    SubjectKind.WAIVER: "subject's owner",
+    SubjectKind.WAIVER: "person the subject stands for",
 }
 EXCLUDED_WORDS: dict[SubjectKind, str] = {SubjectKind.HIRING_LOOP: "recruiter"}
 
