@@ -333,11 +333,21 @@ def bar_raiser_queue(*, actor: Actor) -> BarRaiserQueue:
         assignment__person_id=actor.person_id, state=ReviewState.REQUESTED.value
     ).select_related("assignment")
     reviews = tuple(_to_review(r, r.assignment.person_id) for r in awaiting.order_by("due_on", "id")[:200])
+    open_assignments = list_assignments(actor=actor, person_id=actor.person_id, open_only=True, limit=200).items
+    # A reviewed subject is named as its review names it (the bar raiser reads their own reviews); any other
+    # assignment as its owning app describes it to them.
+    named = dict(
+        ((kind, subject_id), (title, url))
+        for kind, subject_id, title, url in ReviewRow.objects.filter(
+            assignment_id__in=[a.id for a in open_assignments]
+        ).values_list("subject_kind", "subject_id", "title", "url")
+    )
     items = []
-    for assignment in list_assignments(actor=actor, person_id=actor.person_id, open_only=True, limit=200).items:
-        title, url = f"{assignment.subject_kind.value.replace('_', ' ')} {assignment.subject_id}", ""
+    for assignment in open_assignments:
+        key = (assignment.subject_kind.value, assignment.subject_id)
+        title, url = named.get(key, (f"{key[0].replace('_', ' ')} {key[1]}", ""))
         info = _kinds.find(assignment.subject_kind)
-        if info is not None:
+        if key not in named and info is not None:
             try:
                 subject = info.describe(actor, assignment.subject_id)
                 title, url = subject.title, subject.url
