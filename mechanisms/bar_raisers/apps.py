@@ -35,6 +35,7 @@ class BarRaisersConfig(AppConfig):
 
         from . import history, services
 
+        history.register()
         history.register_reviews()
         notifications_services.register_deadline_check(
             subject_type=services.REVIEW_SUBJECT_TYPE, still_due=services.awaiting_recommendation

@@ -19,7 +19,14 @@ from django.db import transaction
 
 from mechanisms.audit import services as audit_services
 from mechanisms.bar_raisers import services as bar_raisers_services
-from mechanisms.bar_raisers.contracts import Recommendation, ReviewRecord, ReviewState, Subject, SubjectKind
+from mechanisms.bar_raisers.contracts import (
+    PoolMemberRecord,
+    Recommendation,
+    ReviewRecord,
+    ReviewState,
+    Subject,
+    SubjectKind,
+)
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import CatalogExport
 from mechanisms.kernel import clock, events
@@ -115,7 +122,9 @@ class _Facts:
         self.team_names = {t.slug: t.name for t in org.teams}
         self.units = {u.slug: u for u in org_services.all_org_units(actor=Actor.system("mandate"))}
         self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
-        self.snapshot = _snapshot(org, catalog, today=today)
+        # Who may approve a waiver: the active members of the bar-raiser pool, by handle, with their training day.
+        pool = {m.handle: m for m in bar_raisers_services.export_pool(actor=Actor.system("mandate")) if m.active}
+        self.snapshot = _snapshot(org, catalog, today=today, pool=pool)
         self.index = rules.build_index(self.snapshot)
 
     def teams_of(self, subject: str) -> list[int]:
@@ -130,7 +139,9 @@ def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
     return _Facts(today or clock.today()).snapshot
 
 
-def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> CatalogSnapshot:
+def _snapshot(
+    org: OrgExport, catalog: CatalogExport, *, today: dt.date, pool: dict[str, PoolMemberRecord]
+) -> CatalogSnapshot:
     teams = tuple(
         TeamFact(
             ref=team_ref(t.slug),
@@ -150,9 +161,9 @@ def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> Cata
             person_ref(p.handle),
             p.handle,
             person_ref(p.manager) if p.manager else None,
-            # Only an active person is in the bar-raiser pool (org.contracts.Person.in_bar_raiser_pool).
-            p.bar_raiser_since if p.active else None,
-            p.bar_raiser_capacity,
+            # Only an active person is in the bar-raiser pool (bar_raisers.contracts.PoolMemberRecord.active).
+            pool[p.handle].trained_on if p.handle in pool else None,
+            pool[p.handle].capacity if p.handle in pool else None,
         )
         for p in org.people
     )

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bar_raisers", "0001_initial"),
+        ("bar_raisers", "0002_pool_from_org"),
     ]
 
     operations = [

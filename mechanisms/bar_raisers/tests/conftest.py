@@ -83,4 +83,6 @@ def recommended(small_org, review, recommendation="do_not_proceed", reasoning="R
 
 def overridden(small_org, review, rationale="We ship behind a flag and watch the ledger."):
     done = recommended(small_org, review)
-    return br.override_review(actor=small_org.actor("bob"), review_id=done.id, version=done.version, rationale=rationale)
+    return br.override_review(
+        actor=small_org.actor("bob"), review_id=done.id, version=done.version, rationale=rationale
+    )

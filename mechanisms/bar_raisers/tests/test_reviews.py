@@ -132,7 +132,8 @@ def test_recommending_clears_the_deadline_the_bar_raiser_was_reminded_of(small_o
     assert notifications.run_deadlines(actor=SYSTEM, now=late, subject_type=br.REVIEW_SUBJECT_TYPE).reminded == 1
     assert inbox(small_org, "hal", "bar_raiser_review.overdue")
     recommended(small_org, review)
-    assert notifications.find_deadline(actor=SYSTEM, subject_type=br.REVIEW_SUBJECT_TYPE, subject_id=review.id) is None
+    deadline = notifications.find_deadline(actor=SYSTEM, subject_type=br.REVIEW_SUBJECT_TYPE, subject_id=review.id)
+    assert deadline.cleared_at is not None
     later = late + dt.timedelta(days=3)
     assert notifications.run_deadlines(actor=SYSTEM, now=later, subject_type=br.REVIEW_SUBJECT_TYPE).reminded == 0
 
