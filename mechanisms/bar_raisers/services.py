@@ -55,7 +55,7 @@ from .contracts import (
     Suggestion,
 )
 from .machines import MACHINE as REVIEW_MACHINE
-from .machines import RECOMMENDATION_WORDS, REQUEST, ReviewFacts
+from .machines import REASSIGN, RECOMMENDATION_WORDS, REQUEST, ReviewFacts
 from .models import Assignment as AssignmentRow
 from .models import PoolMember as PoolMemberRow
 from .models import Review as ReviewRow
@@ -765,20 +765,43 @@ def request_review(
             after=_review_audit(record),
             reason=reason,
         )
-        notifications_services.track_deadline(
-            actor=actor,
-            subject_type=REVIEW_SUBJECT_TYPE,
-            subject_id=row.id,
-            due_at=timezone.make_aware(dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time.min)),
-            owner_ids={assignment.person_id},
-            title=f"Your bar-raiser recommendation: {title}",
-            kind="bar_raiser_review.overdue",
-            url=_review_url(row.id),
-            remind_every=dt.timedelta(days=1),
-            fresh=True,
-        )
+        row.assignment = AssignmentRow(pk=assignment.id, person_id=assignment.person_id)
+        _track_recommendation(actor, row, fresh=True)
         _notify_review(actor, record, "requested", f"Bar-raiser review requested: {title}", {assignment.person_id})
     return record
+
+
+def reassign_review(
+    *, actor: Actor, subject: Subject, bar_raiser_id: int | None = None, reason: str = ""
+) -> ReviewRecord:
+    """Put another bar raiser on a subject's open review (the owning app re-plans it: a hiring loop's new bar
+    raiser), while it still waits for its recommendation. The pool's `assign` picks the first suggestion or checks
+    the one named (a manual pick needs a `reason`) and releases the previous assignment; the review follows the new
+    one, the new bar raiser is told (title and link only) and owes the recommendation by the same due date.
+    Naming the current bar raiser changes nothing. Called by the owning app, which decided the actor may plan the
+    subject. Raises RuleViolation naming the field (subject, state, bar_raiser_id, reason), Conflict."""
+    org_services.require_signed_in(actor)
+    _kinds.get(subject.kind)
+    row = _open_review_row(subject.kind.value, subject.id)
+    if row is None:
+        raise RuleViolation(f"{subject.title} has no open bar-raiser review", field="subject")
+    if row.state != ReviewState.REQUESTED.value:
+        raise RuleViolation(
+            "the bar raiser has recommended already; the review keeps its bar raiser", field="state"
+        )
+    with transaction.atomic():
+        assignment = assign(actor=actor, subject=subject, person_id=bar_raiser_id, reason=reason)
+        if assignment.id == row.assignment_id:
+            return _to_review(row, assignment.person_id)
+        return machine_apply.write(
+            _REVIEW_BINDING,
+            actor=actor,
+            row=row,
+            transition=REASSIGN,
+            to_state=row.state,
+            changes={"assignment_id": assignment.id},
+            note=(reason or "").strip()[:500],
+        )
 
 
 def apply_review_transition(
@@ -993,6 +1016,22 @@ def can_see_overrides(*, actor: Actor) -> bool:
 # ---------------------------------------------------------------------------------------------- reviews: private
 
 
+def _track_recommendation(actor: Actor, row: ReviewRow, *, fresh: bool) -> None:
+    """The bar raiser owes the recommendation by the end of `due_on`; reminded daily once it is late."""
+    notifications_services.track_deadline(
+        actor=actor,
+        subject_type=REVIEW_SUBJECT_TYPE,
+        subject_id=row.id,
+        due_at=timezone.make_aware(dt.datetime.combine(row.due_on + dt.timedelta(days=1), dt.time.min)),
+        owner_ids={row.assignment.person_id},
+        title=f"Your bar-raiser recommendation: {row.title}",
+        kind="bar_raiser_review.overdue",
+        url=_review_url(row.id),
+        remind_every=dt.timedelta(days=1),
+        fresh=fresh,
+    )
+
+
 def _review_url(review_id: int) -> str:
     return f"/bar-raisers/reviews/{review_id}"
 
@@ -1042,6 +1081,8 @@ def _review_record(step: machine_apply.Step) -> ReviewRecord:
     app's hook and the notices, in the same transaction."""
     ctx: _ReviewContext = step.context
     row, t, actor = ctx.row, step.transition, ctx.actor
+    if t is REASSIGN:  # the row now names the new assignment; its cached one is the released one
+        row.assignment = AssignmentRow.objects.get(pk=row.assignment_id)
     _review_event(row, actor, t.name, step.from_state, step.to_state, step.note)
     record = _to_review(row, row.assignment.person_id)
     audit_services.record_change(
@@ -1060,7 +1101,11 @@ def _review_record(step: machine_apply.Step) -> ReviewRecord:
         release(actor=actor, subject_kind=SubjectKind(row.subject_kind), subject_id=row.subject_id)
         if ctx.info is not None and ctx.info.on_response is not None:
             ctx.info.on_response(actor, record)
-    if t.name == "recommend":
+    if t is REASSIGN:
+        _track_recommendation(actor, row, fresh=False)
+        title = f"Bar-raiser review requested: {row.title}"
+        _notify_review(actor, record, "requested", title, {row.assignment.person_id})
+    elif t.name == "recommend":
         title = f"{row.title}: the bar raiser's recommendation is in"
         _notify_review(actor, record, "recommended", title, {row.owner_id})
     elif t.name == "override":

@@ -302,3 +302,30 @@ def test_the_queue_holds_my_reviews_awaiting_a_recommendation_and_my_open_assign
     recommended(small_org, review)
     assert br.bar_raiser_queue(actor=small_org.actor("hal")).awaiting == ()
     assert br.bar_raiser_queue(actor=small_org.actor("gus")).assignments == ()
+
+
+def test_the_owning_app_puts_another_bar_raiser_on_a_review_waiting_for_its_recommendation(small_org, design, review):
+    gus = small_org.people["gus"].id
+    br.add_to_pool(actor=SYSTEM, person_id=gus, trained_on=dt.date(2024, 1, 1))
+    with pytest.raises(RuleViolation) as error:  # ann manages bob, the owner
+        br.reassign_review(
+            actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=small_org.people["ann"].id,
+            reason="she knows it",
+        )
+    assert error.value.field == "bar_raiser_id"
+    moved = br.reassign_review(  # gus, with no open assignment, is now the first suggestion
+        actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=gus, reason="hal is on leave"
+    )
+    assert moved.bar_raiser_id == gus and moved.version == review.version + 1
+    assert open_assignment(small_org).person_id == gus
+    assert inbox(small_org, "gus", "bar_raiser_review.requested")
+    with pytest.raises(NotFound):
+        recommended(small_org, moved)  # hal is no longer its bar raiser: the review is not his to read
+    done = br.recommend(
+        actor=small_org.actor("gus"), review_id=moved.id, version=moved.version, recommendation="approve",
+        reasoning="Fine.",
+    )
+    assert done.state.value == "recommended"
+    with pytest.raises(RuleViolation) as error:
+        br.reassign_review(actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=None)
+    assert error.value.field == "state"
