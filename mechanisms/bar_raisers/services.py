@@ -42,6 +42,7 @@ from .contracts import (
     OverrideRate,
     PoolMemberChanges,
     PoolMemberRecord,
+    PoolMemberView,
     PoolRecord,
     QueueItem,
     Recommendation,
@@ -77,6 +78,12 @@ def can_manage_pool(*, actor: Actor) -> bool:
     return _policy.can(actor, "manage_pool")
 
 
+def require_pool_manager(*, actor: Actor) -> None:
+    """Raise PermissionDenied naming the rule unless the actor may manage the pool (a page refusing a form it never
+    offered says the same as the service would)."""
+    _policy.require(actor, "manage_pool")
+
+
 def list_pool(
     *, actor: Actor, active: bool | None = None, limit: int | None = None, offset: int | None = None
 ) -> Page[PoolMemberRecord]:
@@ -109,6 +116,16 @@ def find_pool_member(*, actor: Actor, person_id: int) -> PoolMemberRecord | None
         return None
     people = org_services.get_people(actor=actor, ids={row.person_id, row.trainer_id})
     return _to_member(row, people, _loads([row.person_id]))
+
+
+def member_view(*, actor: Actor, person_id: int) -> PoolMemberView:
+    """A pool member with their load by kind of subject and what the actor may do with them. Raises NotFound."""
+    return PoolMemberView(
+        member=get_pool_member(actor=actor, person_id=person_id),
+        load_by_kind={k.value: n for k, n in load_by_kind(actor=actor, person_id=person_id).items()},
+        can_manage=can_manage_pool(actor=actor),
+        can_list_assignments=can_list_assignments(actor=actor, person_id=person_id),
+    )
 
 
 def export_pool(*, actor: Actor) -> tuple[PoolMemberRecord, ...]:
@@ -319,12 +336,13 @@ def independence_problem(*, actor: Actor, person_id: int, subject: Subject) -> s
     leader's chain, not one of its excluded people (the recruiter). The message starts with the person's handle.
     One rule for every subject: `bar_raisers.rules.independence_problem`.
 
-    Raises NotFound naming `team_id` for an unknown owning team."""
+    Raises NotFound naming `person_id` for an unknown person, `team_id` for an unknown owning team."""
+    person = org_services.get_people(actor=actor, ids=[person_id]).get(person_id)
+    if person is None:
+        raise NotFound(f"person {person_id} does not exist", field="person_id")
     graph = org_services.org_graph(actor=actor, team_ids=subject.team_ids)
     problem = _problem_in(graph, person_id, subject)
-    if problem is None:
-        return None
-    return f"{_handle(actor, person_id)} {problem}"
+    return None if problem is None else f"{person.handle} {problem}"
 
 
 def require_eligible(*, actor: Actor, person_id: int, subject: Subject, field: str = "bar_raiser_id") -> None:
