@@ -20,6 +20,7 @@ class DesignKind:
 
     org: object
     overridable: bool = True
+    admins: bool = True  # whether the owning app lets admin accounts see its designs
     held: dict[int, str] = field(default_factory=dict)  # design id -> why the recommendation must wait
     responses: list = field(default_factory=list)  # (actor label, review state) told to the owner app
 
@@ -40,7 +41,7 @@ class DesignKind:
 
     def visible(self, actor, ids: frozenset[int]) -> frozenset[int]:
         if actor.is_admin:
-            return frozenset(ids)
+            return frozenset(ids) if self.admins else frozenset()
         if actor.person_id is None:
             return frozenset()
         relations = org_services.relations_of(actor=actor)
