@@ -21,6 +21,7 @@ from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Role
 
 from . import kinds
+from .contracts import ReviewState
 from .models import Review
 
 RULES = {
@@ -77,9 +78,11 @@ def visible_assignment_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
 # --- reviews
 #
 # A review (its question, recommendation, reasoning, response and timeline) is visible to its bar raiser, its
-# owner, everyone above the owner in the management chain, and whoever the subject kind's `visible` resolver admits
-# (the owning app's own policy: a loop's insiders, everyone for a public waiver). Anyone else gets NotFound through
-# every door, lists and history included.
+# owner, and whoever the subject kind's `visible` resolver admits (the owning app's own policy: a loop's insiders,
+# everyone for a public waiver). Everyone above the owner in the management chain reads an OVERRIDDEN review
+# (MECHANISMS.md §4: an override is made visible to the owner's chain, which is notified and must be able to read
+# what it is told of); before that, they read it only if the owning app admits them. Anyone else gets NotFound
+# through every door, lists and history included.
 #
 # Admin accounts see what the owning app lets them see, through its resolver, like anyone else: an admin reads every
 # waiver's review (waivers are public) but not a hiring loop's unless they are one of its insiders (sealing.md: an
@@ -109,7 +112,8 @@ def visible_reviews(actor: Actor, qs: QuerySet) -> QuerySet:
     me = actor.person_id
     if me is not None:
         relations = org_services.relations_of(actor=actor)
-        allowed = Q(assignment__person_id=me) | Q(owner_id=me) | Q(owner_id__in=relations.manages_below)
+        overridden_below = Q(owner_id__in=relations.manages_below, state=ReviewState.OVERRIDDEN.value)
+        allowed = Q(assignment__person_id=me) | Q(owner_id=me) | overridden_below
     return qs.filter(allowed | _admitted_by_kinds(actor, qs.exclude(allowed)))
 
 
