@@ -360,3 +360,12 @@ def test_an_admin_account_sees_a_review_only_as_far_as_the_owning_app_lets_it(sm
     assert br.get_review(actor=SYSTEM, review_id=review.id).id == review.id
     assert br.list_overrides(actor=SYSTEM).total == 1
     assert br.list_overrides(actor=small_org.actor("ann")).total == 1  # the chain above the owner, always
+
+
+def test_the_owning_app_may_let_someone_answer_for_the_owner(small_org, design, review):
+    cat = small_org.actor("cat")
+    with pytest.raises(PermissionDenied):
+        br.withdraw_review(actor=cat, review_id=review.id, version=review.version, reason="the design is dropped")
+    design.acting.add(small_org.people["cat"].id)
+    done = br.withdraw_review(actor=cat, review_id=review.id, version=review.version, reason="the design is dropped")
+    assert done.state.value == "withdrawn" and design.responses == [("cat", "withdrawn")]
