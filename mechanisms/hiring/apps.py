@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Mounts
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry
 
 
 class HiringConfig(AppConfig):
@@ -9,4 +9,15 @@ class HiringConfig(AppConfig):
     name = "mechanisms.hiring"
     label = "hiring"
     default_auto_field = "django.db.models.BigAutoField"
-    mounts = Mounts()
+    mounts = Mounts(
+        api="mechanisms.hiring.api:router",
+        urls="mechanisms.hiring.urls",
+        cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
+        nav=(NavEntry("hiring", "Openings", "/hiring", order=10),),
+    )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()
+        # --- loops: the HIRING_LOOP subject kind with bar_raisers, deadline checks below
