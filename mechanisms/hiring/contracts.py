@@ -9,6 +9,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from mechanisms.kernel.changes import UNSET, Unset
+
 
 class OpeningState(enum.StrEnum):
     DRAFT = "draft"  # being written: no loop may start until the job description is written and it is opened
@@ -101,6 +103,16 @@ class InterviewRecord:
     cancelled: bool
     submitted_at: dt.datetime | None  # when the feedback was submitted (never its content): insiders may see it
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewChanges:
+    """The changes `update_interview` applies; a field left UNSET is not touched (the interviewer does not change:
+    cancel the interview and add another)."""
+
+    starts_at: dt.datetime | Unset = UNSET
+    ends_at: dt.datetime | Unset = UNSET
+    principles: tuple[str, ...] | Unset = UNSET
 
 
 @dataclass(frozen=True, slots=True)
