@@ -1,5 +1,6 @@
 """The hiring app's kinds of record with a history, registered with the audit app (docs/audit.md).
 
+- `hiring_principle` (OPEN): the list of leadership principles, open to every signed-in person;
 - `hiring_opening` (OPEN): openings are an internal job posting, readable by every signed-in person; so is their
   history.
 - `hiring_candidate` (ERASABLE): a candidate's changes are sealed under a key of that candidate, readable only by
@@ -16,6 +17,7 @@ from mechanisms.notifications.contracts import DEADLINE_VERBS
 
 from . import policy as _policy
 
+PRINCIPLE = "hiring_principle"
 OPENING = "hiring_opening"
 CANDIDATE = "hiring_candidate"
 
@@ -36,6 +38,15 @@ def _erase_candidate(subject_id: str) -> None:
 
 
 def register() -> None:
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name=PRINCIPLE,
+            owner="hiring",
+            label="leadership principle",
+            verbs=frozenset({"create", "update"}),
+            visible=audit_services.visible_to_signed_in,
+        )
+    )
     audit_services.register_subject_type(
         subject_type=SubjectType(
             name=OPENING,
