@@ -188,7 +188,10 @@ def test_would_be_reports_may_not_interview_for_a_manager_role(org, make_opening
 def test_an_interview_assesses_one_or_two_of_the_openings_principles(org, loop_of):
     loop = loop_of()
     now = dt.datetime.now(dt.UTC)
-    for principles, rule in (((CO, OWN, DIVE), "principles-per-interview"), (("frugality",), "principle-not-in-opening")):
+    for principles, rule in (
+        ((CO, OWN, DIVE), "principles-per-interview"),
+        (("frugality",), "principle-not-in-opening"),
+    ):
         with pytest.raises(RuleViolation) as refused:
             hiring.add_interview(
                 actor=org.actor("rex"),
@@ -242,8 +245,10 @@ def test_feedback_is_sealed_before_the_debrief_from_every_insider_and_hidden_fro
         actor=org.actor("bob"), interview_id=bob_interview.id, vote="hire", evidence=[star(CO)]
     )
     assert draft.submitted_at is None and draft.vote.value == "hire"
-    assert hiring.get_feedback(actor=org.actor("bob"), interview_id=bob_interview.id).evidence[0].situation.startswith(
-        SECRET
+    assert (
+        hiring.get_feedback(actor=org.actor("bob"), interview_id=bob_interview.id)
+        .evidence[0]
+        .situation.startswith(SECRET)
     )
     submit(org, "bob", bob_interview)
     for insider in ("ann", "hal", "rex", "rae", "cat"):
@@ -282,9 +287,7 @@ def test_submitted_feedback_never_changes(org, loop_of):
 def test_a_submission_needs_star_and_a_rating_for_every_assigned_principle_and_a_vote(org, loop_of):
     loop, interviews = started(org, loop_of)
     with pytest.raises(RuleViolation) as refused:
-        hiring.submit_feedback(
-            actor=org.actor("bob"), interview_id=interviews[0].id, vote="hire", evidence=[star(CO)]
-        )
+        hiring.submit_feedback(actor=org.actor("bob"), interview_id=interviews[0].id, vote="hire", evidence=[star(CO)])
     assert refused.value.details["rule"] == "star"
     with pytest.raises(RuleViolation) as refused:
         hiring.submit_feedback(
@@ -365,10 +368,14 @@ def test_a_veto_blocks_an_offer_and_is_recorded(org, loop_of):
     )
     assert loop.vetoed and loop.recommendation == "do_not_proceed"
     with pytest.raises(RuleViolation) as refused:
-        hiring.decide(actor=org.actor("ann"), loop_id=loop.id, decision="hire", rationale="we need her", version=loop.version)
+        hiring.decide(
+            actor=org.actor("ann"), loop_id=loop.id, decision="hire", rationale="we need her", version=loop.version
+        )
     assert refused.value.field == "decision" and "veto" in str(refused.value)
     assert hiring.get_loop(actor=org.actor("ann"), loop_id=loop.id).state is LoopState.DEBRIEF
-    loop = hiring.decide(actor=org.actor("ann"), loop_id=loop.id, decision="no_hire", rationale="agreed", version=loop.version)
+    loop = hiring.decide(
+        actor=org.actor("ann"), loop_id=loop.id, decision="no_hire", rationale="agreed", version=loop.version
+    )
     assert loop.state is LoopState.NO_HIRE
     review = bar_raisers.review_for(actor=org.actor("ann"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
     assert review.state.value == "accepted"
@@ -399,7 +406,9 @@ def test_a_hire_agreeing_with_the_recommendation_makes_an_offer(org, loop_of):
     )
     with pytest.raises(PermissionDenied):
         hiring.decide(actor=org.actor("hal"), loop_id=loop.id, decision="hire", rationale="x", version=loop.version)
-    loop = hiring.decide(actor=org.actor("ann"), loop_id=loop.id, decision="hire", rationale="strong", version=loop.version)
+    loop = hiring.decide(
+        actor=org.actor("ann"), loop_id=loop.id, decision="hire", rationale="strong", version=loop.version
+    )
     assert loop.state is LoopState.OFFER and loop.decision.value == "hire"
     assert hiring.get_candidate(actor=org.actor("rex"), candidate_id=loop.candidate_id).state is CandidateState.OFFER
     review = bar_raisers.review_for(actor=org.actor("ann"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
@@ -412,7 +421,9 @@ def test_withdrawing_a_loop_withdraws_its_review_and_the_candidate(org, loop_of)
     assert loop.state is LoopState.WITHDRAWN
     review = bar_raisers.review_for(actor=org.actor("ann"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
     assert review.state.value == "withdrawn"
-    assert hiring.get_candidate(actor=org.actor("rex"), candidate_id=loop.candidate_id).state is CandidateState.WITHDRAWN
+    assert (
+        hiring.get_candidate(actor=org.actor("rex"), candidate_id=loop.candidate_id).state is CandidateState.WITHDRAWN
+    )
 
 
 # ---------------------------------------------------------------------------------------------- late feedback
