@@ -9,6 +9,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from mechanisms.kernel.changes import UNSET, Unset
+
 P = TypeVar("P", bound=Hashable)  # a person key: an id in the server, a `user:` reference offline
 T = TypeVar("T", bound=Hashable)  # a team key
 
@@ -57,7 +59,13 @@ class OrgGraph(Protocol[P, T]):
         """Everyone on the team, its leader included."""
         ...
 
-    def team_leader(self, team: T) -> P | None: ...
+    def team_leader(self, team: T) -> P | None:
+        """The team's single-threaded leader, or None."""
+        ...
+
+    def team_name(self, team: T) -> str:
+        """How a refusal names the team ("is on team payments")."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +76,7 @@ class Subject:
     kind: SubjectKind
     id: int
     title: str  # how every reader of the review or the overrides report sees the subject: nothing confidential
-    owner_id: int
+    owner_id: int | None  # None for a subject that stands for no person (a waiver on a team's service)
     team_ids: tuple[int, ...] = ()
     excluded_ids: tuple[int, ...] = ()  # e.g. the recruiter: never the bar raiser
     url: str = ""  # the subject's page in the owning app
@@ -76,6 +84,17 @@ class Subject:
     @property
     def key(self) -> str:
         return f"{self.kind.value}:{self.id}"
+
+
+# How an independence refusal names the subject's owner and its excluded people, per kind of subject.
+OWNER_WORDS: dict[SubjectKind, str] = {
+    SubjectKind.HIRING_LOOP: "hiring manager",
+    SubjectKind.WAIVER: "requester of the waiver",  # a waiver's review is owned by whoever asked for it
+}
+EXCLUDED_WORDS: dict[SubjectKind, str] = {
+    SubjectKind.HIRING_LOOP: "recruiter",
+    SubjectKind.WAIVER: "person the subject stands for",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +114,29 @@ class PoolMemberRecord:
     @property
     def has_room(self) -> bool:
         return self.active and self.load < self.capacity
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemberChanges:
+    """The changes `update_pool_member` applies (pool managers): a field left UNSET is not touched."""
+
+    trained_on: dt.date | Unset = UNSET
+    trainer_id: int | None | Unset = UNSET
+    capacity: int | Unset = UNSET
+    active: bool | Unset = UNSET
+    note: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRecord:
+    """A person's pool membership as the org-and-catalog export writes it and its import reads it: by handle.
+    `trained_on` None means "not in the pool" (an existing member is made inactive)."""
+
+    handle: str
+    trained_on: dt.date | None
+    capacity: int = 2
+    trainer: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +185,70 @@ class ReviewRecord:
     rationale: str
     responded_at: dt.datetime | None
     version: int
+
+
+# ---------------------------------------------------------------------------------------------- reviews
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEventRecord:
+    """One move of a review on its timeline: who, when, which transition, from and to which state, the note kept."""
+
+    id: int
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    """A review as its page shows it: the record, its timeline, and the moves this viewer may make now."""
+
+    review: ReviewRecord
+    timeline: tuple[ReviewEventRecord, ...]
+    actions: tuple[str, ...]
+    viewer_parties: tuple[str, ...]
+    overridable: bool  # the subject kind lets its owner go against a do-not-proceed
+    held: str  # why the recommendation waits (the owning app's `may_recommend`), or ""
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRate:
+    """Reviews of one kind of subject, for the mechanism-health figures: requested (every review), recommended
+    (a recommendation was written), overridden (the owner went against it) and vetoed (the recommendation was
+    do-not-proceed: for a kind that is not overridable, such as a hiring loop, that is a veto)."""
+
+    kind: SubjectKind
+    requested: int
+    recommended: int
+    overridden: int
+    vetoed: int
+
+    @property
+    def override_rate(self) -> float | None:
+        return self.overridden / self.recommended if self.recommended else None
+
+    @property
+    def veto_rate(self) -> float | None:
+        return self.vetoed / self.recommended if self.recommended else None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One open assignment of a bar raiser, with its subject as the owning app describes it to this viewer."""
+
+    assignment: AssignmentRecord
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarRaiserQueue:
+    """A bar raiser's own queue: the reviews waiting for their recommendation, and every open assignment."""
+
+    awaiting: tuple[ReviewRecord, ...]
+    assignments: tuple[QueueItem, ...]

@@ -226,6 +226,10 @@ MECHANISMS = {
     "AWAY_TEAM_ESCALATE_AFTER_DAYS": int(os.environ.get("MECH_AWAY_TEAM_ESCALATE_AFTER_DAYS", "5")),
     # Hiring (MECHANISMS.md §5): the largest résumé file accepted, in bytes (5 MiB).
     "RESUME_MAX_BYTES": int(os.environ.get("MECH_RESUME_MAX_BYTES", str(5 * 1024 * 1024))),
+    # Interview feedback is due this many hours after the interview ends; late feedback is reminded every day and
+    # climbs the interviewer's management chain one level per FEEDBACK_ESCALATE_AFTER_HOURS (0: never).
+    "FEEDBACK_DUE_HOURS": int(os.environ.get("MECH_FEEDBACK_DUE_HOURS", "24")),
+    "FEEDBACK_ESCALATE_AFTER_HOURS": int(os.environ.get("MECH_FEEDBACK_ESCALATE_AFTER_HOURS", "24")),
 }
 
 LOGGING = {

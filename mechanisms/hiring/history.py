@@ -13,6 +13,7 @@ from __future__ import annotations
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import Sensitivity, SubjectType
 from mechanisms.kernel.actor import Actor
+from mechanisms.notifications.contracts import DEADLINE_VERBS
 
 from . import policy as _policy
 
@@ -70,4 +71,33 @@ def register() -> None:
     )
 
 
-# --- loops: hiring_loop, hiring_interview, hiring_feedback below
+# --- loops: hiring_loop, hiring_interview, hiring_feedback (CONFIDENTIAL: the log keeps field names, never values)
+
+LOOP = "hiring_loop"
+INTERVIEW = "hiring_interview"
+FEEDBACK = "hiring_feedback"  # by interview id: one feedback per interview
+LOOP_VERBS = frozenset(
+    {"create", "change_bar_raiser", "start", "open_debrief", "recommend", "change_vote", "decide", "withdraw"}
+)
+INTERVIEW_VERBS = frozenset({"create", "update", "cancel", *DEADLINE_VERBS})  # reminders of late feedback
+FEEDBACK_VERBS = frozenset({"save", "submit"})
+
+
+def register_loops() -> None:
+    """Loops and interviews: their insiders read the history; feedback: exactly who reads the feedback itself."""
+    for name, label, verbs, url in (
+        (LOOP, "hiring loop", LOOP_VERBS, lambda sid: f"/hiring/loops/{sid}"),
+        (INTERVIEW, "interview", INTERVIEW_VERBS, None),
+        (FEEDBACK, "interview feedback", FEEDBACK_VERBS, None),
+    ):
+        audit_services.register_subject_type(
+            subject_type=SubjectType(
+                name=name,
+                owner="hiring",
+                label=label,
+                verbs=verbs,
+                sensitivity=Sensitivity.CONFIDENTIAL,
+                visible=_visible(name),
+                url=url,
+            )
+        )

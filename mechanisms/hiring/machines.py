@@ -13,7 +13,20 @@ OPENING (`services.apply_opening_transition`):
 
 Parties: `hiring_manager`, `recruiter` (hiring/policy.py), `admin`.
 
-LOOP (`loops`) follows below.
+LOOP (`services.apply_loop_transition`):
+
+    start          planning -> interviewing            hiring manager, recruiter   no loop problem (hiring/rules.py)
+    open_debrief   interviewing -> debrief             bar raiser                  a reason while feedback is missing;
+                                                                                   the service opens it by itself when
+                                                                                   the last feedback is submitted
+    decide         debrief -> offer | no_hire          hiring manager              a rationale, after the bar raiser's
+                                                                                   recommendation; hire refused under
+                                                                                   a veto
+    withdraw       planning | interviewing | debrief -> withdrawn   hiring manager, recruiter   a reason
+
+Parties: `hiring_manager`, `bar_raiser`, `recruiter`, `interviewer` (hiring/policy.py `loop_roles`).
+Effects receive a context from services.py (`ctx.values`, `ctx.row`, `ctx.now`, `ctx.actor`,
+`ctx.missing_feedback()`); this module stays free of Django.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ from typing import Any
 
 from mechanisms.kernel import machines as m
 
-from .contracts import OpeningState
+from .contracts import Decision, LoopParty, LoopState, OpeningState, Problem
 
 JOB_DESCRIPTION_MIN = 200  # characters of a written job description before an opening may open (MECHANISMS.md §5)
 
@@ -130,4 +143,157 @@ FILL = m.Transition(
 )
 
 
-# --- loops: LOOP below
+# --- loops
+
+L = LoopState
+HM, BR, REC = LoopParty.HIRING_MANAGER.value, LoopParty.BAR_RAISER.value, LoopParty.RECRUITER.value
+
+
+@dataclass(frozen=True, slots=True)
+class LoopMachineFacts:
+    """What the loop's guards judge: its state, the loop rules it breaks now (planning), how much feedback is
+    still missing, and the bar raiser's recommendation (a do-not-proceed is a veto)."""
+
+    state: str
+    problems: tuple[Problem, ...] = ()
+    missing_feedback: int = 0
+    submitted_feedback: int = 0
+    recommendation: str = ""
+    vetoed: bool = False
+
+
+def _no_loop_problems(facts: LoopMachineFacts) -> m.Refusal | None:
+    if facts.problems:
+        first = facts.problems[0]
+        more = f" (and {len(facts.problems) - 1} more)" if len(facts.problems) > 1 else ""
+        return m.Refusal(f"{first.rule}: {first.message}{more}", field=first.field)
+    return None
+
+
+def _some_feedback(facts: LoopMachineFacts) -> m.Refusal | None:
+    if facts.submitted_feedback == 0:
+        return m.Refusal("no feedback has been submitted yet; the debrief opens on written feedback", field="feedback")
+    return None
+
+
+def _reason_when_early(facts: LoopMachineFacts, values: Any) -> m.Refusal | None:
+    if facts.missing_feedback and not values["reason"]:
+        return m.Refusal(
+            f"{facts.missing_feedback} feedback still missing: say why the debrief opens before it is all in",
+            field="reason",
+        )
+    return None
+
+
+def _recommended(facts: LoopMachineFacts) -> m.Refusal | None:
+    if not facts.recommendation:
+        return m.Refusal("the bar raiser has not recommended yet; the decision follows the recommendation")
+    return None
+
+
+def _no_hire_under_veto(facts: LoopMachineFacts, values: Any) -> m.Refusal | None:
+    if values["decision"] == Decision.HIRE.value and facts.vetoed:
+        return m.Refusal("veto: the bar raiser recommended do not proceed, which blocks an offer", field="decision")
+    return None
+
+
+def _open_debrief(ctx: Any) -> dict[str, Any]:
+    return {
+        "debrief_opened_at": ctx.now,
+        "debrief_opened_early": ctx.missing_feedback() > 0,
+        "debrief_open_reason": ctx.values.get("reason", ""),
+    }
+
+
+def _decide(ctx: Any) -> dict[str, Any]:
+    return {
+        "decision": ctx.values["decision"],
+        "decision_rationale": ctx.values["rationale"],
+        "decided_at": ctx.now,
+        "decided_by_id": ctx.actor.person_id,
+    }
+
+
+LOOP = m.Machine(
+    name="hiring_loop",
+    noun="loop",
+    states=(
+        m.State(L.PLANNING.value, "planning"),
+        m.State(L.INTERVIEWING.value, "interviewing"),
+        m.State(L.DEBRIEF.value, "in debrief"),
+        m.State(L.OFFER.value, "offer"),
+        m.State(L.NO_HIRE.value, "no hire"),
+        m.State(L.WITHDRAWN.value, "withdrawn"),
+    ),
+    initial=L.PLANNING.value,
+    final=frozenset({L.OFFER.value, L.NO_HIRE.value, L.WITHDRAWN.value}),
+    parties={
+        HM: "the hiring manager",
+        BR: "the loop's bar raiser",
+        REC: "the recruiter",
+        LoopParty.INTERVIEWER.value: "an interviewer",
+    },
+    transitions=(
+        m.Transition(
+            "start",
+            sources=frozenset({L.PLANNING.value}),
+            target=L.INTERVIEWING.value,
+            by=frozenset({HM, REC}),
+            title="Start the loop",
+            button="Start",
+            help="Checks the loop rules (coverage, the bar raiser, would-be reports); feedback is sealed from now on.",
+            guard=_no_loop_problems,
+            done="started: interviews under way, feedback sealed",
+            notice="{title}: the loop started",
+        ),
+        m.Transition(
+            "open_debrief",
+            sources=frozenset({L.INTERVIEWING.value}),
+            target=L.DEBRIEF.value,
+            by=frozenset({BR}),
+            title="Open the debrief",
+            button="Open the debrief",
+            help="It opens by itself when the last feedback is submitted; before that, say why.",
+            inputs=(m.text("reason", max_length=5000, help="Required while feedback is missing.", multiline=True),),
+            guard=_some_feedback,
+            rule=_reason_when_early,
+            effect=_open_debrief,
+            note="reason",
+            done="debrief opened",
+            notice="{title}: the debrief is open",
+        ),
+        m.Transition(
+            "decide",
+            sources=frozenset({L.DEBRIEF.value}),
+            target=lambda v: L.OFFER.value if v["decision"] == Decision.HIRE.value else L.NO_HIRE.value,
+            by=frozenset({HM}),
+            title="Decide",
+            button="Record the decision",
+            help="A human makes the call. Going against the bar raiser's approval is an override, told up the chain.",
+            inputs=(
+                m.choice("decision", ((Decision.HIRE.value, "Hire"), (Decision.NO_HIRE.value, "No hire"))),
+                m.text("rationale", required=True, max_length=20000, multiline=True, help="Why. Markdown."),
+            ),
+            guard=_recommended,
+            rule=_no_hire_under_veto,
+            effect=_decide,
+            note="decision",
+            done={L.OFFER.value: "decided: hire", L.NO_HIRE.value: "decided: no hire"},
+            notice={L.OFFER.value: "{title}: decided, offer", L.NO_HIRE.value: "{title}: decided, no hire"},
+        ),
+        m.Transition(
+            "withdraw",
+            sources=frozenset({L.PLANNING.value, L.INTERVIEWING.value, L.DEBRIEF.value}),
+            target=L.WITHDRAWN.value,
+            by=frozenset({HM, REC}),
+            title="Withdraw the loop",
+            button="Withdraw",
+            help="The candidate withdrew or the opening closed before a decision.",
+            inputs=(m.text("reason", required=True, max_length=5000, multiline=True),),
+            note="reason",
+            done="withdrawn",
+            notice="{title}: the loop was withdrawn",
+            secondary=True,
+        ),
+    ),
+)
