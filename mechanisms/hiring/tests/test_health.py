@@ -106,7 +106,6 @@ def test_health_is_scoped_to_the_recruiters_unit_and_refused_to_others(org, thre
     org_services.grant_role(
         actor=Actor.system("t"), person_id=person.id, role="recruiter", org_unit_id=org.units["platform"].id
     )
-    pia = Actor(user_id=None, person_id=person.id, label="pia")
     pia = Actor(user_id=999_999, person_id=person.id, label="pia")  # signed in as far as the services know
     assert hiring.hiring_health(actor=pia).loops_decided == 0  # platform recruits none of checkout's loops
     assert hiring.hiring_health(actor=org.actor("rex")).loops_decided == 3
