@@ -181,7 +181,10 @@ def test_feedback_submitted_from_a_file_through_the_cli(hiring_org, planned, tmp
     shown = mech("hiring", "feedback", "show", str(interviews[0]["id"]), "--as", "ann")
     assert shown.exit_code == 1 and "sealed until the debrief" in shown.output
     status = mech("hiring", "loop", "status", str(loop["id"]), "--as", "ann", "--format", "json")
-    assert status.exit_code == 0 and json.loads(status.output)["lines"][0]["submitted_at"]
+    assert status.exit_code == 0, status.output
+    lines = {line["interview_id"]: line for line in json.loads(status.output)["lines"]}
+    assert lines[interviews[0]["id"]]["submitted_at"] and not lines[interviews[1]["id"]]["submitted_at"]
+    assert "vote" not in lines[interviews[0]["id"]]
 
 
 def test_a_bad_feedback_file_names_file_line_and_field(hiring_org, planned, tmp_path):
