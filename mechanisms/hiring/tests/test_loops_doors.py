@@ -10,8 +10,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from mechanisms.config.cli import app
 from mechanisms.hiring import services as hiring
+from mechanisms.hiring.cli import hiring as hiring_cli
 from mechanisms.kernel.testing import error_of, field_of
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,9 @@ def test_my_interviews_lists_the_actors_own_with_their_feedback_status(hiring_or
 
 
 def mech(*args: str):
-    return runner.invoke(app, list(args))
+    """`mech hiring ...` (the hiring sub-app itself: app tests do not import config, which mounts it)."""
+    assert args[0] == "hiring"
+    return runner.invoke(hiring_cli, list(args[1:]))
 
 
 def test_feedback_submitted_from_a_file_through_the_cli(hiring_org, planned, tmp_path):
