@@ -57,6 +57,7 @@ from .contracts import (
     HealthReport,
     InterviewChanges,
     InterviewRecord,
+    LoopEventRecord,
     LoopParty,
     LoopRecord,
     LoopState,
@@ -1188,6 +1189,10 @@ def loop_view(*, actor: Actor, loop_id: int) -> LoopView:
         parties=tuple(sorted(parties)),
         actions=machines.available(LOOP, _facts(ctx), parties),
         problems=tuple(ctx.problems()) if row.state == L.PLANNING.value else (),
+        timeline=tuple(
+            LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_id, e.actor_label, e.note)
+            for e in row.events.order_by("at", "id")
+        ),
     )
 
 
@@ -1219,8 +1224,10 @@ def list_loops(
     page = paginate(qs.order_by("-created_at", "-id"), limit=limit, offset=offset, convert=lambda r: r)
     rows = list(page.items)
     interviews = _interviews_of([r.id for r in rows])
-    names = _names(rows, [i for ivs in interviews.values() for i in ivs])
-    return page.map(lambda r: _to_loop(r, interviews.get(r.id, []), names))
+    every = [i for ivs in interviews.values() for i in ivs]
+    names = _names(rows, every)
+    submitted = _submitted_at([i.id for i in every])
+    return page.map(lambda r: _to_loop(r, interviews.get(r.id, []), names, submitted))
 
 
 def apply_loop_transition(
@@ -2301,18 +2308,26 @@ def _to_interview(
     )
 
 
+def _submitted_at(interview_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """When each of these interviews' feedback was submitted (the submitted ones only): one query."""
+    if not interview_ids:
+        return {}
+    rows = FeedbackRow.objects.filter(interview_id__in=list(interview_ids), submitted_at__isnull=False)
+    return dict(rows.values_list("interview_id", "submitted_at"))
+
+
 def _to_loop(
-    row: LoopRow, interviews: Sequence[InterviewRow] | None = None, names: dict[str, dict] | None = None
+    row: LoopRow,
+    interviews: Sequence[InterviewRow] | None = None,
+    names: dict[str, dict] | None = None,
+    submitted: Mapping[int, dt.datetime] | None = None,
 ) -> LoopRecord:
     if interviews is None:
         interviews = list(InterviewRow.objects.filter(loop_id=row.pk).order_by("starts_at", "id"))
     names = names if names is not None else _names([row], interviews)
     people = names["people"]
-    submitted = dict(
-        FeedbackRow.objects.filter(interview__in=[i.id for i in interviews], submitted_at__isnull=False).values_list(
-            "interview_id", "submitted_at"
-        )
-    )
+    if submitted is None:
+        submitted = _submitted_at([i.id for i in interviews])
     opening = row.opening
     return LoopRecord(
         id=row.id,
