@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, SearchKind
 
 
 class HiringConfig(AppConfig):
@@ -14,6 +14,10 @@ class HiringConfig(AppConfig):
         urls="mechanisms.hiring.urls",
         cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
         nav=(NavEntry("hiring", "Openings", "/hiring", order=10),),
+        search=(
+            SearchKind("openings", "Openings", "mechanisms.hiring.views:search_openings", order=50),
+            SearchKind("candidates", "Candidates", "mechanisms.hiring.views:search_candidates", order=60),
+        ),
     )
 
     def ready(self) -> None:

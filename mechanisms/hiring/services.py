@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import datetime as dt
 import io
 import secrets
@@ -762,7 +761,7 @@ def erase_candidate(*, actor: Actor, candidate_id: int, reason: str) -> Candidat
         # erase_subject is an admin's service; the hiring policy has just decided this actor may erase the
         # candidate, and the erasure is recorded under the actor's own name.
         audit_services.erase_subject(
-            actor=dataclasses.replace(actor, is_admin=True),
+            actor=Actor(user_id=actor.user_id, person_id=actor.person_id, label=actor.label, is_admin=True),
             subject_type=CANDIDATE_TYPE,
             subject_id=row.id,
             reason=reason,
@@ -827,20 +826,17 @@ def _source(value: Any) -> str:
         raise RuleViolation(f"source must be one of {', '.join(s.value for s in Source)}", field="source") from None
 
 
-# ------------------------------------------------------------------------------------------------ search providers
-
-
-def search_openings(actor: Actor, text: str, limit: int, offset: int) -> tuple[Page[OpeningRecord], str]:
-    """The search page's openings (kernel.mounts.SearchKind provider): every signed-in person."""
-    return list_openings(actor=actor, text=text, limit=limit, offset=offset), "hiring/_search_openings.html"
-
-
-def search_candidates(actor: Actor, text: str, limit: int, offset: int) -> tuple[Page[CandidateRecord], str]:
-    """The search page's candidates: only those the actor is an insider of (list_candidates filters by policy)."""
-    return list_candidates(actor=actor, text=text, limit=limit, offset=offset), "hiring/_search_candidates.html"
-
-
 # ------------------------------------------------------------------------------------------------ mechanism health
+
+
+def can_manage_principles(*, actor: Actor) -> bool:
+    """Whether the actor may change the principles list (admins and company-wide recruiters): for the page."""
+    return _policy.can(actor, "manage_principles")
+
+
+def can_see_health(*, actor: Actor) -> bool:
+    """Whether the actor may read the health figures (admins, leadership, recruiters): for the navigation."""
+    return _policy.can(actor, "see_health")
 
 
 def hiring_health(*, actor: Actor, since: Any = None, until: Any = None) -> HealthReport:
@@ -862,23 +858,41 @@ def hiring_health(*, actor: Actor, since: Any = None, until: Any = None) -> Heal
 
 
 def bar_raiser_was_qualified(loop: Any) -> bool:
-    """Whether a loop's bar raiser was in the pool when the loop was planned and is independent of its hiring
-    manager, its team and its recruiter (MECHANISMS.md §4): the health figures' first share. `loop` is the app's
-    own row. Independence is judged against today's org chart (the chart's history is not kept)."""
+    """Whether a loop's bar raiser was in the pool when the loop was planned (trained on or before that day) and is
+    independent of its hiring manager, its team and its recruiter (MECHANISMS.md §4; the one rule in
+    bar_raisers): the health figures' first share. `loop` is the app's own row. Independence is judged against
+    today's org chart (the chart's history is not kept)."""
     if loop.bar_raiser_id is None:
         return False
+    member = bar_raisers_services.find_pool_member(actor=PRODUCT, person_id=loop.bar_raiser_id)
+    if member is None or member.trained_on > loop.created_at.date():
+        return False
     opening = loop.opening
-    person = org_services.get_people(actor=PRODUCT, ids=[loop.bar_raiser_id]).get(loop.bar_raiser_id)
-    if person is None or person.bar_raiser_since is None or person.bar_raiser_since > loop.created_at.date():
-        return False
-    if loop.bar_raiser_id == opening.recruiter_id:
-        return False
-    return org_services.is_independent(
-        actor=PRODUCT,
-        person_id=loop.bar_raiser_id,
-        team_id=opening.team_id,
-        subject_person_ids=[opening.hiring_manager_id],
+    subject = Subject(
+        kind=SubjectKind.HIRING_LOOP,
+        id=loop.id,
+        title=f"Loop #{loop.id}",
+        owner_id=opening.hiring_manager_id,
+        team_ids=(opening.team_id,),
+        excluded_ids=(opening.recruiter_id,) if opening.recruiter_id else (),
     )
+    return (
+        bar_raisers_services.independence_problem(actor=PRODUCT, person_id=loop.bar_raiser_id, subject=subject) is None
+    )
+
+
+def overridden_loop_ids(loop_ids: Iterable[int]) -> frozenset[int]:
+    """Which of these loops' bar-raiser reviews the hiring manager overrode (bar_raisers' record of the response)."""
+    wanted, found, offset = set(loop_ids), set(), 0
+    while wanted:
+        page = bar_raisers_services.list_reviews(
+            actor=PRODUCT, kind=SubjectKind.HIRING_LOOP.value, state="overridden", limit=200, offset=offset
+        )
+        found |= {r.subject_id for r in page.items if r.subject_id in wanted}
+        if page.next_offset is None:
+            break
+        offset = page.next_offset
+    return frozenset(found)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
