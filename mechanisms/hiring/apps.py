@@ -33,13 +33,15 @@ class HiringConfig(AppConfig):
         from . import services
 
         # A loop's bar raiser reviews it (bar_raisers): described and shown through hiring's policy; a veto (do not
-        # proceed) cannot be overridden; the recommendation waits for the debrief.
+        # proceed) cannot be overridden; the recommendation waits for the debrief; only the loop's own moves
+        # recommend on or answer its review (the loop and its review never disagree).
         bar_raisers_services.register_subject_kind(
             SubjectKind.HIRING_LOOP,
             describe=services.describe_loop,
             visible=services.visible_loop_ids,
             overridable=False,
             may_recommend=services.recommendation_hold,
+            on_response=services.review_response,
         )
         # Late feedback is reminded and escalated until it is submitted (or the interview or loop goes away).
         notifications_services.register_deadline_check(

@@ -293,13 +293,27 @@ class LoopRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopEventRecord:
+    """One step of a loop's timeline (no feedback text ever goes here)."""
+
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class LoopView:
-    """A loop with what this viewer is on it and the transitions they may take now (the loop page)."""
+    """A loop with what this viewer is on it, the transitions they may take now and its timeline (the loop page)."""
 
     loop: LoopRecord
     parties: tuple[str, ...]
     actions: tuple[str, ...]
     problems: tuple[Problem, ...]  # what would refuse the start (planning only)
+    timeline: tuple[LoopEventRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
