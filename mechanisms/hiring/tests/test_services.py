@@ -401,3 +401,12 @@ def test_erasure_needs_a_reason_and_a_unit_recruiter_or_an_admin(hiring_org, mak
 
 def test_job_description_fixture_is_long_enough_to_open():
     assert len(JD) >= 200
+
+
+def test_erasing_through_the_audit_app_blanks_the_candidate_too(hiring_org, make_candidate):
+    candidate = make_candidate()
+    audit_services.erase_subject(
+        actor=hiring_org.actor("admin"), subject_type="hiring_candidate", subject_id=candidate.id, reason="asked"
+    )
+    erased = hiring.get_candidate(actor=hiring_org.actor("rex"), candidate_id=candidate.id)
+    assert erased.erased and erased.name == f"Erased candidate #{candidate.id}" and not erased.email
