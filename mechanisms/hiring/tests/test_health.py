@@ -181,3 +181,15 @@ def test_erasure_blanks_the_bar_raisers_review_of_the_loop(org, three_loops):
 
     review = bar_raisers.review_for(actor=org.actor("hal"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
     assert SECRET not in review.reasoning + review.rationale
+
+
+def test_the_health_page_and_cli_show_the_figures(org, three_loops):
+    from typer.testing import CliRunner
+
+    from mechanisms.hiring.cli import hiring as hiring_cli
+    from mechanisms.kernel.testing import page_text, signed_in
+
+    text = page_text(signed_in("rex").get("/hiring/health"))
+    assert "Veto rate 33% (1)" in text and "Jo Quinn" not in text
+    result = CliRunner().invoke(hiring_cli, ["health", "--as", "rex"])
+    assert result.exit_code == 0 and "33%" in result.output
