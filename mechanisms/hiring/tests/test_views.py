@@ -151,3 +151,5 @@ def test_the_principles_page_lists_the_sixteen(hiring_org):
 def test_the_health_page_is_for_admins_leadership_and_recruiters(hiring_org):
     assert signed_in("rex").get("/hiring/health").status_code == 200
     assert signed_in("bob").get("/hiring/health").status_code == 403
+    assert "Hiring health" in page_text(signed_in("rex").get("/hiring"))
+    assert "Hiring health" not in page_text(signed_in("bob").get("/hiring"))
