@@ -127,6 +127,10 @@ OPENING_FIELDS = {
 @page
 def opening_new(request: HttpRequest) -> HttpResponse:
     """Write a new opening (a draft until it is opened)."""
+    if not hiring_services.can_create_opening(actor=request.actor):
+        raise PermissionDenied(
+            "only an admin, a team's leader or a manager above them, or a recruiter may open a position"
+        )
     if request.method != "POST":
         form = _opening_form(request)
         team = query_int(request, "team")

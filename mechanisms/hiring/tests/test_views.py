@@ -29,6 +29,7 @@ def test_the_openings_page_lists_openings_for_everyone(hiring_org, make_opening)
     text = page_text(signed_in("gus").get("/hiring"))
     assert "Senior SDE (checkout)" in text and "New opening" not in text
     assert "New opening" in page_text(signed_in("ann").get("/hiring"))
+    assert signed_in("gus").get("/hiring/openings/new").status_code == 403
 
 
 def test_the_opening_page_renders_the_job_description_as_markdown(hiring_org, make_opening):
