@@ -112,6 +112,13 @@ def test_health_is_scoped_to_the_recruiters_unit_and_refused_to_others(org, thre
     pia = Actor(user_id=999_999, person_id=person.id, label="pia")  # signed in as far as the services know
     assert hiring.hiring_health(actor=pia).loops_decided == 0  # platform recruits none of checkout's loops
     assert hiring.hiring_health(actor=org.actor("rex")).loops_decided == 3
+    org_services.grant_role(
+        actor=Actor.system("t"),
+        person_id=org.people["vp-retail"].id,
+        role="leadership",
+        org_unit_id=org.units["retail"].id,
+    )
+    assert hiring.hiring_health(actor=org.actor("vp-retail")).loops_decided == 3  # leadership over retail
     with pytest.raises(PermissionDenied):
         hiring.hiring_health(actor=org.actor("ann"))
     with pytest.raises(RuleViolation):

@@ -410,3 +410,19 @@ def test_erasing_through_the_audit_app_blanks_the_candidate_too(hiring_org, make
     )
     erased = hiring.get_candidate(actor=hiring_org.actor("rex"), candidate_id=candidate.id)
     assert erased.erased and erased.name == f"Erased candidate #{candidate.id}" and not erased.email
+
+
+def test_listing_candidates_costs_the_same_for_one_or_many(
+    hiring_org, make_opening, make_candidate, django_assert_max_num_queries
+):
+    opening = make_opening()
+    make_candidate(opening=opening)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        hiring.list_candidates(actor=hiring_org.actor("rex"))
+    for n in range(5):
+        make_candidate(opening=opening, name=f"Candidate {n}", email=f"c{n}@example.com")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert hiring.list_candidates(actor=hiring_org.actor("rex")).total == 6
