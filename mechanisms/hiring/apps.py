@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Mounts
+from mechanisms.kernel.mounts import Mounts, NavEntry, Panel
 
 
 class HiringConfig(AppConfig):
@@ -9,4 +9,10 @@ class HiringConfig(AppConfig):
     name = "mechanisms.hiring"
     label = "hiring"
     default_auto_field = "django.db.models.BigAutoField"
-    mounts = Mounts()
+    mounts = Mounts(
+        urls="mechanisms.hiring.urls",
+        nav=(NavEntry("personal", "My interviews", "/hiring/interviews", order=20),),
+        panels=(
+            Panel("home", "hiring/_home_feedback_due.html", "mechanisms.hiring.views:feedback_due_panel", 5, "side"),
+        ),
+    )
