@@ -5,7 +5,9 @@ bar-raisers app, the overrides report and notifications by its opening and numbe
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from dataclasses import dataclass
 
 
 class OpeningState(enum.StrEnum):
@@ -61,3 +63,209 @@ class Decision(enum.StrEnum):
 
 
 RATINGS = (1, 2, 3, 4)  # per principle: 1 well below the bar .. 4 well above; no middle
+
+
+# --- loops: the loop, its interviews, sealed feedback and the debrief (records other apps and the pages get back)
+
+
+class LoopParty(enum.StrEnum):
+    """How a person stands to a loop (docs/access.md, hiring): these four are its insiders; anyone else is an
+    outsider, who gets NotFound everywhere."""
+
+    HIRING_MANAGER = "hiring_manager"
+    BAR_RAISER = "bar_raiser"
+    RECRUITER = "recruiter"
+    INTERVIEWER = "interviewer"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One broken loop rule (hiring/rules.py): the rule's name ("coverage", "bar-raiser-required", ...), the field
+    to change, and words a person can act on."""
+
+    rule: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewRecord:
+    id: int
+    loop_id: int
+    interviewer_id: int
+    interviewer_handle: str
+    interviewer_name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    principles: tuple[str, ...]
+    cancelled: bool
+    submitted_at: dt.datetime | None  # when the feedback was submitted (never its content): insiders may see it
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoopRecord:
+    """A loop as insiders see it. The candidate's name is here because only insiders ever get a LoopRecord; the
+    title (for other apps, notifications and the bar raiser's queue) never carries it."""
+
+    id: int
+    title: str  # "Loop #12 for Senior SDE (payments)": no candidate name
+    opening_id: int
+    opening_title: str
+    candidate_id: int
+    candidate_name: str
+    team_id: int
+    hiring_manager_id: int
+    recruiter_id: int | None
+    state: LoopState
+    bar_raiser_id: int | None
+    bar_raiser_handle: str
+    debrief_opened_at: dt.datetime | None
+    debrief_opened_early: bool
+    debrief_open_reason: str
+    recommendation: str  # the bar raiser's, once given at the debrief ("" before)
+    vetoed: bool
+    decision: Decision | None
+    decision_rationale: str
+    decided_at: dt.datetime | None
+    interviews: tuple[InterviewRecord, ...]
+    created_at: dt.datetime
+    version: int
+
+    @property
+    def url(self) -> str:
+        return f"/hiring/loops/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoopView:
+    """A loop with what this viewer is on it and the transitions they may take now (the loop page)."""
+
+    loop: LoopRecord
+    parties: tuple[str, ...]
+    actions: tuple[str, ...]
+    problems: tuple[Problem, ...]  # what would refuse the start (planning only)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceInput:
+    """STAR evidence for one assigned principle, as the interviewer writes it; rating 1..4 (no middle)."""
+
+    principle: str
+    situation: str = ""
+    task: str = ""
+    action: str = ""
+    result: str = ""
+    rating: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    principle: str
+    situation: str
+    task: str
+    action: str
+    result: str
+    rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """One interviewer's feedback (sealed: see hiring/policy.py). A draft has `submitted_at` None."""
+
+    interview_id: int
+    loop_id: int
+    interviewer_id: int
+    interviewer_handle: str
+    principles: tuple[str, ...]
+    vote: Vote | None
+    summary: str
+    evidence: tuple[EvidenceRecord, ...]
+    started_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    minutes_to_submit: int | None
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackStatusLine:
+    """Who has submitted and when: what insiders may see before the debrief. Never a vote."""
+
+    interview_id: int
+    interviewer_id: int
+    interviewer_handle: str
+    ends_at: dt.datetime
+    submitted_at: dt.datetime | None
+    minutes_to_submit: int | None
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackStatus:
+    loop_id: int
+    state: LoopState
+    lines: tuple[FeedbackStatusLine, ...]
+
+    @property
+    def outstanding(self) -> int:
+        return sum(1 for line in self.lines if line.submitted_at is None)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenVote:
+    """An interviewer's submitted vote, shown first at the debrief (before anyone talks)."""
+
+    interview_id: int
+    interviewer_id: int
+    interviewer_handle: str
+    vote: Vote
+    minutes_to_submit: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DebriefVoteRecord:
+    """A vote changed in the debrief: a new entry with its reason."""
+
+    id: int
+    person_id: int
+    person_handle: str
+    vote: Vote
+    reason: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DebriefRecord:
+    """The debrief room: every written vote first, then the feedback, the changed votes, the bar raiser's
+    recommendation and the decision. Nothing here scores or ranks: a human makes the call."""
+
+    loop: LoopRecord
+    votes: tuple[WrittenVote, ...]
+    feedback: tuple[FeedbackRecord, ...]
+    changed_votes: tuple[DebriefVoteRecord, ...]
+    missing: tuple[str, ...]  # handles of interviewers whose feedback never came (the debrief opened early)
+    recommendation: str
+    recommendation_reasoning: str
+    vetoed: bool
+    decision: Decision | None
+    decision_rationale: str
+
+
+@dataclass(frozen=True, slots=True)
+class MyInterview:
+    """One of the actor's own interviews with its feedback status (their "my interviews" page)."""
+
+    interview_id: int
+    loop_id: int
+    loop_title: str
+    loop_state: LoopState
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    principles: tuple[str, ...]
+    feedback: str  # "none" | "draft" | "submitted"
+    submitted_at: dt.datetime | None
+    due_at: dt.datetime
+    overdue: bool

@@ -1,15 +1,13 @@
-"""The hiring page forms. They only parse: every rule (who may, which principles, the coverage, a bar raiser's
-independence, a complete STAR) is the hiring services', shown next to the field it names."""
+"""Forms of the hiring pages. They only parse what the browser sends; every rule is checked by the hiring services,
+whose errors the views put next to the field they name (`kernel.pages.show_error`)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from django import forms
 
 from .contracts import RATINGS, Decision, Vote
 
-# --- loops
+# --- loops: the loop pages' forms below
 
 VOTE_CHOICES = [
     (Vote.STRONG_HIRE.value, "Strong hire"),

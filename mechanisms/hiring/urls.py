@@ -5,7 +5,8 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    # --- loops
+    path("hiring", views.opening_list, name="hiring"),
+    # --- loops: the loop pages (the `hpages` helper's routes) below
     path("hiring/interviews", views.my_interviews, name="hiring-interviews"),
     path("hiring/interviews/<int:interview_id>/feedback", views.feedback, name="hiring-feedback"),
     path("hiring/interviews/<int:interview_id>/edit", views.edit_interview, name="hiring-interview-edit"),

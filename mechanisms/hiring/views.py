@@ -1,8 +1,8 @@
-"""The hiring pages (MECHANISMS.md §5), mounted by config into the one page namespace `web` (kernel.mounts).
+"""The hiring pages (MECHANISMS.md §5): openings, candidates, principles, mechanism health; then (below the
+`# --- loops` banner) the loop pages.
 
-Thin: parse, call one service, render. Who may see and do what is decided by the hiring services (hiring/policy.py
-behind them): a page shows exactly what the service returned for the viewer, a record the viewer may not see is the
-404 page, sealed feedback is the 403 page with the service's own words ("sealed until the debrief").
+Thin: parse, call one service, render. Who may see and do what is decided by the hiring services (hiring/policy.py):
+a candidate the viewer may not see is the 404 page, whatever the door.
 """
 
 from __future__ import annotations
@@ -33,7 +33,13 @@ from .forms import (
     RecommendationForm,
 )
 
-# --- loops
+
+@page
+def opening_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "hiring/opening_list.html", {"openings": []})
+
+
+# --- loops: the loop pages below
 # My interviews, the loop page, the feedback form, the debrief room, and the home page's "feedback due" panel.
 
 LOOP = hiring.LOOP_MACHINE  # the declared loop machine: its forms, buttons and words make the "what you can do now"
