@@ -3,6 +3,8 @@ whose errors the views put next to the field they name (`kernel.pages.show_error
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 
 from .contracts import RATINGS, Decision, Vote

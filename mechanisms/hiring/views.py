@@ -21,7 +21,7 @@ from mechanisms.kernel.pages import FORM_ERRORS, page, pager, person_id, query_i
 from mechanisms.org import services as org_services
 
 from . import services as hiring
-from .contracts import LoopState
+from .contracts import EvidenceInput, LoopState
 from .forms import (
     STAR,
     VOTE_CHOICES,
@@ -32,6 +32,7 @@ from .forms import (
     InterviewForm,
     RecommendationForm,
 )
+from .machines import LOOP
 
 
 @page
@@ -40,16 +41,18 @@ def opening_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- loops: the loop pages below
-# My interviews, the loop page, the feedback form, the debrief room, and the home page's "feedback due" panel.
+# My interviews, the loop page, the feedback form, the debrief room, and the home page's "feedback due" panel. Each
+# shows what the loop services return for the viewer: the moves offered are the machine's `available` for them
+# (LoopView.actions), the forms of planning only for those the services let plan, the feedback only as sealed.
 
-LOOP = hiring.LOOP_MACHINE  # the declared loop machine: its forms, buttons and words make the "what you can do now"
 INTERVIEWS_PAGE = 25
 HOME_FEEDBACK_DUE = 5
 LOOP_CONFLICT = (
     "Someone else changed this loop while you were looking at it. Reload to see what changed, then try again."
 )
 SEALED_STATES = (LoopState.PLANNING, LoopState.INTERVIEWING)
-FEEDBACK_WORDS = {"not_started": "not started", "draft": "draft", "submitted": "submitted"}
+VOTE_WORDS = dict(VOTE_CHOICES)
+INTERVIEW_FIELDS = {"interviewer_id": "interviewer", "starts_at": "starts_at", "ends_at": "ends_at"}
 
 
 def _people(actor: Actor, ids) -> dict[int, Any]:
@@ -57,7 +60,12 @@ def _people(actor: Actor, ids) -> dict[int, Any]:
 
 
 def _find_person(**kwargs):
+    # A handle typed into a form, resolved in the directory (open to every signed-in person).
     return org_services.find_person(actor=Actor.system("hiring-pages"), **kwargs)
+
+
+def _principle_names(actor: Actor) -> dict[str, str]:
+    return {p.slug: p.name for p in hiring.list_principles(actor=actor, active_only=False)}
 
 
 # ---------------------------------------------------------------------------------------------- my interviews
@@ -67,6 +75,7 @@ def _find_person(**kwargs):
 def my_interviews(request: HttpRequest) -> HttpResponse:
     """The viewer's interviews, upcoming and past, each with its feedback status and a link to the form."""
     actor = request.actor
+    names = _principle_names(actor)
     lists = []
     for upcoming, param, title in ((True, "up_offset", "Upcoming"), (False, "past_offset", "Past")):
         found = hiring.my_interviews(
@@ -77,46 +86,37 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
                 "key": "upcoming" if upcoming else "past",
                 "title": title,
                 "page": found,
+                "rows": [{"i": i, "principles": [names.get(p, p) for p in i.principles]} for i in found.items],
                 "pager": pager(request, found, param),
             }
         )
-    return render(request, "hiring/my_interviews.html", {"lists": lists, "words": FEEDBACK_WORDS})
+    return render(request, "hiring/my_interviews.html", {"lists": lists})
 
 
 def feedback_due_panel(request: HttpRequest, subject: None, **bound: Any) -> dict[str, Any] | None:
     """On the home page, the viewer's interviews whose feedback they still owe; nothing for one who owes none."""
-    found = hiring.my_interviews(actor=request.actor, upcoming=False, feedback_due=True, limit=HOME_FEEDBACK_DUE)
+    if request.actor.person_id is None:
+        return None
+    found = hiring.my_interviews(actor=request.actor, feedback_due=True, limit=HOME_FEEDBACK_DUE)
     if not found.total:
         return None
-    return {"rows": found.items, "total": found.total, "words": FEEDBACK_WORDS}
+    return {"rows": found.items, "total": found.total}
 
 
 # ---------------------------------------------------------------------------------------------- the loop page
 
 
-def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str, Any]:
-    """Everything the loop page shows, as the services return it for the viewer; `bound` carries a posted form
-    back with its errors (`interview_form`, `bar_raiser_form`, `action=(name, form)`)."""
-    actor = request.actor
-    view = hiring.loop_view(actor=actor, loop_id=loop_id)
-    loop = view.loop
-    opening = hiring.get_opening(actor=actor, opening_id=loop.opening_id)
-    principles = hiring.list_principles(actor=actor, active_only=False)
-    principle_names = {p.slug: p.name for p in principles}
-    chosen = [(slug, principle_names.get(slug, slug)) for slug in opening.principles]
-    interviews = [i for i in loop.interviews if not i.cancelled]
-    status = {s.interview_id: s for s in hiring.feedback_status(actor=actor, loop_id=loop.id)}
-    people = _people(
-        actor,
-        [loop.bar_raiser_id, opening.hiring_manager_id, opening.recruiter_id, *(i.interviewer_id for i in interviews)],
-    )
-    failed_action = bound.get("action")
-    action_forms = []
-    for name in view.actions:
+def _action_forms(loop, actions, failed: tuple[str, Any] | None, *, only: tuple[str, ...] | None = None) -> list:
+    """The generated form of each move the viewer may make now (the declaration's order), a refused one bound."""
+    shown = []
+    for name in actions:
+        if only is not None and name not in only:
+            continue
         t = LOOP.transition(name)
-        form = failed_action[1] if failed_action and failed_action[0] == name else None
-        form = form or machine_forms.action_form(LOOP, name, version=loop.version)
-        action_forms.append(
+        form = (
+            failed[1] if failed and failed[0] == name else machine_forms.action_form(LOOP, name, version=loop.version)
+        )
+        shown.append(
             {
                 "name": name,
                 "url": f"/hiring/loops/{loop.id}/{t.slug}",
@@ -128,14 +128,29 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
                 "fields": [f for f in form if f.name != machine_forms.VERDICT],
             }
         )
+    return shown
+
+
+def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str, Any]:
+    """Everything the loop page shows, as the services return it for the viewer; `bound` carries a posted form
+    back with its errors (`interview_form`, `edit_forms`, `bar_raiser_form`, `action=(name, form)`)."""
+    actor = request.actor
+    view = hiring.loop_view(actor=actor, loop_id=loop_id)
+    loop = view.loop
+    names = _principle_names(actor)
+    opening = hiring.get_opening(actor=actor, opening_id=loop.opening_id)
+    chosen = [(slug, names.get(slug, slug)) for slug in opening.principles]
+    status = {line.interview_id: line for line in hiring.feedback_status(actor=actor, loop_id=loop.id).lines}
+    people = _people(actor, [loop.bar_raiser_id, loop.hiring_manager_id, loop.recruiter_id])
+    planning = view.can_plan
     rows = []
-    for i in interviews:
+    for i in (i for i in loop.interviews if not i.cancelled):
         edit = None
-        if view.can_plan:
+        if planning:
             edit = bound.get("edit_forms", {}).get(i.id) or InterviewForm(
                 principles=chosen,
                 initial={
-                    "interviewer": people[i.interviewer_id].handle if i.interviewer_id in people else "",
+                    "interviewer": i.interviewer_handle,
                     "starts_at": i.starts_at,
                     "ends_at": i.ends_at,
                     "principles": list(i.principles),
@@ -146,35 +161,31 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
         rows.append(
             {
                 "i": i,
-                "interviewer": people.get(i.interviewer_id),
-                "principles": [principle_names.get(p, p) for p in i.principles],
+                "principles": [names.get(p, p) for p in i.principles],
                 "status": status.get(i.id),
                 "edit_form": edit,
-                "cancel_form": CancelInterviewForm(initial={"version": i.version}) if view.can_plan else None,
+                "cancel_form": CancelInterviewForm(initial={"version": i.version}) if planning else None,
             }
         )
-    suggestions = []
-    bar_raiser_form = None
-    if view.can_plan:
-        suggestions = hiring.bar_raiser_suggestions(actor=actor, loop_id=loop.id)
-        bar_raiser_form = bound.get("bar_raiser_form") or BarRaiserForm(initial={"version": loop.version})
     return {
         "loop": loop,
         "view": view,
         "opening": opening,
         "state_words": LOOP.state_words(loop.state.value),
         "bar_raiser": people.get(loop.bar_raiser_id),
-        "hiring_manager": people.get(opening.hiring_manager_id),
-        "recruiter": people.get(opening.recruiter_id),
+        "hiring_manager": people.get(loop.hiring_manager_id),
+        "recruiter": people.get(loop.recruiter_id),
         "chosen": chosen,
         "rows": rows,
-        "problems": hiring.loop_check(actor=actor, loop_id=loop.id) if loop.state is LoopState.PLANNING else [],
+        "problems": view.problems,
+        "planning": planning,
         "interview_form": bound.get("interview_form")
-        or (InterviewForm(principles=chosen, prefix="new") if view.can_plan else None),
-        "bar_raiser_form": bar_raiser_form,
-        "suggestions": suggestions,
-        "action_forms": action_forms,
-        "submitted": sum(1 for s in status.values() if s.submitted_at is not None),
+        or (InterviewForm(principles=chosen, prefix="new") if planning else None),
+        "bar_raiser_form": bound.get("bar_raiser_form")
+        or (BarRaiserForm(initial={"version": loop.version}) if planning else None),
+        "suggestions": hiring.bar_raiser_suggestions(actor=actor, loop_id=loop.id) if planning else [],
+        "action_forms": _action_forms(loop, view.actions, bound.get("action")),
+        "submitted": sum(1 for line in status.values() if line.submitted_at is not None),
         "timeline": [
             {
                 "event": e,
@@ -182,14 +193,14 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
                 "from": LOOP.state_words(e.from_state) if e.from_state else "",
                 "to": LOOP.state_words(e.to_state),
             }
-            for e in view.timeline
+            for e in hiring.loop_timeline(actor=actor, loop_id=loop.id)
         ],
         "sealed": loop.state in SEALED_STATES,
-        "reload_url": f"/hiring/loops/{loop.id}",
     }
 
 
 def _event_words(event) -> str:
+    """A timeline entry in words, from the declaration's `done` words (by the state it led to)."""
     t = LOOP.by_name.get(event.transition)
     return (t.words_for(t.done, event.to_state) if t else "") or event.transition.replace("_", " ")
 
@@ -207,13 +218,15 @@ def _loop_again(request: HttpRequest, loop_id: int, status: int, **bound: Any) -
 @require_POST
 @page
 def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse:
-    """One move of the loop machine (start, open the debrief, decide, withdraw); back to where it was posted from."""
+    """One move of the loop machine (start, open the debrief, decide, withdraw), posted from the loop page or the
+    debrief room (`from=debrief`); back there on success, or that page again with the error next to its field."""
     name = action.replace("-", "_")
     if name not in LOOP.by_name:
         raise NotFound(f"there is no move {action!r} on a loop", field="action")
     t = LOOP.transition(name)
     loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
     form = machine_forms.action_form(LOOP, name, request.POST, version=loop.version)
+    from_debrief = request.POST.get("from") == "debrief"
     status = 400
     if form.is_valid():
         try:
@@ -227,12 +240,18 @@ def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse
         except FORM_ERRORS as exc:
             status = show_error(form, exc, conflict=LOOP_CONFLICT)
         else:
-            if name in ("open_debrief", "decide"):
+            if from_debrief or name == "open_debrief":
                 return redirect("web:hiring-debrief", loop_id=loop.id)
             return redirect("web:hiring-loop", loop_id=loop.id)
-    if request.POST.get("from") == "debrief":
+    if from_debrief:
         return _debrief_again(request, loop.id, status, action=(name, form))
     return _loop_again(request, loop.id, status, action=(name, form))
+
+
+def _interview_form(request: HttpRequest, loop, prefix: str) -> InterviewForm:
+    names = _principle_names(request.actor)
+    opening = hiring.get_opening(actor=request.actor, opening_id=loop.opening_id)
+    return InterviewForm(request.POST, principles=[(s, names.get(s, s)) for s in opening.principles], prefix=prefix)
 
 
 def _interview_values(form: InterviewForm) -> dict[str, Any] | None:
@@ -247,17 +266,12 @@ def _interview_values(form: InterviewForm) -> dict[str, Any] | None:
     }
 
 
-INTERVIEW_FIELDS = {"interviewer_id": "interviewer", "starts_at": "starts_at", "ends_at": "ends_at"}
-
-
 @require_POST
 @page
 def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
     """Add an interview to a loop being planned (the loop rules are checked when it starts, shown meanwhile)."""
     loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
-    opening = hiring.get_opening(actor=request.actor, opening_id=loop.opening_id)
-    names = {p.slug: p.name for p in hiring.list_principles(actor=request.actor, active_only=False)}
-    form = InterviewForm(request.POST, principles=[(s, names.get(s, s)) for s in opening.principles], prefix="new")
+    form = _interview_form(request, loop, "new")
     if form.is_valid() and (values := _interview_values(form)) is not None:
         try:
             hiring.add_interview(actor=request.actor, loop_id=loop.id, **values)
@@ -270,44 +284,39 @@ def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
 
 @require_POST
 @page
-def edit_interview(request: HttpRequest, interview_id: int) -> HttpResponse:
+def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> HttpResponse:
     """Change an interview's interviewer, time or principles while its loop is planned."""
-    interview = hiring.get_interview(actor=request.actor, interview_id=interview_id)
-    loop = hiring.get_loop(actor=request.actor, loop_id=interview.loop_id)
-    opening = hiring.get_opening(actor=request.actor, opening_id=loop.opening_id)
-    names = {p.slug: p.name for p in hiring.list_principles(actor=request.actor, active_only=False)}
-    form = InterviewForm(
-        request.POST, principles=[(s, names.get(s, s)) for s in opening.principles], prefix=f"interview-{interview.id}"
-    )
+    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
+    form = _interview_form(request, loop, f"interview-{interview_id}")
     if form.is_valid() and (values := _interview_values(form)) is not None:
         try:
             hiring.update_interview(
-                actor=request.actor, interview_id=interview.id, version=form.cleaned_data["version"], **values
+                actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"], **values
             )
         except FORM_ERRORS as exc:
             status = show_error(form, exc, fields=INTERVIEW_FIELDS, conflict=LOOP_CONFLICT)
-            return _loop_again(request, loop.id, status, edit_forms={interview.id: form})
+            return _loop_again(request, loop.id, status, edit_forms={interview_id: form})
         messages.success(request, "Interview changed.")
         return redirect("web:hiring-loop", loop_id=loop.id)
-    return _loop_again(request, loop.id, 400, edit_forms={interview.id: form})
+    return _loop_again(request, loop.id, 400, edit_forms={interview_id: form})
 
 
 @require_POST
 @page
-def cancel_interview(request: HttpRequest, interview_id: int) -> HttpResponse:
+def cancel_interview(request: HttpRequest, loop_id: int, interview_id: int) -> HttpResponse:
     """Cancel an interview while its loop is planned."""
-    interview = hiring.get_interview(actor=request.actor, interview_id=interview_id)
+    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
     form = CancelInterviewForm(request.POST)
-    if form.is_valid():
-        try:
-            hiring.cancel_interview(
-                actor=request.actor, interview_id=interview.id, version=form.cleaned_data["version"]
-            )
-        except FORM_ERRORS as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Interview cancelled.")
-    return redirect("web:hiring-loop", loop_id=interview.loop_id)
+    if not form.is_valid():
+        messages.error(request, "Reload the page and try again.")
+        return redirect("web:hiring-loop", loop_id=loop.id)
+    try:
+        hiring.cancel_interview(actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"])
+    except FORM_ERRORS as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:])
+    else:
+        messages.success(request, "Interview cancelled.")
+    return redirect("web:hiring-loop", loop_id=loop.id)
 
 
 @require_POST
@@ -338,36 +347,51 @@ def change_bar_raiser(request: HttpRequest, loop_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- the feedback form
 
 
-def _feedback_form(record, data=None) -> FeedbackForm:
-    names = dict(record.principle_names)
-    principles = [(slug, names.get(slug, slug)) for slug in record.principles]
-    initial: dict[str, Any] = {"summary": record.summary, "vote": record.vote or ""}
+def _feedback_form(record, names: dict[str, str], data=None) -> FeedbackForm:
+    initial: dict[str, Any] = {"summary": record.summary, "vote": record.vote.value if record.vote else ""}
     for e in record.evidence:
         for part, _, _ in STAR:
             initial[f"{e.principle}-{part}"] = getattr(e, part)
         initial[f"{e.principle}-rating"] = e.rating
+    principles = [(slug, names.get(slug, slug)) for slug in record.principles]
     return FeedbackForm(data, principles=principles, initial=initial)
 
 
-def _render_feedback(request: HttpRequest, record, form: FeedbackForm | None = None, status: int = 200) -> HttpResponse:
-    own = record.interviewer_id == request.actor.person_id
-    editable = own and record.submitted_at is None
+def _render_feedback(
+    request: HttpRequest, record, *, form: FeedbackForm | None = None, status: int = 200
+) -> HttpResponse:
+    actor = request.actor
+    names = _principle_names(actor)
+    loop = hiring.get_loop(actor=actor, loop_id=record.loop_id)
+    interview = next((i for i in loop.interviews if i.id == record.interview_id), None)
+    own = record.interviewer_id == actor.person_id
+    editable = own and not record.submitted
     context = {
         "f": record,
+        "loop": loop,
+        "interview": interview,
         "own": own,
         "editable": editable,
-        "form": form or (_feedback_form(record) if editable else None),
+        "form": form or (_feedback_form(record, names) if editable else None),
         "evidence": [
             {
                 "e": e,
-                "name": dict(record.principle_names).get(e.principle, e.principle),
-                "star": [(label, getattr(e, part)) for part, label, _ in STAR],
+                "name": names.get(e.principle, e.principle),
+                "star": _star(e),
             }
             for e in record.evidence
         ],
-        "vote_words": dict(VOTE_CHOICES),
+        "vote": VOTE_WORDS.get(record.vote.value, "") if record.vote else "",
     }
     return render(request, "hiring/feedback.html", context, status=status)
+
+
+def _evidence_field(exc) -> dict[str, str]:
+    """The service names an evidence field `evidence.<principle>.<part>`; the form names it `<principle>-<part>`."""
+    name = exc.field or ""
+    if name.startswith("evidence."):
+        return {name: name.removeprefix("evidence.").replace(".", "-")}
+    return {}
 
 
 @page
@@ -377,14 +401,13 @@ def feedback(request: HttpRequest, interview_id: int) -> HttpResponse:
     record = hiring.get_feedback(actor=request.actor, interview_id=interview_id)
     if request.method != "POST":
         return _render_feedback(request, record)
-    form = _feedback_form(record, request.POST)
+    form = _feedback_form(record, _principle_names(request.actor), request.POST)
     submit = "submit" in request.POST
     if not form.is_valid():
-        return _render_feedback(request, record, form, 400)
+        return _render_feedback(request, record, form=form, status=400)
     if submit and not form.cleaned_data["confirm"]:
         form.add_error("confirm", "tick this box to submit: submitted feedback can never be changed")
-        return _render_feedback(request, record, form, 400)
-    evidence = [hiring.EvidenceInput(**values) for values in form.evidence()]
+        return _render_feedback(request, record, form=form, status=400)
     write = hiring.submit_feedback if submit else hiring.save_feedback
     try:
         write(
@@ -392,67 +415,65 @@ def feedback(request: HttpRequest, interview_id: int) -> HttpResponse:
             interview_id=record.interview_id,
             vote=form.cleaned_data["vote"] or None,
             summary=form.cleaned_data["summary"],
-            evidence=evidence,
+            evidence=[EvidenceInput(**values) for values in form.evidence()],
         )
     except FORM_ERRORS as exc:
-        return _render_feedback(request, record, form, show_error(form, exc, fields=_evidence_fields(exc, record)))
+        return _render_feedback(request, record, form=form, status=show_error(form, exc, fields=_evidence_field(exc)))
     messages.success(request, "Submitted. It is sealed until the debrief opens." if submit else "Draft saved.")
     return redirect("web:hiring-feedback", interview_id=record.interview_id)
-
-
-def _evidence_fields(exc, record) -> dict[str, str]:
-    """The service names an evidence field as `evidence.<principle>.<part>`; the form names it `<principle>-<part>`."""
-    name = exc.field or ""
-    if name.startswith("evidence."):
-        return {name: name.removeprefix("evidence.").replace(".", "-")}
-    return {}
 
 
 # ---------------------------------------------------------------------------------------------- the debrief room
 
 
+def _star(evidence) -> list[tuple[str, str]]:
+    return [(label, getattr(evidence, part)) for part, label, _ in STAR]
+
+
 def _debrief_context(request: HttpRequest, loop_id: int, **bound: Any) -> tuple[str, dict[str, Any]]:
+    """The sealed room before the debrief opens (who submitted and when, the bar raiser's "open early"), the room
+    itself once it is open."""
     actor = request.actor
     view = hiring.loop_view(actor=actor, loop_id=loop_id)
     loop = view.loop
-    opening = hiring.get_opening(actor=actor, opening_id=loop.opening_id)
     status = hiring.feedback_status(actor=actor, loop_id=loop.id)
-    failed_action = bound.get("action")
+    people = _people(actor, [loop.bar_raiser_id, *(line.interviewer_id for line in status.lines)])
     base: dict[str, Any] = {
         "loop": loop,
-        "opening": opening,
         "state_words": LOOP.state_words(loop.state.value),
-        "status": status,
-        "words": FEEDBACK_WORDS,
-        "vote_words": dict(VOTE_CHOICES),
+        "status_rows": [{"s": line, "who": people.get(line.interviewer_id)} for line in status.lines],
+        "bar_raiser": people.get(loop.bar_raiser_id),
     }
-    people = _people(actor, [loop.bar_raiser_id, opening.hiring_manager_id, *(s.interviewer_id for s in status)])
-    base["status_rows"] = [{"s": s, "who": people.get(s.interviewer_id)} for s in status]
-    base["bar_raiser"] = people.get(loop.bar_raiser_id)
     if loop.state in SEALED_STATES:
-        open_early = None
-        if "open_debrief" in view.actions:
-            form = failed_action[1] if failed_action and failed_action[0] == "open_debrief" else None
-            open_early = form or machine_forms.action_form(LOOP, "open_debrief", version=loop.version)
-        return "hiring/debrief_sealed.html", {**base, "open_early": open_early}
-    debrief = hiring.get_debrief(actor=actor, loop_id=loop.id)
-    people.update(_people(actor, [v.person_id for v in debrief.changed_votes]))
-    decide = None
-    if "decide" in view.actions:
-        form = failed_action[1] if failed_action and failed_action[0] == "decide" else None
-        decide = form or machine_forms.action_form(LOOP, "decide", version=loop.version)
+        open_early = _action_forms(loop, view.actions, bound.get("action"), only=("open_debrief",))
+        return "hiring/debrief_sealed.html", {**base, "action_forms": open_early}
+    d = hiring.get_debrief(actor=actor, loop_id=loop.id)
+    names = _principle_names(actor)
+    decide = _action_forms(loop, view.actions, bound.get("action"), only=("decide",))
     return "hiring/debrief.html", {
         **base,
-        "d": debrief,
+        "d": d,
+        "votes": [{"v": v, "vote": VOTE_WORDS.get(v.vote.value, v.vote.value)} for v in d.votes],
         "feedback": [
-            {"f": f, "star": [[(label, getattr(e, part)) for part, label, _ in STAR] for e in f.evidence]}
-            for f in debrief.feedback
+            {
+                "f": f,
+                "vote": VOTE_WORDS.get(f.vote.value, "") if f.vote else "",
+                "evidence": [
+                    {
+                        "e": e,
+                        "name": names.get(e.principle, e.principle),
+                        "star": _star(e),
+                    }
+                    for e in f.evidence
+                ],
+            }
+            for f in d.feedback
         ],
-        "vote_form": bound.get("vote_form") or (ChangeVoteForm() if debrief.may_change_vote else None),
+        "changed": [{"c": c, "vote": VOTE_WORDS.get(c.vote.value, c.vote.value)} for c in d.changed_votes],
+        "vote_form": bound.get("vote_form") or (ChangeVoteForm() if view.may_change_vote else None),
         "recommendation_form": bound.get("recommendation_form")
-        or (RecommendationForm() if debrief.may_recommend else None),
-        "decide_form": decide,
-        "decide_fields": [f for f in decide if f.name != machine_forms.VERDICT] if decide else [],
+        or (RecommendationForm() if view.may_recommend else None),
+        "action_forms": decide,
     }
 
 
