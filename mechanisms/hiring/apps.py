@@ -27,3 +27,23 @@ class HiringConfig(AppConfig):
 
         history.register()
         # --- loops: the HIRING_LOOP subject kind with bar_raisers, deadline checks below
+        history.register_loops()
+        from mechanisms.bar_raisers import services as bar_raisers_services
+        from mechanisms.bar_raisers.contracts import SubjectKind
+        from mechanisms.notifications import services as notifications_services
+
+        from . import services
+
+        # A loop's bar raiser reviews it (bar_raisers): described and shown through hiring's policy; a veto (do not
+        # proceed) cannot be overridden; the recommendation waits for the debrief.
+        bar_raisers_services.register_subject_kind(
+            SubjectKind.HIRING_LOOP,
+            describe=services.describe_loop,
+            visible=services.visible_loop_ids,
+            overridable=False,
+            may_recommend=services.recommendation_hold,
+        )
+        # Late feedback is reminded and escalated until it is submitted (or the interview or loop goes away).
+        notifications_services.register_deadline_check(
+            subject_type=services.INTERVIEW_SUBJECT, still_due=services.feedback_still_due
+        )

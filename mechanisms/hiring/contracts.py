@@ -9,6 +9,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from mechanisms.kernel.changes import UNSET, Unset
+
 
 class OpeningState(enum.StrEnum):
     DRAFT = "draft"  # being written: no loop may start until the job description is written and it is opened
@@ -65,6 +67,149 @@ class Decision(enum.StrEnum):
 RATINGS = (1, 2, 3, 4)  # per principle: 1 well below the bar .. 4 well above; no middle
 
 
+# ------------------------------------------------------------------------------------------------ openings (records)
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleRecord:
+    """A leadership principle an opening may assess (Amazon's sixteen by default; admins and company-wide recruiters
+    manage the list)."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    position: int
+    active: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningRecord:
+    """A job opening as every signed-in person reads it (an internal job posting): nothing about its candidates."""
+
+    id: int
+    title: str
+    team_id: int
+    team_slug: str
+    team_name: str
+    hiring_manager_id: int
+    hiring_manager_handle: str
+    recruiter_id: int | None
+    recruiter_handle: str
+    level: str
+    manager_role: bool
+    reports_ids: tuple[int, ...]
+    job_description: str
+    principles: tuple[str, ...]  # principle slugs to assess, in order
+    state: OpeningState
+    opened_on: dt.date | None
+    closed_on: dt.date | None
+    created_at: dt.datetime
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningChanges:
+    """The changes `update_opening` applies; a field left UNSET is not touched, None clears the recruiter."""
+
+    title: str | Unset = UNSET
+    hiring_manager_id: int | Unset = UNSET
+    recruiter_id: int | None | Unset = UNSET
+    level: str | Unset = UNSET
+    manager_role: bool | Unset = UNSET
+    reports_ids: tuple[int, ...] | Unset = UNSET
+    job_description: str | Unset = UNSET
+    principles: tuple[str, ...] | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRecord:
+    """A candidate as their insiders read them (hiring/policy.py): contact, source, résumé facts, state. An erased
+    candidate reads "Erased candidate #<id>" with every personal field blank."""
+
+    id: int
+    opening_id: int
+    opening_title: str
+    name: str
+    email: str
+    phone: str
+    source: Source
+    source_detail: str
+    resume_name: str
+    resume_type: str
+    resume_size: int
+    state: CandidateState
+    loop_id: int | None
+    erased: bool
+    created_at: dt.datetime
+    version: int
+
+    @property
+    def has_resume(self) -> bool:
+        return bool(self.resume_size)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateChanges:
+    """The changes `update_candidate` applies; a field left UNSET is not touched."""
+
+    name: str | Unset = UNSET
+    email: str | Unset = UNSET
+    phone: str | Unset = UNSET
+    source: Source | str | Unset = UNSET
+    source_detail: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeFile:
+    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes."""
+
+    name: str
+    content_type: str
+    content: bytes
+
+
+# ------------------------------------------------------------------------------------------------ mechanism health
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewerCalibration:
+    """One interviewer's submitted votes against the loops' outcomes (anonymous as to candidates)."""
+
+    person_id: int
+    handle: str
+    loops: int
+    votes: int
+    inclined: int  # strong_hire or hire
+    agreed: int  # votes whose inclination matched the decision
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.votes if self.votes else None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """The hiring mechanism's health over decided loops (MECHANISMS.md §4-§5; issue 10 deliverable 5). Anonymous
+    aggregates only: no candidate appears, by name or by id. A share is None when nothing was counted."""
+
+    since: dt.date | None
+    until: dt.date | None
+    loops_decided: int
+    qualified_independent_share: float | None  # bar raiser in the pool at the time and independent
+    feedback_submitted: int
+    feedback_median_minutes: float | None
+    feedback_p90_minutes: float | None
+    feedback_within_24h_share: float | None
+    vetoes: int
+    veto_rate: float | None
+    overrides: int
+    override_rate: float | None
+    principle_coverage_share: float | None  # loops whose chosen principles were each assessed at least once
+    calibration: tuple[InterviewerCalibration, ...]
+
+
 # --- loops: the loop, its interviews, sealed feedback and the debrief (records other apps and the pages get back)
 
 
@@ -101,6 +246,16 @@ class InterviewRecord:
     cancelled: bool
     submitted_at: dt.datetime | None  # when the feedback was submitted (never its content): insiders may see it
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewChanges:
+    """The changes `update_interview` applies; a field left UNSET is not touched (the interviewer does not change:
+    cancel the interview and add another)."""
+
+    starts_at: dt.datetime | Unset = UNSET
+    ends_at: dt.datetime | Unset = UNSET
+    principles: tuple[str, ...] | Unset = UNSET
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The hiring app's kinds of record with a history, registered with the audit app (docs/audit.md).
 
+- `hiring_principle` (OPEN): the list of leadership principles, open to every signed-in person;
 - `hiring_opening` (OPEN): openings are an internal job posting, readable by every signed-in person; so is their
   history.
 - `hiring_candidate` (ERASABLE): a candidate's changes are sealed under a key of that candidate, readable only by
@@ -12,9 +13,11 @@ from __future__ import annotations
 from mechanisms.audit import services as audit_services
 from mechanisms.audit.contracts import Sensitivity, SubjectType
 from mechanisms.kernel.actor import Actor
+from mechanisms.notifications.contracts import DEADLINE_VERBS
 
 from . import policy as _policy
 
+PRINCIPLE = "hiring_principle"
 OPENING = "hiring_opening"
 CANDIDATE = "hiring_candidate"
 
@@ -35,6 +38,15 @@ def _erase_candidate(subject_id: str) -> None:
 
 
 def register() -> None:
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name=PRINCIPLE,
+            owner="hiring",
+            label="leadership principle",
+            verbs=frozenset({"create", "update"}),
+            visible=audit_services.visible_to_signed_in,
+        )
+    )
     audit_services.register_subject_type(
         subject_type=SubjectType(
             name=OPENING,
@@ -59,4 +71,33 @@ def register() -> None:
     )
 
 
-# --- loops: hiring_loop, hiring_interview, hiring_feedback below
+# --- loops: hiring_loop, hiring_interview, hiring_feedback (CONFIDENTIAL: the log keeps field names, never values)
+
+LOOP = "hiring_loop"
+INTERVIEW = "hiring_interview"
+FEEDBACK = "hiring_feedback"  # by interview id: one feedback per interview
+LOOP_VERBS = frozenset(
+    {"create", "change_bar_raiser", "start", "open_debrief", "recommend", "change_vote", "decide", "withdraw"}
+)
+INTERVIEW_VERBS = frozenset({"create", "update", "cancel", *DEADLINE_VERBS})  # reminders of late feedback
+FEEDBACK_VERBS = frozenset({"save", "submit"})
+
+
+def register_loops() -> None:
+    """Loops and interviews: their insiders read the history; feedback: exactly who reads the feedback itself."""
+    for name, label, verbs, url in (
+        (LOOP, "hiring loop", LOOP_VERBS, lambda sid: f"/hiring/loops/{sid}"),
+        (INTERVIEW, "interview", INTERVIEW_VERBS, None),
+        (FEEDBACK, "interview feedback", FEEDBACK_VERBS, None),
+    ):
+        audit_services.register_subject_type(
+            subject_type=SubjectType(
+                name=name,
+                owner="hiring",
+                label=label,
+                verbs=verbs,
+                sensitivity=Sensitivity.CONFIDENTIAL,
+                visible=_visible(name),
+                url=url,
+            )
+        )

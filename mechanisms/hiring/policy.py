@@ -221,6 +221,14 @@ def visible_ids(actor: Actor, subject_type: str, ids: frozenset[str]) -> frozens
 
         seen = visible_loops(actor, Loop.objects.filter(pk__in=wanted)).values_list("pk", flat=True)
         return frozenset(str(pk) for pk in seen)
+    if subject_type == "hiring_interview":  # an interview's history: the loop's insiders
+        from .models import Interview, Loop
+
+        loops = visible_loops(actor, Loop.objects.all()).values("pk")
+        seen = Interview.objects.filter(pk__in=wanted, loop__in=loops).values_list("pk", flat=True)
+        return frozenset(str(pk) for pk in seen)
+    if subject_type == "hiring_feedback":  # a feedback's history (by interview id): as the feedback itself
+        return frozenset(str(pk) for pk in readable_feedback_ids(actor, wanted))
     return frozenset()
 
 
@@ -291,3 +299,72 @@ def require(actor: Actor, action: str, record: Any = None, *, what: str, field: 
     """Raise PermissionDenied naming the rule unless the actor may take `action` on `record`."""
     if not can(actor, action, record):
         raise PermissionDenied(RULES[action].format(what=what), field=field)
+
+
+# --- loops: sealed feedback and the debrief (docs/hiring.md "Who sees what" §3)
+
+SEALED_UNTIL_DEBRIEF = "sealed until the debrief: feedback opens to the loop when the debrief does"
+SEALED_UNTIL_YOURS = "sealed until you submit yours: an interviewer reads no one else's feedback before that"
+
+
+def _unsubmitted_own(actor: Actor, loop: Any) -> bool:
+    """True when the actor has a non-cancelled interview in the loop whose feedback is not submitted."""
+    person = _person(actor)
+    if person is None:
+        return False
+    return (
+        loop.interviews.filter(interviewer_id=person, cancelled=False)
+        .exclude(feedback__submitted_at__isnull=False)
+        .exists()
+    )
+
+
+def require_debrief_readable(actor: Actor, loop: Any) -> frozenset[str]:
+    """The actor's insider kinds when they may read the loop's submitted feedback and its debrief: outsiders get
+    NotFound (admins included); insiders before the debrief opens PermissionDenied "sealed until the debrief"; an
+    interviewer who has not submitted their own PermissionDenied "sealed until you submit yours"."""
+    kinds = loop_roles(actor, loop)
+    if not kinds:
+        raise NotFound(f"loop {loop.pk} does not exist")
+    if loop.debrief_opened_at is None:
+        raise PermissionDenied(SEALED_UNTIL_DEBRIEF, field="feedback")
+    if INTERVIEWER in kinds and _unsubmitted_own(actor, loop):
+        raise PermissionDenied(SEALED_UNTIL_YOURS, field="feedback")
+    return kinds
+
+
+def require_feedback_readable(actor: Actor, loop: Any, *, author_id: int, submitted: bool, what: str) -> None:
+    """May the actor read another interviewer's feedback (the author always reads their own: the caller checks
+    that first)? As `require_debrief_readable`, and a draft is never anyone else's to read (NotFound)."""
+    if _person(actor) is not None and author_id == _person(actor):
+        return
+    require_debrief_readable(actor, loop)
+    if not submitted:
+        raise NotFound(f"{what} is not submitted")
+
+
+def readable_feedback_ids(actor: Actor, interview_ids: list[int]) -> frozenset[int]:
+    """Which of these interviews' feedback the actor may read (its history too): their own, or submitted feedback
+    of a loop whose debrief they may read."""
+    from .models import Interview
+
+    person = _person(actor)
+    if person is None or not interview_ids:
+        return frozenset()
+    rows = list(
+        Interview.objects.filter(pk__in=interview_ids)
+        .select_related("loop", "loop__opening")
+        .values_list("pk", "interviewer_id", "loop_id", "feedback__submitted_at")
+    )
+    own = {pk for pk, author, _, _ in rows if author == person}
+    loops: dict[int, bool] = {}
+    from .models import Loop
+
+    for loop in Loop.objects.filter(pk__in={loop_id for _, _, loop_id, _ in rows}).select_related("opening"):
+        try:
+            require_debrief_readable(actor, loop)
+            loops[loop.pk] = True
+        except (NotFound, PermissionDenied):
+            loops[loop.pk] = False
+    others = {pk for pk, _, loop_id, at in rows if at is not None and loops.get(loop_id)}
+    return frozenset(own | others)
