@@ -44,7 +44,21 @@ class InterviewForm(forms.Form):
     principles = forms.MultipleChoiceField(
         label="Principles to assess", widget=forms.CheckboxSelectMultiple, help_text="One or two."
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args, principles: Sequence[tuple[str, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["principles"].choices = list(principles)
+
+
+class InterviewChangeForm(forms.Form):
+    """Move an interview or change its principles (to change the interviewer, cancel it and add another)."""
+
+    starts_at = forms.DateTimeField(label="Starts", widget=DATETIME, input_formats=DATETIME_FORMATS)
+    ends_at = forms.DateTimeField(label="Ends", widget=DATETIME, input_formats=DATETIME_FORMATS)
+    principles = forms.MultipleChoiceField(
+        label="Principles to assess", widget=forms.CheckboxSelectMultiple, help_text="One or two."
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
     def __init__(self, *args, principles: Sequence[tuple[str, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -55,6 +55,7 @@ from .contracts import (
     HealthReport,
     InterviewChanges,
     InterviewRecord,
+    LoopEventRecord,
     LoopParty,
     LoopRecord,
     LoopState,
@@ -1180,11 +1181,19 @@ def loop_view(*, actor: Actor, loop_id: int) -> LoopView:
     row = _loop_row(actor, loop_id)
     ctx = _LoopContext(actor, row)
     parties = ctx.parties()
+    debrief = row.state == L.DEBRIEF.value
+    interviewer = LoopParty.INTERVIEWER.value in parties
     return LoopView(
         loop=_to_loop(row, ctx.interviews()),
         parties=tuple(sorted(parties)),
         actions=machines.available(LOOP, _facts(ctx), parties),
         problems=tuple(ctx.problems()) if row.state == L.PLANNING.value else (),
+        can_plan=bool(PLANNERS & parties) and row.state in PLANNABLE,
+        # the same conditions change_vote and recommend_on_loop enforce
+        may_change_vote=debrief
+        and interviewer
+        and any(i.interviewer_id == actor.person_id and i.id in ctx.submitted() for i in ctx.live()),
+        may_recommend=debrief and LoopParty.BAR_RAISER.value in parties and not row.recommendation,
     )
 
 
@@ -1365,10 +1374,17 @@ def cancel_interview(*, actor: Actor, interview_id: int, version: int, reason: s
 
 
 def my_interviews(
-    *, actor: Actor, upcoming: bool | None = None, limit: int | None = None, offset: int | None = None
+    *,
+    actor: Actor,
+    upcoming: bool | None = None,
+    feedback_due: bool = False,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[MyInterview]:
     """The actor's own interviews (not cancelled) with their feedback status: none, draft or submitted, and when
-    it is due. `upcoming`: True only those not ended yet, False only those ended. Soonest first."""
+    it is due. `upcoming`: True only those not ended yet, False only those ended. `feedback_due`: only ended
+    interviews whose feedback the actor still owes (the loop interviewing or in its debrief, not submitted), as
+    the deadlines helper counts them. Soonest first."""
     org_services.require_signed_in(actor)
     qs = InterviewRow.objects.filter(interviewer_id=actor.person_id or -1, cancelled=False).select_related(
         "loop", "loop__opening"
@@ -1378,6 +1394,8 @@ def my_interviews(
         qs = qs.filter(ends_at__gte=now)
     elif upcoming is False:
         qs = qs.filter(ends_at__lt=now)
+    if feedback_due:
+        qs = qs.filter(ends_at__lt=now, loop__state__in=sorted(WRITABLE)).exclude(feedback__submitted_at__isnull=False)
     page = paginate(qs.order_by("starts_at", "id"), limit=limit, offset=offset, convert=lambda r: r)
     feedback = {f.interview_id: f for f in FeedbackRow.objects.filter(interview_id__in=[i.id for i in page.items])}
     teams = _team_slugs({i.loop.opening.team_id for i in page.items})
@@ -1621,6 +1639,17 @@ def decide(*, actor: Actor, loop_id: int, decision: Decision | str, rationale: s
     candidate moves to offer or rejected. A human makes the call: nothing here scores candidates."""
     value = decision.value if isinstance(decision, Decision) else decision
     return _move("decide", actor, loop_id, version, decision=value, rationale=rationale)
+
+
+def loop_timeline(*, actor: Actor, loop_id: int) -> list[LoopEventRecord]:
+    """A loop's timeline, oldest first: every transition and planning step with who took it and when (its notes are
+    the machine's inputs kept on the timeline: reasons, the decision; never feedback text). Insiders only
+    (NotFound otherwise)."""
+    row = _loop_row(actor, loop_id)
+    return [
+        LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_label, e.note)
+        for e in LoopEventRow.objects.filter(loop_id=row.pk).order_by("at", "id")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- bar-raisers kind

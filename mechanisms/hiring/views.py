@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound
@@ -21,7 +22,7 @@ from mechanisms.kernel.pages import FORM_ERRORS, page, pager, person_id, query_i
 from mechanisms.org import services as org_services
 
 from . import services as hiring
-from .contracts import EvidenceInput, LoopState
+from .contracts import EvidenceInput, InterviewChanges, LoopState
 from .forms import (
     STAR,
     VOTE_CHOICES,
@@ -29,6 +30,7 @@ from .forms import (
     CancelInterviewForm,
     ChangeVoteForm,
     FeedbackForm,
+    InterviewChangeForm,
     InterviewForm,
     RecommendationForm,
 )
@@ -52,7 +54,7 @@ LOOP_CONFLICT = (
 )
 SEALED_STATES = (LoopState.PLANNING, LoopState.INTERVIEWING)
 VOTE_WORDS = dict(VOTE_CHOICES)
-INTERVIEW_FIELDS = {"interviewer_id": "interviewer", "starts_at": "starts_at", "ends_at": "ends_at"}
+INTERVIEW_FIELDS = {"interviewer_id": "interviewer", "interview_id": "interviewer"}
 
 
 def _people(actor: Actor, ids) -> dict[int, Any]:
@@ -147,10 +149,9 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
     for i in (i for i in loop.interviews if not i.cancelled):
         edit = None
         if planning:
-            edit = bound.get("edit_forms", {}).get(i.id) or InterviewForm(
+            edit = bound.get("edit_forms", {}).get(i.id) or InterviewChangeForm(
                 principles=chosen,
                 initial={
-                    "interviewer": i.interviewer_handle,
                     "starts_at": i.starts_at,
                     "ends_at": i.ends_at,
                     "principles": list(i.principles),
@@ -183,7 +184,9 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
         or (InterviewForm(principles=chosen, prefix="new") if planning else None),
         "bar_raiser_form": bound.get("bar_raiser_form")
         or (BarRaiserForm(initial={"version": loop.version}) if planning else None),
-        "suggestions": hiring.bar_raiser_suggestions(actor=actor, loop_id=loop.id) if planning else [],
+        "suggestions": bar_raisers_services.suggest(actor=actor, subject=hiring.describe_loop(actor, loop.id))
+        if planning
+        else [],
         "action_forms": _action_forms(loop, view.actions, bound.get("action")),
         "submitted": sum(1 for line in status.values() if line.submitted_at is not None),
         "timeline": [
@@ -248,22 +251,10 @@ def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse
     return _loop_again(request, loop.id, status, action=(name, form))
 
 
-def _interview_form(request: HttpRequest, loop, prefix: str) -> InterviewForm:
+def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
     names = _principle_names(request.actor)
     opening = hiring.get_opening(actor=request.actor, opening_id=loop.opening_id)
-    return InterviewForm(request.POST, principles=[(s, names.get(s, s)) for s in opening.principles], prefix=prefix)
-
-
-def _interview_values(form: InterviewForm) -> dict[str, Any] | None:
-    interviewer = person_id(form, "interviewer", form.cleaned_data["interviewer"], find=_find_person)
-    if interviewer is None:
-        return None
-    return {
-        "interviewer_id": interviewer,
-        "starts_at": form.cleaned_data["starts_at"],
-        "ends_at": form.cleaned_data["ends_at"],
-        "principles": tuple(form.cleaned_data["principles"]),
-    }
+    return [(slug, names.get(slug, slug)) for slug in opening.principles]
 
 
 @require_POST
@@ -271,10 +262,20 @@ def _interview_values(form: InterviewForm) -> dict[str, Any] | None:
 def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
     """Add an interview to a loop being planned (the loop rules are checked when it starts, shown meanwhile)."""
     loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
-    form = _interview_form(request, loop, "new")
-    if form.is_valid() and (values := _interview_values(form)) is not None:
+    form = InterviewForm(request.POST, principles=_principle_choices(request, loop), prefix="new")
+    interviewer = None
+    if form.is_valid():
+        interviewer = person_id(form, "interviewer", form.cleaned_data["interviewer"], find=_find_person)
+    if interviewer is not None:
         try:
-            hiring.add_interview(actor=request.actor, loop_id=loop.id, **values)
+            hiring.add_interview(
+                actor=request.actor,
+                loop_id=loop.id,
+                interviewer_id=interviewer,
+                starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"],
+                principles=tuple(form.cleaned_data["principles"]),
+            )
         except FORM_ERRORS as exc:
             return _loop_again(request, loop.id, show_error(form, exc, fields=INTERVIEW_FIELDS), interview_form=form)
         messages.success(request, "Interview added.")
@@ -287,11 +288,18 @@ def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
 def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> HttpResponse:
     """Change an interview's interviewer, time or principles while its loop is planned."""
     loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
-    form = _interview_form(request, loop, f"interview-{interview_id}")
-    if form.is_valid() and (values := _interview_values(form)) is not None:
+    form = InterviewChangeForm(
+        request.POST, principles=_principle_choices(request, loop), prefix=f"interview-{interview_id}"
+    )
+    if form.is_valid():
+        changes = InterviewChanges(
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+            principles=tuple(form.cleaned_data["principles"]),
+        )
         try:
             hiring.update_interview(
-                actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"], **values
+                actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"], changes=changes
             )
         except FORM_ERRORS as exc:
             status = show_error(form, exc, fields=INTERVIEW_FIELDS, conflict=LOOP_CONFLICT)
