@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 from mechanisms.away_teams import services as away_services
+from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.hiring import services as hiring_services
 from mechanisms.kernel import clock
@@ -391,6 +392,16 @@ LEADERLESS_TEAM = "growth-experiments"
 def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
     """The demo as an export document. `teams` above the hand-written ones adds generated teams (up to 2,000,
     with five services each: 10,000 services)."""
+    return _build(teams=teams, seed=seed)[0]
+
+
+def demo_pool(*, teams: int = len(TEAMS), seed: int = 7) -> list[tuple[str, dt.date, int]]:
+    """The demo's bar raisers (handle, trained on, capacity), earliest trained first: one engineer in every fourth
+    team. `load_demo` puts them in the pool through the bar_raisers services, each trained by the first of them."""
+    return _build(teams=teams, seed=seed)[1]
+
+
+def _build(*, teams: int, seed: int) -> tuple[dict[str, Any], list[tuple[str, dt.date, int]]]:
     if teams < 1 or teams > 5000:
         raise ValueError("teams must be between 1 and 5000")
     rng = random.Random(seed)
@@ -406,6 +417,7 @@ def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
         "dependencies": [],
     }
     people = doc["people"]
+    pool: list[tuple[str, dt.date, int]] = []
 
     def person(manager: str | None, title: str, discipline: str = "engineering", handle: str | None = None) -> str:
         full, generated = names.next()
@@ -419,8 +431,6 @@ def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
                 "title": title,
                 "discipline": discipline,
                 "active": True,
-                "bar_raiser_since": None,
-                "bar_raiser_capacity": 0,
             }
         )
         return handle
@@ -482,8 +492,8 @@ def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
                 )
             )
         if index % 4 == 1:
-            people[-1]["bar_raiser_since"] = (dt.date(2023, 1, 1) + dt.timedelta(days=index * 11 % 700)).isoformat()
-            people[-1]["bar_raiser_capacity"] = 2 + index % 3
+            trained_on = dt.date(2023, 1, 1) + dt.timedelta(days=index * 11 % 700)
+            pool.append((people[-1]["handle"], trained_on, 2 + index % 3))
         doc["teams"].append(
             {
                 "slug": slug,
@@ -544,13 +554,15 @@ def build_demo(*, teams: int = len(TEAMS), seed: int = 7) -> dict[str, Any]:
             )
     if teams > len(TEAMS):
         _generated_catalog(doc, specs[len(TEAMS) :], rng)
-    return doc
+    return doc, sorted(pool, key=lambda member: (member[1], member[0]))
 
 
 def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PASSWORD) -> ImportReport:
     """Import the demo organization and create its sign-in accounts (idempotent: a second run changes nothing)."""
     actor = Actor.system("demo")
-    report = import_everything(actor=actor, document=build_demo(teams=teams, seed=seed))
+    document, pool = _build(teams=teams, seed=seed)
+    report = import_everything(actor=actor, document=document)
+    _bar_raisers(actor, pool)
     for username, is_admin in DEMO_ACCOUNTS:
         person = org_services.find_person(actor=actor, handle=username)
         if not org_services.account_exists(username=username):
@@ -579,6 +591,21 @@ def evaluate_if_never_evaluated() -> bool:
         return False
     mandate_services.evaluate_org(actor=system)
     return True
+
+
+def _bar_raisers(system: Actor, pool: list[tuple[str, dt.date, int]]) -> None:
+    """Put the demo's bar raisers in the pool (idempotent): the earliest trained has no trainer, every later one was
+    trained by them (MECHANISMS.md §4)."""
+    trainer_id = None
+    for handle, trained_on, capacity in pool:
+        person = org_services.find_person(actor=system, handle=handle)
+        if person is None:
+            continue
+        if bar_raisers_services.find_pool_member(actor=system, person_id=person.id) is None:
+            bar_raisers_services.add_to_pool(
+                actor=system, person_id=person.id, trained_on=trained_on, trainer_id=trainer_id, capacity=capacity
+            )
+        trainer_id = trainer_id or person.id
 
 
 def _leader_accounts(system: Actor, password: str) -> None:
