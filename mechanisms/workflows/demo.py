@@ -16,6 +16,7 @@ from mechanisms.away_teams import services as away_services
 from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.hiring import services as hiring_services
+from mechanisms.hiring.contracts import EvidenceInput
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.importing import ImportReport
@@ -966,8 +967,8 @@ def _definition(name: str, kind: str, description: str, paths: list[str]) -> str
 # Two openings and candidates in every state (MECHANISMS.md §4-§5), planted through the hiring and bar-raiser
 # services as the people who hold each step, so that a visitor can sign in as any of them and walk a loop:
 # ingrid.varga hires for Payments (a debrief waits on her decision), maya.chen owes feedback on an interview that
-# just ended, wanjiru.petrov is the bar raiser of the loop in debrief, amelia.brooks recruits. Times are relative
-# to the load (interviews ended minutes to hours ago), so the health figures read like a real week.
+# just ended, wanjiru.petrov is the bar raiser of the loop in debrief, amelia.brooks recruits (company-wide). Times
+# are relative to the load (interviews ended minutes to hours ago), so the health figures read like a real week.
 
 RECRUITER = ("amelia.brooks", "Amelia Brooks", "Technical Recruiter")
 PAYMENTS_JD = """\
@@ -1023,7 +1024,7 @@ OPENINGS = (
 # The interviewers of every loop (leaders of other teams, who have sign-in accounts) with their principles by
 # position in the opening's list: every principle at least once, none by everyone.
 PANEL = {
-    "payments": (("maya.chen", (0, 1)), ("ingrid.silva", (2, 3)), ("mateo.ivanova", (4, 0)), ("vera.fischer", (1, 2))),
+    "payments": (("ingrid.silva", (0, 1)), ("mateo.ivanova", (2, 3)), ("vera.fischer", (4, 0)), ("maya.chen", (1, 2))),
     "search-em": (("nora.nakamura", (0, 1)), ("freya.quispe", (2, 3)), ("elena.haddad", (4, 0))),
 }
 # (opening, name, source, what happens: the steps below, in order). Minutes: how long ago each interview ended.
@@ -1065,6 +1066,7 @@ DECISIONS = {
     ),
     "hired": ("hire", "Everyone inclined; the bar raiser approves."),
 }
+DEBRIEF_BAR_RAISER = ("wanjiru.petrov", "Has run payments debriefs before; independent of Payments and its chain.")
 DELAYS = (35, 55, 90, 150, 240, 420)  # minutes from an interview's end to its feedback, in turn
 
 
@@ -1143,7 +1145,13 @@ def _plant_hiring(system: Actor, password: str) -> None:
         )
         if outcome == "applied":
             continue
-        loop = hiring_services.create_loop(actor=recruiting, candidate_id=candidate.id)
+        if outcome == "debrief":  # a manual pick states why; the others take the first suggestion
+            pick = person(DEBRIEF_BAR_RAISER[0]).id
+            loop = hiring_services.create_loop(
+                actor=recruiting, candidate_id=candidate.id, bar_raiser_id=pick, reason=DEBRIEF_BAR_RAISER[1]
+            )
+        else:
+            loop = hiring_services.create_loop(actor=recruiting, candidate_id=candidate.id)
         panel = PANEL[key][:2] if outcome == "planning" else PANEL[key]
         interviews = []
         for position, (interviewer, picks) in enumerate(panel):
@@ -1175,7 +1183,7 @@ def _plant_hiring(system: Actor, password: str) -> None:
                         vote=None,
                         summary="Notes so far.",
                         evidence=[
-                            hiring_services.EvidenceInput(principle=p, **_star(candidate_name, p), rating=None)
+                            EvidenceInput(principle=p, **_star(candidate_name, p), rating=None)
                             for p in interview.principles
                         ],
                     )
@@ -1186,7 +1194,7 @@ def _plant_hiring(system: Actor, password: str) -> None:
                 vote=votes[position],
                 summary=f"{candidate_name}: specific examples, in their own words.",
                 evidence=[
-                    hiring_services.EvidenceInput(
+                    EvidenceInput(
                         principle=p, **_star(candidate_name, p), rating=3 if votes[position].endswith("hire") else 2
                     )
                     for p in interview.principles
