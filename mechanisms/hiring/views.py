@@ -29,6 +29,7 @@ from .forms import (
     BarRaiserForm,
     CancelInterviewForm,
     ChangeVoteForm,
+    CreateLoopForm,
     FeedbackForm,
     InterviewChangeForm,
     InterviewForm,
@@ -106,6 +107,37 @@ def feedback_due_panel(request: HttpRequest, subject: None, **bound: Any) -> dic
 
 
 # ---------------------------------------------------------------------------------------------- the loop page
+
+
+@page
+def create_loop(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """Start planning a candidate's loop (the candidate page links here): the bar raiser is suggested, or named by
+    hand with a reason; then the loop page, where the interviews are added."""
+    candidate = hiring.get_candidate(actor=request.actor, candidate_id=candidate_id)
+    status = 200
+    if request.method == "POST":
+        form = CreateLoopForm(request.POST)
+        status = 400
+        if form.is_valid():
+            chosen = None
+            if form.cleaned_data["bar_raiser"].strip():
+                chosen = person_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
+            if not form.errors:
+                try:
+                    loop = hiring.create_loop(
+                        actor=request.actor,
+                        candidate_id=candidate.id,
+                        bar_raiser_id=chosen,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except FORM_ERRORS as exc:
+                    status = show_error(form, exc, fields={"bar_raiser_id": "bar_raiser", "candidate_id": "bar_raiser"})
+                else:
+                    messages.success(request, "The loop is being planned: add its interviews, then start it.")
+                    return redirect("web:hiring-loop", loop_id=loop.id)
+    else:
+        form = CreateLoopForm()
+    return render(request, "hiring/loop_new.html", {"candidate": candidate, "form": form}, status=status)
 
 
 def _action_forms(loop, actions, failed: tuple[str, Any] | None, *, only: tuple[str, ...] | None = None) -> list:
