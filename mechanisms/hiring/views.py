@@ -175,7 +175,6 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
     names = _principle_names(actor)
     opening = hiring.get_opening(actor=actor, opening_id=loop.opening_id)
     chosen = [(slug, names.get(slug, slug)) for slug in opening.principles]
-    status = {line.interview_id: line for line in hiring.feedback_status(actor=actor, loop_id=loop.id).lines}
     people = _people(actor, [loop.bar_raiser_id, loop.hiring_manager_id, loop.recruiter_id])
     planning = view.can_plan
     rows = []
@@ -196,7 +195,6 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
             {
                 "i": i,
                 "principles": [names.get(p, p) for p in i.principles],
-                "status": status.get(i.id),
                 "edit_form": edit,
                 "cancel_form": CancelInterviewForm(initial={"version": i.version}) if planning else None,
             }
@@ -215,13 +213,8 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
         "planning": planning,
         "interview_form": bound.get("interview_form")
         or (InterviewForm(principles=chosen, prefix="new") if planning else None),
-        "bar_raiser_form": bound.get("bar_raiser_form")
-        or (BarRaiserForm(initial={"version": loop.version}) if planning else None),
-        "suggestions": bar_raisers_services.suggest(actor=actor, subject=hiring.describe_loop(actor, loop.id))
-        if planning
-        else [],
         "action_forms": _action_forms(loop, view.actions, bound.get("action")),
-        "submitted": sum(1 for line in status.values() if line.submitted_at is not None),
+        "submitted": sum(1 for row in rows if row["i"].submitted_at is not None),
         "timeline": [
             {
                 "event": e,
@@ -229,7 +222,7 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
                 "from": LOOP.state_words(e.from_state) if e.from_state else "",
                 "to": LOOP.state_words(e.to_state),
             }
-            for e in hiring.loop_timeline(actor=actor, loop_id=loop.id)
+            for e in view.timeline
         ],
         "sealed": loop.state in SEALED_STATES,
     }
@@ -360,18 +353,24 @@ def cancel_interview(request: HttpRequest, loop_id: int, interview_id: int) -> H
     return redirect("web:hiring-loop", loop_id=loop.id)
 
 
-@require_POST
 @page
 def change_bar_raiser(request: HttpRequest, loop_id: int) -> HttpResponse:
-    """Pick the loop's bar raiser by hand (the pool, independence and capacity are checked by the service)."""
-    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
-    form = BarRaiserForm(request.POST)
-    if form.is_valid():
-        chosen = person_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
+    """The loop's bar raiser: the suggestions (independent of the hiring manager, their chain and the team, not the
+    recruiter, with room; least loaded first) and a pick by hand, which states why unless it is the first
+    suggestion. The pool, independence and capacity are the bar-raisers app's to judge."""
+    actor = request.actor
+    loop = hiring.get_loop(actor=actor, loop_id=loop_id)  # the loop page links here for its planners only
+    status = 200
+    if request.method == "POST":
+        form = BarRaiserForm(request.POST)
+        status = 400
+        chosen = None
+        if form.is_valid():
+            chosen = person_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
         if chosen is not None:
             try:
                 hiring.change_bar_raiser(
-                    actor=request.actor,
+                    actor=actor,
                     loop_id=loop.id,
                     bar_raiser_id=chosen,
                     reason=form.cleaned_data["reason"],
@@ -379,10 +378,14 @@ def change_bar_raiser(request: HttpRequest, loop_id: int) -> HttpResponse:
                 )
             except FORM_ERRORS as exc:
                 status = show_error(form, exc, fields={"bar_raiser_id": "bar_raiser"}, conflict=LOOP_CONFLICT)
-                return _loop_again(request, loop.id, status, bar_raiser_form=form)
-            messages.success(request, "Bar raiser assigned.")
-            return redirect("web:hiring-loop", loop_id=loop.id)
-    return _loop_again(request, loop.id, 400, bar_raiser_form=form)
+            else:
+                messages.success(request, "Bar raiser assigned.")
+                return redirect("web:hiring-loop", loop_id=loop.id)
+    else:
+        form = BarRaiserForm(initial={"version": loop.version})
+    suggestions = bar_raisers_services.suggest(actor=actor, subject=hiring.describe_loop(actor, loop.id))
+    context = {"loop": loop, "form": form, "suggestions": suggestions}
+    return render(request, "hiring/bar_raiser.html", context, status=status)
 
 
 # ---------------------------------------------------------------------------------------------- the feedback form
@@ -488,17 +491,16 @@ def _debrief_context(request: HttpRequest, loop_id: int, **bound: Any) -> tuple[
     actor = request.actor
     view = hiring.loop_view(actor=actor, loop_id=loop_id)
     loop = view.loop
-    status = hiring.feedback_status(actor=actor, loop_id=loop.id)
-    people = _people(actor, [loop.bar_raiser_id, *(line.interviewer_id for line in status.lines)])
-    base: dict[str, Any] = {
-        "loop": loop,
-        "state_words": LOOP.state_words(loop.state.value),
-        "status_rows": [{"s": line, "who": people.get(line.interviewer_id)} for line in status.lines],
-        "bar_raiser": people.get(loop.bar_raiser_id),
-    }
+    base: dict[str, Any] = {"loop": loop, "state_words": LOOP.state_words(loop.state.value)}
     if loop.state in SEALED_STATES:
+        status = hiring.feedback_status(actor=actor, loop_id=loop.id)
+        people = _people(actor, [loop.bar_raiser_id, *(line.interviewer_id for line in status.lines)])
         open_early = _action_forms(loop, view.actions, bound.get("action"), only=("open_debrief",))
-        return "hiring/debrief_sealed.html", {**base, "action_forms": open_early}
+        return "hiring/debrief_sealed.html", {
+            **base,
+            "status_rows": [{"s": line, "who": people.get(line.interviewer_id)} for line in status.lines],
+            "action_forms": open_early,
+        }
     d = hiring.get_debrief(actor=actor, loop_id=loop.id)
     names = _principle_names(actor)
     decide = _action_forms(loop, view.actions, bound.get("action"), only=("decide",))
