@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, SearchKind
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class HiringConfig(AppConfig):
@@ -13,7 +13,13 @@ class HiringConfig(AppConfig):
         api="mechanisms.hiring.api:router",
         urls="mechanisms.hiring.urls",
         cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
-        nav=(NavEntry("hiring", "Openings", "/hiring", order=10),),
+        nav=(
+            NavEntry("hiring", "Openings", "/hiring", order=10),
+            NavEntry("personal", "My interviews", "/hiring/interviews", order=20),
+        ),
+        panels=(
+            Panel("home", "hiring/_home_feedback_due.html", "mechanisms.hiring.views:feedback_due_panel", 5, "side"),
+        ),
         search=(
             SearchKind("openings", "Openings", "mechanisms.hiring.views:search_openings", order=50),
             SearchKind("candidates", "Candidates", "mechanisms.hiring.views:search_candidates", order=60),
