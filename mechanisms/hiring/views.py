@@ -727,7 +727,7 @@ def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse
     return _loop_again(request, loop.id, status, action=(name, form))
 
 
-def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
+def _loop_principles(request: HttpRequest, loop) -> list[tuple[str, str]]:
     names = _principle_names(request.actor)
     opening = hiring_services.get_opening(actor=request.actor, opening_id=loop.opening_id)
     return [(slug, names.get(slug, slug)) for slug in opening.principles]
@@ -738,7 +738,7 @@ def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
 def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
     """Add an interview to a loop being planned (the loop rules are checked when it starts, shown meanwhile)."""
     loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
-    form = InterviewForm(request.POST, principles=_principle_choices(request, loop), prefix="new")
+    form = InterviewForm(request.POST, principles=_loop_principles(request, loop), prefix="new")
     interviewer = None
     if form.is_valid():
         interviewer = handle_to_id(form, "interviewer", form.cleaned_data["interviewer"], find=_find_person)
@@ -765,7 +765,7 @@ def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> Htt
     """Change an interview's interviewer, time or principles while its loop is planned."""
     loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
     form = InterviewChangeForm(
-        request.POST, principles=_principle_choices(request, loop), prefix=f"interview-{interview_id}"
+        request.POST, principles=_loop_principles(request, loop), prefix=f"interview-{interview_id}"
     )
     if form.is_valid():
         changes = InterviewChanges(
