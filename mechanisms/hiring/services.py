@@ -571,7 +571,7 @@ def list_candidates(
     """Candidates the actor is an insider of, newest first, by opening, state and words of the name (outsiders
     get none; the total counts only what they may see). Paginated. Raises RuleViolation for an unknown state."""
     _policy.require_signed_in(actor)
-    qs = _policy.visible_candidates(actor, CandidateRow.objects.select_related("opening"))
+    qs = _policy.visible_candidates(actor, CandidateRow.objects.select_related("opening", "loop"))
     if opening_id is not None:
         qs = qs.filter(opening_id=_id(opening_id, "opening_id"))
     if state:
@@ -735,7 +735,7 @@ def erase_candidate(*, actor: Actor, candidate_id: int, reason: str) -> Candidat
     `erased`. Votes, ratings, timings, states, principles and the outcome stay: the anonymous aggregates of the
     health figures. Raises NotFound (outsiders who are not admins), PermissionDenied, RuleViolation."""
     _policy.require_signed_in(actor)
-    row = CandidateRow.objects.select_related("opening").filter(pk=_id(candidate_id, "candidate_id")).first()
+    row = CandidateRow.objects.select_related("opening", "loop").filter(pk=_id(candidate_id, "candidate_id")).first()
     if row is None or (not actor.is_admin and not _policy.candidate_roles(actor, row)):
         raise NotFound(f"candidate {candidate_id} does not exist", field="candidate_id")
     _policy.require(actor, "erase_candidate", row, what="erase this candidate")
@@ -787,7 +787,7 @@ def _blank_loop_text(candidate_id: int) -> None:
 def _candidate_row(actor: Actor, candidate_id: Any) -> CandidateRow:
     """The candidate if the actor is one of their insiders, else NotFound (the same answer as for none)."""
     _policy.require_signed_in(actor)
-    row = CandidateRow.objects.select_related("opening").filter(pk=_id(candidate_id, "candidate_id")).first()
+    row = CandidateRow.objects.select_related("opening", "loop").filter(pk=_id(candidate_id, "candidate_id")).first()
     if row is None or not _policy.candidate_roles(actor, row):
         raise NotFound(f"candidate {candidate_id} does not exist", field="candidate_id")
     return row
@@ -1038,7 +1038,8 @@ def _to_opening(row: OpeningRow, *, teams: Mapping | None = None, people: Mappin
 
 
 def _to_candidate(row: CandidateRow) -> CandidateRecord:
-    loop_id = LoopRow.objects.filter(candidate_id=row.id).values_list("id", flat=True).first()
+    loop = _policy.loop_of(row)  # read with the candidate (select_related) by every read of candidates
+    loop_id = loop.id if loop is not None else None
     return CandidateRecord(
         id=row.id,
         opening_id=row.opening_id,
