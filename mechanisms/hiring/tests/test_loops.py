@@ -55,8 +55,8 @@ def loop_of(org, make_candidate):
 
 
 def plan(org, loop, ended_ago: dt.timedelta = HOUR, people=("bob", "cat", "dan")):
-    """Three interviews in this order (bob, cat, dan), ending about `ended_ago`, covering the three principles,
-    none by everyone."""
+    """Three interviews one after the other (bob, cat, dan), the last ending `ended_ago` (the health figures' tests
+    count on these times), covering the three principles, none by everyone."""
     pairs = ((CO, OWN), (OWN, DIVE), (DIVE, CO))
     end = dt.datetime.now(dt.UTC) - ended_ago
     out = []
@@ -66,8 +66,8 @@ def plan(org, loop, ended_ago: dt.timedelta = HOUR, people=("bob", "cat", "dan")
                 actor=org.actor("rex"),
                 loop_id=loop.id,
                 interviewer_id=org.people[handle].id,
-                starts_at=end - HOUR + n * dt.timedelta(minutes=1),
-                ends_at=end - (2 - n) * dt.timedelta(minutes=1),
+                starts_at=end - (3 - n) * HOUR,
+                ends_at=end - (2 - n) * HOUR,
                 principles=principles,
             )
         )
