@@ -1,0 +1,237 @@
+"""Every door into a hiring record, for the seal tests: the API, the pages, the CLI, the history, the lists and
+search. A `Target` names one confidential record of the seal world; each door knows how to try it.
+
+The paths are the ones the hiring briefs give (docs/hiring.md); they live here only, so the matrix tables stay
+plain tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mechanisms.kernel.testing import (
+    ALLOWED,
+    FORBIDDEN,
+    HIDDEN,
+    Door,
+    check_matrix,
+    cli_door,
+    outcome_of_status,
+    page_text,
+    signed_in,
+)
+
+from .world import LoopInWorld, World
+
+SEALED = "sealed until"  # the start of every sealed refusal: "sealed until the debrief", "... until you submit yours"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One record an adversary goes after: its kind, the loop it belongs to, and whose feedback (for feedback)."""
+
+    kind: str  # opening | candidate | resume | loop | status | feedback | debrief
+    entry: LoopInWorld | None
+    world: World
+    author: str = ""  # the interviewer, for a feedback
+
+    @property
+    def interview_id(self) -> int:
+        assert self.entry is not None
+        return self.entry.interview_id(self.author)
+
+    def history_subject(self) -> tuple[str, int]:
+        """The audit subject whose history this record has (feedback: the interview's feedback row)."""
+        assert self.entry is not None
+        if self.kind in ("candidate", "resume"):
+            return "hiring_candidate", self.entry.candidate_id
+        if self.kind == "feedback":
+            from mechanisms.hiring.models import Feedback
+
+            return "hiring_feedback", Feedback.objects.get(interview_id=self.interview_id).pk
+        return "hiring_loop", self.entry.loop_id
+
+
+API_PATHS: dict[str, Callable[[Target], str]] = {
+    "opening": lambda t: f"/api/v1/hiring/openings/{t.world.opening.id}",
+    "candidate": lambda t: f"/api/v1/hiring/candidates/{t.entry.candidate_id}",
+    "resume": lambda t: f"/api/v1/hiring/candidates/{t.entry.candidate_id}/resume",
+    "loop": lambda t: f"/api/v1/hiring/loops/{t.entry.loop_id}",
+    "status": lambda t: f"/api/v1/hiring/loops/{t.entry.loop_id}/feedback-status",
+    "feedback": lambda t: f"/api/v1/hiring/interviews/{t.interview_id}/feedback",
+    "debrief": lambda t: f"/api/v1/hiring/loops/{t.entry.loop_id}/debrief",
+}
+PAGE_PATHS: dict[str, Callable[[Target], str]] = {
+    "opening": lambda t: f"/hiring/openings/{t.world.opening.id}",
+    "candidate": lambda t: f"/hiring/candidates/{t.entry.candidate_id}",
+    "resume": lambda t: f"/hiring/candidates/{t.entry.candidate_id}/resume",
+    "loop": lambda t: f"/hiring/loops/{t.entry.loop_id}",
+    "feedback": lambda t: f"/hiring/interviews/{t.interview_id}/feedback",
+    "debrief": lambda t: f"/hiring/loops/{t.entry.loop_id}/debrief",
+}
+CLI_ARGS: dict[str, Callable[[Target], list[str]]] = {
+    "opening": lambda t: ["opening", str(t.world.opening.id)],
+    "candidate": lambda t: ["candidate", str(t.entry.candidate_id)],
+    "loop": lambda t: ["loop", str(t.entry.loop_id)],
+    "feedback": lambda t: ["feedback", "show", str(t.interview_id)],
+    "debrief": lambda t: ["debrief", str(t.entry.loop_id)],
+}
+
+
+def api_probe(client_for: Callable[[str], Any]) -> Door:
+    """GET the record through the API with the handle's bearer token. A 200 must not carry a sealed refusal."""
+
+    def probe(handle: str | None, target: Target) -> str:
+        from django.test import Client
+
+        client = client_for(handle) if handle else Client()
+        response = client.get(API_PATHS[target.kind](target))
+        got = outcome_of_status(response.status_code)
+        if got == FORBIDDEN:
+            message = response.json()["error"]["message"]
+            if not message.startswith(SEALED) and target.kind in ("feedback", "debrief"):
+                return f"403 not saying sealed: {message!r}"
+        return got
+
+    return Door("api", probe, prepare=lambda handle: client_for(handle) if handle else None)
+
+
+def page_probe() -> Door:
+    """GET the record's page signed in by session; a page answering 200 with a sealed notice counts as 403."""
+    clients: dict[str, Any] = {}
+
+    def client(handle: str | None):
+        from django.test import Client
+
+        if handle is None:
+            return Client()
+        if handle not in clients:
+            clients[handle] = signed_in(handle)
+        return clients[handle]
+
+    def probe(handle: str | None, target: Target) -> str:
+        response = client(handle).get(PAGE_PATHS[target.kind](target))
+        got = outcome_of_status(response.status_code, location=response.get("Location", ""))
+        sealed_page = response.status_code == 200 and target.kind in ("feedback", "debrief")
+        if sealed_page and SEALED in page_text(response).lower():
+            return FORBIDDEN
+        return got
+
+    return Door("page", probe, prepare=client)
+
+
+def cli_probe() -> Door:
+    """`mech hiring ...` with `--as HANDLE` (every row, the admin too: nobody here runs as the product itself)."""
+    from mechanisms.hiring.cli import app as hiring_cli
+
+    inner = cli_door(hiring_cli, lambda t: CLI_ARGS[t.kind](t), operator="")
+
+    def probe(handle: str | None, target: Target) -> str:
+        got = inner.probe(handle, target)
+        if got.startswith("exit") and SEALED in got.lower():
+            return FORBIDDEN
+        return got
+
+    return Door("cli", probe)
+
+
+def history_probe(client_for: Callable[[str], Any]) -> Door:
+    """The record's history through `GET /api/v1/history`: readable exactly when the record is; never a 403
+    (the change log answers 404 for a record you may not read, sealed or hidden alike)."""
+
+    def probe(handle: str | None, target: Target) -> str:
+        from django.test import Client
+
+        subject_type, subject_id = target.history_subject()
+        client = client_for(handle) if handle else Client()
+        response = client.get(f"/api/v1/history?subject_type={subject_type}&subject_id={subject_id}")
+        return outcome_of_status(response.status_code)
+
+    return Door("history", probe, prepare=lambda handle: client_for(handle) if handle else None)
+
+
+def api_list_probe(client_for: Callable[[str], Any]) -> Door:
+    """Is the candidate (or loop) in the API list, unfiltered and filtered by its opening? Listed is `allowed`."""
+
+    def probe(handle: str | None, target: Target) -> str:
+        if handle is None:
+            return HIDDEN
+        client = client_for(handle)
+        opening = target.world.opening.id
+        if target.kind == "candidate":
+            wanted, paths = target.entry.candidate_id, ["/api/v1/hiring/candidates?limit=100"]
+            paths.append(f"/api/v1/hiring/candidates?opening_id={opening}&limit=100")
+        else:
+            wanted, paths = target.entry.loop_id, ["/api/v1/hiring/loops?limit=100"]
+            paths.append(f"/api/v1/hiring/loops?opening_id={opening}&limit=100")
+        seen = []
+        for path in paths:
+            response = client.get(path)
+            if response.status_code != 200:
+                seen.append(f"HTTP {response.status_code} on {path}")
+                continue
+            seen.append(any(item["id"] == wanted for item in response.json()["items"]))
+        if seen == [True, True]:
+            return ALLOWED
+        if seen == [False, False]:
+            return HIDDEN
+        return f"lists disagree: {seen}"
+
+    return Door("api list", probe)
+
+
+def search_probe() -> Door:
+    """The search page for the candidate's name: listed (the name on the page) is `allowed`."""
+    clients: dict[str, Any] = {}
+
+    def probe(handle: str | None, target: Target) -> str:
+        if handle is None:
+            return HIDDEN
+        if handle not in clients:
+            clients[handle] = signed_in(handle)
+        name = target.entry.tokens["name"]
+        response = clients[handle].get("/search", {"q": name.split()[-1]})
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        return ALLOWED if name.split()[-1] in response.content.decode() else HIDDEN
+
+    return Door("search", probe)
+
+
+DOORS_FOR: dict[str, tuple[str, ...]] = {
+    "api": tuple(API_PATHS),
+    "page": tuple(PAGE_PATHS),
+    "cli": tuple(CLI_ARGS),
+    "history": ("candidate", "loop", "feedback"),
+    "api list": ("candidate", "loop"),
+    "search": ("candidate",),
+}
+
+
+def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], roles: Mapping[str, str | None]):
+    """`check_matrix` door by door over the columns each door can reach, every mismatch of every door reported at
+    once. The history door reads the same table with each 403 as a 404 (the log never says "sealed")."""
+    lines = [line.split() for line in table.strip().splitlines() if line.strip()]
+    header = lines[0]
+    failures: list[str] = []
+    for door in doors:
+        columns = [i for i, name in enumerate(header) if records[name].kind in DOORS_FOR[door.name]]
+        if not columns:
+            continue
+        rows = []
+        for row in lines[1:]:
+            if row[0] == "anonymous" and door.name == "cli":
+                continue  # the CLI runs on the server: nobody is anonymous there
+            cells = [row[1 + i] for i in columns]
+            if door.name == "history":
+                cells = [HIDDEN if cell == FORBIDDEN else cell for cell in cells]
+            if door.name in ("api list", "search"):
+                cells = [HIDDEN if cell != ALLOWED else cell for cell in cells]
+            rows.append(" ".join([row[0], *cells]))
+        sub = "\n".join([" ".join(header[i] for i in columns), *rows])
+        try:
+            check_matrix(sub, doors=[door], records=records, roles=roles)
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n".join(failures)
