@@ -31,7 +31,7 @@ SEALED = "sealed until"  # the start of every sealed refusal: "sealed until the 
 class Target:
     """One record an adversary goes after: its kind, the loop it belongs to, and whose feedback (for feedback)."""
 
-    kind: str  # opening | candidate | resume | loop | status | feedback | debrief
+    kind: str  # opening | candidate | resume | loop | status | feedback | debrief | review
     entry: LoopInWorld | None
     world: World
     author: str = ""  # the interviewer, for a feedback
@@ -41,11 +41,25 @@ class Target:
         assert self.entry is not None
         return self.entry.interview_id(self.author)
 
+    @property
+    def review_id(self) -> int:
+        """The bar-raiser review of the loop (bar_raisers), read as the product itself."""
+        from mechanisms.bar_raisers import services as bar_raisers
+        from mechanisms.kernel.actor import Actor
+
+        review = bar_raisers.review_for(
+            actor=Actor.system("seal"), subject_kind="hiring_loop", subject_id=self.entry.loop_id
+        )
+        assert review is not None, "every loop has its review"
+        return review.id
+
     def history_subject(self) -> tuple[str, int]:
         """The audit subject whose history this record has (feedback: the interview's feedback row)."""
         assert self.entry is not None
         if self.kind in ("candidate", "resume"):
             return "hiring_candidate", self.entry.candidate_id
+        if self.kind == "review":
+            return "bar_raiser_review", self.review_id
         if self.kind == "feedback":
             from mechanisms.hiring.models import Feedback
 
@@ -61,6 +75,7 @@ API_PATHS: dict[str, Callable[[Target], str]] = {
     "status": lambda t: f"/api/v1/hiring/loops/{t.entry.loop_id}/feedback-status",
     "feedback": lambda t: f"/api/v1/hiring/interviews/{t.interview_id}/feedback",
     "debrief": lambda t: f"/api/v1/hiring/loops/{t.entry.loop_id}/debrief",
+    "review": lambda t: f"/api/v1/bar-raisers/reviews/{t.review_id}",
 }
 PAGE_PATHS: dict[str, Callable[[Target], str]] = {
     "opening": lambda t: f"/hiring/openings/{t.world.opening.id}",
@@ -69,6 +84,7 @@ PAGE_PATHS: dict[str, Callable[[Target], str]] = {
     "loop": lambda t: f"/hiring/loops/{t.entry.loop_id}",
     "feedback": lambda t: f"/hiring/interviews/{t.interview_id}/feedback",
     "debrief": lambda t: f"/hiring/loops/{t.entry.loop_id}/debrief",
+    "review": lambda t: f"/bar-raisers/reviews/{t.review_id}",
 }
 CLI_ARGS: dict[str, Callable[[Target], list[str]]] = {
     "opening": lambda t: ["opening", str(t.world.opening.id)],
@@ -203,7 +219,7 @@ DOORS_FOR: dict[str, tuple[str, ...]] = {
     "api": tuple(API_PATHS),
     "page": tuple(PAGE_PATHS),
     "cli": tuple(CLI_ARGS),
-    "history": ("candidate", "loop", "feedback"),
+    "history": ("candidate", "loop", "feedback", "review"),
     "api list": ("candidate", "loop"),
     "search": ("candidate",),
 }

@@ -6,6 +6,7 @@ notifications, the exports and the résumé storage; the anonymous aggregates (h
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -59,7 +60,7 @@ def test_after_erasure_the_history_shows_only_that_changes_happened(world):
     for change in changes[1:]:
         assert change.erased and not change.before and not change.after, change
     everything = audit_services.list_changes(actor=admin, limit=1000).items
-    dumped = json.dumps([c.__dict__ if hasattr(c, "__dict__") else repr(c) for c in everything], default=str)
+    dumped = json.dumps([dataclasses.asdict(c) for c in everything], default=str)
     assert text_hits(dumped, tokens) == []
 
 

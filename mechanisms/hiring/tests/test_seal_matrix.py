@@ -17,7 +17,7 @@ from .doors import Target, api_list_probe, api_probe, cli_probe, history_probe, 
 pytestmark = pytest.mark.django_db
 
 INSIDERS = ["dan", "eve", "gus", "ann", "bri", "rex", "ria"]
-OUTSIDER_HANDLES = ["ola", "admin", "bob", "cat", "fay", "vp-retail", "hal", "zed"]
+OUTSIDER_HANDLES = ["ola", "admin", "bob", "cat", "fay", "vp-retail", "ceo", "hal", "zed"]
 HANDLES = INSIDERS + OUTSIDER_HANDLES
 ROLES = {"anonymous": None, **{handle: handle for handle in HANDLES}}
 
@@ -49,17 +49,18 @@ def test_planning_loop_is_for_insiders_only(world, as_):
         "resume": Target("resume", entry, world),
         "loop": Target("loop", entry, world),
         "status": Target("status", entry, world),
+        "review": Target("review", entry, world),
     }
     run_matrix(
         f"""
-                   opening candidate resume  loop    status
-        dan        allowed allowed   allowed allowed allowed
-        eve        allowed allowed   allowed allowed allowed
-        gus        allowed allowed   allowed allowed allowed
-        ann        allowed allowed   allowed allowed allowed
-        bri        allowed allowed   allowed allowed allowed
-        rex        allowed allowed   allowed allowed allowed
-        ria        allowed allowed   allowed allowed allowed
+                   opening candidate resume  loop    status review
+        dan        allowed allowed   allowed allowed allowed allowed
+        eve        allowed allowed   allowed allowed allowed allowed
+        gus        allowed allowed   allowed allowed allowed allowed
+        ann        allowed allowed   allowed allowed allowed allowed
+        bri        allowed allowed   allowed allowed allowed allowed
+        rex        allowed allowed   allowed allowed allowed allowed
+        ria        allowed allowed   allowed allowed allowed allowed
         {outsiders(len(records))}
         """,
         doors=doors(as_),
@@ -80,17 +81,18 @@ def test_feedback_is_sealed_from_everyone_but_its_author_before_the_debrief(worl
         "dan_submitted": Target("feedback", entry, world, author="dan"),
         "eve_draft": Target("feedback", entry, world, author="eve"),
         "debrief": Target("debrief", entry, world),
+        "review": Target("review", entry, world),
     }
     run_matrix(
         f"""
-                   opening candidate resume  loop    status  dan_submitted eve_draft debrief
-        dan        allowed allowed   allowed allowed allowed allowed       403       403
-        eve        allowed allowed   allowed allowed allowed 403           allowed   403
-        gus        allowed allowed   allowed allowed allowed 403           403       403
-        ann        allowed allowed   allowed allowed allowed 403           403       403
-        bri        allowed allowed   allowed allowed allowed 403           403       403
-        rex        allowed allowed   allowed allowed allowed 403           403       403
-        ria        allowed allowed   allowed allowed allowed 403           403       403
+                   opening candidate resume  loop    status  dan_submitted eve_draft debrief review
+        dan        allowed allowed   allowed allowed allowed allowed       403       403 allowed
+        eve        allowed allowed   allowed allowed allowed 403           allowed   403 allowed
+        gus        allowed allowed   allowed allowed allowed 403           403       403 allowed
+        ann        allowed allowed   allowed allowed allowed 403           403       403 allowed
+        bri        allowed allowed   allowed allowed allowed 403           403       403 allowed
+        rex        allowed allowed   allowed allowed allowed 403           403       403 allowed
+        ria        allowed allowed   allowed allowed allowed 403           403       403 allowed
         {outsiders(len(records))}
         """,
         doors=doors(as_),
@@ -113,17 +115,18 @@ def test_after_the_debrief_opens_insiders_read_submitted_feedback_but_not_an_uns
         "eve_submitted": Target("feedback", entry, world, author="eve"),
         "gus_draft": Target("feedback", entry, world, author="gus"),
         "debrief": Target("debrief", entry, world),
+        "review": Target("review", entry, world),
     }
     run_matrix(
         f"""
-                   opening candidate resume  loop    status  dan_submitted eve_submitted gus_draft debrief
-        dan        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed
-        eve        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed
-        gus        allowed allowed   allowed allowed allowed 403           403           allowed   403
-        ann        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed
-        bri        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed
-        rex        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed
-        ria        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed
+                   opening candidate resume  loop    status  dan_submitted eve_submitted gus_draft debrief review
+        dan        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
+        eve        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
+        gus        allowed allowed   allowed allowed allowed 403           403           allowed   403 allowed
+        ann        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
+        bri        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
+        rex        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
+        ria        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
         {outsiders(len(records))}
         """,
         doors=doors(as_),
@@ -144,18 +147,19 @@ def test_a_decided_loop_stays_confidential_to_its_insiders(world, as_):
         "eve_submitted": Target("feedback", entry, world, author="eve"),
         "gus_submitted": Target("feedback", entry, world, author="gus"),
         "debrief": Target("debrief", entry, world),
+        "review": Target("review", entry, world),
     }
-    insider = "allowed " * 9
+    insider = "allowed " * 9  # and the review below
     run_matrix(
         f"""
-                   opening candidate resume  loop    status  dan_submitted eve_submitted gus_submitted debrief
-        dan        {insider}
-        eve        {insider}
-        gus        {insider}
-        ann        {insider}
-        bri        {insider}
-        rex        {insider}
-        ria        {insider}
+                   opening candidate resume  loop    status  dan_submitted eve_submitted gus_submitted debrief review
+        dan        {insider} allowed
+        eve        {insider} allowed
+        gus        {insider} allowed
+        ann        {insider} allowed
+        bri        {insider} allowed
+        rex        {insider} allowed
+        ria        {insider} allowed
         {outsiders(len(records))}
         """,
         doors=doors(as_),

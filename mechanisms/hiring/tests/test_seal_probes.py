@@ -4,6 +4,7 @@ itself, exports, the Django admin, and submitted feedback that no door can chang
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -165,7 +166,6 @@ def test_before_the_debrief_no_page_or_answer_shows_an_insider_anyone_elses_feed
 def test_notifications_never_carry_feedback_votes_or_candidate_contact(world, as_):
     """Every inbox item, e-mail and chat message the world sent, read from the tables and through the doors."""
     tokens = _personal_tokens(world)
-    assert database_hits(tokens, skip_tables=()) is not None
     hits = [hit for hit in database_hits(tokens) if hit.split(":")[0].startswith("notifications_")]
     assert hits == []
     everyone = [h for h in world.org.actors if h != "admin"]
@@ -187,7 +187,7 @@ def test_the_change_log_by_correlation_id_shows_an_outsider_nothing_of_a_feedbac
     payload = {
         "vote": body["vote"],
         "summary": body["summary"],
-        "evidence": [e.__dict__ if hasattr(e, "__dict__") else e._asdict() for e in body["evidence"]],
+        "evidence": [dataclasses.asdict(e) for e in body["evidence"]],
     }
     response = as_("eve").post(
         f"/api/v1/hiring/interviews/{entry.interview_id('eve')}/feedback",
@@ -323,7 +323,7 @@ def test_submitted_feedback_cannot_be_changed_through_any_door(world, as_, tmp_p
     payload = {
         "vote": changed["vote"],
         "summary": changed["summary"],
-        "evidence": [e.__dict__ if hasattr(e, "__dict__") else e._asdict() for e in changed["evidence"]],
+        "evidence": [dataclasses.asdict(e) for e in changed["evidence"]],
     }
     for handle in ("dan", "ann", "bri", "admin"):
         for method in ("put", "post", "patch"):
