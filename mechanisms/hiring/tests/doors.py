@@ -86,12 +86,13 @@ PAGE_PATHS: dict[str, Callable[[Target], str]] = {
     "debrief": lambda t: f"/hiring/loops/{t.entry.loop_id}/debrief",
     "review": lambda t: f"/bar-raisers/reviews/{t.review_id}",
 }
-CLI_ARGS: dict[str, Callable[[Target], list[str]]] = {
-    "opening": lambda t: ["opening", str(t.world.opening.id)],
-    "candidate": lambda t: ["candidate", str(t.entry.candidate_id)],
-    "loop": lambda t: ["loop", str(t.entry.loop_id)],
-    "feedback": lambda t: ["feedback", "show", str(t.interview_id)],
-    "debrief": lambda t: ["debrief", str(t.entry.loop_id)],
+CLI_ARGS: dict[str, Callable[[Target], list[str]]] = {  # after `mech`
+    "opening": lambda t: ["hiring", "opening", str(t.world.opening.id)],
+    "candidate": lambda t: ["hiring", "candidate", str(t.entry.candidate_id)],
+    "loop": lambda t: ["hiring", "loop", str(t.entry.loop_id)],
+    "feedback": lambda t: ["hiring", "feedback", "show", str(t.interview_id)],
+    "debrief": lambda t: ["hiring", "debrief", str(t.entry.loop_id)],
+    "review": lambda t: ["bar-raisers", "review", str(t.review_id)],
 }
 
 
@@ -138,10 +139,11 @@ def page_probe() -> Door:
 
 
 def cli_probe() -> Door:
-    """`mech hiring ...` with `--as HANDLE` (every row, the admin too: nobody here runs as the product itself)."""
-    from mechanisms.hiring.cli import app as hiring_cli
+    """`mech hiring ...` (or `mech bar-raisers ...`) with `--as HANDLE` (every row, the admin too: nobody here runs
+    as the product itself)."""
+    from mechanisms.config.cli import app as mech
 
-    inner = cli_door(hiring_cli, lambda t: CLI_ARGS[t.kind](t), operator="")
+    inner = cli_door(mech, lambda t: CLI_ARGS[t.kind](t), operator="")
 
     def probe(handle: str | None, target: Target) -> str:
         got = inner.probe(handle, target)
@@ -225,9 +227,16 @@ DOORS_FOR: dict[str, tuple[str, ...]] = {
 }
 
 
+# Leaks found outside hiring's policy, pinned by strict xfail tests in test_seal_leaks.py: (role, record kind, door)
+# -> what that cell answers today. The matrix expects today's answer there so that every OTHER cell keeps guarding;
+# when a leak is fixed its xfail test passes (and fails, strict), and the cell here must go.
+KNOWN_LEAKS: dict[tuple[str, str, str], str] = {}
+
+
 def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], roles: Mapping[str, str | None]):
     """`check_matrix` door by door over the columns each door can reach, every mismatch of every door reported at
-    once. The history door reads the same table with each 403 as a 404 (the log never says "sealed")."""
+    once. The history door reads the same table with each 403 as a 404 (the log never says "sealed"); lists and
+    search read anything but `allowed` as not listed."""
     lines = [line.split() for line in table.strip().splitlines() if line.strip()]
     header = lines[0]
     failures: list[str] = []
@@ -239,7 +248,7 @@ def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], 
         for row in lines[1:]:
             if row[0] == "anonymous" and door.name == "cli":
                 continue  # the CLI runs on the server: nobody is anonymous there
-            cells = [row[1 + i] for i in columns]
+            cells = [KNOWN_LEAKS.get((row[0], records[header[i]].kind, door.name), row[1 + i]) for i in columns]
             if door.name == "history":
                 cells = [HIDDEN if cell == FORBIDDEN else cell for cell in cells]
             if door.name in ("api list", "search"):

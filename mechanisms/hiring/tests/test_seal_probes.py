@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mechanisms.audit import services as audit_services
+from mechanisms.config.cli import app as mech
 from mechanisms.hiring import services as hiring
 from mechanisms.kernel.testing import page_text, signed_in
 
@@ -232,18 +233,14 @@ def test_the_whole_change_log_read_by_an_admin_shows_no_candidate_content(world,
 
 def test_the_cli_as_the_product_itself_reads_no_sealed_feedback(world):
     """`mech hiring feedback show` on the server without --as: the product itself is nobody's insider."""
-    from mechanisms.hiring.cli import app as hiring_cli
-
     entry = world.loops["interviewing"]
-    result = CliRunner().invoke(hiring_cli, ["feedback", "show", str(entry.interview_id("dan"))])
+    result = CliRunner().invoke(mech, ["hiring", "feedback", "show", str(entry.interview_id("dan"))])
     assert result.exit_code != 0
     assert text_hits(result.output, [entry.tokens["fbdan"]]) == []
 
 
 @pytest.mark.parametrize("handle", ["dan", "ann", "bri", "rex", "zed", "admin"])
 def test_the_hiring_cli_as_each_role_shows_no_sealed_text(world, handle):
-    from mechanisms.hiring.cli import app as hiring_cli
-
     entry = world.loops["interviewing"]
     runner = CliRunner()
     outputs = []
@@ -255,7 +252,7 @@ def test_the_hiring_cli_as_each_role_shows_no_sealed_text(world, handle):
         ["feedback", "show", str(entry.interview_id("eve"))],
         *(["feedback", "show", str(entry.interview_id(h))] for h in ("dan",) if h != handle),
     ):
-        outputs.append(runner.invoke(hiring_cli, [*args, "--as", handle]).output)
+        outputs.append(runner.invoke(mech, ["hiring", *args, "--as", handle]).output)
     text = "\n".join(outputs)
     hidden = [entry.tokens["fbeve"]] + ([] if handle == "dan" else [entry.tokens["fbdan"]])
     assert text_hits(text, hidden) == []
@@ -264,8 +261,6 @@ def test_the_hiring_cli_as_each_role_shows_no_sealed_text(world, handle):
 
 
 def test_exports_carry_no_hiring_content(world, as_, tmp_path):
-    from mechanisms.config.cli import app as mech
-
     tokens = _personal_tokens(world) + [world.opening.title]
     api = as_("admin").get("/api/v1/exports/json")
     assert api.status_code == 200
@@ -308,7 +303,7 @@ def _row(entry, handle):
 
 
 def test_submitted_feedback_cannot_be_changed_through_any_door(world, as_, tmp_path):
-    from mechanisms.hiring.cli import app as hiring_cli
+    from mechanisms.config.cli import app as mech
     from mechanisms.kernel.errors import RuleViolation
 
     entry = world.loops["interviewing"]
@@ -337,7 +332,8 @@ def test_submitted_feedback_cannot_be_changed_through_any_door(world, as_, tmp_p
         assert page.status_code in (400, 403, 404, 405), (handle, page.status_code)
     file = tmp_path / "feedback.json"
     file.write_text(json.dumps(payload))
-    result = CliRunner().invoke(hiring_cli, ["feedback", "submit", str(interview), "--file", str(file), "--as", "dan"])
+    args = ["hiring", "feedback", "submit", str(interview), "--file", str(file), "--as", "dan"]
+    result = CliRunner().invoke(mech, args)
     assert result.exit_code != 0
     assert _row(entry, "dan") == before
     assert database_hits([marker("interviewing", "rewrite")]) == []
