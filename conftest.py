@@ -105,8 +105,8 @@ class SmallOrg:
     orders-db); payments (leader dan; members dan, eve) owns payments-api (interface payments-http, datastore
     ledger-db). platform: identity (leader fay; members fay, gus) owns identity-api. Reporting: ceo <- vp-retail
     <- (ann, dan); ceo <- vp-platform <- fay; ann <- bob, cat; dan <- eve; fay <- gus. hal is a bar raiser in
-    platform with no team. Every person has an account named after their handle, password 'password123'; 'admin'
-    is an admin account without a person.
+    platform with no team (in the bar-raiser pool since 2024-01-01, capacity 3). Every person has an account named
+    after their handle, password 'password123'; 'admin' is an admin account without a person.
     """
 
     units: dict = field(default_factory=dict)
@@ -124,6 +124,7 @@ class SmallOrg:
 def build_small_org() -> SmallOrg:
     import datetime as dt
 
+    from mechanisms.bar_raisers import services as bar_raisers
     from mechanisms.catalog import services as catalog
     from mechanisms.org import services as org
 
@@ -154,9 +155,8 @@ def build_small_org() -> SmallOrg:
             name=name,
             email=f"{handle}@acme.test",
             manager_id=o.people[manager].id if manager else None,
-            bar_raiser_since=dt.date(2024, 1, 1) if handle == "hal" else None,
-            bar_raiser_capacity=3 if handle == "hal" else 0,
         )
+    bar_raisers.add_to_pool(actor=system, person_id=o.people["hal"].id, trained_on=dt.date(2024, 1, 1), capacity=3)
     teams = [
         ("checkout", "Checkout", "retail", "ann", ["ann", "bob", "cat"]),
         ("payments", "Payments", "retail", "dan", ["dan", "eve"]),

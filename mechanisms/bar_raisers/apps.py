@@ -11,3 +11,8 @@ class BarRaisersConfig(AppConfig):
     label = "bar_raisers"
     default_auto_field = "django.db.models.BigAutoField"
     mounts = Mounts()
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()

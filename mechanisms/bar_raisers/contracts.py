@@ -9,6 +9,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from mechanisms.kernel.changes import UNSET, Unset
+
 P = TypeVar("P", bound=Hashable)  # a person key: an id in the server, a `user:` reference offline
 T = TypeVar("T", bound=Hashable)  # a team key
 
@@ -57,7 +59,13 @@ class OrgGraph(Protocol[P, T]):
         """Everyone on the team, its leader included."""
         ...
 
-    def team_leader(self, team: T) -> P | None: ...
+    def team_leader(self, team: T) -> P | None:
+        """The team's single-threaded leader, or None."""
+        ...
+
+    def team_name(self, team: T) -> str:
+        """How a refusal names the team ("is on team payments")."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +76,7 @@ class Subject:
     kind: SubjectKind
     id: int
     title: str  # how every reader of the review or the overrides report sees the subject: nothing confidential
-    owner_id: int
+    owner_id: int | None  # None for a subject that stands for no person (a waiver on a team's service)
     team_ids: tuple[int, ...] = ()
     excluded_ids: tuple[int, ...] = ()  # e.g. the recruiter: never the bar raiser
     url: str = ""  # the subject's page in the owning app
@@ -76,6 +84,14 @@ class Subject:
     @property
     def key(self) -> str:
         return f"{self.kind.value}:{self.id}"
+
+
+# How an independence refusal names the subject's owner and its excluded people, per kind of subject.
+OWNER_WORDS: dict[SubjectKind, str] = {
+    SubjectKind.HIRING_LOOP: "hiring manager",
+    SubjectKind.WAIVER: "person the subject stands for",
+}
+EXCLUDED_WORDS: dict[SubjectKind, str] = {SubjectKind.HIRING_LOOP: "recruiter"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +111,29 @@ class PoolMemberRecord:
     @property
     def has_room(self) -> bool:
         return self.active and self.load < self.capacity
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemberChanges:
+    """The changes `update_pool_member` applies (pool managers): a field left UNSET is not touched."""
+
+    trained_on: dt.date | Unset = UNSET
+    trainer_id: int | None | Unset = UNSET
+    capacity: int | Unset = UNSET
+    active: bool | Unset = UNSET
+    note: str | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRecord:
+    """A person's pool membership as the org-and-catalog export writes it and its import reads it: by handle.
+    `trained_on` None means "not in the pool" (an existing member is made inactive)."""
+
+    handle: str
+    trained_on: dt.date | None
+    capacity: int = 2
+    trainer: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Mounts
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
 
 
 class HiringConfig(AppConfig):
@@ -9,4 +9,41 @@ class HiringConfig(AppConfig):
     name = "mechanisms.hiring"
     label = "hiring"
     default_auto_field = "django.db.models.BigAutoField"
-    mounts = Mounts()
+    mounts = Mounts(
+        api="mechanisms.hiring.api:router",
+        urls="mechanisms.hiring.urls",
+        cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
+        nav=(
+            NavEntry("hiring", "Openings", "/hiring", order=10),
+            NavEntry("personal", "My interviews", "/hiring/interviews", order=20),
+        ),
+        panels=(
+            Panel("home", "hiring/_home_feedback_due.html", "mechanisms.hiring.views:feedback_due_panel", 5, "side"),
+        ),
+    )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()
+        # --- loops: the HIRING_LOOP subject kind with bar_raisers, deadline checks below
+        history.register_loops()
+        from mechanisms.bar_raisers import services as bar_raisers_services
+        from mechanisms.bar_raisers.contracts import SubjectKind
+        from mechanisms.notifications import services as notifications_services
+
+        from . import services
+
+        # A loop's bar raiser reviews it (bar_raisers): described and shown through hiring's policy; a veto (do not
+        # proceed) cannot be overridden; the recommendation waits for the debrief.
+        bar_raisers_services.register_subject_kind(
+            SubjectKind.HIRING_LOOP,
+            describe=services.describe_loop,
+            visible=services.visible_loop_ids,
+            overridable=False,
+            may_recommend=services.recommendation_hold,
+        )
+        # Late feedback is reminded and escalated until it is submitted (or the interview or loop goes away).
+        notifications_services.register_deadline_check(
+            subject_type=services.INTERVIEW_SUBJECT, still_due=services.feedback_still_due
+        )

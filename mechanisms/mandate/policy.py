@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, PermissionDenied
+from mechanisms.kernel.errors import PermissionDenied
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Role
 
@@ -46,10 +47,8 @@ def can(actor: Actor, action: str, record: int | None = None) -> bool:
     if action == "grant_waiver":
         if record is not None and record != actor.person_id:
             return False
-        try:
-            return org_services.get_person(actor=actor, person_id=actor.person_id).in_bar_raiser_pool
-        except NotFound:
-            return False
+        member = bar_raisers_services.find_pool_member(actor=actor, person_id=actor.person_id)
+        return member is not None and member.active
     if action == "revoke_waiver":
         return record == actor.person_id
     relations = org_services.relations_of(actor=actor)

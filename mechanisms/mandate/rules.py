@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml_rs
 
+from mechanisms.bar_raisers.rules import independence_problem
 from mechanisms.mandate.contracts import (
     ERROR,
     LIVE_TEAM_STATUSES,
@@ -143,20 +144,44 @@ def team_of_service(snapshot: CatalogSnapshot, service: str, *, index: CatalogIn
     return (index or build_index(snapshot)).service_team.get(service)
 
 
-def is_independent(snapshot: CatalogSnapshot, approver: str, team: str, *, index: CatalogIndex | None = None) -> bool:
-    """A bar raiser is independent of a team when they are not on it, not its leader, and not in the management
-    chain of its leader in either direction (MECHANISMS.md §4)."""
-    index = index or build_index(snapshot)
-    fact = index.teams.get(team)
-    if fact is None:
-        return True
-    if approver in fact.members or approver == fact.leader:
-        return False
-    return fact.leader is None or _unrelated_people(index, approver, fact.leader)
+@dataclass(frozen=True, slots=True)
+class IndexGraph:
+    """The catalog index as the bar-raisers independence rule reads an org (bar_raisers.contracts.OrgGraph): people
+    by `user:` reference, teams by `group:` reference, so the offline check judges an approver with the server's
+    rule (MECHANISMS.md §4)."""
+
+    index: CatalogIndex
+
+    def managers_above(self, person: str) -> tuple[str, ...]:
+        return self.index.managers_of(person)
+
+    def team_members(self, team: str) -> frozenset[str]:
+        fact = self.index.teams.get(team)
+        if fact is None:
+            return frozenset()
+        return frozenset(fact.members) | ({fact.leader} if fact.leader else set())
+
+    def team_leader(self, team: str) -> str | None:
+        fact = self.index.teams.get(team)
+        return fact.leader if fact else None
+
+    def team_name(self, team: str) -> str:
+        fact = self.index.teams.get(team)
+        return fact.name if fact else team
 
 
-def _unrelated_people(index: CatalogIndex, first: str, second: str) -> bool:
-    return first != second and first not in index.managers_of(second) and second not in index.managers_of(first)
+def approver_problem(index: CatalogIndex, approver: str, subject: str) -> str | None:
+    """Why an approver is not independent of a waiver's subject, or None (MECHANISMS.md §2 M6, §4): the one rule of
+    `bar_raisers.rules`, with the person the subject stands for as its owner and the subject's teams as its
+    owning teams."""
+    people = subject_people(index, subject)
+    return independence_problem(
+        IndexGraph(index),
+        approver,
+        owner=people[0] if people else None,
+        teams=subject_teams(index, subject),
+        owner_word="person the subject stands for",
+    )
 
 
 def subject_teams(index: CatalogIndex, subject: str) -> tuple[str, ...]:
@@ -674,13 +699,8 @@ def waiver_problem(
         return f"approver {waiver.approver} is not in the catalog"
     if not approver.in_bar_raiser_pool(today):
         return f"approver {waiver.approver} is not in the bar-raiser pool"
-    for person in subject_people(index, waiver.subject):
-        if not _unrelated_people(index, waiver.approver, person):
-            return f"approver {waiver.approver} is not independent of {person}"
-    for team in subject_teams(index, waiver.subject):
-        if not is_independent(snapshot, waiver.approver, team, index=index):
-            return f"approver {waiver.approver} is not independent of {team}"
-    return None
+    problem = approver_problem(index, waiver.approver, waiver.subject)
+    return f"approver {waiver.approver} is not independent: {problem}" if problem else None
 
 
 def apply_waivers(

@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from mechanisms.audit import services as audit_services
+from mechanisms.bar_raisers import services as bar_raisers_services
+from mechanisms.bar_raisers.contracts import PoolMemberRecord, Subject, SubjectKind
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import CatalogExport
 from mechanisms.kernel import clock, events
@@ -110,7 +112,9 @@ class _Facts:
         self.team_names = {t.slug: t.name for t in org.teams}
         self.units = {u.slug: u for u in org_services.all_org_units(actor=Actor.system("mandate"))}
         self.unit_by_ref = {team_ref(slug): unit for slug, unit in self.units.items()}
-        self.snapshot = _snapshot(org, catalog, today=today)
+        # Who may approve a waiver: the active members of the bar-raiser pool, by handle, with their training day.
+        pool = {m.handle: m for m in bar_raisers_services.export_pool(actor=Actor.system("mandate")) if m.active}
+        self.snapshot = _snapshot(org, catalog, today=today, pool=pool)
         self.index = rules.build_index(self.snapshot)
 
     def teams_of(self, subject: str) -> list[int]:
@@ -125,7 +129,9 @@ def snapshot(*, today: dt.date | None = None) -> CatalogSnapshot:
     return _Facts(today or clock.today()).snapshot
 
 
-def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> CatalogSnapshot:
+def _snapshot(
+    org: OrgExport, catalog: CatalogExport, *, today: dt.date, pool: dict[str, PoolMemberRecord]
+) -> CatalogSnapshot:
     teams = tuple(
         TeamFact(
             ref=team_ref(t.slug),
@@ -145,9 +151,9 @@ def _snapshot(org: OrgExport, catalog: CatalogExport, *, today: dt.date) -> Cata
             person_ref(p.handle),
             p.handle,
             person_ref(p.manager) if p.manager else None,
-            # Only an active person is in the bar-raiser pool (org.contracts.Person.in_bar_raiser_pool).
-            p.bar_raiser_since if p.active else None,
-            p.bar_raiser_capacity,
+            # Only an active person is in the bar-raiser pool (bar_raisers.contracts.PoolMemberRecord.active).
+            pool[p.handle].trained_on if p.handle in pool else None,
+            pool[p.handle].capacity if p.handle in pool else None,
         )
         for p in org.people
     )
@@ -500,8 +506,6 @@ def grant_waiver(
         raise RuleViolation(f"person {approver_id} does not exist", field="approver_id") from exc
     if not (actor.is_admin or actor.person_id == approver.id):
         _policy.require(actor, "grant_waiver", approver.id)
-    if not approver.in_bar_raiser_pool:
-        raise RuleViolation(f"{approver.handle} is not in the bar-raiser pool", field="approver_id")
     facts = _Facts(clock.today())
     known = {
         *facts.index.teams,
@@ -514,18 +518,23 @@ def grant_waiver(
         raise RuleViolation(f"{subject!r} is not a team, person, service, interface or datastore", field="subject")
     if len(related or "") > 300:
         raise RuleViolation("related is too long", field="related")
-    # The same people and teams the rules judge a waiver's independence against (rules.waiver_problem).
+    # The same people and teams the rules judge a waiver's independence against (rules.waiver_problem), through
+    # the one rule of bar_raisers: in the pool and active, with room, independent.
     handles = [ref.rsplit("/", 1)[-1] for ref in rules.subject_people(facts.index, subject)]
     subject_people = [p.id for h in handles if (p := org_services.find_person(actor=actor, handle=h)) is not None]
     teams = sorted({facts.team_by_ref[t] for t in rules.subject_teams(facts.index, subject) if t in facts.team_by_ref})
-    for team in teams or [None]:
-        if not org_services.is_independent(
-            actor=actor, person_id=approver.id, team_id=team, subject_person_ids=subject_people
-        ):
-            raise RuleViolation(
-                f"{approver.handle} is not independent of the subject's team or its management chain",
-                field="approver_id",
-            )
+    bar_raisers_services.require_eligible(
+        actor=actor,
+        person_id=approver.id,
+        subject=Subject(
+            kind=SubjectKind.WAIVER,
+            id=0,  # the waiver being granted has no id yet
+            title=f"{rule} on {subject}",
+            owner_id=subject_people[0] if subject_people else None,
+            team_ids=tuple(teams),
+        ),
+        field="approver_id",
+    )
     with transaction.atomic():
         row = WaiverRow.objects.create(
             subject=subject,

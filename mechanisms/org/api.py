@@ -15,7 +15,6 @@ from mechanisms.kernel.changes import changes_from
 from . import services
 from .contracts import OrgUnitChanges, PersonChanges, TeamChanges
 from .schemas import (
-    IndependenceOut,
     IssuedTokenOut,
     MembershipIn,
     MembershipOut,
@@ -52,14 +51,13 @@ class PeopleFilter(Schema):
     team_id: Id | None = None
     manager_id: Id | None = None
     active: bool | None = None
-    bar_raisers: bool | None = None
     limit: int = 50
     offset: int = 0
 
 
 @router.get("/people", response=responses(PageOut[PersonOut], *READ_ERRORS), tags=["people"])
 def list_people(request, filters: Query[PeopleFilter]):
-    """People, filtered by text, team, manager, active flag or bar-raiser pool. Paginated (max 200)."""
+    """People, filtered by text, team, manager or active flag. Paginated (max 200)."""
     return page_out(services.list_people(actor=request.auth, **filters.dict()))
 
 
@@ -92,15 +90,6 @@ def deactivate_person(request, person_id: Id, payload: VersionIn):
 def management_chain(request, person_id: Id):
     """Everyone above this person, nearest first."""
     return services.management_chain(actor=request.auth, person_id=person_id)
-
-
-@router.get("/people/{person_id}/independence", response=responses(IndependenceOut, *READ_ERRORS), tags=["people"])
-def independence(request, person_id: Id, team_id: Id | None = None, subject_person_ids: Query[list[Id]] = None):
-    """Whether this person is independent of a team and of subject people (bar-raiser independence, §4)."""
-    subjects = list(subject_person_ids or [])
-    services.get_person(actor=request.auth, person_id=person_id)
-    ok = services.is_independent(actor=request.auth, person_id=person_id, team_id=team_id, subject_person_ids=subjects)
-    return {"person_id": person_id, "team_id": team_id, "subject_person_ids": subjects, "independent": ok}
 
 
 # ------------------------------------------------------------------------------------------------ org units

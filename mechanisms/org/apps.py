@@ -29,7 +29,6 @@ class OrgConfig(AppConfig):
             Panel("team", "org/_team_members.html", "mechanisms.org.views:team_members_panel", 10, "side"),
             Panel("person", "org/_person_head.html", "mechanisms.org.views:person_head_panel", 10, "head"),
             Panel("person", "org/_person_teams.html", "mechanisms.org.views:person_teams_panel", order=10),
-            Panel("person", "org/_person_bar_raiser.html", "mechanisms.org.views:person_bar_raiser_panel", 10, "side"),
         ),
     )
 

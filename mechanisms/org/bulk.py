@@ -22,7 +22,7 @@ from . import rules, validation
 from .contracts import MemberRecord, OrgExport, OrgUnitRecord, PersonRecord, TeamRecord, TeamStatus
 from .models import Membership, OrgUnit, Person, Team
 
-PERSON_FIELDS = ("name", "email", "title", "discipline", "active", "bar_raiser_since", "bar_raiser_capacity")
+PERSON_FIELDS = ("name", "email", "title", "discipline", "active")
 UNIT_FIELDS = ("name", "kind")
 TEAM_FIELDS = ("name", "charter", "status", "created_on", "dissolved_on")
 
@@ -85,8 +85,6 @@ def _validate_people(records, existing, problems: Problems) -> dict[str, dict[st
                 email=rec.email,
                 title=rec.title,
                 discipline=rec.discipline,
-                bar_raiser_since=rec.bar_raiser_since,
-                bar_raiser_capacity=rec.bar_raiser_capacity,
             )
         except RuleViolation as exc:
             problems.add(rec.source, exc.field, exc.message, entity=f"person {rec.handle}")
@@ -424,12 +422,12 @@ def export_org(*, team_ids: Iterable[int] | None = None) -> OrgExport:
     slugs = dict(OrgUnit.objects.values_list("id", "slug"))
     # Plain values, not model instances, built positionally: an organization of 16,000 people reads in a tenth of
     # the time. One read of the people gives both the records and the id -> handle map every reference needs.
-    columns = ("id", "handle", "name", "email", "manager_id", "title", "discipline", "active", "bar_raiser_since")
-    rows = list(Person.objects.order_by("handle").values_list(*columns, "bar_raiser_capacity"))
+    columns = ("id", "handle", "name", "email", "manager_id", "title", "discipline", "active")
+    rows = list(Person.objects.order_by("handle").values_list(*columns))
     handles = {row[0]: row[1] for row in rows}
     people = tuple(
-        PersonRecord(handle, name, email, handles.get(manager_id), title, discipline, active, since, capacity)
-        for _, handle, name, email, manager_id, title, discipline, active, since, capacity in rows
+        PersonRecord(handle, name, email, handles.get(manager_id), title, discipline, active)
+        for _, handle, name, email, manager_id, title, discipline, active in rows
     )
     units = tuple(
         OrgUnitRecord(u.slug, u.name, u.kind, slugs.get(u.parent_id), handles.get(u.leader_id))
@@ -474,8 +472,6 @@ def _person_dict(p: Person) -> dict[str, Any]:
         "title": p.title,
         "discipline": p.discipline,
         "active": p.active,
-        "bar_raiser_since": _date(p.bar_raiser_since),
-        "bar_raiser_capacity": p.bar_raiser_capacity,
     }
 
 

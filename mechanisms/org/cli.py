@@ -77,7 +77,6 @@ def show_person(handle: str, as_: str = AS, format: Format = typer.Option(Format
             ("manager chain", " > ".join(data["manager_chain"]) or "-"),
             ("member of", ", ".join(data["member_of"]) or "-"),
             ("leads", ", ".join(data["leads"]) or "-"),
-            ("bar raiser", f"since {person.bar_raiser_since}" if person.bar_raiser_since else "no"),
         ],
     )
 

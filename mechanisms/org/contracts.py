@@ -62,13 +62,7 @@ class Person:
     discipline: str
     manager_id: PersonId | None
     active: bool
-    bar_raiser_since: dt.date | None
-    bar_raiser_capacity: int
     version: int
-
-    @property
-    def in_bar_raiser_pool(self) -> bool:
-        return self.bar_raiser_since is not None and self.active
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +215,6 @@ class PersonRecord:
     title: str = ""
     discipline: str = "engineering"
     active: bool = True
-    bar_raiser_since: dt.date | None = None
-    bar_raiser_capacity: int = 0
     source: str = ""
 
 
@@ -268,6 +260,36 @@ class RoleGrant:
 
     def in_force_on(self, day: dt.date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgGraph:
+    """The org relations the bar-raiser independence rule reads (bar_raisers.contracts.OrgGraph; MECHANISMS.md
+    §4), loaded by `org.services.org_graph` in a fixed number of queries: every reporting line, and the leader,
+    slug and members of the teams asked for."""
+
+    managers: Mapping[int, int | None]  # person id -> manager id, for everyone
+    leaders: Mapping[int, int | None] = field(default_factory=dict)  # team id -> leader id
+    members: Mapping[int, frozenset[int]] = field(default_factory=dict)  # team id -> member ids (leader included)
+    names: Mapping[int, str] = field(default_factory=dict)  # team id -> slug
+
+    def managers_above(self, person: int) -> tuple[int, ...]:
+        """The chain above a person, nearest first; a loop in bad data stops the climb."""
+        chain: list[int] = []
+        current = self.managers.get(person)
+        while current is not None and current != person and current not in chain:
+            chain.append(current)
+            current = self.managers.get(current)
+        return tuple(chain)
+
+    def team_members(self, team: int) -> frozenset[int]:
+        return self.members.get(team, frozenset())
+
+    def team_leader(self, team: int) -> int | None:
+        return self.leaders.get(team)
+
+    def team_name(self, team: int) -> str:
+        return self.names.get(team, f"#{team}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,8 +366,6 @@ class PersonChanges:
     discipline: str | Unset = UNSET
     manager_id: PersonId | None | Unset = UNSET
     active: bool | Unset = UNSET
-    bar_raiser_since: dt.date | None | Unset = UNSET
-    bar_raiser_capacity: int | Unset = UNSET
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from mechanisms.kernel.models import VersionedModel
 
 
 class Person(VersionedModel):
-    """Someone in the organization, with a reporting line; optionally in the bar-raiser pool."""
+    """Someone in the organization, with a reporting line (the bar-raiser pool is the bar_raisers app's)."""
 
     handle = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -21,8 +21,6 @@ class Person(VersionedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )
-    bar_raiser_since = models.DateField(null=True, blank=True)
-    bar_raiser_capacity = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["name", "id"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Field
 
-from mechanisms.kernel.api import Date, InSchema, OutSchema
+from mechanisms.kernel.api import InSchema, OutSchema
 
 
 class PersonOut(OutSchema):
@@ -18,8 +18,6 @@ class PersonOut(OutSchema):
     discipline: str
     manager_id: int | None
     active: bool
-    bar_raiser_since: dt.date | None
-    bar_raiser_capacity: int
     version: int
 
 
@@ -30,8 +28,6 @@ class PersonIn(InSchema):
     manager_id: int | None = None
     title: str = ""
     discipline: str = "engineering"
-    bar_raiser_since: Date | None = None
-    bar_raiser_capacity: int = Field(0, ge=0, le=50)
 
 
 class PersonPatch(InSchema):
@@ -43,8 +39,6 @@ class PersonPatch(InSchema):
     title: str | None = None
     discipline: str | None = None
     active: bool | None = None
-    bar_raiser_since: Date | None = None
-    bar_raiser_capacity: int | None = Field(None, ge=0, le=50)
 
 
 class VersionIn(InSchema):
@@ -148,13 +142,6 @@ class OrgRulesOut(OutSchema):
     stl_breaches: list[StlBreachOut]
     leaderless: list[TeamSizeOut]
     limits: dict[str, int]
-
-
-class IndependenceOut(OutSchema):
-    person_id: int
-    team_id: int | None
-    subject_person_ids: list[int]
-    independent: bool
 
 
 class TokenIn(InSchema):

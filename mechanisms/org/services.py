@@ -1,5 +1,5 @@
 """Public services of the org app (MECHANISMS.md §1): the only way to read or change people, org units,
-teams, memberships, the bar-raiser pool, accounts and API tokens.
+teams, memberships, accounts and API tokens (the bar-raiser pool is the bar_raisers app's).
 
 Every write is one transaction that authorizes against the actor, changes, and records its audit entry.
 """
@@ -41,6 +41,7 @@ from .contracts import (
     Membership,
     MembershipId,
     OrgExport,
+    OrgGraph,
     OrgRuleReport,
     OrgUnit,
     OrgUnitChanges,
@@ -175,7 +176,6 @@ def list_people(
     team_id: int | None = None,
     manager_id: int | None = None,
     active: bool | None = None,
-    bar_raisers: bool | None = None,
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[Person]:
@@ -190,8 +190,6 @@ def list_people(
         qs = qs.filter(manager_id=manager_id)
     if active is not None:
         qs = qs.filter(active=active)
-    if bar_raisers is not None:
-        qs = qs.filter(bar_raiser_since__isnull=not bar_raisers)
     return paginate(qs, limit=limit, offset=offset, convert=_to_person)
 
 
@@ -204,8 +202,6 @@ def create_person(
     manager_id: PersonId | None = None,
     title: str = "",
     discipline: str = Discipline.ENGINEERING.value,
-    bar_raiser_since: dt.date | None = None,
-    bar_raiser_capacity: int = 0,
 ) -> Person:
     """Add a person. Admin only; handle and email unique; the manager must exist (MECHANISMS.md §1)."""
     require_admin(actor, "add people")
@@ -215,8 +211,6 @@ def create_person(
         email=email,
         title=title,
         discipline=discipline,
-        bar_raiser_since=bar_raiser_since,
-        bar_raiser_capacity=bar_raiser_capacity,
     )
     with transaction.atomic():
         if manager_id is not None:
@@ -236,7 +230,7 @@ def update_person(*, actor: Actor, person_id: PersonId, version: int, changes: P
     with transaction.atomic():
         row = _require_person_row(person_id, field="person_id")
         before = _to_person(row)
-        own = ("handle", "name", "email", "title", "discipline", "bar_raiser_since", "bar_raiser_capacity")
+        own = ("handle", "name", "email", "title", "discipline")
         values = clean_person(**{f: wanted.get(f, getattr(before, f)) for f in own})
         if "active" in wanted:
             if not isinstance(wanted["active"], bool):
@@ -292,28 +286,34 @@ def reports_below(*, actor: Actor, person_id: int) -> list[PersonId]:
         return [PersonId(r[0]) for r in cur.fetchall()]
 
 
-def is_independent(
-    *, actor: Actor, person_id: int, team_id: int | None = None, subject_person_ids: Sequence[int] = ()
-) -> bool:
-    """Bar-raiser independence (MECHANISMS.md §4): not on the team, not its leader, and not in the management
-    chain of the team's leader or of any subject person (hiring manager, decision owner), in either direction."""
+def org_graph(*, actor: Actor, team_ids: Iterable[int] = ()) -> OrgGraph:
+    """The reporting lines of everyone and the leader, slug and members of the given teams, as the bar-raiser
+    independence rule reads them (MECHANISMS.md §4; bar_raisers.rules.independence_problem). Three queries however
+    many people and teams: the whole manager map is a list of (id, manager_id) pairs. An unknown team is NotFound
+    naming `team_id`."""
     _policy.require_visible(actor)
-    subjects = {int(p) for p in subject_person_ids}
-    if team_id is not None:
-        team = TeamRow.objects.filter(pk=team_id).values("leader_id").first()
-        if team is None:
-            raise NotFound(f"team {team_id} does not exist", field="team_id")
-        if team["leader_id"] is not None:
-            subjects.add(team["leader_id"])
-        if MembershipRow.objects.filter(team_id=team_id, person_id=person_id).exists():
-            return False
-    if person_id in subjects:
-        return False
-    own_chain = set(_chain_ids(person_id))
-    for subject in subjects:
-        if subject in own_chain or person_id in _chain_ids(subject):
-            return False
-    return True
+    wanted = sorted({int(t) for t in team_ids if t is not None})
+    managers = dict(PersonRow.objects.values_list("id", "manager_id"))
+    if not wanted:
+        return OrgGraph(managers=managers)
+    teams = {tid: (slug, leader) for tid, slug, leader in TeamRow.objects.filter(pk__in=wanted).values_list(
+        "id", "slug", "leader_id"
+    )}
+    missing = [t for t in wanted if t not in teams]
+    if missing:
+        raise NotFound(f"team {missing[0]} does not exist", field="team_id")
+    members: dict[int, set[int]] = {t: set() for t in wanted}
+    for tid, pid in MembershipRow.objects.filter(team_id__in=wanted).values_list("team_id", "person_id"):
+        members[tid].add(pid)
+    for tid, (_, leader) in teams.items():
+        if leader is not None:
+            members[tid].add(leader)
+    return OrgGraph(
+        managers=managers,
+        leaders={tid: leader for tid, (_, leader) in teams.items()},
+        members={tid: frozenset(ids) for tid, ids in members.items()},
+        names={tid: slug for tid, (slug, _) in teams.items()},
+    )
 
 
 def person_teams(*, actor: Actor, person_id: int) -> PersonTeams:
@@ -1275,8 +1275,8 @@ def _audit(actor: Actor, verb: str, record: Any, *, before: Any, after: Any, rea
     _tell_mandate(record, before)
 
 
-# A person's reporting line, pool membership or departure can change any waiver's independence: re-check all.
-_PERSON_FACTS_EVERYWHERE = ("manager_id", "bar_raiser_since", "bar_raiser_capacity", "active")
+# A person's reporting line or departure can change any waiver's independence: re-check all.
+_PERSON_FACTS_EVERYWHERE = ("manager_id", "active")
 
 
 def _tell_mandate(record: Any, before: Any) -> None:
@@ -1302,8 +1302,6 @@ def _to_person(row: PersonRow) -> Person:
         discipline=row.discipline,
         manager_id=row.manager_id,
         active=row.active,
-        bar_raiser_since=row.bar_raiser_since,
-        bar_raiser_capacity=row.bar_raiser_capacity,
         version=row.version,
     )
 

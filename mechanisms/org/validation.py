@@ -4,7 +4,6 @@ module imports the other. Checks that need other records (uniqueness, loops) sta
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -35,8 +34,6 @@ def clean_person(
     email: str,
     title: str,
     discipline: str,
-    bar_raiser_since: dt.date | None,
-    bar_raiser_capacity: int,
 ) -> dict[str, Any]:
     handle = clean_text(handle, "handle", max_length=64).lower()
     if not HANDLE_RE.match(handle):
@@ -46,16 +43,12 @@ def clean_person(
         validate_email(email)
     except DjangoValidationError as exc:
         raise RuleViolation(f"{email!r} is not an email address", field="email") from exc
-    if bar_raiser_capacity is None or not 0 <= int(bar_raiser_capacity) <= 50:
-        raise RuleViolation("bar_raiser_capacity must be between 0 and 50", field="bar_raiser_capacity")
     return {
         "handle": handle,
         "name": clean_text(name, "name", max_length=200),
         "email": email,
         "title": clean_text(title, "title", max_length=200, required=False),
         "discipline": clean_choice(discipline or "engineering", [d.value for d in Discipline], "discipline"),
-        "bar_raiser_since": bar_raiser_since,
-        "bar_raiser_capacity": int(bar_raiser_capacity),
     }
 
 

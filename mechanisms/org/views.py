@@ -308,10 +308,6 @@ def person_teams_panel(request: HttpRequest, person: Person, **bound: Any) -> di
     }
 
 
-def person_bar_raiser_panel(request: HttpRequest, person: Person, **bound: Any) -> dict[str, Any]:
-    return {"person": person}
-
-
 # ---------------------------------------------------------------------------------------------- role grants
 
 GRANT_FORM_FIELDS = {"person_id": "handle", "org_unit_id": "org_unit"}

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from mechanisms.bar_raisers import services as bar_raisers_services
+from mechanisms.bar_raisers.contracts import PoolRecord
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import DatastoreRecord, DependencyRecord, InterfaceRecord, ServiceRecord
 from mechanisms.interop import backstage, offline
@@ -74,6 +76,7 @@ def load_records(paths: list[str]) -> dict[str, list]:
         return f"{e.file}:{e.line}" if e else ref
 
     people = []
+    pool = []
     emails: set[str] = set()
     for p in snap.people:
         e = entities[p.ref]
@@ -91,11 +94,12 @@ def load_records(paths: list[str]) -> dict[str, list]:
                 email=email,
                 manager=_name(p.manager),
                 title=e.metadata.get("description", "")[:200] if isinstance(e.metadata.get("description"), str) else "",
-                bar_raiser_since=p.bar_raiser_since,
-                bar_raiser_capacity=p.bar_raiser_capacity or 0,
                 source=where(p.ref),
             )
         )
+        # The bar-raiser annotations go to the pool (bar_raisers); without a capacity, the pool's default of 2.
+        capacity = p.bar_raiser_capacity if p.bar_raiser_capacity is not None else 2
+        pool.append(PoolRecord(_name(p.ref), p.bar_raiser_since, capacity, source=where(p.ref)))
     units = [
         OrgUnitRecord(
             slug=_name(u.ref),
@@ -190,6 +194,7 @@ def load_records(paths: list[str]) -> dict[str, list]:
     found.raise_if_any()
     return {
         "people": people,
+        "pool": pool,
         "org_units": units,
         "teams": teams,
         "services": services,
@@ -227,6 +232,8 @@ def import_backstage(*, actor: Actor, paths: list[str], prune: bool = False) -> 
                 teams_in_input=frozenset(str(t.slug).lower() for t in records["teams"]),
             )
         )
+        if not problems.items:
+            report.merge(bar_raisers_services.import_pool(actor=actor, records=records["pool"], problems=problems))
         problems.raise_if_any()
     report.missing["skipped_kinds"] = records["skipped_kinds"]
     return report

@@ -1,4 +1,8 @@
-"""Export and import the whole org and catalog as one JSON document: a lossless round trip, all or nothing."""
+"""Export and import the whole org and catalog as one JSON document: a lossless round trip, all or nothing.
+
+A person's `bar_raiser_since` and `bar_raiser_capacity` are the bar-raiser pool's (the bar_raisers app owns it since
+issue 10): the export composes them from the pool, the import hands them to `bar_raisers.services.import_pool` after
+the people are in. A member who does not take assignments now (or has left) is written without a training date."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any
 
 from django.db import transaction
 
+from mechanisms.bar_raisers import services as bar_raisers_services
+from mechanisms.bar_raisers.contracts import PoolRecord
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import (
     DatastoreRecord,
@@ -29,17 +35,8 @@ SECTIONS = ("people", "org_units", "teams", "services", "interfaces", "datastore
 
 # The document's keys, in the order they are written: this is the file format (mechanisms/v1), so it is spelled
 # out here rather than taken from the records' field order (which also holds `source`, an import location).
-PERSON_KEYS = (
-    "handle",
-    "name",
-    "email",
-    "manager",
-    "title",
-    "discipline",
-    "active",
-    "bar_raiser_since",
-    "bar_raiser_capacity",
-)
+PERSON_KEYS = ("handle", "name", "email", "manager", "title", "discipline", "active")
+POOL_KEYS = ("bar_raiser_since", "bar_raiser_capacity")  # each person's, from the bar-raiser pool
 ORG_UNIT_KEYS = ("slug", "name", "kind", "parent", "leader")
 TEAM_KEYS = ("slug", "name", "org_unit", "charter", "status", "leader", "created_on", "dissolved_on", "members")
 MEMBER_KEYS = ("person", "role", "joined_on")
@@ -78,10 +75,16 @@ def export_everything() -> dict[str, Any]:
     """The org and the catalog, keyed by natural names, in a stable order."""
     org = org_services.export_org(actor=Actor.system("workflows"))
     catalog = catalog_services.export_catalog(actor=Actor.system("workflows"))
+    pool = {m.handle: m for m in bar_raisers_services.export_pool(actor=Actor.system("workflows")) if m.active}
+    people = _objects(org.people, PERSON_KEYS)
+    for person in people:
+        member = pool.get(person["handle"])
+        person["bar_raiser_since"] = member.trained_on.isoformat() if member else None
+        person["bar_raiser_capacity"] = member.capacity if member else 0
     return {
         "format": FORMAT,
         "exported_at": clock.now().isoformat(),
-        "people": _objects(org.people, PERSON_KEYS),
+        "people": people,
         "org_units": _objects(org.org_units, ORG_UNIT_KEYS),
         "teams": _objects(org.teams, TEAM_KEYS),
         "services": _objects(catalog.services, SERVICE_KEYS),
@@ -140,6 +143,11 @@ def import_everything(*, actor: Actor, document: Any, prune: bool = False, origi
         ]
         return [r for r in out if r is not None]
 
+    pool = _pool_records(sections["people"], prefix, problems)
+    sections["people"] = [
+        {k: v for k, v in item.items() if k not in POOL_KEYS} if isinstance(item, dict) else item
+        for item in sections["people"]
+    ]
     people = build("people", PersonRecord)
     units = build("org_units", OrgUnitRecord)
     teams = build("teams", TeamRecord, {"members": MemberRecord})
@@ -164,5 +172,31 @@ def import_everything(*, actor: Actor, document: Any, prune: bool = False, origi
                 teams_in_input=frozenset(str(t.slug).lower() for t in teams),
             )
         )
+        # The pool names people by handle: only once they are all in (nothing was written if anything failed).
+        if not problems.items:
+            report.merge(bar_raisers_services.import_pool(actor=actor, records=pool, problems=problems))
         problems.raise_if_any()
     return report
+
+
+def _pool_records(people: list, prefix: str, problems: Problems) -> list[PoolRecord]:
+    """Each person's pool keys as a pool record, every problem located: a null date takes the person out of the
+    pool (made inactive), a missing key leaves their membership as it is."""
+    records = []
+    for i, item in enumerate(people):
+        if not isinstance(item, dict) or not isinstance(item.get("handle"), str) or "bar_raiser_since" not in item:
+            continue  # the person's own record reports a bad one; without the key the pool is left as it is
+        source = f"{prefix}people[{i}]"
+        since, capacity = item.get("bar_raiser_since"), item.get("bar_raiser_capacity", 0)
+        trained_on = None
+        if since is not None:
+            try:
+                trained_on = dt.date.fromisoformat(since)
+            except (TypeError, ValueError):
+                problems.add(source, "bar_raiser_since", "expected a date YYYY-MM-DD")
+                continue
+        if isinstance(capacity, bool) or not isinstance(capacity, int):
+            problems.add(source, "bar_raiser_capacity", "expected a whole number")
+            continue
+        records.append(PoolRecord(handle=item["handle"], trained_on=trained_on, capacity=capacity, source=source))
+    return records

@@ -7,12 +7,13 @@ import datetime as dt
 import pytest
 
 from mechanisms.audit import services as audit_services
+from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied, RuleViolation
 from mechanisms.mandate import services
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import OrgUnitChanges, PersonChanges, TeamChanges
+from mechanisms.org.contracts import OrgUnitChanges, TeamChanges
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
@@ -149,13 +150,8 @@ def grant(small_org, *, actor="admin", approver="hal", expires=FUTURE, reason="M
 
 
 def make_bar_raiser(small_org, handle: str) -> None:
-    person = org_services.get_person(actor=Actor.system("test"), person_id=small_org.people[handle].id)
-    org_services.update_person(
-        actor=SYSTEM,
-        person_id=person.id,
-        version=person.version,
-        changes=PersonChanges(bar_raiser_since=dt.date(2024, 1, 1)),
-    )
+    person_id = small_org.people[handle].id
+    bar_raisers_services.add_to_pool(actor=SYSTEM, person_id=person_id, trained_on=dt.date(2024, 1, 1))
 
 
 def test_valid_waiver_turns_the_finding_waived_on_next_evaluation(small_org):

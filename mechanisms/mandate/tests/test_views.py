@@ -8,12 +8,13 @@ import pytest
 from django.test import Client
 
 from mechanisms.audit import services as audit_services
+from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import field_error, page_text, signed_in
 from mechanisms.mandate import services as mandate_services
 from mechanisms.org import services as org_services
-from mechanisms.org.contracts import OrgUnitChanges, PersonChanges
+from mechanisms.org.contracts import OrgUnitChanges
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
@@ -184,15 +185,8 @@ def test_a_bad_approver_is_shown_next_to_the_field_and_changes_nothing(evaluated
 
 
 def test_an_approver_not_independent_of_the_team_is_refused_on_the_approver_field(evaluated):
-    person = org_services.get_person(
-        actor=Actor.system("test"), person_id=evaluated.people["bob"].id
-    )  # a member of checkout
-    org_services.update_person(
-        actor=SYSTEM,
-        person_id=person.id,
-        version=person.version,
-        changes=PersonChanges(bar_raiser_since=dt.date(2024, 1, 1)),
-    )
+    # bob is a member of checkout
+    bar_raisers_services.add_to_pool(actor=SYSTEM, person_id=evaluated.people["bob"].id, trained_on=dt.date(2024, 1, 1))
     data = {**BACK_DOOR, "reason": "Because.", "expires": FUTURE.isoformat(), "approver": "bob"}
     response = signed_in("bob").post("/waivers/new", data)
     assert response.status_code == 400

@@ -66,14 +66,11 @@ def test_list_people_shape_filters_and_clamp(small_org, as_):
         "discipline",
         "manager_id",
         "active",
-        "bar_raiser_since",
-        "bar_raiser_capacity",
         "version",
     }
     handles = lambda url: sorted(p["handle"] for p in client.get(url).json()["items"])  # noqa: E731
     assert handles(f"/api/v1/people?team_id={small_org.teams['payments'].id}") == ["dan", "eve"]
     assert handles(f"/api/v1/people?manager_id={small_org.people['ann'].id}") == ["bob", "cat"]
-    assert handles("/api/v1/people?bar_raisers=true") == ["hal"]
     assert handles("/api/v1/people?text=ngata") == ["fay"]
     assert client.get("/api/v1/people?limit=5000").json()["limit"] == 200
 
@@ -121,12 +118,10 @@ def test_a_duplicate_person_is_409_naming_the_field(small_org, as_, field):
     ("body", "status", "field"),
     [
         ({"manager_id": "ann"}, 422, "manager_id"),
-        ({"bar_raiser_capacity": 99}, 422, "bar_raiser_capacity"),
         ({"name": None}, 422, "name"),
         ({"manager_id": 999999}, 400, "manager_id"),
         ({"email": "nope"}, 400, "email"),
         ({"name": "Ivy\u0000"}, 422, "name"),
-        ({"bar_raiser_since": "yesterday"}, 422, "bar_raiser_since"),
     ],
 )
 def test_a_bad_person_is_refused_naming_the_field(small_org, as_, body, status, field):
@@ -162,20 +157,14 @@ def test_deactivate_person(small_org, as_):
 
 
 def test_unknown_person_is_404(small_org, as_):
-    for url in ("/api/v1/people/999999", "/api/v1/people/999999/chain", "/api/v1/people/999999/independence"):
+    for url in ("/api/v1/people/999999", "/api/v1/people/999999/chain"):
         response = as_("eve").get(url)
         assert (response.status_code, error_of(response)["code"]) == (404, "not_found")
 
 
-def test_chain_and_independence(small_org, as_):
-    p, t = small_org.people, small_org.teams
-    chain = as_("eve").get(f"/api/v1/people/{p['bob'].id}/chain").json()
+def test_management_chain_nearest_first(small_org, as_):
+    chain = as_("eve").get(f"/api/v1/people/{small_org.people['bob'].id}/chain").json()
     assert [x["handle"] for x in chain] == ["ann", "vp-retail", "ceo"]
-    hal = as_("eve").get(f"/api/v1/people/{p['hal'].id}/independence?team_id={t['checkout'].id}").json()
-    assert hal == {"person_id": p["hal"].id, "team_id": t["checkout"].id, "subject_person_ids": [], "independent": True}
-    url = f"/api/v1/people/{p['vp-retail'].id}/independence?subject_person_ids={p['bob'].id}&subject_person_ids=1"
-    assert as_("eve").get(url).json()["independent"] is False
-    assert as_("eve").get(f"/api/v1/people/{p['hal'].id}/independence?team_id=999999").status_code == 404
 
 
 # ------------------------------------------------------------------------------------------------ org units

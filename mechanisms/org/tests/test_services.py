@@ -142,7 +142,6 @@ def test_renaming_onto_anothers_handle_or_email_is_a_conflict(small_org, field):
         ({"email": "not-an-email"}, "email"),
         ({"name": "   "}, "name"),
         ({"discipline": "astrology"}, "discipline"),
-        ({"bar_raiser_capacity": 51}, "bar_raiser_capacity"),
     ],
 )
 def test_invalid_person_fields_are_refused_by_name(small_org, values, field):
@@ -213,7 +212,7 @@ def test_a_person_update_names_only_the_fields_a_person_has():
         PersonChanges(salary=1)
 
 
-def test_list_people_filters_by_text_team_manager_and_pool(small_org):
+def test_list_people_filters_by_text_team_and_manager(small_org):
     handles = lambda page: sorted(p.handle for p in page.items)  # noqa: E731
     assert handles(org.list_people(actor=Actor.system("test"), text="moss")) == ["cat"]
     assert handles(org.list_people(actor=Actor.system("test"), team_id=small_org.teams["payments"].id)) == [
@@ -221,7 +220,6 @@ def test_list_people_filters_by_text_team_manager_and_pool(small_org):
         "eve",
     ]
     assert handles(org.list_people(actor=Actor.system("test"), manager_id=small_org.people["ann"].id)) == ["bob", "cat"]
-    assert handles(org.list_people(actor=Actor.system("test"), bar_raisers=True)) == ["hal"]
     assert org.list_people(actor=Actor.system("test"), limit=2).total == 11
     assert len(org.list_people(actor=Actor.system("test"), limit=2).items) == 2
 
@@ -535,71 +533,6 @@ def test_management_chain_queries_do_not_grow_with_depth(small_org, django_asser
     with django_assert_max_num_queries(3):
         chain = org.management_chain(actor=Actor.system("test"), person_id=manager)
     assert len(chain) == 11 + 4  # deep0..deep10, gus, fay, vp-platform, ceo
-
-
-class TestIndependence:
-    """Bar-raiser independence (MECHANISMS.md §4): not on the team, not in the management chain of its leader or
-    of a subject person, in either direction."""
-
-    def test_a_member_of_the_team_is_not_independent(self, small_org):
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=small_org.people["bob"].id, team_id=small_org.teams["checkout"].id
-        )
-
-    def test_the_leader_is_not_independent(self, small_org):
-        dan = small_org.people["dan"]
-        team = small_org.teams["payments"]
-        membership = next(
-            m for m in org.list_memberships(actor=Actor.system("test"), team_id=team.id).items if m.person_id == dan.id
-        )
-        org.remove_member(actor=SYSTEM, membership_id=membership.id)  # a leader who is not listed as a member
-        assert not org.is_independent(actor=Actor.system("test"), person_id=dan.id, team_id=team.id)
-
-    @pytest.mark.parametrize("handle", ["vp-retail", "ceo"])
-    def test_the_leaders_managers_are_not_independent(self, small_org, handle):
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=small_org.people[handle].id, team_id=small_org.teams["payments"].id
-        )
-
-    def test_the_leaders_reports_outside_the_team_are_not_independent(self, small_org):
-        ivy = new_person("ivy", manager_id=small_org.people["dan"].id)
-        deeper = new_person("jon", manager_id=ivy.id)
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=ivy.id, team_id=small_org.teams["payments"].id
-        )
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=deeper.id, team_id=small_org.teams["payments"].id
-        )
-
-    def test_a_person_in_another_branch_is_independent(self, small_org):
-        assert org.is_independent(
-            actor=Actor.system("test"), person_id=small_org.people["hal"].id, team_id=small_org.teams["checkout"].id
-        )
-        assert org.is_independent(
-            actor=Actor.system("test"), person_id=small_org.people["fay"].id, team_id=small_org.teams["payments"].id
-        )
-
-    def test_subject_people_count_in_both_directions(self, small_org):
-        p = small_org.people
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=p["vp-retail"].id, subject_person_ids=[p["bob"].id]
-        )  # above
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=p["bob"].id, subject_person_ids=[p["vp-retail"].id]
-        )  # below
-        assert not org.is_independent(
-            actor=Actor.system("test"), person_id=p["bob"].id, subject_person_ids=[p["bob"].id]
-        )  # themself
-        assert org.is_independent(
-            actor=Actor.system("test"), person_id=p["hal"].id, subject_person_ids=[p["bob"].id, p["eve"].id]
-        )
-        assert org.is_independent(
-            actor=Actor.system("test"), person_id=p["bob"].id, subject_person_ids=[p["eve"].id]
-        )  # peers' reports
-
-    def test_unknown_team_is_not_found(self, small_org):
-        with pytest.raises(NotFound):
-            org.is_independent(actor=Actor.system("test"), person_id=small_org.people["hal"].id, team_id=999_999)
 
 
 # ------------------------------------------------------------------------------------------------ audit

@@ -368,13 +368,6 @@ def test_person_page_shows_manager_chain_reports_and_teams(small_org):
 
 
 @pytest.mark.django_db
-def test_person_page_shows_bar_raiser_pool_membership(small_org):
-    client = signed_in("eve")
-    assert "In the bar-raiser pool since 1 Jan 2024, taking up to 3 assignments" in page_text(client.get("/people/hal"))
-    assert "Not in the bar-raiser pool" in page_text(client.get("/people/bob"))
-
-
-@pytest.mark.django_db
 def test_person_page_flags_a_leader_of_two_active_teams(small_org):
     team = small_org.teams["identity"]
     org_services.update_team(

@@ -192,15 +192,10 @@ def _with_history(small_org):
     """The small org plus what the plain fixture lacks: a bar raiser, an ended ownership period, an edge."""
     import datetime as dt
 
-    from mechanisms.org.contracts import PersonChanges
+    from mechanisms.bar_raisers import services as bar_raisers_services
 
     bob = small_org.people["bob"]
-    org_services.update_person(
-        actor=SYSTEM,
-        person_id=bob.id,
-        version=bob.version,
-        changes=PersonChanges(bar_raiser_since=dt.date(2024, 3, 1), bar_raiser_capacity=2),
-    )
+    bar_raisers_services.add_to_pool(actor=SYSTEM, person_id=bob.id, trained_on=dt.date(2024, 3, 1), capacity=2)
     svc = small_org.services["checkout-api"]
     catalog_services.transfer_service(
         actor=SYSTEM, service_id=svc.id, version=svc.version, to_team_id=small_org.teams["payments"].id, reason="x"

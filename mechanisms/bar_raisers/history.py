@@ -1,0 +1,48 @@
+"""The bar-raisers app's kinds of record with a history, registered with the audit app (docs/audit.md).
+
+The pool is open to every signed-in person, so is a member's history. An assignment names its subject (a hiring
+loop's id is confidential to the loop) and its reason may speak of it, so its history keeps field names only and is
+the bar raiser's own to read."""
+
+from __future__ import annotations
+
+from mechanisms.audit import services as audit_services
+from mechanisms.audit.contracts import Sensitivity, SubjectType
+from mechanisms.kernel.actor import Actor
+
+from . import policy as _policy
+from .services import ASSIGNMENT_SUBJECT_TYPE, ASSIGNMENT_VERBS, POOL_SUBJECT_TYPE, POOL_VERBS
+
+
+def _people(ids: frozenset[str]) -> dict[str, str]:
+    from mechanisms.org import services as org_services
+
+    wanted = [int(i) for i in ids if i.isdigit()]
+    return {str(k): v.name for k, v in org_services.get_people(actor=Actor.system("bar_raisers"), ids=wanted).items()}
+
+
+def register() -> None:
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name=POOL_SUBJECT_TYPE,
+            owner="bar_raisers",
+            label="bar raiser",
+            verbs=POOL_VERBS,
+            visible=_policy.visible_ids,
+            field_labels={"trained_on": "trained on", "trainer_id": "trainer"},
+            verb_words={"create": "joined the pool", "import": "imported"},
+            references={"trainer_id": "person"},
+            names=_people,
+        )
+    )
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name=ASSIGNMENT_SUBJECT_TYPE,
+            owner="bar_raisers",
+            label="bar-raiser assignment",
+            verbs=ASSIGNMENT_VERBS,
+            sensitivity=Sensitivity.CONFIDENTIAL,
+            visible=_policy.visible_assignment_ids,
+            verb_words={"assign": "assigned", "release": "released"},
+        )
+    )
