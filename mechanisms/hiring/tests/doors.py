@@ -54,16 +54,14 @@ class Target:
         return review.id
 
     def history_subject(self) -> tuple[str, int]:
-        """The audit subject whose history this record has (feedback: the interview's feedback row)."""
+        """The audit subject whose history this record has."""
         assert self.entry is not None
         if self.kind in ("candidate", "resume"):
             return "hiring_candidate", self.entry.candidate_id
         if self.kind == "review":
             return "bar_raiser_review", self.review_id
         if self.kind == "feedback":
-            from mechanisms.hiring.models import Feedback
-
-            return "hiring_feedback", Feedback.objects.get(interview_id=self.interview_id).pk
+            return "hiring_feedback", self.interview_id  # one feedback per interview, by the interview's id
         return "hiring_loop", self.entry.loop_id
 
 

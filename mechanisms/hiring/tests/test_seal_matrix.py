@@ -103,7 +103,8 @@ def test_feedback_is_sealed_from_everyone_but_its_author_before_the_debrief(worl
 
 def test_after_the_debrief_opens_insiders_read_submitted_feedback_but_not_an_unsubmitted_interviewer(world, as_):
     """Debrief opened early by the bar raiser: dan and eve submitted, gus still has a draft. gus reads nobody's
-    (he has not submitted his own); his draft stays his alone."""
+    (he has not submitted his own); his draft stays his alone: to the others it is not there (404), as any
+    unsubmitted feedback is once the debrief is open."""
     entry = world.loops["debrief"]
     records = {
         "opening": Target("opening", entry, world),
@@ -120,13 +121,13 @@ def test_after_the_debrief_opens_insiders_read_submitted_feedback_but_not_an_uns
     run_matrix(
         f"""
                    opening candidate resume  loop    status  dan_submitted eve_submitted gus_draft debrief review
-        dan        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
-        eve        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
-        gus        allowed allowed   allowed allowed allowed 403           403           allowed   403 allowed
-        ann        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
-        bri        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
-        rex        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
-        ria        allowed allowed   allowed allowed allowed allowed       allowed       403       allowed allowed
+        dan        allowed allowed   allowed allowed allowed allowed       allowed       404       allowed allowed
+        eve        allowed allowed   allowed allowed allowed allowed       allowed       404       allowed allowed
+        gus        allowed allowed   allowed allowed allowed 403           403           allowed   403     allowed
+        ann        allowed allowed   allowed allowed allowed allowed       allowed       404       allowed allowed
+        bri        allowed allowed   allowed allowed allowed allowed       allowed       404       allowed allowed
+        rex        allowed allowed   allowed allowed allowed allowed       allowed       404       allowed allowed
+        ria        allowed allowed   allowed allowed allowed allowed       allowed       404       allowed allowed
         {outsiders(len(records))}
         """,
         doors=doors(as_),
