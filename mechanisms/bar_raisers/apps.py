@@ -1,6 +1,16 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Mounts
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+
+
+def _has_person(actor) -> bool:
+    return actor.person_id is not None
+
+
+def _may_see_overrides(actor) -> bool:
+    from . import services
+
+    return services.can_see_overrides(actor=actor)
 
 
 class BarRaisersConfig(AppConfig):
@@ -10,9 +20,23 @@ class BarRaisersConfig(AppConfig):
     name = "mechanisms.bar_raisers"
     label = "bar_raisers"
     default_auto_field = "django.db.models.BigAutoField"
-    mounts = Mounts()
+    mounts = Mounts(
+        api="mechanisms.bar_raisers.api:router",
+        urls="mechanisms.bar_raisers.urls",
+        cli=(Command("bar-raisers", "mechanisms.bar_raisers.cli:bar_raisers"),),
+        nav=(
+            NavEntry("personal", "Bar-raiser queue", "/bar-raisers/queue", order=30, visible=_has_person),
+            NavEntry("hiring", "Overrides", "/bar-raisers/overrides", order=40, visible=_may_see_overrides),
+        ),
+    )
 
     def ready(self) -> None:
-        from . import history
+        from mechanisms.notifications import services as notifications_services
+
+        from . import history, services
 
         history.register()
+        history.register_reviews()
+        notifications_services.register_deadline_check(
+            subject_type=services.REVIEW_SUBJECT_TYPE, still_due=services.awaiting_recommendation
+        )

@@ -89,9 +89,12 @@ class Subject:
 # How an independence refusal names the subject's owner and its excluded people, per kind of subject.
 OWNER_WORDS: dict[SubjectKind, str] = {
     SubjectKind.HIRING_LOOP: "hiring manager",
+    SubjectKind.WAIVER: "requester of the waiver",  # a waiver's review is owned by whoever asked for it
+}
+EXCLUDED_WORDS: dict[SubjectKind, str] = {
+    SubjectKind.HIRING_LOOP: "recruiter",
     SubjectKind.WAIVER: "person the subject stands for",
 }
-EXCLUDED_WORDS: dict[SubjectKind, str] = {SubjectKind.HIRING_LOOP: "recruiter"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +185,70 @@ class ReviewRecord:
     rationale: str
     responded_at: dt.datetime | None
     version: int
+
+
+# ---------------------------------------------------------------------------------------------- reviews
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEventRecord:
+    """One move of a review on its timeline: who, when, which transition, from and to which state, the note kept."""
+
+    id: int
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    """A review as its page shows it: the record, its timeline, and the moves this viewer may make now."""
+
+    review: ReviewRecord
+    timeline: tuple[ReviewEventRecord, ...]
+    actions: tuple[str, ...]
+    viewer_parties: tuple[str, ...]
+    overridable: bool  # the subject kind lets its owner go against a do-not-proceed
+    held: str  # why the recommendation waits (the owning app's `may_recommend`), or ""
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRate:
+    """Reviews of one kind of subject, for the mechanism-health figures: requested (every review), recommended
+    (a recommendation was written), overridden (the owner went against it) and vetoed (the recommendation was
+    do-not-proceed: for a kind that is not overridable, such as a hiring loop, that is a veto)."""
+
+    kind: SubjectKind
+    requested: int
+    recommended: int
+    overridden: int
+    vetoed: int
+
+    @property
+    def override_rate(self) -> float | None:
+        return self.overridden / self.recommended if self.recommended else None
+
+    @property
+    def veto_rate(self) -> float | None:
+        return self.vetoed / self.recommended if self.recommended else None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One open assignment of a bar raiser, with its subject as the owning app describes it to this viewer."""
+
+    assignment: AssignmentRecord
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarRaiserQueue:
+    """A bar raiser's own queue: the reviews waiting for their recommendation, and every open assignment."""
+
+    awaiting: tuple[ReviewRecord, ...]
+    assignments: tuple[QueueItem, ...]

@@ -59,6 +59,7 @@ class Review(VersionedModel):
     subject_kind = models.CharField(max_length=32, db_index=True)
     subject_id = models.BigIntegerField()
     title = models.CharField(max_length=200)  # as the owning app describes the subject to every reader of the review
+    url = models.CharField(max_length=300, blank=True)  # the subject's page in the owning app
     owner_id = models.BigIntegerField(db_index=True)
     team_id = models.BigIntegerField(null=True)
     state = models.CharField(max_length=16, db_index=True)

@@ -13,12 +13,15 @@ docs/access.md, docs/bar-raisers.md).
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Role
+
+from . import kinds
+from .models import Review
 
 RULES = {
     "manage_pool": "only an admin or a holder of the company-wide leadership role may manage the bar-raiser pool",
@@ -69,3 +72,79 @@ def visible_assignment_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
     numeric = [int(i) for i in ids if str(i).isdigit()]
     mine = Assignment.objects.filter(pk__in=numeric, person_id=actor.person_id).values_list("id", flat=True)
     return frozenset(str(i) for i in mine)
+
+
+# --- reviews
+#
+# A review (its question, recommendation, reasoning, response and timeline) is visible to its bar raiser, its
+# owner, everyone above the owner in the management chain, admins, and whoever the subject kind's `visible`
+# resolver admits (the owning app's own policy: a loop's insiders, everyone for a public waiver). Anyone else gets
+# NotFound through every door, lists and history included.
+#
+# The overrides report (MECHANISMS.md §4: an override "is made visible to the owner's management chain") lists an
+# override to everyone above its owner, to holders of `leadership` covering the owning team's org unit, and to
+# admins; not to the owner's peers or the bar raiser (they read the review itself if they may).
+#
+# Moves: the assigned bar raiser recommends; the owner accepts, overrides or withdraws (machines.py names them).
+
+
+def visible_reviews(actor: Actor, qs: QuerySet) -> QuerySet:
+    """Reviews the actor may read (the chokepoint every read of a review goes through). Unauthenticated:
+    PermissionDenied."""
+    org_services.require_signed_in(actor)
+    if actor.is_admin:
+        return qs
+    if actor.person_id is None:
+        return qs.none()
+    relations = org_services.relations_of(actor=actor)
+    me = actor.person_id
+    allowed = Q(assignment__person_id=me) | Q(owner_id=me) | Q(owner_id__in=relations.manages_below)
+    for kind, subject_ids in _candidates(qs.exclude(allowed)).items():
+        info = kinds.find(kind)
+        admitted = info.visible(actor, frozenset(subject_ids)) if info is not None else frozenset()
+        if admitted:
+            allowed |= Q(subject_kind=kind, subject_id__in=sorted(admitted))
+    return qs.filter(allowed)
+
+
+def _candidates(qs: QuerySet) -> dict[str, set[int]]:
+    """The subjects of the reviews not already admitted by relation, by kind: what each kind's resolver is asked."""
+    found: dict[str, set[int]] = {}
+    for kind, subject_id in qs.values_list("subject_kind", "subject_id").distinct():
+        found.setdefault(kind, set()).add(subject_id)
+    return found
+
+
+def review_parties(actor: Actor, *, bar_raiser_id: int | None, owner_id: int) -> frozenset[str]:
+    """Which side(s) of a review the actor is on: the assigned bar raiser, the subject's owner."""
+    if actor.person_id is None:
+        return frozenset()
+    found = set()
+    if bar_raiser_id == actor.person_id:
+        found.add("bar_raiser")
+    if owner_id == actor.person_id:
+        found.add("owner")
+    return frozenset(found)
+
+
+def visible_overrides(actor: Actor, qs: QuerySet, *, team_units: dict[int, int | None]) -> QuerySet:
+    """Overridden reviews the actor may see in the overrides report: admins all; others those whose owner is below
+    them in the management chain, or whose owning team's org unit (`team_units`: team id -> org unit id) their
+    `leadership` grant covers."""
+    org_services.require_signed_in(actor)
+    if actor.is_admin:
+        return qs
+    if actor.person_id is None:
+        return qs.none()
+    relations = org_services.relations_of(actor=actor)
+    led = [team for team, unit in team_units.items() if relations.has_role(Role.LEADERSHIP, unit)]
+    return qs.filter(Q(owner_id__in=relations.manages_below) | Q(team_id__in=led))
+
+
+def visible_review_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    """Which of these reviews' histories the actor may read: exactly the reviews they may read (docs/audit.md)."""
+    if not actor.is_authenticated:
+        return frozenset()
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    found = visible_reviews(actor, Review.objects.filter(pk__in=wanted)).values_list("id", flat=True)
+    return frozenset(str(i) for i in found)

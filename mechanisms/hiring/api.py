@@ -9,7 +9,34 @@ version a 409.
 
 from __future__ import annotations
 
-from ninja import Router
+from ninja import Query, Router, Schema, Status
+
+from mechanisms.kernel import machine_api
+from mechanisms.kernel.api import READ_ERRORS, Id, PageOut, QueryText, page_out, responses
+from mechanisms.kernel.changes import changes_from
+
+from . import services as _services
+from .contracts import EvidenceInput, InterviewChanges
+from .schemas import (
+    BarRaiserIn,
+    CancelIn,
+    DebriefOut,
+    DebriefVoteOut,
+    DecisionIn,
+    FeedbackIn,
+    FeedbackOut,
+    FeedbackStatusOut,
+    InterviewIn,
+    InterviewOut,
+    InterviewPatchIn,
+    LoopIn,
+    LoopOut,
+    LoopViewOut,
+    MyInterviewOut,
+    ProblemOut,
+    RecommendationIn,
+    VoteIn,
+)
 
 router = Router(tags=["hiring"])
 
@@ -19,3 +46,153 @@ def _actor(request):
 
 
 # --- loops: loops, interviews, feedback, debrief (the `loops` helper's routes) below
+
+
+class LoopFilter(Schema):
+    opening_id: Id | None = None
+    state: QueryText | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _feedback_values(payload: FeedbackIn) -> dict:
+    return {
+        "vote": payload.vote,
+        "summary": payload.summary,
+        "evidence": [EvidenceInput(**e.model_dump()) for e in payload.evidence],
+    }
+
+
+@router.get("/hiring/loops", response=responses(PageOut[LoopOut], 400, *READ_ERRORS))
+def list_loops(request, filters: Query[LoopFilter]):
+    """The loops you are an insider of (interviewer, bar raiser, hiring manager, recruiter), newest first."""
+    return page_out(_services.list_loops(actor=_actor(request), **filters.dict()))
+
+
+@router.post("/hiring/loops", response=responses(LoopOut, 400, 401, 403, 404, 409, 422, status=201))
+def create_loop(request, payload: LoopIn):
+    """Start planning a candidate's loop; the bar raiser is suggested (independent, least loaded) unless named."""
+    return Status(201, _services.create_loop(actor=_actor(request), **payload.dict()))
+
+
+@router.get("/hiring/me/interviews", response=responses(PageOut[MyInterviewOut], *READ_ERRORS))
+def my_interviews(request, upcoming: bool | None = None, limit: int = 50, offset: int = 0):
+    """Your interviews (not cancelled) with their feedback status, soonest first."""
+    return page_out(_services.my_interviews(actor=_actor(request), upcoming=upcoming, limit=limit, offset=offset))
+
+
+@router.get("/hiring/loops/{loop_id}", response=responses(LoopViewOut, *READ_ERRORS))
+def get_loop(request, loop_id: Id):
+    """One loop, your parties on it, the transitions you may take now and what would refuse its start."""
+    return _services.loop_view(actor=_actor(request), loop_id=loop_id)
+
+
+@router.get("/hiring/loops/{loop_id}/check", response=responses(list[ProblemOut], *READ_ERRORS))
+def check_loop(request, loop_id: Id):
+    """Every loop rule the loop breaks now (what would refuse its start), each naming its rule and field."""
+    return _services.loop_check(actor=_actor(request), loop_id=loop_id)
+
+
+@router.post("/hiring/loops/{loop_id}/bar-raiser", response=responses(LoopOut))
+def change_bar_raiser(request, loop_id: Id, payload: BarRaiserIn):
+    """Put another bar raiser on the loop before its debrief (suggested, or a manual pick with a reason)."""
+    return _services.change_bar_raiser(actor=_actor(request), loop_id=loop_id, **payload.dict())
+
+
+@router.get("/hiring/loops/{loop_id}/interviews", response=responses(list[InterviewOut], *READ_ERRORS))
+def loop_interviews(request, loop_id: Id):
+    """The loop's interviews (cancelled ones marked), in time order."""
+    return list(_services.get_loop(actor=_actor(request), loop_id=loop_id).interviews)
+
+
+@router.post("/hiring/loops/{loop_id}/interviews", response=responses(InterviewOut, status=201))
+def add_interview(request, loop_id: Id, payload: InterviewIn):
+    """Add an interview: interviewer, time, one or two of the opening's principles."""
+    return Status(201, _services.add_interview(actor=_actor(request), loop_id=loop_id, **payload.dict()))
+
+
+@router.patch("/hiring/interviews/{interview_id}", response=responses(InterviewOut))
+def update_interview(request, interview_id: Id, payload: InterviewPatchIn):
+    """Move an interview or change its principles (before its feedback is submitted)."""
+    values = payload.dict(exclude_unset=True)
+    version = values.pop("version")
+    if "principles" in values and values["principles"] is not None:
+        values["principles"] = tuple(values["principles"])
+    changes = changes_from(InterviewChanges, values)
+    return _services.update_interview(
+        actor=_actor(request), interview_id=interview_id, version=version, changes=changes
+    )
+
+
+@router.post("/hiring/interviews/{interview_id}/cancel", response=responses(InterviewOut))
+def cancel_interview(request, interview_id: Id, payload: CancelIn):
+    """Cancel an interview whose feedback is not submitted."""
+    return _services.cancel_interview(actor=_actor(request), interview_id=interview_id, **payload.dict())
+
+
+@router.get("/hiring/interviews/{interview_id}/feedback", response=responses(FeedbackOut, 401, 403, 404, 422))
+def get_feedback(request, interview_id: Id):
+    """One interviewer's feedback, sealed: yours always; anyone else's only once the debrief is open (403 "sealed
+    until the debrief" inside the loop, 404 outside it) and after you submitted your own."""
+    return _services.get_feedback(actor=_actor(request), interview_id=interview_id)
+
+
+@router.put("/hiring/interviews/{interview_id}/feedback", response=responses(FeedbackOut))
+def save_feedback(request, interview_id: Id, payload: FeedbackIn):
+    """Save your draft feedback (readable by you alone)."""
+    return _services.save_feedback(actor=_actor(request), interview_id=interview_id, **_feedback_values(payload))
+
+
+@router.post("/hiring/interviews/{interview_id}/feedback", response=responses(FeedbackOut))
+def submit_feedback(request, interview_id: Id, payload: FeedbackIn):
+    """Submit your feedback: STAR evidence and a rating for every assigned principle, a vote; immutable after."""
+    return _services.submit_feedback(actor=_actor(request), interview_id=interview_id, **_feedback_values(payload))
+
+
+@router.get("/hiring/loops/{loop_id}/feedback-status", response=responses(FeedbackStatusOut, *READ_ERRORS))
+def feedback_status(request, loop_id: Id):
+    """Who has submitted feedback and when (never a vote before the debrief)."""
+    return _services.feedback_status(actor=_actor(request), loop_id=loop_id)
+
+
+@router.get("/hiring/loops/{loop_id}/debrief", response=responses(DebriefOut, 401, 403, 404, 422))
+def get_debrief(request, loop_id: Id):
+    """The debrief room once it is open: every written vote first, then the feedback, the changed votes, the bar
+    raiser's recommendation and the decision."""
+    return _services.get_debrief(actor=_actor(request), loop_id=loop_id)
+
+
+@router.post("/hiring/loops/{loop_id}/votes", response=responses(DebriefVoteOut, status=201))
+def change_vote(request, loop_id: Id, payload: VoteIn):
+    """Change your vote in the debrief: a new entry with its reason."""
+    return Status(201, _services.change_vote(actor=_actor(request), loop_id=loop_id, **payload.dict()))
+
+
+@router.post("/hiring/loops/{loop_id}/recommendation", response=responses(LoopOut))
+def recommend(request, loop_id: Id, payload: RecommendationIn):
+    """The bar raiser's recommendation at the debrief; do_not_proceed is a veto that blocks an offer."""
+    return _services.recommend_on_loop(actor=_actor(request), loop_id=loop_id, **payload.dict())
+
+
+@router.post("/hiring/loops/{loop_id}/decision", response=responses(LoopOut))
+def decide(request, loop_id: Id, payload: DecisionIn):
+    """The hiring manager's decision with its rationale (a no-hire against an approval is an override)."""
+    return _services.decide(actor=_actor(request), loop_id=loop_id, **payload.dict())
+
+
+def _apply_loop(*, actor, request_id, version, transition, values):
+    return _services.apply_loop_transition(
+        actor=actor, loop_id=request_id, version=version, transition=transition, values=values
+    )
+
+
+# One endpoint per declared loop transition (hiring/machines.py): POST /hiring/loops/{request_id}/<slug>.
+LOOP_TRANSITION_BODIES = machine_api.mount(
+    router,
+    _services.LOOP,
+    base="/hiring/loops",
+    apply=_apply_loop,
+    response=LoopOut,
+    module=__name__,
+    schema_prefix="HiringLoop",
+)

@@ -351,15 +351,15 @@ def readable_feedback_ids(actor: Actor, interview_ids: list[int]) -> frozenset[i
     person = _person(actor)
     if person is None or not interview_ids:
         return frozenset()
+    from .models import Loop
+
     rows = list(
-        Interview.objects.filter(pk__in=interview_ids)
-        .select_related("loop", "loop__opening")
-        .values_list("pk", "interviewer_id", "loop_id", "feedback__submitted_at")
+        Interview.objects.filter(pk__in=interview_ids).values_list(
+            "pk", "interviewer_id", "loop_id", "feedback__submitted_at"
+        )
     )
     own = {pk for pk, author, _, _ in rows if author == person}
     loops: dict[int, bool] = {}
-    from .models import Loop
-
     for loop in Loop.objects.filter(pk__in={loop_id for _, _, loop_id, _ in rows}).select_related("opening"):
         try:
             require_debrief_readable(actor, loop)

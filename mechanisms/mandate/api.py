@@ -44,7 +44,7 @@ def list_findings(request, filters: Query[FindingFilter]):
 class WaiverFilter(Schema):
     subject: QueryText | None = None
     include_revoked: bool = False
-    state: QueryText | None = None  # active, expired, revoked or all; overrides include_revoked
+    state: QueryText | None = None  # active, expired, revoked, pending, refused, withdrawn or all
     team_id: Id | None = None
     limit: int = 50
     offset: int = 0
@@ -57,9 +57,10 @@ def list_waivers(request, filters: Query[WaiverFilter]):
 
 
 @router.post("/mandate/waivers", response=responses(WaiverOut, status=201), tags=["mandate"])
-def grant_waiver(request, payload: WaiverIn):
-    """Record a waiver approved by an independent bar raiser (the approver themself or an admin records it)."""
-    return Status(201, services.grant_waiver(actor=_actor(request), **payload.dict()))
+def request_waiver(request, payload: WaiverIn):
+    """Request a waiver: it is pending until the independent bar raiser's recommendation, accepted by you (the
+    requester) on its review (`/api/v1/bar-raisers/reviews/{review_id}`), puts it in force or refuses it."""
+    return Status(201, services.request_waiver(actor=_actor(request), **payload.dict()))
 
 
 @router.delete("/mandate/waivers/{waiver_id}", response=responses(WaiverOut, 401, 403, 404, 422), tags=["mandate"])

@@ -43,3 +43,14 @@ class MandateConfig(AppConfig):
             )
         )
         history.register()
+        # Waivers get their approval through a bar-raiser review (MECHANISMS.md §2 M6, §4): not overridable.
+        from mechanisms.bar_raisers import services as bar_raisers_services
+        from mechanisms.bar_raisers.contracts import SubjectKind
+
+        bar_raisers_services.register_subject_kind(
+            SubjectKind.WAIVER,
+            describe=services.describe_waiver,
+            visible=services.visible_waiver_ids,
+            overridable=False,
+            on_response=services.on_waiver_review,
+        )

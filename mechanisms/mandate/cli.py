@@ -148,6 +148,8 @@ def waivers(
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
 
     def state_of(w) -> str:
+        if w.state != "active":
+            return w.state
         return "revoked" if w.revoked else "expired" if w.expired else "active"
 
     emit_table(
@@ -167,11 +169,15 @@ def waive(
     subject: str = typer.Argument(..., help="entity reference, e.g. component:default/checkout-api"),
     reason: str = typer.Option(..., "--reason", help="why the exception is accepted"),
     expires: str = typer.Option(..., "--expires", help="expiry date, YYYY-MM-DD, in the future"),
-    approver: str = typer.Option(..., "--approver", help="handle of the approving bar raiser"),
+    as_: str = typer.Option(..., "--as", help="your handle: the person requesting the waiver"),
+    approver: str = typer.Option(None, "--approver", help="the approving bar raiser's handle (default: suggested)"),
+    approver_reason: str = typer.Option("", "--approver-reason", help="why this approver, if not the suggestion"),
+    question: str = typer.Option("", "--question", help="what you ask the approver to look at"),
     related: str = typer.Option(None, "--related", help="narrow to findings naming this reference"),
     format: Format = typer.Option(Format.text, "--format"),
 ):
-    """Record a waiver approved by an independent bar raiser (MECHANISMS.md §2 M6); it applies from the next
+    """Request a waiver (MECHANISMS.md §2 M6): it is pending until an independent bar raiser recommends on its
+    review and you accept (`mech bar-raisers recommend|accept REVIEW_ID`); then it applies from the next
     evaluation."""
     try:
         expiry = dt.date.fromisoformat(expires)
@@ -180,17 +186,23 @@ def waive(
     services = _services()
     from mechanisms.org import services as org_services
 
-    person = org_services.find_person(actor=Actor.system("mandate"), handle=approver.strip().lstrip("@").lower())
-    if person is None:
-        fail(f"no person has the handle {approver!r} (--approver)")
+    approver_id = None
+    if approver:
+        person = org_services.find_person(actor=Actor.system("mandate"), handle=approver.strip().lstrip("@").lower())
+        if person is None:
+            fail(f"no person has the handle {approver!r} (--approver)")
+        approver_id = person.id
+    actor = _run_as(lambda: org_services.actor_for_handle(handle=as_), {})
     waiver = _run_as(
-        lambda: services.grant_waiver(
-            actor=_system(),
+        lambda: services.request_waiver(
+            actor=actor,
             subject=subject,
             rule=rule,
             reason=reason,
             expires=expiry,
-            approver_id=person.id,
+            approver_id=approver_id,
+            approver_reason=approver_reason,
+            question=question,
             related=related,
         ),
         {
@@ -199,14 +211,17 @@ def waive(
             "reason": "--reason",
             "expires": "--expires",
             "approver_id": "--approver",
+            "approver_reason": "--approver-reason",
+            "question": "--question",
             "related": "--related",
         },
     )
     if format is Format.json:
         return emit_json(waiver)
     typer.echo(
-        f"waiver {waiver.id}: {waiver.rule} on {waiver.subject} until {waiver.expires.isoformat()}, "
-        f"approved by {waiver.approver_handle}; it applies from the next evaluation"
+        f"waiver {waiver.id}: {waiver.rule} on {waiver.subject} until {waiver.expires.isoformat()}, pending: "
+        f"{waiver.approver_handle} reviews it (bar-raiser review {waiver.review_id}); it applies once you accept "
+        "an approval"
     )
 
 

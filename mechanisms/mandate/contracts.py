@@ -418,7 +418,8 @@ class EvaluationSummary:
 
 @dataclass(frozen=True, slots=True)
 class WaiverRecord:
-    """A waiver kept in the server; ``approver_handle`` for display, ``expired`` as of today."""
+    """A waiver kept in the server; ``approver_handle`` for display, ``expired`` as of today; ``state`` where its
+    bar-raiser review has brought it (only an active waiver counts)."""
 
     id: int
     subject: str
@@ -433,6 +434,9 @@ class WaiverRecord:
     revoked: bool
     expired: bool
     version: int
+    state: str = "active"  # pending (its bar-raiser review is open), active, refused, withdrawn
+    review_id: int | None = None  # the bar-raiser review that approves it
+    requested_by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ from django import forms
 
 
 class WaiverForm(forms.Form):
-    """A waiver of one rule on one subject (MECHANISMS.md §2 M6), approved by an independent bar raiser. The rules
-    (known rule, future expiry, approver in the pool and independent) are checked by mandate's grant_waiver."""
+    """A waiver request on one rule and one subject (MECHANISMS.md §2 M6), approved through a bar-raiser review.
+    The rules (known rule, future expiry, approver in the pool and independent) are checked by mandate's
+    request_waiver and the bar-raisers pool."""
 
     rule = forms.ChoiceField()
     subject = forms.CharField(
@@ -29,8 +30,17 @@ class WaiverForm(forms.Form):
         help_text="A date in the future (YYYY-MM-DD); after it, the finding is an error again.",
     )
     approver = forms.CharField(
-        max_length=64, label="Approving bar raiser",
-        help_text="The handle of a bar raiser independent of the subject's team; you, unless you are an admin.",
+        max_length=64, label="Approving bar raiser", required=False,
+        help_text="The handle of a bar raiser independent of you and of the subject's team; empty: the least "
+        "loaded independent one is suggested.",
+    )
+    approver_reason = forms.CharField(
+        max_length=5000, required=False, label="Why this approver",
+        help_text="Needed when you name someone other than the suggested bar raiser.",
+    )
+    question = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What you ask the approver to look at (optional). Markdown.",
     )
 
     def __init__(self, *args, rule_choices: list[tuple[str, str]], **kwargs):

@@ -26,7 +26,9 @@ def register() -> None:
         subject_type=SubjectType(
             name="waiver",
             owner=OWNER,
-            verbs=frozenset({"create", "revoke"}),
+            # Recorded directly (before reviews: create), requested, put in force, refused or withdrawn through its
+            # bar-raiser review, revoked.
+            verbs=frozenset({"create", "request", "activate", "refuse", "withdraw", "revoke"}),
             visible=_policy.visible_ids,
         )
     )

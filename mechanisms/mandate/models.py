@@ -12,8 +12,11 @@ from mechanisms.kernel.models import VersionedModel
 
 
 class Waiver(VersionedModel):
-    """An accepted exception to one rule on one subject (MECHANISMS.md §2 M6), approved by an independent bar
-    raiser, until an expiry date; ``related`` narrows it to one finding of that rule. Revoked ones are kept."""
+    """An exception to one rule on one subject (MECHANISMS.md §2 M6), until an expiry date; ``related`` narrows it
+    to one finding of that rule. Requested by a person, approved through a bar-raiser review (``review_id``, in
+    bar_raisers) by an independent bar raiser: ``pending`` until the requester accepts the recommendation, then
+    ``active`` (approve, approve with concerns) or ``refused`` (do not proceed); ``withdrawn`` when the request is
+    given up. Only active waivers count. Revoked ones are kept."""
 
     subject = models.CharField(max_length=300, db_index=True)
     rule = models.CharField(max_length=64)
@@ -21,8 +24,11 @@ class Waiver(VersionedModel):
     reason = models.TextField()
     expires = models.DateField()
     approver_person_id = models.BigIntegerField(db_index=True)
-    granted_by = models.CharField(max_length=200)
+    granted_by = models.CharField(max_length=200)  # who requested it (the account's label)
     revoked = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, default="pending", db_index=True)
+    requested_by_id = models.BigIntegerField(null=True)  # the requesting person: the review's owner
+    review_id = models.BigIntegerField(null=True)  # the bar-raiser review that approves it (bar_raisers)
 
     class Meta:
         ordering = ["subject", "rule", "id"]

@@ -8,8 +8,8 @@ org's published architecture, and a waiver is the public record of an accepted e
 - an org unit's scorecard: admins, the unit's leader, everyone above that leader, and `leadership` over the unit.
 
 Actions:
-- `grant_waiver` (record: the approving person id, or None for "may grant at all"): admins, or a bar raiser in
-  the pool recording their own approval; independence of the subject is judged by grant_waiver itself;
+- `request_waiver`: any signed-in person (the request's owner; an account without a person cannot own one): the
+  approval comes from an independent bar raiser through a bar-raiser review (bar_raisers);
 - `revoke_waiver` (record: the approving person id): that approver or an admin.
 """
 
@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Role
 
 RULES = {
-    "grant_waiver": "only the approving bar raiser or an admin may record a waiver",
+    "request_waiver": "only a person may request a waiver (it is theirs to answer); sign in with a person's account",
     "revoke_waiver": "only the approving bar raiser or an admin may revoke a waiver",
     "view_team_scorecard": "a scorecard is visible to the team, its management chain and admins",
     "view_org_unit_scorecard": "an org unit's scorecard is visible to its leader, their management chain and admins",
@@ -40,15 +39,12 @@ def can(actor: Actor, action: str, record: int | None = None) -> bool:
     """True when the actor may take `action` (see the module docstring for what `record` is per action)."""
     if action not in RULES:
         raise ValueError(f"unknown mandate action {action!r}")
+    if action == "request_waiver":
+        return actor.is_authenticated and actor.person_id is not None
     if actor.is_admin:
         return True
     if not actor.is_authenticated or actor.person_id is None:
         return False
-    if action == "grant_waiver":
-        if record is not None and record != actor.person_id:
-            return False
-        member = bar_raisers_services.find_pool_member(actor=actor, person_id=actor.person_id)
-        return member is not None and member.active
     if action == "revoke_waiver":
         return record == actor.person_id
     relations = org_services.relations_of(actor=actor)

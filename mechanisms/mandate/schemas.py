@@ -45,7 +45,11 @@ class WaiverIn(InSchema):
     related: str | None = Field(None, max_length=300)
     reason: str = Field(..., max_length=5000)
     expires: Date
-    approver_id: int = Field(..., ge=1, le=2**63 - 1)
+    approver_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="the bar raiser to approve it; empty: the first suggestion"
+    )
+    approver_reason: str = Field("", max_length=5000, description="why this approver, when not the first suggestion")
+    question: str = Field("", max_length=5000, description="what you ask the approver to look at")
 
 
 class WaiverOut(OutSchema):
@@ -62,6 +66,9 @@ class WaiverOut(OutSchema):
     revoked: bool
     expired: bool
     version: int
+    state: str
+    review_id: int | None
+    requested_by_id: int | None
 
 
 class ScorePointOut(OutSchema):

@@ -19,7 +19,14 @@ from django.db import transaction
 
 from mechanisms.audit import services as audit_services
 from mechanisms.bar_raisers import services as bar_raisers_services
-from mechanisms.bar_raisers.contracts import PoolMemberRecord, Subject, SubjectKind
+from mechanisms.bar_raisers.contracts import (
+    PoolMemberRecord,
+    Recommendation,
+    ReviewRecord,
+    ReviewState,
+    Subject,
+    SubjectKind,
+)
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import CatalogExport
 from mechanisms.kernel import clock, events
@@ -72,7 +79,10 @@ TRIGGERS = ("manual", "change")
 EDGE_TARGET_KIND = {"consumes": "api", "accesses": "resource", "links": "component"}
 WAIVER_LOCATION = "waiver:"  # a server waiver's Location.file, so an applied waiver leads back to its row
 HISTORY_LIMIT = 200
-WAIVER_STATES = ("active", "expired", "revoked")
+WAIVER_PENDING, WAIVER_ACTIVE, WAIVER_REFUSED, WAIVER_WITHDRAWN = "pending", "active", "refused", "withdrawn"
+# What the waiver list filters by: in force, past its expiry date, revoked; waiting for its review, refused by it,
+# withdrawn by its requester.
+WAIVER_STATES = ("active", "expired", "revoked", WAIVER_PENDING, WAIVER_REFUSED, WAIVER_WITHDRAWN)
 
 
 def team_ref(slug: str) -> str:
@@ -201,7 +211,7 @@ def _snapshot(
 
 
 def _waiver_facts() -> tuple[WaiverFact, ...]:
-    rows = list(WaiverRow.objects.filter(revoked=False).order_by("id"))
+    rows = list(WaiverRow.objects.filter(revoked=False, state=WAIVER_ACTIVE).order_by("id"))
     people = org_services.get_people(actor=Actor.system("mandate"), ids={r.approver_person_id for r in rows})
     return tuple(
         WaiverFact(
@@ -373,7 +383,7 @@ def reevaluate_expired_waivers(*, actor: Actor, today: dt.date | None = None) ->
     still in force in the stored findings. Admins or the product itself. Raises PermissionDenied."""
     org_services.require_admin(actor, "re-evaluate expired waivers")
     today = today or clock.today()
-    expired = WaiverRow.objects.filter(expires__lt=today).values_list("id", flat=True)
+    expired = WaiverRow.objects.filter(expires__lt=today, state=WAIVER_ACTIVE).values_list("id", flat=True)
     stale = FindingRow.objects.filter(waived=True, waiver_id__in=list(expired))
     waivers = set(stale.values_list("waiver_id", flat=True))
     if not waivers:
@@ -473,22 +483,31 @@ def last_evaluation(*, actor: Actor) -> EvaluationSummary | None:
 # ---------------------------------------------------------------------------------------------- waivers
 
 
-def grant_waiver(
+def request_waiver(
     *,
     actor: Actor,
     subject: str,
     rule: str,
     reason: str,
     expires: dt.date,
-    approver_id: int,
+    approver_id: int | None = None,
+    approver_reason: str = "",
     related: str | None = None,
+    question: str = "",
 ) -> WaiverRecord:
-    """Record an exception to one rule on one subject (MECHANISMS.md §2 M6): a reason, an expiry date in the
-    future, and the approval of a bar raiser (in the pool, active) independent of the subject's team(s) and of
-    the person the subject stands for (§4). Only the approver themself or an admin may record it.
+    """Ask for an exception to one rule on one subject (MECHANISMS.md §2 M6): a reason and an expiry date in the
+    future. The waiver is `pending` and gets its approval through a bar-raiser review (§4; bar_raisers): the
+    review's owner is the requesting person, its teams the subject's teams, and the people the subject stands for
+    may not take the seat; the named approver is checked by the pool (in the pool, active, with room,
+    independent; naming someone other than the first suggestion needs `approver_reason`), or the first suggestion
+    is picked when none is named. The approver's recommendation, once the
+    requester accepts it, puts the waiver in force (approve, approve with concerns) or refuses it (do not
+    proceed); a waiver is not overridable. Only active waivers count in evaluations.
 
-    Raises RuleViolation naming the field, PermissionDenied."""
+    Any signed-in person may request one. Raises RuleViolation naming the field (rule, reason, expires, subject,
+    related, approver_id, approver_reason, question), PermissionDenied (no person to own the request)."""
     org_services.require_signed_in(actor)
+    _policy.require(actor, "request_waiver")
     subject = (subject or "").strip().lower()
     related = (related or "").strip().lower() or None
     reason = (reason or "").strip()
@@ -500,12 +519,8 @@ def grant_waiver(
         raise RuleViolation("the reason is too long or holds a NUL character", field="reason")
     if expires <= clock.today():
         raise RuleViolation("the expiry date must be in the future", field="expires")
-    try:
-        approver = org_services.get_person(actor=actor, person_id=approver_id)
-    except NotFound as exc:
-        raise RuleViolation(f"person {approver_id} does not exist", field="approver_id") from exc
-    if not (actor.is_admin or actor.person_id == approver.id):
-        _policy.require(actor, "grant_waiver", approver.id)
+    if len(related or "") > 300 or "\x00" in (related or ""):
+        raise RuleViolation("related is too long", field="related")
     facts = _Facts(clock.today())
     known = {
         *facts.index.teams,
@@ -516,25 +531,11 @@ def grant_waiver(
     }
     if subject not in known or subject in facts.index.org_units and subject not in facts.index.teams:
         raise RuleViolation(f"{subject!r} is not a team, person, service, interface or datastore", field="subject")
-    if len(related or "") > 300:
-        raise RuleViolation("related is too long", field="related")
-    # The same people and teams the rules judge a waiver's independence against (rules.waiver_problem), through
-    # the one rule of bar_raisers: in the pool and active, with room, independent.
+    # The same people and teams the rules judge a waiver's independence against (rules.subject_people/teams).
     handles = [ref.rsplit("/", 1)[-1] for ref in rules.subject_people(facts.index, subject)]
-    subject_people = [p.id for h in handles if (p := org_services.find_person(actor=actor, handle=h)) is not None]
+    system = Actor.system("mandate")
+    subject_people = [p.id for h in handles if (p := org_services.find_person(actor=system, handle=h)) is not None]
     teams = sorted({facts.team_by_ref[t] for t in rules.subject_teams(facts.index, subject) if t in facts.team_by_ref})
-    bar_raisers_services.require_eligible(
-        actor=actor,
-        person_id=approver.id,
-        subject=Subject(
-            kind=SubjectKind.WAIVER,
-            id=0,  # the waiver being granted has no id yet
-            title=f"{rule} on {subject}",
-            owner_id=subject_people[0] if subject_people else None,
-            team_ids=tuple(teams),
-        ),
-        field="approver_id",
-    )
     with transaction.atomic():
         row = WaiverRow.objects.create(
             subject=subject,
@@ -542,14 +543,31 @@ def grant_waiver(
             related=related or "",
             reason=reason,
             expires=expires,
-            approver_person_id=approver.id,
+            approver_person_id=approver_id or 0,  # the review's bar raiser, set below
             granted_by=actor.label[:200],
+            state=WAIVER_PENDING,
+            requested_by_id=actor.person_id,
         )
-        record = _to_waiver(row, {approver.id: approver})
-        events.teams_changed(teams or None)  # a waiver on a team-less subject: re-check everything
+        review_subject = _waiver_subject(row, team_ids=tuple(teams), excluded_ids=tuple(subject_people))
+        try:
+            review = bar_raisers_services.request_review(
+                actor=actor,
+                subject=review_subject,
+                bar_raiser_id=approver_id,
+                reason=approver_reason,
+                question=question,
+            )
+        except RuleViolation as exc:
+            # The pool and the review name their own fields; here they are the approver and why they were picked.
+            field = {"bar_raiser_id": "approver_id", "reason": "approver_reason"}.get(exc.field or "", exc.field)
+            raise RuleViolation(exc.message, field=field, details={**(exc.details or {}), "field": field}) from exc
+        WaiverRow.objects.filter(pk=row.pk).update(approver_person_id=review.bar_raiser_id, review_id=review.id)
+        row.approver_person_id, row.review_id = review.bar_raiser_id, review.id
+        approver = org_services.get_people(actor=system, ids=[review.bar_raiser_id])
+        record = _to_waiver(row, approver)
         audit_services.record_change(
             actor=actor,
-            verb="create",
+            verb="request",
             subject_type="waiver",
             subject_id=row.id,
             subject_label=f"{rule} on {subject}",
@@ -557,6 +575,68 @@ def grant_waiver(
             reason=reason,
         )
     return record
+
+
+def _waiver_subject(row: WaiverRow, *, team_ids: tuple[int, ...] = (), excluded_ids: tuple[int, ...] = ()) -> Subject:
+    return Subject(
+        kind=SubjectKind.WAIVER,
+        id=row.id,
+        title=f"waiver of {row.rule} on {row.subject}"[:200],
+        owner_id=row.requested_by_id,
+        team_ids=team_ids,
+        excluded_ids=excluded_ids,
+        url=f"/waivers?state=all#waiver-{row.id}",
+    )
+
+
+def describe_waiver(actor: Actor, waiver_id: int) -> Subject:
+    """The waiver as bar_raisers shows it (its subject-kind registration, MandateConfig.ready): waivers are public,
+    so any signed-in person may see one. Raises NotFound."""
+    org_services.require_signed_in(actor)
+    row = WaiverRow.objects.filter(pk=waiver_id).first()
+    if row is None:
+        raise NotFound(f"waiver {waiver_id} does not exist", field="waiver_id")
+    return _waiver_subject(row)
+
+
+def visible_waiver_ids(actor: Actor, ids: frozenset[int]) -> frozenset[int]:
+    """Which of these waivers the actor may see (bar_raisers asks before it shows their reviews): every waiver to
+    every signed-in person (docs/access.md: a waiver is the public record of an exception)."""
+    return frozenset(ids) if actor.is_authenticated else frozenset()
+
+
+def on_waiver_review(actor: Actor, review: ReviewRecord) -> None:
+    """The owner answered the waiver's bar-raiser review (bar_raisers calls this inside that write): an accepted
+    approve or approve-with-concerns puts the waiver in force, an accepted do-not-proceed refuses it, a withdrawn
+    review (or the requester going against an approval) withdraws the request. Re-evaluated on commit."""
+    row = WaiverRow.objects.filter(pk=review.subject_id, state=WAIVER_PENDING).first()
+    if row is None:
+        return
+    if review.state is ReviewState.ACCEPTED and review.recommendation is not Recommendation.DO_NOT_PROCEED:
+        state, verb = WAIVER_ACTIVE, "activate"
+    elif review.state is ReviewState.ACCEPTED:
+        state, verb = WAIVER_REFUSED, "refuse"
+    else:
+        state, verb = WAIVER_WITHDRAWN, "withdraw"
+    before = _waiver_audit(row)
+    WaiverRow.objects.filter(pk=row.pk).update(state=state, version=row.version + 1)
+    row.state, row.version = state, row.version + 1
+    if state == WAIVER_ACTIVE:
+        events.teams_changed(_waiver_teams(row) or None)  # a waiver on a team-less subject: re-check everything
+    audit_services.record_change(
+        actor=actor,
+        verb=verb,
+        subject_type="waiver",
+        subject_id=row.id,
+        subject_label=f"{row.rule} on {row.subject}",
+        before=before,
+        after=_waiver_audit(row),
+    )
+
+
+def _waiver_teams(row: WaiverRow) -> set[int]:
+    facts = _Facts(clock.today())
+    return {facts.team_by_ref[t] for t in rules.subject_teams(facts.index, row.subject) if t in facts.team_by_ref}
 
 
 def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRecord:
@@ -590,6 +670,15 @@ def revoke_waiver(*, actor: Actor, waiver_id: int, reason: str = "") -> WaiverRe
         return _to_waiver(row, org_services.get_people(actor=actor, ids=[row.approver_person_id]))
 
 
+def get_waiver(*, actor: Actor, waiver_id: int) -> WaiverRecord:
+    """One waiver, in any state. Any signed-in person may read it. Raises NotFound."""
+    org_services.require_signed_in(actor)
+    row = WaiverRow.objects.filter(pk=waiver_id).first() if isinstance(waiver_id, int) else None
+    if row is None:
+        raise NotFound(f"waiver {waiver_id} does not exist", field="waiver_id")
+    return _to_waiver(row, org_services.get_people(actor=actor, ids=[row.approver_person_id]))
+
+
 def list_waivers(
     *,
     actor: Actor,
@@ -600,10 +689,12 @@ def list_waivers(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[WaiverRecord]:
-    """Waivers, newest last; revoked ones only when asked. Any signed-in person may read them.
+    """Waivers, newest last: pending and active ones, revoked ones only when asked. Any signed-in person may read them.
 
     ``state`` picks one of WAIVER_STATES (active: in force; expired: past its expiry date, an error again
-    (MECHANISMS.md §2 M6); revoked: withdrawn), or "all"; it overrides ``include_revoked``. ``team_id`` keeps the
+    (MECHANISMS.md §2 M6); revoked: withdrawn after approval; pending: waiting for its bar-raiser review; refused:
+    the bar raiser's do-not-proceed was accepted; withdrawn: the requester gave it up), or "all"; it overrides
+    ``include_revoked``. ``team_id`` keeps the
     waivers whose subject belongs to that team (the team, its services, interfaces, datastores and people: the
     teams its approver had to be independent of). Raises RuleViolation (unknown state), NotFound (unknown team)."""
     org_services.require_signed_in(actor)
@@ -615,13 +706,18 @@ def list_waivers(
             raise RuleViolation(f"state must be one of {', '.join(WAIVER_STATES)} or all", field="state")
         today = clock.today()
         if state == "active":
-            qs = qs.filter(revoked=False, expires__gte=today)
+            qs = qs.filter(revoked=False, state=WAIVER_ACTIVE, expires__gte=today)
         elif state == "expired":
-            qs = qs.filter(revoked=False, expires__lt=today)
+            qs = qs.filter(revoked=False, state=WAIVER_ACTIVE, expires__lt=today)
         elif state == "revoked":
             qs = qs.filter(revoked=True)
-    elif not include_revoked:
-        qs = qs.filter(revoked=False)
+        elif state != "all":
+            qs = qs.filter(revoked=False, state=state)
+    else:
+        # By default: what is asked for or in force; refused and withdrawn requests only when asked by state.
+        qs = qs.filter(state__in=(WAIVER_PENDING, WAIVER_ACTIVE))
+        if not include_revoked:
+            qs = qs.filter(revoked=False)
     if team_id is not None:
         ref = team_ref(org_services.get_team(actor=actor, team_id=team_id).slug)
         index = _Facts(clock.today(), team_ids={team_id}).index  # the team's subjects are all in its neighbourhood
@@ -637,16 +733,20 @@ def waivable_rules() -> list[RuleInfo]:
     return [info for rule, info in sorted(RULE_CATALOG.items()) if rule != "waiver/expired"]
 
 
-def can_grant_waiver(*, actor: Actor) -> bool:
-    """Whether the actor may record waivers at all (MECHANISMS.md §2 M6, §4): an admin, or a person in the
-    bar-raiser pool recording their own approval. Independence of a given subject is judged by grant_waiver."""
-    return _policy.can(actor, "grant_waiver")
+def can_request_waiver(*, actor: Actor) -> bool:
+    """Whether the actor may request waivers (MECHANISMS.md §2 M6, §4): any signed-in person (the review's owner);
+    the approval comes from an independent bar raiser through the review."""
+    return _policy.can(actor, "request_waiver")
 
 
 def can_revoke_waiver(*, actor: Actor, waiver: WaiverRecord) -> bool:
     """Whether the actor may revoke this waiver: it is not revoked yet, and the actor is its approver or an admin
     (the rule revoke_waiver enforces)."""
-    return not waiver.revoked and _policy.can(actor, "revoke_waiver", waiver.approver_person_id)
+    return (
+        not waiver.revoked
+        and waiver.state == WAIVER_ACTIVE
+        and _policy.can(actor, "revoke_waiver", waiver.approver_person_id)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- scorecards
@@ -1028,6 +1128,8 @@ def _waiver_audit(row: WaiverRow) -> dict[str, Any]:
         "expires": row.expires.isoformat(),
         "approver_person_id": row.approver_person_id,
         "revoked": row.revoked,
+        "state": row.state,
+        "review_id": row.review_id,
     }
 
 
@@ -1047,4 +1149,7 @@ def _to_waiver(row: WaiverRow, people: dict) -> WaiverRecord:
         revoked=row.revoked,
         expired=row.expires < clock.today(),
         version=row.version,
+        state=row.state,
+        review_id=row.review_id,
+        requested_by_id=row.requested_by_id,
     )

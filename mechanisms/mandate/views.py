@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from mechanisms.kernel.errors import NotFound, PermissionDenied
+from mechanisms.kernel.errors import NotFound
 from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, person_id, query_int, query_text, show_error
 from mechanisms.mandate import services as mandate_services
 from mechanisms.mandate.contracts import RULE_CATALOG, Scorecard, ScorePoint
@@ -35,7 +35,7 @@ HISTORY_ROWS = 20  # evaluations listed under the sparkline, newest first; the s
 FINDINGS_SHOWN = 100  # an org unit high in the tree may have thousands; its teams' scorecards list them all
 UNIT_TEAMS_PAGE = 100
 SPARK_WIDTH, SPARK_HEIGHT = 300, 40
-WAIVER_FORM_FIELDS = {"approver_id": "approver"}
+WAIVER_FORM_FIELDS = {"approver_id": "approver"}  # the form's names of the service's fields (others are equal)
 WAIVER_STATE_CHOICES = (*mandate_services.WAIVER_STATES, "all")
 
 
@@ -158,7 +158,7 @@ def team_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
         "card": card,
         "rules": _rules(card),
         "findings": findings,
-        "can_grant": mandate_services.can_grant_waiver(actor=request.actor),
+        "can_grant": mandate_services.can_request_waiver(actor=request.actor),
         **_trend(card.history),
     }
     return render(request, "mandate/team_scorecard.html", context)
@@ -264,7 +264,7 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
         "page": found,
         "rows": rows,
         "revoke_form": WaiverRevokeForm(),
-        "can_grant": mandate_services.can_grant_waiver(actor=request.actor),
+        "can_grant": mandate_services.can_request_waiver(actor=request.actor),
         "here": request.get_full_path(),
     }
     return render(request, "mandate/waiver_list.html", context)
@@ -272,10 +272,10 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
 
 @page
 def waiver_new(request: HttpRequest) -> HttpResponse:
-    """Grant a waiver (a bar raiser in the pool recording their own approval, or an admin naming the approver).
+    """Request a waiver (any person; MECHANISMS.md §2 M6): it is pending until the independent bar raiser's
+    recommendation on its review, accepted by the requester, puts it in force or refuses it.
 
-    Reached from a finding with the rule, subject and related reference filled in. Someone who may not grant one
-    sees what to ask an independent bar raiser for, and this page's address to send them."""
+    Reached from a finding with the rule, subject and related reference filled in."""
     actor = request.actor
     choices = [(info.id, f"{info.id} — {info.title}") for info in mandate_services.waivable_rules()]
     team_slug = query_text(request, "team", max_length=64)
@@ -284,15 +284,17 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
         form = WaiverForm(request.POST, rule_choices=choices)
         if form.is_valid():
             data = form.cleaned_data
-            approver_id = person_id(
-                form,
-                "approver",
-                data["approver"],
-                find=functools.partial(org_services.find_person, actor=request.actor),
-            )
-            if approver_id is not None:
+            approver_id = None
+            if data["approver"]:
+                approver_id = person_id(
+                    form,
+                    "approver",
+                    data["approver"],
+                    find=functools.partial(org_services.find_person, actor=request.actor),
+                )
+            if not form.errors:
                 try:
-                    waiver = mandate_services.grant_waiver(
+                    waiver = mandate_services.request_waiver(
                         actor=actor,
                         subject=data["subject"],
                         rule=data["rule"],
@@ -300,38 +302,33 @@ def waiver_new(request: HttpRequest) -> HttpResponse:
                         reason=data["reason"],
                         expires=data["expires"],
                         approver_id=approver_id,
+                        approver_reason=data["approver_reason"],
+                        question=data["question"],
                     )
                 except FORM_ERRORS as exc:
                     status = show_error(form, exc, fields=WAIVER_FORM_FIELDS)
-                except PermissionDenied as exc:
-                    # Recording someone else's approval is what the service refused: say so next to that field.
-                    form.add_error("approver", exc.message)
-                    status = exc.http_status
                 else:
                     messages.success(
                         request,
-                        f"Waiver {waiver.id} recorded: {waiver.rule} on {waiver.subject} until "
-                        f"{waiver.expires:%d %b %Y}, approved by {waiver.approver_handle}. "
-                        "It applies from the next evaluation of the mandate.",
+                        f"Waiver {waiver.id} requested: {waiver.rule} on {waiver.subject} until "
+                        f"{waiver.expires:%d %b %Y}. {waiver.approver_handle} reviews it; once you accept an "
+                        "approval it applies from the next evaluation of the mandate.",
                     )
-                    params = {"state": "active", **({"team": team_slug} if team_slug else {})}
-                    return redirect(f"/waivers?{urlencode(params)}")
+                    return redirect("web:bar-raiser-review", review_id=waiver.review_id)
         if form.errors and status == 200:
             status = 400
     else:
-        own = org_services.get_person(actor=actor, person_id=actor.person_id) if actor.person_id is not None else None
         form = WaiverForm(
             rule_choices=choices,
             initial={
                 "rule": query_text(request, "rule", max_length=64),
                 "subject": query_text(request, "subject", max_length=300),
                 "related": query_text(request, "related", max_length=300),
-                "approver": own.handle if own is not None and not actor.is_admin else "",
             },
         )
     context = {
         "form": form,
-        "can_grant": request.method == "POST" or mandate_services.can_grant_waiver(actor=actor),
+        "can_grant": mandate_services.can_request_waiver(actor=actor),
         "team": org_services.find_team(actor=actor, slug=team_slug) if team_slug else None,
         "request_url": request.build_absolute_uri(),
         "rule_info": RULE_CATALOG.get(query_text(request, "rule", max_length=64)),

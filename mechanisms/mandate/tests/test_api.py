@@ -48,21 +48,25 @@ def test_findings_are_paginated(api_client, back_door):
     assert len(page["items"]) == 1 and page["total"] > 1 and page["next_offset"] == 1
 
 
-def test_grant_list_and_revoke_a_waiver(api_client, small_org, back_door):
-    hal = api_client("hal")
+def test_request_approve_list_and_revoke_a_waiver(api_client, small_org, back_door):
+    bob, hal = api_client("bob"), api_client("hal")
     body = {
         "subject": "component:default/checkout-api",
         "rule": "mandate/back-door",
         "related": "resource:default/ledger-db",
         "reason": "Moving to the ledger API this quarter.",
         "expires": FUTURE,
-        "approver_id": small_org.people["hal"].id,
     }
-    response = hal.post("/api/v1/mandate/waivers", body, content_type="application/json")
+    response = bob.post("/api/v1/mandate/waivers", body, content_type="application/json")
     assert response.status_code == 201, response.content
     waiver = response.json()
-    assert waiver["approver_handle"] == "hal"
-    assert api_client("ann").get("/api/v1/mandate/waivers").json()["total"] == 1
+    assert waiver["approver_handle"] == "hal" and waiver["state"] == "pending"  # the suggested bar raiser
+    assert api_client("ann").get("/api/v1/mandate/waivers?state=active").json()["total"] == 0
+    review = f"/api/v1/bar-raisers/reviews/{waiver['review_id']}"
+    recommendation = {"version": 1, "recommendation": "approve", "reasoning": "A dated plan."}
+    assert hal.post(f"{review}/recommend", recommendation, content_type="application/json").status_code == 200
+    assert bob.post(f"{review}/accept", {"version": 2}, content_type="application/json").status_code == 200
+    assert api_client("ann").get("/api/v1/mandate/waivers?state=active").json()["total"] == 1
     assert api_client("ann").delete(f"/api/v1/mandate/waivers/{waiver['id']}").status_code == 403
     response = hal.delete(f"/api/v1/mandate/waivers/{waiver['id']}")
     assert response.status_code == 200 and response.json()["revoked"]
@@ -75,18 +79,21 @@ def test_waiver_refusals_name_the_field(api_client, small_org):
         "reason": "x",
         "expires": FUTURE,
         "approver_id": small_org.people["eve"].id,
+        "approver_reason": "she knows the ledger",
     }
-    response = api_client("admin").post("/api/v1/mandate/waivers", body, content_type="application/json")
+    response = api_client("bob").post("/api/v1/mandate/waivers", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "approver_id"
-    response = api_client("admin").post(
+    response = api_client("bob").post(
         "/api/v1/mandate/waivers", {**body, "expires": "2000-01-01"}, content_type="application/json"
     )
     assert response.status_code == 400
-    response = api_client("admin").post(
+    response = api_client("bob").post(
         "/api/v1/mandate/waivers", {**body, "extra": 1}, content_type="application/json"
     )
     assert response.status_code == 422
+    response = api_client("admin").post("/api/v1/mandate/waivers", body, content_type="application/json")
+    assert response.status_code == 403  # an account without a person cannot own the request
 
 
 def test_team_scorecard_per_role(api_client, small_org):

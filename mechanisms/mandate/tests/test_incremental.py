@@ -15,6 +15,8 @@ from mechanisms.mandate import services as mandate
 from mechanisms.org import services as org
 from mechanisms.org.contracts import TeamChanges
 
+from .waivers import approved_waiver
+
 # Real commits, so the change notices are delivered as in production (after each committed write).
 pytestmark = pytest.mark.django_db(transaction=True)
 SYSTEM = Actor.system("test")
@@ -124,13 +126,13 @@ def test_a_waiver_applies_at_once_and_a_revoked_one_stops_at_once(evaluated):
         kind="accesses",
         datastore_id=o.datastores["orders-db"].id,
     )
-    waiver = mandate.grant_waiver(
-        actor=o.actor("hal"),
+    waiver = approved_waiver(
+        o,
+        requester="gus",
         subject="component:default/identity-api",
         rule="mandate/back-door",
         reason="Migration until March",
         expires=dt.date.today() + dt.timedelta(days=60),
-        approver_id=o.people["hal"].id,
     )
     rows = same_as_full(o)
     assert (

@@ -7,13 +7,15 @@ import datetime as dt
 import pytest
 
 from mechanisms.audit import services as audit_services
-from mechanisms.bar_raisers import services as bar_raisers_services
+from mechanisms.bar_raisers import services as bar_raisers
 from mechanisms.catalog import services as catalog_services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied, RuleViolation
 from mechanisms.mandate import services
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import OrgUnitChanges, TeamChanges
+
+from .waivers import approved_waiver
 
 SYSTEM = Actor.system("test")
 pytestmark = pytest.mark.django_db
@@ -137,8 +139,21 @@ def test_reevaluate_teams_touches_only_those_teams_and_their_neighbours(small_or
 # ---------------------------------------------------------------------------------------------- waivers
 
 
-def grant(small_org, *, actor="admin", approver="hal", expires=FUTURE, reason="Migration to the ledger API by Q3."):
-    return services.grant_waiver(
+def grant(small_org, *, actor="bob", approver="hal", expires=FUTURE, reason="Migration to the ledger API by Q3."):
+    return approved_waiver(
+        small_org,
+        requester=actor,
+        approver=approver,
+        subject="component:default/checkout-api",
+        rule="mandate/back-door",
+        related="resource:default/ledger-db",
+        reason=reason,
+        expires=expires,
+    )
+
+
+def request(small_org, *, actor="bob", approver="hal", expires=FUTURE, reason="Migration to the ledger API by Q3."):
+    return services.request_waiver(
         actor=small_org.actor(actor),
         subject="component:default/checkout-api",
         rule="mandate/back-door",
@@ -146,19 +161,19 @@ def grant(small_org, *, actor="admin", approver="hal", expires=FUTURE, reason="M
         reason=reason,
         expires=expires,
         approver_id=small_org.people[approver].id,
+        approver_reason="named by the test",
     )
 
 
 def make_bar_raiser(small_org, handle: str) -> None:
-    person_id = small_org.people[handle].id
-    bar_raisers_services.add_to_pool(actor=SYSTEM, person_id=person_id, trained_on=dt.date(2024, 1, 1))
+    bar_raisers.add_to_pool(actor=SYSTEM, person_id=small_org.people[handle].id, trained_on=dt.date(2024, 1, 1))
 
 
 def test_valid_waiver_turns_the_finding_waived_on_next_evaluation(small_org):
     back_door(small_org)
     services.evaluate_org(actor=SYSTEM)
     waiver = grant(small_org)
-    assert waiver.approver_handle == "hal" and not waiver.expired
+    assert waiver.approver_handle == "hal" and not waiver.expired and waiver.state == "active"
     summary = services.evaluate_org(actor=SYSTEM)
     [finding] = all_findings(rule="mandate/back-door")
     assert finding.waived and finding.waiver_id == waiver.id and not finding.blocking
@@ -182,69 +197,69 @@ def test_revoked_waiver_no_longer_applies(small_org):
 def test_approver_outside_the_bar_raiser_pool_is_refused(small_org):
     back_door(small_org)
     with pytest.raises(RuleViolation) as error:
-        grant(small_org, approver="eve")
+        request(small_org, approver="eve")
     assert error.value.field == "approver_id"
 
 
 def test_approver_not_independent_of_the_subjects_team_is_refused(small_org):
     back_door(small_org)
-    make_bar_raiser(small_org, "bob")  # a member of checkout
+    make_bar_raiser(small_org, "cat")  # a member of checkout
     with pytest.raises(RuleViolation) as error:
-        grant(small_org, approver="bob")
+        request(small_org, approver="cat")
     assert error.value.field == "approver_id"
     make_bar_raiser(small_org, "vp-retail")  # above checkout's leader
     with pytest.raises(RuleViolation):
-        grant(small_org, approver="vp-retail")
+        request(small_org, approver="vp-retail")
+    assert services.list_waivers(actor=SYSTEM, state="all").total == 0
 
 
 def test_expiry_in_the_past_or_today_is_refused(small_org):
     for expires in (dt.date.today() - dt.timedelta(days=1), dt.date.today()):
         with pytest.raises(RuleViolation) as error:
-            grant(small_org, expires=expires)
+            request(small_org, expires=expires)
         assert error.value.field == "expires"
 
 
 def test_reason_is_required(small_org):
     with pytest.raises(RuleViolation) as error:
-        grant(small_org, reason="  ")
+        request(small_org, reason="  ")
     assert error.value.field == "reason"
 
 
 def test_unknown_subject_or_rule_is_refused(small_org):
     with pytest.raises(RuleViolation) as error:
-        services.grant_waiver(
-            actor=SYSTEM,
+        services.request_waiver(
+            actor=small_org.actor("bob"),
             subject="component:default/nope",
             rule="mandate/back-door",
             reason="x",
             expires=FUTURE,
-            approver_id=small_org.people["hal"].id,
         )
     assert error.value.field == "subject"
     with pytest.raises(RuleViolation) as error:
-        services.grant_waiver(
-            actor=SYSTEM,
+        services.request_waiver(
+            actor=small_org.actor("bob"),
             subject="component:default/checkout-api",
             rule="mandate/nope",
             reason="x",
             expires=FUTURE,
-            approver_id=small_org.people["hal"].id,
         )
     assert error.value.field == "rule"
 
 
-def test_only_the_approver_or_an_admin_records_a_waiver(small_org):
+def test_only_a_person_requests_a_waiver(small_org):
     back_door(small_org)
     with pytest.raises(PermissionDenied):
-        grant(small_org, actor="ann")
-    assert grant(small_org, actor="hal").granted_by == "hal"
+        request(small_org, actor="admin")
+    assert services.list_waivers(actor=SYSTEM, state="all").total == 0
+    assert grant(small_org, actor="ann").granted_by == "ann"
 
 
 def test_waiver_writes_are_audited(small_org):
     waiver = grant(small_org)
     services.revoke_waiver(actor=SYSTEM, waiver_id=waiver.id, reason="fixed")
     changes = audit_services.list_changes(actor=SYSTEM, subject_type="waiver", subject_id=waiver.id)
-    assert {c.verb for c in changes.items} == {"create", "revoke"}
+    assert {c.verb for c in changes.items} == {"request", "activate", "revoke"}
 
 
 def test_expired_waiver_is_a_finding_again(small_org):
