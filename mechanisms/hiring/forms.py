@@ -71,6 +71,24 @@ class CancelInterviewForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
 
+class CreateLoopForm(forms.Form):
+    """Start planning a candidate's loop: the bar raiser is the first suggestion unless one is named (with why)."""
+
+    bar_raiser = forms.CharField(
+        max_length=150,
+        required=False,
+        label="Bar raiser",
+        help_text="Leave empty for the first suggestion: independent of the hiring manager and the team, least loaded.",
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Why this bar raiser",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when you name someone other than the first suggestion.",
+    )
+
+
 class BarRaiserForm(forms.Form):
     """Pick the loop's bar raiser by hand: someone other than the first suggestion needs a reason."""
 

@@ -9,6 +9,7 @@ urlpatterns = [
     # --- loops: the loop pages (the `hpages` helper's routes) below
     path("hiring/interviews", views.my_interviews, name="hiring-interviews"),
     path("hiring/interviews/<int:interview_id>/feedback", views.feedback, name="hiring-feedback"),
+    path("hiring/candidates/<int:candidate_id>/loop", views.create_loop, name="hiring-loop-new"),
     path("hiring/loops/<int:loop_id>", views.loop_detail, name="hiring-loop"),
     path("hiring/loops/<int:loop_id>/debrief", views.debrief, name="hiring-debrief"),
     path("hiring/loops/<int:loop_id>/interviews", views.add_interview, name="hiring-interview-add"),

@@ -7,6 +7,7 @@ a candidate the viewer may not see is the 404 page, whatever the door.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -29,6 +30,7 @@ from .forms import (
     BarRaiserForm,
     CancelInterviewForm,
     ChangeVoteForm,
+    CreateLoopForm,
     FeedbackForm,
     InterviewChangeForm,
     InterviewForm,
@@ -106,6 +108,37 @@ def feedback_due_panel(request: HttpRequest, subject: None, **bound: Any) -> dic
 
 
 # ---------------------------------------------------------------------------------------------- the loop page
+
+
+@page
+def create_loop(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """Start planning a candidate's loop (the candidate page links here): the bar raiser is suggested, or named by
+    hand with a reason; then the loop page, where the interviews are added."""
+    candidate = hiring.get_candidate(actor=request.actor, candidate_id=candidate_id)
+    status = 200
+    if request.method == "POST":
+        form = CreateLoopForm(request.POST)
+        status = 400
+        if form.is_valid():
+            chosen = None
+            if form.cleaned_data["bar_raiser"].strip():
+                chosen = person_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
+            if not form.errors:
+                try:
+                    loop = hiring.create_loop(
+                        actor=request.actor,
+                        candidate_id=candidate.id,
+                        bar_raiser_id=chosen,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except FORM_ERRORS as exc:
+                    status = show_error(form, exc, fields={"bar_raiser_id": "bar_raiser", "candidate_id": "bar_raiser"})
+                else:
+                    messages.success(request, "The loop is being planned: add its interviews, then start it.")
+                    return redirect("web:hiring-loop", loop_id=loop.id)
+    else:
+        form = CreateLoopForm()
+    return render(request, "hiring/loop_new.html", {"candidate": candidate, "form": form}, status=status)
 
 
 def _action_forms(loop, actions, failed: tuple[str, Any] | None, *, only: tuple[str, ...] | None = None) -> list:
@@ -394,12 +427,22 @@ def _render_feedback(
     return render(request, "hiring/feedback.html", context, status=status)
 
 
-def _evidence_field(exc) -> dict[str, str]:
-    """The service names an evidence field `evidence.<principle>.<part>`; the form names it `<principle>-<part>`."""
-    name = exc.field or ""
-    if name.startswith("evidence."):
-        return {name: name.removeprefix("evidence.").replace(".", "-")}
-    return {}
+def _show_feedback_errors(form: FeedbackForm, exc, principles: tuple[str, ...]) -> int:
+    """Every problem of a refused feedback next to its field: the service names evidence fields by position
+    (`evidence[0].result`), the form by principle (`ownership-result`)."""
+    problems = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
+    if not problems:
+        return show_error(form, exc)
+    for problem in problems:
+        name = problem.get("field") or ""
+        if (found := re.fullmatch(r"evidence\[(\d+)\]\.(\w+)", name)) and int(found[1]) < len(principles):
+            part = found[2] if found[2] != "principle" else "situation"
+            name = f"{principles[int(found[1])]}-{part}"
+        if name in form.fields:
+            form.add_error(name, problem.get("message", ""))
+        else:
+            form.add_error(None, problem.get("message", ""))
+    return exc.http_status
 
 
 @page
@@ -426,7 +469,8 @@ def feedback(request: HttpRequest, interview_id: int) -> HttpResponse:
             evidence=[EvidenceInput(**values) for values in form.evidence()],
         )
     except FORM_ERRORS as exc:
-        return _render_feedback(request, record, form=form, status=show_error(form, exc, fields=_evidence_field(exc)))
+        status = _show_feedback_errors(form, exc, record.principles)
+        return _render_feedback(request, record, form=form, status=status)
     messages.success(request, "Submitted. It is sealed until the debrief opens." if submit else "Draft saved.")
     return redirect("web:hiring-feedback", interview_id=record.interview_id)
 
