@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from .scan import text_hits
-
 pytestmark = pytest.mark.django_db
 
 AUDIT_ADMIN_BYPASS = (
@@ -22,3 +20,19 @@ def test_an_admin_outside_the_loop_cannot_read_a_candidates_history(world, as_):
     entry = world.loops["interviewing"]
     response = as_("admin").get(f"/api/v1/history?subject_type=hiring_candidate&subject_id={entry.candidate_id}")
     assert response.status_code == 404
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bar_raisers keeps a review's reasoning and rationale (bar_raisers_review) and offers no service for an "
+    "owner to blank them when its subject's person is erased; hiring.erase_candidate blanks only its own tables",
+)
+def test_erasure_blanks_the_bar_raisers_reasoning_in_the_review_too(world, django_capture_on_commit_callbacks):
+    from mechanisms.hiring import services as hiring
+
+    from .scan import database_hits
+
+    entry = world.loops["decided"]
+    with django_capture_on_commit_callbacks(execute=True):
+        hiring.erase_candidate(actor=world.actor("rex"), candidate_id=entry.candidate_id, reason="asked by email")
+    assert database_hits(list(entry.tokens.values())) == []
