@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mechanisms.kernel.testing import (
@@ -85,13 +86,22 @@ PAGE_PATHS: dict[str, Callable[[Target], str]] = {
     "review": lambda t: f"/bar-raisers/reviews/{t.review_id}",
 }
 CLI_ARGS: dict[str, Callable[[Target], list[str]]] = {  # after `mech`
-    "opening": lambda t: ["hiring", "opening", str(t.world.opening.id)],
-    "candidate": lambda t: ["hiring", "candidate", str(t.entry.candidate_id)],
-    "loop": lambda t: ["hiring", "loop", str(t.entry.loop_id)],
+    "opening": lambda t: ["hiring", "opening", "show", str(t.world.opening.id)],
+    "candidate": lambda t: ["hiring", "candidate", "show", str(t.entry.candidate_id)],
+    "resume": lambda t: ["hiring", "resume", "download", str(t.entry.candidate_id), "--out", _scratch("resume")],
+    "loop": lambda t: ["hiring", "loop", "show", str(t.entry.loop_id)],
+    "status": lambda t: ["hiring", "loop", "status", str(t.entry.loop_id)],
     "feedback": lambda t: ["hiring", "feedback", "show", str(t.interview_id)],
     "debrief": lambda t: ["hiring", "debrief", str(t.entry.loop_id)],
     "review": lambda t: ["bar-raisers", "review", str(t.review_id)],
 }
+
+
+def _scratch(name: str) -> str:
+    """A throwaway file for commands that write one (the résumé download)."""
+    import tempfile
+
+    return str(Path(tempfile.gettempdir()) / f"seal-{name}.bin")
 
 
 def api_probe(client_for: Callable[[str], Any]) -> Door:
@@ -198,7 +208,7 @@ def api_list_probe(client_for: Callable[[str], Any]) -> Door:
 
 
 def search_probe() -> Door:
-    """The search page for the candidate's name: listed (the name on the page) is `allowed`."""
+    """The search page for the candidate's name: listed (a link to the candidate) is `allowed`."""
     clients: dict[str, Any] = {}
 
     def probe(handle: str | None, target: Target) -> str:
@@ -206,11 +216,12 @@ def search_probe() -> Door:
             return HIDDEN
         if handle not in clients:
             clients[handle] = signed_in(handle)
-        name = target.entry.tokens["name"]
-        response = clients[handle].get("/search", {"q": name.split()[-1]})
+        word = target.entry.tokens["name"].split()[-1]
+        response = clients[handle].get("/search", {"q": word})
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
-        return ALLOWED if name.split()[-1] in response.content.decode() else HIDDEN
+        # The query itself is echoed in the search box: the candidate is listed when their page is linked.
+        return ALLOWED if f"/hiring/candidates/{target.entry.candidate_id}" in response.content.decode() else HIDDEN
 
     return Door("search", probe)
 
@@ -228,7 +239,14 @@ DOORS_FOR: dict[str, tuple[str, ...]] = {
 # Leaks found outside hiring's policy, pinned by strict xfail tests in test_seal_leaks.py: (role, record kind, door)
 # -> what that cell answers today. The matrix expects today's answer there so that every OTHER cell keeps guarding;
 # when a leak is fixed its xfail test passes (and fails, strict), and the cell here must go.
-KNOWN_LEAKS: dict[tuple[str, str, str], str] = {}
+KNOWN_LEAKS: dict[tuple[str, str, str], str] = {
+    # audit/policy.py answers every id for an admin without asking the owner (test_seal_leaks.py).
+    **{("admin", kind, "history"): ALLOWED for kind in ("candidate", "loop", "feedback", "review")},
+    # bar_raisers/policy.py shows a review to admins and to everyone above its owner (the hiring manager), whatever
+    # the subject kind says (test_seal_leaks.py).
+    **{("admin", "review", door): ALLOWED for door in ("api", "page")},
+    **{(boss, "review", door): ALLOWED for boss in ("vp-retail", "ceo") for door in ("api", "page", "cli", "history")},
+}
 
 
 def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], roles: Mapping[str, str | None]):
