@@ -148,16 +148,22 @@ def page_probe() -> Door:
 
 def cli_probe() -> Door:
     """`mech hiring ...` (or `mech bar-raisers ...`) with `--as HANDLE` (every row, the admin too: nobody here runs
-    as the product itself)."""
+    as the product itself). A sealed refusal is a 403; a feedback "not submitted" is not there (404); anything else
+    reads as kernel.testing.cli_door reads it."""
+    from typer.testing import CliRunner
+
     from mechanisms.config.cli import app as mech
 
     inner = cli_door(mech, lambda t: CLI_ARGS[t.kind](t), operator="")
 
     def probe(handle: str | None, target: Target) -> str:
-        got = inner.probe(handle, target)
-        if got.startswith("exit") and SEALED in got.lower():
+        result = CliRunner().invoke(mech, [*CLI_ARGS[target.kind](target), "--as", handle])
+        text = result.output.lower()
+        if result.exit_code != 0 and SEALED in text:
             return FORBIDDEN
-        return got
+        if result.exit_code != 0 and "is not submitted" in text:
+            return HIDDEN
+        return inner.probe(handle, target)
 
     return Door("cli", probe)
 
