@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class HiringConfig(AppConfig):
@@ -19,6 +19,10 @@ class HiringConfig(AppConfig):
         ),
         panels=(
             Panel("home", "hiring/_home_feedback_due.html", "mechanisms.hiring.views:feedback_due_panel", 5, "side"),
+        ),
+        search=(
+            SearchKind("openings", "Openings", "mechanisms.hiring.views:search_openings", order=50),
+            SearchKind("candidates", "Candidates", "mechanisms.hiring.views:search_candidates", order=60),
         ),
     )
 

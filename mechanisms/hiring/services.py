@@ -10,7 +10,6 @@ transaction with its audit record; a candidate's history is erasable (sealed und
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 import secrets
@@ -760,7 +759,7 @@ def erase_candidate(*, actor: Actor, candidate_id: int, reason: str) -> Candidat
         # erase_subject is an admin's service; the hiring policy has just decided this actor may erase the
         # candidate, and the erasure is recorded under the actor's own name.
         audit_services.erase_subject(
-            actor=dataclasses.replace(actor, is_admin=True),
+            actor=Actor(user_id=actor.user_id, person_id=actor.person_id, label=actor.label, is_admin=True),
             subject_type=CANDIDATE_TYPE,
             subject_id=row.id,
             reason=reason,
@@ -825,20 +824,17 @@ def _source(value: Any) -> str:
         raise RuleViolation(f"source must be one of {', '.join(s.value for s in Source)}", field="source") from None
 
 
-# ------------------------------------------------------------------------------------------------ search providers
-
-
-def search_openings(actor: Actor, text: str, limit: int, offset: int) -> tuple[Page[OpeningRecord], str]:
-    """The search page's openings (kernel.mounts.SearchKind provider): every signed-in person."""
-    return list_openings(actor=actor, text=text, limit=limit, offset=offset), "hiring/_search_openings.html"
-
-
-def search_candidates(actor: Actor, text: str, limit: int, offset: int) -> tuple[Page[CandidateRecord], str]:
-    """The search page's candidates: only those the actor is an insider of (list_candidates filters by policy)."""
-    return list_candidates(actor=actor, text=text, limit=limit, offset=offset), "hiring/_search_candidates.html"
-
-
 # ------------------------------------------------------------------------------------------------ mechanism health
+
+
+def can_manage_principles(*, actor: Actor) -> bool:
+    """Whether the actor may change the principles list (admins and company-wide recruiters): for the page."""
+    return _policy.can(actor, "manage_principles")
+
+
+def can_see_health(*, actor: Actor) -> bool:
+    """Whether the actor may read the health figures (admins, leadership, recruiters): for the navigation."""
+    return _policy.can(actor, "see_health")
 
 
 def hiring_health(*, actor: Actor, since: Any = None, until: Any = None) -> HealthReport:
