@@ -10,8 +10,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from mechanisms.config.cli import app
 from mechanisms.hiring import services as hiring
+from mechanisms.hiring.cli import hiring as hiring_cli
 from mechanisms.kernel.testing import error_of, field_of
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,9 @@ def test_my_interviews_lists_the_actors_own_with_their_feedback_status(hiring_or
 
 
 def mech(*args: str):
-    return runner.invoke(app, list(args))
+    """`mech hiring ...` (the hiring sub-app itself: app tests do not import config, which mounts it)."""
+    assert args[0] == "hiring"
+    return runner.invoke(hiring_cli, list(args[1:]))
 
 
 def test_feedback_submitted_from_a_file_through_the_cli(hiring_org, planned, tmp_path):
@@ -181,7 +183,10 @@ def test_feedback_submitted_from_a_file_through_the_cli(hiring_org, planned, tmp
     shown = mech("hiring", "feedback", "show", str(interviews[0]["id"]), "--as", "ann")
     assert shown.exit_code == 1 and "sealed until the debrief" in shown.output
     status = mech("hiring", "loop", "status", str(loop["id"]), "--as", "ann", "--format", "json")
-    assert status.exit_code == 0 and json.loads(status.output)["lines"][0]["submitted_at"]
+    assert status.exit_code == 0, status.output
+    lines = {line["interview_id"]: line for line in json.loads(status.output)["lines"]}
+    assert lines[interviews[0]["id"]]["submitted_at"] and not lines[interviews[1]["id"]]["submitted_at"]
+    assert "vote" not in lines[interviews[0]["id"]]
 
 
 def test_a_bad_feedback_file_names_file_line_and_field(hiring_org, planned, tmp_path):
