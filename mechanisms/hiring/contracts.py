@@ -304,6 +304,7 @@ class LoopView:
     can_plan: bool = False  # add, move, cancel interviews and pick the bar raiser (planners, before the debrief)
     may_change_vote: bool = False  # an interviewer who submitted, while the debrief is open and undecided
     may_recommend: bool = False  # the bar raiser, while the debrief is open and before a recommendation
+    timeline: tuple[LoopEventRecord, ...] = ()  # every step, oldest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -1190,6 +1190,10 @@ def loop_view(*, actor: Actor, loop_id: int) -> LoopView:
         and interviewer
         and any(i.interviewer_id == actor.person_id and i.id in ctx.submitted() for i in ctx.live()),
         may_recommend=debrief and LoopParty.BAR_RAISER.value in parties and not row.recommendation,
+        timeline=tuple(
+            LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_label, e.note)
+            for e in LoopEventRow.objects.filter(loop_id=row.pk).order_by("at", "id")
+        ),
     )
 
 
@@ -1521,13 +1525,14 @@ def get_debrief(*, actor: Actor, loop_id: int) -> DebriefRecord:
     "sealed until the debrief" for insiders, NotFound for everyone else."""
     row = _loop_row(actor, loop_id)
     _policy.require_debrief_readable(actor, row)
-    interviews = [i for i in _interviews_of([row.id]).get(row.id, []) if not i.cancelled]
+    every = _interviews_of([row.id]).get(row.id, [])
+    interviews = [i for i in every if not i.cancelled]
     feedback = {f.interview_id: f for f in FeedbackRow.objects.filter(interview__in=interviews)}
     evidence = _evidence_of([f.id for f in feedback.values() if f.submitted_at])
     changed = list(row.debrief_votes.order_by("at", "id"))
     people = _people({i.interviewer_id for i in interviews} | {v.person_id for v in changed} | {row.bar_raiser_id})
     submitted = [i for i in interviews if i.id in feedback and feedback[i.id].submitted_at]
-    loop = _to_loop(row, _interviews_of([row.id]).get(row.id, []), _names([row], interviews))
+    loop = _to_loop(row, every, _names([row], interviews))
     return DebriefRecord(
         loop=loop,
         votes=tuple(
@@ -1635,17 +1640,6 @@ def decide(*, actor: Actor, loop_id: int, decision: Decision | str, rationale: s
     candidate moves to offer or rejected. A human makes the call: nothing here scores candidates."""
     value = decision.value if isinstance(decision, Decision) else decision
     return _move("decide", actor, loop_id, version, decision=value, rationale=rationale)
-
-
-def loop_timeline(*, actor: Actor, loop_id: int) -> list[LoopEventRecord]:
-    """A loop's timeline, oldest first: every transition and planning step with who took it and when (its notes are
-    the machine's inputs kept on the timeline: reasons, the decision; never feedback text). Insiders only
-    (NotFound otherwise)."""
-    row = _loop_row(actor, loop_id)
-    return [
-        LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_label, e.note)
-        for e in LoopEventRow.objects.filter(loop_id=row.pk).order_by("at", "id")
-    ]
 
 
 # ---------------------------------------------------------------------------------------------- bar-raisers kind
@@ -1819,6 +1813,7 @@ class _LoopContext:
         self._interviews: list[InterviewRow] | None = None
         self._submitted: set[int] | None = None
         self._parties: frozenset[str] | None = None
+        self._problems: list[Problem] | None = None
 
     def interviews(self) -> list[InterviewRow]:
         if self._interviews is None:
@@ -1878,7 +1873,11 @@ class _LoopContext:
         )
 
     def problems(self) -> list[Problem]:
-        return rules.loop_problems(self.rule_facts())
+        # Once per operation: the machine's guard and the loop page both ask, and the bar raiser's eligibility
+        # costs the bar-raisers app a few queries each time.
+        if self._problems is None:
+            self._problems = rules.loop_problems(self.rule_facts())
+        return self._problems
 
 
 def _facts(ctx: _LoopContext) -> LoopMachineFacts:

@@ -22,6 +22,9 @@ from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.hiring import services as hiring_services
 from mechanisms.hiring.contracts import (
     CandidateState,
+    EvidenceInput,
+    InterviewChanges,
+    LoopState,
     OpeningChanges,
     OpeningRecord,
     OpeningState,
@@ -30,22 +33,10 @@ from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, RuleViolation
 from mechanisms.kernel.mounts import SearchHits
-from mechanisms.kernel.pages import (
-    FORM_ERRORS,
-    PAGE_SIZE,
-    page,
-    pager,
-    people_ids,
-    person_id,
-    query_int,
-    query_text,
-    show_error,
-)
+from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, people_ids, query_int, query_text, show_error
 from mechanisms.kernel.pages import person_id as handle_to_id
 from mechanisms.org import services as org_services
 
-from . import services as hiring
-from .contracts import EvidenceInput, InterviewChanges, LoopState
 from .forms import (
     STAR,
     VOTE_CHOICES,
@@ -528,7 +519,7 @@ def _find_person(**kwargs):
 
 
 def _principle_names(actor: Actor) -> dict[str, str]:
-    return {p.slug: p.name for p in hiring.list_principles(actor=actor, active_only=False)}
+    return {p.slug: p.name for p in hiring_services.list_principles(actor=actor, active_only=False)}
 
 
 # ---------------------------------------------------------------------------------------------- my interviews
@@ -541,7 +532,7 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
     names = _principle_names(actor)
     lists = []
     for upcoming, param, title in ((True, "up_offset", "Upcoming"), (False, "past_offset", "Past")):
-        found = hiring.my_interviews(
+        found = hiring_services.my_interviews(
             actor=actor, upcoming=upcoming, limit=INTERVIEWS_PAGE, offset=query_int(request, param)
         )
         lists.append(
@@ -560,7 +551,7 @@ def feedback_due_panel(request: HttpRequest, subject: None, **bound: Any) -> dic
     """On the home page, the viewer's interviews whose feedback they still owe; nothing for one who owes none."""
     if request.actor.person_id is None:
         return None
-    found = hiring.my_interviews(actor=request.actor, feedback_due=True, limit=HOME_FEEDBACK_DUE)
+    found = hiring_services.my_interviews(actor=request.actor, feedback_due=True, limit=HOME_FEEDBACK_DUE)
     if not found.total:
         return None
     return {"rows": found.items, "total": found.total}
@@ -573,7 +564,7 @@ def feedback_due_panel(request: HttpRequest, subject: None, **bound: Any) -> dic
 def create_loop(request: HttpRequest, candidate_id: int) -> HttpResponse:
     """Start planning a candidate's loop (the candidate page links here): the bar raiser is suggested, or named by
     hand with a reason; then the loop page, where the interviews are added."""
-    candidate = hiring.get_candidate(actor=request.actor, candidate_id=candidate_id)
+    candidate = hiring_services.get_candidate(actor=request.actor, candidate_id=candidate_id)
     status = 200
     if request.method == "POST":
         form = CreateLoopForm(request.POST)
@@ -581,10 +572,10 @@ def create_loop(request: HttpRequest, candidate_id: int) -> HttpResponse:
         if form.is_valid():
             chosen = None
             if form.cleaned_data["bar_raiser"].strip():
-                chosen = person_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
+                chosen = handle_to_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
             if not form.errors:
                 try:
-                    loop = hiring.create_loop(
+                    loop = hiring_services.create_loop(
                         actor=request.actor,
                         candidate_id=candidate.id,
                         bar_raiser_id=chosen,
@@ -629,12 +620,11 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
     """Everything the loop page shows, as the services return it for the viewer; `bound` carries a posted form
     back with its errors (`interview_form`, `edit_forms`, `bar_raiser_form`, `action=(name, form)`)."""
     actor = request.actor
-    view = hiring.loop_view(actor=actor, loop_id=loop_id)
+    view = hiring_services.loop_view(actor=actor, loop_id=loop_id)
     loop = view.loop
     names = _principle_names(actor)
-    opening = hiring.get_opening(actor=actor, opening_id=loop.opening_id)
+    opening = hiring_services.get_opening(actor=actor, opening_id=loop.opening_id)
     chosen = [(slug, names.get(slug, slug)) for slug in opening.principles]
-    status = {line.interview_id: line for line in hiring.feedback_status(actor=actor, loop_id=loop.id).lines}
     people = _people(actor, [loop.bar_raiser_id, loop.hiring_manager_id, loop.recruiter_id])
     planning = view.can_plan
     rows = []
@@ -655,7 +645,6 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
             {
                 "i": i,
                 "principles": [names.get(p, p) for p in i.principles],
-                "status": status.get(i.id),
                 "edit_form": edit,
                 "cancel_form": CancelInterviewForm(initial={"version": i.version}) if planning else None,
             }
@@ -674,13 +663,8 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
         "planning": planning,
         "interview_form": bound.get("interview_form")
         or (InterviewForm(principles=chosen, prefix="new") if planning else None),
-        "bar_raiser_form": bound.get("bar_raiser_form")
-        or (BarRaiserForm(initial={"version": loop.version}) if planning else None),
-        "suggestions": bar_raisers_services.suggest(actor=actor, subject=hiring.describe_loop(actor, loop.id))
-        if planning
-        else [],
         "action_forms": _action_forms(loop, view.actions, bound.get("action")),
-        "submitted": sum(1 for line in status.values() if line.submitted_at is not None),
+        "submitted": sum(1 for row in rows if row["i"].submitted_at is not None),
         "timeline": [
             {
                 "event": e,
@@ -688,7 +672,7 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
                 "from": LOOP.state_words(e.from_state) if e.from_state else "",
                 "to": LOOP.state_words(e.to_state),
             }
-            for e in hiring.loop_timeline(actor=actor, loop_id=loop.id)
+            for e in view.timeline
         ],
         "sealed": loop.state in SEALED_STATES,
     }
@@ -719,13 +703,13 @@ def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse
     if name not in LOOP.by_name:
         raise NotFound(f"there is no move {action!r} on a loop", field="action")
     t = LOOP.transition(name)
-    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
+    loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
     form = machine_forms.action_form(LOOP, name, request.POST, version=loop.version)
     from_debrief = request.POST.get("from") == "debrief"
     status = 400
     if form.is_valid():
         try:
-            hiring.apply_loop_transition(
+            hiring_services.apply_loop_transition(
                 actor=request.actor,
                 loop_id=loop.id,
                 version=form.cleaned_data["version"],
@@ -745,7 +729,7 @@ def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse
 
 def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
     names = _principle_names(request.actor)
-    opening = hiring.get_opening(actor=request.actor, opening_id=loop.opening_id)
+    opening = hiring_services.get_opening(actor=request.actor, opening_id=loop.opening_id)
     return [(slug, names.get(slug, slug)) for slug in opening.principles]
 
 
@@ -753,14 +737,14 @@ def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
 @page
 def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
     """Add an interview to a loop being planned (the loop rules are checked when it starts, shown meanwhile)."""
-    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
+    loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
     form = InterviewForm(request.POST, principles=_principle_choices(request, loop), prefix="new")
     interviewer = None
     if form.is_valid():
-        interviewer = person_id(form, "interviewer", form.cleaned_data["interviewer"], find=_find_person)
+        interviewer = handle_to_id(form, "interviewer", form.cleaned_data["interviewer"], find=_find_person)
     if interviewer is not None:
         try:
-            hiring.add_interview(
+            hiring_services.add_interview(
                 actor=request.actor,
                 loop_id=loop.id,
                 interviewer_id=interviewer,
@@ -779,7 +763,7 @@ def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
 @page
 def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> HttpResponse:
     """Change an interview's interviewer, time or principles while its loop is planned."""
-    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
+    loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
     form = InterviewChangeForm(
         request.POST, principles=_principle_choices(request, loop), prefix=f"interview-{interview_id}"
     )
@@ -790,7 +774,7 @@ def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> Htt
             principles=tuple(form.cleaned_data["principles"]),
         )
         try:
-            hiring.update_interview(
+            hiring_services.update_interview(
                 actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"], changes=changes
             )
         except FORM_ERRORS as exc:
@@ -805,13 +789,15 @@ def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> Htt
 @page
 def cancel_interview(request: HttpRequest, loop_id: int, interview_id: int) -> HttpResponse:
     """Cancel an interview while its loop is planned."""
-    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
+    loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
     form = CancelInterviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Reload the page and try again.")
         return redirect("web:hiring-loop", loop_id=loop.id)
     try:
-        hiring.cancel_interview(actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"])
+        hiring_services.cancel_interview(
+            actor=request.actor, interview_id=interview_id, version=form.cleaned_data["version"]
+        )
     except FORM_ERRORS as exc:
         messages.error(request, exc.message[:1].upper() + exc.message[1:])
     else:
@@ -819,18 +805,24 @@ def cancel_interview(request: HttpRequest, loop_id: int, interview_id: int) -> H
     return redirect("web:hiring-loop", loop_id=loop.id)
 
 
-@require_POST
 @page
 def change_bar_raiser(request: HttpRequest, loop_id: int) -> HttpResponse:
-    """Pick the loop's bar raiser by hand (the pool, independence and capacity are checked by the service)."""
-    loop = hiring.get_loop(actor=request.actor, loop_id=loop_id)
-    form = BarRaiserForm(request.POST)
-    if form.is_valid():
-        chosen = person_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
+    """The loop's bar raiser: the suggestions (independent of the hiring manager, their chain and the team, not the
+    recruiter, with room; least loaded first) and a pick by hand, which states why unless it is the first
+    suggestion. The pool, independence and capacity are the bar-raisers app's to judge."""
+    actor = request.actor
+    loop = hiring_services.get_loop(actor=actor, loop_id=loop_id)  # the loop page links here for its planners only
+    status = 200
+    if request.method == "POST":
+        form = BarRaiserForm(request.POST)
+        status = 400
+        chosen = None
+        if form.is_valid():
+            chosen = handle_to_id(form, "bar_raiser", form.cleaned_data["bar_raiser"], find=_find_person)
         if chosen is not None:
             try:
-                hiring.change_bar_raiser(
-                    actor=request.actor,
+                hiring_services.change_bar_raiser(
+                    actor=actor,
                     loop_id=loop.id,
                     bar_raiser_id=chosen,
                     reason=form.cleaned_data["reason"],
@@ -838,10 +830,14 @@ def change_bar_raiser(request: HttpRequest, loop_id: int) -> HttpResponse:
                 )
             except FORM_ERRORS as exc:
                 status = show_error(form, exc, fields={"bar_raiser_id": "bar_raiser"}, conflict=LOOP_CONFLICT)
-                return _loop_again(request, loop.id, status, bar_raiser_form=form)
-            messages.success(request, "Bar raiser assigned.")
-            return redirect("web:hiring-loop", loop_id=loop.id)
-    return _loop_again(request, loop.id, 400, bar_raiser_form=form)
+            else:
+                messages.success(request, "Bar raiser assigned.")
+                return redirect("web:hiring-loop", loop_id=loop.id)
+    else:
+        form = BarRaiserForm(initial={"version": loop.version})
+    suggestions = bar_raisers_services.suggest(actor=actor, subject=hiring_services.describe_loop(actor, loop.id))
+    context = {"loop": loop, "form": form, "suggestions": suggestions}
+    return render(request, "hiring/bar_raiser.html", context, status=status)
 
 
 # ---------------------------------------------------------------------------------------------- the feedback form
@@ -862,7 +858,7 @@ def _render_feedback(
 ) -> HttpResponse:
     actor = request.actor
     names = _principle_names(actor)
-    loop = hiring.get_loop(actor=actor, loop_id=record.loop_id)
+    loop = hiring_services.get_loop(actor=actor, loop_id=record.loop_id)
     interview = next((i for i in loop.interviews if i.id == record.interview_id), None)
     own = record.interviewer_id == actor.person_id
     editable = own and not record.submitted
@@ -908,7 +904,7 @@ def _show_feedback_errors(form: FeedbackForm, exc, principles: tuple[str, ...]) 
 def feedback(request: HttpRequest, interview_id: int) -> HttpResponse:
     """The interviewer's feedback form (a draft, then read-only once submitted); anyone else reads it only as the
     service allows: sealed until the debrief (403) for the loop's people, not found (404) for everyone else."""
-    record = hiring.get_feedback(actor=request.actor, interview_id=interview_id)
+    record = hiring_services.get_feedback(actor=request.actor, interview_id=interview_id)
     if request.method != "POST":
         return _render_feedback(request, record)
     form = _feedback_form(record, _principle_names(request.actor), request.POST)
@@ -918,7 +914,7 @@ def feedback(request: HttpRequest, interview_id: int) -> HttpResponse:
     if submit and not form.cleaned_data["confirm"]:
         form.add_error("confirm", "tick this box to submit: submitted feedback can never be changed")
         return _render_feedback(request, record, form=form, status=400)
-    write = hiring.submit_feedback if submit else hiring.save_feedback
+    write = hiring_services.submit_feedback if submit else hiring_services.save_feedback
     try:
         write(
             actor=request.actor,
@@ -945,20 +941,19 @@ def _debrief_context(request: HttpRequest, loop_id: int, **bound: Any) -> tuple[
     """The sealed room before the debrief opens (who submitted and when, the bar raiser's "open early"), the room
     itself once it is open."""
     actor = request.actor
-    view = hiring.loop_view(actor=actor, loop_id=loop_id)
+    view = hiring_services.loop_view(actor=actor, loop_id=loop_id)
     loop = view.loop
-    status = hiring.feedback_status(actor=actor, loop_id=loop.id)
-    people = _people(actor, [loop.bar_raiser_id, *(line.interviewer_id for line in status.lines)])
-    base: dict[str, Any] = {
-        "loop": loop,
-        "state_words": LOOP.state_words(loop.state.value),
-        "status_rows": [{"s": line, "who": people.get(line.interviewer_id)} for line in status.lines],
-        "bar_raiser": people.get(loop.bar_raiser_id),
-    }
+    base: dict[str, Any] = {"loop": loop, "state_words": LOOP.state_words(loop.state.value)}
     if loop.state in SEALED_STATES:
+        status = hiring_services.feedback_status(actor=actor, loop_id=loop.id)
+        people = _people(actor, [loop.bar_raiser_id, *(line.interviewer_id for line in status.lines)])
         open_early = _action_forms(loop, view.actions, bound.get("action"), only=("open_debrief",))
-        return "hiring/debrief_sealed.html", {**base, "action_forms": open_early}
-    d = hiring.get_debrief(actor=actor, loop_id=loop.id)
+        return "hiring/debrief_sealed.html", {
+            **base,
+            "status_rows": [{"s": line, "who": people.get(line.interviewer_id)} for line in status.lines],
+            "action_forms": open_early,
+        }
+    d = hiring_services.get_debrief(actor=actor, loop_id=loop.id)
     names = _principle_names(actor)
     decide = _action_forms(loop, view.actions, bound.get("action"), only=("decide",))
     return "hiring/debrief.html", {
@@ -1009,7 +1004,7 @@ def change_vote(request: HttpRequest, loop_id: int) -> HttpResponse:
     form = ChangeVoteForm(request.POST)
     if form.is_valid():
         try:
-            hiring.change_vote(
+            hiring_services.change_vote(
                 actor=request.actor, loop_id=loop_id, vote=form.cleaned_data["vote"], reason=form.cleaned_data["reason"]
             )
         except FORM_ERRORS as exc:
@@ -1026,7 +1021,7 @@ def recommend(request: HttpRequest, loop_id: int) -> HttpResponse:
     form = RecommendationForm(request.POST)
     if form.is_valid():
         try:
-            hiring.recommend_on_loop(
+            hiring_services.recommend_on_loop(
                 actor=request.actor,
                 loop_id=loop_id,
                 recommendation=form.cleaned_data["recommendation"],

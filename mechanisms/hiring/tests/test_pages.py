@@ -126,7 +126,7 @@ def test_an_interviewers_feedback_is_sealed_until_the_debrief_for_the_loops_peop
     response = signed_in(handle).get(f"/hiring/interviews/{eve.id}/feedback")
     assert response.status_code == 403
     text = page_text(response)
-    assert "sealed until the debrief" in text
+    assert "sealed until the debrief" in text.lower()
     assert "Eve's secret notes" not in text and "Cut scope" not in text
 
 
@@ -136,7 +136,7 @@ def test_the_debrief_room_before_it_opens_shows_who_submitted_and_never_a_vote(w
     assert response.status_code == 200
     text = page_text(response)
     assert "Sealed until the debrief" in text
-    assert re.search(r"eve .* submitted", text) and "not submitted" in text
+    assert re.search(r"Eve Park .* submitted", text) and re.search(r"Gus Hale .* not submitted", text)
     assert "no hire" not in text.lower() and "summary" not in text.lower()
     assert f'action="/hiring/loops/{world.loop.id}/open-debrief"' not in response.content.decode()
     # The bar raiser may open it early, with a reason.
@@ -156,7 +156,7 @@ def test_an_interviewer_who_has_not_submitted_reads_no_one_elses_after_an_early_
     loop = hiring.get_loop(actor=world.actor("hal"), loop_id=world.loop.id)
     hiring.open_debrief(actor=world.actor("hal"), loop_id=loop.id, version=loop.version, reason="gus is on leave")
     response = signed_in("gus").get(f"/hiring/interviews/{world.interviews['eve'].id}/feedback")
-    assert response.status_code == 403 and "sealed until you submit yours" in page_text(response)
+    assert response.status_code == 403 and "sealed until you submit yours" in page_text(response).lower()
     assert signed_in("ann").get(f"/hiring/interviews/{world.interviews['eve'].id}/feedback").status_code == 200
 
 
@@ -188,7 +188,7 @@ def test_submitting_needs_the_confirmation_box(world):
     response = signed_in("eve").post(
         f"/hiring/interviews/{eve.id}/feedback", feedback_post(eve, submit=True, confirm=False)
     )
-    assert response.status_code == 400 and "tick this box" in page_text(response)
+    assert response.status_code == 400 and "tick this box" in page_text(response).lower()
     assert not hiring.get_feedback(actor=world.actor("eve"), interview_id=eve.id).submitted
 
 
@@ -230,7 +230,7 @@ def test_planners_add_an_interview_on_the_page_and_a_refused_one_names_its_rule(
     assert again.status_code == 400  # eve interviews once
     assert "once" in page_text(again).lower() or "already" in page_text(again).lower()
     unknown = client.post(f"/hiring/loops/{loop.id}/interviews", {**add, "new-interviewer": "nobody"})
-    assert unknown.status_code == 400 and "no person has the handle" in page_text(unknown)
+    assert unknown.status_code == 400 and "no person has the handle" in page_text(unknown).lower()
     assert len(hiring.get_loop(actor=o.actor("ann"), loop_id=loop.id).interviews) == 1
     # Interviewers and the bar raiser see the loop, but no planning forms.
     hal = signed_in("hal").get(f"/hiring/loops/{loop.id}").content.decode()
@@ -330,7 +330,9 @@ def test_each_loop_page_answers_in_a_bounded_number_of_queries(world, django_ass
         with django_assert_max_num_queries(25):
             assert clients[handle].get(url).status_code == 200, url
     submit(world, "gus")
-    with django_assert_max_num_queries(25):
+    # The open room reads the loop's moves for the viewer and the whole debrief (votes, feedback, evidence, changed
+    # votes, names): a few more, still fixed.
+    with django_assert_max_num_queries(30):
         assert clients["ann"].get(f"/hiring/loops/{world.loop.id}/debrief").status_code == 200
 
 
@@ -338,3 +340,30 @@ def test_anonymous_callers_are_sent_to_sign_in(world):
     for url in urls(world):
         response = Client().get(url)
         assert response.status_code == 302 and "/signin" in response["Location"]
+
+
+def test_a_planned_loops_page_costs_the_same_however_many_interviews_it_has(hiring_org, make_candidate):
+    """Planning also checks the bar raiser's eligibility with the bar-raisers app (its pool, load and the org
+    graph): a fixed cost on top of the loop page's, never one per interview."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    o = hiring_org
+    loop = hiring.create_loop(actor=o.actor("rex"), candidate_id=make_candidate().id)
+    client = signed_in("rex")
+    counts = []
+    for handle, principles in (("eve", ("ownership",)), ("gus", ("dive-deep",)), ("dan", ("customer-obsession",))):
+        start = clock.now() + dt.timedelta(days=len(counts) + 1)
+        hiring.add_interview(
+            actor=o.actor("rex"),
+            loop_id=loop.id,
+            interviewer_id=o.people[handle].id,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            principles=principles,
+        )
+        client.get(f"/hiring/loops/{loop.id}")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/hiring/loops/{loop.id}").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[-1] and counts[0] <= 32, counts
