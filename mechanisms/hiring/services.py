@@ -856,23 +856,41 @@ def hiring_health(*, actor: Actor, since: Any = None, until: Any = None) -> Heal
 
 
 def bar_raiser_was_qualified(loop: Any) -> bool:
-    """Whether a loop's bar raiser was in the pool when the loop was planned and is independent of its hiring
-    manager, its team and its recruiter (MECHANISMS.md §4): the health figures' first share. `loop` is the app's
-    own row. Independence is judged against today's org chart (the chart's history is not kept)."""
+    """Whether a loop's bar raiser was in the pool when the loop was planned (trained on or before that day) and is
+    independent of its hiring manager, its team and its recruiter (MECHANISMS.md §4; the one rule in
+    bar_raisers): the health figures' first share. `loop` is the app's own row. Independence is judged against
+    today's org chart (the chart's history is not kept)."""
     if loop.bar_raiser_id is None:
         return False
+    member = bar_raisers_services.find_pool_member(actor=PRODUCT, person_id=loop.bar_raiser_id)
+    if member is None or member.trained_on > loop.created_at.date():
+        return False
     opening = loop.opening
-    person = org_services.get_people(actor=PRODUCT, ids=[loop.bar_raiser_id]).get(loop.bar_raiser_id)
-    if person is None or person.bar_raiser_since is None or person.bar_raiser_since > loop.created_at.date():
-        return False
-    if loop.bar_raiser_id == opening.recruiter_id:
-        return False
-    return org_services.is_independent(
-        actor=PRODUCT,
-        person_id=loop.bar_raiser_id,
-        team_id=opening.team_id,
-        subject_person_ids=[opening.hiring_manager_id],
+    subject = Subject(
+        kind=SubjectKind.HIRING_LOOP,
+        id=loop.id,
+        title=f"Loop #{loop.id}",
+        owner_id=opening.hiring_manager_id,
+        team_ids=(opening.team_id,),
+        excluded_ids=(opening.recruiter_id,) if opening.recruiter_id else (),
     )
+    return (
+        bar_raisers_services.independence_problem(actor=PRODUCT, person_id=loop.bar_raiser_id, subject=subject) is None
+    )
+
+
+def overridden_loop_ids(loop_ids: Iterable[int]) -> frozenset[int]:
+    """Which of these loops' bar-raiser reviews the hiring manager overrode (bar_raisers' record of the response)."""
+    wanted, found, offset = set(loop_ids), set(), 0
+    while wanted:
+        page = bar_raisers_services.list_reviews(
+            actor=PRODUCT, kind=SubjectKind.HIRING_LOOP.value, state="overridden", limit=200, offset=offset
+        )
+        found |= {r.subject_id for r in page.items if r.subject_id in wanted}
+        if page.next_offset is None:
+            break
+        offset = page.next_offset
+    return frozenset(found)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
