@@ -146,17 +146,19 @@ def page_probe() -> Door:
 
 
 def cli_probe() -> Door:
-    """`mech hiring ...` with `--as HANDLE` (every row, the admin too: nobody here runs as the product itself). A
-    sealed refusal is a 403; a feedback "not submitted" is not there (404); anything else reads as
+    """`mech hiring ...` with `--as HANDLE`; the admin row runs without it, as the operator on the server (the
+    product itself: the admin account has no person to act as), which is an outsider of every loop too. A sealed
+    refusal is a 403; a feedback "not submitted" is not there (404); anything else reads as
     kernel.testing.cli_door reads it. (The review's CLI is bar_raisers' entry point, which app tests do not import.)"""
     from typer.testing import CliRunner
 
     from mechanisms.hiring.cli import hiring as mech_hiring
 
-    inner = cli_door(mech_hiring, lambda t: CLI_ARGS[t.kind](t), operator="")
+    inner = cli_door(mech_hiring, lambda t: CLI_ARGS[t.kind](t), operator="admin")
 
     def probe(handle: str | None, target: Target) -> str:
-        result = CliRunner().invoke(mech_hiring, [*CLI_ARGS[target.kind](target), "--as", handle])
+        acting = [] if handle == "admin" else ["--as", handle]
+        result = CliRunner().invoke(mech_hiring, [*CLI_ARGS[target.kind](target), *acting])
         text = result.output.lower()
         if result.exit_code != 0 and SEALED in text:
             return FORBIDDEN
