@@ -88,6 +88,8 @@ def test_lists_and_their_filters_leak_no_count_to_outsiders(world, as_):
         *[f"/api/v1/hiring/loops?interviewer={i}" for i in ids],
         *[f"/api/v1/hiring/loops?interviewer_id={i}" for i in ids],
     ]
+    for query in queries[:8]:
+        assert as_("rex").get(query).json()["items"], f"the recruiter sees what {query} finds"
     for handle in OUTSIDERS:
         for query in queries:
             response = as_(handle).get(query)
@@ -175,7 +177,11 @@ def test_notifications_never_carry_feedback_votes_or_candidate_contact(world, as
         inbox = as_(handle).get("/api/v1/inbox?limit=200").content.decode()
         assert text_hits(inbox, tokens) == [], handle
         assert text_hits(inbox, ("strong_hire", "strong hire")) == [], handle
-    outbox = as_("admin").get("/api/v1/notification-deliveries?limit=200").content.decode()
+    told = as_("bri").get("/api/v1/inbox?limit=200").json()["items"]
+    assert told, "the bar raiser was told of their loops: the scan reads real notices"
+    outbox = as_("admin").get("/api/v1/notification-deliveries?limit=200")
+    assert outbox.json()["items"], "e-mails were queued"
+    outbox = outbox.content.decode()
     assert text_hits(outbox, tokens) == []
     assert text_hits(outbox, ("strong_hire", "strong hire")) == []
 
@@ -204,6 +210,7 @@ def test_the_change_log_by_correlation_id_shows_an_outsider_nothing_of_a_feedbac
         found = as_(handle).get(f"/api/v1/history?correlation_id={correlation}")
         assert found.status_code == 200
         assert found.json()["items"] == [], handle
+    assert as_("eve").get(f"/api/v1/history?correlation_id={correlation}").json()["items"], "eve sees her own save"
     for handle in ("ann", "bri", "dan"):
         found = as_(handle).get(f"/api/v1/history?correlation_id={correlation}").content.decode()
         assert text_hits(found, [entry.tokens["fbeve"], "strong_hire"]) == [], handle
