@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, SearchKind
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 def _sees_health(actor) -> bool:
@@ -23,6 +23,10 @@ class HiringConfig(AppConfig):
         nav=(
             NavEntry("hiring", "Openings", "/hiring", order=10),
             NavEntry("hiring", "Hiring health", "/hiring/health", order=40, visible=_sees_health),
+            NavEntry("personal", "My interviews", "/hiring/interviews", order=20),
+        ),
+        panels=(
+            Panel("home", "hiring/_home_feedback_due.html", "mechanisms.hiring.views:feedback_due_panel", 5, "side"),
         ),
         search=(
             SearchKind("openings", "Openings", "mechanisms.hiring.views:search_openings", order=50),

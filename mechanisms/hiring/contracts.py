@@ -294,19 +294,6 @@ class LoopRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class LoopEventRecord:
-    """One step of a loop's timeline (no feedback text ever goes here)."""
-
-    at: dt.datetime
-    transition: str
-    from_state: str
-    to_state: str
-    actor_id: int | None
-    actor_label: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
 class LoopView:
     """A loop with what this viewer is on it, the transitions they may take now and its timeline (the loop page)."""
 
@@ -314,7 +301,11 @@ class LoopView:
     parties: tuple[str, ...]
     actions: tuple[str, ...]
     problems: tuple[Problem, ...]  # what would refuse the start (planning only)
-    timeline: tuple[LoopEventRecord, ...] = ()
+    # What else the viewer may do now, as the services judge it (the page offers exactly these forms):
+    can_plan: bool = False  # add, move, cancel interviews and pick the bar raiser (planners, before the debrief)
+    may_change_vote: bool = False  # an interviewer who submitted, while the debrief is open and undecided
+    may_recommend: bool = False  # the bar raiser, while the debrief is open and before a recommendation
+    timeline: tuple[LoopEventRecord, ...] = ()  # every step, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,3 +430,15 @@ class MyInterview:
     submitted_at: dt.datetime | None
     due_at: dt.datetime
     overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoopEventRecord:
+    """One step on a loop's timeline: who moved it, when, from which state to which (no feedback text, ever)."""
+
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_label: str
+    note: str

@@ -1211,14 +1211,22 @@ def loop_view(*, actor: Actor, loop_id: int) -> LoopView:
     row = _loop_row(actor, loop_id)
     ctx = _LoopContext(actor, row)
     parties = ctx.parties()
+    debrief = row.state == L.DEBRIEF.value
+    interviewer = LoopParty.INTERVIEWER.value in parties
     return LoopView(
         loop=_to_loop(row, ctx.interviews()),
         parties=tuple(sorted(parties)),
         actions=machines.available(LOOP, _facts(ctx), parties),
         problems=tuple(ctx.problems()) if row.state == L.PLANNING.value else (),
+        can_plan=bool(PLANNERS & parties) and row.state in PLANNABLE,
+        # the same conditions change_vote and recommend_on_loop enforce
+        may_change_vote=debrief
+        and interviewer
+        and any(i.interviewer_id == actor.person_id and i.id in ctx.submitted() for i in ctx.live()),
+        may_recommend=debrief and LoopParty.BAR_RAISER.value in parties and not row.recommendation,
         timeline=tuple(
-            LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_id, e.actor_label, e.note)
-            for e in row.events.order_by("at", "id")
+            LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_label, e.note)
+            for e in LoopEventRow.objects.filter(loop_id=row.pk).order_by("at", "id")
         ),
     )
 
@@ -1402,10 +1410,17 @@ def cancel_interview(*, actor: Actor, interview_id: int, version: int, reason: s
 
 
 def my_interviews(
-    *, actor: Actor, upcoming: bool | None = None, limit: int | None = None, offset: int | None = None
+    *,
+    actor: Actor,
+    upcoming: bool | None = None,
+    feedback_due: bool = False,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[MyInterview]:
     """The actor's own interviews (not cancelled) with their feedback status: none, draft or submitted, and when
-    it is due. `upcoming`: True only those not ended yet, False only those ended. Soonest first."""
+    it is due. `upcoming`: True only those not ended yet, False only those ended. `feedback_due`: only ended
+    interviews whose feedback the actor still owes (the loop interviewing or in its debrief, not submitted), as
+    the deadlines helper counts them. Soonest first."""
     org_services.require_signed_in(actor)
     qs = InterviewRow.objects.filter(interviewer_id=actor.person_id or -1, cancelled=False).select_related(
         "loop", "loop__opening"
@@ -1415,6 +1430,8 @@ def my_interviews(
         qs = qs.filter(ends_at__gte=now)
     elif upcoming is False:
         qs = qs.filter(ends_at__lt=now)
+    if feedback_due:
+        qs = qs.filter(ends_at__lt=now, loop__state__in=sorted(WRITABLE)).exclude(feedback__submitted_at__isnull=False)
     page = paginate(qs.order_by("starts_at", "id"), limit=limit, offset=offset, convert=lambda r: r)
     feedback = {f.interview_id: f for f in FeedbackRow.objects.filter(interview_id__in=[i.id for i in page.items])}
     teams = _team_slugs({i.loop.opening.team_id for i in page.items})
@@ -1544,13 +1561,14 @@ def get_debrief(*, actor: Actor, loop_id: int) -> DebriefRecord:
     "sealed until the debrief" for insiders, NotFound for everyone else."""
     row = _loop_row(actor, loop_id)
     _policy.require_debrief_readable(actor, row)
-    interviews = [i for i in _interviews_of([row.id]).get(row.id, []) if not i.cancelled]
+    every = _interviews_of([row.id]).get(row.id, [])
+    interviews = [i for i in every if not i.cancelled]
     feedback = {f.interview_id: f for f in FeedbackRow.objects.filter(interview__in=interviews)}
     evidence = _evidence_of([f.id for f in feedback.values() if f.submitted_at])
     changed = list(row.debrief_votes.order_by("at", "id"))
     people = _people({i.interviewer_id for i in interviews} | {v.person_id for v in changed} | {row.bar_raiser_id})
     submitted = [i for i in interviews if i.id in feedback and feedback[i.id].submitted_at]
-    loop = _to_loop(row, _interviews_of([row.id]).get(row.id, []), _names([row], interviews))
+    loop = _to_loop(row, every, _names([row], interviews))
     return DebriefRecord(
         loop=loop,
         votes=tuple(
@@ -1859,6 +1877,7 @@ class _LoopContext:
         self._interviews: list[InterviewRow] | None = None
         self._submitted: set[int] | None = None
         self._parties: frozenset[str] | None = None
+        self._problems: list[Problem] | None = None
 
     def interviews(self) -> list[InterviewRow]:
         if self._interviews is None:
@@ -1918,7 +1937,11 @@ class _LoopContext:
         )
 
     def problems(self) -> list[Problem]:
-        return rules.loop_problems(self.rule_facts())
+        # Once per operation: the machine's guard and the loop page both ask, and the bar raiser's eligibility
+        # costs the bar-raisers app a few queries each time.
+        if self._problems is None:
+            self._problems = rules.loop_problems(self.rule_facts())
+        return self._problems
 
 
 def _facts(ctx: _LoopContext) -> LoopMachineFacts:

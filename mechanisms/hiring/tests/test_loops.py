@@ -55,8 +55,8 @@ def loop_of(org, make_candidate):
 
 
 def plan(org, loop, ended_ago: dt.timedelta = HOUR, people=("bob", "cat", "dan")):
-    """Three interviews one after the other, the last ending `ended_ago`, covering the three principles, none by
-    everyone."""
+    """Three interviews one after the other (bob, cat, dan), the last ending `ended_ago` (the health figures' tests
+    count on these times), covering the three principles, none by everyone."""
     pairs = ((CO, OWN), (OWN, DIVE), (DIVE, CO))
     end = dt.datetime.now(dt.UTC) - ended_ago
     out = []
