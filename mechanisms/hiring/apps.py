@@ -3,6 +3,13 @@ from django.apps import AppConfig
 from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
+def _sees_health(actor) -> bool:
+    """The health figures' entry, for admins, leadership and recruiters only (services decide again)."""
+    from . import services
+
+    return services.can_see_health(actor=actor)
+
+
 class HiringConfig(AppConfig):
     """Hiring loops (MECHANISMS.md §5): openings, candidates, loops with a bar raiser, sealed feedback, the debrief."""
 
@@ -15,6 +22,7 @@ class HiringConfig(AppConfig):
         cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
         nav=(
             NavEntry("hiring", "Openings", "/hiring", order=10),
+            NavEntry("hiring", "Hiring health", "/hiring/health", order=40, visible=_sees_health),
             NavEntry("personal", "My interviews", "/hiring/interviews", order=20),
         ),
         panels=(

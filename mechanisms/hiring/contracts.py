@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mechanisms.kernel.changes import UNSET, Unset
 
@@ -161,9 +162,9 @@ class CandidateChanges:
     source_detail: str | Unset = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class ResumeFile:
-    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes."""
+class ResumeFile(NamedTuple):
+    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes
+    (a tuple, so `name, content_type, content = read_resume(...)` reads it too)."""
 
     name: str
     content_type: str

@@ -742,34 +742,46 @@ def erase_candidate(*, actor: Actor, candidate_id: int, reason: str) -> Candidat
     reason = _text(reason, "reason", 200)
     if row.erased_at is not None:
         raise RuleViolation(f"candidate {row.id} is erased already", field="candidate_id")
-    old_key = row.resume_key
     with transaction.atomic():
-        CandidateRow.objects.filter(pk=row.pk).update(
-            name=ERASED_NAME.format(id=row.id),
-            email="",
-            phone="",
-            source_detail="",
-            resume_name="",
-            resume_key="",
-            resume_type="",
-            resume_size=0,
-            erased_at=clock.now(),
-            erase_reason=reason,
-            version=row.version + 1,
-        )
-        _blank_loop_text(row.id)
         # erase_subject is an admin's service; the hiring policy has just decided this actor may erase the
-        # candidate, and the erasure is recorded under the actor's own name.
+        # candidate, and the erasure is recorded under the actor's own name. It calls back `erase_live` (the
+        # subject type's erase hook, history.py) before it destroys the key, so every door that erases a
+        # candidate blanks the same things.
         audit_services.erase_subject(
             actor=Actor(user_id=actor.user_id, person_id=actor.person_id, label=actor.label, is_admin=True),
             subject_type=CANDIDATE_TYPE,
             subject_id=row.id,
             reason=reason,
         )
-        if old_key:
-            transaction.on_commit(lambda: default_storage.delete(old_key))
-    row.refresh_from_db()
+        CandidateRow.objects.filter(pk=row.pk).update(erase_reason=reason)
+    row = CandidateRow.objects.select_related("opening", "loop").get(pk=row.pk)
     return _to_candidate(row)
+
+
+def erase_live(candidate_id: int) -> None:
+    """Blank a candidate's personal content in every hiring table (the hiring_candidate subject type's erase hook,
+    called by `audit_services.erase_subject` inside its transaction; docs/hiring.md "Erasure"): the candidate's
+    name, contact, source detail and résumé (the file is deleted once the transaction commits), and the free text
+    of their loop. Idempotent; an unknown id is left alone."""
+    row = CandidateRow.objects.filter(pk=int(candidate_id)).first()
+    if row is None:
+        return
+    old_key = row.resume_key
+    CandidateRow.objects.filter(pk=row.pk).update(
+        name=ERASED_NAME.format(id=row.id),
+        email="",
+        phone="",
+        source_detail="",
+        resume_name="",
+        resume_key="",
+        resume_type="",
+        resume_size=0,
+        erased_at=row.erased_at or clock.now(),
+        version=row.version + 1,
+    )
+    _blank_loop_text(row.id)
+    if old_key:
+        transaction.on_commit(lambda: default_storage.delete(old_key))
 
 
 def _blank_loop_text(candidate_id: int) -> None:
