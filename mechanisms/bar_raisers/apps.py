@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
 
 
 def _has_person(actor) -> bool:
@@ -25,8 +25,12 @@ class BarRaisersConfig(AppConfig):
         urls="mechanisms.bar_raisers.urls",
         cli=(Command("bar-raisers", "mechanisms.bar_raisers.cli:bar_raisers"),),
         nav=(
-            NavEntry("personal", "Bar-raiser queue", "/bar-raisers/queue", order=30, visible=_has_person),
+            NavEntry("hiring", "Bar raisers", "/bar-raisers", order=20),
             NavEntry("hiring", "Overrides", "/bar-raisers/overrides", order=40, visible=_may_see_overrides),
+            NavEntry("personal", "Bar-raiser queue", "/bar-raisers/queue", order=30, visible=_has_person),
+        ),
+        panels=(
+            Panel("person", "bar_raisers/_person_pool.html", "mechanisms.bar_raisers.views:person_pool", 20, "side"),
         ),
     )
 

@@ -117,6 +117,17 @@ class PoolMemberRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolMemberView:
+    """One member's page: the member, their open assignments counted by kind (what anyone may see of their load),
+    and what the viewer may do (change the member; read the subjects of the assignments)."""
+
+    member: PoolMemberRecord
+    load_by_kind: dict[str, int]
+    can_manage: bool
+    can_list_assignments: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PoolMemberChanges:
     """The changes `update_pool_member` applies (pool managers): a field left UNSET is not touched."""
 

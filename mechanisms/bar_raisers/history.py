@@ -14,7 +14,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.notifications.contracts import DEADLINE_VERBS
 
 from . import policy as _policy
-from .machines import MACHINE, REQUEST
+from .machines import MACHINE, REASSIGN, REQUEST
 from .services import ASSIGNMENT_SUBJECT_TYPE, ASSIGNMENT_VERBS, POOL_SUBJECT_TYPE, POOL_VERBS, REVIEW_SUBJECT_TYPE
 
 
@@ -59,7 +59,7 @@ def register_reviews() -> None:
             owner="bar_raisers",
             label="bar-raiser review",
             # The request, every transition of the review machine, and the recommendation's deadline (reminders).
-            verbs=frozenset({REQUEST.name, *DEADLINE_VERBS, *(t.name for t in MACHINE.transitions)}),
+            verbs=frozenset({REQUEST.name, REASSIGN.name, *DEADLINE_VERBS, *(t.name for t in MACHINE.transitions)}),
             sensitivity=Sensitivity.CONFIDENTIAL,
             visible=_policy.visible_review_ids,
             url=lambda subject_id: f"/bar-raisers/reviews/{subject_id}",

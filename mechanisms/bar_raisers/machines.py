@@ -5,6 +5,7 @@ transition), the API endpoints (`POST /bar-raisers/reviews/{id}/<slug>`), the CL
 <slug>`), the review page's forms and its "what you can do now" list.
 
     request    (new)                     -> requested     the owning app, for the owner (services.request_review)
+    reassign   requested                 -> requested     the owning app: another bar raiser (services.reassign_review)
     recommend  requested                 -> recommended   the assigned bar raiser: a recommendation and reasoning
     accept     recommended               -> accepted      the owner
     override   recommended               -> overridden    the owner, with a rationale; refused for a do-not-proceed
@@ -66,6 +67,17 @@ REQUEST = m.Transition(
     by=frozenset({OWNER}),
     title="Request a bar-raiser review",
     done="requested a review",
+)
+
+# The owning app's own move, not a party's: a new bar raiser on a review still waiting for its recommendation (the
+# pool's assign picked or checked them; services.reassign_review).
+REASSIGN = m.Transition(
+    "reassign",
+    sources=frozenset({S.REQUESTED.value}),
+    target=S.REQUESTED.value,
+    by=frozenset({OWNER}),
+    title="Change the bar raiser",
+    done="changed the bar raiser",
 )
 
 MACHINE = m.Machine(

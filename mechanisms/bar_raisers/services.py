@@ -42,6 +42,7 @@ from .contracts import (
     OverrideRate,
     PoolMemberChanges,
     PoolMemberRecord,
+    PoolMemberView,
     PoolRecord,
     QueueItem,
     Recommendation,
@@ -55,7 +56,7 @@ from .contracts import (
     Suggestion,
 )
 from .machines import MACHINE as REVIEW_MACHINE
-from .machines import RECOMMENDATION_WORDS, REQUEST, ReviewFacts
+from .machines import REASSIGN, RECOMMENDATION_WORDS, REQUEST, ReviewFacts
 from .models import Assignment as AssignmentRow
 from .models import PoolMember as PoolMemberRow
 from .models import Review as ReviewRow
@@ -75,6 +76,12 @@ MAX_REASON = 2000
 def can_manage_pool(*, actor: Actor) -> bool:
     """Whether the actor may add pool members and change them (admins, company-wide leadership; §4)."""
     return _policy.can(actor, "manage_pool")
+
+
+def require_pool_manager(*, actor: Actor) -> None:
+    """Raise PermissionDenied naming the rule unless the actor may manage the pool (a page refusing a form it never
+    offered says the same as the service would)."""
+    _policy.require(actor, "manage_pool")
 
 
 def list_pool(
@@ -109,6 +116,16 @@ def find_pool_member(*, actor: Actor, person_id: int) -> PoolMemberRecord | None
         return None
     people = org_services.get_people(actor=actor, ids={row.person_id, row.trainer_id})
     return _to_member(row, people, _loads([row.person_id]))
+
+
+def member_view(*, actor: Actor, person_id: int) -> PoolMemberView:
+    """A pool member with their load by kind of subject and what the actor may do with them. Raises NotFound."""
+    return PoolMemberView(
+        member=get_pool_member(actor=actor, person_id=person_id),
+        load_by_kind={k.value: n for k, n in load_by_kind(actor=actor, person_id=person_id).items()},
+        can_manage=can_manage_pool(actor=actor),
+        can_list_assignments=can_list_assignments(actor=actor, person_id=person_id),
+    )
 
 
 def export_pool(*, actor: Actor) -> tuple[PoolMemberRecord, ...]:
@@ -319,12 +336,13 @@ def independence_problem(*, actor: Actor, person_id: int, subject: Subject) -> s
     leader's chain, not one of its excluded people (the recruiter). The message starts with the person's handle.
     One rule for every subject: `bar_raisers.rules.independence_problem`.
 
-    Raises NotFound naming `team_id` for an unknown owning team."""
+    Raises NotFound naming `person_id` for an unknown person, `team_id` for an unknown owning team."""
+    person = org_services.get_people(actor=actor, ids=[person_id]).get(person_id)
+    if person is None:
+        raise NotFound(f"person {person_id} does not exist", field="person_id")
     graph = org_services.org_graph(actor=actor, team_ids=subject.team_ids)
     problem = _problem_in(graph, person_id, subject)
-    if problem is None:
-        return None
-    return f"{_handle(actor, person_id)} {problem}"
+    return None if problem is None else f"{person.handle} {problem}"
 
 
 def require_eligible(*, actor: Actor, person_id: int, subject: Subject, field: str = "bar_raiser_id") -> None:
@@ -723,8 +741,12 @@ def request_review(
     NotFound (the actor may not see the subject), PermissionDenied."""
     org_services.require_signed_in(actor)
     info = _kinds.get(subject.kind)
-    if not info.visible(actor, frozenset({subject.id})):
+    # The owning app decided the actor may plan the subject; someone who may not even see it never gets this far
+    # (the product itself, an operator's command or the demo, sees what it works on).
+    if actor.user_id is not None and not info.visible(actor, frozenset({subject.id})):
         raise NotFound(f"{subject.kind.value} {subject.id} does not exist", field="subject")
+    if subject.owner_id is None:
+        raise RuleViolation("a review needs the subject's owner, who answers it", field="subject")
     question = _text(question, "question", 5000, required=False)
     title = _text(subject.title, "title", 200)
     today = clock.today()
@@ -765,20 +787,43 @@ def request_review(
             after=_review_audit(record),
             reason=reason,
         )
-        notifications_services.track_deadline(
-            actor=actor,
-            subject_type=REVIEW_SUBJECT_TYPE,
-            subject_id=row.id,
-            due_at=timezone.make_aware(dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time.min)),
-            owner_ids={assignment.person_id},
-            title=f"Your bar-raiser recommendation: {title}",
-            kind="bar_raiser_review.overdue",
-            url=_review_url(row.id),
-            remind_every=dt.timedelta(days=1),
-            fresh=True,
-        )
+        row.assignment = AssignmentRow(pk=assignment.id, person_id=assignment.person_id)
+        _track_recommendation(actor, row, fresh=True)
         _notify_review(actor, record, "requested", f"Bar-raiser review requested: {title}", {assignment.person_id})
     return record
+
+
+def reassign_review(
+    *, actor: Actor, subject: Subject, bar_raiser_id: int | None = None, reason: str = ""
+) -> ReviewRecord:
+    """Put another bar raiser on a subject's open review (the owning app re-plans it: a hiring loop's new bar
+    raiser), while it still waits for its recommendation. The pool's `assign` picks the first suggestion or checks
+    the one named (a manual pick needs a `reason`) and releases the previous assignment; the review follows the new
+    one, the new bar raiser is told (title and link only) and owes the recommendation by the same due date.
+    Naming the current bar raiser changes nothing. Called by the owning app, which decided the actor may plan the
+    subject. Raises RuleViolation naming the field (subject, state, bar_raiser_id, reason), Conflict."""
+    org_services.require_signed_in(actor)
+    _kinds.get(subject.kind)
+    row = _open_review_row(subject.kind.value, subject.id)
+    if row is None:
+        raise RuleViolation(f"{subject.title} has no open bar-raiser review", field="subject")
+    if row.state != ReviewState.REQUESTED.value:
+        raise RuleViolation(
+            "the bar raiser has recommended already; the review keeps its bar raiser", field="state"
+        )
+    with transaction.atomic():
+        assignment = assign(actor=actor, subject=subject, person_id=bar_raiser_id, reason=reason)
+        if assignment.id == row.assignment_id:
+            return _to_review(row, assignment.person_id)
+        return machine_apply.write(
+            _REVIEW_BINDING,
+            actor=actor,
+            row=row,
+            transition=REASSIGN,
+            to_state=row.state,
+            changes={"assignment_id": assignment.id},
+            note=(reason or "").strip()[:500],
+        )
 
 
 def apply_review_transition(
@@ -993,6 +1038,22 @@ def can_see_overrides(*, actor: Actor) -> bool:
 # ---------------------------------------------------------------------------------------------- reviews: private
 
 
+def _track_recommendation(actor: Actor, row: ReviewRow, *, fresh: bool) -> None:
+    """The bar raiser owes the recommendation by the end of `due_on`; reminded daily once it is late."""
+    notifications_services.track_deadline(
+        actor=actor,
+        subject_type=REVIEW_SUBJECT_TYPE,
+        subject_id=row.id,
+        due_at=timezone.make_aware(dt.datetime.combine(row.due_on + dt.timedelta(days=1), dt.time.min)),
+        owner_ids={row.assignment.person_id},
+        title=f"Your bar-raiser recommendation: {row.title}",
+        kind="bar_raiser_review.overdue",
+        url=_review_url(row.id),
+        remind_every=dt.timedelta(days=1),
+        fresh=fresh,
+    )
+
+
 def _review_url(review_id: int) -> str:
     return f"/bar-raisers/reviews/{review_id}"
 
@@ -1042,6 +1103,8 @@ def _review_record(step: machine_apply.Step) -> ReviewRecord:
     app's hook and the notices, in the same transaction."""
     ctx: _ReviewContext = step.context
     row, t, actor = ctx.row, step.transition, ctx.actor
+    if t is REASSIGN:  # the row now names the new assignment; its cached one is the released one
+        row.assignment = AssignmentRow.objects.get(pk=row.assignment_id)
     _review_event(row, actor, t.name, step.from_state, step.to_state, step.note)
     record = _to_review(row, row.assignment.person_id)
     audit_services.record_change(
@@ -1060,7 +1123,11 @@ def _review_record(step: machine_apply.Step) -> ReviewRecord:
         release(actor=actor, subject_kind=SubjectKind(row.subject_kind), subject_id=row.subject_id)
         if ctx.info is not None and ctx.info.on_response is not None:
             ctx.info.on_response(actor, record)
-    if t.name == "recommend":
+    if t is REASSIGN:
+        _track_recommendation(actor, row, fresh=False)
+        title = f"Bar-raiser review requested: {row.title}"
+        _notify_review(actor, record, "requested", title, {row.assignment.person_id})
+    elif t.name == "recommend":
         title = f"{row.title}: the bar raiser's recommendation is in"
         _notify_review(actor, record, "recommended", title, {row.owner_id})
     elif t.name == "override":

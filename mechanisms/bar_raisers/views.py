@@ -1,24 +1,150 @@
-"""The bar-raisers pages (MECHANISMS.md §4): the pool and its members; a bar raiser's queue, a review with its
-timeline and the forms of the moves the viewer may make now, the overrides report.
+"""The bar-raiser pages (MECHANISMS.md §4): the pool (each member with load and capacity, trainer, training day;
+the add form for those who may manage it), one member (open assignments by kind, their own assignments for the bar
+raiser themself, history, the edit form), and the panel on the person page.
 
-Thin: parse, call one service, render. Who may do what is decided by the bar-raisers services (a review page
-offers exactly `review_view(...).actions`); a refused move comes back next to the field it names (400, or 409 for
-a stale version), a wrong person gets the 403 page.
+Thin: parse, call one service, render. Who may do what is decided by the bar-raisers services (the forms are offered
+when `can_manage_pool` says so); a refused change comes back next to the field it names (400, or 409 for a stale
+version). Templates are in `bar_raisers/templates/bar_raisers/`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from mechanisms.audit import services as audit_services
+from mechanisms.bar_raisers import services as br_services
+from mechanisms.bar_raisers.contracts import PoolMemberChanges
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.errors import NotFound
-from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, query_int, show_error
+from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, person_id, query_int, query_text, show_error
 from mechanisms.org import services as org_services
+from mechanisms.org.contracts import Person
 
-from . import services as br_services
+from .forms import AddMemberForm, EditMemberForm
+
+CONFLICT = "Someone else changed this bar raiser while you were looking. Reload to see what changed, then try again."
+HISTORY_LIMIT = 20
+ACTIVE_FILTERS = {"yes": True, "no": False}
+
+
+def _find(actor):
+    return lambda handle: org_services.find_person(actor=actor, handle=handle)
+
+
+@page
+def pool_list(request: HttpRequest) -> HttpResponse:
+    """The pool, by handle; `?active=yes|no` filters on taking new assignments. POST adds a member."""
+    actor = request.actor
+    can_manage = br_services.can_manage_pool(actor=actor)
+    form = AddMemberForm(request.POST or None) if can_manage else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            br_services.require_pool_manager(actor=actor)  # refused: the 403 page says why
+        elif form.is_valid():
+            data = form.cleaned_data
+            pid = person_id(form, "handle", data["handle"], find=_find(actor))
+            trainer = person_id(form, "trainer", data["trainer"], find=_find(actor))
+            if not form.errors:
+                try:
+                    member = br_services.add_to_pool(
+                        actor=actor,
+                        person_id=pid,
+                        trained_on=data["trained_on"],
+                        trainer_id=trainer,
+                        capacity=data["capacity"],
+                        note=data["note"],
+                    )
+                except FORM_ERRORS as exc:
+                    status = show_error(form, exc, fields={"person_id": "handle", "trainer_id": "trainer"})
+                else:
+                    messages.success(request, f"{member.name} is in the bar-raiser pool.")
+                    return redirect("web:bar-raiser", member.handle)
+        if form is not None and form.errors:
+            status = max(status, 400)
+    active = ACTIVE_FILTERS.get(query_text(request, "active"))
+    found = br_services.list_pool(actor=actor, active=active, limit=PAGE_SIZE, offset=query_int(request, "offset"))
+    context = {"page": found, "form": form, "active": query_text(request, "active"), "can_manage": can_manage}
+    return render(request, "bar_raisers/pool.html", context, status=status)
+
+
+@page
+def member_detail(request: HttpRequest, handle: str) -> HttpResponse:
+    """One member: load by kind, their own open assignments (for themself), history; POST changes the member."""
+    actor = request.actor
+    person = org_services.find_person(actor=actor, handle=handle)
+    if person is None:
+        raise NotFound(f"no person has the handle {handle!r}")
+    view = br_services.member_view(actor=actor, person_id=person.id)
+    member = view.member
+    form = None
+    status = 200
+    if view.can_manage:
+        initial = {
+            "version": member.version,
+            "trained_on": member.trained_on,
+            "trainer": member.trainer_handle,
+            "capacity": member.capacity,
+            "active": member.active,
+            "note": member.note,
+        }
+        form = EditMemberForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form is None:
+            br_services.require_pool_manager(actor=actor)
+        elif form.is_valid():
+            data = form.cleaned_data
+            trainer = person_id(form, "trainer", data["trainer"], find=_find(actor))
+            if not form.errors:
+                changes = PoolMemberChanges(
+                    trained_on=data["trained_on"],
+                    trainer_id=trainer,
+                    capacity=data["capacity"],
+                    active=data["active"],
+                    note=data["note"],
+                )
+                try:
+                    br_services.update_pool_member(
+                        actor=actor, person_id=person.id, changes=changes, version=data["version"]
+                    )
+                except FORM_ERRORS as exc:
+                    status = show_error(form, exc, fields={"trainer_id": "trainer"}, conflict=CONFLICT)
+                else:
+                    messages.success(request, f"{member.name} changed.")
+                    return redirect("web:bar-raiser", member.handle)
+        if form is not None and form.errors:
+            status = max(status, 400)
+    assignments = (
+        br_services.list_assignments(actor=actor, person_id=person.id, limit=PAGE_SIZE)
+        if view.can_list_assignments
+        else None
+    )
+    changes = audit_services.list_changes(
+        actor=actor, subject_type=br_services.POOL_SUBJECT_TYPE, subject_id=person.id, limit=HISTORY_LIMIT
+    )
+    history = {
+        "rows": audit_services.history_lines(records=changes.items),
+        "total": changes.total,
+        "shown": len(changes.items),
+    }
+    context = {"view": view, "member": member, "form": form, "assignments": assignments, "history": history}
+    return render(request, "bar_raisers/member.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------- panels
+# What bar raisers add to the composite person page (declared in apps.py, drawn by the shell).
+
+
+def person_pool(request: HttpRequest, person: Person, **bound: Any) -> dict[str, Any]:
+    """On a person's page: whether they are in the bar-raiser pool, since when, by whom, and their load."""
+    return {"person": person, "member": br_services.find_pool_member(actor=request.actor, person_id=person.id)}
+
 
 # --- reviews
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mechanisms.kernel.changes import UNSET, Unset
 
@@ -161,9 +162,9 @@ class CandidateChanges:
     source_detail: str | Unset = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class ResumeFile:
-    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes."""
+class ResumeFile(NamedTuple):
+    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes
+    (a tuple, so `name, content_type, content = read_resume(...)` reads it too)."""
 
     name: str
     content_type: str
@@ -293,8 +294,21 @@ class LoopRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopEventRecord:
+    """One step of a loop's timeline (no feedback text ever goes here)."""
+
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class LoopView:
-    """A loop with what this viewer is on it and the transitions they may take now (the loop page)."""
+    """A loop with what this viewer is on it, the transitions they may take now and its timeline (the loop page)."""
 
     loop: LoopRecord
     parties: tuple[str, ...]
@@ -430,14 +444,3 @@ class MyInterview:
     due_at: dt.datetime
     overdue: bool
 
-
-@dataclass(frozen=True, slots=True)
-class LoopEventRecord:
-    """One step on a loop's timeline: who moved it, when, from which state to which (no feedback text, ever)."""
-
-    at: dt.datetime
-    transition: str
-    from_state: str
-    to_state: str
-    actor_label: str
-    note: str

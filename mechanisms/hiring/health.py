@@ -48,10 +48,16 @@ def compute(*, teams: frozenset[int] | None, since: dt.date | None, until: dt.da
 
     minutes = sorted(f["minutes_to_submit"] for f in feedback if f["minutes_to_submit"] is not None)
     with_recommendation = [loop for loop in loops if loop.recommendation]
+    # The bar-raisers app records the hiring manager's response to each review: an override is its word. A loop
+    # whose review is missing there (written before reviews existed) counts by its own rows: a no-hire against an
+    # approval.
+    from . import services as hiring_services
+
+    overridden = hiring_services.overridden_loop_ids(by_id)
     overrides = [
         loop
         for loop in with_recommendation
-        if loop.decision == Decision.NO_HIRE.value and loop.recommendation in OVERRIDABLE
+        if loop.id in overridden or (loop.decision == Decision.NO_HIRE.value and loop.recommendation in OVERRIDABLE)
     ]
     covered = [loop for loop in loops if set(loop.opening.principles or ()) <= assessed[loop.id]]
     qualified = [loop for loop in loops if _qualified_and_independent(loop)]

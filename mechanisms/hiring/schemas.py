@@ -307,11 +307,22 @@ class LoopOut(OutSchema):
     version: int
 
 
+class LoopEventOut(OutSchema):
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    note: str
+
+
 class LoopViewOut(OutSchema):
     loop: LoopOut
     parties: list[str]
     actions: list[str]
     problems: list[ProblemOut]
+    timeline: list[LoopEventOut]
 
 
 class EvidenceOut(OutSchema):

@@ -31,7 +31,7 @@ from mechanisms.hiring.contracts import (
 )
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, RuleViolation
+from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.mounts import SearchHits
 from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, people_ids, query_int, query_text, show_error
 from mechanisms.kernel.pages import person_id as handle_to_id
@@ -150,6 +150,10 @@ OPENING_FIELDS = {
 @page
 def opening_new(request: HttpRequest) -> HttpResponse:
     """Write a new opening (a draft until it is opened)."""
+    if not hiring_services.can_create_opening(actor=request.actor):
+        raise PermissionDenied(
+            "only an admin, a team's leader or a manager above them, or a recruiter may open a position"
+        )
     if request.method != "POST":
         form = _opening_form(request)
         team = query_int(request, "team")
@@ -185,7 +189,7 @@ def opening_edit(request: HttpRequest, opening_id: int) -> HttpResponse:
     opening = hiring_services.get_opening(actor=request.actor, opening_id=opening_id)
     if request.method != "POST":
         if not hiring_services.can_edit_opening(actor=request.actor, opening_id=opening.id):
-            raise NotFound(f"opening {opening_id} has nothing you may change")  # the page offers no edit link
+            raise PermissionDenied("only an admin, the opening's hiring manager or its recruiters may change it")
         return render(
             request, "hiring/opening_form.html", {"form": _opening_form(request, opening=opening), "opening": opening}
         )

@@ -2,7 +2,7 @@
 waivers (list, grant, revoke) and the Conway report.
 
 Who may see a scorecard, grant or revoke a waiver is decided by mandate's services (`can_view_*_scorecard`,
-`can_grant_waiver`, `can_revoke_waiver`); these views only ask and render. A team's scorecard has a page of its
+`can_request_waiver`, `can_revoke_waiver`); these views only ask and render. A team's scorecard has a page of its
 own, refused (403) outside the team and its management chain; an org unit's page is open to every signed-in
 person, as the org tree is, and carries its scorecard only for those the service lets see it.
 """

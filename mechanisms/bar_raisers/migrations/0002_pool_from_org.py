@@ -7,7 +7,8 @@ from django.db import migrations
 
 def copy_pool_from_org(apps, schema_editor) -> int:
     """Create a pool member for every person with `bar_raiser_since` who has none yet; returns how many. A capacity
-    above the pool's limit of 20 is lowered to it (org allowed up to 50)."""
+    above the pool's limit of 20 is lowered to it (org allowed up to 50); a capacity of 0 was org's default for "not
+    given" (waivers never read it), so it becomes the pool's default of 2 rather than a member who can take nothing."""
     person_model = apps.get_model("org", "Person")
     member_model = apps.get_model("bar_raisers", "PoolMember")
     already = set(member_model.objects.values_list("person_id", flat=True))
@@ -15,7 +16,7 @@ def copy_pool_from_org(apps, schema_editor) -> int:
         member_model(
             person_id=person_id,
             trained_on=since,
-            capacity=min(capacity or 0, 20),
+            capacity=min(capacity or 2, 20),
             active=active,
             note="moved from the person record",
         )

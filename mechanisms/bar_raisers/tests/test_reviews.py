@@ -63,7 +63,9 @@ def test_one_open_review_per_subject(small_org, design, review):
 def test_a_bar_raiser_who_is_not_independent_is_refused_naming_the_field(small_org, design):
     with pytest.raises(RuleViolation) as error:
         br.request_review(
-            actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=small_org.people["ann"].id,
+            actor=small_org.actor("bob"),
+            subject=design.subject(1),
+            bar_raiser_id=small_org.people["ann"].id,
             reason="she knows it",
         )
     assert error.value.field == "bar_raiser_id"
@@ -109,9 +111,12 @@ def test_a_recommendation_needs_a_known_choice_and_written_reasoning(small_org, 
 @pytest.mark.parametrize("handle", ["bob", "ann", "admin"])
 def test_only_the_assigned_bar_raiser_recommends(small_org, review, handle):
     with pytest.raises(PermissionDenied) as error:
-        recommended(small_org, review) if handle == "hal" else br.recommend(
-            actor=small_org.actor(handle), review_id=review.id, version=review.version,
-            recommendation="approve", reasoning="ok",
+        br.recommend(
+            actor=small_org.actor(handle),
+            review_id=review.id,
+            version=review.version,
+            recommendation="approve",
+            reasoning="ok",
         )
     assert "only the assigned bar raiser may recommend" in error.value.message
 
@@ -187,9 +192,12 @@ def test_a_do_not_proceed_on_a_kind_that_is_not_overridable_stands(small_org, de
     # ...but an approval of such a kind may still be gone against (a hiring manager's no-hire).
     other = br.request_review(actor=small_org.actor("bob"), subject=design.subject(2))
     approved = recommended(small_org, other, "approve")
-    assert br.override_review(
-        actor=small_org.actor("bob"), review_id=approved.id, version=approved.version, rationale="No hire."
-    ).state.value == "overridden"
+    assert (
+        br.override_review(
+            actor=small_org.actor("bob"), review_id=approved.id, version=approved.version, rationale="No hire."
+        ).state.value
+        == "overridden"
+    )
 
 
 @pytest.mark.parametrize("recommend_first", [False, True])
@@ -215,15 +223,14 @@ def test_a_final_review_takes_no_more_moves_naming_the_state(small_org, review):
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(small_org, review):
     done = recommended(small_org, review)
-    before = audit_services.list_changes(
-        actor=SYSTEM, subject_type=br.REVIEW_SUBJECT_TYPE, subject_id=review.id
-    ).total
+    before = audit_services.list_changes(actor=SYSTEM, subject_type=br.REVIEW_SUBJECT_TYPE, subject_id=review.id).total
     with pytest.raises(Conflict):
         br.accept_review(actor=small_org.actor("bob"), review_id=done.id, version=review.version)
     assert br.get_review(actor=SYSTEM, review_id=review.id).version == done.version
-    assert audit_services.list_changes(
-        actor=SYSTEM, subject_type=br.REVIEW_SUBJECT_TYPE, subject_id=review.id
-    ).total == before
+    assert (
+        audit_services.list_changes(actor=SYSTEM, subject_type=br.REVIEW_SUBJECT_TYPE, subject_id=review.id).total
+        == before
+    )
 
 
 def test_the_timeline_records_every_move(small_org, review):
@@ -258,7 +265,11 @@ def test_override_rates_count_each_kind(small_org, design, review):
     br.request_review(actor=small_org.actor("bob"), subject=design.subject(3))
     [rate] = br.override_rates(actor=SYSTEM)
     assert (rate.kind, rate.requested, rate.recommended, rate.overridden, rate.vetoed) == (
-        SubjectKind.DESIGN, 3, 2, 1, 1
+        SubjectKind.DESIGN,
+        3,
+        2,
+        1,
+        1,
     )
     assert rate.override_rate == 0.5
     assert br.override_rates(actor=SYSTEM, since=clock.today() + dt.timedelta(days=1)) == []
@@ -302,3 +313,35 @@ def test_the_queue_holds_my_reviews_awaiting_a_recommendation_and_my_open_assign
     recommended(small_org, review)
     assert br.bar_raiser_queue(actor=small_org.actor("hal")).awaiting == ()
     assert br.bar_raiser_queue(actor=small_org.actor("gus")).assignments == ()
+
+
+def test_the_owning_app_puts_another_bar_raiser_on_a_review_waiting_for_its_recommendation(small_org, design, review):
+    gus = small_org.people["gus"].id
+    br.add_to_pool(actor=SYSTEM, person_id=gus, trained_on=dt.date(2024, 1, 1))
+    with pytest.raises(RuleViolation) as error:  # ann manages bob, the owner
+        br.reassign_review(
+            actor=small_org.actor("bob"),
+            subject=design.subject(1),
+            bar_raiser_id=small_org.people["ann"].id,
+            reason="she knows it",
+        )
+    assert error.value.field == "bar_raiser_id"
+    moved = br.reassign_review(  # gus, with no open assignment, is now the first suggestion
+        actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=gus, reason="hal is on leave"
+    )
+    assert moved.bar_raiser_id == gus and moved.version == review.version + 1
+    assert open_assignment(small_org).person_id == gus
+    assert inbox(small_org, "gus", "bar_raiser_review.requested")
+    with pytest.raises(NotFound):
+        recommended(small_org, moved)  # hal is no longer its bar raiser: the review is not his to read
+    done = br.recommend(
+        actor=small_org.actor("gus"),
+        review_id=moved.id,
+        version=moved.version,
+        recommendation="approve",
+        reasoning="Fine.",
+    )
+    assert done.state.value == "recommended"
+    with pytest.raises(RuleViolation) as error:
+        br.reassign_review(actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=None)
+    assert error.value.field == "state"
