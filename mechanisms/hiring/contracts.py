@@ -443,4 +443,3 @@ class MyInterview:
     submitted_at: dt.datetime | None
     due_at: dt.datetime
     overdue: bool
-
