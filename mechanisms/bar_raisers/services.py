@@ -701,6 +701,7 @@ def register_subject_kind(
     overridable: bool = True,
     may_recommend: Callable[[int], str | None] | None = None,
     on_response: Callable[[Actor, ReviewRecord], None] | None = None,
+    acts_for_owner: Callable[[Actor, int], bool] | None = None,
 ) -> None:
     """Let an owning app's subjects be reviewed (called from its AppConfig.ready(); MECHANISMS.md §4).
 
@@ -708,7 +709,9 @@ def register_subject_kind(
     of these subjects the actor may see (it also lets them read the subjects' reviews); `overridable=False` means
     the owner cannot go against a do-not-proceed (a hiring veto, a waiver); `may_recommend(id)` returns why the
     recommendation must wait (hiring: until the debrief opens), or None; `on_response(actor, review)` is called
-    inside the write of an accept, an override or a withdrawal. Registering a kind again replaces it."""
+    inside the write of an accept, an override or a withdrawal; `acts_for_owner(actor, id)` says when someone other
+    than the owner takes the owner's side (hiring: a recruiter withdrawing the loop, which withdraws its review).
+    Registering a kind again replaces it."""
     _kinds.register(
         _kinds.KindInfo(
             kind=SubjectKind(kind),
@@ -717,6 +720,7 @@ def register_subject_kind(
             overridable=overridable,
             may_recommend=may_recommend,
             on_response=on_response,
+            acts_for_owner=acts_for_owner,
         )
     )
 
@@ -1095,7 +1099,13 @@ def _review_facts(ctx: _ReviewContext) -> ReviewFacts:
 
 
 def _review_parties(ctx: _ReviewContext) -> frozenset[str]:
-    return _policy.review_parties(ctx.actor, bar_raiser_id=ctx.row.assignment.person_id, owner_id=ctx.row.owner_id)
+    parties = _policy.review_parties(ctx.actor, bar_raiser_id=ctx.row.assignment.person_id, owner_id=ctx.row.owner_id)
+    info = ctx.info
+    # The owning app may let someone answer for the owner (a recruiter withdrawing a hiring loop withdraws its review).
+    speaks_for_owner = info is not None and info.acts_for_owner is not None
+    if "owner" not in parties and speaks_for_owner and info.acts_for_owner(ctx.actor, ctx.row.subject_id):
+        parties = parties | {"owner"}
+    return parties
 
 
 def _review_record(step: machine_apply.Step) -> ReviewRecord:

@@ -294,19 +294,6 @@ class LoopRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class LoopEventRecord:
-    """One step of a loop's timeline (no feedback text ever goes here)."""
-
-    at: dt.datetime
-    transition: str
-    from_state: str
-    to_state: str
-    actor_id: int | None
-    actor_label: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
 class LoopView:
     """A loop with what this viewer is on it, the transitions they may take now and its timeline (the loop page)."""
 
@@ -443,3 +430,15 @@ class MyInterview:
     submitted_at: dt.datetime | None
     due_at: dt.datetime
     overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoopEventRecord:
+    """One step on a loop's timeline: who moved it, when, from which state to which (no feedback text, ever)."""
+
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_label: str
+    note: str

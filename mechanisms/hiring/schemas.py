@@ -312,7 +312,6 @@ class LoopEventOut(OutSchema):
     transition: str
     from_state: str
     to_state: str
-    actor_id: int | None
     actor_label: str
     note: str
 
@@ -322,6 +321,9 @@ class LoopViewOut(OutSchema):
     parties: list[str]
     actions: list[str]
     problems: list[ProblemOut]
+    can_plan: bool
+    may_change_vote: bool
+    may_recommend: bool
     timeline: list[LoopEventOut]
 
 

@@ -1225,8 +1225,8 @@ def loop_view(*, actor: Actor, loop_id: int) -> LoopView:
         and any(i.interviewer_id == actor.person_id and i.id in ctx.submitted() for i in ctx.live()),
         may_recommend=debrief and LoopParty.BAR_RAISER.value in parties and not row.recommendation,
         timeline=tuple(
-            LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_id, e.actor_label, e.note)
-            for e in row.events.order_by("at", "id")
+            LoopEventRecord(e.at, e.transition, e.from_state, e.to_state, e.actor_label, e.note)
+            for e in LoopEventRow.objects.filter(loop_id=row.pk).order_by("at", "id")
         ),
     )
 
@@ -1719,6 +1719,16 @@ def review_response(actor: Actor, review: Any) -> None:
             "a loop's bar-raiser review is answered by the loop itself: decide, withdraw or change its bar raiser",
             field="response",
         )
+
+
+def acts_for_hiring_manager(actor: Actor, loop_id: int) -> bool:
+    """Whether a recruiter may answer the loop's review for the hiring manager (its owner): only inside the loop's
+    own moves that recruiters may take (withdrawing the loop, changing its bar raiser), never through the review's
+    own door and never for a decision (the hiring manager's alone)."""
+    if not _LOOP_MOVE.get():
+        return False
+    row = LoopRow.objects.select_related("opening").filter(pk=loop_id).first()
+    return row is not None and LoopParty.RECRUITER.value in _policy.loop_roles(actor, row)
 
 
 # Set while a loop's own move calls the bar-raisers app (recommend, accept, override, withdraw of its review).

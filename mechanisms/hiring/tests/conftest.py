@@ -3,7 +3,9 @@
 `hiring_org` adds two recruiters (accounts named after their handles, password as every fixture account):
 rex holds the recruiter role over the retail unit, rae company-wide; neither is on a team. `open_opening(...)`
 makes an opening on checkout (hiring manager ann, recruiter rex) and opens it; `JD` is a job description long
-enough to open one."""
+enough to open one.
+
+`world` (the seal tests): every role a loop knows and a loop in every phase (hiring/tests/world.py)."""
 
 from __future__ import annotations
 
@@ -81,3 +83,12 @@ def make_candidate(hiring_org, make_opening):
         return hiring.add_candidate(actor=hiring_org.actor(actor), opening_id=opening.id, name=name, **values)
 
     return make
+
+
+@pytest.fixture
+def world(small_org, settings, tmp_path):
+    """The seal world (hiring/tests/world.py), with résumés stored under this test's own media folder."""
+    from .world import build_world
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return build_world(small_org)
