@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class CatalogConfig(AppConfig):
@@ -23,6 +23,10 @@ class CatalogConfig(AppConfig):
             Panel("service", "catalog/_service_parts.html", "mechanisms.catalog.views:service_parts_panel", 10),
             Panel("service", "catalog/_service_ownership.html", "mechanisms.catalog.views:service_ownership_panel",
                   10, "side"),
+        ),
+        search=(
+            SearchKind("services", "Services", "mechanisms.catalog.views:search_services", order=20),
+            SearchKind("interfaces", "Interfaces", "mechanisms.catalog.views:search_interfaces", order=40),
         ),
     )
 

@@ -368,3 +368,26 @@ def service_parts_panel(
 def service_ownership_panel(request: HttpRequest, service: Service, **bound: Any) -> dict[str, Any]:
     read = _detail(request, service)
     return {"ownership": [{"period": p, "team": read["teams"].get(p.team_id)} for p in read["detail"].ownership]}
+
+
+# ---------------------------------------------------------------------------------------------- search
+# The search page's services and interfaces (kernel.mounts.SearchKind, declared in apps.py), as the catalog
+# services return them for the viewer; each item carries the names its line shows.
+
+
+def search_services(actor: Actor, text: str, limit: int, offset: int | None):
+    from mechanisms.kernel.mounts import SearchHits
+
+    found = catalog_services.list_services(actor=actor, text=text, limit=limit, offset=offset)
+    teams = org_services.get_teams(actor=actor, ids={s.owner_team_id for s in found.items})
+    page = found.map(lambda s: {"service": s, "team": teams.get(s.owner_team_id)})
+    return SearchHits(page=page, template="catalog/_search_service.html", more_url="/services")
+
+
+def search_interfaces(actor: Actor, text: str, limit: int, offset: int | None):
+    from mechanisms.kernel.mounts import SearchHits
+
+    found = catalog_services.list_interfaces(actor=actor, text=text, limit=limit, offset=offset)
+    services = catalog_services.get_services(actor=actor, ids={i.service_id for i in found.items})
+    page = found.map(lambda i: {"interface": i, "service": services.get(i.service_id)})
+    return SearchHits(page=page, template="catalog/_search_interface.html")

@@ -132,6 +132,9 @@ STATICFILES_DIRS = [
     ("vendor/pico", _NODE / "@picocss" / "pico" / "css"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+# Uploaded files (candidates' résumés) live here, under random keys; nothing under it is ever served as static: a
+# résumé is read only through its policy-checked download (hiring).
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -221,6 +224,12 @@ MECHANISMS = {
     # A late answer is escalated to the next manager up the home leader's chain after this many days, and again
     # after each such span (notifications' deadlines helper); 0 turns escalation off.
     "AWAY_TEAM_ESCALATE_AFTER_DAYS": int(os.environ.get("MECH_AWAY_TEAM_ESCALATE_AFTER_DAYS", "5")),
+    # Hiring (MECHANISMS.md §5): the largest résumé file accepted, in bytes (5 MiB).
+    "RESUME_MAX_BYTES": int(os.environ.get("MECH_RESUME_MAX_BYTES", str(5 * 1024 * 1024))),
+    # Interview feedback is due this many hours after the interview ends; late feedback is reminded every day and
+    # climbs the interviewer's management chain one level per FEEDBACK_ESCALATE_AFTER_HOURS (0: never).
+    "FEEDBACK_DUE_HOURS": int(os.environ.get("MECH_FEEDBACK_DUE_HOURS", "24")),
+    "FEEDBACK_ESCALATE_AFTER_HOURS": int(os.environ.get("MECH_FEEDBACK_ESCALATE_AFTER_HOURS", "24")),
 }
 
 LOGGING = {

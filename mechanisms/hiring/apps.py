@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Mounts
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
+
+
+def _sees_health(actor) -> bool:
+    """The health figures' entry, for admins, leadership and recruiters only (services decide again)."""
+    from . import services
+
+    return services.can_see_health(actor=actor)
 
 
 class HiringConfig(AppConfig):
@@ -9,4 +16,49 @@ class HiringConfig(AppConfig):
     name = "mechanisms.hiring"
     label = "hiring"
     default_auto_field = "django.db.models.BigAutoField"
-    mounts = Mounts()
+    mounts = Mounts(
+        api="mechanisms.hiring.api:router",
+        urls="mechanisms.hiring.urls",
+        cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
+        nav=(
+            NavEntry("hiring", "Openings", "/hiring", order=10),
+            NavEntry("hiring", "Hiring health", "/hiring/health", order=40, visible=_sees_health),
+            NavEntry("personal", "My interviews", "/hiring/interviews", order=20),
+        ),
+        panels=(
+            Panel("home", "hiring/_home_feedback_due.html", "mechanisms.hiring.views:feedback_due_panel", 5, "side"),
+        ),
+        search=(
+            SearchKind("openings", "Openings", "mechanisms.hiring.views:search_openings", order=50),
+            SearchKind("candidates", "Candidates", "mechanisms.hiring.views:search_candidates", order=60),
+        ),
+    )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()
+        # --- loops: the HIRING_LOOP subject kind with bar_raisers, deadline checks below
+        history.register_loops()
+        from mechanisms.bar_raisers import services as bar_raisers_services
+        from mechanisms.bar_raisers.contracts import SubjectKind
+        from mechanisms.notifications import services as notifications_services
+
+        from . import services
+
+        # A loop's bar raiser reviews it (bar_raisers): described and shown through hiring's policy; a veto (do not
+        # proceed) cannot be overridden; the recommendation waits for the debrief; only the loop's own moves
+        # recommend on or answer its review (the loop and its review never disagree).
+        bar_raisers_services.register_subject_kind(
+            SubjectKind.HIRING_LOOP,
+            describe=services.describe_loop,
+            visible=services.visible_loop_ids,
+            overridable=False,
+            may_recommend=services.recommendation_hold,
+            on_response=services.review_response,
+            acts_for_owner=services.acts_for_hiring_manager,
+        )
+        # Late feedback is reminded and escalated until it is submitted (or the interview or loop goes away).
+        notifications_services.register_deadline_check(
+            subject_type=services.INTERVIEW_SUBJECT, still_due=services.feedback_still_due
+        )

@@ -5,7 +5,10 @@
 - `cli`: its Typer sub-apps and commands, each under a name and a parent group (`None`: the root `mech`);
 - `nav`: its navigation entries, each in an area (`AREAS`), with an optional visibility predicate over the actor;
 - `panels`: what it adds to the composite pages (`PANEL_PAGES`): a template and a context function
-  `(request, subject) -> dict | None` (None: nothing to show this viewer).
+  `(request, subject) -> dict | None` (None: nothing to show this viewer);
+- `search`: the kinds of record it lets the search page find (`SearchKind`): a provider
+  `(actor, text, limit, offset) -> SearchHits | None` that reads through the app's services, so each viewer finds
+  only what they may see (None: no section for this viewer).
 
 Everything is named by dotted path and imported only when mounted, so `apps.py` stays cheap to import and the CLI
 can read the declarations without setting Django up (`declared_from_settings`). config mounts the API, the URLs
@@ -73,6 +76,28 @@ class Panel:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchKind:
+    """A kind of record the search page finds: `name` (the `only=` value and the section's id), `words` (its
+    heading), `provider` ("module:function" taking `(actor, text, limit, offset)` and returning `SearchHits` or
+    None), the section's `order` on the page."""
+
+    name: str
+    words: str
+    provider: str
+    order: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHits:
+    """One search section: a page of items, the template drawing one item (`<li>`, with `item` in its context),
+    and where to see them all (None: the search page's own `only=` list)."""
+
+    page: Any
+    template: str
+    more_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Mounts:
     """What one app adds to the product (the `mounts` attribute of its AppConfig)."""
 
@@ -81,6 +106,7 @@ class Mounts:
     cli: tuple[Command, ...] = ()
     nav: tuple[NavEntry, ...] = ()
     panels: tuple[Panel, ...] = field(default=())
+    search: tuple[SearchKind, ...] = ()
 
     def __post_init__(self) -> None:
         for entry in self.nav:
@@ -187,6 +213,16 @@ def panels(page: str) -> tuple[Panel, ...]:
     if page not in PANEL_PAGES:
         raise ValueError(f"{page!r} is not a composite page")
     return _panels(page)
+
+
+@cache
+def _search_kinds() -> tuple[SearchKind, ...]:
+    return tuple(sorted((k for _, m in declared() for k in m.search), key=lambda k: (k.order, k.name)))
+
+
+def search_kinds() -> tuple[SearchKind, ...]:
+    """Every installed app's search kinds, by `order`."""
+    return _search_kinds()
 
 
 @dataclass(frozen=True, slots=True)

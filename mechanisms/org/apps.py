@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class OrgConfig(AppConfig):
@@ -29,6 +29,10 @@ class OrgConfig(AppConfig):
             Panel("team", "org/_team_members.html", "mechanisms.org.views:team_members_panel", 10, "side"),
             Panel("person", "org/_person_head.html", "mechanisms.org.views:person_head_panel", 10, "head"),
             Panel("person", "org/_person_teams.html", "mechanisms.org.views:person_teams_panel", order=10),
+        ),
+        search=(
+            SearchKind("teams", "Teams", "mechanisms.org.views:search_teams", order=10),
+            SearchKind("people", "People", "mechanisms.org.views:search_people", order=30),
         ),
     )
 

@@ -380,3 +380,22 @@ def _int(value: str | None) -> int | None:
         return int(value or "")
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------------------------- search
+# The search page's teams and people (kernel.mounts.SearchKind, declared in apps.py): the directory is open to every
+# signed-in person, so each section lists what the org services return for the viewer.
+
+
+def search_teams(actor, text: str, limit: int, offset: int | None):
+    from mechanisms.kernel.mounts import SearchHits
+
+    found = org_services.list_teams(actor=actor, text=text, limit=limit, offset=offset)
+    return SearchHits(page=found, template="org/_search_team.html", more_url="/teams")
+
+
+def search_people(actor, text: str, limit: int, offset: int | None):
+    from mechanisms.kernel.mounts import SearchHits
+
+    found = org_services.list_people(actor=actor, text=text, limit=limit, offset=offset)
+    return SearchHits(page=found, template="org/_search_person.html", more_url="/people")

@@ -21,7 +21,6 @@ from mechanisms.audit import services as audit_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import Service
 from mechanisms.kernel import mounts
-from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.pages import page, query_int, query_text, render_composite
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import LIVE_TEAM_STATUSES, Person, Team, TeamStanding
@@ -157,50 +156,37 @@ def home(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- search
 
 SEARCH_CAP = 10
-SEARCH_KINDS = ("teams", "services", "people", "interfaces")
 
 
 @page
 def search(request: HttpRequest) -> HttpResponse:
-    """Teams, services, people and interfaces matching a text, each list capped with a link to see more.
+    """Every kind of record the installed apps let search find (kernel.mounts.SearchKind: teams, services,
+    people, interfaces, openings, candidates...), each list capped with a link to see more. Each app's provider
+    reads through its services, so a viewer finds only what they may see (a candidate only by their insiders).
 
     With `only=<kind>` one list is shown in full, page by page."""
     q = query_text(request, "q")
-    only = request.GET.get("only") if request.GET.get("only") in SEARCH_KINDS else None
+    kinds = {k.name: k for k in mounts.search_kinds()}
+    only = request.GET.get("only") if request.GET.get("only") in kinds else None
     offset = query_int(request, "offset") if only else None
     limit = 50 if only else SEARCH_CAP
     sections: list[dict[str, Any]] = []
     if q:
-        kinds = [only] if only else list(SEARCH_KINDS)
-        for kind in kinds:
-            found = _search_one(request.actor, kind, q, limit=limit, offset=offset)
-            sections.append({"kind": kind, **found})
+        for kind in [kinds[only]] if only else kinds.values():
+            hits = mounts.load(kind.provider)(request.actor, q, limit, offset)
+            if hits is not None:
+                sections.append(
+                    {
+                        "kind": kind.name,
+                        "words": kind.words,
+                        "page": hits.page,
+                        "items": list(hits.page.items),
+                        "template": hits.template,
+                        "more_url": hits.more_url,
+                    }
+                )
     context = {"q": q, "only": only, "sections": sections, "cap": SEARCH_CAP}
     return render(request, "web/search.html", context)
-
-
-def _search_one(actor: Actor, kind: str, q: str, *, limit: int, offset: int | None) -> dict[str, Any]:
-    if kind == "teams":
-        found = org_services.list_teams(actor=actor, text=q, limit=limit, offset=offset)
-        return {"page": found, "more_url": "/teams", "items": [{"team": t} for t in found.items]}
-    if kind == "services":
-        found = catalog_services.list_services(actor=actor, text=q, limit=limit, offset=offset)
-        teams = org_services.get_teams(actor=actor, ids={s.owner_team_id for s in found.items})
-        return {
-            "page": found,
-            "more_url": "/services",
-            "items": [{"service": s, "team": teams.get(s.owner_team_id)} for s in found.items],
-        }
-    if kind == "people":
-        found = org_services.list_people(actor=actor, text=q, limit=limit, offset=offset)
-        return {"page": found, "more_url": "/people", "items": [{"person": p} for p in found.items]}
-    found = catalog_services.list_interfaces(actor=actor, text=q, limit=limit, offset=offset)
-    services = catalog_services.get_services(actor=actor, ids={i.service_id for i in found.items})
-    return {
-        "page": found,
-        "more_url": None,
-        "items": [{"interface": i, "service": services.get(i.service_id)} for i in found.items],
-    }
 
 
 # ---------------------------------------------------------------------------------------------- composite pages

@@ -15,6 +15,9 @@ from typing import Any
 from mechanisms.away_teams import services as away_services
 from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.catalog import services as catalog_services
+from mechanisms.hiring import services as hiring_services
+from mechanisms.hiring.contracts import EvidenceInput
+from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.importing import ImportReport
 from mechanisms.mandate import services as mandate_services
@@ -573,6 +576,7 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
             )
     if teams == len(TEAMS):
         _plant_requests(actor, password)
+        _plant_hiring(actor, password)
     _leader_accounts(actor, password)
     # Evaluated on load, so the scorecards show the planted breaches from the first page a new user opens; an
     # organization never evaluated would read as "not evaluated yet" everywhere (issue 9, item 7).
@@ -957,3 +961,269 @@ def _definition(name: str, kind: str, description: str, paths: list[str]) -> str
         "message ScoreOrderRequest {\n  string order_id = 1;\n}\n\nmessage ScoreOrderResponse {\n"
         "  double score = 1;\n}\n"
     )
+
+
+# ------------------------------------------------------------------------------------------------ hiring loops
+# Two openings and candidates in every state (MECHANISMS.md §4-§5), planted through the hiring and bar-raiser
+# services as the people who hold each step, so that a visitor can sign in as any of them and walk a loop:
+# ingrid.varga hires for Payments (a debrief waits on her decision), maya.chen owes feedback on an interview that
+# just ended, wanjiru.petrov is the bar raiser of the loop in debrief, amelia.brooks recruits (company-wide). Times
+# are relative to the load (interviews ended minutes to hours ago), so the health figures read like a real week.
+
+RECRUITER = ("amelia.brooks", "Amelia Brooks", "Technical Recruiter")
+PAYMENTS_JD = """\
+## Senior Software Engineer, Payments
+
+Payments authorizes and captures every order Larkspur takes, exactly once, with every card network and wallet our
+customers prefer. You will own parts of `payments-api` end to end: design, build, operate and improve them.
+
+**What you will do**
+- Design idempotent payment flows that survive retries, timeouts and partial failures at the card networks.
+- Raise the bar on our operational excellence: alarms that matter, runbooks that work, blameless corrections of
+  error.
+- Mentor engineers on the team and in the teams that integrate with us through our published interfaces.
+
+**What you bring**: five or more years building distributed services in production, a habit of writing things
+down, and care for the customer who just wants to pay and get on with their day.
+"""
+SEARCH_EM_JD = """\
+## Engineering Manager, Search
+
+Search turns the words customers type into the item they mean. You will lead the engineers of the Search team:
+hire and develop them, set the bar for what we ship, and own the team's roadmap with product.
+
+**What you will do**
+- Grow a team of engineers; hire people better than you; give clear, written, kind feedback.
+- Own query understanding and ranking with the team: measurable input metrics, weekly reviews, honest corrections.
+- Work with the teams around you through their service interfaces, never their databases.
+
+**What you bring**: experience leading engineers through a large change, a record of developing people, and the
+backbone to disagree and then commit.
+"""
+OPENINGS = (
+    # (key, title, team, hiring manager, level, manager role, principles)
+    (
+        "payments",
+        "Senior Software Engineer, Payments",
+        "payments",
+        "ingrid.varga",
+        "L6",
+        False,
+        ("customer-obsession", "ownership", "dive-deep", "insist-on-the-highest-standards", "deliver-results"),
+    ),
+    (
+        "search-em",
+        "Engineering Manager, Search",
+        "search",
+        "tanvi.murphy",
+        "M1",
+        True,
+        ("hire-and-develop-the-best", "earn-trust", "have-backbone-disagree-and-commit", "think-big", "frugality"),
+    ),
+)
+# The interviewers of every loop (leaders of other teams, who have sign-in accounts) with their principles by
+# position in the opening's list: every principle at least once, none by everyone.
+PANEL = {
+    "payments": (("ingrid.silva", (0, 1)), ("vera.fischer", (2, 3)), ("maya.chen", (4, 0))),
+    "search-em": (("nora.nakamura", (0, 1)), ("freya.quispe", (2, 3)), ("elena.haddad", (4, 0))),
+}
+# (opening, name, source, what happens: the steps below, in order). Minutes: how long ago each interview ended.
+CANDIDATES = (
+    ("payments", "Aiko Tanabe", "inbound", "applied"),
+    ("payments", "Bruno Albers", "referral", "planning"),
+    ("payments", "Carmen Ortega", "sourced", "interviewing"),
+    ("payments", "Dmitri Volkov", "agency", "debrief"),
+    ("payments", "Elif Demir", "referral", "offer"),
+    ("payments", "Farah Nasser", "inbound", "vetoed"),
+    ("search-em", "Hannah Berg", "sourced", "override"),
+    ("search-em", "Ibrahim Sow", "referral", "withdrawn"),
+    ("search-em", "Gustavo Lima", "internal", "hired"),
+)
+VOTES = {  # the written votes of a loop's interviewers, in panel order
+    "interviewing": ("hire",),  # then a draft, then maya.chen's feedback is due
+    "debrief": ("hire", "no_hire", "strong_hire"),
+    "offer": ("strong_hire", "hire", "hire"),
+    "vetoed": ("hire", "no_hire", "no_hire"),
+    "override": ("hire", "no_hire", "no_hire"),
+    "hired": ("strong_hire", "hire", "strong_hire"),
+}
+RECOMMENDATIONS = {
+    "offer": ("approve", "Consistent, specific evidence on every principle; raises the bar for the team."),
+    "vetoed": (
+        "do_not_proceed",
+        "Two interviewers found the candidate took credit for the team's work and could not say what they did "
+        "themselves; on a payments team that owns money movement, that is below our bar.",
+    ),
+    "override": ("approve", "Strong on developing people and earning trust; the concerns are coachable."),
+    "hired": ("approve", "Has built and grown teams through a re-platforming; clear written judgment."),
+}
+DECISIONS = {
+    "offer": ("hire", "The panel and the bar raiser agree; the evidence on ownership and dive deep is strong."),
+    "vetoed": ("no_hire", "The bar raiser's veto stands; we keep looking."),
+    "override": (
+        "no_hire",
+        "The team needs someone who has run on-call for a ranking system; we go against the recommendation.",
+    ),
+    "hired": ("hire", "Everyone inclined; the bar raiser approves."),
+}
+DEBRIEF_BAR_RAISER = ("wanjiru.petrov", "Has run payments debriefs before; independent of Payments and its chain.")
+DELAYS = (35, 55, 90, 150, 240, 420)  # minutes from an interview's end to its feedback, in turn
+
+
+def _star(candidate: str, principle: str) -> dict[str, str]:
+    """STAR evidence that reads like an interviewer's notes (the same for a given candidate and principle)."""
+    words = principle.replace("-", " ")
+    return {
+        "situation": f"{candidate} described a project where {words} was tested: a launch at risk two weeks out.",
+        "task": "They had to keep the launch date without lowering the quality bar the team had agreed on.",
+        "action": "They wrote the trade-offs down, asked the customer-facing team what mattered most, and cut scope.",
+        "result": "The launch shipped on time with one feature deferred; incidents in the first month: none.",
+    }
+
+
+def _plant_hiring(system: Actor, password: str) -> None:
+    """Openings, candidates and loops in every state (applied, planning, interviewing with some feedback in, in
+    debrief, offer, hired, rejected by a veto, rejected by an override, withdrawn), all through services, each step
+    taken by the person who holds it. Only once: skipped when any opening exists."""
+    if hiring_services.list_openings(actor=system, limit=1).total:
+        return
+    now = clock.now().replace(second=0, microsecond=0)
+    teams = {t.slug: t for t in org_services.team_index(actor=system)}
+
+    def person(handle: str):
+        return org_services.get_person_by_handle(actor=system, handle=handle)
+
+    def acting(handle: str) -> Actor:
+        found = person(handle)
+        if not org_services.account_exists(username=found.handle):
+            org_services.create_account(actor=system, username=found.handle, password=password, person_id=found.id)
+        return org_services.actor_for_handle(handle=found.handle)
+
+    handle, name, title = RECRUITER
+    recruiter = org_services.find_person(actor=system, handle=handle)
+    if recruiter is None:
+        top = org_services.find_org_unit(actor=system, slug="larkspur")
+        recruiter = org_services.create_person(
+            actor=system,
+            handle=handle,
+            name=name,
+            email=f"{handle}@larkspur.example",
+            manager_id=top.leader_id if top else None,
+            title=title,
+            discipline="recruiting",
+        )
+        org_services.grant_role(actor=system, person_id=recruiter.id, role="recruiter", reason="demo: recruits")
+    recruiting = acting(handle)
+
+    openings = {}
+    for key, title, team, manager, level, manager_role, principles in OPENINGS:
+        opening = hiring_services.create_opening(
+            actor=recruiting,
+            title=title,
+            team_id=teams[team].id,
+            hiring_manager_id=person(manager).id,
+            recruiter_id=recruiter.id,
+            level=level,
+            manager_role=manager_role,
+            job_description=PAYMENTS_JD if key == "payments" else SEARCH_EM_JD,
+            principles=principles,
+        )
+        openings[key] = hiring_services.open_opening(actor=recruiting, opening_id=opening.id, version=opening.version)
+
+    hired = []
+    for index, (key, candidate_name, source, outcome) in enumerate(CANDIDATES):
+        opening = openings[key]
+        manager = acting(next(o[3] for o in OPENINGS if o[0] == key))
+        first = candidate_name.split()[0].lower()
+        candidate = hiring_services.add_candidate(
+            actor=recruiting,
+            opening_id=opening.id,
+            name=candidate_name,
+            email=f"{first}@candidates.example",
+            source=source,
+            source_detail="demo",
+        )
+        if outcome == "applied":
+            continue
+        if outcome == "debrief":  # a manual pick states why; the others take the first suggestion
+            pick = person(DEBRIEF_BAR_RAISER[0]).id
+            loop = hiring_services.create_loop(
+                actor=recruiting, candidate_id=candidate.id, bar_raiser_id=pick, reason=DEBRIEF_BAR_RAISER[1]
+            )
+        else:
+            loop = hiring_services.create_loop(actor=recruiting, candidate_id=candidate.id)
+        acting(loop.bar_raiser_handle)  # every bar raiser of the demo signs in, to recommend or read their queue
+        panel = PANEL[key][:2] if outcome == "planning" else PANEL[key]
+        interviews = []
+        for position, (interviewer, picks) in enumerate(panel):
+            ends = now - dt.timedelta(minutes=DELAYS[(index + position) % len(DELAYS)] + 5)
+            if outcome == "planning":
+                ends = now + dt.timedelta(days=2 + position, hours=1)
+            interviews.append(
+                hiring_services.add_interview(
+                    actor=recruiting,
+                    loop_id=loop.id,
+                    interviewer_id=person(interviewer).id,
+                    starts_at=ends - dt.timedelta(minutes=55),
+                    ends_at=ends,
+                    principles=tuple(opening.principles[i] for i in picks),
+                )
+            )
+        if outcome == "planning":
+            continue  # two interviews: the coverage check shows what is missing before it can start
+        loop = hiring_services.get_loop(actor=recruiting, loop_id=loop.id)
+        hiring_services.start_loop(actor=recruiting, loop_id=loop.id, version=loop.version)
+        votes = VOTES.get(outcome, ())
+        for position, (interview, (interviewer, _)) in enumerate(zip(interviews, panel, strict=True)):
+            if position >= len(votes):
+                if outcome == "interviewing" and position == len(votes):
+                    # A draft: started, not submitted (only its author can read it).
+                    hiring_services.save_feedback(
+                        actor=acting(interviewer),
+                        interview_id=interview.id,
+                        vote=None,
+                        summary="Notes so far.",
+                        evidence=[
+                            EvidenceInput(principle=p, **_star(candidate_name, p), rating=None)
+                            for p in interview.principles
+                        ],
+                    )
+                continue  # the interviewing loop's last interviewer owes feedback (maya.chen: feedback due)
+            hiring_services.submit_feedback(
+                actor=acting(interviewer),
+                interview_id=interview.id,
+                vote=votes[position],
+                summary=f"{candidate_name}: specific examples, in their own words.",
+                evidence=[
+                    EvidenceInput(
+                        principle=p, **_star(candidate_name, p), rating=3 if votes[position].endswith("hire") else 2
+                    )
+                    for p in interview.principles
+                ],
+            )
+        if outcome in ("interviewing", "debrief"):
+            continue  # the debrief opened by itself with the last feedback; it waits for the bar raiser
+        if outcome == "withdrawn":
+            loop = hiring_services.get_loop(actor=recruiting, loop_id=loop.id)
+            hiring_services.withdraw_loop(
+                actor=manager, loop_id=loop.id, version=loop.version, reason="The candidate accepted another offer."
+            )
+            continue
+        loop = hiring_services.get_loop(actor=recruiting, loop_id=loop.id)
+        recommendation, reasoning = RECOMMENDATIONS[outcome]
+        hiring_services.recommend_on_loop(
+            actor=acting(org_services.get_person(actor=system, person_id=loop.bar_raiser_id).handle),
+            loop_id=loop.id,
+            recommendation=recommendation,
+            reasoning=reasoning,
+        )
+        loop = hiring_services.get_loop(actor=recruiting, loop_id=loop.id)
+        decision, rationale = DECISIONS[outcome]
+        hiring_services.decide(
+            actor=manager, loop_id=loop.id, decision=decision, rationale=rationale, version=loop.version
+        )
+        if outcome == "hired":
+            hired.append(candidate.id)
+    for candidate_id in hired:  # last: an accepted offer fills its opening
+        candidate = hiring_services.get_candidate(actor=recruiting, candidate_id=candidate_id)
+        hiring_services.accept_offer(actor=recruiting, candidate_id=candidate.id, version=candidate.version)
