@@ -724,7 +724,8 @@ def register_subject_kind(
     """Let an owning app's subjects be reviewed (called from its AppConfig.ready(); MECHANISMS.md §4).
 
     `describe(actor, id)` is the subject as the actor may see it (NotFound otherwise); `visible(actor, ids)` which
-    of these subjects the actor may see (it also lets them read the subjects' reviews); `overridable=False` means
+    of these subjects the actor may see (it also lets them read the subjects' reviews, and it alone decides for an
+    admin account: bar_raisers.policy); `overridable=False` means
     the owner cannot go against a do-not-proceed (a hiring veto, a waiver); `may_recommend(id)` returns why the
     recommendation must wait (hiring: until the debrief opens), or None; `on_response(actor, review)` is called
     inside the write of an accept, an override or a withdrawal; `acts_for_owner(actor, id)` says when someone other
