@@ -1,7 +1,7 @@
-"""Leaks the seal tests found outside hiring's policy, pinned as strict xfails until the owning app fixes them
-(each is a cell of doors.KNOWN_LEAKS in the matrix too). A fixed leak makes its test pass, which fails (strict):
-then delete the xfail mark and the KNOWN_LEAKS cell. sealing.md: admins who are not insiders, and managers above
-the hiring manager, are outsiders of a loop: NotFound everywhere, history included."""
+"""Leaks (and one defect) the seal tests found outside hiring's policy, pinned as strict xfails until the owning app
+fixes them (the leaks are cells of doors.KNOWN_LEAKS in the matrix too). A fix makes its test pass, which fails
+(strict): then delete the xfail mark and the KNOWN_LEAKS cells. sealing.md: admins who are not insiders, and managers
+above the hiring manager, are outsiders of a loop: NotFound everywhere, history included."""
 
 from __future__ import annotations
 
@@ -75,3 +75,21 @@ def test_outsiders_above_the_hiring_manager_cannot_read_the_loops_review(world, 
     review = bar_raisers.review_for(actor=Actor.system("seal"), subject_kind="hiring_loop", subject_id=entry.loop_id)
     response = as_(handle).get(f"/api/v1/bar-raisers/reviews/{review.id}")
     assert response.status_code == 404, text_hits(response.content.decode(), list(entry.tokens.values()))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a defect, not a leak: the loop machine lets the recruiter withdraw, but hiring then withdraws the "
+    "bar-raiser review as the recruiter and bar_raisers refuses (only the subject's owner may withdraw this review)",
+)
+def test_the_recruiter_withdraws_a_loop(world):
+    from mechanisms.hiring import services as hiring
+
+    candidate = hiring.add_candidate(
+        actor=world.actor("rex"), opening_id=world.opening.id, name="Withdrawn", email="w@mail.test", source="inbound"
+    )
+    loop = hiring.create_loop(
+        actor=world.actor("rex"), candidate_id=candidate.id, bar_raiser_id=world.person_id("bri"), reason="seal"
+    )
+    withdrawn = hiring.withdraw_loop(actor=world.actor("rex"), loop_id=loop.id, version=loop.version, reason="gone")
+    assert withdrawn.state == "withdrawn"
