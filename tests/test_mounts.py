@@ -93,7 +93,15 @@ def test_the_navigation_shows_areas_in_order_and_only_those_with_entries(small_o
     keys = [a.key for a in areas]
     assert keys == [k for k in mounts.AREAS if k in keys]
     assert all(a.entries for a in areas)
-    assert "hiring" in keys  # the bar-raiser pool is its first entry
+    assert "hiring" in keys  # hiring's openings (and the bar-raiser pages) are in it
+
+
+def test_every_search_kind_is_found_by_its_provider(small_org):
+    kinds = [k.name for k in mounts.search_kinds()]
+    assert kinds[:4] == ["teams", "services", "people", "interfaces"]
+    assert {"openings", "candidates"} <= set(kinds)
+    for kind in mounts.search_kinds():
+        assert callable(mounts.load(kind.provider))
 
 
 @pytest.mark.parametrize(

@@ -76,13 +76,14 @@ def independence(request, query: Query[IndependenceQuery]):
     return {"person_id": query.person, "independent": problem is None, "problem": problem}
 
 
-@router.get("/bar-raisers/{person_id}", response=responses(PoolMemberViewOut, *READ_ERRORS))
+# `int:` so the literal paths of the reviews part below (/bar-raisers/reviews, /overrides) are not taken for an id.
+@router.get("/bar-raisers/{int:person_id}", response=responses(PoolMemberViewOut, *READ_ERRORS))
 def get_pool_member(request, person_id: Id):
     """One member, their open assignments counted by kind, and what the caller may do. Not in the pool: 404."""
     return services.member_view(actor=request.auth, person_id=person_id)
 
 
-@router.patch("/bar-raisers/{person_id}", response=responses(PoolMemberOut))
+@router.patch("/bar-raisers/{int:person_id}", response=responses(PoolMemberOut))
 def update_pool_member(request, person_id: Id, payload: PoolMemberPatch):
     """Change a member's training day, trainer (null clears it), capacity, note or `active` (admins, company-wide
     leadership); `version` is the version you read: a stale one gets 409."""
@@ -92,7 +93,7 @@ def update_pool_member(request, person_id: Id, payload: PoolMemberPatch):
     return services.update_pool_member(actor=request.auth, person_id=person_id, changes=changes, version=version)
 
 
-@router.get("/bar-raisers/{person_id}/assignments", response=responses(PageOut[AssignmentOut], 401, 403, 422))
+@router.get("/bar-raisers/{int:person_id}/assignments", response=responses(PageOut[AssignmentOut], 401, 403, 422))
 def list_assignments(request, person_id: Id, open_only: bool = True, limit: int = 50, offset: int = 0):
     """A bar raiser's assignments, newest first (open ones by default). Only the bar raiser themself reads their
     subjects (403 for anyone else: the load by kind is on the member)."""

@@ -3,6 +3,13 @@ from django.apps import AppConfig
 from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
+def _sees_health(actor) -> bool:
+    """The health figures' entry, for admins, leadership and recruiters only (services decide again)."""
+    from . import services
+
+    return services.can_see_health(actor=actor)
+
+
 class HiringConfig(AppConfig):
     """Hiring loops (MECHANISMS.md §5): openings, candidates, loops with a bar raiser, sealed feedback, the debrief."""
 
@@ -15,6 +22,7 @@ class HiringConfig(AppConfig):
         cli=(Command("hiring", "mechanisms.hiring.cli:hiring"),),
         nav=(
             NavEntry("hiring", "Openings", "/hiring", order=10),
+            NavEntry("hiring", "Hiring health", "/hiring/health", order=40, visible=_sees_health),
             NavEntry("personal", "My interviews", "/hiring/interviews", order=20),
         ),
         panels=(
@@ -39,13 +47,15 @@ class HiringConfig(AppConfig):
         from . import services
 
         # A loop's bar raiser reviews it (bar_raisers): described and shown through hiring's policy; a veto (do not
-        # proceed) cannot be overridden; the recommendation waits for the debrief.
+        # proceed) cannot be overridden; the recommendation waits for the debrief; only the loop's own moves
+        # recommend on or answer its review (the loop and its review never disagree).
         bar_raisers_services.register_subject_kind(
             SubjectKind.HIRING_LOOP,
             describe=services.describe_loop,
             visible=services.visible_loop_ids,
             overridable=False,
             may_recommend=services.recommendation_hold,
+            on_response=services.review_response,
         )
         # Late feedback is reminded and escalated until it is submitted (or the interview or loop goes away).
         notifications_services.register_deadline_check(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mechanisms.kernel.changes import UNSET, Unset
 
@@ -161,9 +162,9 @@ class CandidateChanges:
     source_detail: str | Unset = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class ResumeFile:
-    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes."""
+class ResumeFile(NamedTuple):
+    """A résumé as `read_resume` returns it: the uploaded name, the type recognised from its content, the bytes
+    (a tuple, so `name, content_type, content = read_resume(...)` reads it too)."""
 
     name: str
     content_type: str
@@ -294,7 +295,7 @@ class LoopRecord:
 
 @dataclass(frozen=True, slots=True)
 class LoopView:
-    """A loop with what this viewer is on it and the transitions they may take now (the loop page)."""
+    """A loop with what this viewer is on it, the transitions they may take now and its timeline (the loop page)."""
 
     loop: LoopRecord
     parties: tuple[str, ...]

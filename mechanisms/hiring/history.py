@@ -33,8 +33,11 @@ def _visible(subject_type: str):
 
 
 def _erase_candidate(subject_id: str) -> None:
-    """The audit app's call during `erase_subject`: the live content is already blanked by
-    `services.erase_candidate`, which runs first in the same transaction (nothing left to do here)."""
+    """The audit app's call during `erase_subject` (whoever asked for it): blank the candidate's live content in
+    every hiring table, in the erasure's transaction."""
+    from . import services
+
+    services.erase_live(int(subject_id))
 
 
 def register() -> None:

@@ -133,7 +133,7 @@ def loop_roles(actor: Actor, loop: Any) -> frozenset[str]:
 
 def candidate_roles(actor: Actor, candidate: Any) -> frozenset[str]:
     """The actor's insider kinds for a candidate row: their opening's, plus their loop's when there is one."""
-    loop = _loop_of(candidate)
+    loop = loop_of(candidate)
     return loop_roles(actor, loop) if loop is not None else opening_roles(actor, candidate.opening)
 
 
@@ -148,7 +148,8 @@ def require_insider(actor: Actor, record: Any, *, what: str = "record") -> froze
     return kinds
 
 
-def _loop_of(candidate: Any) -> Any:
+def loop_of(candidate: Any) -> Any:
+    """The candidate's loop row, or None."""
     from .models import Loop
 
     try:

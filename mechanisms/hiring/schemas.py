@@ -307,11 +307,24 @@ class LoopOut(OutSchema):
     version: int
 
 
+class LoopEventOut(OutSchema):
+    at: dt.datetime
+    transition: str
+    from_state: str
+    to_state: str
+    actor_label: str
+    note: str
+
+
 class LoopViewOut(OutSchema):
     loop: LoopOut
     parties: list[str]
     actions: list[str]
     problems: list[ProblemOut]
+    can_plan: bool
+    may_change_vote: bool
+    may_recommend: bool
+    timeline: list[LoopEventOut]
 
 
 class EvidenceOut(OutSchema):

@@ -10,6 +10,8 @@ transaction with its audit record; a candidate's history is erasable (sealed und
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import io
 import secrets
@@ -569,7 +571,7 @@ def list_candidates(
     """Candidates the actor is an insider of, newest first, by opening, state and words of the name (outsiders
     get none; the total counts only what they may see). Paginated. Raises RuleViolation for an unknown state."""
     _policy.require_signed_in(actor)
-    qs = _policy.visible_candidates(actor, CandidateRow.objects.select_related("opening"))
+    qs = _policy.visible_candidates(actor, CandidateRow.objects.select_related("opening", "loop"))
     if opening_id is not None:
         qs = qs.filter(opening_id=_id(opening_id, "opening_id"))
     if state:
@@ -733,41 +735,53 @@ def erase_candidate(*, actor: Actor, candidate_id: int, reason: str) -> Candidat
     `erased`. Votes, ratings, timings, states, principles and the outcome stay: the anonymous aggregates of the
     health figures. Raises NotFound (outsiders who are not admins), PermissionDenied, RuleViolation."""
     _policy.require_signed_in(actor)
-    row = CandidateRow.objects.select_related("opening").filter(pk=_id(candidate_id, "candidate_id")).first()
+    row = CandidateRow.objects.select_related("opening", "loop").filter(pk=_id(candidate_id, "candidate_id")).first()
     if row is None or (not actor.is_admin and not _policy.candidate_roles(actor, row)):
         raise NotFound(f"candidate {candidate_id} does not exist", field="candidate_id")
     _policy.require(actor, "erase_candidate", row, what="erase this candidate")
     reason = _text(reason, "reason", 200)
     if row.erased_at is not None:
         raise RuleViolation(f"candidate {row.id} is erased already", field="candidate_id")
-    old_key = row.resume_key
     with transaction.atomic():
-        CandidateRow.objects.filter(pk=row.pk).update(
-            name=ERASED_NAME.format(id=row.id),
-            email="",
-            phone="",
-            source_detail="",
-            resume_name="",
-            resume_key="",
-            resume_type="",
-            resume_size=0,
-            erased_at=clock.now(),
-            erase_reason=reason,
-            version=row.version + 1,
-        )
-        _blank_loop_text(row.id)
         # erase_subject is an admin's service; the hiring policy has just decided this actor may erase the
-        # candidate, and the erasure is recorded under the actor's own name.
+        # candidate, and the erasure is recorded under the actor's own name. It calls back `erase_live` (the
+        # subject type's erase hook, history.py) before it destroys the key, so every door that erases a
+        # candidate blanks the same things.
         audit_services.erase_subject(
             actor=Actor(user_id=actor.user_id, person_id=actor.person_id, label=actor.label, is_admin=True),
             subject_type=CANDIDATE_TYPE,
             subject_id=row.id,
             reason=reason,
         )
-        if old_key:
-            transaction.on_commit(lambda: default_storage.delete(old_key))
-    row.refresh_from_db()
+        CandidateRow.objects.filter(pk=row.pk).update(erase_reason=reason)
+    row = CandidateRow.objects.select_related("opening", "loop").get(pk=row.pk)
     return _to_candidate(row)
+
+
+def erase_live(candidate_id: int) -> None:
+    """Blank a candidate's personal content in every hiring table (the hiring_candidate subject type's erase hook,
+    called by `audit_services.erase_subject` inside its transaction; docs/hiring.md "Erasure"): the candidate's
+    name, contact, source detail and résumé (the file is deleted once the transaction commits), and the free text
+    of their loop. Idempotent; an unknown id is left alone."""
+    row = CandidateRow.objects.filter(pk=int(candidate_id)).first()
+    if row is None:
+        return
+    old_key = row.resume_key
+    CandidateRow.objects.filter(pk=row.pk).update(
+        name=ERASED_NAME.format(id=row.id),
+        email="",
+        phone="",
+        source_detail="",
+        resume_name="",
+        resume_key="",
+        resume_type="",
+        resume_size=0,
+        erased_at=row.erased_at or clock.now(),
+        version=row.version + 1,
+    )
+    _blank_loop_text(row.id)
+    if old_key:
+        transaction.on_commit(lambda: default_storage.delete(old_key))
 
 
 def _blank_loop_text(candidate_id: int) -> None:
@@ -785,7 +799,7 @@ def _blank_loop_text(candidate_id: int) -> None:
 def _candidate_row(actor: Actor, candidate_id: Any) -> CandidateRow:
     """The candidate if the actor is one of their insiders, else NotFound (the same answer as for none)."""
     _policy.require_signed_in(actor)
-    row = CandidateRow.objects.select_related("opening").filter(pk=_id(candidate_id, "candidate_id")).first()
+    row = CandidateRow.objects.select_related("opening", "loop").filter(pk=_id(candidate_id, "candidate_id")).first()
     if row is None or not _policy.candidate_roles(actor, row):
         raise NotFound(f"candidate {candidate_id} does not exist", field="candidate_id")
     return row
@@ -1036,7 +1050,8 @@ def _to_opening(row: OpeningRow, *, teams: Mapping | None = None, people: Mappin
 
 
 def _to_candidate(row: CandidateRow) -> CandidateRecord:
-    loop_id = LoopRow.objects.filter(candidate_id=row.id).values_list("id", flat=True).first()
+    loop = _policy.loop_of(row)  # read with the candidate (select_related) by every read of candidates
+    loop_id = loop.id if loop is not None else None
     return CandidateRecord(
         id=row.id,
         opening_id=row.opening_id,
@@ -1160,12 +1175,13 @@ def change_bar_raiser(
     with transaction.atomic():
         current = bar_raisers_services.review_for(actor=actor, subject_kind=SubjectKind.HIRING_LOOP, subject_id=row.id)
         if current is not None and current.state.value in ("requested", "recommended"):
-            bar_raisers_services.withdraw_review(
-                actor=actor,
-                review_id=current.id,
-                version=current.version,
-                reason=_text(reason, "reason", 5000, required=False) or "another bar raiser takes the loop",
-            )
+            with _through_the_loop():
+                bar_raisers_services.withdraw_review(
+                    actor=actor,
+                    review_id=current.id,
+                    version=current.version,
+                    reason=_text(reason, "reason", 5000, required=False) or "another bar raiser takes the loop",
+                )
         review = bar_raisers_services.request_review(
             actor=actor, subject=_subject(row), bar_raiser_id=bar_raiser_id, reason=reason
         )
@@ -1243,8 +1259,10 @@ def list_loops(
     page = paginate(qs.order_by("-created_at", "-id"), limit=limit, offset=offset, convert=lambda r: r)
     rows = list(page.items)
     interviews = _interviews_of([r.id for r in rows])
-    names = _names(rows, [i for ivs in interviews.values() for i in ivs])
-    return page.map(lambda r: _to_loop(r, interviews.get(r.id, []), names))
+    every = [i for ivs in interviews.values() for i in ivs]
+    names = _names(rows, every)
+    submitted = _submitted_at([i.id for i in every])
+    return page.map(lambda r: _to_loop(r, interviews.get(r.id, []), names, submitted))
 
 
 def apply_loop_transition(
@@ -1631,9 +1649,10 @@ def recommend_on_loop(
     version = row.version
     before = _loop_audit(_to_loop(row))
     with transaction.atomic():
-        bar_raisers_services.recommend(
-            actor=actor, review_id=review.id, version=review.version, recommendation=value, reasoning=text
-        )
+        with _through_the_loop():
+            bar_raisers_services.recommend(
+                actor=actor, review_id=review.id, version=review.version, recommendation=value, reasoning=text
+            )
         vetoed = value == Recommendation.DO_NOT_PROCEED.value
         _cas(row, version, {"recommendation": value, "recommendation_reasoning": text, "vetoed": vetoed})
         _event(row, actor, "veto" if vetoed else "recommend", row.state, row.state, value)
@@ -1679,13 +1698,40 @@ def visible_loop_ids(actor: Actor, ids: frozenset[int]) -> frozenset[int]:
 
 
 def recommendation_hold(loop_id: int) -> str | None:
-    """Why the bar raiser may not recommend yet (None once the debrief is open)."""
+    """Why the bar raiser may not recommend now: only from the loop's debrief (so the veto is recorded on the loop),
+    once it is open. None when they may."""
+    if not _LOOP_MOVE.get():
+        return "the bar raiser recommends on a loop from its debrief (hiring), where a veto is recorded on the loop"
     state = LoopRow.objects.filter(pk=loop_id).values_list("state", flat=True).first()
     if state == L.DEBRIEF.value:
         return None
     if state in (L.PLANNING.value, L.INTERVIEWING.value):
         return "the recommendation waits for the debrief: it opens when all feedback is in"
     return f"the loop is {state}"
+
+
+def review_response(actor: Actor, review: Any) -> None:
+    """The bar-raisers app's call inside an accept, override or withdrawal of a loop's review: only the loop's own
+    moves answer it (its decision, its withdrawal, a change of bar raiser), so the loop and its review never
+    disagree (an accept through the review's own door would skip the override a no-hire against an approval is)."""
+    if not _LOOP_MOVE.get():
+        raise RuleViolation(
+            "a loop's bar-raiser review is answered by the loop itself: decide, withdraw or change its bar raiser",
+            field="response",
+        )
+
+
+# Set while a loop's own move calls the bar-raisers app (recommend, accept, override, withdraw of its review).
+_LOOP_MOVE: contextvars.ContextVar[bool] = contextvars.ContextVar("hiring_loop_move", default=False)
+
+
+@contextlib.contextmanager
+def _through_the_loop():
+    token = _LOOP_MOVE.set(True)
+    try:
+        yield
+    finally:
+        _LOOP_MOVE.reset(token)
 
 
 # ---------------------------------------------------------------------------------------------- loops: private
@@ -1932,9 +1978,10 @@ def _record(step: machine_apply.Step) -> LoopRecord:
     elif t.name == "withdraw":
         review = _review(actor, row, required=False)
         if review is not None and review.state.value in ("requested", "recommended"):
-            bar_raisers_services.withdraw_review(
-                actor=actor, review_id=review.id, version=review.version, reason="the loop was withdrawn"
-            )
+            with _through_the_loop():
+                bar_raisers_services.withdraw_review(
+                    actor=actor, review_id=review.id, version=review.version, reason="the loop was withdrawn"
+                )
         for interview in ctx.live():
             notifications_services.clear_deadline(actor=actor, subject_type=INTERVIEW_SUBJECT, subject_id=interview.id)
         set_candidate_state(actor=actor, candidate_id=row.candidate.pk, state=CandidateState.WITHDRAWN)
@@ -1972,11 +2019,13 @@ def _respond_to_review(actor: Actor, row: LoopRow, decision: str, rationale: str
         return  # answered already (a repeated call), or withdrawn: nothing to respond to
     inclined = review.recommendation in (Recommendation.APPROVE, Recommendation.APPROVE_WITH_CONCERNS)
     if decision == Decision.NO_HIRE.value and inclined:
-        bar_raisers_services.override_review(
-            actor=actor, review_id=review.id, version=review.version, rationale=rationale
-        )
+        with _through_the_loop():
+            bar_raisers_services.override_review(
+                actor=actor, review_id=review.id, version=review.version, rationale=rationale
+            )
     else:
-        bar_raisers_services.accept_review(actor=actor, review_id=review.id, version=review.version)
+        with _through_the_loop():
+            bar_raisers_services.accept_review(actor=actor, review_id=review.id, version=review.version)
 
 
 def _review(actor: Actor, row: LoopRow, *, required: bool = True):
@@ -2309,18 +2358,26 @@ def _to_interview(
     )
 
 
+def _submitted_at(interview_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """When each of these interviews' feedback was submitted (the submitted ones only): one query."""
+    if not interview_ids:
+        return {}
+    rows = FeedbackRow.objects.filter(interview_id__in=list(interview_ids), submitted_at__isnull=False)
+    return dict(rows.values_list("interview_id", "submitted_at"))
+
+
 def _to_loop(
-    row: LoopRow, interviews: Sequence[InterviewRow] | None = None, names: dict[str, dict] | None = None
+    row: LoopRow,
+    interviews: Sequence[InterviewRow] | None = None,
+    names: dict[str, dict] | None = None,
+    submitted: Mapping[int, dt.datetime] | None = None,
 ) -> LoopRecord:
     if interviews is None:
         interviews = list(InterviewRow.objects.filter(loop_id=row.pk).order_by("starts_at", "id"))
     names = names if names is not None else _names([row], interviews)
     people = names["people"]
-    submitted = dict(
-        FeedbackRow.objects.filter(interview__in=[i.id for i in interviews], submitted_at__isnull=False).values_list(
-            "interview_id", "submitted_at"
-        )
-    )
+    if submitted is None:
+        submitted = _submitted_at([i.id for i in interviews])
     opening = row.opening
     return LoopRecord(
         id=row.id,

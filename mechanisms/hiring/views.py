@@ -31,7 +31,7 @@ from mechanisms.hiring.contracts import (
 )
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, RuleViolation
+from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.mounts import SearchHits
 from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, people_ids, query_int, query_text, show_error
 from mechanisms.kernel.pages import person_id as handle_to_id
@@ -150,6 +150,10 @@ OPENING_FIELDS = {
 @page
 def opening_new(request: HttpRequest) -> HttpResponse:
     """Write a new opening (a draft until it is opened)."""
+    if not hiring_services.can_create_opening(actor=request.actor):
+        raise PermissionDenied(
+            "only an admin, a team's leader or a manager above them, or a recruiter may open a position"
+        )
     if request.method != "POST":
         form = _opening_form(request)
         team = query_int(request, "team")
@@ -185,7 +189,7 @@ def opening_edit(request: HttpRequest, opening_id: int) -> HttpResponse:
     opening = hiring_services.get_opening(actor=request.actor, opening_id=opening_id)
     if request.method != "POST":
         if not hiring_services.can_edit_opening(actor=request.actor, opening_id=opening.id):
-            raise NotFound(f"opening {opening_id} has nothing you may change")  # the page offers no edit link
+            raise PermissionDenied("only an admin, the opening's hiring manager or its recruiters may change it")
         return render(
             request, "hiring/opening_form.html", {"form": _opening_form(request, opening=opening), "opening": opening}
         )
@@ -727,7 +731,7 @@ def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse
     return _loop_again(request, loop.id, status, action=(name, form))
 
 
-def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
+def _loop_principles(request: HttpRequest, loop) -> list[tuple[str, str]]:
     names = _principle_names(request.actor)
     opening = hiring_services.get_opening(actor=request.actor, opening_id=loop.opening_id)
     return [(slug, names.get(slug, slug)) for slug in opening.principles]
@@ -738,7 +742,7 @@ def _principle_choices(request: HttpRequest, loop) -> list[tuple[str, str]]:
 def add_interview(request: HttpRequest, loop_id: int) -> HttpResponse:
     """Add an interview to a loop being planned (the loop rules are checked when it starts, shown meanwhile)."""
     loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
-    form = InterviewForm(request.POST, principles=_principle_choices(request, loop), prefix="new")
+    form = InterviewForm(request.POST, principles=_loop_principles(request, loop), prefix="new")
     interviewer = None
     if form.is_valid():
         interviewer = handle_to_id(form, "interviewer", form.cleaned_data["interviewer"], find=_find_person)
@@ -765,7 +769,7 @@ def edit_interview(request: HttpRequest, loop_id: int, interview_id: int) -> Htt
     """Change an interview's interviewer, time or principles while its loop is planned."""
     loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
     form = InterviewChangeForm(
-        request.POST, principles=_principle_choices(request, loop), prefix=f"interview-{interview_id}"
+        request.POST, principles=_loop_principles(request, loop), prefix=f"interview-{interview_id}"
     )
     if form.is_valid():
         changes = InterviewChanges(

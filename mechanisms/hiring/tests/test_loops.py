@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from mechanisms.audit import services as audit_services
 from mechanisms.bar_raisers import services as bar_raisers
@@ -54,8 +55,8 @@ def loop_of(org, make_candidate):
 
 
 def plan(org, loop, ended_ago: dt.timedelta = HOUR, people=("bob", "cat", "dan")):
-    """Three interviews one after the other, the last ending `ended_ago`, covering the three principles, none by
-    everyone."""
+    """Three interviews one after the other (bob, cat, dan), the last ending `ended_ago` (the health figures' tests
+    count on these times), covering the three principles, none by everyone."""
     pairs = ((CO, OWN), (OWN, DIVE), (DIVE, CO))
     end = dt.datetime.now(dt.UTC) - ended_ago
     out = []
@@ -471,3 +472,18 @@ def test_the_history_of_feedback_keeps_field_names_only_and_follows_the_seal(org
 
 def _inbox(org, handle):
     return list(notifications.list_inbox(actor=org.actor(handle), limit=200).items)
+
+
+def test_the_loops_review_is_answered_only_through_the_loop(org, loop_of):
+    """An accept through the review's own door would skip the override a no-hire against an approval is."""
+    loop, _ = started(org, loop_of)
+    review = bar_raisers.review_for(actor=org.actor("ann"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
+    with pytest.raises(RuleViolation):  # held: not through the loop's debrief
+        bar_raisers.recommend(
+            actor=org.actor("hal"), review_id=review.id, version=review.version, recommendation="approve", reasoning="x"
+        )
+    # refused inside the review's own write, which a real request rolls back whole (here: a savepoint)
+    with pytest.raises(RuleViolation), transaction.atomic():
+        bar_raisers.withdraw_review(actor=org.actor("ann"), review_id=review.id, version=review.version, reason="x")
+    again = bar_raisers.review_for(actor=org.actor("ann"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
+    assert again.state.value == "requested"

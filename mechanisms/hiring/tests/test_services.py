@@ -245,8 +245,8 @@ def test_a_resume_is_a_pdf_docx_or_text_recognised_by_content(
         version=candidate.version,
     )
     assert stored.resume_type == content_type and stored.resume_size == len(content)
-    read = hiring.read_resume(actor=hiring_org.actor("ann"), candidate_id=candidate.id)
-    assert read.content == content and read.name == filename
+    name, read_type, read_content = hiring.read_resume(actor=hiring_org.actor("ann"), candidate_id=candidate.id)
+    assert (name, read_type, read_content) == (filename, content_type, content)
     files = list((media / "resumes").iterdir())
     assert len(files) == 1 and filename not in files[0].name  # a random key, never the uploaded name
 
@@ -401,3 +401,28 @@ def test_erasure_needs_a_reason_and_a_unit_recruiter_or_an_admin(hiring_org, mak
 
 def test_job_description_fixture_is_long_enough_to_open():
     assert len(JD) >= 200
+
+
+def test_erasing_through_the_audit_app_blanks_the_candidate_too(hiring_org, make_candidate):
+    candidate = make_candidate()
+    audit_services.erase_subject(
+        actor=hiring_org.actor("admin"), subject_type="hiring_candidate", subject_id=candidate.id, reason="asked"
+    )
+    erased = hiring.get_candidate(actor=hiring_org.actor("rex"), candidate_id=candidate.id)
+    assert erased.erased and erased.name == f"Erased candidate #{candidate.id}" and not erased.email
+
+
+def test_listing_candidates_costs_the_same_for_one_or_many(
+    hiring_org, make_opening, make_candidate, django_assert_max_num_queries
+):
+    opening = make_opening()
+    make_candidate(opening=opening)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        hiring.list_candidates(actor=hiring_org.actor("rex"))
+    for n in range(5):
+        make_candidate(opening=opening, name=f"Candidate {n}", email=f"c{n}@example.com")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert hiring.list_candidates(actor=hiring_org.actor("rex")).total == 6

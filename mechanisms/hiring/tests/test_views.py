@@ -29,6 +29,7 @@ def test_the_openings_page_lists_openings_for_everyone(hiring_org, make_opening)
     text = page_text(signed_in("gus").get("/hiring"))
     assert "Senior SDE (checkout)" in text and "New opening" not in text
     assert "New opening" in page_text(signed_in("ann").get("/hiring"))
+    assert signed_in("gus").get("/hiring/openings/new").status_code == 403
 
 
 def test_the_opening_page_renders_the_job_description_as_markdown(hiring_org, make_opening):
@@ -151,3 +152,5 @@ def test_the_principles_page_lists_the_sixteen(hiring_org):
 def test_the_health_page_is_for_admins_leadership_and_recruiters(hiring_org):
     assert signed_in("rex").get("/hiring/health").status_code == 200
     assert signed_in("bob").get("/hiring/health").status_code == 403
+    assert "Hiring health" in page_text(signed_in("rex").get("/hiring"))
+    assert "Hiring health" not in page_text(signed_in("bob").get("/hiring"))
