@@ -26,6 +26,7 @@ class KindInfo:
     overridable: bool = True
     may_recommend: Callable[[int], str | None] | None = None
     on_response: Callable[[Actor, Any], None] | None = None  # (actor, ReviewRecord), inside the review's write
+    acts_for_owner: Callable[[Actor, int], bool] | None = None  # (actor, subject id): takes the owner's side
 
 
 _KINDS: dict[SubjectKind, KindInfo] = {}

@@ -21,6 +21,7 @@ from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Role
 
 from . import kinds
+from .contracts import ReviewState
 from .models import Review
 
 RULES = {
@@ -77,34 +78,54 @@ def visible_assignment_ids(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
 # --- reviews
 #
 # A review (its question, recommendation, reasoning, response and timeline) is visible to its bar raiser, its
-# owner, everyone above the owner in the management chain, admins, and whoever the subject kind's `visible`
-# resolver admits (the owning app's own policy: a loop's insiders, everyone for a public waiver). Anyone else gets
-# NotFound through every door, lists and history included.
+# owner, and whoever the subject kind's `visible` resolver admits (the owning app's own policy: a loop's insiders,
+# everyone for a public waiver). Everyone above the owner in the management chain reads an OVERRIDDEN review
+# (MECHANISMS.md §4: an override is made visible to the owner's chain, which is notified and must be able to read
+# what it is told of); before that, they read it only if the owning app admits them. Anyone else gets NotFound
+# through every door, lists and history included.
+#
+# Admin accounts see what the owning app lets them see, through its resolver, like anyone else: an admin reads every
+# waiver's review (waivers are public) but not a hiring loop's unless they are one of its insiders (sealing.md: an
+# admin outside the loop gets NotFound, always). The product itself (`Actor.system`: operator commands, the demo,
+# the worker) reads every review.
 #
 # The overrides report (MECHANISMS.md §4: an override "is made visible to the owner's management chain") lists an
 # override to everyone above its owner, to holders of `leadership` covering the owning team's org unit, and to
-# admins; not to the owner's peers or the bar raiser (they read the review itself if they may).
+# admins (as far as the owning app admits them, as above); not to the owner's peers or the bar raiser (they read
+# the review itself if they may).
 #
 # Moves: the assigned bar raiser recommends; the owner accepts, overrides or withdraws (machines.py names them).
+
+
+def _is_product(actor: Actor) -> bool:
+    """The product itself (operator commands, the demo, the worker): no account, every record."""
+    return actor.is_admin and actor.user_id is None
 
 
 def visible_reviews(actor: Actor, qs: QuerySet) -> QuerySet:
     """Reviews the actor may read (the chokepoint every read of a review goes through). Unauthenticated:
     PermissionDenied."""
     org_services.require_signed_in(actor)
-    if actor.is_admin:
+    if _is_product(actor):
         return qs
-    if actor.person_id is None:
-        return qs.none()
-    relations = org_services.relations_of(actor=actor)
+    allowed = Q(pk__in=[])
     me = actor.person_id
-    allowed = Q(assignment__person_id=me) | Q(owner_id=me) | Q(owner_id__in=relations.manages_below)
-    for kind, subject_ids in _candidates(qs.exclude(allowed)).items():
+    if me is not None:
+        relations = org_services.relations_of(actor=actor)
+        overridden_below = Q(owner_id__in=relations.manages_below, state=ReviewState.OVERRIDDEN.value)
+        allowed = Q(assignment__person_id=me) | Q(owner_id=me) | overridden_below
+    return qs.filter(allowed | _admitted_by_kinds(actor, qs.exclude(allowed)))
+
+
+def _admitted_by_kinds(actor: Actor, qs: QuerySet) -> Q:
+    """The reviews whose subjects their kind's resolver lets the actor see."""
+    admitted_q = Q(pk__in=[])
+    for kind, subject_ids in _candidates(qs).items():
         info = kinds.find(kind)
         admitted = info.visible(actor, frozenset(subject_ids)) if info is not None else frozenset()
         if admitted:
-            allowed |= Q(subject_kind=kind, subject_id__in=sorted(admitted))
-    return qs.filter(allowed)
+            admitted_q |= Q(subject_kind=kind, subject_id__in=sorted(admitted))
+    return admitted_q
 
 
 def _candidates(qs: QuerySet) -> dict[str, set[int]]:
@@ -128,12 +149,14 @@ def review_parties(actor: Actor, *, bar_raiser_id: int | None, owner_id: int) ->
 
 
 def visible_overrides(actor: Actor, qs: QuerySet, *, team_units: dict[int, int | None]) -> QuerySet:
-    """Overridden reviews the actor may see in the overrides report: admins all; others those whose owner is below
-    them in the management chain, or whose owning team's org unit (`team_units`: team id -> org unit id) their
-    `leadership` grant covers."""
+    """Overridden reviews the actor may see in the overrides report: the product itself all; admin accounts those
+    the subject kind admits them to; others those whose owner is below them in the management chain, or whose owning
+    team's org unit (`team_units`: team id -> org unit id) their `leadership` grant covers."""
     org_services.require_signed_in(actor)
-    if actor.is_admin:
+    if _is_product(actor):
         return qs
+    if actor.is_admin:
+        return qs.filter(_admitted_by_kinds(actor, qs))
     if actor.person_id is None:
         return qs.none()
     relations = org_services.relations_of(actor=actor)

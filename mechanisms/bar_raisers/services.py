@@ -260,12 +260,33 @@ def import_pool(*, actor: Actor, records: Sequence[PoolRecord], problems: Proble
     problems = problems or Problems()
     report = ImportReport()
     unchanged = 0
-    handles = {r.handle.lower() for r in records} | {r.trainer.lower() for r in records if r.trainer}
-    people = {h: p for h in handles if (p := org_services.find_person(actor=actor, handle=h)) is not None}
-    existing = {r.person_id: r for r in PoolMemberRow.objects.filter(person_id__in=[p.id for p in people.values()])}
+    # People are named by handle: when an earlier phase of the caller's import failed, the people it would have
+    # written are not there, so only the records' own values are checked (no spurious "no person" problems).
+    resolve = not problems.items
+    bad = set()
+    for i, rec in enumerate(records):
+        capacity = rec.capacity
+        if rec.trained_on is not None and (
+            isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= MAX_CAPACITY
+        ):
+            problems.add(rec.source, "bar_raiser_capacity", f"must be a whole number from 0 to {MAX_CAPACITY}")
+            bad.add(i)
+    if not resolve:
+        return report
+    # Every person of an export carries the pool keys, most without a date: only the members (the pool is small,
+    # one batch read) and the people given a date or named as trainers are looked up.
+    existing = {r.person_id: r for r in PoolMemberRow.objects.all()}
+    members = org_services.get_people(actor=actor, ids=list(existing))
+    people = {p.handle: p for p in members.values()}
+    wanted = {r.handle.lower() for r in records if r.trained_on is not None} | {
+        r.trainer.lower() for r in records if r.trainer
+    }
+    people |= {h: p for h in wanted - set(people) if (p := org_services.find_person(actor=actor, handle=h))}
     changes: list[tuple[str, Person, dict[str, Any]]] = []
-    for rec in records:
+    for i, rec in enumerate(records):
         person = people.get(rec.handle.lower())
+        if i in bad or (person is None and rec.trained_on is None):
+            continue  # a bad record was reported; a person without a date who is not a member changes nothing
         if person is None:
             problems.add(rec.source, "handle", f"no person with handle {rec.handle!r}")
             continue
@@ -273,9 +294,6 @@ def import_pool(*, actor: Actor, records: Sequence[PoolRecord], problems: Proble
             row = existing.get(person.id)
             if row is not None and row.active:
                 changes.append(("update", person, {"active": False}))
-            continue
-        if isinstance(rec.capacity, bool) or not isinstance(rec.capacity, int) or not 0 <= rec.capacity <= MAX_CAPACITY:
-            problems.add(rec.source, "bar_raiser_capacity", f"must be a whole number from 0 to {MAX_CAPACITY}")
             continue
         trainer = people.get(rec.trainer.lower()) if rec.trainer else None
         if rec.trainer and trainer is None:
@@ -701,14 +719,18 @@ def register_subject_kind(
     overridable: bool = True,
     may_recommend: Callable[[int], str | None] | None = None,
     on_response: Callable[[Actor, ReviewRecord], None] | None = None,
+    acts_for_owner: Callable[[Actor, int], bool] | None = None,
 ) -> None:
     """Let an owning app's subjects be reviewed (called from its AppConfig.ready(); MECHANISMS.md §4).
 
     `describe(actor, id)` is the subject as the actor may see it (NotFound otherwise); `visible(actor, ids)` which
-    of these subjects the actor may see (it also lets them read the subjects' reviews); `overridable=False` means
+    of these subjects the actor may see (it also lets them read the subjects' reviews, and it alone decides for an
+    admin account: bar_raisers.policy); `overridable=False` means
     the owner cannot go against a do-not-proceed (a hiring veto, a waiver); `may_recommend(id)` returns why the
     recommendation must wait (hiring: until the debrief opens), or None; `on_response(actor, review)` is called
-    inside the write of an accept, an override or a withdrawal. Registering a kind again replaces it."""
+    inside the write of an accept, an override or a withdrawal; `acts_for_owner(actor, id)` says when someone other
+    than the owner takes the owner's side (hiring: a recruiter withdrawing the loop, which withdraws its review).
+    Registering a kind again replaces it."""
     _kinds.register(
         _kinds.KindInfo(
             kind=SubjectKind(kind),
@@ -717,6 +739,7 @@ def register_subject_kind(
             overridable=overridable,
             may_recommend=may_recommend,
             on_response=on_response,
+            acts_for_owner=acts_for_owner,
         )
     )
 
@@ -1095,7 +1118,13 @@ def _review_facts(ctx: _ReviewContext) -> ReviewFacts:
 
 
 def _review_parties(ctx: _ReviewContext) -> frozenset[str]:
-    return _policy.review_parties(ctx.actor, bar_raiser_id=ctx.row.assignment.person_id, owner_id=ctx.row.owner_id)
+    parties = _policy.review_parties(ctx.actor, bar_raiser_id=ctx.row.assignment.person_id, owner_id=ctx.row.owner_id)
+    info = ctx.info
+    # The owning app may let someone answer for the owner (a recruiter withdrawing a hiring loop withdraws its review).
+    speaks_for_owner = info is not None and info.acts_for_owner is not None
+    if "owner" not in parties and speaks_for_owner and info.acts_for_owner(ctx.actor, ctx.row.subject_id):
+        parties = parties | {"owner"}
+    return parties
 
 
 def _review_record(step: machine_apply.Step) -> ReviewRecord:

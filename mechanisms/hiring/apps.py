@@ -56,6 +56,7 @@ class HiringConfig(AppConfig):
             overridable=False,
             may_recommend=services.recommendation_hold,
             on_response=services.review_response,
+            acts_for_owner=services.acts_for_hiring_manager,
         )
         # Late feedback is reminded and escalated until it is submitted (or the interview or loop goes away).
         notifications_services.register_deadline_check(

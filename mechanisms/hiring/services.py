@@ -1721,6 +1721,16 @@ def review_response(actor: Actor, review: Any) -> None:
         )
 
 
+def acts_for_hiring_manager(actor: Actor, loop_id: int) -> bool:
+    """Whether a recruiter may answer the loop's review for the hiring manager (its owner): only inside the loop's
+    own moves that recruiters may take (withdrawing the loop, changing its bar raiser), never through the review's
+    own door and never for a decision (the hiring manager's alone)."""
+    if not _LOOP_MOVE.get():
+        return False
+    row = LoopRow.objects.select_related("opening").filter(pk=loop_id).first()
+    return row is not None and LoopParty.RECRUITER.value in _policy.loop_roles(actor, row)
+
+
 # Set while a loop's own move calls the bar-raisers app (recommend, accept, override, withdraw of its review).
 _LOOP_MOVE: contextvars.ContextVar[bool] = contextvars.ContextVar("hiring_loop_move", default=False)
 

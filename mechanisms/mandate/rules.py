@@ -180,7 +180,7 @@ def approver_problem(index: CatalogIndex, approver: str, subject: str) -> str | 
         approver,
         owner=people[0] if people else None,
         teams=subject_teams(index, subject),
-        owner_word="person the subject stands for",
+        owner_word="subject's owner",
     )
 
 

@@ -286,10 +286,11 @@ def reports_below(*, actor: Actor, person_id: int) -> list[PersonId]:
         return [PersonId(r[0]) for r in cur.fetchall()]
 
 
-def org_graph(*, actor: Actor, team_ids: Iterable[int] = ()) -> OrgGraph:
+def org_graph(*, actor: Actor, person_ids: Iterable[int] = (), team_ids: Iterable[int] = ()) -> OrgGraph:
     """The reporting lines of everyone and the leader, slug and members of the given teams, as the bar-raiser
     independence rule reads them (MECHANISMS.md §4; bar_raisers.rules.independence_problem). Three queries however
-    many people and teams: the whole manager map is a list of (id, manager_id) pairs. An unknown team is NotFound
+    many people and teams: the whole manager map is a list of (id, manager_id) pairs, so `person_ids` (the people
+    the caller will ask about) need not narrow it and only document the question. An unknown team is NotFound
     naming `team_id`."""
     _policy.require_visible(actor)
     wanted = sorted({int(t) for t in team_ids if t is not None})

@@ -232,8 +232,7 @@ def import_backstage(*, actor: Actor, paths: list[str], prune: bool = False) -> 
                 teams_in_input=frozenset(str(t.slug).lower() for t in records["teams"]),
             )
         )
-        if not problems.items:
-            report.merge(bar_raisers_services.import_pool(actor=actor, records=records["pool"], problems=problems))
+        report.merge(bar_raisers_services.import_pool(actor=actor, records=records["pool"], problems=problems))
         problems.raise_if_any()
     report.missing["skipped_kinds"] = records["skipped_kinds"]
     return report

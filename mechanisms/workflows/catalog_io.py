@@ -172,9 +172,8 @@ def import_everything(*, actor: Actor, document: Any, prune: bool = False, origi
                 teams_in_input=frozenset(str(t.slug).lower() for t in teams),
             )
         )
-        # The pool names people by handle: only once they are all in (nothing was written if anything failed).
-        if not problems.items:
-            report.merge(bar_raisers_services.import_pool(actor=actor, records=pool, problems=problems))
+        # The pool names people by handle, so it comes after them (it checks only its own values if anything failed).
+        report.merge(bar_raisers_services.import_pool(actor=actor, records=pool, problems=problems))
         problems.raise_if_any()
     return report
 

@@ -1024,7 +1024,7 @@ OPENINGS = (
 # The interviewers of every loop (leaders of other teams, who have sign-in accounts) with their principles by
 # position in the opening's list: every principle at least once, none by everyone.
 PANEL = {
-    "payments": (("ingrid.silva", (0, 1)), ("mateo.ivanova", (2, 3)), ("vera.fischer", (4, 0)), ("maya.chen", (1, 2))),
+    "payments": (("ingrid.silva", (0, 1)), ("vera.fischer", (2, 3)), ("maya.chen", (4, 0))),
     "search-em": (("nora.nakamura", (0, 1)), ("freya.quispe", (2, 3)), ("elena.haddad", (4, 0))),
 }
 # (opening, name, source, what happens: the steps below, in order). Minutes: how long ago each interview ended.
@@ -1040,10 +1040,10 @@ CANDIDATES = (
     ("search-em", "Gustavo Lima", "internal", "hired"),
 )
 VOTES = {  # the written votes of a loop's interviewers, in panel order
-    "interviewing": ("hire", "strong_hire"),
-    "debrief": ("hire", "no_hire", "hire", "strong_hire"),
-    "offer": ("strong_hire", "hire", "hire", "hire"),
-    "vetoed": ("hire", "no_hire", "hire", "no_hire"),
+    "interviewing": ("hire",),  # then a draft, then maya.chen's feedback is due
+    "debrief": ("hire", "no_hire", "strong_hire"),
+    "offer": ("strong_hire", "hire", "hire"),
+    "vetoed": ("hire", "no_hire", "no_hire"),
     "override": ("hire", "no_hire", "no_hire"),
     "hired": ("strong_hire", "hire", "strong_hire"),
 }
@@ -1152,6 +1152,7 @@ def _plant_hiring(system: Actor, password: str) -> None:
             )
         else:
             loop = hiring_services.create_loop(actor=recruiting, candidate_id=candidate.id)
+        acting(loop.bar_raiser_handle)  # every bar raiser of the demo signs in, to recommend or read their queue
         panel = PANEL[key][:2] if outcome == "planning" else PANEL[key]
         interviews = []
         for position, (interviewer, picks) in enumerate(panel):
@@ -1205,7 +1206,7 @@ def _plant_hiring(system: Actor, password: str) -> None:
         if outcome == "withdrawn":
             loop = hiring_services.get_loop(actor=recruiting, loop_id=loop.id)
             hiring_services.withdraw_loop(
-                actor=recruiting, loop_id=loop.id, version=loop.version, reason="The candidate accepted another offer."
+                actor=manager, loop_id=loop.id, version=loop.version, reason="The candidate accepted another offer."
             )
             continue
         loop = hiring_services.get_loop(actor=recruiting, loop_id=loop.id)

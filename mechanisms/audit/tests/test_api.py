@@ -113,7 +113,7 @@ def test_only_an_admin_reads_the_whole_log(small_org, api_client):
     everything = api_client("admin").get("/api/v1/history?limit=200").json()
     assert everything["total"] == len(everything["items"])
     kinds = {c["subject_type"] for c in everything["items"]}
-    assert kinds == {"person", "org_unit", "team", "account", "service", "interface", "datastore"}
+    assert kinds == {"person", "org_unit", "team", "account", "service", "interface", "datastore", "bar_raiser"}
 
 
 @pytest.mark.parametrize(

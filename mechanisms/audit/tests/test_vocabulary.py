@@ -26,13 +26,13 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "interface": "catalog",
         "datastore": "catalog",
         "dependency": "catalog",
+        "bar_raiser": "bar_raisers",
+        "bar_raiser_assignment": "bar_raisers",
         "notification_preferences": "notifications",
         "notification_outbox": "notifications",
         "away_team_request": "away_teams",
         "mandate_evaluation": "mandate",
         "waiver": "mandate",
-        "bar_raiser": "bar_raisers",
-        "bar_raiser_assignment": "bar_raisers",
         "bar_raiser_review": "bar_raisers",
     }
 

@@ -20,8 +20,10 @@ class DesignKind:
 
     org: object
     overridable: bool = True
+    admins: bool = True  # whether the owning app lets admin accounts see its designs
     held: dict[int, str] = field(default_factory=dict)  # design id -> why the recommendation must wait
     responses: list = field(default_factory=list)  # (actor label, review state) told to the owner app
+    acting: set = field(default_factory=set)  # people the owner app lets answer for the owner
 
     def subject(self, design_id: int) -> Subject:
         return Subject(
@@ -40,7 +42,7 @@ class DesignKind:
 
     def visible(self, actor, ids: frozenset[int]) -> frozenset[int]:
         if actor.is_admin:
-            return frozenset(ids)
+            return frozenset(ids) if self.admins else frozenset()
         if actor.person_id is None:
             return frozenset()
         relations = org_services.relations_of(actor=actor)
@@ -54,6 +56,7 @@ class DesignKind:
             overridable=self.overridable,
             may_recommend=lambda design_id: self.held.get(design_id),
             on_response=lambda actor, review: self.responses.append((actor.label, review.state.value)),
+            acts_for_owner=lambda actor, design_id: actor.person_id in self.acting,
         )
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mechanisms.bar_raisers import services as br
-from mechanisms.bar_raisers.cli import bar_raisers as app  # app tests never import config (import-linter)
+from mechanisms.bar_raisers.cli import bar_raisers
 from mechanisms.bar_raisers.contracts import Subject, SubjectKind
 from mechanisms.kernel.actor import Actor
 
@@ -19,7 +19,7 @@ SYSTEM = Actor.system("test")
 
 
 def mech(*args: str):
-    return runner.invoke(app, list(args))
+    return runner.invoke(bar_raisers, list(args))
 
 
 def test_add_show_update_and_list_the_pool(small_org):

@@ -345,3 +345,27 @@ def test_the_owning_app_puts_another_bar_raiser_on_a_review_waiting_for_its_reco
     with pytest.raises(RuleViolation) as error:
         br.reassign_review(actor=small_org.actor("bob"), subject=design.subject(1), bar_raiser_id=None)
     assert error.value.field == "state"
+
+
+def test_an_admin_account_sees_a_review_only_as_far_as_the_owning_app_lets_it(small_org, design, review):
+    """A hiring loop's review is its insiders' (sealing.md): an admin outside it gets NotFound like anyone else,
+    while the product itself (operator commands, the demo) reads every review."""
+    overridden(small_org, review)
+    admin = small_org.actor("admin")
+    assert br.get_review(actor=admin, review_id=review.id).id == review.id
+    design.admins = False
+    with pytest.raises(NotFound):
+        br.get_review(actor=admin, review_id=review.id)
+    assert br.list_reviews(actor=admin).total == 0 and br.list_overrides(actor=admin).total == 0
+    assert br.get_review(actor=SYSTEM, review_id=review.id).id == review.id
+    assert br.list_overrides(actor=SYSTEM).total == 1
+    assert br.list_overrides(actor=small_org.actor("ann")).total == 1  # the chain above the owner, always
+
+
+def test_the_owning_app_may_let_someone_answer_for_the_owner(small_org, design, review):
+    cat = small_org.actor("cat")
+    with pytest.raises(PermissionDenied):
+        br.withdraw_review(actor=cat, review_id=review.id, version=review.version, reason="the design is dropped")
+    design.acting.add(small_org.people["cat"].id)
+    done = br.withdraw_review(actor=cat, review_id=review.id, version=review.version, reason="the design is dropped")
+    assert done.state.value == "withdrawn" and design.responses == [("cat", "withdrawn")]

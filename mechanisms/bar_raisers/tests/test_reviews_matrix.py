@@ -42,26 +42,26 @@ ROLES = {
 }
 
 
-def test_a_review_is_visible_to_its_parties_the_owners_chain_admins_and_the_kind_and_nobody_else(
-    small_org, as_, review
-):
+def test_a_review_is_visible_to_its_parties_and_the_kind_and_to_the_chain_once_overridden(small_org, as_, review):
+    doors = [
+        api_door(lambda r: f"/api/v1/bar-raisers/reviews/{r.id}", client_for=as_),
+        page_door(lambda r: f"/bar-raisers/reviews/{r.id}"),
+    ]
+    # ann manages bob but is also on checkout, which the design kind admits; vp-retail is above bob only.
     check_matrix(
         """
                       review
         owner         allowed
         manager       allowed
-        skip_level    allowed
         bar_raiser    allowed
         team_member   allowed
         admin         allowed
+        skip_level    404
         peer_manager  404
         outsider      404
         anonymous     401
         """,
-        doors=[
-            api_door(lambda r: f"/api/v1/bar-raisers/reviews/{r.id}", client_for=as_),
-            page_door(lambda r: f"/bar-raisers/reviews/{r.id}"),
-        ],
+        doors=doors,
         records={"review": review},
         roles=ROLES,
     )
@@ -86,13 +86,26 @@ def test_a_review_is_visible_to_its_parties_the_owners_chain_admins_and_the_kind
         """
                       review
         owner         allowed
-        skip_level    allowed
         team_member   allowed
+        skip_level    404
         peer_manager  404
         outsider      404
         """,
         doors=[listing_door(listed, name="api list")],
         records={"review": review},
+        roles=ROLES,
+    )
+    # An override is made visible to the owner's whole chain (MECHANISMS.md §4): they are told, and may read it.
+    done = overridden(small_org, review)
+    check_matrix(
+        """
+                      review
+        skip_level    allowed
+        peer_manager  404
+        outsider      404
+        """,
+        doors=[*doors, listing_door(listed, name="api list")],
+        records={"review": done},
         roles=ROLES,
     )
 

@@ -392,21 +392,21 @@ def test_load_counts_every_kind_of_subject(small_org):
 
 
 def test_only_the_bar_raiser_reads_the_subjects_of_their_assignments(small_org):
-    br.assign(actor=SYSTEM, subject=loop(small_org))
+    assignment = br.assign(actor=SYSTEM, subject=loop(small_org))
     hal = small_org.people["hal"].id
     assert br.list_assignments(actor=small_org.actor("hal"), person_id=hal).total == 1
     for handle in ("admin", "ann", "eve"):
         with pytest.raises(PermissionDenied):
             br.list_assignments(actor=small_org.actor(handle), person_id=hal)
     (change,) = audit_services.list_changes(
-        actor=small_org.actor("hal"), subject_type=br.ASSIGNMENT_SUBJECT_TYPE, subject_id=1
+        actor=small_org.actor("hal"), subject_type=br.ASSIGNMENT_SUBJECT_TYPE, subject_id=assignment.id
     ).items
     assert change.after == {"fields": ["person_id", "released_at", "subject_id", "subject_kind", "suggested"]}
     # Admins read the whole log (docs/audit.md), which for an assignment holds field names only.
     for handle in ("ann", "eve"):
         with pytest.raises(NotFound):
             audit_services.list_changes(
-                actor=small_org.actor(handle), subject_type=br.ASSIGNMENT_SUBJECT_TYPE, subject_id=1
+                actor=small_org.actor(handle), subject_type=br.ASSIGNMENT_SUBJECT_TYPE, subject_id=assignment.id
             )
 
 

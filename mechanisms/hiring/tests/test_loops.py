@@ -487,3 +487,22 @@ def test_the_loops_review_is_answered_only_through_the_loop(org, loop_of):
         bar_raisers.withdraw_review(actor=org.actor("ann"), review_id=review.id, version=review.version, reason="x")
     again = bar_raisers.review_for(actor=org.actor("ann"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
     assert again.state.value == "requested"
+
+
+def test_a_recruiter_withdraws_a_loop_and_changes_its_bar_raiser_for_the_hiring_manager(org, loop_of):
+    bar_raisers.add_to_pool(actor=Actor.system("test"), person_id=org.people["gus"].id, trained_on=dt.date(2024, 1, 1))
+    loop = loop_of()
+    loop = hiring.change_bar_raiser(
+        actor=org.actor("rex"),
+        loop_id=loop.id,
+        version=loop.version,
+        bar_raiser_id=org.people["gus"].id,
+        reason="hal is on leave",
+    )
+    assert loop.bar_raiser_id == org.people["gus"].id
+    review = bar_raisers.review_for(actor=org.actor("rex"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
+    assert review.bar_raiser_id == org.people["gus"].id and review.state.value == "requested"
+    loop = hiring.withdraw_loop(actor=org.actor("rex"), loop_id=loop.id, version=loop.version, reason="withdrew")
+    assert loop.state is LoopState.WITHDRAWN
+    review = bar_raisers.review_for(actor=org.actor("rex"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
+    assert review.state.value == "withdrawn"

@@ -44,6 +44,22 @@ def test_import_maps_leaders_members_and_edges():
 
 
 @pytest.mark.django_db
+def test_the_bar_raiser_annotations_put_people_in_the_pool():
+    import datetime as dt
+
+    from mechanisms.bar_raisers import services as bar_raisers_services
+
+    import_backstage(actor=SYSTEM, paths=[str(RETAIL)])
+    pool = {m.handle: (m.trained_on, m.capacity) for m in bar_raisers_services.export_pool(actor=SYSTEM)}
+    assert pool == {
+        "helen.marsh": (dt.date(2021, 1, 10), 1),
+        "uma.reddy": (dt.date(2023, 2, 1), 2),
+        "clara.weiss": (dt.date(2023, 9, 1), 2),
+        "tom.berg": (dt.date(2022, 5, 1), 3),
+    }
+
+
+@pytest.mark.django_db
 def test_export_then_import_reproduces_the_same_catalog(tmp_path):
     import_backstage(actor=SYSTEM, paths=[str(RETAIL)])
     before = export_everything()

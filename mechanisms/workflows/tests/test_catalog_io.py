@@ -64,6 +64,49 @@ def test_demo_is_deterministic_and_plants_the_breaches():
 
 
 @pytest.mark.django_db
+def test_the_demo_puts_its_bar_raisers_in_the_pool_trained_by_the_first_of_them():
+    from mechanisms.bar_raisers import services as bar_raisers_services
+    from mechanisms.workflows.demo import demo_pool
+
+    load_demo()
+    planned = demo_pool()
+    members = {m.handle: m for m in bar_raisers_services.export_pool(actor=SYSTEM)}
+    assert [(h, members[h].trained_on, members[h].capacity) for h, _, _ in planned] == planned
+    first = planned[0][0]
+    assert members[first].trainer_handle == "" and {members[h].trainer_handle for h, _, _ in planned[1:]} == {first}
+    # The export writes them as every person's pool keys; people outside the pool have none.
+    people = {p["handle"]: p for p in export_everything()["people"]}
+    assert people[first]["bar_raiser_since"] == planned[0][1].isoformat()
+    assert sum(1 for p in people.values() if p["bar_raiser_since"]) == len(planned)
+
+
+@pytest.mark.django_db
+def test_the_pool_keys_of_an_import_document_go_to_the_pool(small_org):
+    from mechanisms.bar_raisers import services as bar_raisers_services
+
+    document = export_everything()
+    for person in document["people"]:
+        if person["handle"] == "eve":
+            person.update(bar_raiser_since="2024-02-01", bar_raiser_capacity=4)
+        if person["handle"] == "hal":
+            person.update(bar_raiser_since=None)
+    import_everything(actor=SYSTEM, document=document)
+    members = {m.handle: m for m in bar_raisers_services.export_pool(actor=SYSTEM)}
+    assert (members["eve"].trained_on.isoformat(), members["eve"].capacity) == ("2024-02-01", 4)
+    assert not members["hal"].active  # a null date takes a member out of the pool, keeping their history
+    bad = export_everything()
+    bad["people"][0]["bar_raiser_capacity"] = 99
+    bad["people"][0]["bar_raiser_since"] = "2024-01-01"
+    bad["people"][1]["bar_raiser_since"] = "last spring"
+    with pytest.raises(ImportFailed) as caught:
+        import_everything(actor=SYSTEM, document=bad)
+    assert {(p.source, p.field) for p in caught.value.problems} == {
+        ("people[0]", "bar_raiser_capacity"),
+        ("people[1]", "bar_raiser_since"),
+    }
+
+
+@pytest.mark.django_db
 def test_import_with_problems_changes_nothing_and_reports_every_problem_located():
     document = build_demo()
     document["people"][3]["email"] = "not-an-email"
