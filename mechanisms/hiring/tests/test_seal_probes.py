@@ -310,3 +310,18 @@ def test_submitted_feedback_cannot_be_changed_through_any_door(world, as_, tmp_p
     assert result.exit_code != 0
     assert _row(entry, "dan") == before
     assert database_hits([marker("interviewing", "rewrite")]) == []
+
+
+@pytest.mark.parametrize("handle", ["admin", "vp-retail", "ceo", "zed"])
+def test_outsiders_above_the_hiring_manager_cannot_read_the_loops_review(world, as_, handle):
+    """The bar-raiser review of a loop (its recommendation's reasoning, the response) is its insiders' only; the
+    hiring manager's managers see it only in the overrides report, and only once it is overridden."""
+    from mechanisms.bar_raisers import services as bar_raisers
+    from mechanisms.kernel.actor import Actor
+
+    entry = world.loops["decided"]
+    review = bar_raisers.review_for(actor=Actor.system("seal"), subject_kind="hiring_loop", subject_id=entry.loop_id)
+    response = as_(handle).get(f"/api/v1/bar-raisers/reviews/{review.id}")
+    assert response.status_code == 404, text_hits(response.content.decode(), list(entry.tokens.values()))
+    listed = as_(handle).get("/api/v1/bar-raisers/reviews?limit=200").json()["items"]
+    assert review.id not in {item["id"] for item in listed}
