@@ -233,11 +233,19 @@ def test_the_whole_change_log_read_by_an_admin_shows_only_field_names_of_loops_i
 
 
 def test_the_cli_as_the_product_itself_reads_no_sealed_feedback(world):
-    """`mech hiring feedback show` on the server without --as: the product itself is nobody's insider."""
-    entry = world.loops["interviewing"]
-    result = CliRunner().invoke(mech_hiring, ["feedback", "show", str(entry.interview_id("dan"))])
+    """`mech hiring ...` on the server without --as: the product itself is nobody's insider (sealing.md §2)."""
+    entry = world.loops["debrief"]
+    runner = CliRunner()
+    result = runner.invoke(mech_hiring, ["feedback", "show", str(entry.interview_id("dan"))])
     assert result.exit_code != 0
     assert text_hits(result.output, [entry.tokens["fbdan"]]) == []
+    for args in (
+        ["candidates"],
+        ["loops"],
+        ["debrief", str(entry.loop_id)],
+        ["candidate", "show", str(entry.candidate_id)],
+    ):
+        assert text_hits(runner.invoke(mech_hiring, args).output, _personal_tokens(world)) == [], args
 
 
 @pytest.mark.parametrize("handle", ["dan", "ann", "bri", "rex", "zed", "admin"])
