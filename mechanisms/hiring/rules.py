@@ -76,15 +76,21 @@ def loop_problems(facts: LoopFacts) -> list[Problem]:
     return problems
 
 
-def coverage_problems(chosen: Sequence[str], interviews: Sequence[InterviewFacts]) -> list[Problem]:
-    """Coverage (MECHANISMS.md §5): every principle the opening chose is assessed at least once; with two or more
-    interviews, no principle is assessed by every interviewer (each interview then adds something new)."""
+def unassessed_problems(chosen: Sequence[str], interviews: Sequence[InterviewFacts]) -> list[Problem]:
+    """The first half of coverage: every principle the opening chose is assessed by at least one interview."""
     counts = Counter(p for i in interviews for p in dict.fromkeys(i.principles))
-    problems = [
+    return [
         Problem("coverage", "principles", f"principle {p} is not assessed by any interview")
         for p in chosen
         if counts[p] == 0
     ]
+
+
+def coverage_problems(chosen: Sequence[str], interviews: Sequence[InterviewFacts]) -> list[Problem]:
+    """Coverage (MECHANISMS.md §5): every principle the opening chose is assessed at least once; with two or more
+    interviews, no principle is assessed by every interviewer (each interview then adds something new)."""
+    counts = Counter(p for i in interviews for p in dict.fromkeys(i.principles))
+    problems = unassessed_problems(chosen, interviews)
     if len(interviews) >= 2:
         problems += [
             Problem("coverage", "principles", f"principle {p} is assessed by every interviewer; spread the principles")

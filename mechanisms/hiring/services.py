@@ -1100,6 +1100,7 @@ notifications_services.declare_kinds(
         "hiring_interview.changed",
         "hiring_interview.cancelled",
         "hiring_feedback.overdue",
+        "hiring_feedback.overdue.escalated",  # the deadlines helper's escalation up the interviewer's chain
     ]
 )
 
@@ -1401,7 +1402,7 @@ def cancel_interview(*, actor: Actor, interview_id: int, version: int, reason: s
         before = _interview_view(interview)
         if not machine_apply.compare_and_set(interview, expected_version=version, changes={"cancelled": True}):
             raise _stale("interview", interview.id, version, version + 1)
-        _keep_rules_once_started(actor, row)
+        _keep_rules_once_started(actor, row, cancelling=True)
         _interview_audit(actor, "cancel", interview, before=before, reason=note)
         notifications_services.clear_deadline(actor=actor, subject_type=INTERVIEW_SUBJECT, subject_id=interview.id)
         _notify_interviewer(actor, row, interview, "cancelled", "cancelled: your interview for")
@@ -1868,11 +1869,18 @@ def _interview_values(opening: OpeningRow, starts_at: Any, ends_at: Any, princip
     return {"starts_at": starts_at, "ends_at": ends_at, "principles": chosen}
 
 
-def _keep_rules_once_started(actor: Actor, row: LoopRow) -> None:
-    """After a change to a started loop's interviews (inside its transaction): every loop rule must still hold."""
+def _keep_rules_once_started(actor: Actor, row: LoopRow, *, cancelling: bool = False) -> None:
+    """After a change to a started loop's interviews (inside its transaction): every loop rule must still hold. A
+    cancellation (an interviewer fell ill) only has to leave every chosen principle assessed: the debrief may
+    then hear one principle from everyone left, which the start's spreading rule would refuse."""
     if row.state != L.INTERVIEWING.value:
         return
-    problems = [p for p in _LoopContext(actor, row).problems() if not p.rule.startswith("bar-raiser")]
+    ctx = _LoopContext(actor, row)
+    if cancelling:
+        facts = ctx.rule_facts()
+        problems = rules.unassessed_problems(facts.opening_principles, facts.interviews)
+    else:
+        problems = [p for p in ctx.problems() if not p.rule.startswith("bar-raiser")]
     if problems:
         raise _problem_error(problems[0])
 

@@ -506,3 +506,34 @@ def test_a_recruiter_withdraws_a_loop_and_changes_its_bar_raiser_for_the_hiring_
     assert loop.state is LoopState.WITHDRAWN
     review = bar_raisers.review_for(actor=org.actor("rex"), subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop.id)
     assert review.state.value == "withdrawn"
+
+
+def test_cancelling_the_last_outstanding_interview_opens_the_debrief_and_ends_its_reminders(org, loop_of):
+    loop, interviews = started(org, loop_of)
+    submit(org, "bob", interviews[0])
+    submit(org, "cat", interviews[1])
+    with pytest.raises(RuleViolation) as refused:  # a submitted interview stays as it was
+        hiring.cancel_interview(actor=org.actor("rex"), interview_id=interviews[0].id, version=interviews[0].version)
+    assert refused.value.field == "feedback"
+    dan = interviews[2]
+    hiring.cancel_interview(actor=org.actor("rex"), interview_id=dan.id, version=dan.version, reason="ill")
+    loop = hiring.get_loop(actor=org.actor("ann"), loop_id=loop.id)
+    assert loop.state is LoopState.DEBRIEF
+    assert hiring.feedback_still_due({dan.id}) == set()
+    with pytest.raises(NotFound):  # dan, no longer on the loop, is an outsider now
+        hiring.get_loop(actor=org.actor("dan"), loop_id=loop.id)
+
+
+def test_moving_an_interview_moves_its_feedback_due_time(org, loop_of):
+    loop, interviews = started(org, loop_of)
+    cat = interviews[1]
+    later = cat.ends_at + dt.timedelta(hours=5)
+    moved = hiring.update_interview(
+        actor=org.actor("ann"),
+        interview_id=cat.id,
+        version=cat.version,
+        changes=InterviewChanges(starts_at=cat.starts_at + dt.timedelta(hours=5), ends_at=later),
+    )
+    assert moved.ends_at == later and moved.version == cat.version + 1
+    deadline = notifications.find_deadline(actor=org.actor("ann"), subject_type="hiring_interview", subject_id=cat.id)
+    assert deadline.due_at == later + dt.timedelta(hours=24)

@@ -228,3 +228,11 @@ def test_the_decision_waits_for_the_recommendation_and_needs_a_rationale():
         )[1]
         == "offer"
     )
+
+
+def test_unassessed_is_the_first_half_of_coverage_only():
+    ivs = (interview(1, "ownership", "dive-deep"), interview(2, "ownership"))
+    assert [p.message for p in rules.unassessed_problems(("ownership", "dive-deep", "earn-trust"), ivs)] == [
+        "principle earn-trust is not assessed by any interview"
+    ]
+    assert rules.unassessed_problems(("ownership", "dive-deep"), ivs) == []  # ownership by everyone is fine here
