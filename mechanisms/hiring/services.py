@@ -1100,6 +1100,7 @@ notifications_services.declare_kinds(
         "hiring_interview.changed",
         "hiring_interview.cancelled",
         "hiring_feedback.overdue",
+        "hiring_feedback.overdue.escalated",  # the deadlines helper's escalation up the interviewer's chain
     ]
 )
 

@@ -455,3 +455,21 @@ def test_a_reporting_line_change_is_seen_by_the_next_suggestion(small_org):
         changes=PersonChanges(manager_id=small_org.people["ann"].id),
     )
     assert br.suggest(actor=SYSTEM, subject=loop(small_org)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_assignments_of_one_subject_at_once_leave_exactly_one_open(small_org):
+    from mechanisms.kernel.testing import at_the_same_time
+
+    join(small_org, "eve")
+    picks = {"eve": small_org.people["eve"].id, "hal": small_org.people["hal"].id}
+    outcomes = at_the_same_time(
+        lambda handle: br.assign(actor=SYSTEM, subject=design(small_org), person_id=picks[handle], reason="race"),
+        handles=("eve", "hal"),
+    )
+    # Serialized writers reassign (both ok); writers that truly overlap meet the one-open-assignment constraint,
+    # and the loser gets a 409. Either way, one open assignment, one unit of load.
+    assert set(outcomes.values()) <= {"ok", "conflict"} and "ok" in outcomes.values(), outcomes
+    current = br.current_assignment(actor=SYSTEM, subject_kind="design", subject_id=1)
+    assert current is not None and current.person_id in picks.values()
+    assert sum(br.loads(actor=SYSTEM, person_ids=picks.values()).values()) == 1

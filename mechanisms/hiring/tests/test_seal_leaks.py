@@ -1,4 +1,4 @@
-"""Leaks (and one defect) the seal tests found outside hiring's policy, pinned as strict xfails until the owning app
+"""Leaks the seal tests found outside hiring's policy, pinned as strict xfails until the owning app
 fixes them (the leaks are cells of doors.KNOWN_LEAKS in the matrix too). A fix makes its test pass, which fails
 (strict): then delete the xfail mark and the KNOWN_LEAKS cells. sealing.md: admins who are not insiders, and managers
 above the hiring manager, are outsiders of a loop: NotFound everywhere, history included."""
@@ -55,21 +55,3 @@ def test_the_whole_change_log_read_by_an_admin_opens_no_candidate_values(world, 
     tokens = [token for entry in world.loops.values() for token in entry.tokens.values()]
     body = as_("admin").get("/api/v1/history?limit=1000").content.decode()
     assert text_hits(body, tokens) == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="a defect, not a leak: the loop machine lets the recruiter withdraw, but hiring then withdraws the "
-    "bar-raiser review as the recruiter and bar_raisers refuses (only the subject's owner may withdraw this review)",
-)
-def test_the_recruiter_withdraws_a_loop(world):
-    from mechanisms.hiring import services as hiring
-
-    candidate = hiring.add_candidate(
-        actor=world.actor("rex"), opening_id=world.opening.id, name="Withdrawn", email="w@mail.test", source="inbound"
-    )
-    loop = hiring.create_loop(
-        actor=world.actor("rex"), candidate_id=candidate.id, bar_raiser_id=world.person_id("bri"), reason="seal"
-    )
-    withdrawn = hiring.withdraw_loop(actor=world.actor("rex"), loop_id=loop.id, version=loop.version, reason="gone")
-    assert withdrawn.state == "withdrawn"

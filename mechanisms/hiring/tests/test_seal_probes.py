@@ -233,11 +233,19 @@ def test_the_whole_change_log_read_by_an_admin_shows_only_field_names_of_loops_i
 
 
 def test_the_cli_as_the_product_itself_reads_no_sealed_feedback(world):
-    """`mech hiring feedback show` on the server without --as: the product itself is nobody's insider."""
-    entry = world.loops["interviewing"]
-    result = CliRunner().invoke(mech_hiring, ["feedback", "show", str(entry.interview_id("dan"))])
+    """`mech hiring ...` on the server without --as: the product itself is nobody's insider (sealing.md §2)."""
+    entry = world.loops["debrief"]
+    runner = CliRunner()
+    result = runner.invoke(mech_hiring, ["feedback", "show", str(entry.interview_id("dan"))])
     assert result.exit_code != 0
     assert text_hits(result.output, [entry.tokens["fbdan"]]) == []
+    for args in (
+        ["candidates"],
+        ["loops"],
+        ["debrief", str(entry.loop_id)],
+        ["candidate", "show", str(entry.candidate_id)],
+    ):
+        assert text_hits(runner.invoke(mech_hiring, args).output, _personal_tokens(world)) == [], args
 
 
 @pytest.mark.parametrize("handle", ["dan", "ann", "bri", "rex", "zed", "admin"])
@@ -293,7 +301,7 @@ def test_submitted_feedback_cannot_be_changed_through_any_door(world, as_, tmp_p
         "summary": changed["summary"],
         "evidence": [dataclasses.asdict(e) for e in changed["evidence"]],
     }
-    for handle in ("dan", "ann", "bri", "admin"):
+    for handle in ("dan", "eve", "ann", "bri", "rex", "admin", "zed"):
         for method in ("put", "post", "patch"):
             response = getattr(as_(handle), method)(
                 f"/api/v1/hiring/interviews/{interview}/feedback", json.dumps(payload), content_type="application/json"
@@ -325,3 +333,47 @@ def test_outsiders_above_the_hiring_manager_cannot_read_the_loops_review(world, 
     assert response.status_code == 404, text_hits(response.content.decode(), list(entry.tokens.values()))
     listed = as_(handle).get("/api/v1/bar-raisers/reviews?limit=200").json()["items"]
     assert review.id not in {item["id"] for item in listed}
+
+
+def test_an_interviewer_whose_interview_is_cancelled_is_an_outsider_again(world, as_):
+    entry = world.loops["planning"]
+    interview = entry.interviews["gus"]
+    assert as_("gus").get(f"/api/v1/hiring/loops/{entry.loop_id}").status_code == 200
+    hiring.cancel_interview(actor=world.actor("rex"), interview_id=interview.id, version=interview.version)
+    for path in (
+        f"/api/v1/hiring/loops/{entry.loop_id}",
+        f"/api/v1/hiring/candidates/{entry.candidate_id}",
+        f"/api/v1/hiring/candidates/{entry.candidate_id}/resume",
+        f"/api/v1/history?subject_type=hiring_loop&subject_id={entry.loop_id}",
+    ):
+        assert as_("gus").get(path).status_code == 404, path
+    listed = as_("gus").get("/api/v1/hiring/loops?limit=100").json()["items"]
+    assert entry.loop_id not in {item["id"] for item in listed}
+
+
+def test_the_overrides_report_names_the_opening_and_loop_never_the_candidate(world, as_):
+    """A no-hire against the bar raiser's approval is an override its managers see (MECHANISMS.md §4), with the
+    rationale: but no candidate name, contact or feedback text reaches the report or the notices about it."""
+    entry = world.loops["debrief"]
+    bri, ann = world.actor("bri"), world.actor("ann")
+    hiring.recommend_on_loop(actor=bri, loop_id=entry.loop_id, recommendation="approve", reasoning="Raises the bar.")
+    loop = hiring.get_loop(actor=ann, loop_id=entry.loop_id)
+    hiring.decide(actor=ann, loop_id=entry.loop_id, decision="no_hire", rationale="Team changed.", version=loop.version)
+    report = as_("vp-retail").get("/api/v1/bar-raisers/overrides?limit=100")
+    assert report.status_code == 200
+    assert report.json()["items"], "the hiring manager's manager sees the override"
+    personal = [entry.tokens[k] for k in ("name", "email", "phone", "source_detail", "fbdan", "fbeve", "fbgus")]
+    assert text_hits(report.content.decode(), personal) == []
+    inbox = as_("vp-retail").get("/api/v1/inbox?limit=100").content.decode()
+    assert "override" in inbox.lower() or "overrid" in inbox.lower()
+    assert text_hits(inbox, [*personal, "Team changed."]) == []
+    assert as_("zed").get("/api/v1/bar-raisers/overrides?limit=100").json()["items"] == []
+
+
+def test_the_health_figures_name_no_candidate(world, as_):
+    response = as_("admin").get("/api/v1/hiring/health")
+    assert response.status_code == 200
+    assert response.json()["loops_decided"] == 1
+    assert text_hits(response.content.decode(), _personal_tokens(world)) == []
+    for handle in ("zed", "dan", "bob"):
+        assert as_(handle).get("/api/v1/hiring/health").status_code == 403, handle
