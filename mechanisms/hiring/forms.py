@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from django import forms
 
-from .contracts import RATINGS, Decision, Source, Vote
+from .contracts import RATINGS, Source, Vote
 
 VERSION = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
@@ -108,7 +108,6 @@ RECOMMENDATION_CHOICES = [
     ("approve_with_concerns", "Approve with concerns"),
     ("do_not_proceed", "Do not proceed (a veto: blocks an offer)"),
 ]
-DECISION_CHOICES = [(Decision.HIRE.value, "Hire: make an offer"), (Decision.NO_HIRE.value, "No hire")]
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -246,11 +245,3 @@ class RecommendationForm(forms.Form):
 
     recommendation = forms.ChoiceField(choices=RECOMMENDATION_CHOICES, widget=forms.RadioSelect)
     reasoning = forms.CharField(max_length=10000, label="Reasoning", widget=forms.Textarea(attrs={"rows": 4}))
-
-
-class DecisionForm(forms.Form):
-    """The hiring manager's decision, with a rationale. A human makes the call: nothing here scores or ranks."""
-
-    decision = forms.ChoiceField(choices=DECISION_CHOICES, widget=forms.RadioSelect)
-    rationale = forms.CharField(max_length=10000, label="Rationale", widget=forms.Textarea(attrs={"rows": 4}))
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)

@@ -682,10 +682,21 @@ def _loop_context(request: HttpRequest, loop_id: int, **bound: Any) -> dict[str,
     }
 
 
+# The loop's steps that are not the machine's transitions (the services record them on the same timeline).
+EVENT_WORDS = {
+    "create": "planned the loop",
+    "change_bar_raiser": "changed the bar raiser",
+    "change_vote": "changed their vote, with a reason",
+    "recommend": "recommended",
+    "veto": "vetoed: do not proceed",
+}
+
+
 def _event_words(event) -> str:
     """A timeline entry in words, from the declaration's `done` words (by the state it led to)."""
     t = LOOP.by_name.get(event.transition)
-    return (t.words_for(t.done, event.to_state) if t else "") or event.transition.replace("_", " ")
+    words = t.words_for(t.done, event.to_state) if t else EVENT_WORDS.get(event.transition, "")
+    return words or event.transition.replace("_", " ")
 
 
 @page

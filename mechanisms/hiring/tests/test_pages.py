@@ -367,3 +367,64 @@ def test_a_planned_loops_page_costs_the_same_however_many_interviews_it_has(hiri
             assert client.get(f"/hiring/loops/{loop.id}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[-1] and counts[0] <= 35, counts
+
+
+def test_planners_move_and_cancel_an_interview_on_the_page(hiring_org, make_candidate):
+    o = hiring_org
+    loop = hiring.create_loop(actor=o.actor("rex"), candidate_id=make_candidate().id)
+    start = clock.now() + dt.timedelta(days=3)
+    interview = hiring.add_interview(
+        actor=o.actor("rex"),
+        loop_id=loop.id,
+        interviewer_id=o.people["eve"].id,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        principles=("ownership",),
+    )
+    client = signed_in("ann")
+    base = f"/hiring/loops/{loop.id}/interviews/{interview.id}"
+    prefix = f"interview-{interview.id}"
+    moved = {
+        f"{prefix}-starts_at": "2031-06-01T09:00",
+        f"{prefix}-ends_at": "2031-06-01T08:00",  # ends before it starts: refused naming the field
+        f"{prefix}-principles": ["ownership", "dive-deep"],
+        f"{prefix}-version": interview.version,
+    }
+    refused = client.post(f"{base}/edit", moved)
+    assert refused.status_code == 400 and "end after it starts" in page_text(refused)
+    moved[f"{prefix}-ends_at"] = "2031-06-01T10:00"
+    assert client.post(f"{base}/edit", moved).status_code == 302
+    changed = hiring.get_loop(actor=o.actor("ann"), loop_id=loop.id).interviews[0]
+    assert changed.principles == ("ownership", "dive-deep") and changed.starts_at.year == 2031
+    stale = client.post(f"{base}/cancel", {"version": interview.version})  # the version before the move
+    assert (
+        stale.status_code == 302 and not hiring.get_loop(actor=o.actor("ann"), loop_id=loop.id).interviews[0].cancelled
+    )
+    assert client.post(f"{base}/cancel", {"version": changed.version}).status_code == 302
+    assert hiring.get_loop(actor=o.actor("ann"), loop_id=loop.id).interviews[0].cancelled
+
+
+def test_a_bar_raiser_picked_by_hand_must_be_eligible_and_the_refusal_names_the_field(hiring_org, make_candidate):
+    o = hiring_org
+    loop = hiring.create_loop(actor=o.actor("rex"), candidate_id=make_candidate().id)
+    client = signed_in("rex")
+    page = client.get(f"/hiring/loops/{loop.id}/bar-raiser")
+    assert page.status_code == 200 and "Hal Berg" in page_text(page)  # the pool's only independent member
+    refused = client.post(
+        f"/hiring/loops/{loop.id}/bar-raiser", {"bar_raiser": "fay", "reason": "knows us", "version": loop.version}
+    )
+    assert refused.status_code == 400 and 'id="id_bar_raiser_error"' in refused.content.decode()
+    assert hiring.get_loop(actor=o.actor("rex"), loop_id=loop.id).bar_raiser_handle == "hal"
+    # An interviewer of the loop sees it, but may not change its bar raiser: the rule is named.
+    hiring.add_interview(
+        actor=o.actor("rex"),
+        loop_id=loop.id,
+        interviewer_id=o.people["eve"].id,
+        starts_at=clock.now() + dt.timedelta(days=1),
+        ends_at=clock.now() + dt.timedelta(days=1, hours=1),
+        principles=("ownership",),
+    )
+    forbidden = signed_in("eve").post(
+        f"/hiring/loops/{loop.id}/bar-raiser", {"bar_raiser": "hal", "reason": "", "version": loop.version}
+    )
+    assert forbidden.status_code == 403 and "recruiters" in page_text(forbidden)

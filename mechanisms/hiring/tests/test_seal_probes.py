@@ -301,7 +301,7 @@ def test_submitted_feedback_cannot_be_changed_through_any_door(world, as_, tmp_p
         "summary": changed["summary"],
         "evidence": [dataclasses.asdict(e) for e in changed["evidence"]],
     }
-    for handle in ("dan", "ann", "bri", "admin"):
+    for handle in ("dan", "eve", "ann", "bri", "rex", "admin", "zed"):
         for method in ("put", "post", "patch"):
             response = getattr(as_(handle), method)(
                 f"/api/v1/hiring/interviews/{interview}/feedback", json.dumps(payload), content_type="application/json"
