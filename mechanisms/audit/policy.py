@@ -19,7 +19,7 @@ from django.db.models import Q
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import PermissionDenied
 
-from .contracts import SubjectType
+from .contracts import Sensitivity, SubjectType
 
 
 def require_signed_in(actor: Actor) -> None:
@@ -41,12 +41,31 @@ def require_reading(
 
 
 def visible_ids(registered: SubjectType, actor: Actor, ids: frozenset[str]) -> frozenset[str]:
-    """Which of these records of one type the actor may see, as their owning app decides (admins: all)."""
-    if actor.is_admin:
+    """Which of these records of one type the actor may see, as their owning app decides. Admins see every open
+    record; a confidential or erasable record (sealed feedback, a candidate) is the owning app's to admit, admins
+    included, so being an administrator never opens a hiring loop's history (docs/audit.md)."""
+    if actor.is_admin and not (registered.sensitivity != Sensitivity.OPEN and registered.visible is not None):
         return ids
     if registered.visible is None:
         return frozenset()
     return frozenset(registered.visible(actor, ids)) & ids
+
+
+def openable(
+    actor: Actor, pairs: Iterable[tuple[str, str]], registry: Mapping[str, SubjectType]
+) -> set[tuple[str, str]]:
+    """Which sealed records' values the actor may read in a listing (the whole log, a correlation id): the ones
+    the owning app admits. An admin reading the whole log sees who changed what and when, never a sealed value of
+    a record its owner keeps from them."""
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for subject_type, subject_id in pairs:
+        by_type[subject_type].add(subject_id)
+    out: set[tuple[str, str]] = set()
+    for subject_type, ids in by_type.items():
+        registered = registry.get(subject_type)
+        if registered is not None:
+            out |= {(subject_type, i) for i in visible_ids(registered, actor, frozenset(ids))}
+    return out
 
 
 def visible_filter(actor: Actor, pairs: Iterable[tuple[str, str]], registry: Mapping[str, SubjectType]) -> Q:

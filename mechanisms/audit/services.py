@@ -292,12 +292,15 @@ def list_changes(
             subjects = qs.order_by().values_list("subject_type", "subject_id").distinct()
             qs = qs.filter(_policy.visible_filter(actor, subjects, _registry))
     page = paginate(qs, limit=limit, offset=offset, convert=lambda row: row)
-    keys = _keys_for(page.items)
-    return page.map(lambda row: _to_change_record(row, keys))
+    sealed = {(r.subject_type, r.subject_id) for r in page.items if r.sealed}
+    openable = _policy.openable(actor, sealed, _registry) if sealed else set()
+    keys = _keys_for(openable)
+    return page.map(
+        lambda row: _to_change_record(row, keys, withheld=(row.subject_type, row.subject_id) not in openable)
+    )
 
 
-def _keys_for(rows: Iterable[Change]) -> dict[tuple[str, str], Fernet]:
-    sealed = {(r.subject_type, r.subject_id) for r in rows if r.sealed}
+def _keys_for(sealed: set[tuple[str, str]]) -> dict[tuple[str, str], Fernet]:
     if not sealed:
         return {}
     query = Q(pk__in=[])
@@ -312,10 +315,14 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _to_change_record(row: Change, keys: Mapping[tuple[str, str], Fernet | None]) -> ChangeRecord:
+def _to_change_record(
+    row: Change, keys: Mapping[tuple[str, str], Fernet | None], *, withheld: bool = False
+) -> ChangeRecord:
+    """`withheld`: the reader may see that the record changed but not its sealed values (they stay closed, and the
+    record is not reported as erased)."""
     at = row.at if isinstance(row.at, dt.datetime) else dt.datetime.fromisoformat(str(row.at))
     before, after, label, reason, erased = row.before, row.after, row.subject_label, row.reason, False
-    if row.sealed:
+    if row.sealed and not withheld:
         opened = _open(row.sealed, keys.get((row.subject_type, row.subject_id)))
         if opened is None:
             erased = True

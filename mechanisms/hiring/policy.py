@@ -280,8 +280,7 @@ def can(actor: Actor, action: str, record: Any = None) -> bool:
     if action == "see_health":  # the grants alone (no team lookup): the navigation asks it on every page
         if actor.is_admin:
             return True
-        roles = relations(actor).roles if _person(actor) is not None else ()
-        return any(role in (Role.RECRUITER, Role.LEADERSHIP) for role, _ in roles)
+        return bool(org_services.held_roles(actor=actor) & {Role.RECRUITER, Role.LEADERSHIP})
     if action == "create_opening":
         return actor.is_admin or may_hire_for(actor, record) or recruits_for_team(actor, record)
     if action == "edit_opening":

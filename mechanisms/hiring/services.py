@@ -794,6 +794,8 @@ def _blank_loop_text(candidate_id: int) -> None:
     DebriefVoteRow.objects.filter(loop__in=loops).update(reason="")
     LoopEventRow.objects.filter(loop__in=loops).update(note="")
     loops.update(decision_rationale="", recommendation_reasoning="", debrief_open_reason="")
+    for loop_id in loops.values_list("id", flat=True):
+        bar_raisers_services.erase_review_text(subject_kind=SubjectKind.HIRING_LOOP, subject_id=loop_id)
 
 
 def _candidate_row(actor: Actor, candidate_id: Any) -> CandidateRow:

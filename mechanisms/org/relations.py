@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import connection
 
@@ -21,6 +23,8 @@ from .models import OrgUnit as OrgUnitRow
 from .models import Person as PersonRow
 from .models import RoleGrant as RoleGrantRow
 from .models import Team as TeamRow
+
+T = TypeVar("T")
 
 _generation = itertools.count()
 _current_generation = [next(_generation)]
@@ -46,6 +50,28 @@ def relations_of(actor: Actor) -> Relations:
     if found is None:
         found = held[1][key] = compute(actor)
     return found
+
+
+def cached(actor: Actor) -> Relations | None:
+    """The actor's relations if this request already computed them, else None (nothing is computed)."""
+    held = _cache.get()
+    if held is None or held[0] != correlation.current():
+        return None
+    return held[1].get((_current_generation[0], actor.person_id, actor.is_admin))
+
+
+def memo(key: str, actor: Actor, compute_one: Callable[[], T]) -> T:
+    """A small fact about the actor (the roles they hold, whether anyone reports to them) computed once per request
+    and org generation, in the same per-request cache as the relations."""
+    request_id = correlation.current()
+    held = _cache.get()
+    if held is None or held[0] != request_id:
+        held = (request_id, {})
+        _cache.set(held)
+    slot = (key, _current_generation[0], actor.person_id)
+    if slot not in held[1]:
+        held[1][slot] = compute_one()
+    return held[1][slot]
 
 
 def compute(actor: Actor) -> Relations:

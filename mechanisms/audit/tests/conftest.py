@@ -27,7 +27,8 @@ def candidate_type(erased_live) -> SubjectType:
         label="candidate",
         verbs=frozenset({"create", "update"}),
         sensitivity=Sensitivity.ERASABLE,
-        visible=lambda actor, ids: frozenset(),
+        # This owner admits administrators (hiring admits only a loop's insiders: its own policy decides).
+        visible=lambda actor, ids: ids if actor.is_admin else frozenset(),
         erase=erased_live.append,
     )
     audit_services.register_subject_type(subject_type=subject_type)

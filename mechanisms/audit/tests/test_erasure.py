@@ -9,7 +9,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection
 
 from mechanisms.audit import services as audit_services
-from mechanisms.kernel.errors import PermissionDenied, RuleViolation
+from mechanisms.audit.contracts import Sensitivity, SubjectType
+from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +208,36 @@ def test_a_non_admin_reads_an_erasable_history_only_if_its_owner_lets_them(small
     _write_candidate(small_org.actor("admin"), 1)
     with pytest.raises(NotFound):
         audit_services.list_changes(actor=small_org.actor("ann"), subject_type=candidate_type.name, subject_id=1)
+
+
+def test_an_owner_that_keeps_a_record_from_admins_keeps_its_history_and_its_sealed_values_from_them(small_org):
+    """Being an administrator never opens a confidential record its owner keeps from you (sealed hiring feedback):
+    its history is NotFound, and the whole log lists the change (who, when, verb) with its sealed values closed,
+    not reported as erased."""
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name="test_sealed_candidate",
+            owner="audit.tests",
+            label="candidate",
+            verbs=frozenset({"create"}),
+            sensitivity=Sensitivity.ERASABLE,
+            visible=lambda actor, ids: frozenset(),  # an owner that admits nobody through the log
+        )
+    )
+    admin = small_org.actor("admin")
+    audit_services.record_change(
+        actor=admin,
+        verb="create",
+        subject_type="test_sealed_candidate",
+        subject_id=7,
+        subject_label="Jane Roe",
+        after={"name": "Jane Roe"},
+    )
+
+    with pytest.raises(NotFound):
+        audit_services.list_changes(actor=admin, subject_type="test_sealed_candidate", subject_id=7)
+    [listed] = [
+        c for c in audit_services.list_changes(actor=admin, limit=50).items if c.subject_type == "test_sealed_candidate"
+    ]
+    assert listed.verb == "create" and not listed.erased
+    assert "Jane Roe" not in repr(listed)

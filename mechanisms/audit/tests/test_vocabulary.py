@@ -34,6 +34,12 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "mandate_evaluation": "mandate",
         "waiver": "mandate",
         "bar_raiser_review": "bar_raisers",
+        "hiring_principle": "hiring",
+        "hiring_opening": "hiring",
+        "hiring_candidate": "hiring",
+        "hiring_loop": "hiring",
+        "hiring_interview": "hiring",
+        "hiring_feedback": "hiring",
     }
 
 

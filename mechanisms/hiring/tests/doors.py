@@ -243,13 +243,6 @@ DOORS_FOR: dict[str, tuple[str, ...]] = {
 }
 
 
-# Leaks found outside hiring's policy, pinned by strict xfail tests in test_seal_leaks.py: (role, record kind, door)
-# -> what that cell answers today. The matrix expects today's answer there so that every OTHER cell keeps guarding;
-# when a leak is fixed its xfail test passes (and fails, strict), and the cell here must go.
-KNOWN_LEAKS: dict[tuple[str, str, str], str] = {
-    # audit/policy.py answers every id for an admin without asking the owner (test_seal_leaks.py).
-    **{("admin", kind, "history"): ALLOWED for kind in ("candidate", "loop", "feedback", "review")},
-}
 
 
 def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], roles: Mapping[str, str | None]):
@@ -267,7 +260,7 @@ def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], 
         for row in lines[1:]:
             if row[0] == "anonymous" and door.name == "cli":
                 continue  # the CLI runs on the server: nobody is anonymous there
-            cells = [KNOWN_LEAKS.get((row[0], records[header[i]].kind, door.name), row[1 + i]) for i in columns]
+            cells = [row[1 + i] for i in columns]
             if door.name == "history":
                 cells = [HIDDEN if cell == FORBIDDEN else cell for cell in cells]
             if door.name in ("api list", "search"):

@@ -175,11 +175,6 @@ def test_erasure_leaves_no_personal_content_in_hiring_tables_or_the_log(
     assert database_hits(["Kim Ade"])  # the scan does see the candidates who were not erased
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bar_raisers offers no service to blank a review's reasoning and rationale; erase_candidate cannot reach "
-    "them (reported to the lead)",
-)
 def test_erasure_blanks_the_bar_raisers_review_of_the_loop(org, three_loops):
     loop = three_loops[0]
     hiring.erase_candidate(actor=org.actor("rex"), candidate_id=loop.candidate_id, reason="the candidate asked")
