@@ -30,7 +30,6 @@ from .schemas import (
     CandidatePatch,
     DebriefOut,
     DebriefVoteOut,
-    DecisionIn,
     EraseIn,
     FeedbackIn,
     FeedbackOut,
@@ -371,11 +370,6 @@ def recommend(request, loop_id: Id, payload: RecommendationIn):
     """The bar raiser's recommendation at the debrief; do_not_proceed is a veto that blocks an offer."""
     return _services.recommend_on_loop(actor=_actor(request), loop_id=loop_id, **payload.dict())
 
-
-@router.post("/hiring/loops/{loop_id}/decision", response=responses(LoopOut))
-def decide(request, loop_id: Id, payload: DecisionIn):
-    """The hiring manager's decision with its rationale (a no-hire against an approval is an override)."""
-    return _services.decide(actor=_actor(request), loop_id=loop_id, **payload.dict())
 
 
 def _apply_loop(*, actor, request_id, version, transition, values):

@@ -254,12 +254,6 @@ class RecommendationIn(InSchema):
     reasoning: LongText
 
 
-class DecisionIn(InSchema):
-    version: Version
-    decision: str = Field(..., max_length=16, description="hire or no_hire")
-    rationale: LongText
-
-
 class ProblemOut(OutSchema):
     rule: str
     field: str

@@ -88,7 +88,7 @@ def test_a_loop_walked_through_the_api_from_planning_to_an_offer(hiring_org, pla
     )
     assert rec.status_code == 200, rec.content
     decided = as_("ann").post(
-        f"/api/v1/hiring/loops/{lid}/decision",
+        f"/api/v1/hiring/loops/{lid}/decide",  # the loop machine's generated endpoint
         {"version": rec.json()["version"], "decision": "hire", "rationale": "strong loop"},
         content_type="application/json",
     )
