@@ -15,7 +15,7 @@ Reads:
 - openings (title, team, level, job description, principles, state) and the principles list: every signed-in
   person (an internal job posting);
 - candidates and loops and everything in them: insiders only; anyone else gets NotFound, and lists, search,
-  history and counts leave them out (`visible_candidates`, `visible_loops`, `visible_ids`);
+  history and counts leave them out (`visible_to`, `visible_ids`);
 - the mechanism-health figures (anonymous aggregates): admins, leadership and recruiters, company-wide or over
   a unit (then only the loops of that unit's teams: `health_team_ids`).
 
@@ -166,12 +166,23 @@ def require_signed_in(actor: Actor) -> None:
         raise PermissionDenied("sign in first")
 
 
-def visible_openings(actor: Actor, qs: QuerySet) -> QuerySet:
+def visible_to(actor: Actor, qs: QuerySet) -> QuerySet:
+    """The one read chokepoint of hiring's tables: the rows of `qs` the actor may see, by the model it reads
+    (openings: every signed-in person; candidates and loops: their insiders only, admins included as outsiders)."""
+    from .models import Candidate, Loop, Opening
+
+    narrow = {Opening: _visible_openings, Candidate: _visible_candidates, Loop: _visible_loops}.get(qs.model)
+    if narrow is None:
+        raise ValueError(f"hiring's policy has no read rule for {qs.model.__name__}")
+    return narrow(actor, qs)
+
+
+def _visible_openings(actor: Actor, qs: QuerySet) -> QuerySet:
     """Openings are an internal job posting: every signed-in person reads them; anonymous callers none."""
     return qs if actor.is_authenticated else qs.none()
 
 
-def visible_candidates(actor: Actor, qs: QuerySet) -> QuerySet:
+def _visible_candidates(actor: Actor, qs: QuerySet) -> QuerySet:
     """Candidates the actor is an insider of; outsiders (admins included) none."""
     from .models import Loop
 
@@ -184,12 +195,12 @@ def visible_candidates(actor: Actor, qs: QuerySet) -> QuerySet:
     q = Q(opening__hiring_manager_id=person) | Q(opening__recruiter_id=person)
     if teams:
         q |= Q(opening__team_id__in=sorted(teams))
-    loops = visible_loops(actor, Loop.objects.all()).values("pk")
+    loops = _visible_loops(actor, Loop.objects.all()).values("pk")
     q |= Q(loop__in=loops)
     return qs.filter(q)
 
 
-def visible_loops(actor: Actor, qs: QuerySet) -> QuerySet:
+def _visible_loops(actor: Actor, qs: QuerySet) -> QuerySet:
     """Loops the actor is an insider of; outsiders (admins included) none."""
     person = _person(actor)
     if person is None:
@@ -215,17 +226,17 @@ def visible_ids(actor: Actor, subject_type: str, ids: frozenset[str]) -> frozens
     if subject_type == "hiring_candidate":
         from .models import Candidate
 
-        seen = visible_candidates(actor, Candidate.objects.filter(pk__in=wanted)).values_list("pk", flat=True)
+        seen = _visible_candidates(actor, Candidate.objects.filter(pk__in=wanted)).values_list("pk", flat=True)
         return frozenset(str(pk) for pk in seen)
     if subject_type == "hiring_loop":
         from .models import Loop
 
-        seen = visible_loops(actor, Loop.objects.filter(pk__in=wanted)).values_list("pk", flat=True)
+        seen = _visible_loops(actor, Loop.objects.filter(pk__in=wanted)).values_list("pk", flat=True)
         return frozenset(str(pk) for pk in seen)
     if subject_type == "hiring_interview":  # an interview's history: the loop's insiders
         from .models import Interview, Loop
 
-        loops = visible_loops(actor, Loop.objects.all()).values("pk")
+        loops = _visible_loops(actor, Loop.objects.all()).values("pk")
         seen = Interview.objects.filter(pk__in=wanted, loop__in=loops).values_list("pk", flat=True)
         return frozenset(str(pk) for pk in seen)
     if subject_type == "hiring_feedback":  # a feedback's history (by interview id): as the feedback itself

@@ -278,7 +278,7 @@ def list_openings(
     """Openings, newest first, by state, team and words of the title or level (every signed-in person).
     Paginated. Raises RuleViolation for an unknown state."""
     _policy.require_signed_in(actor)
-    qs = _policy.visible_openings(actor, OpeningRow.objects.all())
+    qs = _policy.visible_to(actor, OpeningRow.objects.all())
     if state:
         if state not in {s.value for s in OpeningState}:
             raise RuleViolation(f"state must be one of {', '.join(s.value for s in OpeningState)}", field="state")
@@ -371,7 +371,7 @@ def would_be_reports(opening: Any) -> frozenset[int]:
 
 def _opening_row(actor: Actor, opening_id: Any) -> OpeningRow:
     _policy.require_signed_in(actor)
-    row = _policy.visible_openings(actor, OpeningRow.objects.all()).filter(pk=_id(opening_id)).first()
+    row = _policy.visible_to(actor, OpeningRow.objects.all()).filter(pk=_id(opening_id)).first()
     if row is None:
         raise NotFound(f"opening {opening_id} does not exist", field="opening_id")
     return row
@@ -571,7 +571,7 @@ def list_candidates(
     """Candidates the actor is an insider of, newest first, by opening, state and words of the name (outsiders
     get none; the total counts only what they may see). Paginated. Raises RuleViolation for an unknown state."""
     _policy.require_signed_in(actor)
-    qs = _policy.visible_candidates(actor, CandidateRow.objects.select_related("opening", "loop"))
+    qs = _policy.visible_to(actor, CandidateRow.objects.select_related("opening", "loop"))
     if opening_id is not None:
         qs = qs.filter(opening_id=_id(opening_id, "opening_id"))
     if state:
@@ -1252,7 +1252,7 @@ def list_loops(
     """The loops the actor is an insider of, newest first, by opening and state. Outsiders (admins included) see
     none. Raises RuleViolation naming a bad filter."""
     org_services.require_signed_in(actor)
-    qs = _policy.visible_loops(actor, LoopRow.objects.select_related("opening", "candidate"))
+    qs = _policy.visible_to(actor, LoopRow.objects.select_related("opening", "candidate"))
     if opening_id is not None:
         qs = qs.filter(opening_id=opening_id)
     if state:
@@ -1696,7 +1696,7 @@ def visible_loop_ids(actor: Actor, ids: frozenset[int]) -> frozenset[int]:
     """Which of these loops the actor may see (their insiders): also who may read the loop's reviews."""
     if not actor.is_authenticated or not ids:
         return frozenset()
-    qs = _policy.visible_loops(actor, LoopRow.objects.filter(pk__in=sorted(ids)))
+    qs = _policy.visible_to(actor, LoopRow.objects.filter(pk__in=sorted(ids)))
     return frozenset(qs.values_list("pk", flat=True))
 
 
@@ -1754,7 +1754,7 @@ def _loop_row(actor: Actor, loop_id: Any) -> LoopRow:
     org_services.require_signed_in(actor)
     row = None
     if isinstance(loop_id, int) and 0 < loop_id < 2**63:
-        ids = _policy.visible_loops(actor, LoopRow.objects.filter(pk=loop_id)).values("pk")
+        ids = _policy.visible_to(actor, LoopRow.objects.filter(pk=loop_id)).values("pk")
         row = LoopRow.objects.select_related("opening", "candidate").filter(pk__in=ids).first()
     if row is None:
         raise NotFound(f"loop {loop_id} does not exist", field="loop_id")
@@ -1773,7 +1773,7 @@ def _interview_row(actor: Actor, interview_id: Any, *, own_ok: bool = False) -> 
             .first()
         )
     if row is not None and not (own_ok and actor.person_id is not None and row.interviewer_id == actor.person_id):
-        visible = _policy.visible_loops(actor, LoopRow.objects.filter(pk=row.loop_id)).exists()
+        visible = _policy.visible_to(actor, LoopRow.objects.filter(pk=row.loop_id)).exists()
         row = row if visible else None
     if row is None:
         raise NotFound(f"interview {interview_id} does not exist", field="interview_id")
