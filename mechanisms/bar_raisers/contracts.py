@@ -26,6 +26,7 @@ class SubjectKind(enum.StrEnum):
     EXPERIMENT = "experiment"
     WAIVER = "waiver"
     CORRECTION = "correction"
+    PRFAQ = "prfaq"
 
 
 class Recommendation(enum.StrEnum):

@@ -43,10 +43,13 @@ INSTALLED_APPS = [
     "mechanisms.org",
     "mechanisms.notifications",
     "mechanisms.catalog",
+    "mechanisms.documents",
     "mechanisms.bar_raisers",
     "mechanisms.mandate",
     "mechanisms.away_teams",
     "mechanisms.hiring",
+    "mechanisms.working_backwards",
+    "mechanisms.decisions",
     "mechanisms.workflows",
     "mechanisms.web",
 ]

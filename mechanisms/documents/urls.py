@@ -1,0 +1,7 @@
+"""The documents pages (mounted by config into the one page namespace `web`; see kernel.mounts)."""
+
+from django.urls import path  # noqa: F401
+
+from . import views  # noqa: F401
+
+urlpatterns: list = []

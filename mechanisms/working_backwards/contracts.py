@@ -1,0 +1,114 @@
+"""Public contracts of the working_backwards app: PR/FAQs, their circles, the funnel, narratives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import NewType
+
+from mechanisms.documents.contracts import Part
+
+PrFaqId = NewType("PrFaqId", int)
+NarrativeId = NewType("NarrativeId", int)
+
+PRFAQ_KIND = "prfaq"  # the documents owner kind (and the bar-raiser subject kind) of a PR/FAQ
+NARRATIVE_KIND = "narrative"
+
+
+class Circle(enum.IntEnum):
+    """The widening circles of review (MECHANISMS.md §6). Only the current circle and the inner ones can read."""
+
+    AUTHOR = 1
+    SMALL_GROUP = 2
+    LEADERSHIP = 3
+    TOP = 4
+
+
+CIRCLE_WORDS = {
+    Circle.AUTHOR: "the author",
+    Circle.SMALL_GROUP: "a small group",
+    Circle.LEADERSHIP: "the org's leadership",
+    Circle.TOP: "the top",
+}
+
+
+class PrFaqState(enum.StrEnum):
+    DRAFT = "draft"  # circle 1: the author writes
+    IN_REVIEW = "in_review"  # circles 2-4: read, commented, revised; the circle's reviewer advances or shelves
+    APPROVED = "approved"  # approved for staffing (after circle 4, mockups attached)
+    SHELVED = "shelved"  # stopped on purpose, with a reason from the taxonomy
+
+
+class ShelveReason(enum.StrEnum):
+    """Why a PR/FAQ stopped: shelving is a healthy outcome, and the funnel counts the reasons."""
+
+    MARKET_TOO_SMALL = "market_too_small"
+    ROADBLOCK = "roadblock"  # a dependency, a legal or technical obstacle that cannot be removed now
+    BETTER_IDEA = "better_idea"
+    ECONOMICS = "economics"  # the cost or the price does not work
+    NOT_CUSTOMER_PROBLEM = "not_customer_problem"  # customers do not have this problem, or not enough of it
+    TIMING = "timing"  # right idea, not now
+    DUPLICATE = "duplicate"
+    OTHER = "other"  # the note must say why
+
+
+SHELVE_REASON_WORDS = {
+    ShelveReason.MARKET_TOO_SMALL: "the market is too small",
+    ShelveReason.ROADBLOCK: "a roadblock",
+    ShelveReason.BETTER_IDEA: "a better idea",
+    ShelveReason.ECONOMICS: "the economics do not work",
+    ShelveReason.NOT_CUSTOMER_PROBLEM: "not a problem customers have",
+    ShelveReason.TIMING: "not now",
+    ShelveReason.DUPLICATE: "a duplicate",
+    ShelveReason.OTHER: "another reason",
+}
+
+# The PR/FAQ's parts, in order (MECHANISMS.md §6). The press release is headline .. customer_quote; the FAQ is
+# the rest. The three core paragraphs are `customer`, `problem` and `solution`.
+PRESS_RELEASE_PARTS: tuple[Part, ...] = (
+    Part("headline", "Headline", "The product's name and what it does for whom, in one line.", multiline=False),
+    Part("subheading", "Subheading", "Who the customer is and the benefit, in one sentence.", multiline=False),
+    Part("launch_date", "Launch date", "City and date of the (imagined) launch.", multiline=False),
+    Part("summary", "Summary", "The product and its benefit in a few sentences."),
+    Part("customer", "The customer", "Who they are (core paragraph)."),
+    Part("problem", "The problem", "The customer's problem, in their words (core paragraph)."),
+    Part("solution", "The solution", "How the product solves it, elegantly (core paragraph)."),
+    Part("leader_quote", "Leader quote", "A quote from the leader: why we did it."),
+    Part("getting_started", "How to get started", "How easy it is to start."),
+    Part("customer_quote", "Customer quote", "A quote from a (hypothetical) customer about the benefit."),
+)
+FAQ_PARTS: tuple[Part, ...] = (
+    Part("external_faq", "External FAQ", "What customers and the press will ask, with answers."),
+    Part("market_size", "Internal FAQ: market size", "How many customers, how big the opportunity."),
+    Part("economics", "Internal FAQ: economics", "Costs, prices, the P&L."),
+    Part("dependencies", "Internal FAQ: dependencies", "Which teams and services this needs."),
+    Part("risks", "Internal FAQ: risks", "What could go wrong, and the hardest questions."),
+    Part("internal_faq", "Internal FAQ: other questions", "Any other stakeholder questions."),
+)
+PRFAQ_PARTS: tuple[Part, ...] = PRESS_RELEASE_PARTS + FAQ_PARTS
+CORE_PARTS = ("customer", "problem", "solution")
+
+NARRATIVE_PARTS: tuple[Part, ...] = (
+    Part("body", "Narrative", "Prose, at most six pages."),
+    Part("appendix", "Appendix", "Tables, data and detail; not counted towards the six pages.", counted=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CircleMemberRecord:
+    """A named person in one circle: a reviewer (may advance or shelve there) or a reader (reads and comments)."""
+
+    circle: Circle
+    person_id: int
+    reviewer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CircleStayRecord:
+    """How long a PR/FAQ spent in one circle and how it left it (advanced, approved, shelved; None while there)."""
+
+    circle: Circle
+    entered_at: dt.datetime
+    left_at: dt.datetime | None
+    outcome: str | None
