@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from typer.testing import CliRunner
 
 from mechanisms.audit import services as audit_services
-from mechanisms.kernel import correlation
+from mechanisms.kernel import clock, correlation
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.testing import error_of
@@ -20,7 +20,10 @@ from mechanisms.org.contracts import Role
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Asked at each use, not once at import, so a run that crosses midnight (UTC) still agrees with the services."""
+    return clock.today()
 
 
 def _grant(o, handle, role, unit=None, **kw):
@@ -36,7 +39,7 @@ def _grant(o, handle, role, unit=None, **kw):
 def test_an_admin_grants_a_role_over_a_subtree_and_the_grant_is_audited(small_org):
     grant = _grant(small_org, "hal", "recruiter", "retail", reason="hiring season")
     assert grant.role is Role.RECRUITER and grant.org_unit_id == small_org.units["retail"].id
-    assert grant.starts_on == TODAY and grant.ends_on is None and grant.version == 1
+    assert grant.starts_on == today() and grant.ends_on is None and grant.version == 1
     changes = audit_services.list_changes(
         actor=small_org.actor("admin"), subject_type="role_grant", subject_id=grant.id
     ).items
@@ -66,19 +69,19 @@ def test_a_grant_names_a_known_role_and_ends_after_it_starts(small_org):
         _grant(small_org, "hal", "emperor")
     assert err.value.field == "role"
     with pytest.raises(RuleViolation) as err:
-        _grant(small_org, "hal", "finance", starts_on=TODAY, ends_on=TODAY)
+        _grant(small_org, "hal", "finance", starts_on=today(), ends_on=today())
     assert err.value.field == "ends_on"
     with pytest.raises(NotFound):
         org.grant_role(actor=small_org.actor("admin"), person_id=999_999, role="finance")
 
 
 def test_a_grant_is_in_force_from_its_start_up_to_but_not_on_its_end(small_org):
-    grant = _grant(small_org, "hal", "finance", starts_on=TODAY - dt.timedelta(days=3), ends_on=TODAY)
-    assert grant.in_force_on(TODAY - dt.timedelta(days=3)) and grant.in_force_on(TODAY - dt.timedelta(days=1))
-    assert not grant.in_force_on(TODAY) and not grant.in_force_on(TODAY - dt.timedelta(days=4))
+    grant = _grant(small_org, "hal", "finance", starts_on=today() - dt.timedelta(days=3), ends_on=today())
+    assert grant.in_force_on(today() - dt.timedelta(days=3)) and grant.in_force_on(today() - dt.timedelta(days=1))
+    assert not grant.in_force_on(today()) and not grant.in_force_on(today() - dt.timedelta(days=4))
     assert not org.relations_of(actor=small_org.actor("hal")).has_role("finance")
-    assert org.list_role_grants(actor=small_org.actor("admin"), in_force_on=TODAY).total == 0
-    future = _grant(small_org, "hal", "finance", starts_on=TODAY + dt.timedelta(days=1))
+    assert org.list_role_grants(actor=small_org.actor("admin"), in_force_on=today()).total == 0
+    future = _grant(small_org, "hal", "finance", starts_on=today() + dt.timedelta(days=1))
     assert not org.relations_of(actor=small_org.actor("hal")).has_role("finance")
     assert org.list_role_grants(actor=small_org.actor("admin"), in_force_on=future.starts_on).total == 1
 
@@ -87,7 +90,7 @@ def test_ending_a_grant_takes_the_role_away_and_a_stale_version_is_a_conflict(sm
     grant = _grant(small_org, "hal", "recruiter")
     assert org.relations_of(actor=small_org.actor("hal")).has_role("recruiter", small_org.units["platform"].id)
     ended = org.end_role_grant(actor=small_org.actor("admin"), grant_id=grant.id, version=1, reason="left hiring")
-    assert ended.ends_on == TODAY and ended.version == 2
+    assert ended.ends_on == today() and ended.version == 2
     assert not org.relations_of(actor=small_org.actor("hal")).has_role("recruiter")
     with pytest.raises(Conflict):
         org.end_role_grant(actor=small_org.actor("admin"), grant_id=grant.id, version=1)
@@ -193,7 +196,7 @@ def test_role_grants_through_the_api(small_org, as_):
     assert as_("bob").get(f"/api/v1/role-grants/{grant['id']}").status_code == 404
     assert as_("bob").get("/api/v1/role-grants").json()["total"] == 0
     ended = as_("admin").post(f"/api/v1/role-grants/{grant['id']}/end", {"version": 1}, "application/json")
-    assert ended.status_code == 200 and ended.json()["ends_on"] == TODAY.isoformat()
+    assert ended.status_code == 200 and ended.json()["ends_on"] == today().isoformat()
     stale = as_("admin").post(f"/api/v1/role-grants/{grant['id']}/end", {"version": 1}, "application/json")
     assert stale.status_code in (400, 409)
     from django.test import Client
@@ -213,7 +216,7 @@ def test_role_grants_through_the_cli(small_org):
     assert runner.invoke(roles_cli, ["list", "--as", "bob"]).output.count("recruiter") == 0
     ended = runner.invoke(roles_cli, ["end", str(grant_id)])
     assert ended.exit_code == 0, ended.output
-    assert org.get_role_grant(actor=small_org.actor("admin"), grant_id=grant_id).ends_on == TODAY
+    assert org.get_role_grant(actor=small_org.actor("admin"), grant_id=grant_id).ends_on == today()
 
 
 def test_the_roles_page_lists_what_you_may_see_and_only_admins_get_the_forms(small_org):
@@ -238,4 +241,4 @@ def test_the_roles_page_lists_what_you_may_see_and_only_admins_get_the_forms(sma
 
     ended = admin.post(f"/roles/{grant.id}/end", {"version": 1, "reason": "done"})
     assert ended.status_code == 302
-    assert org.get_role_grant(actor=small_org.actor("admin"), grant_id=grant.id).ends_on == TODAY
+    assert org.get_role_grant(actor=small_org.actor("admin"), grant_id=grant.id).ends_on == today()
