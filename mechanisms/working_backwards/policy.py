@@ -30,10 +30,13 @@ NARRATIVE_AUTHOR_ACCESS = frozenset(Access)
 
 def visible_narratives(actor: Actor, qs: QuerySet) -> QuerySet:
     """The narratives of `qs` the actor may read (module docstring): open ones for every signed-in person,
-    confidential ones for their insiders only. Nothing for anonymous callers or the product itself."""
-    if not actor.is_authenticated or actor.person_id is None:
+    confidential ones for their insiders only (an account without a person, like an admin's, is nobody's insider).
+    Nothing for anonymous callers."""
+    if not actor.is_authenticated:
         return qs.none()
     person = actor.person_id
+    if person is None:
+        return qs.filter(confidential=False)
     relations = org_services.relations_of(actor=actor)
     teams = relations.member_of | relations.leads
     in_sessions = documents_services.owners_read_in_sessions(owner_kind=NARRATIVE_KIND, person_id=person)
