@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mechanisms.working_backwards import rules
-from mechanisms.working_backwards.contracts import PRFAQ_PARTS, Severity
+from mechanisms.working_backwards.contracts import PRFAQ_PARTS, WORDS_PER_PAGE, Severity
 
 from .conftest import GOOD_PRFAQ
 
@@ -67,9 +67,9 @@ def test_jargon_and_weasel_words_are_counted_per_part_as_whole_words_case_insens
 
 
 def test_pages_counts_words_at_five_hundred_a_page():
-    assert rules.WORDS_PER_PAGE == 500
+    assert WORDS_PER_PAGE == 500
     assert rules.pages("") == 0
-    assert rules.pages("one two three") == 0.01
+    assert rules.pages("one two three") == 0.1  # rounded up to a tenth
     assert rules.pages("word " * 750) == 1.5
     assert rules.words("**Bold** text, don't count `code` marks; e-mail is one word.") == 10
 
