@@ -4,8 +4,30 @@ from django.urls import path
 
 from . import views
 
-urlpatterns: list = [
-    # --- the reading room (reading)
+urlpatterns = [
+    # --- documents, revisions, diffs, comments, attachments (helper `docs`) ---
+    path("documents/<int:document_id>", views.document_page, name="document"),
+    path("documents/<int:document_id>/revisions", views.revisions_page, name="document-revisions"),
+    path("documents/<int:document_id>/revisions/<int:number>", views.revision_page, name="document-revision"),
+    path("documents/<int:document_id>/diff", views.diff_page, name="document-diff"),
+    path("documents/<int:document_id>/comments", views.comment_add, name="document-comment"),
+    path(
+        "documents/<int:document_id>/comments/<int:comment_id>/resolve",
+        views.comment_resolve,
+        name="document-comment-resolve",
+    ),
+    path("documents/<int:document_id>/attachments", views.attachment_upload, name="document-attach"),
+    path(
+        "documents/<int:document_id>/attachments/<int:attachment_id>",
+        views.attachment_download,
+        name="document-attachment",
+    ),
+    path(
+        "documents/<int:document_id>/attachments/<int:attachment_id>/remove",
+        views.attachment_remove,
+        name="document-attachment-remove",
+    ),
+    # --- reading sessions (helper `reading`) ---
     path("documents/<int:document_id>/sessions/<int:session_id>", views.reading_room, name="reading-room"),
     path(
         "documents/<int:document_id>/sessions/<int:session_id>/status",
