@@ -304,11 +304,13 @@ def search_prfaqs(actor: Actor, text: str, limit: int, offset: int | None) -> Se
     return SearchHits(page=found, template="working_backwards/_search_prfaq.html", more_url="/prfaqs")
 
 
-# --- narratives
+# --- narratives (reading)
 
 
-def search_narratives(actor, text: str, limit: int, offset: int) -> SearchHits | None:
-    """The search page's section of narratives: those whose title holds the words, read through the service (so
-    a confidential one is found only by its insiders)."""
+def search_narratives(actor: Actor, text: str, limit: int, offset: int | None) -> SearchHits | None:
+    """The search page's narratives: those whose title holds the words, read through the service (so a
+    confidential one is found only by its insiders); no section when none matches."""
     found = services.list_narratives(actor=actor, text=text, limit=limit, offset=offset)
-    return SearchHits(page=found, template="working_backwards/_narrative_hit.html", more_url=None)
+    if not found.total:
+        return None
+    return SearchHits(page=found, template="working_backwards/_narrative_hit.html", more_url="/narratives")
