@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from mechanisms.audit import services as audit_services
+from mechanisms.documents import services as documents_services
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound
@@ -257,11 +259,15 @@ def _render_detail(
     context = {
         "p": p,
         "view": view,
+        # The documents app's partials (revision with comment markers, comments, attachments) asked of its service,
+        # which asks this app's policy again: a reader sees the comments and files, the author may attach.
+        "doc_view": documents_services.document_view(
+            actor=request.actor, document_id=p.document_id, offset=query_int(request, "comments") or 0
+        ),
+        "doc_next": f"/prfaqs/{p.id}",
+        "history": _history(request.actor, p.id),
         "team": teams.get(p.team_id),
         "author": people.get(p.author_id),
-        "sections": [
-            {"label": part.label, "key": part.key, "text": view.parts.get(part.key, "")} for part in PRFAQ_PARTS
-        ],
         "circles": circles,
         "action_forms": action_forms,
         "circle_form": circle_form if "name_members" in view.can else None,
@@ -269,6 +275,18 @@ def _render_detail(
         "state_words": services.PRFAQ_MACHINE.state_words(p.state.value),
     }
     return render(request, "working_backwards/prfaq_detail.html", context, status=status)
+
+
+def _history(actor: Actor, prfaq_id: int) -> dict[str, Any]:
+    """The PR/FAQ's own history (the audit log asks this app's policy; field names only, it is confidential)."""
+    changes = audit_services.list_changes(
+        actor=actor, subject_type=services.PRFAQ_SUBJECT, subject_id=prfaq_id, limit=20
+    )
+    return {
+        "rows": audit_services.history_lines(records=changes.items),
+        "total": changes.total,
+        "shown": len(changes.items),
+    }
 
 
 def _preview_parts(parts: dict[str, str]) -> list[dict[str, str]]:

@@ -48,6 +48,8 @@ def test_the_page_renders_the_document_circles_checker_and_actions(small_org, si
     assert 'id="circle-1"' in body and 'id="action-shelve"' in body
     assert 'id="action-submit"' not in body  # no circle-2 reviewer named yet: not offered
     assert 'id="checker"' in body
+    assert 'id="doc-attachments"' in body and 'id="doc-attach-file"' in body  # the author attaches mockups
+    assert 'id="history"' in body
 
 
 def test_naming_circle_two_on_the_page_then_submitting(small_org, signed_in, good_parts):
@@ -64,6 +66,7 @@ def test_naming_circle_two_on_the_page_then_submitting(small_org, signed_in, goo
     # A reader of circle 2 sees it, and is offered nothing but reading (and commenting, in the documents partial).
     body = signed_in("eve").get(f"/prfaqs/{prfaq.id}").content.decode()
     assert 'id="no-actions"' in body
+    assert 'id="doc-comment-form"' in body and 'id="doc-attach-file"' not in body  # readers comment in review
 
 
 def test_submitting_without_the_core_paragraphs_is_refused_on_the_page_naming_the_rule(
