@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
 
 
 class WorkingBackwardsConfig(AppConfig):
@@ -15,5 +15,15 @@ class WorkingBackwardsConfig(AppConfig):
         cli=(
             Command("prfaqs", "mechanisms.working_backwards.cli:prfaqs"),
             Command("narratives", "mechanisms.working_backwards.cli:narratives"),
+        ),
+        nav=(NavEntry("documents", "PR/FAQ board", "/prfaqs/board", order=12),),
+        panels=(
+            Panel(
+                "home",
+                "working_backwards/_home_waiting.html",
+                "mechanisms.working_backwards.views:home_waiting_panel",
+                15,
+                "side",
+            ),
         ),
     )
