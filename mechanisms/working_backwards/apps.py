@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class WorkingBackwardsConfig(AppConfig):
@@ -16,7 +16,11 @@ class WorkingBackwardsConfig(AppConfig):
             Command("prfaqs", "mechanisms.working_backwards.cli:prfaqs"),
             Command("narratives", "mechanisms.working_backwards.cli:narratives"),
         ),
-        nav=(NavEntry("documents", "PR/FAQ board", "/prfaqs/board", order=12),),
+        nav=(
+            NavEntry("documents", "PR/FAQs", "/prfaqs", order=10),
+            NavEntry("documents", "PR/FAQ board", "/prfaqs/board", order=12),
+        ),
+        search=(SearchKind("prfaqs", "PR/FAQs", "mechanisms.working_backwards.views:search_prfaqs", order=70),),
         panels=(
             Panel(
                 "home",
@@ -27,3 +31,33 @@ class WorkingBackwardsConfig(AppConfig):
             ),
         ),
     )
+
+    def ready(self) -> None:
+        from . import history
+
+        history.register()
+        # --- PR/FAQs: the documents owner `prfaq` and the bar-raiser subject kind PRFAQ, both asking the policy
+        from mechanisms.bar_raisers import services as bar_raisers_services
+        from mechanisms.bar_raisers.contracts import SubjectKind
+        from mechanisms.documents import services as documents_services
+
+        from . import services
+        from .contracts import PRFAQ_KIND, PRFAQ_PARTS
+
+        documents_services.register_owner(
+            PRFAQ_KIND,
+            label="PR/FAQ",
+            parts=PRFAQ_PARTS,
+            access=services.prfaq_document_access,
+            url=services.prfaq_url,
+            frozen=services.prfaq_frozen,
+        )
+        # A high-impact PR/FAQ gets a bar-raiser review when it leaves draft: described and shown through the
+        # policy (only its readers see the review); the author answers it, and may go against it (overridable).
+        bar_raisers_services.register_subject_kind(
+            SubjectKind.PRFAQ,
+            describe=services.describe_prfaq,
+            visible=services.visible_prfaq_ids,
+        )
+        # --- narratives (reading)
+        # --- board and funnel (board)

@@ -10,14 +10,26 @@ from django.shortcuts import render
 
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, RuleViolation
+from mechanisms.kernel.mounts import SearchHits
 from mechanisms.kernel.pages import page, query_text
 from mechanisms.org import services as org_services
 
 from . import services
 from .contracts import CIRCLE_WORDS, SHELVE_REASON_WORDS, BoardItem, Circle
 
-# ---------------------------------------------------------------------------------------------- the review board
-# and the funnel (MECHANISMS.md §6)
+# --- PR/FAQs (prfaq)
+
+
+def search_prfaqs(actor: Actor, text: str, limit: int, offset: int | None) -> SearchHits | None:
+    """The search page's PR/FAQs: only those the viewer may read (list_prfaqs filters by the policy); no section
+    at all when none matches, so an outsider's page is the same whatever exists."""
+    found = services.list_prfaqs(actor=actor, text=text, limit=limit, offset=offset)
+    if not found.total:
+        return None
+    return SearchHits(page=found, template="working_backwards/_search_prfaq.html", more_url="/prfaqs")
+
+
+# --- board and funnel (board): the review board and the funnel (MECHANISMS.md §6)
 
 HOME_WAITING = 5
 
