@@ -19,8 +19,12 @@ class WorkingBackwardsConfig(AppConfig):
         nav=(
             NavEntry("documents", "PR/FAQs", "/prfaqs", order=10),
             NavEntry("documents", "PR/FAQ board", "/prfaqs/board", order=12),
+            NavEntry("documents", "Narratives", "/narratives", order=20),
         ),
-        search=(SearchKind("prfaqs", "PR/FAQs", "mechanisms.working_backwards.views:search_prfaqs", order=70),),
+        search=(
+            SearchKind("prfaqs", "PR/FAQs", "mechanisms.working_backwards.views:search_prfaqs", order=70),
+            SearchKind("narratives", "Narratives", "mechanisms.working_backwards.views:search_narratives", 75),
+        ),
         panels=(
             Panel(
                 "home",
@@ -33,17 +37,16 @@ class WorkingBackwardsConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from . import history
-
-        history.register()
-        # --- PR/FAQs: the documents owner `prfaq` and the bar-raiser subject kind PRFAQ, both asking the policy
         from mechanisms.bar_raisers import services as bar_raisers_services
         from mechanisms.bar_raisers.contracts import SubjectKind
         from mechanisms.documents import services as documents_services
 
-        from . import services
-        from .contracts import PRFAQ_KIND, PRFAQ_PARTS
+        from . import history, services
+        from .contracts import NARRATIVE_KIND, NARRATIVE_PARTS, PRFAQ_KIND, PRFAQ_PARTS
 
+        # --- PR/FAQs: their history, the documents owner `prfaq` and the bar-raiser subject kind PRFAQ, all asking
+        # the policy.
+        history.register()
         documents_services.register_owner(
             PRFAQ_KIND,
             label="PR/FAQ",
@@ -59,5 +62,14 @@ class WorkingBackwardsConfig(AppConfig):
             describe=services.describe_prfaq,
             visible=services.visible_prfaq_ids,
         )
-        # --- narratives (reading)
+        # --- narratives (MECHANISMS.md §6): their documents, and their history.
+        documents_services.register_owner(
+            NARRATIVE_KIND,
+            label="narrative",
+            parts=NARRATIVE_PARTS,
+            access=services.narrative_access,
+            url=services.narrative_url,
+            session_refused=services.narrative_session_refused,
+        )
+        history.register_narrative()
         # --- board and funnel (board)

@@ -4,7 +4,11 @@
 which fields changed (state, circle, the circle's people, the shelving reason), never their values, and only its
 readers (the author, the circles it reached, its bar raiser: policy.visible_ids) may read it; everyone else,
 admins included, gets a 404. Its body's revisions are the documents app's `document` history, asked of the same
-policy."""
+policy.
+
+`narrative` is CONFIDENTIAL: its history keeps which fields changed, never their values, since a confidential
+narrative's title and readers are for its insiders; who may read the history is asked of policy.py, as every
+other read of a narrative is. (The body's revisions are the document's history, in the documents app.)"""
 
 from __future__ import annotations
 
@@ -33,5 +37,22 @@ def register() -> None:
                 "approve": "approved for staffing",
                 "shelve": "shelved",
             },
+        )
+    )
+
+
+def register_narrative() -> None:
+    from . import services
+
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name=services.NARRATIVE_SUBJECT,
+            owner="working_backwards",
+            label="narrative",
+            verbs=frozenset({"create", "revise", "update"}),
+            sensitivity=Sensitivity.CONFIDENTIAL,
+            visible=services.visible_narrative_ids,
+            url=services.narrative_url,
+            verb_words={"create": "wrote", "revise": "revised", "update": "changed the readers of"},
         )
     )

@@ -20,6 +20,13 @@ What readers may do (`access`, for the documents owner registration; `can`/`requ
 - NAME_MEMBERS (set a circle's reviewers and readers): the author, while draft or in review.
 Transitions are judged by the machine (machines.py) from the actor's parties, computed here: `author`, and
 `reviewer` (a named reviewer of the circle it is in now).
+
+Narratives:
+- read (and comment on): every signed-in person, unless the narrative is confidential: then only its author, the
+  members and the leader of its owning team, the readers named on it, and the readers of its reading sessions.
+  Being an admin opens nothing confidential (as for sealed interview feedback); anyone else gets NotFound, and
+  lists, search, history and the document doors leave it out (`visible_narratives`, `narrative_access`);
+- revise, attach, present (start and close reading sessions): the author.
 """
 
 from __future__ import annotations
@@ -31,13 +38,17 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.bar_raisers.contracts import SubjectKind
+from mechanisms.documents import services as documents_services
 from mechanisms.documents.contracts import Access
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied
 from mechanisms.kernel.pagination import MAX_LIMIT
+from mechanisms.org import services as org_services
 
-from .contracts import PrFaqAction, PrFaqState
+from .contracts import NARRATIVE_KIND, PrFaqAction, PrFaqState
 from .models import CircleMember, PrFaq
+
+# --- PR/FAQs (prfaq) -------------------------------------------------------------------------------------------
 
 AUTHOR = "author"
 REVIEWER = "reviewer"
@@ -154,3 +165,49 @@ def members_by_prfaq(rows: Iterable[PrFaq]) -> Mapping[int, list[CircleMember]]:
     for m in CircleMember.objects.filter(prfaq_id__in=ids).order_by("circle", "id"):
         out.setdefault(m.prfaq_id, []).append(m)
     return out
+
+
+# --- narratives -----------------------------------------------------------------------------------------------
+
+NARRATIVE_READER_ACCESS = frozenset({Access.READ, Access.COMMENT})
+NARRATIVE_AUTHOR_ACCESS = frozenset(Access)
+
+
+def visible_narratives(actor: Actor, qs: QuerySet) -> QuerySet:
+    """The narratives of `qs` the actor may read (module docstring): open ones for every signed-in person,
+    confidential ones for their insiders only (an account without a person, like an admin's, is nobody's insider).
+    Nothing for anonymous callers."""
+    if not actor.is_authenticated:
+        return qs.none()
+    person = actor.person_id
+    if person is None:
+        return qs.filter(confidential=False)
+    relations = org_services.relations_of(actor=actor)
+    teams = relations.member_of | relations.leads
+    in_sessions = documents_services.owners_read_in_sessions(owner_kind=NARRATIVE_KIND, person_id=person)
+    session_ids = [int(i) for i in in_sessions if i.isdigit()]
+    return qs.filter(
+        Q(confidential=False)
+        | Q(author_id=person)
+        | Q(team_id__in=teams)
+        | Q(readers__person_id=person)
+        | Q(pk__in=session_ids)
+    ).distinct()
+
+
+def narrative_access(actor: Actor, narratives: Iterable) -> Mapping[str, frozenset[Access]]:
+    """What the actor may do with each of these (visible) narrative rows' documents, by narrative id."""
+    out: dict[str, frozenset[Access]] = {}
+    for row in narratives:
+        out[str(row.id)] = NARRATIVE_AUTHOR_ACCESS if row.author_id == actor.person_id else NARRATIVE_READER_ACCESS
+    return out
+
+
+def can_revise_narrative(actor: Actor, row) -> bool:
+    return actor.person_id is not None and row.author_id == actor.person_id
+
+
+def visible_narrative_ids(actor: Actor, qs: QuerySet, ids: frozenset[str]) -> frozenset[str]:
+    """Which of these narrative ids the actor may read (the audit history's resolver)."""
+    numeric = [int(i) for i in ids if i.isdigit()]
+    return frozenset(str(i) for i in visible_narratives(actor, qs.filter(pk__in=numeric)).values_list("pk", flat=True))

@@ -2,9 +2,9 @@
 PR/FAQ machine's guards judge. No ORM, no Django settings: the server feeds them a revision's parts, the offline
 `mech prfaqs check FILE.md` feeds them a Markdown file, with the same results (DESIGN.md §3).
 
-The page measure (documented in docs/working-backwards.md): a page is `WORDS_PER_PAGE` words of text, a word
-being a run of letters, digits, apostrophes or hyphens; Markdown punctuation does not count. The press release
-may take one page, the FAQ five, a narrative's body six.
+The page measure is the app's one measure (rules_narrative.count_words and pages_of; docs/working-backwards.md):
+a page is `WORDS_PER_PAGE` (500) words of the text as rendered, markup not counted, rounded up to a tenth. The
+press release may take one page, the FAQ five, a narrative's body six.
 
 The checker's word lists are below: `JARGON` (insider words a customer would not use) and `WEASEL_WORDS` (words
 that sound like a claim and commit to nothing). Each entry is matched as a whole word or phrase, case-insensitive,
@@ -22,17 +22,17 @@ from .contracts import (
     FAQ_PARTS,
     PRESS_RELEASE_PARTS,
     PRFAQ_PARTS,
+    WORDS_PER_PAGE,
     CheckReport,
     Finding,
     PrFaqState,
     Severity,
 )
+from .rules_narrative import count_words, pages_of
 
-WORDS_PER_PAGE = 500
 PRESS_RELEASE_MAX_PAGES = 1
 FAQ_MAX_PAGES = 5
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 # Insider words: a PR/FAQ is written for the customer, in their words. Each says what to do instead.
 JARGON: tuple[str, ...] = (
@@ -118,14 +118,13 @@ _WEASEL = _pattern(WEASEL_WORDS)
 
 
 def words(text: str | None) -> int:
-    """How many words a text has (the page measure's unit)."""
-    return len(_WORD.findall(text or ""))
+    """How many words a text has as rendered (the page measure's unit; rules_narrative.count_words)."""
+    return count_words(text or "")
 
 
 def pages(text: str | None) -> float:
-    """How many pages a text takes: its words over WORDS_PER_PAGE (the one page measure of PR/FAQs and
-    narratives), rounded to two decimals."""
-    return round(words(text) / WORDS_PER_PAGE, 2)
+    """How many pages a text takes: the one page measure of PR/FAQs and narratives (rules_narrative.pages_of)."""
+    return pages_of(words(text))
 
 
 def count_phrases(text: str, pattern: re.Pattern[str]) -> dict[str, int]:
@@ -153,8 +152,8 @@ def check_prfaq(parts: Mapping[str, str]) -> CheckReport:
                     severity=Severity.ERROR if core else Severity.WARNING,
                 )
             )
-    press = round(sum(words(parts.get(p.key)) for p in PRESS_RELEASE_PARTS) / WORDS_PER_PAGE, 2)
-    faq = round(sum(words(parts.get(p.key)) for p in FAQ_PARTS) / WORDS_PER_PAGE, 2)
+    press = pages_of(sum(words(parts.get(p.key)) for p in PRESS_RELEASE_PARTS))
+    faq = pages_of(sum(words(parts.get(p.key)) for p in FAQ_PARTS))
     if press > PRESS_RELEASE_MAX_PAGES:
         findings.append(
             Finding(

@@ -29,6 +29,16 @@ def search_prfaqs(actor: Actor, text: str, limit: int, offset: int | None) -> Se
     return SearchHits(page=found, template="working_backwards/_search_prfaq.html", more_url="/prfaqs")
 
 
+# --- narratives
+
+
+def search_narratives(actor, text: str, limit: int, offset: int) -> SearchHits | None:
+    """The search page's section of narratives: those whose title holds the words, read through the service (so
+    a confidential one is found only by its insiders)."""
+    found = services.list_narratives(actor=actor, text=text, limit=limit, offset=offset)
+    return SearchHits(page=found, template="working_backwards/_narrative_hit.html", more_url=None)
+
+
 # --- board and funnel (board): the review board and the funnel (MECHANISMS.md §6)
 
 HOME_WAITING = 5
