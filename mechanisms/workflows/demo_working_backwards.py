@@ -115,7 +115,7 @@ IDEAS: tuple[_Idea, ...] = (
                 "at the payment step, and our survey says the amount is the reason."
             ),
             "solution": (
-                "Lucia picks \"pay in three\" under the card form, confirms with her bank app and gets her washing "
+                'Lucia picks "pay in three" under the card form, confirms with her bank app and gets her washing '
                 "machine tomorrow. Larkspur carries the credit risk; our partner bank collects late payments."
             ),
             "leader_quote": '"Customers should not have to choose between clean clothes and rent," said the leader '
@@ -131,8 +131,12 @@ IDEAS: tuple[_Idea, ...] = (
         circles={2: (("lead:checkout",), ("lead:fraud",))},
         until=2,
         comments=(
-            ("lead:fraud", "solution", "Larkspur carries the credit risk",
-             "Which limits apply to a first-time customer? Fraud needs a say before circle 3."),
+            (
+                "lead:fraud",
+                "solution",
+                "Larkspur carries the credit risk",
+                "Which limits apply to a first-time customer? Fraud needs a say before circle 3.",
+            ),
         ),
     ),
     _Idea(
@@ -169,10 +173,18 @@ IDEAS: tuple[_Idea, ...] = (
         },
         until=3,
         comments=(
-            ("lead:product-catalog", "solution", "never more than one a week",
-             "Good: the cap is what makes this feel like a service, not marketing."),
-            ("lead:search", "problem", "saved items today are lost when the app is reinstalled",
-             "How many customers does that hit? A number here would make the problem concrete."),
+            (
+                "lead:product-catalog",
+                "solution",
+                "never more than one a week",
+                "Good: the cap is what makes this feel like a service, not marketing.",
+            ),
+            (
+                "lead:search",
+                "problem",
+                "saved items today are lost when the app is reinstalled",
+                "How many customers does that hit? A number here would make the problem concrete.",
+            ),
         ),
     ),
     _Idea(
@@ -210,8 +222,12 @@ IDEAS: tuple[_Idea, ...] = (
         },
         until=4,
         comments=(
-            ("lead:identity", "solution", "a link to keep his orders in an account",
-             "Identity can do the claim link; we need the receipt to carry a signed token, not the order number."),
+            (
+                "lead:identity",
+                "solution",
+                "a link to keep his orders in an account",
+                "Identity can do the claim link; we need the receipt to carry a signed token, not the order number.",
+            ),
         ),
     ),
     _Idea(
@@ -235,7 +251,7 @@ IDEAS: tuple[_Idea, ...] = (
                 "money arrives within the hour. Customers with unusual returns keep today's inspection."
             ),
             "leader_quote": '"We trust the customers who have earned it," said the leader of Payments.',
-            "getting_started": "Nothing to do: eligible customers see \"refund on drop-off\" when they book a return.",
+            "getting_started": 'Nothing to do: eligible customers see "refund on drop-off" when they book a return.',
             "customer_quote": '"The money was back before I got home from the post office," said Ines.',
             "external_faq": _faq(("Who is eligible?", "Customers with at least three orders and few returns.")),
             "market_size": "610,000 returns a month; 83% are from customers who would qualify.",
@@ -265,8 +281,12 @@ IDEAS: tuple[_Idea, ...] = (
         },
         circles={2: (("lead:search",), ("lead:notifications",))},
         until="shelved",
-        shelve=(2, "better_idea", "Save for later, on every device solves the same problem with the customer's own "
-                "list instead of our guesses."),
+        shelve=(
+            2,
+            "better_idea",
+            "Save for later, on every device solves the same problem with the customer's own "
+            "list instead of our guesses.",
+        ),
     ),
     _Idea(
         team="reviews",
@@ -352,10 +372,16 @@ NARRATIVE_APPENDIX = """| Evening | Answered within 2 s | Payment time-outs |
 """
 # (reader, passage quoted from the body, comment)
 NARRATIVE_COMMENTS = (
-    ("lead:payments", "negotiated in writing in September",
-     "The acquirer's account manager already offered this; Payments can send the request this week."),
-    ("lead:search", "checkout shows the customer an honest message and keeps the cart",
-     "Which words? Search had good results with \"your cart is saved, try again in a minute\"."),
+    (
+        "lead:payments",
+        "negotiated in writing in September",
+        "The acquirer's account manager already offered this; Payments can send the request this week.",
+    ),
+    (
+        "lead:search",
+        "checkout shows the customer an honest message and keeps the cart",
+        'Which words? Search had good results with "your cart is saved, try again in a minute".',
+    ),
 )
 
 
