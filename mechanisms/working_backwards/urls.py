@@ -18,7 +18,7 @@ urlpatterns: list = [
     #
     #
     # --- third part
-    #
-    #
+    path("prfaqs/board", views.prfaq_board, name="prfaq-board"),
+    path("prfaqs/funnel", views.prfaq_funnel, name="prfaq-funnel"),
     #
 ]
