@@ -137,3 +137,11 @@ def test_only_the_author_previews_and_outsiders_get_404(small_org, signed_in, go
     )
     services.submit_prfaq(actor=small_org.actor("bob"), prfaq_id=prfaq.id, version=2)
     assert signed_in("cat").post(f"/prfaqs/{prfaq.id}/preview", _editor_post(good_parts, 1)).status_code == 403
+
+
+def test_search_finds_a_prfaq_only_for_its_readers(small_org, signed_in, good_parts):
+    link = f'href="/prfaqs/{_prfaq(small_org, good_parts).id}"'
+    assert link in signed_in("bob").get("/search?q=pay+later").content.decode()
+    for outsider in ("admin", "ann", "cat"):
+        body = signed_in(outsider).get("/search?q=pay+later").content.decode()
+        assert link not in body and "Acme Pay Later" not in body
