@@ -251,7 +251,6 @@ def _render_detail(
                 "named": named,
                 "stay": stay,
                 "current": c == p.circle,
-                "passed": c < p.circle or (c == p.circle and p.state.value not in ("draft", "in_review")),
             }
         )
     if circle_form is None and "name_members" in view.can:
