@@ -253,6 +253,13 @@ def _render_detail(
                 "current": c == p.circle,
             }
         )
+    suggestions = []
+    if "name_members" in view.can:
+        for suggestion in services.suggest_circles(actor=request.actor, prfaq_id=p.id):
+            found = org_services.get_people(actor=request.actor, ids=suggestion.person_ids)
+            handles = [found[i].handle for i in suggestion.person_ids if i in found]
+            if handles:
+                suggestions.append({"n": int(suggestion.circle), "handles": ", ".join(handles)})
     if circle_form is None and "name_members" in view.can:
         first = next((c for c in (2, 3, 4) if c >= p.circle), 4)
         circle_form = CircleForm(initial={"version": p.version, "circle": first})
@@ -269,6 +276,7 @@ def _render_detail(
         "team": teams.get(p.team_id),
         "author": people.get(p.author_id),
         "circles": circles,
+        "suggestions": suggestions,
         "action_forms": action_forms,
         "circle_form": circle_form if "name_members" in view.can else None,
         "shelve_words": SHELVE_REASON_WORDS.get(p.shelve_reason) if p.shelve_reason else "",
