@@ -28,4 +28,17 @@ urlpatterns = [
         name="document-attachment-remove",
     ),
     # --- reading sessions (helper `reading`) ---
+    path("documents/<int:document_id>/sessions/<int:session_id>", views.reading_room, name="reading-room"),
+    path(
+        "documents/<int:document_id>/sessions/<int:session_id>/status",
+        views.reading_room_status,
+        name="reading-room-status",
+    ),
+    path(
+        "documents/<int:document_id>/sessions/<int:session_id>/comments",
+        views.reading_room_comment,
+        name="reading-room-comment",
+    ),
+    path("documents/<int:document_id>/sessions/<int:session_id>/done", views.reading_room_done, name="reading-done"),
+    path("documents/<int:document_id>/sessions/<int:session_id>/close", views.reading_room_close, name="reading-close"),
 ]
