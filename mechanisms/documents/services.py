@@ -35,6 +35,7 @@ from .contracts import (
     AttachmentId,
     AttachmentPurpose,
     AttachmentRecord,
+    CommentEntry,
     CommentId,
     CommentRecord,
     DocumentId,
@@ -43,6 +44,7 @@ from .contracts import (
     DocumentView,
     Part,
     PartDiff,
+    PartView,
     PassageComments,
     ReaderRecord,
     ReadingSessionRecord,
@@ -534,6 +536,7 @@ def _close(actor: Actor, session: ReadingSession, row: Document, *, version: int
         after={"session": session.id, "state": SessionState.CLOSED.value},
         reason=reason,
     )
+    _notify_session_comments(actor, session, row)
 
 
 def _clean_minutes(minutes: object) -> int:
@@ -683,6 +686,23 @@ def add_comment(
     return rows[0]
 
 
+def _notify_session_comments(actor: Actor, session: ReadingSession, row: Document) -> None:
+    """The notice a comment made during silent reading waited for: once the session closes, the document's creator
+    hears how many comments it brought (title, count and link only), inside the closing transaction."""
+    count = Comment.objects.filter(session=session).exclude(author_id=row.created_by_id).count()
+    if not count or not row.created_by_id:
+        return
+    notifications_services.notify(
+        actor=actor,
+        recipients=[row.created_by_id],
+        kind=COMMENT_KIND,
+        title=f"{count} comment{'s' if count != 1 else ''} from silent reading on {row.title}"[:200],
+        url=owners.get(row.owner_kind).url(row.owner_id),
+        subject_type=SUBJECT,
+        subject_id=row.id,
+    )
+
+
 def list_comments(
     *,
     actor: Actor,
@@ -749,32 +769,49 @@ def document_view(
     offset: int | None = None,
 ) -> DocumentView:
     """What the documents' page partials show (docs/documents.md "Embedding"): one revision (the current one by
-    default) with the comments the actor may see judged against it, grouped by passage, and the live attachments.
-    Raises NotFound."""
+    default) part by part, with the comments the actor may see judged against it (the hidden-comments rule holds
+    here as in list_comments) and marked where their passage is, and the live attachments. Raises NotFound."""
     row = _row(document_id)
     granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     owner = owners.get(row.owner_kind)
     rev = _revision_row(row, revision)
     parts = rev.parts or {}
-    visible = _visible_comment_rows(actor, row)
-    located = _located(visible, parts)
+    located = _located(_visible_comment_rows(actor, row), parts)
+    attachments = tuple(_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True))
+    wanted = {c.author_id for c in located} | {rev.author_id}
+    people = org_services.get_people(actor=actor, ids={p for p in wanted if p is not None})
+    labels = {p.key: p.label for p in owner.parts}
+
+    def entry(c: CommentRecord) -> CommentEntry:
+        author = people.get(c.author_id) if c.author_id is not None else None
+        part = labels.get(c.anchor.part, c.anchor.part) if c.anchor else ""
+        return CommentEntry(comment=c, author=author.name if author else "someone", part_label=part)
+
+    entries = [entry(c) for c in located]
+    sections = tuple(
+        PartView(
+            key=p.key,
+            label=p.label,
+            text=parts.get(p.key, ""),
+            markers=tuple(
+                sorted(
+                    (e for e in entries if e.comment.status == AnchorStatus.FOUND and e.comment.anchor.part == p.key),
+                    key=lambda e: e.comment.start or 0,
+                )
+            ),
+        )
+        for p in owner.parts
+    )
     limit, offset = clamp_limit(limit), clamp_offset(offset)
-    markers: dict[str, list[CommentRecord]] = {}
-    for c in located:
-        if c.status == AnchorStatus.FOUND and c.anchor:
-            markers.setdefault(c.anchor.part, []).append(c)
-    attachments = [_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True)]
-    people = {c.author_id for c in located} | {a.uploaded_by_id for a in attachments} | {rev.author_id}
-    found = org_services.get_people(actor=actor, ids={p for p in people if p is not None})
+    author = people.get(rev.author_id) if rev.author_id is not None else None
     return DocumentView(
         document=_to_document(row, granted),
         revision=_to_revision(rev, owner.parts),
-        parts=owner.parts,
-        comments=Page(items=located[offset : offset + limit], total=len(located), limit=limit, offset=offset),
-        markers={k: tuple(sorted(v, key=lambda c: c.start or 0)) for k, v in markers.items()},
-        changed=tuple(c for c in located if c.status == AnchorStatus.CHANGED),
-        attachments=tuple(attachments),
-        names={int(pid): p.name for pid, p in found.items()},
+        revision_author=author.name if author else "",
+        sections=sections,
+        comments=Page(items=entries[offset : offset + limit], total=len(entries), limit=limit, offset=offset),
+        changed=tuple(e for e in entries if e.comment.status == AnchorStatus.CHANGED),
+        attachments=attachments,
         owner_label=owner.label,
         owner_url=owner.url(row.owner_id),
     )

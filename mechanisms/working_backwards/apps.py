@@ -23,7 +23,7 @@ class WorkingBackwardsConfig(AppConfig):
         ),
         search=(
             SearchKind("prfaqs", "PR/FAQs", "mechanisms.working_backwards.views:search_prfaqs", order=70),
-            SearchKind("narratives", "Narratives", "mechanisms.working_backwards.views:search_narratives", 75),
+            SearchKind("narratives", "Narratives", "mechanisms.working_backwards.views:search_narratives", order=75),
         ),
         panels=(
             Panel(
@@ -62,7 +62,7 @@ class WorkingBackwardsConfig(AppConfig):
             describe=services.describe_prfaq,
             visible=services.visible_prfaq_ids,
         )
-        # --- narratives (MECHANISMS.md §6): their documents, and their history.
+        # --- narratives (reading): their documents (a session refused over six pages), and their history
         documents_services.register_owner(
             NARRATIVE_KIND,
             label="narrative",

@@ -6,9 +6,8 @@ readers (the author, the circles it reached, its bar raiser: policy.visible_ids)
 admins included, gets a 404. Its body's revisions are the documents app's `document` history, asked of the same
 policy.
 
-`narrative` is CONFIDENTIAL: its history keeps which fields changed, never their values, since a confidential
-narrative's title and readers are for its insiders; who may read the history is asked of policy.py, as every
-other read of a narrative is. (The body's revisions are the document's history, in the documents app.)"""
+`narrative` is CONFIDENTIAL too: a confidential narrative's title and readers are for its insiders, so its history
+keeps field names only, and who may read it is asked of the policy (services.visible_narrative_ids)."""
 
 from __future__ import annotations
 

@@ -21,11 +21,11 @@ What readers may do (`access`, for the documents owner registration; `can`/`requ
 Transitions are judged by the machine (machines.py) from the actor's parties, computed here: `author`, and
 `reviewer` (a named reviewer of the circle it is in now).
 
-Narratives:
+Narratives (`visible_narratives`, `narrative_access`; `visible_to` answers for a queryset of either model):
 - read (and comment on): every signed-in person, unless the narrative is confidential: then only its author, the
   members and the leader of its owning team, the readers named on it, and the readers of its reading sessions.
-  Being an admin opens nothing confidential (as for sealed interview feedback); anyone else gets NotFound, and
-  lists, search, history and the document doors leave it out (`visible_narratives`, `narrative_access`);
+  Being an admin opens nothing confidential; anyone else gets NotFound, and lists, search, history and the
+  document doors leave it out;
 - revise, attach, present (start and close reading sessions): the author.
 """
 
@@ -46,7 +46,7 @@ from mechanisms.kernel.pagination import MAX_LIMIT
 from mechanisms.org import services as org_services
 
 from .contracts import NARRATIVE_KIND, PrFaqAction, PrFaqState
-from .models import CircleMember, PrFaq
+from .models import CircleMember, Narrative, PrFaq
 
 # --- PR/FAQs (prfaq) -------------------------------------------------------------------------------------------
 
@@ -63,7 +63,10 @@ RULES = {
 
 def visible_to(actor: Actor, qs: QuerySet) -> QuerySet:
     """The PR/FAQs of `qs` the actor may read: they wrote it, they are named in a circle it has reached, or they
-    are its bar raiser. Nobody else, admins and the product itself included."""
+    are its bar raiser. Nobody else, admins and the product itself included. (A queryset of narratives is
+    answered by `visible_narratives`.)"""
+    if qs.model is Narrative:
+        return visible_narratives(actor, qs)
     if not actor.is_authenticated or actor.person_id is None:
         return qs.none()
     person = actor.person_id

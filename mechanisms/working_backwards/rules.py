@@ -2,9 +2,10 @@
 PR/FAQ machine's guards judge. No ORM, no Django settings: the server feeds them a revision's parts, the offline
 `mech prfaqs check FILE.md` feeds them a Markdown file, with the same results (DESIGN.md §3).
 
-The page measure is the app's one measure (rules_narrative.count_words and pages_of; docs/working-backwards.md):
-a page is `WORDS_PER_PAGE` (500) words of the text as rendered, markup not counted, rounded up to a tenth. The
-press release may take one page, the FAQ five, a narrative's body six.
+The page measure, the one of PR/FAQs and narratives (`words`, `pages_of`, `pages`; docs/working-backwards.md): a
+page is `WORDS_PER_PAGE` (500) words, a word being a run of letters, digits, apostrophes or hyphens in the text as
+rendered (headings, tables and code count; markup and a link's URL do not), rounded up to a tenth. The press
+release may take one page, the FAQ five, a narrative's body six (rules_narrative).
 
 The checker's word lists are below: `JARGON` (insider words a customer would not use) and `WEASEL_WORDS` (words
 that sound like a claim and commit to nothing). Each entry is matched as a whole word or phrase, case-insensitive,
@@ -13,9 +14,12 @@ and reported with the part it is in and how many times.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from mechanisms.kernel.markdown import plain_text
 
 from .contracts import (
     CORE_PARTS,
@@ -28,10 +32,11 @@ from .contracts import (
     PrFaqState,
     Severity,
 )
-from .rules_narrative import count_words, pages_of
 
 PRESS_RELEASE_MAX_PAGES = 1
 FAQ_MAX_PAGES = 5
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 
 # Insider words: a PR/FAQ is written for the customer, in their words. Each says what to do instead.
@@ -118,12 +123,18 @@ _WEASEL = _pattern(WEASEL_WORDS)
 
 
 def words(text: str | None) -> int:
-    """How many words a text has as rendered (the page measure's unit; rules_narrative.count_words)."""
-    return count_words(text or "")
+    """How many words a text has (the page measure's unit), counted in the Markdown as rendered text
+    (kernel.markdown.plain_text: headings, tables and code included; a link's URL, markup and table rules not)."""
+    return len(_WORD.findall(plain_text(text)))
+
+
+def pages_of(count: int) -> float:
+    """Pages of `count` words: over WORDS_PER_PAGE, rounded up to a tenth (one word more than a page is 1.1)."""
+    return math.ceil(count * 10 / WORDS_PER_PAGE) / 10
 
 
 def pages(text: str | None) -> float:
-    """How many pages a text takes: the one page measure of PR/FAQs and narratives (rules_narrative.pages_of)."""
+    """How many pages a text takes: the one page measure of PR/FAQs and narratives (rules_narrative uses it)."""
     return pages_of(words(text))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mechanisms.working_backwards import rules_narrative as rules
 from mechanisms.working_backwards.contracts import WORDS_PER_PAGE
+from mechanisms.working_backwards.rules import pages
 
 
 def _prose(words: int) -> str:
@@ -22,14 +23,14 @@ def test_words_are_counted_as_rendered_so_markup_adds_none():
 
 
 def test_a_page_is_500_words_and_3001_words_are_over_six_pages():
-    assert rules.pages_of(WORDS_PER_PAGE) == 1.0
-    assert rules.pages_of(3000) == 6.0
-    assert rules.pages_of(3001) == 6.1
+    assert pages(_prose(WORDS_PER_PAGE)) == 1.0
+    assert pages(_prose(3001)) == 6.1  # rounded up to a tenth
     check = rules.check_narrative(_prose(3000))
     assert check.words == 3000 and check.pages == 6.0 and check.ok
     over = rules.check_narrative(_prose(3001))
     assert [f.rule for f in over.findings] == ["pages"] and over.over_limit
-    assert "6.1 pages" in over.findings[0].message and rules.session_refusal(over)
+    assert "3,001 words" in over.findings[0].message and "at most 6 pages" in over.findings[0].message
+    assert "over 6 pages" in rules.session_refusal(over)
 
 
 def test_the_appendix_is_not_counted_towards_the_six_pages():
