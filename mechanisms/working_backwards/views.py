@@ -218,7 +218,10 @@ def _render_detail(
     people = org_services.get_people(actor=request.actor, ids={p.author_id, *(m.person_id for m in p.members)} - {None})
     teams = org_services.get_teams(actor=request.actor, ids=[p.team_id])
     action_forms = []
-    for name in view.actions:
+    names = list(view.actions)
+    if failed and failed[0] not in names:
+        names.append(failed[0])  # a refused move the page does not offer now still says why it was refused
+    for name in names:
         t = services.PRFAQ_MACHINE.transition(name)
         form = (
             failed[1]
