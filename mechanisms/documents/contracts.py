@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import NewType
 
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.pagination import Page
 
 DocumentId = NewType("DocumentId", int)
 CommentId = NewType("CommentId", int)
@@ -198,3 +199,25 @@ class PartDiff:
     @property
     def changed(self) -> bool:
         return bool(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    """Everything the documents' page partials show of one revision (services.document_view): the document, the
+    revision shown, the owner's parts, the comments the viewer may see (a page, each judged against this revision),
+    the found ones grouped by part in order of position (`markers`), those whose passage changed, the live
+    attachments, and the names of the people involved."""
+
+    document: DocumentRecord
+    revision: RevisionRecord
+    parts: tuple[Part, ...]
+    comments: Page[CommentRecord]
+    markers: Mapping[str, tuple[CommentRecord, ...]]
+    changed: tuple[CommentRecord, ...]
+    attachments: tuple[AttachmentRecord, ...]
+    names: Mapping[int, str]
+    owner_label: str
+    owner_url: str
+
+    def markers_of(self, key: str) -> tuple[CommentRecord, ...]:
+        return self.markers.get(key, ())

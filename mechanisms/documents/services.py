@@ -7,28 +7,46 @@ else reads, revises, comments and attaches through these functions, which the do
 from __future__ import annotations
 
 import difflib
+import hashlib
+import secrets
 from collections.abc import Callable, Mapping
 
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from mechanisms.audit import services as audit_services
-from mechanisms.kernel import clock
+from mechanisms.kernel import clock, files
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
-from mechanisms.kernel.errors import NotFound, RuleViolation
+from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, clamp_limit, clamp_offset
+from mechanisms.notifications import services as notifications_services
+from mechanisms.org import services as org_services
 
-from . import owners
+from . import owners, rules
 from .contracts import (
     Access,
+    Anchor,
+    AnchorStatus,
+    AttachmentFile,
+    AttachmentId,
+    AttachmentPurpose,
+    AttachmentRecord,
+    CommentId,
+    CommentRecord,
     DocumentId,
     DocumentOwner,
     DocumentRecord,
+    DocumentView,
     Part,
     PartDiff,
     RevisionRecord,
+    SessionId,
+    SessionState,
 )
-from .models import Document, Revision
+from .models import Attachment, Comment, Document, Reader, ReadingSession, Revision
 
 SUBJECT = "document"  # the audit subject type (history.py)
 MAX_TITLE = 300
@@ -231,6 +249,308 @@ def readable_document_ids(*, actor: Actor, document_ids: frozenset[int]) -> froz
     return frozenset(out)
 
 
+# --- comments (helper `docs`) -----------------------------------------------------------------------------------
+
+MAX_COMMENT = 20_000
+MAX_QUOTE = 2_000
+MAX_CONTEXT = 200  # the prefix and suffix kept around a quote, to find it again (rules.locate)
+DERIVED_CONTEXT = 40  # context taken from the text when the caller gave none
+COMMENT_KIND = "document.comment"
+
+notifications_services.declare_kinds(kinds=[COMMENT_KIND])
+
+
+def add_comment(
+    *,
+    actor: Actor,
+    document_id: int,
+    body: str,
+    revision: int | None = None,
+    anchor: Anchor | None = None,
+    session_id: int | None = None,
+) -> CommentRecord:
+    """Comment on a document (MECHANISMS.md §6: "readers comment"), on a revision (the current one by default),
+    about a passage (`anchor`: its part and a quote that occurs in that revision's part) or the whole document.
+
+    Rules: the owner's COMMENT access; a body of 1..20000 characters (Markdown); the quote must occur in the
+    revision's part (RuleViolation naming `anchor.quote`); prefix and suffix are clipped to 200 characters and taken
+    from the text when not given. In a reading session (named, or the open one the actor is reading in) the author
+    must be one of its readers while it is reading, and the comment is on its frozen revision: it stays hidden from
+    the others until they are done (rules.comment_visible), and its notice waits. Otherwise the document's creator
+    is told, by title and link only. Raises NotFound, PermissionDenied, RuleViolation."""
+    row = _row(document_id)
+    owner = owners.get(row.owner_kind)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.COMMENT, document_id=row.id)
+    text = _clean_comment_body(body)
+    session = _comment_session(actor, row, session_id)
+    number = _comment_revision(row, revision, session)
+    rev = Revision.objects.get(document=row, number=number)
+    clean = _clean_anchor(owner, anchor, rev.parts or {})
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            document=row,
+            revision=number,
+            part=clean.part if clean else "",
+            quote=clean.quote if clean else "",
+            prefix=clean.prefix if clean else "",
+            suffix=clean.suffix if clean else "",
+            body=text,
+            author_id=actor.person_id,
+            session=session,
+        )
+        audit_services.record_change(
+            actor=actor,
+            verb="comment",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            after={
+                "comment": comment.id,
+                "revision": number,
+                "part": comment.part,
+                "session": session.id if session else None,
+            },
+        )
+        if session is None and row.created_by_id:
+            notifications_services.notify(
+                actor=actor,
+                recipients=[row.created_by_id],
+                kind=COMMENT_KIND,
+                title=f"New comment on {row.title}"[:200],
+                url=owner.url(row.owner_id),
+                subject_type=SUBJECT,
+                subject_id=row.id,
+            )
+    rows = _located([comment], rev.parts or {})
+    return rows[0]
+
+
+def list_comments(
+    *,
+    actor: Actor,
+    document_id: int,
+    revision: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[CommentRecord]:
+    """The comments the actor may see, oldest first, each judged against `revision` (the current one by default):
+    FOUND with where its passage starts, CHANGED when its passage was edited or removed since the comment's own
+    revision, DOCUMENT for a comment on the whole document.
+
+    MECHANISMS.md §6: during a reading session a reader's comments are hidden from every other reader until that
+    viewer is done reading, and from the presenter until every reader is done (rules.comment_visible); the total
+    counts only what the actor may see. Raises NotFound (unreadable document or revision)."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    rev = _revision_row(row, revision)
+    visible = _visible_comment_rows(actor, row)
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    items = _located(visible[offset : offset + limit], rev.parts or {})
+    return Page(items=items, total=len(visible), limit=limit, offset=offset)
+
+
+def count_comments(*, actor: Actor, document_id: int, unresolved: bool = False) -> int:
+    """How many comments the actor may see on the document (the hidden-comments rule holds for counts too)."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    return sum(1 for c in _visible_comment_rows(actor, row) if not (unresolved and c.resolved))
+
+
+def resolve_comment(*, actor: Actor, comment_id: int, version: int) -> CommentRecord:
+    """Mark a comment resolved: by the document's revisers (the owner's REVISE access) or the comment's author.
+    A comment the actor may not see is NotFound, as is its document. Raises NotFound, PermissionDenied,
+    RuleViolation (already resolved), Conflict (a stale `version`)."""
+    comment = _comment_row(actor, comment_id)
+    row = comment.document
+    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    if Access.REVISE not in granted and comment.author_id != actor.person_id:
+        raise PermissionDenied("only the document's revisers or the comment's author may resolve a comment")
+    if comment.resolved:
+        raise RuleViolation("this comment is already resolved", field="resolved")
+    with transaction.atomic():
+        comment = update_versioned(comment, expected_version=version, changes={"resolved": True})
+        audit_services.record_change(
+            actor=actor,
+            verb="resolve_comment",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            before={"comment": comment.id, "resolved": False},
+            after={"comment": comment.id, "resolved": True},
+        )
+    current = Revision.objects.get(document=row, number=row.current)
+    return _located([comment], current.parts or {})[0]
+
+
+def document_view(
+    *,
+    actor: Actor,
+    document_id: int,
+    revision: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> DocumentView:
+    """What the documents' page partials show (docs/documents.md "Embedding"): one revision (the current one by
+    default) with the comments the actor may see judged against it, grouped by passage, and the live attachments.
+    Raises NotFound."""
+    row = _row(document_id)
+    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    owner = owners.get(row.owner_kind)
+    rev = _revision_row(row, revision)
+    parts = rev.parts or {}
+    visible = _visible_comment_rows(actor, row)
+    located = _located(visible, parts)
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    markers: dict[str, list[CommentRecord]] = {}
+    for c in located:
+        if c.status == AnchorStatus.FOUND and c.anchor:
+            markers.setdefault(c.anchor.part, []).append(c)
+    attachments = [_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True)]
+    people = {c.author_id for c in located} | {a.uploaded_by_id for a in attachments} | {rev.author_id}
+    found = org_services.get_people(actor=actor, ids={p for p in people if p is not None})
+    return DocumentView(
+        document=_to_document(row, granted),
+        revision=_to_revision(rev, owner.parts),
+        parts=owner.parts,
+        comments=Page(items=located[offset : offset + limit], total=len(located), limit=limit, offset=offset),
+        markers={k: tuple(sorted(v, key=lambda c: c.start or 0)) for k, v in markers.items()},
+        changed=tuple(c for c in located if c.status == AnchorStatus.CHANGED),
+        attachments=tuple(attachments),
+        names={int(pid): p.name for pid, p in found.items()},
+        owner_label=owner.label,
+        owner_url=owner.url(row.owner_id),
+    )
+
+
+# --- attachments (helper `docs`) --------------------------------------------------------------------------------
+
+ATTACHMENT_TYPES = frozenset({files.PNG, files.JPEG, files.GIF, files.WEBP, files.PDF})
+ATTACHMENT_KEY_PREFIX = "documents/"
+MAX_FILE_NAME = 200
+
+
+def attachment_max_bytes() -> int:
+    """The largest attachment accepted, in bytes (`MECH_ATTACHMENT_MAX_BYTES`, 10 MiB by default)."""
+    return int(settings.MECHANISMS.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def attach_file(
+    *, actor: Actor, document_id: int, name: str, content: bytes, purpose: AttachmentPurpose | str
+) -> AttachmentRecord:
+    """Attach a file (a mockup, an image, a PDF) to a document (issue 11 item 1; MECHANISMS.md §6: a PR/FAQ is
+    approved for staffing only with mockups attached).
+
+    Rules: the owner's ATTACH access; at most `MECH_ATTACHMENT_MAX_BYTES`; the type is recognised from the content
+    (kernel.files): PNG, JPEG, GIF, WebP or PDF; SVG and HTML are refused (they can carry script), as is anything
+    else, naming `file`. Stored under a random key in the default storage (disk, or S3-compatible storage when
+    configured), read only through `read_attachment`. Raises NotFound, PermissionDenied, RuleViolation."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.ATTACH, document_id=row.id)
+    clean_purpose = _clean_purpose(purpose)
+    clean_name = _clean_file_name(name)
+    if not isinstance(content, bytes | bytearray):
+        raise RuleViolation("the file must be bytes", field="file")
+    content = bytes(content)
+    limit = attachment_max_bytes()
+    if not content:
+        raise RuleViolation("the file is empty", field="file")
+    if len(content) > limit:
+        raise RuleViolation(f"the file is larger than {limit} bytes", field="file")
+    content_type = files.sniff(content, clean_name, ATTACHMENT_TYPES, field="file", noun="the file")
+    key = default_storage.save(f"{ATTACHMENT_KEY_PREFIX}{secrets.token_hex(16)}", ContentFile(content))
+    try:
+        with transaction.atomic():
+            attachment = Attachment.objects.create(
+                document=row,
+                name=clean_name,
+                content_type=content_type,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                storage_key=key,
+                purpose=clean_purpose.value,
+                uploaded_by_id=actor.person_id,
+                created_at=clock.now(),
+            )
+            audit_services.record_change(
+                actor=actor,
+                verb="attach",
+                subject_type=SUBJECT,
+                subject_id=row.id,
+                subject_label=row.title,
+                after={"attachment": attachment.id, "purpose": clean_purpose.value, "content_type": content_type},
+            )
+    except BaseException:
+        default_storage.delete(key)  # nothing was written: the file must not stay behind
+        raise
+    return _to_attachment(attachment)
+
+
+def list_attachments(
+    *,
+    actor: Actor,
+    document_id: int,
+    purpose: AttachmentPurpose | str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[AttachmentRecord]:
+    """The document's live attachments, oldest first (of one purpose when given). Raises NotFound."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    qs = Attachment.objects.filter(document=row, removed_at__isnull=True)
+    if purpose is not None:
+        qs = qs.filter(purpose=_clean_purpose(purpose).value)
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    items = [_to_attachment(a) for a in qs[offset : offset + limit]]
+    return Page(items=items, total=qs.count(), limit=limit, offset=offset)
+
+
+def get_attachment(*, actor: Actor, attachment_id: int) -> AttachmentRecord:
+    """One live attachment's description, for readers of its document (NotFound for everyone else)."""
+    return _to_attachment(_attachment_row(actor, attachment_id, Access.READ))
+
+
+def read_attachment(*, actor: Actor, attachment_id: int) -> AttachmentFile:
+    """A live attachment's bytes, for readers of its document as the owner decides (NotFound for everyone else,
+    and for a removed attachment): the one door through which attached files are served."""
+    attachment = _attachment_row(actor, attachment_id, Access.READ)
+    with default_storage.open(attachment.storage_key, "rb") as handle:
+        content = handle.read()
+    return AttachmentFile(name=attachment.name, content_type=attachment.content_type, content=content)
+
+
+def remove_attachment(*, actor: Actor, attachment_id: int) -> AttachmentRecord:
+    """Remove an attachment from its document (the owner's ATTACH access): the row stays for the history, the file
+    is deleted once the removal commits. Raises NotFound (also when already removed), PermissionDenied."""
+    attachment = _attachment_row(actor, attachment_id, Access.ATTACH)
+    row = attachment.document
+    now = clock.now()
+    with transaction.atomic():
+        # A compare-and-set on removed_at: of two removals exactly one happens (the other is a 404).
+        if not Attachment.objects.filter(pk=attachment.pk, removed_at__isnull=True).update(removed_at=now):
+            raise NotFound(f"attachment {attachment_id} not found")
+        audit_services.record_change(
+            actor=actor,
+            verb="remove_attachment",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            before={"attachment": attachment.id, "purpose": attachment.purpose},
+        )
+        key = attachment.storage_key
+        transaction.on_commit(lambda: default_storage.delete(key))
+    attachment.removed_at = now
+    return _to_attachment(attachment)
+
+
+def count_attachments(*, document_id: int, purpose: AttachmentPurpose | str) -> int:
+    """How many live attachments of this purpose a document has, for an owner's guard ("approved for staffing only
+    with mockups attached", MECHANISMS.md §6). No actor: it returns a number, never a record; the owner has
+    already decided who is asking."""
+    return Attachment.objects.filter(
+        document_id=int(document_id), purpose=_clean_purpose(purpose).value, removed_at__isnull=True
+    ).count()
+
+
 # --- private --------------------------------------------------------------------------------------------------
 
 
@@ -301,5 +621,223 @@ def _to_revision(row: Revision, parts: tuple[Part, ...]) -> RevisionRecord:
         parts=ordered,
         note=row.note,
         author_id=row.author_id,
+        created_at=row.created_at,
+    )
+
+
+# --- private: comments and attachments (helper `docs`) ---------------------------------------------------------
+
+
+def _revision_row(row: Document, number: int | None) -> Revision:
+    rev = Revision.objects.filter(document=row, number=row.current if number is None else number).first()
+    if rev is None:
+        raise NotFound(f"document {row.id} has no revision {number}", field="revision")
+    return rev
+
+
+def _clean_comment_body(body: str) -> str:
+    if not isinstance(body, str):
+        raise RuleViolation("a comment is text", field="body")
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise RuleViolation("a comment needs some text", field="body")
+    if len(text) > MAX_COMMENT:
+        raise RuleViolation(f"a comment is limited to {MAX_COMMENT} characters", field="body")
+    if "\x00" in text:
+        raise RuleViolation("text must not contain NUL characters", field="body")
+    return text
+
+
+def _comment_session(actor: Actor, row: Document, session_id: int | None) -> ReadingSession | None:
+    """The reading session a comment belongs to: the one named, or the open one the actor reads in (a reader's
+    comment during silent reading is always hidden, whichever door it came through)."""
+    if session_id is None:
+        reader = (
+            Reader.objects.filter(
+                session__document=row, session__state=SessionState.READING.value, person_id=actor.person_id
+            )
+            .select_related("session")
+            .order_by("-session__started_at", "-session_id")
+            .first()
+            if actor.person_id is not None
+            else None
+        )
+        return reader.session if reader else None
+    session = ReadingSession.objects.filter(pk=session_id, document=row).first() if 0 < session_id < 2**63 else None
+    if session is None:
+        raise NotFound(f"document {row.id} has no reading session {session_id}", field="session_id")
+    if session.state != SessionState.READING.value:
+        raise RuleViolation("this reading session is closed: comment outside it", field="session_id")
+    if actor.person_id is None or not session.readers.filter(person_id=actor.person_id).exists():
+        raise PermissionDenied("only the session's readers comment in a reading session")
+    return session
+
+
+def _comment_revision(row: Document, revision: int | None, session: ReadingSession | None) -> int:
+    if session is not None:
+        if revision is not None and revision != session.revision:
+            raise RuleViolation(
+                f"a comment in this reading session is on its frozen revision {session.revision}", field="revision"
+            )
+        return session.revision
+    if revision is None:
+        return row.current
+    if not isinstance(revision, int) or not Revision.objects.filter(document=row, number=revision).exists():
+        raise RuleViolation(f"document {row.id} has no revision {revision}", field="revision")
+    return revision
+
+
+def _clean_anchor(owner: DocumentOwner, anchor: Anchor | None, parts: Mapping[str, str]) -> Anchor | None:
+    if anchor is None:
+        return None
+    if anchor.part not in {p.key for p in owner.parts}:
+        raise RuleViolation(f"a {owner.label} has no part {anchor.part!r}", field="anchor.part")
+    for name in ("quote", "prefix", "suffix"):
+        value = getattr(anchor, name)
+        if not isinstance(value, str) or "\x00" in value:
+            raise RuleViolation("the passage must be text without NUL characters", field=f"anchor.{name}")
+    quote = anchor.quote.replace("\r\n", "\n")
+    if not quote.strip():
+        raise RuleViolation("quote the passage the comment is about", field="anchor.quote")
+    if len(quote) > MAX_QUOTE:
+        raise RuleViolation(f"a quoted passage is limited to {MAX_QUOTE} characters", field="anchor.quote")
+    text = parts.get(anchor.part, "")
+    prefix = anchor.prefix.replace("\r\n", "\n")[-MAX_CONTEXT:]
+    suffix = anchor.suffix.replace("\r\n", "\n")[:MAX_CONTEXT]
+    status, start = rules.locate(Anchor(part=anchor.part, quote=quote, prefix=prefix, suffix=suffix), parts)
+    if status != AnchorStatus.FOUND or start is None:
+        raise RuleViolation("the quoted passage is not in this revision's part", field="anchor.quote")
+    # Context not given is taken from the text, so the passage can be told apart from its twins later.
+    if not anchor.prefix:
+        prefix = text[max(0, start - DERIVED_CONTEXT) : start]
+    if not anchor.suffix:
+        suffix = text[start + len(quote) : start + len(quote) + DERIVED_CONTEXT]
+    return Anchor(part=anchor.part, quote=quote, prefix=prefix, suffix=suffix)
+
+
+def _session_facts(session_ids: set[int]) -> dict[int, rules.SessionFacts]:
+    """The hidden-comments rule's facts of these sessions, in two queries."""
+    if not session_ids:
+        return {}
+    readers: dict[int, dict[int, bool]] = {}
+    for session_id, person_id, done_at in Reader.objects.filter(session_id__in=session_ids).values_list(
+        "session_id", "person_id", "done_at"
+    ):
+        readers.setdefault(session_id, {})[person_id] = done_at is not None
+    return {
+        s.id: rules.SessionFacts(
+            presenter_id=s.presenter_id,
+            readers=readers.get(s.id, {}),
+            closed=s.state == SessionState.CLOSED.value,
+        )
+        for s in ReadingSession.objects.filter(pk__in=session_ids)
+    }
+
+
+def _visible_comment_rows(actor: Actor, row: Document) -> list[Comment]:
+    """Every comment of the document the actor may see now (rules.comment_visible, asked of every comment)."""
+    comments = list(Comment.objects.filter(document=row).order_by("id"))
+    facts = _session_facts({c.session_id for c in comments if c.session_id is not None})
+    return [
+        c
+        for c in comments
+        if rules.comment_visible(
+            viewer_id=actor.person_id,
+            author_id=c.author_id,
+            session=facts.get(c.session_id) if c.session_id is not None else None,
+        )
+    ]
+
+
+def _comment_row(actor: Actor, comment_id: int) -> Comment:
+    """A comment the actor may see, or NotFound (its document unreadable, or the comment hidden from them)."""
+    comment = (
+        Comment.objects.filter(pk=comment_id).select_related("document").first() if 0 < comment_id < 2**63 else None
+    )
+    if comment is None:
+        raise NotFound(f"comment {comment_id} not found")
+    row = comment.document
+    if owners.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id) is None:
+        raise NotFound(f"comment {comment_id} not found")
+    facts = _session_facts({comment.session_id}) if comment.session_id else {}
+    session = facts.get(comment.session_id) if comment.session_id else None
+    if not rules.comment_visible(viewer_id=actor.person_id, author_id=comment.author_id, session=session):
+        raise NotFound(f"comment {comment_id} not found")
+    return comment
+
+
+def _located(comments: list[Comment], parts: Mapping[str, str]) -> list[CommentRecord]:
+    out = []
+    for c in comments:
+        anchor = Anchor(part=c.part, quote=c.quote, prefix=c.prefix, suffix=c.suffix) if c.quote else None
+        status, start = rules.locate(anchor, parts)
+        out.append(_to_comment(c, anchor, status, start))
+    return out
+
+
+def _to_comment(row: Comment, anchor: Anchor | None, status: AnchorStatus, start: int | None) -> CommentRecord:
+    return CommentRecord(
+        id=CommentId(row.id),
+        document_id=DocumentId(row.document_id),
+        revision=row.revision,
+        anchor=anchor,
+        body=row.body,
+        author_id=row.author_id,
+        created_at=row.created_at,
+        session_id=SessionId(row.session_id) if row.session_id else None,
+        resolved=row.resolved,
+        version=row.version,
+        status=status,
+        start=start,
+    )
+
+
+def _clean_purpose(purpose: AttachmentPurpose | str) -> AttachmentPurpose:
+    try:
+        return AttachmentPurpose(purpose)
+    except ValueError:
+        allowed = ", ".join(p.value for p in AttachmentPurpose)
+        raise RuleViolation(f"the purpose must be one of: {allowed}", field="purpose") from None
+
+
+def _clean_file_name(name: str) -> str:
+    if not isinstance(name, str):
+        raise RuleViolation("the file needs a name", field="name")
+    # Only the last path segment: a name is shown and sent back in a header, never used as a path.
+    text = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not text or text in {".", ".."}:
+        raise RuleViolation("the file needs a name", field="name")
+    if len(text) > MAX_FILE_NAME:
+        raise RuleViolation(f"a file name is limited to {MAX_FILE_NAME} characters", field="name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise RuleViolation("a file name must not contain control characters", field="name")
+    return text
+
+
+def _attachment_row(actor: Actor, attachment_id: int, what: Access) -> Attachment:
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id, removed_at__isnull=True).select_related("document").first()
+        if 0 < attachment_id < 2**63
+        else None
+    )
+    if attachment is None:
+        raise NotFound(f"attachment {attachment_id} not found")
+    row = attachment.document
+    if owners.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id) is None:
+        raise NotFound(f"attachment {attachment_id} not found")  # its document is unreadable: nothing is said
+    owners.require(actor, row.owner_kind, row.owner_id, what, document_id=row.id)
+    return attachment
+
+
+def _to_attachment(row: Attachment) -> AttachmentRecord:
+    return AttachmentRecord(
+        id=AttachmentId(row.id),
+        document_id=DocumentId(row.document_id),
+        name=row.name,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        purpose=row.purpose,
+        uploaded_by_id=row.uploaded_by_id,
         created_at=row.created_at,
     )
