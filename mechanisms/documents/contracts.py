@@ -54,6 +54,9 @@ class DocumentOwner:
     access: Callable[[Actor, frozenset[str]], Mapping[str, frozenset[Access]]]
     url: Callable[[str], str]
     frozen: Callable[[str], str] | None = None
+    # Why a reading session may not start on this record's document now ("" when it may): a narrative over six
+    # pages is not read in a meeting (MECHANISMS.md §6). Asked by documents.services.start_session.
+    session_refused: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +163,22 @@ class AttachmentFile:
 
 
 class SessionState(enum.StrEnum):
+    """A reading session is open while its readers read, then closed (by its presenter, or when its time is up)."""
+
     READING = "reading"
     CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
 class ReaderRecord:
+    """A reader of a session and when they marked "done reading" (None: still reading)."""
+
     person_id: int
     done_at: dt.datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +197,33 @@ class ReadingSessionRecord:
     closed_at: dt.datetime | None
     readers: tuple[ReaderRecord, ...] = field(default_factory=tuple)
     version: int = 1
+
+    @property
+    def reader_ids(self) -> tuple[int, ...]:
+        return tuple(r.person_id for r in self.readers)
+
+    @property
+    def all_done(self) -> bool:
+        return all(r.done for r in self.readers)
+
+    @property
+    def open(self) -> bool:
+        return self.state is SessionState.READING
+
+    def reader(self, person_id: int | None) -> ReaderRecord | None:
+        return next((r for r in self.readers if r.person_id == person_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageComments:
+    """The comments a viewer may see on one passage of a session's frozen revision (part + quote; both empty for
+    comments on the whole document), in document order (documents.services.session_comments)."""
+
+    part: str
+    part_label: str
+    quote: str
+    start: int | None
+    comments: tuple[CommentRecord, ...]
 
 
 @dataclass(frozen=True, slots=True)
