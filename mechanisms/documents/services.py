@@ -265,6 +265,348 @@ def readable_document_ids(*, actor: Actor, document_ids: frozenset[int]) -> froz
     return frozenset(out)
 
 
+# --- reading sessions (MECHANISMS.md §6: meetings start with silent reading) ----------------------------------
+#
+# A session reads one frozen revision within a time-box; its readers' comments stay hidden from each other until
+# the viewer has marked "done reading", and from the presenter until every reader is (rules.comment_visible).
+# Comments are the `docs` part of this module (add_comment, list_comments): every door that lists or counts
+# comments asks `_visible_comment_rows`, which applies the rule with each session's facts.
+
+SESSION_MIN_MINUTES = 1
+SESSION_MAX_MINUTES = 240
+SESSION_MAX_READERS = 50
+SESSION_NOTICE_KINDS = ("reading_session.started", "reading_session.all_done")
+
+notifications_services.declare_kinds(kinds=SESSION_NOTICE_KINDS)
+
+
+def session_url(*, document_id: int, session_id: int) -> str:
+    """The reading room's page."""
+    return f"/documents/{int(document_id)}/sessions/{int(session_id)}"
+
+
+def start_session(
+    *,
+    actor: Actor,
+    document_id: int,
+    reader_ids: Sequence[int],
+    minutes: int = 20,
+    revision: int | None = None,
+) -> ReadingSessionRecord:
+    """Start a silent reading of one revision of a document (MECHANISMS.md §6).
+
+    Rules: the actor has the owner's PRESENT access (and is the presenter, never a reader); the owner may refuse a
+    session (`session_refused`: a narrative over six pages); the revision (the current one by default) is frozen:
+    the session reads it whatever is revised later; at least one reader, each an active person the owner lets read
+    the document, at most 50; `minutes` 1..240; one open session per document. The readers are notified (the
+    title and a link). Raises NotFound (an unreadable document or revision), PermissionDenied (no PRESENT),
+    RuleViolation naming `reader_ids`, `minutes`, `revision` or `document_id`."""
+    row = _row(document_id)
+    owner = owners.get(row.owner_kind)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.PRESENT, document_id=row.id)
+    reason = owner.session_refused(row.owner_id) if owner.session_refused else ""
+    if reason:
+        raise RuleViolation(reason, field="document_id")
+    clean_minutes = _clean_minutes(minutes)
+    number = _clean_session_revision(row, revision)
+    readers = _clean_readers(actor, row, reader_ids)
+    now = clock.now()
+    with transaction.atomic():
+        # Serialize starts on one document (PostgreSQL; SQLite's IMMEDIATE transactions already do), so two
+        # presenters starting at once cannot open two sessions.
+        Document.objects.select_for_update().filter(pk=row.pk).first()
+        if ReadingSession.objects.filter(document=row, state=SessionState.READING.value).exists():
+            raise RuleViolation(
+                "this document already has a reading session open: close it before starting another",
+                field="document_id",
+            )
+        session = ReadingSession.objects.create(
+            document=row,
+            revision=number,
+            presenter_id=actor.person_id,
+            minutes=clean_minutes,
+            state=SessionState.READING.value,
+            started_at=now,
+            ends_at=now + dt.timedelta(minutes=clean_minutes),
+        )
+        Reader.objects.bulk_create([Reader(session=session, person_id=pid) for pid in readers])
+        audit_services.record_change(
+            actor=actor,
+            verb="start_session",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            after={"session": session.id, "revision": number, "minutes": clean_minutes, "readers": len(readers)},
+        )
+        notifications_services.notify(
+            actor=actor,
+            recipients=readers,
+            kind="reading_session.started",
+            title=f"Silent reading: {row.title}"[:200],
+            url=session_url(document_id=row.id, session_id=session.id),
+            subject_type=SUBJECT,
+            subject_id=row.id,
+        )
+    return _to_session(_session_row(session.id))
+
+
+def mark_done_reading(*, actor: Actor, session_id: int) -> ReadingSessionRecord:
+    """A reader says they have finished reading: from now on they see the other readers' comments, and once every
+    reader is done the presenter sees them all (MECHANISMS.md §6). Only a reader, once, while the session is open;
+    when the last reader is done the presenter is told. Raises NotFound (a session of a document the actor may not
+    read), PermissionDenied (not a reader), RuleViolation naming `session_id` (closed, or already done)."""
+    session = _session_row(session_id)
+    row = session.document
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    reader = next((r for r in session.readers.all() if r.person_id == actor.person_id), None)
+    if reader is None:
+        raise PermissionDenied("only a reader of this session marks it done reading")
+    if session.state != SessionState.READING.value:
+        raise RuleViolation("this reading session is closed", field="session_id")
+    if reader.done_at is not None:
+        raise RuleViolation("you have already marked this session done reading", field="session_id")
+    now = clock.now()
+    with transaction.atomic():
+        # Compare-and-set on the reader's row: of two clicks at once, one marks it and the other is refused.
+        if not Reader.objects.filter(pk=reader.pk, done_at__isnull=True).update(done_at=now):
+            raise RuleViolation("you have already marked this session done reading", field="session_id")
+        audit_services.record_change(
+            actor=actor,
+            verb="done_reading",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            after={"session": session.id},
+        )
+        if not Reader.objects.filter(session=session, done_at__isnull=True).exists():
+            notifications_services.notify(
+                actor=actor,
+                recipients=[session.presenter_id] if session.presenter_id else [],
+                kind="reading_session.all_done",
+                title=f"Everyone has finished reading: {row.title}"[:200],
+                url=session_url(document_id=row.id, session_id=session.id),
+                subject_type=SUBJECT,
+                subject_id=row.id,
+            )
+    return _to_session(_session_row(session.id))
+
+
+def close_session(*, actor: Actor, session_id: int, version: int) -> ReadingSessionRecord:
+    """The presenter ends a reading session (the worker also closes sessions whose time-box is over:
+    `close_expired_sessions`); every comment of it is then revealed to everyone who may read the document.
+    Raises NotFound, PermissionDenied (not the presenter), RuleViolation naming `session_id` (already closed),
+    Conflict (a stale `version`)."""
+    session = _session_row(session_id)
+    row = session.document
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    if actor.person_id is None or actor.person_id != session.presenter_id:
+        raise PermissionDenied("only the presenter closes a reading session")
+    if session.state != SessionState.READING.value:
+        raise RuleViolation("this reading session is already closed", field="session_id")
+    with transaction.atomic():
+        _close(actor, session, row, version=version, reason="")
+    return _to_session(_session_row(session.id))
+
+
+def close_expired_sessions(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """Close every open session whose time-box is over (the worker's `documents.close_sessions`, every minute);
+    returns how many it closed. Each is its own write, audited with the reason; a session the presenter closed
+    meanwhile is skipped. Only the system (the worker) or an admin runs it."""
+    if not actor.is_admin:
+        raise PermissionDenied("only the worker closes reading sessions whose time is up")
+    moment = now or clock.now()
+    closed = 0
+    due = ReadingSession.objects.filter(state=SessionState.READING.value, ends_at__lte=moment)
+    due = due.select_related("document")
+    for session in due:
+        try:
+            with transaction.atomic():
+                _close(actor, session, session.document, version=session.version, reason="its time-box ended")
+        except Conflict:
+            continue
+        closed += 1
+    return closed
+
+
+def get_session(*, actor: Actor, session_id: int) -> ReadingSessionRecord:
+    """One reading session with its readers (who is done). NotFound unless the owner lets the actor read its
+    document."""
+    session = _session_row(session_id)
+    row = session.document
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    return _to_session(session)
+
+
+def list_sessions(
+    *,
+    actor: Actor,
+    document_id: int,
+    open_only: bool = False,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[ReadingSessionRecord]:
+    """A document's reading sessions, newest first (paginated). NotFound for an unreadable document."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    qs = ReadingSession.objects.filter(document=row)
+    if open_only:
+        qs = qs.filter(state=SessionState.READING.value)
+    items = [_to_session(s) for s in qs.prefetch_related("readers")[offset : offset + limit]]
+    return Page(items=items, total=qs.count(), limit=limit, offset=offset)
+
+
+def session_comments(*, actor: Actor, session_id: int) -> tuple[PassageComments, ...]:
+    """The comments of a session the actor may see now (rules.comment_visible: their own, the other readers' once
+    they are done, all of them once every reader is done or the session is closed), grouped by passage (part and
+    quote) in the order of the frozen revision: comments on the whole document first, then part by part, each
+    passage where it starts. NotFound unless the actor may read the document."""
+    session = _session_row(session_id)
+    row = session.document
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    parts = owners.get(row.owner_kind).parts
+    labels = {p.key: p.label for p in parts}
+    order = {p.key: i for i, p in enumerate(parts)}
+    frozen = Revision.objects.filter(document=row, number=session.revision).first()
+    text = (frozen.parts or {}) if frozen else {}
+    rows = [c for c in _visible_comment_rows(actor, row) if c.session_id == session.id]
+    groups: dict[tuple[str, str, int | None], list[CommentRecord]] = {}
+    for c in _located(rows, text):
+        key = (c.anchor.part, c.anchor.quote, c.start) if c.anchor else ("", "", None)
+        groups.setdefault(key, []).append(c)
+
+    def position(key: tuple[str, str, int | None]) -> tuple[int, int, int]:
+        part, quote, start = key
+        if not quote:
+            return (-1, 0, 0)
+        return (order.get(part, len(order)), start if start is not None else 2**62, 0)
+
+    return tuple(
+        PassageComments(part=k[0], part_label=labels.get(k[0], ""), quote=k[1], start=k[2], comments=tuple(v))
+        for k, v in sorted(groups.items(), key=lambda item: (position(item[0]), item[1][0].id))
+    )
+
+
+def current_parts(*, document_id: int) -> dict[str, str]:
+    """The current revision's parts of a document (no actor: for an owning app's own rules about its record, e.g.
+    whether a narrative is short enough to be read in a session). Empty for an unknown document."""
+    row = Document.objects.filter(pk=document_id).first()
+    rev = Revision.objects.filter(document=row, number=row.current).first() if row else None
+    return dict(rev.parts or {}) if rev else {}
+
+
+def owners_read_in_sessions(*, owner_kind: str, person_id: int | None) -> frozenset[str]:
+    """The owner ids of the documents of this kind that `person_id` was invited to read in a session (no actor:
+    for an owning app's access rule, e.g. a confidential narrative is read by the readers of its sessions)."""
+    if person_id is None:
+        return frozenset()
+    return frozenset(
+        Reader.objects.filter(session__document__owner_kind=owner_kind, person_id=person_id)
+        .values_list("session__document__owner_id", flat=True)
+        .distinct()
+    )
+
+
+def _session_row(session_id: int) -> ReadingSession:
+    try:
+        wanted = int(session_id)
+    except (TypeError, ValueError):
+        wanted = 0
+    row = None
+    if 0 < wanted < 2**63:
+        row = ReadingSession.objects.filter(pk=wanted).select_related("document").prefetch_related("readers").first()
+    if row is None:
+        raise NotFound(f"reading session {session_id} not found")
+    return row
+
+
+def _close(actor: Actor, session: ReadingSession, row: Document, *, version: int, reason: str) -> None:
+    update_versioned(
+        session, expected_version=version, changes={"state": SessionState.CLOSED.value, "closed_at": clock.now()}
+    )
+    audit_services.record_change(
+        actor=actor,
+        verb="close_session",
+        subject_type=SUBJECT,
+        subject_id=row.id,
+        subject_label=row.title,
+        before={"session": session.id, "state": SessionState.READING.value},
+        after={"session": session.id, "state": SessionState.CLOSED.value},
+        reason=reason,
+    )
+
+
+def _clean_minutes(minutes: object) -> int:
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise RuleViolation("the time-box is a whole number of minutes", field="minutes")
+    if not SESSION_MIN_MINUTES <= minutes <= SESSION_MAX_MINUTES:
+        raise RuleViolation(
+            f"the time-box is {SESSION_MIN_MINUTES} to {SESSION_MAX_MINUTES} minutes, not {minutes}", field="minutes"
+        )
+    return minutes
+
+
+def _clean_session_revision(row: Document, revision: object) -> int:
+    if revision is None:
+        return row.current
+    if isinstance(revision, bool) or not isinstance(revision, int) or not 1 <= revision <= row.current:
+        raise RuleViolation(f"the document has revisions 1 to {row.current}, not {revision!r}", field="revision")
+    return revision
+
+
+def _clean_readers(actor: Actor, row: Document, reader_ids: Sequence[int]) -> list[int]:
+    if isinstance(reader_ids, str | bytes) or not isinstance(reader_ids, Sequence | set | frozenset):
+        raise RuleViolation("name the readers by their person ids", field="reader_ids")
+    wanted: list[int] = []
+    for value in reader_ids:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+            raise RuleViolation(f"{value!r} is not a person id", field="reader_ids")
+        if value not in wanted:
+            wanted.append(value)
+    if not wanted:
+        raise RuleViolation("a reading session needs at least one reader", field="reader_ids")
+    if len(wanted) > SESSION_MAX_READERS:
+        raise RuleViolation(f"a reading session has at most {SESSION_MAX_READERS} readers", field="reader_ids")
+    if actor.person_id in wanted:
+        raise RuleViolation("the presenter is not one of the readers", field="reader_ids")
+    people = org_services.get_people(actor=actor, ids=wanted)
+    missing = [str(i) for i in wanted if i not in people]
+    if missing:
+        raise RuleViolation(f"no person has the id {', '.join(missing)}", field="reader_ids")
+    cannot: list[str] = []
+    for pid in wanted:
+        person = people[pid]
+        if not person.active:
+            cannot.append(f"{person.handle} (no longer active)")
+            continue
+        try:
+            reader = org_services.actor_for_handle(handle=person.handle)
+        except NotFound:
+            cannot.append(f"{person.handle} (no account)")
+            continue
+        if row.owner_id not in owners.access(reader, row.owner_kind, frozenset({row.owner_id})):
+            cannot.append(f"{person.handle} (may not read it)")
+    if cannot:
+        raise RuleViolation("these people cannot read this document: " + ", ".join(cannot), field="reader_ids")
+    return wanted
+
+
+def _to_session(row: ReadingSession) -> ReadingSessionRecord:
+    return ReadingSessionRecord(
+        id=SessionId(row.id),
+        document_id=DocumentId(row.document_id),
+        revision=row.revision,
+        presenter_id=row.presenter_id,
+        minutes=row.minutes,
+        state=SessionState(row.state),
+        started_at=row.started_at,
+        ends_at=row.ends_at,
+        closed_at=row.closed_at,
+        readers=tuple(ReaderRecord(person_id=r.person_id, done_at=r.done_at) for r in row.readers.all()),
+        version=row.version,
+    )
+
+
 # --- comments (helper `docs`) -----------------------------------------------------------------------------------
 
 MAX_COMMENT = 20_000
@@ -565,420 +907,6 @@ def count_attachments(*, document_id: int, purpose: AttachmentPurpose | str) -> 
     return Attachment.objects.filter(
         document_id=int(document_id), purpose=_clean_purpose(purpose).value, removed_at__isnull=True
     ).count()
-
-# --- reading sessions (MECHANISMS.md §6: meetings start with silent reading) ----------------------------------
-#
-# A session reads one frozen revision within a time-box; its readers' comments stay hidden from each other until
-# the viewer has marked "done reading", and from the presenter until every reader is (rules.comment_visible).
-# Comments are the `docs` part of this module (add_comment, list_comments); the helpers `_session_for_comment`
-# and `_visible_comments` below are what they use for the sessions' part of the rule.
-
-SESSION_MIN_MINUTES = 1
-SESSION_MAX_MINUTES = 240
-SESSION_MAX_READERS = 50
-SESSION_NOTICE_KINDS = ("reading_session.started", "reading_session.all_done")
-
-notifications_services.declare_kinds(kinds=SESSION_NOTICE_KINDS)
-
-
-def session_url(*, document_id: int, session_id: int) -> str:
-    """The reading room's page."""
-    return f"/documents/{int(document_id)}/sessions/{int(session_id)}"
-
-
-def start_session(
-    *,
-    actor: Actor,
-    document_id: int,
-    reader_ids: Sequence[int],
-    minutes: int = 20,
-    revision: int | None = None,
-) -> ReadingSessionRecord:
-    """Start a silent reading of one revision of a document (MECHANISMS.md §6).
-
-    Rules: the actor has the owner's PRESENT access (and is the presenter, never a reader); the owner may refuse a
-    session (`session_refused`: a narrative over six pages); the revision (the current one by default) is frozen:
-    the session reads it whatever is revised later; at least one reader, each an active person the owner lets read
-    the document, at most 50; `minutes` 1..240; one open session per document. The readers are notified (the
-    title and a link). Raises NotFound (an unreadable document or revision), PermissionDenied (no PRESENT),
-    RuleViolation naming `reader_ids`, `minutes`, `revision` or `document_id`."""
-    row = _row(document_id)
-    owner = owners.get(row.owner_kind)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.PRESENT, document_id=row.id)
-    reason = owner.session_refused(row.owner_id) if owner.session_refused else ""
-    if reason:
-        raise RuleViolation(reason, field="document_id")
-    clean_minutes = _clean_minutes(minutes)
-    number = _clean_session_revision(row, revision)
-    readers = _clean_readers(actor, row, reader_ids)
-    now = clock.now()
-    with transaction.atomic():
-        # Serialize starts on one document (PostgreSQL; SQLite's IMMEDIATE transactions already do), so two
-        # presenters starting at once cannot open two sessions.
-        Document.objects.select_for_update().filter(pk=row.pk).first()
-        if ReadingSession.objects.filter(document=row, state=SessionState.READING.value).exists():
-            raise RuleViolation(
-                "this document already has a reading session open: close it before starting another",
-                field="document_id",
-            )
-        session = ReadingSession.objects.create(
-            document=row,
-            revision=number,
-            presenter_id=actor.person_id,
-            minutes=clean_minutes,
-            state=SessionState.READING.value,
-            started_at=now,
-            ends_at=now + dt.timedelta(minutes=clean_minutes),
-        )
-        Reader.objects.bulk_create([Reader(session=session, person_id=pid) for pid in readers])
-        audit_services.record_change(
-            actor=actor,
-            verb="start_session",
-            subject_type=SUBJECT,
-            subject_id=row.id,
-            subject_label=row.title,
-            after={"session": session.id, "revision": number, "minutes": clean_minutes, "readers": len(readers)},
-        )
-        notifications_services.notify(
-            actor=actor,
-            recipients=readers,
-            kind="reading_session.started",
-            title=f"Silent reading: {row.title}"[:200],
-            url=session_url(document_id=row.id, session_id=session.id),
-            subject_type=SUBJECT,
-            subject_id=row.id,
-        )
-    return _to_session(_session_row(session.id))
-
-
-def mark_done_reading(*, actor: Actor, session_id: int) -> ReadingSessionRecord:
-    """A reader says they have finished reading: from now on they see the other readers' comments, and once every
-    reader is done the presenter sees them all (MECHANISMS.md §6). Only a reader, once, while the session is open;
-    when the last reader is done the presenter is told. Raises NotFound (a session of a document the actor may not
-    read), PermissionDenied (not a reader), RuleViolation naming `session_id` (closed, or already done)."""
-    session = _session_row(session_id)
-    row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    reader = next((r for r in session.readers.all() if r.person_id == actor.person_id), None)
-    if reader is None:
-        raise PermissionDenied("only a reader of this session marks it done reading")
-    if session.state != SessionState.READING.value:
-        raise RuleViolation("this reading session is closed", field="session_id")
-    if reader.done_at is not None:
-        raise RuleViolation("you have already marked this session done reading", field="session_id")
-    now = clock.now()
-    with transaction.atomic():
-        # Compare-and-set on the reader's row: of two clicks at once, one marks it and the other is refused.
-        if not Reader.objects.filter(pk=reader.pk, done_at__isnull=True).update(done_at=now):
-            raise RuleViolation("you have already marked this session done reading", field="session_id")
-        audit_services.record_change(
-            actor=actor,
-            verb="done_reading",
-            subject_type=SUBJECT,
-            subject_id=row.id,
-            subject_label=row.title,
-            after={"session": session.id},
-        )
-        if not Reader.objects.filter(session=session, done_at__isnull=True).exists():
-            notifications_services.notify(
-                actor=actor,
-                recipients=[session.presenter_id] if session.presenter_id else [],
-                kind="reading_session.all_done",
-                title=f"Everyone has finished reading: {row.title}"[:200],
-                url=session_url(document_id=row.id, session_id=session.id),
-                subject_type=SUBJECT,
-                subject_id=row.id,
-            )
-    return _to_session(_session_row(session.id))
-
-
-def close_session(*, actor: Actor, session_id: int, version: int) -> ReadingSessionRecord:
-    """The presenter ends a reading session (the worker also closes sessions whose time-box is over:
-    `close_expired_sessions`); every comment of it is then revealed to everyone who may read the document.
-    Raises NotFound, PermissionDenied (not the presenter), RuleViolation naming `session_id` (already closed),
-    Conflict (a stale `version`)."""
-    session = _session_row(session_id)
-    row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    if actor.person_id is None or actor.person_id != session.presenter_id:
-        raise PermissionDenied("only the presenter closes a reading session")
-    if session.state != SessionState.READING.value:
-        raise RuleViolation("this reading session is already closed", field="session_id")
-    with transaction.atomic():
-        _close(actor, session, row, version=version, reason="")
-    return _to_session(_session_row(session.id))
-
-
-def close_expired_sessions(*, actor: Actor, now: dt.datetime | None = None) -> int:
-    """Close every open session whose time-box is over (the worker's `documents.close_sessions`, every minute);
-    returns how many it closed. Each is its own write, audited with the reason; a session the presenter closed
-    meanwhile is skipped. Only the system (the worker) or an admin runs it."""
-    if not actor.is_admin:
-        raise PermissionDenied("only the worker closes reading sessions whose time is up")
-    moment = now or clock.now()
-    closed = 0
-    due = ReadingSession.objects.filter(state=SessionState.READING.value, ends_at__lte=moment)
-    due = due.select_related("document")
-    for session in due:
-        try:
-            with transaction.atomic():
-                _close(actor, session, session.document, version=session.version, reason="its time-box ended")
-        except Conflict:
-            continue
-        closed += 1
-    return closed
-
-
-def get_session(*, actor: Actor, session_id: int) -> ReadingSessionRecord:
-    """One reading session with its readers (who is done). NotFound unless the owner lets the actor read its
-    document."""
-    session = _session_row(session_id)
-    row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    return _to_session(session)
-
-
-def list_sessions(
-    *,
-    actor: Actor,
-    document_id: int,
-    open_only: bool = False,
-    limit: int | None = None,
-    offset: int | None = None,
-) -> Page[ReadingSessionRecord]:
-    """A document's reading sessions, newest first (paginated). NotFound for an unreadable document."""
-    row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    limit, offset = clamp_limit(limit), clamp_offset(offset)
-    qs = ReadingSession.objects.filter(document=row)
-    if open_only:
-        qs = qs.filter(state=SessionState.READING.value)
-    items = [_to_session(s) for s in qs.prefetch_related("readers")[offset : offset + limit]]
-    return Page(items=items, total=qs.count(), limit=limit, offset=offset)
-
-
-def session_comments(*, actor: Actor, session_id: int) -> tuple[PassageComments, ...]:
-    """The comments of a session the actor may see now (rules.comment_visible: their own, the other readers' once
-    they are done, all of them once every reader is done or the session is closed), grouped by passage (part and
-    quote) in the order of the frozen revision: comments on the whole document first, then part by part, each
-    passage where it starts. NotFound unless the actor may read the document."""
-    session = _session_row(session_id)
-    row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    parts = owners.get(row.owner_kind).parts
-    labels = {p.key: p.label for p in parts}
-    order = {p.key: i for i, p in enumerate(parts)}
-    frozen = Revision.objects.filter(document=row, number=session.revision).first()
-    text = (frozen.parts or {}) if frozen else {}
-    rows = _visible_comments(actor, list(Comment.objects.filter(session=session).order_by("id")))
-    groups: dict[tuple[str, str, int | None], list[CommentRecord]] = {}
-    for c in rows:
-        anchor = Anchor(part=c.part, quote=c.quote, prefix=c.prefix, suffix=c.suffix) if c.quote else None
-        status, start = rules.locate(anchor, text)
-        key = (c.part if anchor else "", c.quote if anchor else "", start)
-        groups.setdefault(key, []).append(_session_comment(c, anchor, status, start))
-
-    def position(key: tuple[str, str, int | None]) -> tuple[int, int, int]:
-        part, quote, start = key
-        if not quote:
-            return (-1, 0, 0)
-        return (order.get(part, len(order)), start if start is not None else 2**62, 0)
-
-    return tuple(
-        PassageComments(part=k[0], part_label=labels.get(k[0], ""), quote=k[1], start=k[2], comments=tuple(v))
-        for k, v in sorted(groups.items(), key=lambda item: (position(item[0]), item[1][0].id))
-    )
-
-
-def current_parts(*, document_id: int) -> dict[str, str]:
-    """The current revision's parts of a document (no actor: for an owning app's own rules about its record, e.g.
-    whether a narrative is short enough to be read in a session). Empty for an unknown document."""
-    row = Document.objects.filter(pk=document_id).first()
-    rev = Revision.objects.filter(document=row, number=row.current).first() if row else None
-    return dict(rev.parts or {}) if rev else {}
-
-
-def owners_read_in_sessions(*, owner_kind: str, person_id: int | None) -> frozenset[str]:
-    """The owner ids of the documents of this kind that `person_id` was invited to read in a session (no actor:
-    for an owning app's access rule, e.g. a confidential narrative is read by the readers of its sessions)."""
-    if person_id is None:
-        return frozenset()
-    return frozenset(
-        Reader.objects.filter(session__document__owner_kind=owner_kind, person_id=person_id)
-        .values_list("session__document__owner_id", flat=True)
-        .distinct()
-    )
-
-
-def _session_row(session_id: int) -> ReadingSession:
-    try:
-        wanted = int(session_id)
-    except (TypeError, ValueError):
-        wanted = 0
-    row = None
-    if 0 < wanted < 2**63:
-        row = ReadingSession.objects.filter(pk=wanted).select_related("document").prefetch_related("readers").first()
-    if row is None:
-        raise NotFound(f"reading session {session_id} not found")
-    return row
-
-
-def _close(actor: Actor, session: ReadingSession, row: Document, *, version: int, reason: str) -> None:
-    update_versioned(
-        session, expected_version=version, changes={"state": SessionState.CLOSED.value, "closed_at": clock.now()}
-    )
-    audit_services.record_change(
-        actor=actor,
-        verb="close_session",
-        subject_type=SUBJECT,
-        subject_id=row.id,
-        subject_label=row.title,
-        before={"session": session.id, "state": SessionState.READING.value},
-        after={"session": session.id, "state": SessionState.CLOSED.value},
-        reason=reason,
-    )
-
-
-def _clean_minutes(minutes: object) -> int:
-    if isinstance(minutes, bool) or not isinstance(minutes, int):
-        raise RuleViolation("the time-box is a whole number of minutes", field="minutes")
-    if not SESSION_MIN_MINUTES <= minutes <= SESSION_MAX_MINUTES:
-        raise RuleViolation(
-            f"the time-box is {SESSION_MIN_MINUTES} to {SESSION_MAX_MINUTES} minutes, not {minutes}", field="minutes"
-        )
-    return minutes
-
-
-def _clean_session_revision(row: Document, revision: object) -> int:
-    if revision is None:
-        return row.current
-    if isinstance(revision, bool) or not isinstance(revision, int) or not 1 <= revision <= row.current:
-        raise RuleViolation(f"the document has revisions 1 to {row.current}, not {revision!r}", field="revision")
-    return revision
-
-
-def _clean_readers(actor: Actor, row: Document, reader_ids: Sequence[int]) -> list[int]:
-    if isinstance(reader_ids, str | bytes) or not isinstance(reader_ids, Sequence | set | frozenset):
-        raise RuleViolation("name the readers by their person ids", field="reader_ids")
-    wanted: list[int] = []
-    for value in reader_ids:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-            raise RuleViolation(f"{value!r} is not a person id", field="reader_ids")
-        if value not in wanted:
-            wanted.append(value)
-    if not wanted:
-        raise RuleViolation("a reading session needs at least one reader", field="reader_ids")
-    if len(wanted) > SESSION_MAX_READERS:
-        raise RuleViolation(f"a reading session has at most {SESSION_MAX_READERS} readers", field="reader_ids")
-    if actor.person_id in wanted:
-        raise RuleViolation("the presenter is not one of the readers", field="reader_ids")
-    people = org_services.get_people(actor=actor, ids=wanted)
-    missing = [str(i) for i in wanted if i not in people]
-    if missing:
-        raise RuleViolation(f"no person has the id {', '.join(missing)}", field="reader_ids")
-    cannot: list[str] = []
-    for pid in wanted:
-        person = people[pid]
-        if not person.active:
-            cannot.append(f"{person.handle} (no longer active)")
-            continue
-        try:
-            reader = org_services.actor_for_handle(handle=person.handle)
-        except NotFound:
-            cannot.append(f"{person.handle} (no account)")
-            continue
-        if row.owner_id not in owners.access(reader, row.owner_kind, frozenset({row.owner_id})):
-            cannot.append(f"{person.handle} (may not read it)")
-    if cannot:
-        raise RuleViolation("these people cannot read this document: " + ", ".join(cannot), field="reader_ids")
-    return wanted
-
-
-def _facts_of_session(session: ReadingSession) -> rules.SessionFacts:
-    """What the hidden-comments rule needs of a session (its readers prefetched or read here)."""
-    return rules.SessionFacts(
-        presenter_id=session.presenter_id,
-        readers={r.person_id: r.done_at is not None for r in session.readers.all()},
-        closed=session.state != SessionState.READING.value,
-    )
-
-
-def _visible_comments(actor: Actor, rows: list[Comment]) -> list[Comment]:
-    """The comments of `rows` the actor may see now: the hidden-comments rule applied to every comment made in a
-    session (one query for all the sessions concerned). Every door listing or counting comments goes through it."""
-    session_ids = {c.session_id for c in rows if c.session_id is not None}
-    sessions = ReadingSession.objects.filter(pk__in=session_ids).prefetch_related("readers")
-    facts = {s.id: _facts_of_session(s) for s in sessions}
-    return [
-        c
-        for c in rows
-        if rules.comment_visible(
-            viewer_id=actor.person_id,
-            author_id=c.author_id,
-            session=facts.get(c.session_id) if c.session_id is not None else None,
-        )
-    ]
-
-
-def _session_for_comment(actor: Actor, row: Document, session_id: int | None) -> ReadingSession | None:
-    """The session a new comment belongs to (for add_comment): the one named, which must be this document's, open,
-    and the actor one of its readers (a comment is made on its frozen revision); or, when none is named, the open
-    session the actor is reading, so a reader's comment is never shown early by being posted through another door.
-    None when the comment is outside any session."""
-    if session_id is None:
-        return (
-            ReadingSession.objects.filter(
-                document=row, state=SessionState.READING.value, readers__person_id=actor.person_id
-            )
-            .prefetch_related("readers")
-            .first()
-            if actor.person_id is not None
-            else None
-        )
-    try:
-        session = _session_row(session_id)
-    except NotFound:
-        raise RuleViolation(f"reading session {session_id} not found", field="session_id") from None
-    if session.document_id != row.id:
-        raise RuleViolation("that reading session is about another document", field="session_id")
-    if session.state != SessionState.READING.value:
-        raise RuleViolation("that reading session is closed", field="session_id")
-    if actor.person_id not in {r.person_id for r in session.readers.all()}:
-        raise RuleViolation("only the session's readers comment in it", field="session_id")
-    return session
-
-
-def _session_comment(c: Comment, anchor: Anchor | None, status: AnchorStatus, start: int | None) -> CommentRecord:
-    return CommentRecord(
-        id=CommentId(c.id),
-        document_id=DocumentId(c.document_id),
-        revision=c.revision,
-        anchor=anchor,
-        body=c.body,
-        author_id=c.author_id,
-        created_at=c.created_at,
-        session_id=SessionId(c.session_id) if c.session_id is not None else None,
-        resolved=c.resolved,
-        version=c.version,
-        status=status,
-        start=start,
-    )
-
-
-def _to_session(row: ReadingSession) -> ReadingSessionRecord:
-    return ReadingSessionRecord(
-        id=SessionId(row.id),
-        document_id=DocumentId(row.document_id),
-        revision=row.revision,
-        presenter_id=row.presenter_id,
-        minutes=row.minutes,
-        state=SessionState(row.state),
-        started_at=row.started_at,
-        ends_at=row.ends_at,
-        closed_at=row.closed_at,
-        readers=tuple(ReaderRecord(person_id=r.person_id, done_at=r.done_at) for r in row.readers.all()),
-        version=row.version,
-    )
 
 
 # --- private --------------------------------------------------------------------------------------------------
