@@ -239,6 +239,7 @@ class CircleRecord:
 
 # --- narratives (MECHANISMS.md §6: six-page narratives read in silence) ---------------------------------------
 
+WORDS_PER_PAGE = 500  # the one page measure (rules.pages; docs/working-backwards.md): words as rendered text
 NARRATIVE_MAX_PAGES = 6
 BULLET_RATIO_LIMIT = 0.20  # over this share of the body's lines being list items, the lint says "prose"
 

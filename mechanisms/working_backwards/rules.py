@@ -25,13 +25,13 @@ from .contracts import (
     FAQ_PARTS,
     PRESS_RELEASE_PARTS,
     PRFAQ_PARTS,
+    WORDS_PER_PAGE,
     CheckReport,
     Finding,
     PrFaqState,
     Severity,
 )
 
-WORDS_PER_PAGE = 500
 PRESS_RELEASE_MAX_PAGES = 1
 FAQ_MAX_PAGES = 5
 
