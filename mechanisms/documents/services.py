@@ -35,6 +35,7 @@ from .contracts import (
     AttachmentId,
     AttachmentPurpose,
     AttachmentRecord,
+    CommentEntry,
     CommentId,
     CommentRecord,
     DocumentId,
@@ -43,6 +44,7 @@ from .contracts import (
     DocumentView,
     Part,
     PartDiff,
+    PartView,
     PassageComments,
     ReaderRecord,
     ReadingSessionRecord,
@@ -749,32 +751,49 @@ def document_view(
     offset: int | None = None,
 ) -> DocumentView:
     """What the documents' page partials show (docs/documents.md "Embedding"): one revision (the current one by
-    default) with the comments the actor may see judged against it, grouped by passage, and the live attachments.
-    Raises NotFound."""
+    default) part by part, with the comments the actor may see judged against it (the hidden-comments rule holds
+    here as in list_comments) and marked where their passage is, and the live attachments. Raises NotFound."""
     row = _row(document_id)
     granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     owner = owners.get(row.owner_kind)
     rev = _revision_row(row, revision)
     parts = rev.parts or {}
-    visible = _visible_comment_rows(actor, row)
-    located = _located(visible, parts)
+    located = _located(_visible_comment_rows(actor, row), parts)
+    attachments = tuple(_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True))
+    wanted = {c.author_id for c in located} | {rev.author_id}
+    people = org_services.get_people(actor=actor, ids={p for p in wanted if p is not None})
+    labels = {p.key: p.label for p in owner.parts}
+
+    def entry(c: CommentRecord) -> CommentEntry:
+        author = people.get(c.author_id) if c.author_id is not None else None
+        part = labels.get(c.anchor.part, c.anchor.part) if c.anchor else ""
+        return CommentEntry(comment=c, author=author.name if author else "someone", part_label=part)
+
+    entries = [entry(c) for c in located]
+    sections = tuple(
+        PartView(
+            key=p.key,
+            label=p.label,
+            text=parts.get(p.key, ""),
+            markers=tuple(
+                sorted(
+                    (e for e in entries if e.comment.status == AnchorStatus.FOUND and e.comment.anchor.part == p.key),
+                    key=lambda e: e.comment.start or 0,
+                )
+            ),
+        )
+        for p in owner.parts
+    )
     limit, offset = clamp_limit(limit), clamp_offset(offset)
-    markers: dict[str, list[CommentRecord]] = {}
-    for c in located:
-        if c.status == AnchorStatus.FOUND and c.anchor:
-            markers.setdefault(c.anchor.part, []).append(c)
-    attachments = [_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True)]
-    people = {c.author_id for c in located} | {a.uploaded_by_id for a in attachments} | {rev.author_id}
-    found = org_services.get_people(actor=actor, ids={p for p in people if p is not None})
+    author = people.get(rev.author_id) if rev.author_id is not None else None
     return DocumentView(
         document=_to_document(row, granted),
         revision=_to_revision(rev, owner.parts),
-        parts=owner.parts,
-        comments=Page(items=located[offset : offset + limit], total=len(located), limit=limit, offset=offset),
-        markers={k: tuple(sorted(v, key=lambda c: c.start or 0)) for k, v in markers.items()},
-        changed=tuple(c for c in located if c.status == AnchorStatus.CHANGED),
-        attachments=tuple(attachments),
-        names={int(pid): p.name for pid, p in found.items()},
+        revision_author=author.name if author else "",
+        sections=sections,
+        comments=Page(items=entries[offset : offset + limit], total=len(entries), limit=limit, offset=offset),
+        changed=tuple(e for e in entries if e.comment.status == AnchorStatus.CHANGED),
+        attachments=attachments,
         owner_label=owner.label,
         owner_url=owner.url(row.owner_id),
     )
@@ -1213,10 +1232,13 @@ PDF_IMAGE_TYPES = frozenset({files.PNG, files.JPEG, files.GIF, files.WEBP})
 PDF_TEMPLATE = "documents/pdf.html"
 
 
-def attachment_paths(*, attachment_id: int) -> tuple[str, ...]:
+def attachment_paths(*, document_id: int, attachment_id: int) -> tuple[str, ...]:
     """The URLs by which a document's Markdown may embed one of its attachments (the page's and the API's
     download), which the PDF export resolves to the attachment itself."""
-    return (f"/documents/attachments/{attachment_id}", f"/api/v1/documents/attachments/{attachment_id}")
+    return (
+        f"/documents/{document_id}/attachments/{attachment_id}",
+        f"/api/v1/documents/attachments/{attachment_id}",
+    )
 
 
 def export_pdf(*, actor: Actor, document_id: int, revision: int | None = None) -> tuple[str, bytes]:
@@ -1243,10 +1265,10 @@ def export_pdf(*, actor: Actor, document_id: int, revision: int | None = None) -
         if attachment.content_type in PDF_IMAGE_TYPES:  # the body may show any of its own images
             with default_storage.open(attachment.storage_key, "rb") as handle:
                 content = handle.read()
-            for path in attachment_paths(attachment_id=attachment.id):
+            for path in attachment_paths(document_id=row.id, attachment_id=attachment.id):
                 resources[path] = (content, attachment.content_type)
         if attachment.purpose in PDF_IMAGE_PURPOSES and attachment.content_type in PDF_IMAGE_TYPES:
-            figures.append({"src": attachment_paths(attachment_id=attachment.id)[0], "name": attachment.name})
+            figures.append({"src": attachment_paths(document_id=row.id, attachment_id=attachment.id)[0], "name": attachment.name})
         else:
             others.append({"name": attachment.name, "purpose": attachment.purpose, "size": attachment.size})
     author = org_services.get_people(actor=actor, ids={rev.author_id} if rev.author_id else set())

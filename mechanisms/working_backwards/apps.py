@@ -27,17 +27,16 @@ class WorkingBackwardsConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from . import history
-
-        history.register()
-        # --- PR/FAQs: the documents owner `prfaq` and the bar-raiser subject kind PRFAQ, both asking the policy
         from mechanisms.bar_raisers import services as bar_raisers_services
         from mechanisms.bar_raisers.contracts import SubjectKind
         from mechanisms.documents import services as documents_services
 
-        from . import services
-        from .contracts import PRFAQ_KIND, PRFAQ_PARTS
+        from . import history, services
+        from .contracts import NARRATIVE_KIND, NARRATIVE_PARTS, PRFAQ_KIND, PRFAQ_PARTS
 
+        # --- PR/FAQs: their history, the documents owner `prfaq` and the bar-raiser subject kind PRFAQ, all asking
+        # the policy.
+        history.register()
         documents_services.register_owner(
             PRFAQ_KIND,
             label="PR/FAQ",
@@ -54,8 +53,6 @@ class WorkingBackwardsConfig(AppConfig):
             visible=services.visible_prfaq_ids,
         )
         # --- narratives (reading): their documents (a session refused over six pages), and their history
-        from .contracts import NARRATIVE_KIND, NARRATIVE_PARTS
-
         documents_services.register_owner(
             NARRATIVE_KIND,
             label="narrative",

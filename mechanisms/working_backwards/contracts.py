@@ -142,7 +142,7 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class CheckReport:
     """The PR/FAQ checker's report (working_backwards.rules.check_prfaq): its findings, errors first as found, and
-    how many pages the press release and the FAQ take (the page measure: rules.WORDS_PER_PAGE words a page)."""
+    how many pages the press release and the FAQ take (the page measure: WORDS_PER_PAGE words a page)."""
 
     findings: tuple[Finding, ...]
     pages_press_release: float
@@ -239,7 +239,7 @@ class CircleRecord:
 
 # --- narratives (MECHANISMS.md §6: six-page narratives read in silence) ---------------------------------------
 
-WORDS_PER_PAGE = 500  # the one page measure (rules.pages; docs/working-backwards.md): words as rendered text
+WORDS_PER_PAGE = 500  # the one page measure (rules.pages; docs/working-backwards.md): words of the text as rendered
 NARRATIVE_MAX_PAGES = 6
 BULLET_RATIO_LIMIT = 0.20  # over this share of the body's lines being list items, the lint says "prose"
 

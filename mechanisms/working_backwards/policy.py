@@ -48,6 +48,8 @@ from mechanisms.org import services as org_services
 from .contracts import NARRATIVE_KIND, PrFaqAction, PrFaqState
 from .models import CircleMember, Narrative, PrFaq
 
+# --- PR/FAQs (prfaq) -------------------------------------------------------------------------------------------
+
 AUTHOR = "author"
 REVIEWER = "reviewer"
 WRITABLE = frozenset({PrFaqState.DRAFT.value, PrFaqState.IN_REVIEW.value})

@@ -2,10 +2,10 @@
 PR/FAQ machine's guards judge. No ORM, no Django settings: the server feeds them a revision's parts, the offline
 `mech prfaqs check FILE.md` feeds them a Markdown file, with the same results (DESIGN.md §3).
 
-The page measure (documented in docs/working-backwards.md): a page is `WORDS_PER_PAGE` words of text, a word
-being a run of letters, digits, apostrophes or hyphens in the text as rendered (headings, tables and code count;
-markup and a link's URL do not). The press release
-may take one page, the FAQ five, a narrative's body six.
+The page measure, the one of PR/FAQs and narratives (`words`, `pages_of`, `pages`; docs/working-backwards.md): a
+page is `WORDS_PER_PAGE` (500) words, a word being a run of letters, digits, apostrophes or hyphens in the text as
+rendered (headings, tables and code count; markup and a link's URL do not), rounded up to a tenth. The press
+release may take one page, the FAQ five, a narrative's body six (rules_narrative).
 
 The checker's word lists are below: `JARGON` (insider words a customer would not use) and `WEASEL_WORDS` (words
 that sound like a claim and commit to nothing). Each entry is matched as a whole word or phrase, case-insensitive,
@@ -14,6 +14,7 @@ and reported with the part it is in and how many times.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ PRESS_RELEASE_MAX_PAGES = 1
 FAQ_MAX_PAGES = 5
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+
 
 # Insider words: a PR/FAQ is written for the customer, in their words. Each says what to do instead.
 JARGON: tuple[str, ...] = (
@@ -126,10 +128,14 @@ def words(text: str | None) -> int:
     return len(_WORD.findall(plain_text(text)))
 
 
+def pages_of(count: int) -> float:
+    """Pages of `count` words: over WORDS_PER_PAGE, rounded up to a tenth (one word more than a page is 1.1)."""
+    return math.ceil(count * 10 / WORDS_PER_PAGE) / 10
+
+
 def pages(text: str | None) -> float:
-    """How many pages a text takes: its words over WORDS_PER_PAGE (the one page measure of PR/FAQs and
-    narratives), rounded to two decimals."""
-    return round(words(text) / WORDS_PER_PAGE, 2)
+    """How many pages a text takes: the one page measure of PR/FAQs and narratives (rules_narrative uses it)."""
+    return pages_of(words(text))
 
 
 def count_phrases(text: str, pattern: re.Pattern[str]) -> dict[str, int]:
@@ -157,8 +163,8 @@ def check_prfaq(parts: Mapping[str, str]) -> CheckReport:
                     severity=Severity.ERROR if core else Severity.WARNING,
                 )
             )
-    press = round(sum(words(parts.get(p.key)) for p in PRESS_RELEASE_PARTS) / WORDS_PER_PAGE, 2)
-    faq = round(sum(words(parts.get(p.key)) for p in FAQ_PARTS) / WORDS_PER_PAGE, 2)
+    press = pages_of(sum(words(parts.get(p.key)) for p in PRESS_RELEASE_PARTS))
+    faq = pages_of(sum(words(parts.get(p.key)) for p in FAQ_PARTS))
     if press > PRESS_RELEASE_MAX_PAGES:
         findings.append(
             Finding(

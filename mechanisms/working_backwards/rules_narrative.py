@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 
 from . import rules
-from .contracts import BULLET_RATIO_LIMIT, NARRATIVE_MAX_PAGES, NarrativeCheck, NarrativeFinding
-from .rules import WORDS_PER_PAGE
+from .contracts import BULLET_RATIO_LIMIT, NARRATIVE_MAX_PAGES, WORDS_PER_PAGE, NarrativeCheck, NarrativeFinding
 
 _BULLET = re.compile(r"^\s{0,12}(?:[-*+]|\d{1,9}[.)])(?:\s+\S|\s*$)")
 _RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")  # a thematic break (---, * * *) is not a list item
@@ -58,7 +57,7 @@ def check_narrative(body: str, appendix: str = "") -> NarrativeCheck:
     lines, bullets = bullet_lines(body)
     ratio = bullets / lines if lines else 0.0
     findings: list[NarrativeFinding] = []
-    if words > NARRATIVE_MAX_PAGES * WORDS_PER_PAGE:  # by words: 3,001 words are over, though they round to 6.0
+    if words > NARRATIVE_MAX_PAGES * WORDS_PER_PAGE:
         findings.append(
             NarrativeFinding(
                 "pages",

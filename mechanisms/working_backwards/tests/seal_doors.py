@@ -58,7 +58,8 @@ LATER_PAGES: dict[str, Callable[[PrFaqInWorld], str]] = {
     "revisions page": lambda p: f"/documents/{p.document_id}/revisions",
     "revision page": lambda p: f"/documents/{p.document_id}/revisions/1",
     "diff page": lambda p: f"/documents/{p.document_id}/diff?base=1",
-    "attachment page": lambda p: f"/documents/attachments/{p.attachment_id}",
+    "document page": lambda p: f"/documents/{p.document_id}",
+    "attachment page": lambda p: f"/documents/{p.document_id}/attachments/{p.attachment_id}",
 }
 
 

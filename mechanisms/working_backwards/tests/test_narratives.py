@@ -24,7 +24,7 @@ def test_a_narrative_is_a_document_with_its_body_and_appendix(small_org):
     n = _narrative(small_org, appendix="| month | refunds |\n|---|---|\n| May | 120 |")
     view = services.get_narrative(actor=small_org.actor("eve"), narrative_id=n.id)
     assert view.body == BODY and "May" in view.appendix and view.revision == 1
-    assert view.check.ok and view.check.pages == 0.16 and view.check.appendix_words == 4
+    assert view.check.ok and view.check.pages == 0.2 and view.check.appendix_words == 4
     assert not view.can_revise and not view.can_present
     own = services.get_narrative(actor=small_org.actor("ann"), narrative_id=n.id)
     assert own.can_revise and own.can_present

@@ -4,7 +4,8 @@ counted, the appendix not counted), a body over six pages is a finding, and so i
 from __future__ import annotations
 
 from mechanisms.working_backwards import rules_narrative as rules
-from mechanisms.working_backwards.rules import WORDS_PER_PAGE, pages
+from mechanisms.working_backwards.contracts import WORDS_PER_PAGE
+from mechanisms.working_backwards.rules import pages
 
 
 def _prose(words: int) -> str:
@@ -23,6 +24,7 @@ def test_words_are_counted_as_rendered_so_markup_adds_none():
 
 def test_a_page_is_500_words_and_3001_words_are_over_six_pages():
     assert pages(_prose(WORDS_PER_PAGE)) == 1.0
+    assert pages(_prose(3001)) == 6.1  # rounded up to a tenth
     check = rules.check_narrative(_prose(3000))
     assert check.words == 3000 and check.pages == 6.0 and check.ok
     over = rules.check_narrative(_prose(3001))
