@@ -94,7 +94,8 @@ def test_the_body_embeds_its_own_attachments_but_never_another_documents(make_do
     doc = make_doc(body="placeholder")
     mine = services.attach_file(actor=ann, document_id=doc.id, name="m.png", content=_png(), purpose="file")
     body = (
-        f"![mine](/api/v1/documents/attachments/{mine.id}) ![theirs](/documents/{other.id}/attachments/{theirs.id}) ![theirs here](/documents/{doc.id}/attachments/{theirs.id}) "
+        f"![mine](/api/v1/documents/attachments/{mine.id}) ![theirs](/documents/{other.id}/attachments/{theirs.id}) "
+        f"![theirs here](/documents/{doc.id}/attachments/{theirs.id}) "
         f"![theirs again](/api/v1/documents/attachments/{theirs.id}) ![far](http://127.0.0.1:9/x.png)"
     )
     services.revise_document(actor=ann, document_id=doc.id, parts={"body": body}, version=doc.version)
