@@ -50,6 +50,7 @@ def test_the_page_renders_the_document_circles_checker_and_actions(small_org, si
     assert 'id="checker"' in body
     assert 'id="doc-attachments"' in body and 'id="doc-attach-file"' in body  # the author attaches mockups
     assert 'id="history"' in body
+    assert f'href="/documents/{prfaq.document_id}/pdf"' in body
     assert "circle 3: vp-retail; circle 4: ceo" in body  # the org chart's suggestion for the outer circles
 
 
