@@ -536,6 +536,7 @@ def _close(actor: Actor, session: ReadingSession, row: Document, *, version: int
         after={"session": session.id, "state": SessionState.CLOSED.value},
         reason=reason,
     )
+    _notify_session_comments(actor, session, row)
 
 
 def _clean_minutes(minutes: object) -> int:
@@ -683,6 +684,23 @@ def add_comment(
             )
     rows = _located([comment], rev.parts or {})
     return rows[0]
+
+
+def _notify_session_comments(actor: Actor, session: ReadingSession, row: Document) -> None:
+    """The notice a comment made during silent reading waited for: once the session closes, the document's creator
+    hears how many comments it brought (title, count and link only), inside the closing transaction."""
+    count = Comment.objects.filter(session=session).exclude(author_id=row.created_by_id).count()
+    if not count or not row.created_by_id:
+        return
+    notifications_services.notify(
+        actor=actor,
+        recipients=[row.created_by_id],
+        kind=COMMENT_KIND,
+        title=f"{count} comment{'s' if count != 1 else ''} from silent reading on {row.title}"[:200],
+        url=owners.get(row.owner_kind).url(row.owner_id),
+        subject_type=SUBJECT,
+        subject_id=row.id,
+    )
 
 
 def list_comments(
