@@ -132,7 +132,7 @@ def add_comment(request, document_id: Id, payload: CommentIn):
     return Status(201, record)
 
 
-@router.get("/documents/{document_id}/attachments", response=responses(PageOut[AttachmentOut], *READ_ERRORS))
+@router.get("/documents/{document_id}/attachments", response=responses(PageOut[AttachmentOut], 400, *READ_ERRORS))
 def list_attachments(request, document_id: Id, query: Query[PageQuery], purpose: str | None = None):
     """The document's attachments (of one purpose: mockup, image, file). Paginated."""
     found = services.list_attachments(actor=_actor(request), document_id=document_id, purpose=purpose, **query.dict())

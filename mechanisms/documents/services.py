@@ -1097,6 +1097,8 @@ def _clean_anchor(owner: DocumentOwner, anchor: Anchor | None, parts: Mapping[st
     if len(quote) > MAX_QUOTE:
         raise RuleViolation(f"a quoted passage is limited to {MAX_QUOTE} characters", field="anchor.quote")
     text = parts.get(anchor.part, "")
+    # Words selected on the rendered page stand for the Markdown source they came from (rules.source_passage).
+    quote = rules.source_passage(text, quote) or quote
     prefix = anchor.prefix.replace("\r\n", "\n")[-MAX_CONTEXT:]
     suffix = anchor.suffix.replace("\r\n", "\n")[:MAX_CONTEXT]
     status, start = rules.locate(Anchor(part=anchor.part, quote=quote, prefix=prefix, suffix=suffix), parts)
