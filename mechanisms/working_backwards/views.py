@@ -219,7 +219,10 @@ def _render_detail(
     people = org_services.get_people(actor=request.actor, ids={p.author_id, *(m.person_id for m in p.members)} - {None})
     teams = org_services.get_teams(actor=request.actor, ids=[p.team_id])
     action_forms = []
-    for name in view.actions:
+    names = list(view.actions)
+    if failed and failed[0] not in names:
+        names.append(failed[0])  # a refused move the page does not offer now still says why it was refused
+    for name in names:
         t = services.PRFAQ_MACHINE.transition(name)
         form = (
             failed[1]
@@ -252,9 +255,15 @@ def _render_detail(
                 "named": named,
                 "stay": stay,
                 "current": c == p.circle,
-                "passed": c < p.circle or (c == p.circle and p.state.value not in ("draft", "in_review")),
             }
         )
+    suggestions = []
+    if "name_members" in view.can:
+        for suggestion in services.suggest_circles(actor=request.actor, prfaq_id=p.id):
+            found = org_services.get_people(actor=request.actor, ids=suggestion.person_ids)
+            handles = [found[i].handle for i in suggestion.person_ids if i in found]
+            if handles:
+                suggestions.append({"n": int(suggestion.circle), "handles": ", ".join(handles)})
     if circle_form is None and "name_members" in view.can:
         first = next((c for c in (2, 3, 4) if c >= p.circle), 4)
         circle_form = CircleForm(initial={"version": p.version, "circle": first})
@@ -271,6 +280,7 @@ def _render_detail(
         "team": teams.get(p.team_id),
         "author": people.get(p.author_id),
         "circles": circles,
+        "suggestions": suggestions,
         "action_forms": action_forms,
         "circle_form": circle_form if "name_members" in view.can else None,
         "shelve_words": SHELVE_REASON_WORDS.get(p.shelve_reason) if p.shelve_reason else "",
@@ -504,10 +514,10 @@ def narrative_start_session(request: HttpRequest, narrative_id: int) -> HttpResp
             except FORM_ERRORS as exc:
                 show_error(form, exc, fields={"reader_ids": "readers"})
             else:
-                return redirect(
-                    documents_services.session_url(document_id=session.document_id, session_id=session.id)
-                )
+                return redirect(documents_services.session_url(document_id=session.document_id, session_id=session.id))
     return narrative_detail(request, narrative_id, session_form=form, status=400)
+
+
 # --- board and funnel (board): the review board and the funnel (MECHANISMS.md §6)
 
 HOME_WAITING = 5
