@@ -132,7 +132,7 @@ def add_comment(request, document_id: Id, payload: CommentIn):
     return Status(201, record)
 
 
-@router.get("/documents/{document_id}/attachments", response=responses(PageOut[AttachmentOut], *READ_ERRORS))
+@router.get("/documents/{document_id}/attachments", response=responses(PageOut[AttachmentOut], 400, *READ_ERRORS))
 def list_attachments(request, document_id: Id, query: Query[PageQuery], purpose: str | None = None):
     """The document's attachments (of one purpose: mockup, image, file). Paginated."""
     found = services.list_attachments(actor=_actor(request), document_id=document_id, purpose=purpose, **query.dict())
@@ -230,3 +230,17 @@ def attachment_response(file) -> HttpResponse:
 def _document_out(record) -> dict:
     out = {f: getattr(record, f) for f in DocumentOut.model_fields if f != "access"}
     return {**out, "access": sorted(a.value for a in record.access)}
+
+
+# --- PDF export (helper `pdfseal`) ------------------------------------------------------------------------------
+
+
+@router.get("/documents/{document_id}/pdf", response=responses(None, *READ_ERRORS))
+def export_pdf(request, document_id: Id, revision: Id | None = None):
+    """One revision (the current one by default) as a PDF download, for those the owning app lets read it (404
+    for everyone else). It fetches nothing but the document's own image attachments."""
+    from mechanisms.kernel.pdf import download
+
+    name, content = services.export_pdf(actor=_actor(request), document_id=document_id, revision=revision)
+    return download(name, content)
+

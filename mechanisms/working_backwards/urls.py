@@ -13,10 +13,12 @@ urlpatterns: list = [
     path("prfaqs/<int:prfaq_id>/preview", views.prfaq_preview, name="prfaq-preview"),
     path("prfaqs/<int:prfaq_id>/circles", views.prfaq_circle, name="prfaq-circle"),
     path("prfaqs/<int:prfaq_id>/<slug:action>", views.prfaq_action, name="prfaq-action"),
-    # --- second part
-    #
-    #
-    #
+    # --- second part: narratives (reading)
+    path("narratives", views.narrative_list, name="narratives"),
+    path("narratives/new", views.narrative_new, name="narrative-new"),
+    path("narratives/<int:narrative_id>", views.narrative_detail, name="narrative"),
+    path("narratives/<int:narrative_id>/edit", views.narrative_edit, name="narrative-edit"),
+    path("narratives/<int:narrative_id>/sessions", views.narrative_start_session, name="narrative-start-session"),
     # --- third part
     path("prfaqs/board", views.prfaq_board, name="prfaq-board"),
     path("prfaqs/funnel", views.prfaq_funnel, name="prfaq-funnel"),

@@ -48,6 +48,9 @@ def test_the_page_renders_the_document_circles_checker_and_actions(small_org, si
     assert 'id="circle-1"' in body and 'id="action-shelve"' in body
     assert 'id="action-submit"' not in body  # no circle-2 reviewer named yet: not offered
     assert 'id="checker"' in body
+    assert 'id="doc-attachments"' in body and 'id="doc-attach-file"' in body  # the author attaches mockups
+    assert 'id="history"' in body
+    assert "circle 3: vp-retail; circle 4: ceo" in body  # the org chart's suggestion for the outer circles
 
 
 def test_naming_circle_two_on_the_page_then_submitting(small_org, signed_in, good_parts):
@@ -64,6 +67,7 @@ def test_naming_circle_two_on_the_page_then_submitting(small_org, signed_in, goo
     # A reader of circle 2 sees it, and is offered nothing but reading (and commenting, in the documents partial).
     body = signed_in("eve").get(f"/prfaqs/{prfaq.id}").content.decode()
     assert 'id="no-actions"' in body
+    assert 'id="doc-comment-form"' in body and 'id="doc-attach-file"' not in body  # readers comment in review
 
 
 def test_submitting_without_the_core_paragraphs_is_refused_on_the_page_naming_the_rule(
@@ -134,3 +138,11 @@ def test_only_the_author_previews_and_outsiders_get_404(small_org, signed_in, go
     )
     services.submit_prfaq(actor=small_org.actor("bob"), prfaq_id=prfaq.id, version=2)
     assert signed_in("cat").post(f"/prfaqs/{prfaq.id}/preview", _editor_post(good_parts, 1)).status_code == 403
+
+
+def test_search_finds_a_prfaq_only_for_its_readers(small_org, signed_in, good_parts):
+    link = f'href="/prfaqs/{_prfaq(small_org, good_parts).id}"'
+    assert link in signed_in("bob").get("/search?q=pay+later").content.decode()
+    for outsider in ("admin", "ann", "cat"):
+        body = signed_in(outsider).get("/search?q=pay+later").content.decode()
+        assert link not in body and "Acme Pay Later" not in body
