@@ -941,9 +941,10 @@ def count_attachments(*, document_id: int, purpose: AttachmentPurpose | str) -> 
     """How many live attachments of this purpose a document has, for an owner's guard ("approved for staffing only
     with mockups attached", MECHANISMS.md §6). No actor: it returns a number, never a record; the owner has
     already decided who is asking."""
-    return Attachment.objects.filter(
-        document_id=int(document_id), purpose=_clean_purpose(purpose).value, removed_at__isnull=True
-    ).count()
+    clean = _clean_purpose(purpose)
+    if not 0 < int(document_id) < 2**63:
+        return 0
+    return Attachment.objects.filter(document_id=int(document_id), purpose=clean.value, removed_at__isnull=True).count()
 
 
 # --- private --------------------------------------------------------------------------------------------------
@@ -1097,6 +1098,8 @@ def _clean_anchor(owner: DocumentOwner, anchor: Anchor | None, parts: Mapping[st
     if len(quote) > MAX_QUOTE:
         raise RuleViolation(f"a quoted passage is limited to {MAX_QUOTE} characters", field="anchor.quote")
     text = parts.get(anchor.part, "")
+    # Words selected on the rendered page stand for the Markdown source they came from (rules.source_passage).
+    quote = rules.source_passage(text, quote) or quote
     prefix = anchor.prefix.replace("\r\n", "\n")[-MAX_CONTEXT:]
     suffix = anchor.suffix.replace("\r\n", "\n")[:MAX_CONTEXT]
     status, start = rules.locate(Anchor(part=anchor.part, quote=quote, prefix=prefix, suffix=suffix), parts)

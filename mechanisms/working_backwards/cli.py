@@ -432,7 +432,7 @@ def funnel(
         return emit_json(report)
     emit_table(
         f"PR/FAQ funnel: {report.total} in all, {report.approved} approved, {report.shelved} shelved",
-        ["circle", "reached", "there now", "went on", "shelved", "days (median)", "days (p90)", "why they stopped"],
+        ["circle", "reached", "now", "went on", "shelved", "median days", "p90 days"],
         [
             (
                 f"{int(s.circle)} {CIRCLE_WORDS[s.circle]}",
@@ -442,12 +442,20 @@ def funnel(
                 s.shelved,
                 s.days_median,
                 s.days_p90,
-                "; ".join(f"{SHELVE_REASON_WORDS[r]} ({n})" for r, n in s.reasons) or None,
             )
             for s in report.steps
         ],
-        ellipsize=["why they stopped"],
     )
+    stopped = [(int(s.circle), SHELVE_REASON_WORDS[r], n) for s in report.steps for r, n in s.reasons]
+    if stopped:
+        emit_table("Why they stopped", ["circle", "reason", "shelved"], stopped)
+    if report.entries:
+        emit_table(
+            "The ones you may read",
+            ["id", "title", "state", "circle"],
+            [(e.prfaq_id, e.title, e.state.value, int(e.circle)) for e in report.entries],
+            ellipsize=["title"],
+        )
 
 
 @prfaqs.command("board")

@@ -219,7 +219,10 @@ def _render_detail(
     people = org_services.get_people(actor=request.actor, ids={p.author_id, *(m.person_id for m in p.members)} - {None})
     teams = org_services.get_teams(actor=request.actor, ids=[p.team_id])
     action_forms = []
-    for name in view.actions:
+    names = list(view.actions)
+    if failed and failed[0] not in names:
+        names.append(failed[0])  # a refused move the page does not offer now still says why it was refused
+    for name in names:
         t = services.PRFAQ_MACHINE.transition(name)
         form = (
             failed[1]
@@ -254,6 +257,13 @@ def _render_detail(
                 "current": c == p.circle,
             }
         )
+    suggestions = []
+    if "name_members" in view.can:
+        for suggestion in services.suggest_circles(actor=request.actor, prfaq_id=p.id):
+            found = org_services.get_people(actor=request.actor, ids=suggestion.person_ids)
+            handles = [found[i].handle for i in suggestion.person_ids if i in found]
+            if handles:
+                suggestions.append({"n": int(suggestion.circle), "handles": ", ".join(handles)})
     if circle_form is None and "name_members" in view.can:
         first = next((c for c in (2, 3, 4) if c >= p.circle), 4)
         circle_form = CircleForm(initial={"version": p.version, "circle": first})
@@ -270,6 +280,7 @@ def _render_detail(
         "team": teams.get(p.team_id),
         "author": people.get(p.author_id),
         "circles": circles,
+        "suggestions": suggestions,
         "action_forms": action_forms,
         "circle_form": circle_form if "name_members" in view.can else None,
         "shelve_words": SHELVE_REASON_WORDS.get(p.shelve_reason) if p.shelve_reason else "",
