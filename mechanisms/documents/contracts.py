@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import NewType
 
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.pagination import Page
 
 DocumentId = NewType("DocumentId", int)
 CommentId = NewType("CommentId", int)
@@ -53,6 +54,9 @@ class DocumentOwner:
     access: Callable[[Actor, frozenset[str]], Mapping[str, frozenset[Access]]]
     url: Callable[[str], str]
     frozen: Callable[[str], str] | None = None
+    # Why a reading session may not start on this record's document now ("" when it may): a narrative over six
+    # pages is not read in a meeting (MECHANISMS.md §6). Asked by documents.services.start_session.
+    session_refused: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +163,22 @@ class AttachmentFile:
 
 
 class SessionState(enum.StrEnum):
+    """A reading session is open while its readers read, then closed (by its presenter, or when its time is up)."""
+
     READING = "reading"
     CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
 class ReaderRecord:
+    """A reader of a session and when they marked "done reading" (None: still reading)."""
+
     person_id: int
     done_at: dt.datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +198,33 @@ class ReadingSessionRecord:
     readers: tuple[ReaderRecord, ...] = field(default_factory=tuple)
     version: int = 1
 
+    @property
+    def reader_ids(self) -> tuple[int, ...]:
+        return tuple(r.person_id for r in self.readers)
+
+    @property
+    def all_done(self) -> bool:
+        return all(r.done for r in self.readers)
+
+    @property
+    def open(self) -> bool:
+        return self.state is SessionState.READING
+
+    def reader(self, person_id: int | None) -> ReaderRecord | None:
+        return next((r for r in self.readers if r.person_id == person_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageComments:
+    """The comments a viewer may see on one passage of a session's frozen revision (part + quote; both empty for
+    comments on the whole document), in document order (documents.services.session_comments)."""
+
+    part: str
+    part_label: str
+    quote: str
+    start: int | None
+    comments: tuple[CommentRecord, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class PartDiff:
@@ -198,3 +237,25 @@ class PartDiff:
     @property
     def changed(self) -> bool:
         return bool(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    """Everything the documents' page partials show of one revision (services.document_view): the document, the
+    revision shown, the owner's parts, the comments the viewer may see (a page, each judged against this revision),
+    the found ones grouped by part in order of position (`markers`), those whose passage changed, the live
+    attachments, and the names of the people involved."""
+
+    document: DocumentRecord
+    revision: RevisionRecord
+    parts: tuple[Part, ...]
+    comments: Page[CommentRecord]
+    markers: Mapping[str, tuple[CommentRecord, ...]]
+    changed: tuple[CommentRecord, ...]
+    attachments: tuple[AttachmentRecord, ...]
+    names: Mapping[int, str]
+    owner_label: str
+    owner_url: str
+
+    def markers_of(self, key: str) -> tuple[CommentRecord, ...]:
+        return self.markers.get(key, ())

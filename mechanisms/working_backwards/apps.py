@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, SearchKind
 
 
 class WorkingBackwardsConfig(AppConfig):
@@ -16,4 +16,23 @@ class WorkingBackwardsConfig(AppConfig):
             Command("prfaqs", "mechanisms.working_backwards.cli:prfaqs"),
             Command("narratives", "mechanisms.working_backwards.cli:narratives"),
         ),
+        nav=(NavEntry("documents", "Narratives", "/narratives", order=20),),
+        search=(SearchKind("narratives", "Narratives", "mechanisms.working_backwards.views:search_narratives", 75),),
     )
+
+    def ready(self) -> None:
+        from mechanisms.documents import services as documents_services
+
+        from . import history, services
+        from .contracts import NARRATIVE_KIND, NARRATIVE_PARTS
+
+        # Narratives (MECHANISMS.md §6): their documents, and their history.
+        documents_services.register_owner(
+            NARRATIVE_KIND,
+            label="narrative",
+            parts=NARRATIVE_PARTS,
+            access=services.narrative_access,
+            url=services.narrative_url,
+            session_refused=services.narrative_session_refused,
+        )
+        history.register_narrative()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NewType
 
 from mechanisms.documents.contracts import Part
+from mechanisms.kernel.changes import UNSET, Unset
 
 PrFaqId = NewType("PrFaqId", int)
 NarrativeId = NewType("NarrativeId", int)
@@ -112,3 +113,80 @@ class CircleStayRecord:
     entered_at: dt.datetime
     left_at: dt.datetime | None
     outcome: str | None
+
+
+# --- narratives (MECHANISMS.md §6: six-page narratives read in silence) ---------------------------------------
+
+WORDS_PER_PAGE = 500  # the page measure (docs/working-backwards.md): words of the body as rendered text
+NARRATIVE_MAX_PAGES = 6
+BULLET_RATIO_LIMIT = 0.20  # over this share of the body's lines being list items, the lint says "prose"
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeFinding:
+    """One finding of the narrative check: `rule` is `pages` (over six pages) or `bullets` (too many list items)."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeCheck:
+    """The page measure and the bullet-ratio lint of a narrative's body (the appendix is not counted)."""
+
+    words: int
+    pages: float
+    lines: int  # non-blank lines of the body outside code blocks
+    bullet_lines: int
+    bullet_ratio: float
+    appendix_words: int
+    findings: tuple[NarrativeFinding, ...]
+
+    @property
+    def over_limit(self) -> bool:
+        return self.pages > NARRATIVE_MAX_PAGES
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeRecord:
+    """A narrative: its owning team, author, whether it is confidential (and then its named readers), and its
+    document (the body and the appendix, every revision kept)."""
+
+    id: NarrativeId
+    title: str
+    author_id: int
+    team_id: int
+    confidential: bool
+    reader_ids: tuple[int, ...]
+    document_id: int | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeView:
+    """A narrative as its page shows it: the record, the current body and appendix, the check, and what the viewer
+    may do (revise it, start a reading session)."""
+
+    narrative: NarrativeRecord
+    revision: int
+    document_version: int
+    body: str
+    appendix: str
+    check: NarrativeCheck
+    can_revise: bool
+    can_present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeChanges:
+    """What the author may change on a narrative besides its text (revise_narrative): whether it is confidential
+    and who its named readers are. UNSET: not given."""
+
+    confidential: bool | Unset = UNSET
+    reader_ids: tuple[int, ...] | Unset = UNSET
