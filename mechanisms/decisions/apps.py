@@ -15,8 +15,9 @@ class DecisionsConfig(AppConfig):
         cli=(Command("decisions", "mechanisms.decisions.cli:decisions"),),
         nav=(NavEntry("documents", "Decisions", "/decisions", order=30),),
         panels=(
-            Panel("person", "decisions/_person_decisions.html", "mechanisms.decisions.views:person_decisions", 40,
-                  "side"),
+            Panel(
+                "person", "decisions/_person_decisions.html", "mechanisms.decisions.views:person_decisions", 40, "side"
+            ),
         ),
         search=(SearchKind("decisions", "Decisions", "mechanisms.decisions.views:search_decisions", order=60),),
     )

@@ -28,7 +28,9 @@ class DecisionIn(InSchema):
     team_id: Id | None = None
     door: choice(Door) = Door.TWO_WAY
     category: choice(Category) = Category.OTHER
-    high_impact: bool = Field(False, description="design, architecture or customer experience only: a bar-raiser review")
+    high_impact: bool = Field(
+        False, description="design, architecture or customer experience only: a bar-raiser review"
+    )
     participant_ids: list[Id] = Field(default_factory=list, max_length=50)
     revisit_on: Date | None = None
 

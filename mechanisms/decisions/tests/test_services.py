@@ -43,7 +43,7 @@ def _inbox_titles(o, handle):
 
 
 def test_participants_are_asked_to_sign_with_the_title_and_link(small_org):
-    d = _decision(small_org)
+    _decision(small_org)
     assert "Sign your stance: Which database for orders?" in _inbox_titles(small_org, "bob")
     assert not any("Sign your stance" in t for t in _inbox_titles(small_org, "ann"))  # the owner is no participant
 
@@ -53,7 +53,9 @@ def test_only_the_participant_signs_their_own_stance(small_org, signer):
     d = _decision(small_org)
     with pytest.raises(PermissionDenied, match="only a participant signs their own stance"):
         decisions.sign_stance(actor=small_org.actor(signer), decision_id=d.id, stance=Stance.AGREE)
-    assert all(p.stance is None for p in decisions.get_decision(actor=small_org.actor("ann"), decision_id=d.id).participants)
+    assert all(
+        p.stance is None for p in decisions.get_decision(actor=small_org.actor("ann"), decision_id=d.id).participants
+    )
 
 
 def test_disagree_and_commit_requires_the_new_information_the_dissent_brings(small_org):
@@ -163,7 +165,9 @@ def test_supersede_names_the_newer_decision(small_org):
     old = _decide(small_org, _decision(small_org))
     newer = _decision(small_org, question="Which database for orders, again?")
     with pytest.raises(RuleViolation) as refused:
-        decisions.supersede_decision(actor=small_org.actor("ann"), decision_id=old.id, version=old.version, by_number=99)
+        decisions.supersede_decision(
+            actor=small_org.actor("ann"), decision_id=old.id, version=old.version, by_number=99
+        )
     assert refused.value.field == "by_number"
     done = decisions.supersede_decision(
         actor=small_org.actor("ann"), decision_id=old.id, version=old.version, by_number=newer.number
@@ -233,9 +237,13 @@ def test_the_owner_or_their_manager_records_the_outcome(small_org):
     d = _decide(small_org, _decision(small_org))
     for handle in ("bob", "dan", "admin"):
         with pytest.raises(PermissionDenied):
-            decisions.record_outcome(actor=small_org.actor(handle), decision_id=d.id, outcome="right", version=d.version)
+            decisions.record_outcome(
+                actor=small_org.actor(handle), decision_id=d.id, outcome="right", version=d.version
+            )
     with pytest.raises(RuleViolation) as refused:
-        decisions.record_outcome(actor=small_org.actor("vp-retail"), decision_id=d.id, outcome="wrong", version=d.version)
+        decisions.record_outcome(
+            actor=small_org.actor("vp-retail"), decision_id=d.id, outcome="wrong", version=d.version
+        )
     assert refused.value.field == "note"
     reviewed = decisions.record_outcome(
         actor=small_org.actor("vp-retail"), decision_id=d.id, outcome="wrong", note="Costs doubled.", version=d.version
@@ -263,7 +271,9 @@ def test_the_log_filters_by_owner_status_and_words(small_org):
     _decision(small_org, owner="dan", participants=(), question="Ledger retention?")
     ann = small_org.actor("ann")
     assert decisions.list_decisions(actor=ann, status="accepted").total == 1
-    assert decisions.list_decisions(actor=ann, owner_id=small_org.people["dan"].id).items[0].question.startswith("Ledger")
+    assert (
+        decisions.list_decisions(actor=ann, owner_id=small_org.people["dan"].id).items[0].question.startswith("Ledger")
+    )
     assert decisions.list_decisions(actor=ann, text="retention").total == 1
     with pytest.raises(RuleViolation) as refused:
         decisions.list_decisions(actor=ann, status="maybe")
