@@ -68,13 +68,13 @@ def track_record(request, owner_id: Id | None = None):
     return services.track_record(actor=_actor(request), owner_id=owner_id)
 
 
-@router.get("/decisions/{decision_id}", response=responses(DecisionViewOut, *READ_ERRORS))
+@router.get("/decisions/{int:decision_id}", response=responses(DecisionViewOut, *READ_ERRORS))
 def get_decision(request, decision_id: Id):
     """One decision, the transitions you may take now, and its bar-raiser review."""
     return services.decision_view(actor=_actor(request), decision_id=decision_id)
 
 
-@router.patch("/decisions/{decision_id}", response=responses(DecisionOut))
+@router.patch("/decisions/{int:decision_id}", response=responses(DecisionOut))
 def update_decision(request, decision_id: Id, payload: DecisionPatch):
     """Change a decision (the owner or an admin); `version` is the version you read: a stale one gets 409."""
     sent = payload.dict(exclude_unset=True)
