@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from mechanisms.config.cli import app
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 
 RECORD = '# Use tabs\n\n## Considered Options\n\n* Tabs\n* Spaces\n\n## Decision Outcome\n\nChosen option: "Tabs".\n'
 
