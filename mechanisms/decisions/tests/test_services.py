@@ -278,3 +278,23 @@ def test_the_log_filters_by_owner_status_and_words(small_org):
     with pytest.raises(RuleViolation) as refused:
         decisions.list_decisions(actor=ann, status="maybe")
     assert refused.value.field == "status"
+
+
+def test_high_impact_without_an_independent_bar_raiser_is_refused_and_writes_nothing(small_org):
+    # hal, the only bar raiser, takes part in the decision, so no one independent is left to review it.
+    with pytest.raises(RuleViolation) as refused:
+        _decision(small_org, participants=("bob", "hal"), high_impact=True, category="design")
+    assert refused.value.field == "bar_raiser_id"
+    assert decisions.list_decisions(actor=small_org.actor("ann")).total == 0
+
+
+def test_marking_a_decision_high_impact_requests_its_review(small_org):
+    d = _decision(small_org, category="customer_experience")
+    assert decisions.decision_view(actor=small_org.actor("ann"), decision_id=d.id).review_id is None
+    decisions.update_decision(
+        actor=small_org.actor("ann"), decision_id=d.id, version=d.version, changes=DecisionChanges(high_impact=True)
+    )
+    view = decisions.decision_view(actor=small_org.actor("ann"), decision_id=d.id)
+    assert view.review_state == "requested" and "decide" not in view.actions
+    hal_inbox = _inbox_titles(small_org, "hal")
+    assert any("Bar-raiser review requested" in t for t in hal_inbox)
