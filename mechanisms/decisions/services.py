@@ -159,8 +159,9 @@ def update_decision(*, actor: Actor, decision_id: int, changes: DecisionChanges,
     """Change a decision's question, context, options, door, category, high impact, team, revisit date or
     consequences (MECHANISMS.md §7). The owner or an admin; not once it is rejected or superseded; the options
     only while it is proposed (a decided record keeps what it chose from). Marking it high-impact requests its
-    bar-raiser review (design, architecture or customer experience only); the category of a reviewed decision
-    stays. A stale version is a Conflict. Raises RuleViolation naming the field, PermissionDenied, NotFound."""
+    bar-raiser review (design, architecture or customer experience only); a high-impact decision stays
+    high-impact and keeps its category. A stale version is a Conflict. Raises RuleViolation naming the field,
+    PermissionDenied, NotFound."""
     row = _require_row(actor, decision_id)
     _policy.require(actor, "edit", owner_id=row.owner_id)
     if row.status in FINAL:
@@ -175,6 +176,11 @@ def update_decision(*, actor: Actor, decision_id: int, changes: DecisionChanges,
     high_impact = values.get("high_impact", row.high_impact)
     category = values.get("category", row.category)
     _check_high_impact(high_impact, category)
+    if row.high_impact and values.get("high_impact") is False:
+        # Otherwise un-marking it would step around the review the guard of `decide` waits for (MECHANISMS.md §4).
+        raise RuleViolation(
+            "a high-impact decision stays high-impact: its bar-raiser review decides", field="high_impact"
+        )
     if row.high_impact and "category" in values and values["category"] != row.category:
         raise RuleViolation(
             "the category of a high-impact decision stays: its review is of that kind", field="category"

@@ -298,3 +298,13 @@ def test_marking_a_decision_high_impact_requests_its_review(small_org):
     assert view.review_state == "requested" and "decide" not in view.actions
     hal_inbox = _inbox_titles(small_org, "hal")
     assert any("Bar-raiser review requested" in t for t in hal_inbox)
+    current = decisions.get_decision(actor=small_org.actor("ann"), decision_id=d.id)
+    for changes, field in (
+        (DecisionChanges(high_impact=False), "high_impact"),
+        (DecisionChanges(category="design"), "category"),
+    ):
+        with pytest.raises(RuleViolation) as refused:  # stepping around the review is refused
+            decisions.update_decision(
+                actor=small_org.actor("ann"), decision_id=d.id, version=current.version, changes=changes
+            )
+        assert refused.value.field == field
