@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -175,6 +176,10 @@ def _render_decision(
         form = (
             failed[1] if failed and failed[0] == name else machine_forms.action_form(MACHINE, name, version=d.version)
         )
+        if "chosen_option" in form.fields:  # a select of the options rather than a bare number
+            form.fields["chosen_option"].widget = forms.Select(
+                choices=[("", "—"), *((o.position, f"{o.position}. {o.title}") for o in d.options)]
+            )
         action_forms.append(
             {
                 "name": name,
