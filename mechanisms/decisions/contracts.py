@@ -165,7 +165,7 @@ class DecisionChanges:
 @dataclass(frozen=True, slots=True)
 class DecisionView:
     """A decision as one viewer sees it: the record, the transitions they may take now, what else they may do,
-    and the bar-raiser review's id and state when there is one."""
+    the bar-raiser review's id and state when there is one, and why deciding waits, when it does."""
 
     decision: Decision
     actions: tuple[str, ...]
@@ -174,6 +174,7 @@ class DecisionView:
     can_sign: bool
     review_id: int | None
     review_state: str | None
+    held: str = ""  # why deciding waits, in words (a high-impact decision's review), for its owner
 
 
 @dataclass(frozen=True, slots=True)

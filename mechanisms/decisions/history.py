@@ -38,7 +38,19 @@ def register() -> None:
             verbs=frozenset({*VERBS, *DEADLINE_VERBS}),
             visible=_policy.visible_ids,
             url=_url,
+            # The fields a history line shows (the rest is bookkeeping: version, the participants' ids).
             field_labels={
+                "question": "question",
+                "context": "context",
+                "options": "options",
+                "decision": "decision",
+                "door": "door",
+                "status": "status",
+                "category": "category",
+                "team_id": "team",
+                "consequences": "consequences",
+                "outcome": "outcome",
+                "stance": "stance",
                 "chosen_option": "chosen option",
                 "decided_on": "decided on",
                 "revisit_on": "revisit on",
@@ -63,7 +75,7 @@ def register() -> None:
                 "remind": "reminded the owner to revisit",
                 "escalate_overdue": "escalated the overdue revisit",
             },
-            references={"owner_id": "person", "participant_id": "person"},
+            references={"owner_id": "person", "participant_id": "person", "team_id": "team"},
             names=_people,
         )
     )

@@ -114,6 +114,7 @@ class DecisionViewOut(OutSchema):
     can_sign: bool
     review_id: int | None
     review_state: str | None
+    held: str
 
 
 class TrackRecordOut(OutSchema):

@@ -445,9 +445,15 @@ def decision_view(*, actor: Actor, decision_id: int) -> DecisionView:
     ctx = _Context(actor, row)
     review = ctx.review
     participant_ids = frozenset(p.person_id for p in row.participants.all())
+    parties = _policy.parties(actor, row.owner_id)
+    facts = _facts(ctx)
+    held = ""
+    if row.status == Status.PROPOSED.value and parties:  # the owner: say why `decide` is not offered
+        refusal = machines.check(MACHINE, "decide", facts, parties)
+        held = refusal.message if refusal is not None else ""
     return DecisionView(
         decision=_to_decision(row),
-        actions=machines.available(MACHINE, _facts(ctx), _policy.parties(actor, row.owner_id)),
+        actions=machines.available(MACHINE, facts, parties),
         can_edit=row.status not in FINAL and _policy.can(actor, "edit", owner_id=row.owner_id),
         can_record_outcome=Status(row.status) in DECIDED_STATUSES
         and _policy.can(actor, "record_outcome", owner_id=row.owner_id),
@@ -455,6 +461,7 @@ def decision_view(*, actor: Actor, decision_id: int) -> DecisionView:
         and _policy.can(actor, "sign", owner_id=row.owner_id, participant_ids=participant_ids),
         review_id=review.id if review else None,
         review_state=review.state.value if review else None,
+        held=held,
     )
 
 

@@ -148,6 +148,8 @@ def test_a_high_impact_decision_is_decided_only_after_its_review_is_accepted(sma
     d = _decision(small_org, high_impact=True, category="architecture")
     view = decisions.decision_view(actor=small_org.actor("ann"), decision_id=d.id)
     assert view.review_state == "requested" and "decide" not in view.actions
+    assert "bar-raiser review accepted or overridden first (it is requested)" in view.held
+    assert decisions.decision_view(actor=small_org.actor("bob"), decision_id=d.id).held == ""  # the owner's to know
     with pytest.raises(RuleViolation, match="bar-raiser review accepted or overridden") as refused:
         _decide(small_org, d)
     assert refused.value.field == "high_impact"
