@@ -15,13 +15,17 @@ from . import services
 from .contracts import Anchor
 from .schemas import (
     AttachmentOut,
+    CloseSessionIn,
     CommentIn,
     CommentOut,
     DiffOut,
     DocumentOut,
+    PassageOut,
     ResolveIn,
     ReviseIn,
     RevisionOut,
+    SessionIn,
+    SessionOut,
 )
 
 router = Router(tags=["documents"])
@@ -128,7 +132,7 @@ def add_comment(request, document_id: Id, payload: CommentIn):
     return Status(201, record)
 
 
-@router.get("/documents/{document_id}/attachments", response=responses(PageOut[AttachmentOut], *READ_ERRORS))
+@router.get("/documents/{document_id}/attachments", response=responses(PageOut[AttachmentOut], 400, *READ_ERRORS))
 def list_attachments(request, document_id: Id, query: Query[PageQuery], purpose: str | None = None):
     """The document's attachments (of one purpose: mockup, image, file). Paginated."""
     found = services.list_attachments(actor=_actor(request), document_id=document_id, purpose=purpose, **query.dict())
@@ -154,6 +158,62 @@ def attach_file(request, document_id: Id, file: File[UploadedFile], purpose: For
     return Status(201, record)
 
 
+# --- reading sessions (helper `reading`) ------------------------------------------------------------------------
+# A session's own paths are under /reading-sessions/{id}, so they never meet /documents/{document_id}/... above.
+
+
+class SessionsQuery(PageQuery):
+    open_only: bool = False
+
+
+@router.post("/documents/{document_id}/sessions", response=responses(SessionOut, status=201))
+def start_session(request, document_id: Id, payload: SessionIn):
+    """Start a silent reading of the document (those the owner lets present): a frozen revision, a time-box of
+    1..240 minutes, at least one reader who may read it (not you); one open session per document. The readers are
+    notified. A rule broken is a 400 naming the field (`reader_ids`, `minutes`, `revision`, `document_id`)."""
+    record = services.start_session(
+        actor=_actor(request),
+        document_id=document_id,
+        reader_ids=payload.reader_ids,
+        minutes=payload.minutes,
+        revision=payload.revision,
+    )
+    return Status(201, record)
+
+
+@router.get("/documents/{document_id}/sessions", response=responses(PageOut[SessionOut], *READ_ERRORS))
+def list_sessions(request, document_id: Id, query: Query[SessionsQuery]):
+    """The document's reading sessions, newest first (open ones only with `open_only`). Paginated."""
+    return page_out(services.list_sessions(actor=_actor(request), document_id=document_id, **query.dict()))
+
+
+@router.get("/reading-sessions/{session_id}", response=responses(SessionOut, *READ_ERRORS))
+def get_session(request, session_id: Id):
+    """A reading session: its frozen revision, time-box, presenter and readers (who is done)."""
+    return services.get_session(actor=_actor(request), session_id=session_id)
+
+
+@router.post("/reading-sessions/{session_id}/done", response=responses(SessionOut))
+def mark_done_reading(request, session_id: Id):
+    """Say you have finished reading (a reader, once, while it is open): the others' comments are then shown to
+    you; once every reader is done the presenter sees them all."""
+    return services.mark_done_reading(actor=_actor(request), session_id=session_id)
+
+
+@router.post("/reading-sessions/{session_id}/close", response=responses(SessionOut))
+def close_session(request, session_id: Id, payload: CloseSessionIn):
+    """Close the session (the presenter; the worker closes it when its time-box is over): every comment of it is
+    revealed. Name the version you read: a stale one is a 409."""
+    return services.close_session(actor=_actor(request), session_id=session_id, version=payload.version)
+
+
+@router.get("/reading-sessions/{session_id}/comments", response=responses(list[PassageOut], *READ_ERRORS))
+def session_comments(request, session_id: Id):
+    """The session's comments you may see now, grouped by passage in the order of the frozen revision: yours;
+    the other readers' once you are done; as the presenter, none until every reader is done or it is closed."""
+    return list(services.session_comments(actor=_actor(request), session_id=session_id))
+
+
 def attachment_response(file) -> HttpResponse:
     """An attachment as the one door serves it (the pages' download uses it too): the type sniffed on upload, the
     browser told not to guess another, a PDF always downloaded, nothing cached, no script ever run from it."""
@@ -170,3 +230,17 @@ def attachment_response(file) -> HttpResponse:
 def _document_out(record) -> dict:
     out = {f: getattr(record, f) for f in DocumentOut.model_fields if f != "access"}
     return {**out, "access": sorted(a.value for a in record.access)}
+
+
+# --- PDF export (helper `pdfseal`) ------------------------------------------------------------------------------
+
+
+@router.get("/documents/{document_id}/pdf", response=responses(None, *READ_ERRORS))
+def export_pdf(request, document_id: Id, revision: Id | None = None):
+    """One revision (the current one by default) as a PDF download, for those the owning app lets read it (404
+    for everyone else). It fetches nothing but the document's own image attachments."""
+    from mechanisms.kernel.pdf import download
+
+    name, content = services.export_pdf(actor=_actor(request), document_id=document_id, revision=revision)
+    return download(name, content)
+

@@ -240,22 +240,57 @@ class PartDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentEntry:
+    """A comment as the page partials show it: with its author's name and the label of its passage's part."""
+
+    comment: CommentRecord
+    author: str
+    part_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartView:
+    """One part of the revision shown, with the comments whose passage is found in it, in order of position."""
+
+    key: str
+    label: str
+    text: str
+    markers: tuple[CommentEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentView:
     """Everything the documents' page partials show of one revision (services.document_view): the document, the
-    revision shown, the owner's parts, the comments the viewer may see (a page, each judged against this revision),
-    the found ones grouped by part in order of position (`markers`), those whose passage changed, the live
-    attachments, and the names of the people involved."""
+    revision shown part by part with the comments found in each (`sections`), the comments the viewer may see (a
+    page, each judged against this revision), those whose passage changed since, and the live attachments."""
 
     document: DocumentRecord
     revision: RevisionRecord
-    parts: tuple[Part, ...]
-    comments: Page[CommentRecord]
-    markers: Mapping[str, tuple[CommentRecord, ...]]
-    changed: tuple[CommentRecord, ...]
+    revision_author: str
+    sections: tuple[PartView, ...]
+    comments: Page[CommentEntry]
+    changed: tuple[CommentEntry, ...]
     attachments: tuple[AttachmentRecord, ...]
-    names: Mapping[int, str]
     owner_label: str
     owner_url: str
 
-    def markers_of(self, key: str) -> tuple[CommentRecord, ...]:
-        return self.markers.get(key, ())
+    @property
+    def latest(self) -> bool:
+        return self.revision.number == self.document.revision
+
+    @property
+    def previous(self) -> int | None:
+        return self.revision.number - 1 if self.revision.number > 1 else None
+
+    # What the viewer may do, for templates (which cannot call `document.can(...)` with an argument).
+    @property
+    def can_comment(self) -> bool:
+        return self.document.can(Access.COMMENT)
+
+    @property
+    def can_revise(self) -> bool:
+        return self.document.can(Access.REVISE)
+
+    @property
+    def can_attach(self) -> bool:
+        return self.document.can(Access.ATTACH)

@@ -103,3 +103,45 @@ class AttachmentOut(OutSchema):
     purpose: str
     uploaded_by_id: int | None
     created_at: dt.datetime
+
+
+# --- reading sessions (helper `reading`) ------------------------------------------------------------------------
+
+
+class SessionIn(InSchema):
+    reader_ids: list[Id] = Field(..., description="the readers' person ids: at least one, not the presenter")
+    minutes: int = Field(20, description="the reading time-box, 1 to 240 minutes")
+    revision: Id | None = Field(None, description="the revision read (the current one by default); frozen")
+
+
+class ReaderOut(OutSchema):
+    person_id: int
+    done: bool
+    done_at: dt.datetime | None
+
+
+class SessionOut(OutSchema):
+    id: int
+    document_id: int
+    revision: int = Field(..., description="the frozen revision the session reads")
+    presenter_id: int | None
+    minutes: int
+    state: str = Field(..., description="reading or closed")
+    started_at: dt.datetime
+    ends_at: dt.datetime
+    closed_at: dt.datetime | None
+    all_done: bool
+    readers: list[ReaderOut]
+    version: int
+
+
+class CloseSessionIn(InSchema):
+    version: Version
+
+
+class PassageOut(OutSchema):
+    part: str = Field(..., description="the part of the passage; empty for comments on the whole document")
+    part_label: str
+    quote: str
+    start: int | None = Field(None, description="where the passage starts in the frozen revision's part")
+    comments: list[CommentOut]

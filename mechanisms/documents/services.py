@@ -35,6 +35,7 @@ from .contracts import (
     AttachmentId,
     AttachmentPurpose,
     AttachmentRecord,
+    CommentEntry,
     CommentId,
     CommentRecord,
     DocumentId,
@@ -43,6 +44,7 @@ from .contracts import (
     DocumentView,
     Part,
     PartDiff,
+    PartView,
     PassageComments,
     ReaderRecord,
     ReadingSessionRecord,
@@ -265,313 +267,12 @@ def readable_document_ids(*, actor: Actor, document_ids: frozenset[int]) -> froz
     return frozenset(out)
 
 
-# --- comments (helper `docs`) -----------------------------------------------------------------------------------
-
-MAX_COMMENT = 20_000
-MAX_QUOTE = 2_000
-MAX_CONTEXT = 200  # the prefix and suffix kept around a quote, to find it again (rules.locate)
-DERIVED_CONTEXT = 40  # context taken from the text when the caller gave none
-COMMENT_KIND = "document.comment"
-
-notifications_services.declare_kinds(kinds=[COMMENT_KIND])
-
-
-def add_comment(
-    *,
-    actor: Actor,
-    document_id: int,
-    body: str,
-    revision: int | None = None,
-    anchor: Anchor | None = None,
-    session_id: int | None = None,
-) -> CommentRecord:
-    """Comment on a document (MECHANISMS.md §6: "readers comment"), on a revision (the current one by default),
-    about a passage (`anchor`: its part and a quote that occurs in that revision's part) or the whole document.
-
-    Rules: the owner's COMMENT access; a body of 1..20000 characters (Markdown); the quote must occur in the
-    revision's part (RuleViolation naming `anchor.quote`); prefix and suffix are clipped to 200 characters and taken
-    from the text when not given. In a reading session (named, or the open one the actor is reading in) the author
-    must be one of its readers while it is reading, and the comment is on its frozen revision: it stays hidden from
-    the others until they are done (rules.comment_visible), and its notice waits. Otherwise the document's creator
-    is told, by title and link only. Raises NotFound, PermissionDenied, RuleViolation."""
-    row = _row(document_id)
-    owner = owners.get(row.owner_kind)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.COMMENT, document_id=row.id)
-    text = _clean_comment_body(body)
-    session = _comment_session(actor, row, session_id)
-    number = _comment_revision(row, revision, session)
-    rev = Revision.objects.get(document=row, number=number)
-    clean = _clean_anchor(owner, anchor, rev.parts or {})
-    with transaction.atomic():
-        comment = Comment.objects.create(
-            document=row,
-            revision=number,
-            part=clean.part if clean else "",
-            quote=clean.quote if clean else "",
-            prefix=clean.prefix if clean else "",
-            suffix=clean.suffix if clean else "",
-            body=text,
-            author_id=actor.person_id,
-            session=session,
-        )
-        audit_services.record_change(
-            actor=actor,
-            verb="comment",
-            subject_type=SUBJECT,
-            subject_id=row.id,
-            subject_label=row.title,
-            after={
-                "comment": comment.id,
-                "revision": number,
-                "part": comment.part,
-                "session": session.id if session else None,
-            },
-        )
-        if session is None and row.created_by_id:
-            notifications_services.notify(
-                actor=actor,
-                recipients=[row.created_by_id],
-                kind=COMMENT_KIND,
-                title=f"New comment on {row.title}"[:200],
-                url=owner.url(row.owner_id),
-                subject_type=SUBJECT,
-                subject_id=row.id,
-            )
-    rows = _located([comment], rev.parts or {})
-    return rows[0]
-
-
-def list_comments(
-    *,
-    actor: Actor,
-    document_id: int,
-    revision: int | None = None,
-    limit: int | None = None,
-    offset: int | None = None,
-) -> Page[CommentRecord]:
-    """The comments the actor may see, oldest first, each judged against `revision` (the current one by default):
-    FOUND with where its passage starts, CHANGED when its passage was edited or removed since the comment's own
-    revision, DOCUMENT for a comment on the whole document.
-
-    MECHANISMS.md §6: during a reading session a reader's comments are hidden from every other reader until that
-    viewer is done reading, and from the presenter until every reader is done (rules.comment_visible); the total
-    counts only what the actor may see. Raises NotFound (unreadable document or revision)."""
-    row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    rev = _revision_row(row, revision)
-    visible = _visible_comment_rows(actor, row)
-    limit, offset = clamp_limit(limit), clamp_offset(offset)
-    items = _located(visible[offset : offset + limit], rev.parts or {})
-    return Page(items=items, total=len(visible), limit=limit, offset=offset)
-
-
-def count_comments(*, actor: Actor, document_id: int, unresolved: bool = False) -> int:
-    """How many comments the actor may see on the document (the hidden-comments rule holds for counts too)."""
-    row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    return sum(1 for c in _visible_comment_rows(actor, row) if not (unresolved and c.resolved))
-
-
-def resolve_comment(*, actor: Actor, comment_id: int, version: int) -> CommentRecord:
-    """Mark a comment resolved: by the document's revisers (the owner's REVISE access) or the comment's author.
-    A comment the actor may not see is NotFound, as is its document. Raises NotFound, PermissionDenied,
-    RuleViolation (already resolved), Conflict (a stale `version`)."""
-    comment = _comment_row(actor, comment_id)
-    row = comment.document
-    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    if Access.REVISE not in granted and comment.author_id != actor.person_id:
-        raise PermissionDenied("only the document's revisers or the comment's author may resolve a comment")
-    if comment.resolved:
-        raise RuleViolation("this comment is already resolved", field="resolved")
-    with transaction.atomic():
-        comment = update_versioned(comment, expected_version=version, changes={"resolved": True})
-        audit_services.record_change(
-            actor=actor,
-            verb="resolve_comment",
-            subject_type=SUBJECT,
-            subject_id=row.id,
-            subject_label=row.title,
-            before={"comment": comment.id, "resolved": False},
-            after={"comment": comment.id, "resolved": True},
-        )
-    current = Revision.objects.get(document=row, number=row.current)
-    return _located([comment], current.parts or {})[0]
-
-
-def document_view(
-    *,
-    actor: Actor,
-    document_id: int,
-    revision: int | None = None,
-    limit: int | None = None,
-    offset: int | None = None,
-) -> DocumentView:
-    """What the documents' page partials show (docs/documents.md "Embedding"): one revision (the current one by
-    default) with the comments the actor may see judged against it, grouped by passage, and the live attachments.
-    Raises NotFound."""
-    row = _row(document_id)
-    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    owner = owners.get(row.owner_kind)
-    rev = _revision_row(row, revision)
-    parts = rev.parts or {}
-    visible = _visible_comment_rows(actor, row)
-    located = _located(visible, parts)
-    limit, offset = clamp_limit(limit), clamp_offset(offset)
-    markers: dict[str, list[CommentRecord]] = {}
-    for c in located:
-        if c.status == AnchorStatus.FOUND and c.anchor:
-            markers.setdefault(c.anchor.part, []).append(c)
-    attachments = [_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True)]
-    people = {c.author_id for c in located} | {a.uploaded_by_id for a in attachments} | {rev.author_id}
-    found = org_services.get_people(actor=actor, ids={p for p in people if p is not None})
-    return DocumentView(
-        document=_to_document(row, granted),
-        revision=_to_revision(rev, owner.parts),
-        parts=owner.parts,
-        comments=Page(items=located[offset : offset + limit], total=len(located), limit=limit, offset=offset),
-        markers={k: tuple(sorted(v, key=lambda c: c.start or 0)) for k, v in markers.items()},
-        changed=tuple(c for c in located if c.status == AnchorStatus.CHANGED),
-        attachments=tuple(attachments),
-        names={int(pid): p.name for pid, p in found.items()},
-        owner_label=owner.label,
-        owner_url=owner.url(row.owner_id),
-    )
-
-
-# --- attachments (helper `docs`) --------------------------------------------------------------------------------
-
-ATTACHMENT_TYPES = frozenset({files.PNG, files.JPEG, files.GIF, files.WEBP, files.PDF})
-ATTACHMENT_KEY_PREFIX = "documents/"
-MAX_FILE_NAME = 200
-
-
-def attachment_max_bytes() -> int:
-    """The largest attachment accepted, in bytes (`MECH_ATTACHMENT_MAX_BYTES`, 10 MiB by default)."""
-    return int(settings.MECHANISMS.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
-
-
-def attach_file(
-    *, actor: Actor, document_id: int, name: str, content: bytes, purpose: AttachmentPurpose | str
-) -> AttachmentRecord:
-    """Attach a file (a mockup, an image, a PDF) to a document (issue 11 item 1; MECHANISMS.md §6: a PR/FAQ is
-    approved for staffing only with mockups attached).
-
-    Rules: the owner's ATTACH access; at most `MECH_ATTACHMENT_MAX_BYTES`; the type is recognised from the content
-    (kernel.files): PNG, JPEG, GIF, WebP or PDF; SVG and HTML are refused (they can carry script), as is anything
-    else, naming `file`. Stored under a random key in the default storage (disk, or S3-compatible storage when
-    configured), read only through `read_attachment`. Raises NotFound, PermissionDenied, RuleViolation."""
-    row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.ATTACH, document_id=row.id)
-    clean_purpose = _clean_purpose(purpose)
-    clean_name = _clean_file_name(name)
-    if not isinstance(content, bytes | bytearray):
-        raise RuleViolation("the file must be bytes", field="file")
-    content = bytes(content)
-    limit = attachment_max_bytes()
-    if not content:
-        raise RuleViolation("the file is empty", field="file")
-    if len(content) > limit:
-        raise RuleViolation(f"the file is larger than {limit} bytes", field="file")
-    content_type = files.sniff(content, clean_name, ATTACHMENT_TYPES, field="file", noun="the file")
-    key = default_storage.save(f"{ATTACHMENT_KEY_PREFIX}{secrets.token_hex(16)}", ContentFile(content))
-    try:
-        with transaction.atomic():
-            attachment = Attachment.objects.create(
-                document=row,
-                name=clean_name,
-                content_type=content_type,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                storage_key=key,
-                purpose=clean_purpose.value,
-                uploaded_by_id=actor.person_id,
-                created_at=clock.now(),
-            )
-            audit_services.record_change(
-                actor=actor,
-                verb="attach",
-                subject_type=SUBJECT,
-                subject_id=row.id,
-                subject_label=row.title,
-                after={"attachment": attachment.id, "purpose": clean_purpose.value, "content_type": content_type},
-            )
-    except BaseException:
-        default_storage.delete(key)  # nothing was written: the file must not stay behind
-        raise
-    return _to_attachment(attachment)
-
-
-def list_attachments(
-    *,
-    actor: Actor,
-    document_id: int,
-    purpose: AttachmentPurpose | str | None = None,
-    limit: int | None = None,
-    offset: int | None = None,
-) -> Page[AttachmentRecord]:
-    """The document's live attachments, oldest first (of one purpose when given). Raises NotFound."""
-    row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
-    qs = Attachment.objects.filter(document=row, removed_at__isnull=True)
-    if purpose is not None:
-        qs = qs.filter(purpose=_clean_purpose(purpose).value)
-    limit, offset = clamp_limit(limit), clamp_offset(offset)
-    items = [_to_attachment(a) for a in qs[offset : offset + limit]]
-    return Page(items=items, total=qs.count(), limit=limit, offset=offset)
-
-
-def get_attachment(*, actor: Actor, attachment_id: int) -> AttachmentRecord:
-    """One live attachment's description, for readers of its document (NotFound for everyone else)."""
-    return _to_attachment(_attachment_row(actor, attachment_id, Access.READ))
-
-
-def read_attachment(*, actor: Actor, attachment_id: int) -> AttachmentFile:
-    """A live attachment's bytes, for readers of its document as the owner decides (NotFound for everyone else,
-    and for a removed attachment): the one door through which attached files are served."""
-    attachment = _attachment_row(actor, attachment_id, Access.READ)
-    with default_storage.open(attachment.storage_key, "rb") as handle:
-        content = handle.read()
-    return AttachmentFile(name=attachment.name, content_type=attachment.content_type, content=content)
-
-
-def remove_attachment(*, actor: Actor, attachment_id: int) -> AttachmentRecord:
-    """Remove an attachment from its document (the owner's ATTACH access): the row stays for the history, the file
-    is deleted once the removal commits. Raises NotFound (also when already removed), PermissionDenied."""
-    attachment = _attachment_row(actor, attachment_id, Access.ATTACH)
-    row = attachment.document
-    now = clock.now()
-    with transaction.atomic():
-        # A compare-and-set on removed_at: of two removals exactly one happens (the other is a 404).
-        if not Attachment.objects.filter(pk=attachment.pk, removed_at__isnull=True).update(removed_at=now):
-            raise NotFound(f"attachment {attachment_id} not found")
-        audit_services.record_change(
-            actor=actor,
-            verb="remove_attachment",
-            subject_type=SUBJECT,
-            subject_id=row.id,
-            subject_label=row.title,
-            before={"attachment": attachment.id, "purpose": attachment.purpose},
-        )
-        key = attachment.storage_key
-        transaction.on_commit(lambda: default_storage.delete(key))
-    attachment.removed_at = now
-    return _to_attachment(attachment)
-
-
-def count_attachments(*, document_id: int, purpose: AttachmentPurpose | str) -> int:
-    """How many live attachments of this purpose a document has, for an owner's guard ("approved for staffing only
-    with mockups attached", MECHANISMS.md §6). No actor: it returns a number, never a record; the owner has
-    already decided who is asking."""
-    return Attachment.objects.filter(
-        document_id=int(document_id), purpose=_clean_purpose(purpose).value, removed_at__isnull=True
-    ).count()
-
 # --- reading sessions (MECHANISMS.md §6: meetings start with silent reading) ----------------------------------
 #
 # A session reads one frozen revision within a time-box; its readers' comments stay hidden from each other until
 # the viewer has marked "done reading", and from the presenter until every reader is (rules.comment_visible).
-# Comments are the `docs` part of this module (add_comment, list_comments); the helpers `_session_for_comment`
-# and `_visible_comments` below are what they use for the sessions' part of the rule.
+# Comments are the `docs` part of this module (add_comment, list_comments): every door that lists or counts
+# comments asks `_visible_comment_rows`, which applies the rule with each session's facts.
 
 SESSION_MIN_MINUTES = 1
 SESSION_MAX_MINUTES = 240
@@ -770,13 +471,11 @@ def session_comments(*, actor: Actor, session_id: int) -> tuple[PassageComments,
     order = {p.key: i for i, p in enumerate(parts)}
     frozen = Revision.objects.filter(document=row, number=session.revision).first()
     text = (frozen.parts or {}) if frozen else {}
-    rows = _visible_comments(actor, list(Comment.objects.filter(session=session).order_by("id")))
+    rows = [c for c in _visible_comment_rows(actor, row) if c.session_id == session.id]
     groups: dict[tuple[str, str, int | None], list[CommentRecord]] = {}
-    for c in rows:
-        anchor = Anchor(part=c.part, quote=c.quote, prefix=c.prefix, suffix=c.suffix) if c.quote else None
-        status, start = rules.locate(anchor, text)
-        key = (c.part if anchor else "", c.quote if anchor else "", start)
-        groups.setdefault(key, []).append(_session_comment(c, anchor, status, start))
+    for c in _located(rows, text):
+        key = (c.anchor.part, c.anchor.quote, c.start) if c.anchor else ("", "", None)
+        groups.setdefault(key, []).append(c)
 
     def position(key: tuple[str, str, int | None]) -> tuple[int, int, int]:
         part, quote, start = key
@@ -837,6 +536,7 @@ def _close(actor: Actor, session: ReadingSession, row: Document, *, version: int
         after={"session": session.id, "state": SessionState.CLOSED.value},
         reason=reason,
     )
+    _notify_session_comments(actor, session, row)
 
 
 def _clean_minutes(minutes: object) -> int:
@@ -894,77 +594,6 @@ def _clean_readers(actor: Actor, row: Document, reader_ids: Sequence[int]) -> li
     return wanted
 
 
-def _facts_of_session(session: ReadingSession) -> rules.SessionFacts:
-    """What the hidden-comments rule needs of a session (its readers prefetched or read here)."""
-    return rules.SessionFacts(
-        presenter_id=session.presenter_id,
-        readers={r.person_id: r.done_at is not None for r in session.readers.all()},
-        closed=session.state != SessionState.READING.value,
-    )
-
-
-def _visible_comments(actor: Actor, rows: list[Comment]) -> list[Comment]:
-    """The comments of `rows` the actor may see now: the hidden-comments rule applied to every comment made in a
-    session (one query for all the sessions concerned). Every door listing or counting comments goes through it."""
-    session_ids = {c.session_id for c in rows if c.session_id is not None}
-    sessions = ReadingSession.objects.filter(pk__in=session_ids).prefetch_related("readers")
-    facts = {s.id: _facts_of_session(s) for s in sessions}
-    return [
-        c
-        for c in rows
-        if rules.comment_visible(
-            viewer_id=actor.person_id,
-            author_id=c.author_id,
-            session=facts.get(c.session_id) if c.session_id is not None else None,
-        )
-    ]
-
-
-def _session_for_comment(actor: Actor, row: Document, session_id: int | None) -> ReadingSession | None:
-    """The session a new comment belongs to (for add_comment): the one named, which must be this document's, open,
-    and the actor one of its readers (a comment is made on its frozen revision); or, when none is named, the open
-    session the actor is reading, so a reader's comment is never shown early by being posted through another door.
-    None when the comment is outside any session."""
-    if session_id is None:
-        return (
-            ReadingSession.objects.filter(
-                document=row, state=SessionState.READING.value, readers__person_id=actor.person_id
-            )
-            .prefetch_related("readers")
-            .first()
-            if actor.person_id is not None
-            else None
-        )
-    try:
-        session = _session_row(session_id)
-    except NotFound:
-        raise RuleViolation(f"reading session {session_id} not found", field="session_id") from None
-    if session.document_id != row.id:
-        raise RuleViolation("that reading session is about another document", field="session_id")
-    if session.state != SessionState.READING.value:
-        raise RuleViolation("that reading session is closed", field="session_id")
-    if actor.person_id not in {r.person_id for r in session.readers.all()}:
-        raise RuleViolation("only the session's readers comment in it", field="session_id")
-    return session
-
-
-def _session_comment(c: Comment, anchor: Anchor | None, status: AnchorStatus, start: int | None) -> CommentRecord:
-    return CommentRecord(
-        id=CommentId(c.id),
-        document_id=DocumentId(c.document_id),
-        revision=c.revision,
-        anchor=anchor,
-        body=c.body,
-        author_id=c.author_id,
-        created_at=c.created_at,
-        session_id=SessionId(c.session_id) if c.session_id is not None else None,
-        resolved=c.resolved,
-        version=c.version,
-        status=status,
-        start=start,
-    )
-
-
 def _to_session(row: ReadingSession) -> ReadingSessionRecord:
     return ReadingSessionRecord(
         id=SessionId(row.id),
@@ -979,6 +608,342 @@ def _to_session(row: ReadingSession) -> ReadingSessionRecord:
         readers=tuple(ReaderRecord(person_id=r.person_id, done_at=r.done_at) for r in row.readers.all()),
         version=row.version,
     )
+
+
+# --- comments (helper `docs`) -----------------------------------------------------------------------------------
+
+MAX_COMMENT = 20_000
+MAX_QUOTE = 2_000
+MAX_CONTEXT = 200  # the prefix and suffix kept around a quote, to find it again (rules.locate)
+DERIVED_CONTEXT = 40  # context taken from the text when the caller gave none
+COMMENT_KIND = "document.comment"
+
+notifications_services.declare_kinds(kinds=[COMMENT_KIND])
+
+
+def add_comment(
+    *,
+    actor: Actor,
+    document_id: int,
+    body: str,
+    revision: int | None = None,
+    anchor: Anchor | None = None,
+    session_id: int | None = None,
+) -> CommentRecord:
+    """Comment on a document (MECHANISMS.md §6: "readers comment"), on a revision (the current one by default),
+    about a passage (`anchor`: its part and a quote that occurs in that revision's part) or the whole document.
+
+    Rules: the owner's COMMENT access; a body of 1..20000 characters (Markdown); the quote must occur in the
+    revision's part (RuleViolation naming `anchor.quote`); prefix and suffix are clipped to 200 characters and taken
+    from the text when not given. In a reading session (named, or the open one the actor is reading in) the author
+    must be one of its readers while it is reading, and the comment is on its frozen revision: it stays hidden from
+    the others until they are done (rules.comment_visible), and its notice waits. Otherwise the document's creator
+    is told, by title and link only. Raises NotFound, PermissionDenied, RuleViolation."""
+    row = _row(document_id)
+    owner = owners.get(row.owner_kind)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.COMMENT, document_id=row.id)
+    text = _clean_comment_body(body)
+    session = _comment_session(actor, row, session_id)
+    number = _comment_revision(row, revision, session)
+    rev = Revision.objects.get(document=row, number=number)
+    clean = _clean_anchor(owner, anchor, rev.parts or {})
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            document=row,
+            revision=number,
+            part=clean.part if clean else "",
+            quote=clean.quote if clean else "",
+            prefix=clean.prefix if clean else "",
+            suffix=clean.suffix if clean else "",
+            body=text,
+            author_id=actor.person_id,
+            session=session,
+        )
+        audit_services.record_change(
+            actor=actor,
+            verb="comment",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            after={
+                "comment": comment.id,
+                "revision": number,
+                "part": comment.part,
+                "session": session.id if session else None,
+            },
+        )
+        if session is None and row.created_by_id:
+            notifications_services.notify(
+                actor=actor,
+                recipients=[row.created_by_id],
+                kind=COMMENT_KIND,
+                title=f"New comment on {row.title}"[:200],
+                url=owner.url(row.owner_id),
+                subject_type=SUBJECT,
+                subject_id=row.id,
+            )
+    rows = _located([comment], rev.parts or {})
+    return rows[0]
+
+
+def _notify_session_comments(actor: Actor, session: ReadingSession, row: Document) -> None:
+    """The notice a comment made during silent reading waited for: once the session closes, the document's creator
+    hears how many comments it brought (title, count and link only), inside the closing transaction."""
+    count = Comment.objects.filter(session=session).exclude(author_id=row.created_by_id).count()
+    if not count or not row.created_by_id:
+        return
+    notifications_services.notify(
+        actor=actor,
+        recipients=[row.created_by_id],
+        kind=COMMENT_KIND,
+        title=f"{count} comment{'s' if count != 1 else ''} from silent reading on {row.title}"[:200],
+        url=owners.get(row.owner_kind).url(row.owner_id),
+        subject_type=SUBJECT,
+        subject_id=row.id,
+    )
+
+
+def list_comments(
+    *,
+    actor: Actor,
+    document_id: int,
+    revision: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[CommentRecord]:
+    """The comments the actor may see, oldest first, each judged against `revision` (the current one by default):
+    FOUND with where its passage starts, CHANGED when its passage was edited or removed since the comment's own
+    revision, DOCUMENT for a comment on the whole document.
+
+    MECHANISMS.md §6: during a reading session a reader's comments are hidden from every other reader until that
+    viewer is done reading, and from the presenter until every reader is done (rules.comment_visible); the total
+    counts only what the actor may see. Raises NotFound (unreadable document or revision)."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    rev = _revision_row(row, revision)
+    visible = _visible_comment_rows(actor, row)
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    items = _located(visible[offset : offset + limit], rev.parts or {})
+    return Page(items=items, total=len(visible), limit=limit, offset=offset)
+
+
+def count_comments(*, actor: Actor, document_id: int, unresolved: bool = False) -> int:
+    """How many comments the actor may see on the document (the hidden-comments rule holds for counts too)."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    return sum(1 for c in _visible_comment_rows(actor, row) if not (unresolved and c.resolved))
+
+
+def resolve_comment(*, actor: Actor, comment_id: int, version: int) -> CommentRecord:
+    """Mark a comment resolved: by the document's revisers (the owner's REVISE access) or the comment's author.
+    A comment the actor may not see is NotFound, as is its document. Raises NotFound, PermissionDenied,
+    RuleViolation (already resolved), Conflict (a stale `version`)."""
+    comment = _comment_row(actor, comment_id)
+    row = comment.document
+    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    if Access.REVISE not in granted and comment.author_id != actor.person_id:
+        raise PermissionDenied("only the document's revisers or the comment's author may resolve a comment")
+    if comment.resolved:
+        raise RuleViolation("this comment is already resolved", field="resolved")
+    with transaction.atomic():
+        comment = update_versioned(comment, expected_version=version, changes={"resolved": True})
+        audit_services.record_change(
+            actor=actor,
+            verb="resolve_comment",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            before={"comment": comment.id, "resolved": False},
+            after={"comment": comment.id, "resolved": True},
+        )
+    current = Revision.objects.get(document=row, number=row.current)
+    return _located([comment], current.parts or {})[0]
+
+
+def document_view(
+    *,
+    actor: Actor,
+    document_id: int,
+    revision: int | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> DocumentView:
+    """What the documents' page partials show (docs/documents.md "Embedding"): one revision (the current one by
+    default) part by part, with the comments the actor may see judged against it (the hidden-comments rule holds
+    here as in list_comments) and marked where their passage is, and the live attachments. Raises NotFound."""
+    row = _row(document_id)
+    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    owner = owners.get(row.owner_kind)
+    rev = _revision_row(row, revision)
+    parts = rev.parts or {}
+    located = _located(_visible_comment_rows(actor, row), parts)
+    attachments = tuple(_to_attachment(a) for a in Attachment.objects.filter(document=row, removed_at__isnull=True))
+    wanted = {c.author_id for c in located} | {rev.author_id}
+    people = org_services.get_people(actor=actor, ids={p for p in wanted if p is not None})
+    labels = {p.key: p.label for p in owner.parts}
+
+    def entry(c: CommentRecord) -> CommentEntry:
+        author = people.get(c.author_id) if c.author_id is not None else None
+        part = labels.get(c.anchor.part, c.anchor.part) if c.anchor else ""
+        return CommentEntry(comment=c, author=author.name if author else "someone", part_label=part)
+
+    entries = [entry(c) for c in located]
+    sections = tuple(
+        PartView(
+            key=p.key,
+            label=p.label,
+            text=parts.get(p.key, ""),
+            markers=tuple(
+                sorted(
+                    (e for e in entries if e.comment.status == AnchorStatus.FOUND and e.comment.anchor.part == p.key),
+                    key=lambda e: e.comment.start or 0,
+                )
+            ),
+        )
+        for p in owner.parts
+    )
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    author = people.get(rev.author_id) if rev.author_id is not None else None
+    return DocumentView(
+        document=_to_document(row, granted),
+        revision=_to_revision(rev, owner.parts),
+        revision_author=author.name if author else "",
+        sections=sections,
+        comments=Page(items=entries[offset : offset + limit], total=len(entries), limit=limit, offset=offset),
+        changed=tuple(e for e in entries if e.comment.status == AnchorStatus.CHANGED),
+        attachments=attachments,
+        owner_label=owner.label,
+        owner_url=owner.url(row.owner_id),
+    )
+
+
+# --- attachments (helper `docs`) --------------------------------------------------------------------------------
+
+ATTACHMENT_TYPES = frozenset({files.PNG, files.JPEG, files.GIF, files.WEBP, files.PDF})
+ATTACHMENT_KEY_PREFIX = "documents/"
+MAX_FILE_NAME = 200
+
+
+def attachment_max_bytes() -> int:
+    """The largest attachment accepted, in bytes (`MECH_ATTACHMENT_MAX_BYTES`, 10 MiB by default)."""
+    return int(settings.MECHANISMS.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def attach_file(
+    *, actor: Actor, document_id: int, name: str, content: bytes, purpose: AttachmentPurpose | str
+) -> AttachmentRecord:
+    """Attach a file (a mockup, an image, a PDF) to a document (issue 11 item 1; MECHANISMS.md §6: a PR/FAQ is
+    approved for staffing only with mockups attached).
+
+    Rules: the owner's ATTACH access; at most `MECH_ATTACHMENT_MAX_BYTES`; the type is recognised from the content
+    (kernel.files): PNG, JPEG, GIF, WebP or PDF; SVG and HTML are refused (they can carry script), as is anything
+    else, naming `file`. Stored under a random key in the default storage (disk, or S3-compatible storage when
+    configured), read only through `read_attachment`. Raises NotFound, PermissionDenied, RuleViolation."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.ATTACH, document_id=row.id)
+    clean_purpose = _clean_purpose(purpose)
+    clean_name = _clean_file_name(name)
+    if not isinstance(content, bytes | bytearray):
+        raise RuleViolation("the file must be bytes", field="file")
+    content = bytes(content)
+    limit = attachment_max_bytes()
+    if not content:
+        raise RuleViolation("the file is empty", field="file")
+    if len(content) > limit:
+        raise RuleViolation(f"the file is larger than {limit} bytes", field="file")
+    content_type = files.sniff(content, clean_name, ATTACHMENT_TYPES, field="file", noun="the file")
+    key = default_storage.save(f"{ATTACHMENT_KEY_PREFIX}{secrets.token_hex(16)}", ContentFile(content))
+    try:
+        with transaction.atomic():
+            attachment = Attachment.objects.create(
+                document=row,
+                name=clean_name,
+                content_type=content_type,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                storage_key=key,
+                purpose=clean_purpose.value,
+                uploaded_by_id=actor.person_id,
+                created_at=clock.now(),
+            )
+            audit_services.record_change(
+                actor=actor,
+                verb="attach",
+                subject_type=SUBJECT,
+                subject_id=row.id,
+                subject_label=row.title,
+                after={"attachment": attachment.id, "purpose": clean_purpose.value, "content_type": content_type},
+            )
+    except BaseException:
+        default_storage.delete(key)  # nothing was written: the file must not stay behind
+        raise
+    return _to_attachment(attachment)
+
+
+def list_attachments(
+    *,
+    actor: Actor,
+    document_id: int,
+    purpose: AttachmentPurpose | str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[AttachmentRecord]:
+    """The document's live attachments, oldest first (of one purpose when given). Raises NotFound."""
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    qs = Attachment.objects.filter(document=row, removed_at__isnull=True)
+    if purpose is not None:
+        qs = qs.filter(purpose=_clean_purpose(purpose).value)
+    limit, offset = clamp_limit(limit), clamp_offset(offset)
+    items = [_to_attachment(a) for a in qs[offset : offset + limit]]
+    return Page(items=items, total=qs.count(), limit=limit, offset=offset)
+
+
+def get_attachment(*, actor: Actor, attachment_id: int) -> AttachmentRecord:
+    """One live attachment's description, for readers of its document (NotFound for everyone else)."""
+    return _to_attachment(_attachment_row(actor, attachment_id, Access.READ))
+
+
+def read_attachment(*, actor: Actor, attachment_id: int) -> AttachmentFile:
+    """A live attachment's bytes, for readers of its document as the owner decides (NotFound for everyone else,
+    and for a removed attachment): the one door through which attached files are served."""
+    attachment = _attachment_row(actor, attachment_id, Access.READ)
+    with default_storage.open(attachment.storage_key, "rb") as handle:
+        content = handle.read()
+    return AttachmentFile(name=attachment.name, content_type=attachment.content_type, content=content)
+
+
+def remove_attachment(*, actor: Actor, attachment_id: int) -> AttachmentRecord:
+    """Remove an attachment from its document (the owner's ATTACH access): the row stays for the history, the file
+    is deleted once the removal commits. Raises NotFound (also when already removed), PermissionDenied."""
+    attachment = _attachment_row(actor, attachment_id, Access.ATTACH)
+    row = attachment.document
+    now = clock.now()
+    with transaction.atomic():
+        # A compare-and-set on removed_at: of two removals exactly one happens (the other is a 404).
+        if not Attachment.objects.filter(pk=attachment.pk, removed_at__isnull=True).update(removed_at=now):
+            raise NotFound(f"attachment {attachment_id} not found")
+        audit_services.record_change(
+            actor=actor,
+            verb="remove_attachment",
+            subject_type=SUBJECT,
+            subject_id=row.id,
+            subject_label=row.title,
+            before={"attachment": attachment.id, "purpose": attachment.purpose},
+        )
+        key = attachment.storage_key
+        transaction.on_commit(lambda: default_storage.delete(key))
+    attachment.removed_at = now
+    return _to_attachment(attachment)
+
+
+def count_attachments(*, document_id: int, purpose: AttachmentPurpose | str) -> int:
+    """How many live attachments of this purpose a document has, for an owner's guard ("approved for staffing only
+    with mockups attached", MECHANISMS.md §6). No actor: it returns a number, never a record; the owner has
+    already decided who is asking."""
+    return Attachment.objects.filter(
+        document_id=int(document_id), purpose=_clean_purpose(purpose).value, removed_at__isnull=True
+    ).count()
 
 
 # --- private --------------------------------------------------------------------------------------------------
@@ -1271,3 +1236,80 @@ def _to_attachment(row: Attachment) -> AttachmentRecord:
         uploaded_by_id=row.uploaded_by_id,
         created_at=row.created_at,
     )
+
+
+# --- PDF export (helper `pdfseal`) ------------------------------------------------------------------------------
+#
+# One revision of a document as a PDF (issue 11 item 6: a PR/FAQ, a narrative, a decision). The PDF is drawn by
+# kernel.pdf, which fetches nothing but the resources handed to it: here, the document's own image attachments,
+# read through the same owner check as every other read. Comments are not printed: a PDF is passed around, and
+# who may see a comment depends on who is reading (a reading session hides them), which paper cannot know.
+
+PDF_IMAGE_PURPOSES = frozenset({AttachmentPurpose.MOCKUP.value, AttachmentPurpose.IMAGE.value})
+PDF_IMAGE_TYPES = frozenset({files.PNG, files.JPEG, files.GIF, files.WEBP})
+PDF_TEMPLATE = "documents/pdf.html"
+
+
+def attachment_paths(*, document_id: int, attachment_id: int) -> tuple[str, ...]:
+    """The URLs by which a document's Markdown may embed one of its attachments (the page's and the API's
+    download), which the PDF export resolves to the attachment itself."""
+    return (
+        f"/documents/{document_id}/attachments/{attachment_id}",
+        f"/api/v1/documents/attachments/{attachment_id}",
+    )
+
+
+def export_pdf(*, actor: Actor, document_id: int, revision: int | None = None) -> tuple[str, bytes]:
+    """The PDF of one revision of a document (the current one by default): its title, owner and revision, every
+    part under its label rendered by the one Markdown renderer, then its image and mockup attachments, embedded.
+    Returns (file name, bytes).
+
+    Issue 11 item 6; MECHANISMS.md §6: visibility is the owner's (Access.READ), so a PR/FAQ outside the reader's
+    circle is NotFound here as through every other door. Nothing outside the document is fetched (kernel.pdf).
+    Raises NotFound (an unreadable document, a revision it does not have)."""
+    from django.template.loader import render_to_string
+
+    from mechanisms.kernel.pdf import html_to_pdf
+
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    owner = owners.get(row.owner_kind)
+    rev = _revision_row(row, revision)
+    stored = rev.parts or {}
+    attachments = list(Attachment.objects.filter(document=row, removed_at__isnull=True).order_by("id"))
+    resources: dict[str, tuple[bytes, str]] = {}
+    figures, others = [], []
+    for attachment in attachments:
+        if attachment.content_type in PDF_IMAGE_TYPES:  # the body may show any of its own images
+            with default_storage.open(attachment.storage_key, "rb") as handle:
+                content = handle.read()
+            for path in attachment_paths(document_id=row.id, attachment_id=attachment.id):
+                resources[path] = (content, attachment.content_type)
+        if attachment.purpose in PDF_IMAGE_PURPOSES and attachment.content_type in PDF_IMAGE_TYPES:
+            src = attachment_paths(document_id=row.id, attachment_id=attachment.id)[0]
+            figures.append({"src": src, "name": attachment.name})
+        else:
+            others.append({"name": attachment.name, "purpose": attachment.purpose, "size": attachment.size})
+    author = org_services.get_people(actor=actor, ids={rev.author_id} if rev.author_id else set())
+    html = render_to_string(
+        PDF_TEMPLATE,
+        {
+            "title": row.title,
+            "owner_label": owner.label,
+            "revision": rev.number,
+            "revisions": row.current,
+            "written_at": rev.created_at,
+            "author": next((p.name for p in author.values()), ""),
+            "parts": [{"label": p.label, "text": stored.get(p.key, "")} for p in owner.parts],
+            "figures": figures,
+            "others": others,
+        },
+    )
+    return _pdf_file_name(row.title, rev.number), html_to_pdf(html, resources=resources)
+
+
+def _pdf_file_name(title: str, number: int) -> str:
+    """A file name safe in a Content-Disposition header and on every file system: ASCII letters, digits, dashes."""
+    slug = "".join(c.lower() if c.isascii() and c.isalnum() else "-" for c in title)
+    slug = "-".join(part for part in slug.split("-") if part)[:80] or "document"
+    return f"{slug}-r{number}.pdf"

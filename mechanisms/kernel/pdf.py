@@ -96,6 +96,19 @@ def _safe_link(kind: str, target: object) -> bool:
     return urlsplit(target).scheme.lower() in SAFE_LINK_SCHEMES
 
 
+def download(name: str, content: bytes):
+    """The HTTP response every PDF door (API and page) answers with: a download named `name`, never sniffed as
+    anything else, never cached (it may be confidential)."""
+    from django.http import HttpResponse
+
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name) or "document.pdf"
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def resource_key(url: str) -> str:
     """The key a URL is looked up by in `resources`: a URL under BASE_URL by its path (and query), any other as
     given. Exposed so callers and tests agree on it."""

@@ -315,3 +315,13 @@ def pdf_threats(pdf: bytes) -> list[str]:
         if not re.sub(r"[\x00-\x20]", "", uri).lower().startswith(("http:", "https:", "mailto:")):
             found.append(f"URI action {uri[:60]!r}")
     return found
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a reader of the PDF sees (pypdf's extraction, every page), whitespace collapsed."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))

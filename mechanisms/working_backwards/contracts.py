@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NewType
 
@@ -115,9 +116,130 @@ class CircleStayRecord:
     outcome: str | None
 
 
+# --- PR/FAQs ------------------------------------------------------------------------------------------------------
+
+
+class Severity(enum.StrEnum):
+    """A checker finding's weight: an error blocks leaving draft, a warning is advice."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the PR/FAQ checker found: the rule (missing_core_paragraph, missing_section,
+    press_release_too_long, faq_too_long, jargon, weasel_words), the part ("" for the whole), what to do, and how
+    many times a word occurs (jargon, weasel words)."""
+
+    rule: str
+    part: str
+    message: str
+    severity: Severity
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The PR/FAQ checker's report (working_backwards.rules.check_prfaq): its findings, errors first as found, and
+    how many pages the press release and the FAQ take (the page measure: WORDS_PER_PAGE words a page)."""
+
+    findings: tuple[Finding, ...]
+    pages_press_release: float
+    pages_faq: float
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class PrFaqAction(enum.StrEnum):
+    """What a person may do with a PR/FAQ besides its transitions (the page's buttons; policy.can)."""
+
+    READ = "read"
+    COMMENT = "comment"
+    REVISE = "revise"  # the author, while draft or in review
+    NAME_MEMBERS = "name_members"  # the author, while draft or in review, for circles not yet passed
+
+
+@dataclass(frozen=True, slots=True)
+class PrFaqRecord:
+    """A PR/FAQ as a reader sees it: its review (state, circle reached), its people, and why it stopped. Only the
+    current circle and the inner ones ever get one (a 404 for everyone else)."""
+
+    id: PrFaqId
+    document_id: int
+    title: str
+    author_id: int
+    team_id: int
+    state: PrFaqState
+    circle: Circle
+    high_impact: bool
+    shelve_reason: ShelveReason | None
+    shelve_note: str
+    shelved_at: dt.datetime | None
+    shelved_by_id: int | None
+    approved_at: dt.datetime | None
+    approved_by_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    members: tuple[CircleMemberRecord, ...] = ()
+    stays: tuple[CircleStayRecord, ...] = ()
+
+    def reviewers(self, circle: int) -> tuple[int, ...]:
+        return tuple(m.person_id for m in self.members if m.circle == circle and m.reviewer)
+
+    def readers(self, circle: int) -> tuple[int, ...]:
+        return tuple(m.person_id for m in self.members if m.circle == circle and not m.reviewer)
+
+
+@dataclass(frozen=True, slots=True)
+class PrFaqView:
+    """What the PR/FAQ page and `GET /prfaqs/{id}` show: the PR/FAQ, its current parts (revision number and the
+    document's version, for the editor's 409), the checker's report on them, the transitions the viewer may take
+    now and the other things they may do (PrFaqAction values), and the bar-raiser review's state when high impact."""
+
+    prfaq: PrFaqRecord
+    revision: int
+    document_version: int
+    parts: Mapping[str, str]
+    report: CheckReport
+    actions: tuple[str, ...]
+    can: tuple[str, ...]
+    review_state: str = ""  # "" none; else the bar-raiser review's state (requested, recommended, accepted, ...)
+    review_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CircleSuggestion:
+    """Who should sit in a circle, from the org chart: circle 3 the management chain of the owning team's leader
+    below the top, circle 4 the top of that chain (suggest_circles)."""
+
+    circle: Circle
+    person_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CircleRecord:
+    """The people of one circle: its reviewers and readers (circle 1: the author, alone)."""
+
+    circle: Circle
+    reviewer_ids: tuple[int, ...]
+    reader_ids: tuple[int, ...]
+
+
 # --- narratives (MECHANISMS.md §6: six-page narratives read in silence) ---------------------------------------
 
-WORDS_PER_PAGE = 500  # the page measure (docs/working-backwards.md): words of the body as rendered text
+WORDS_PER_PAGE = 500  # the one page measure (rules.pages; docs/working-backwards.md): words of the text as rendered
 NARRATIVE_MAX_PAGES = 6
 BULLET_RATIO_LIMIT = 0.20  # over this share of the body's lines being list items, the lint says "prose"
 
@@ -144,7 +266,7 @@ class NarrativeCheck:
 
     @property
     def over_limit(self) -> bool:
-        return self.pages > NARRATIVE_MAX_PAGES
+        return any(f.rule == "pages" for f in self.findings)
 
     @property
     def ok(self) -> bool:
@@ -190,3 +312,95 @@ class NarrativeChanges:
 
     confidential: bool | Unset = UNSET
     reader_ids: tuple[int, ...] | Unset = UNSET
+
+
+# --- the review board and the funnel (MECHANISMS.md §6: "the product reports the funnel") -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardItem:
+    """One PR/FAQ on the review board: where it is, since when, how much discussion it has, what the checker says
+    and whether it waits on the viewer (a reviewer of its current circle, while it is in review)."""
+
+    prfaq_id: PrFaqId
+    title: str
+    state: PrFaqState
+    circle: Circle
+    author_id: int
+    team_id: int
+    in_circle_since: dt.datetime | None  # when it entered its current circle (None: no stay recorded)
+    days_in_circle: int | None
+    comments: int  # comments the viewer may see (the hidden-comments rule applies)
+    errors: int  # the checker's errors (a missing core paragraph) on the current revision
+    warnings: int
+    waiting_on_you: bool
+    version: int
+
+    @property
+    def time_in_circle(self) -> str:
+        """Plain words for the board (DESIGN.md §5): "in circle 3 for 4 days", "in circle 2 since today"."""
+        where = {PrFaqState.DRAFT: "in draft"}.get(self.state, f"in circle {int(self.circle)}")
+        if self.state in (PrFaqState.APPROVED, PrFaqState.SHELVED):
+            where = f"{self.state.value} in circle {int(self.circle)}"
+        if self.days_in_circle is None:
+            return where
+        if self.days_in_circle < 1:
+            return f"{where} since today"
+        return f"{where} for {self.days_in_circle} day{'s' if self.days_in_circle != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewBoard:
+    """The viewer's review board: the PR/FAQs they may read in review, by circle (2, 3, 4), their own drafts and
+    the latest ones that finished (approved or shelved)."""
+
+    circles: tuple[tuple[Circle, tuple[BoardItem, ...]], ...]
+    drafts: tuple[BoardItem, ...]
+    finished: tuple[BoardItem, ...]
+
+    @property
+    def waiting(self) -> tuple[BoardItem, ...]:
+        return tuple(item for _, items in self.circles for item in items if item.waiting_on_you)
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStep:
+    """One circle of the funnel: how many PR/FAQs reached it, how many are there now, left it forward (advanced,
+    or approved from circle 4) or were shelved there and why, and the days spent there (median and 90th
+    percentile over every stay, a stay still open counted up to now)."""
+
+    circle: Circle
+    reached: int
+    current: int
+    advanced: int
+    shelved: int
+    days_median: float | None
+    days_p90: float | None
+    reasons: tuple[tuple[ShelveReason, int], ...]  # taxonomy order, only reasons that occur
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelEntry:
+    """A PR/FAQ of the funnel the viewer may read (the others count, unnamed)."""
+
+    prfaq_id: PrFaqId
+    title: str
+    state: PrFaqState
+    circle: Circle
+    shelve_reason: ShelveReason | None
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelReport:
+    """How far the PR/FAQs got (MECHANISMS.md §6, "a funnel, not a tunnel"): one step per circle (1-4), how many
+    were approved for staffing, shelved (and why, over all circles), and, for the viewer, the ones they may read."""
+
+    total: int
+    steps: tuple[FunnelStep, ...]
+    approved: int
+    shelved: int
+    reasons: tuple[tuple[ShelveReason, int], ...]
+    entries: tuple[FunnelEntry, ...] = ()
+    unit_id: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None

@@ -2,9 +2,9 @@
 the six-page limit and the bullet-ratio lint. No ORM and no Django settings: the server and the offline
 `mech narratives check FILE.md` run the same code and get the same answer.
 
-- **Page measure**: one page is `WORDS_PER_PAGE` (500) words of the body *as rendered text* (kernel.markdown
-  .plain_text): headings, paragraphs, list items, table cells and code count; markup (`**`, a link's URL, table
-  rules) does not. The appendix is not counted.
+- **Page measure**: the one measure of PR/FAQs and narratives, `rules.pages`: one page is `WORDS_PER_PAGE` (500)
+  words of the body *as rendered text* (kernel.markdown.plain_text): headings, paragraphs, list items, table cells
+  and code count; markup (`**`, a link's URL, table rules) does not. The appendix is not counted.
 - **Six pages**: a body over `NARRATIVE_MAX_PAGES` (6) pages, i.e. over 3,000 words, is a finding; such a
   narrative may be written and revised, but no reading session starts on it.
 - **Bullets**: the share of the body's non-blank lines (outside fenced code) that are list items (`-`, `*`, `+`,
@@ -13,11 +13,9 @@ the six-page limit and the bullet-ratio lint. No ORM and no Django settings: the
 
 from __future__ import annotations
 
-import math
 import re
 
-from mechanisms.kernel.markdown import plain_text
-
+from . import rules
 from .contracts import BULLET_RATIO_LIMIT, NARRATIVE_MAX_PAGES, WORDS_PER_PAGE, NarrativeCheck, NarrativeFinding
 
 _BULLET = re.compile(r"^\s{0,12}(?:[-*+]|\d{1,9}[.)])(?:\s+\S|\s*$)")
@@ -27,13 +25,8 @@ _APPENDIX = re.compile(r"^#\s+(?:appendix|appendices)\s*#*\s*$", re.IGNORECASE)
 
 
 def count_words(markdown: str) -> int:
-    """Words of the text as a reader sees it rendered (markup not counted)."""
-    return len(plain_text(markdown).split())
-
-
-def pages_of(words: int) -> float:
-    """Pages of `words` words, to one decimal, rounded up so that 3,001 words are over six pages (6.1)."""
-    return math.ceil(words * 10 / WORDS_PER_PAGE) / 10
+    """Words of the text as a reader sees it rendered (markup not counted): the page measure's unit."""
+    return rules.words(markdown)
 
 
 def bullet_lines(markdown: str) -> tuple[int, int]:
@@ -60,15 +53,15 @@ def bullet_lines(markdown: str) -> tuple[int, int]:
 def check_narrative(body: str, appendix: str = "") -> NarrativeCheck:
     """The page measure and the lint of a narrative (module docstring): its findings, empty when it passes."""
     words = count_words(body)
-    pages = pages_of(words)
+    pages = rules.pages(body)
     lines, bullets = bullet_lines(body)
     ratio = bullets / lines if lines else 0.0
     findings: list[NarrativeFinding] = []
-    if pages > NARRATIVE_MAX_PAGES:
+    if words > NARRATIVE_MAX_PAGES * WORDS_PER_PAGE:
         findings.append(
             NarrativeFinding(
                 "pages",
-                f"the body is {words:,} words, {pages:.1f} pages of {WORDS_PER_PAGE} words: a narrative has at most "
+                f"the body is {words:,} words, {pages:g} pages of {WORDS_PER_PAGE} words: a narrative has at most "
                 f"{NARRATIVE_MAX_PAGES} pages (move detail to the appendix)",
             )
         )
@@ -95,8 +88,8 @@ def session_refusal(check: NarrativeCheck) -> str:
     """Why a reading session may not start on this narrative ("" when it may): over six pages."""
     if check.over_limit:
         return (
-            f"a narrative over {NARRATIVE_MAX_PAGES} pages is not read in a session: this one is {check.pages:.1f} "
-            "pages; move detail to the appendix"
+            f"a narrative over {NARRATIVE_MAX_PAGES} pages is not read in a session: this one is {check.words:,} "
+            f"words ({check.pages:g} pages of {WORDS_PER_PAGE}); move detail to the appendix"
         )
     return ""
 

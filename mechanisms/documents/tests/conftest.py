@@ -1,5 +1,5 @@
 """A test owner kind for the documents tests (no dependency on working_backwards): `test_doc` records, which ann
-may do everything with, bob may read, comment on and attach to, cat may only read, and nobody else may see."""
+may do everything with, bob and eve may read, comment on and attach to, cat may only read, and nobody else may see."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def docs(small_org, media):
     def access(actor, ids):
         if actor.person_id == people["ann"].id:
             return {i: frozenset(Access) for i in ids}
-        if actor.person_id == people["bob"].id:
+        if actor.person_id in (people["bob"].id, people["eve"].id):
             return {i: frozenset({Access.READ, Access.COMMENT, Access.ATTACH}) for i in ids}
         if actor.person_id == people["cat"].id:
             return {i: frozenset({Access.READ}) for i in ids}

@@ -41,7 +41,9 @@ def test_a_comment_whose_passage_was_rewritten_says_its_passage_changed(docs, ma
     [then] = services.list_comments(actor=ann, document_id=doc.id, revision=1).items
     assert then.status == AnchorStatus.FOUND
     view = services.document_view(actor=ann, document_id=doc.id)
-    assert [c.id for c in view.changed] == [now.id] and view.markers_of("body") == ()
+    assert [e.comment.id for e in view.changed] == [now.id] and view.sections[0].markers == ()
+    [marked] = services.document_view(actor=ann, document_id=doc.id, revision=1).sections[0].markers
+    assert marked.comment.id == now.id and marked.author == "Bob Ruiz" and marked.part_label == "Body"
 
 
 def test_a_quote_that_is_not_in_the_revision_is_refused_naming_the_quote_and_nothing_is_written(docs, make_doc):
