@@ -141,3 +141,23 @@ def test_the_person_page_shows_decisions_owned_and_search_finds_them(small_org):
     client = signed_in("eve")
     assert "Decisions owned" in page_text(client.get("/people/ann"))
     assert "Which database for orders?" in page_text(client.get("/search?q=database"))
+
+
+def test_the_pdf_holds_the_record_and_nothing_that_acts(small_org):
+    from mechanisms.kernel.testing import pdf_text, pdf_threats
+
+    d = decisions.create_decision(
+        actor=small_org.actor("ann"),
+        question="Which database for orders?",
+        context="Read <script>alert(1)</script> [this](javascript:alert(1)) ![x](file:///etc/passwd) **bold**",
+        options=[OptionInput("PostgreSQL", "* Good, because we run it")],
+        participant_ids=[small_org.people["bob"].id],
+    )
+    decisions.sign_stance(
+        actor=small_org.actor("bob"), decision_id=d.id, stance="disagree_and_commit", new_information="Latency."
+    )
+    pdf = signed_in("eve").get(f"/decisions/{d.number}.pdf").content
+    text = pdf_text(pdf)
+    assert "#1 Which database for orders?" in text and "PostgreSQL" in text
+    assert "Bob Ruiz disagrees and commits Latency." in text
+    assert pdf_threats(pdf) == []
