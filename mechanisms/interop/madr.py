@@ -98,6 +98,17 @@ class MadrRecord:
         return self.lines.get(name)
 
     @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """The front matter's keys in order, unknown ones included, each with its value as text (a list as its
+        items joined by ", "; a placeholder empty)."""
+        out = []
+        for key, raw in self.front_matter or ():
+            if key:
+                items = _names(raw) if "\n" in raw.strip("\n") or raw.strip().startswith("[") else (_scalar(raw),)
+                out.append((key, ", ".join(items)))
+        return tuple(out)
+
+    @property
     def section_outline(self) -> tuple[tuple[str, int], ...]:
         """The headings in order, with their levels: what a round trip must keep."""
         return tuple((s.heading, s.level) for s in self.sections)

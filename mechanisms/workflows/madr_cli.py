@@ -111,6 +111,7 @@ def check_file(path: Path = typer.Argument(..., help="a MADR file"), format: For
         "status_as_written": record.status,
         "date": record.date,
         "decision_makers": list(record.decision_makers),
+        "front_matter": [{"key": k, "value": v} for k, v in record.metadata],
         "options": [o.title for o in record.options],
         "chosen_option": record.chosen_option,
         "sections": [{"heading": h, "level": level} for h, level in record.section_outline],

@@ -123,6 +123,12 @@ def test_the_examples_yield_their_modelled_parts() -> None:
 def test_front_matter_keeps_unknown_keys_and_reads_decision_makers() -> None:
     record = madr.parse(SMALL)
     assert [k for k, _ in record.front_matter] == ["status", "date", "decision-makers", "custom"]
+    assert record.metadata == (
+        ("status", "accepted"),
+        ("date", "2026-03-02"),
+        ("decision-makers", "Ann Lee, bob"),
+        ("custom", "kept"),
+    )
     assert record.decision_makers == ("Ann Lee", "bob")
     assert (record.status, record.date) == ("accepted", "2026-03-02")
     assert [o.title for o in record.options] == ["PostgreSQL", "DynamoDB"]
