@@ -79,7 +79,8 @@ def _log_rows(actor: Actor, decisions: list[Decision]) -> list[dict[str, Any]]:
 
 @page
 def decision_log(request: HttpRequest) -> HttpResponse:
-    """The decision log: newest first, filtered by status, category, owner (handle) and words; a page at a time."""
+    """The decision log: newest first, filtered by status, category, owner (handle), team (slug) and words; a page
+    at a time."""
     actor = request.actor
     status = query_text(request, "status")
     category = query_text(request, "category")
@@ -89,11 +90,16 @@ def decision_log(request: HttpRequest) -> HttpResponse:
     owner = org_services.find_person(actor=actor, handle=owner_handle) if owner_handle else None
     if owner_handle and owner is None:
         unknown.append(f"No person has the handle {owner_handle!r}.")
+    team_slug = query_text(request, "team")
+    team = org_services.find_team(actor=actor, slug=team_slug) if team_slug else None
+    if team_slug and team is None:
+        unknown.append(f"No team has the slug {team_slug!r}.")
     found = None
     if not unknown:
         found = services.list_decisions(
             actor=actor,
             owner_id=owner.id if owner else None,
+            team_id=team.id if team else None,
             status=status if status in {s.value for s in Status} else None,
             category=category if category in {c.value for c in Category} else None,
             text=text or None,
@@ -108,9 +114,10 @@ def decision_log(request: HttpRequest) -> HttpResponse:
         "status": status,
         "category": category,
         "owner": owner_handle,
+        "team": team_slug,
         "q": text,
         "unknown": unknown,
-        "filtered": bool(status or category or owner_handle or text),
+        "filtered": bool(status or category or owner_handle or team_slug or text),
     }
     return render(request, "decisions/log.html", context)
 
@@ -360,6 +367,11 @@ def person_decisions(request: HttpRequest, person: Any, **bound: Any) -> dict[st
         return None
     line = next(iter(services.track_record(actor=request.actor, owner_id=person.id)), None)
     return {"found": found, "line": line, "person": person}
+
+
+def team_decisions_link(request: HttpRequest, team: Any, **bound: Any) -> dict[str, Any]:
+    """The team page's link to the team's decisions."""
+    return {"team": team}
 
 
 def search_decisions(actor: Actor, text: str, limit: int, offset: int | None):

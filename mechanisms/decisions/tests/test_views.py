@@ -39,6 +39,11 @@ def test_the_log_lists_and_filters(small_org):
     assert "Ledger retention?" in page_text(client.get("/decisions?q=ledger"))
     assert "Which database" not in page_text(client.get("/decisions?q=ledger"))
     assert "No person has the handle 'nobody'" in page_text(client.get("/decisions?owner=nobody"))
+    team = small_org.teams["checkout"]
+    decisions.create_decision(actor=small_org.actor("ann"), question="Team scoped?", team_id=team.id)
+    scoped = page_text(client.get("/decisions?team=checkout"))
+    assert "Team scoped?" in scoped and "Ledger retention?" not in scoped
+    assert "/decisions?team=checkout" in client.get("/teams/checkout").content.decode()
 
 
 def test_a_new_decision_from_the_page(small_org):
