@@ -175,6 +175,7 @@ class DecisionView:
     review_id: int | None
     review_state: str | None
     held: str = ""  # why deciding waits, in words (a high-impact decision's review), for its owner
+    supersedes: tuple[int, ...] = ()  # the numbers of the older decisions this one superseded
 
 
 @dataclass(frozen=True, slots=True)

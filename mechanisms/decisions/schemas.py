@@ -115,6 +115,7 @@ class DecisionViewOut(OutSchema):
     review_id: int | None
     review_state: str | None
     held: str
+    supersedes: list[int]
 
 
 class TrackRecordOut(OutSchema):

@@ -38,6 +38,7 @@ from .contracts import (
     DECIDED_STATUSES,
     REVIEWED_CATEGORIES,
     REVIEWED_OUTCOMES,
+    STANCE_WORDS,
     Category,
     Decision,
     DecisionChanges,
@@ -71,8 +72,9 @@ VERBS = frozenset(
         *(t.name for t in MACHINE.transitions),
     }
 )
-KIND_SIGN, KIND_REVISIT, KIND_UPDATE = "decision.sign", "decision.revisit", "decision.update"
-notifications_services.declare_kinds(kinds=[KIND_SIGN, KIND_REVISIT, KIND_UPDATE])
+KIND_SIGN, KIND_STANCE = "decision.sign", "decision.stance"
+KIND_REVISIT, KIND_UPDATE = "decision.revisit", "decision.update"
+notifications_services.declare_kinds(kinds=[KIND_SIGN, KIND_STANCE, KIND_REVISIT, KIND_UPDATE])
 MAX_OPTIONS = 30
 MAX_PARTICIPANTS = 50
 MAX_TEXT = 20000
@@ -291,6 +293,16 @@ def sign_stance(*, actor: Actor, decision_id: int, stance: Stance | str, new_inf
             before={"participant_id": actor.person_id, **before},
             after={"participant_id": actor.person_id, "stance": stance.value, "new_information": info},
         )
+        # The owner hears of every signature: a dissent is what they most need to read (title and link only).
+        notifications_services.notify(
+            actor=actor,
+            recipients=[row.owner_id],
+            kind=KIND_STANCE,
+            title=f"{actor.label} {STANCE_WORDS[stance]}: {row.question}"[:200],
+            url=f"/decisions/{row.number}",
+            subject_type=SUBJECT_TYPE,
+            subject_id=row.id,
+        )
     return _to_decision(row)
 
 
@@ -462,6 +474,9 @@ def decision_view(*, actor: Actor, decision_id: int) -> DecisionView:
         review_id=review.id if review else None,
         review_state=review.state.value if review else None,
         held=held,
+        supersedes=tuple(
+            DecisionRow.objects.filter(superseded_by_id=row.id).order_by("number").values_list("number", flat=True)
+        ),
     )
 
 

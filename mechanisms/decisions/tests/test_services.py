@@ -72,6 +72,7 @@ def test_disagree_and_commit_requires_the_new_information_the_dissent_brings(sma
     bob = next(p for p in signed.participants if p.person_id == small_org.people["bob"].id)
     assert bob.stance is Stance.DISAGREE_AND_COMMIT
     assert bob.new_information.startswith("Our on-call")
+    assert "bob disagrees and commits: Which database for orders?" in _inbox_titles(small_org, "ann")
 
 
 def test_an_unknown_stance_is_refused_naming_the_field(small_org):
@@ -175,6 +176,7 @@ def test_supersede_names_the_newer_decision(small_org):
         actor=small_org.actor("ann"), decision_id=old.id, version=old.version, by_number=newer.number
     )
     assert done.status is Status.SUPERSEDED and done.superseded_by_id == newer.id
+    assert decisions.decision_view(actor=small_org.actor("eve"), decision_id=newer.id).supersedes == (old.number,)
     with pytest.raises(RuleViolation, match="can no longer change"):
         decisions.update_decision(
             actor=small_org.actor("ann"), decision_id=old.id, version=done.version, changes=DecisionChanges(context="x")
