@@ -15,8 +15,13 @@ class DecisionsConfig(AppConfig):
         cli=(Command("decisions", "mechanisms.decisions.cli:decisions"),),
         nav=(NavEntry("documents", "Decisions", "/decisions", order=30),),
         panels=(
-            Panel("team", "decisions/_team_decisions_link.html", "mechanisms.decisions.views:team_decisions_link", 40,
-                  "links"),
+            Panel(
+                "team",
+                "decisions/_team_decisions_link.html",
+                "mechanisms.decisions.views:team_decisions_link",
+                40,
+                "links",
+            ),
             Panel(
                 "person", "decisions/_person_decisions.html", "mechanisms.decisions.views:person_decisions", 40, "side"
             ),
