@@ -229,8 +229,10 @@ def _front_matter(lines: list[str]) -> tuple[tuple[tuple[str, str], ...] | None,
     )
 
 
-def _derive(record: MadrRecord) -> MadrRecord:
-    """The modelled parts, read from the layout."""
+def _derive(record: MadrRecord, *, strict: bool = True) -> MadrRecord:
+    """The modelled parts, read from the layout. `strict` (reading a file) refuses what a record cannot hold; a
+    layout this module wrote from a decision is read leniently (an unreadable part is left empty), so an export
+    never fails on what a person typed."""
     sections = record.sections
     lines = dict(record.lines)
     fm = dict((k, v) for k, v in (record.front_matter or ()) if k)
@@ -240,9 +242,12 @@ def _derive(record: MadrRecord) -> MadrRecord:
         try:
             dt.date.fromisoformat(date[:10])
         except ValueError:
-            raise MadrError(
-                f"date {date!r} is not a date such as 2026-03-31", line=lines.get("date"), field="date"
-            ) from None
+            if not strict:
+                date = ""
+            else:
+                raise MadrError(
+                    f"date {date!r} is not a date such as 2026-03-31", line=lines.get("date"), field="date"
+                ) from None
     makers = _names(fm.get("decision-makers", ""))
     context_at = _find(sections, CONTEXT, 2)
     options_at = _find(sections, OPTIONS, 2)
@@ -258,11 +263,12 @@ def _derive(record: MadrRecord) -> MadrRecord:
                 words = _COMMENT.sub("", item.group(1)).strip()
                 if words and words not in ("…", "..."):
                     titles.append((words, section.line + 1 + offset))
-        seen: dict[str, int] = {}
+        seen: set[str] = set()
         for words, line in titles:
-            if _norm(words) in seen:
+            key = " ".join(words.lower().split())  # the same words (a decision refuses them too)
+            if key in seen and strict:
                 raise MadrError(f"option {words!r} is listed twice", line=line, field="options")
-            seen[_norm(words)] = line
+            seen.add(key)
     descriptions: dict[int, str] = {}
     if pros_at is not None:
         for start, end in _children(sections, pros_at, 3):
@@ -279,13 +285,13 @@ def _derive(record: MadrRecord) -> MadrRecord:
             line = section.line + 1 + section.body[: found.start()].count("\n")
             lines["chosen_option"] = line
             index = _match([t for t, _ in titles], found.group(1))
-            if index is None:
+            if index is None and strict:
                 raise MadrError(
                     f"the chosen option {found.group(1)!r} is none of the considered options",
                     line=line,
                     field="chosen_option",
                 )
-            chosen = titles[index][0]
+            chosen = titles[index][0] if index is not None else ""
         for start, _end in _children(sections, outcome_at, 3):
             if _norm(sections[start].heading) == CONSEQUENCES:
                 consequences = sections[start].body.strip()
@@ -345,6 +351,10 @@ def _norm(words: str) -> str:
 def _match(titles: Sequence[str], words: str) -> int | None:
     """The option `words` names: the same words, or the option's title goes on after them (a title with a
     description after a dash, as the MADR project's own records write it)."""
+    exact = " ".join(words.lower().split())
+    for i, title in enumerate(titles):
+        if " ".join(title.lower().split()) == exact:
+            return i
     wanted = _norm(words)
     normed = [_norm(t) for t in titles]
     for i, title in enumerate(normed):
@@ -435,7 +445,7 @@ def from_layout(layout: Mapping[str, Any]) -> MadrRecord:
         after_title=layout.get("after_title", ""),
         sections=tuple(Section(h, lv, b, ln, raw) for h, lv, b, ln, raw in layout.get("sections", ())),
     )
-    return _derive(record)
+    return _derive(record, strict=False)
 
 
 def new_record(values: Values) -> MadrRecord:
@@ -473,7 +483,7 @@ def updated(record: MadrRecord, values: Values) -> MadrRecord:
         sections = _put_pros_cons(sections, out, values.options)
     if sections != list(out.sections):
         sections = _ends_once(sections)
-    return _derive(replace(out, sections=tuple(sections)))
+    return _derive(replace(out, sections=tuple(sections)), strict=False)
 
 
 def _one_line(words: str) -> str:
@@ -489,6 +499,7 @@ def _outcome(decision: str, chosen: str) -> str:
     decision = (decision or "").strip()
     if not chosen:
         return decision
+    chosen = chosen.replace('"', "'").replace("“", "'").replace("”", "'")  # inside the quotes; read alike
     found = _CHOSEN.search(decision)
     if found:  # the decision names its option already: name the chosen one
         return decision[: found.start(1)] + chosen + decision[found.end(1) :]

@@ -4,6 +4,7 @@ decision records and templates (`../shared/madr-examples/`, see its SOURCE.md)."
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,20 @@ def test_a_bad_file_is_refused_naming_the_line_and_the_field(text: str, line: in
     with pytest.raises(madr.MadrError) as refused:
         madr.parse(text)
     assert (refused.value.line, refused.value.field) == (line, field)
+
+
+def test_what_a_person_typed_never_makes_an_export_fail() -> None:
+    # Quotes inside the chosen option's title, and titles that read alike once links and emphasis are set aside.
+    values = madr.Values(
+        title='Quote the "section"',
+        options=(('Include in "More Information"', ""), ("A_B", ""), ("A B", "")),
+        decision="Because.",
+        chosen_option='Include in "More Information"',
+    )
+    text = madr.render(madr.new_record(values))
+    assert "Chosen option: \"Include in 'More Information'\"" in text
+    reread = madr.parse(text)  # and the file reads back as a MADR record (what another import would read)
+    assert reread.chosen_option == 'Include in "More Information"'
+    assert [o.title for o in reread.options] == ['Include in "More Information"', "A_B", "A B"]
+    other = madr.parse(madr.render(madr.new_record(replace(values, chosen_option="A B"))))
+    assert other.chosen_option == "A B"  # the same words first, then words that read alike
