@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -130,12 +130,8 @@ def create_decision(
     cleaned_options = _clean_options(options)
     _check_high_impact(values["high_impact"], values["category"])
     with transaction.atomic():
-        row = DecisionRow.objects.create(
-            number=_next_number(),
-            slug=slugify(values["question"])[:120] or "decision",
-            owner_id=owner_id,
-            status=MACHINE.initial,
-            **values,
+        row = _create_numbered(
+            slug=slugify(values["question"])[:120] or "decision", owner_id=owner_id, status=MACHINE.initial, **values
         )
         OptionRow.objects.bulk_create(
             [OptionRow(decision=row, position=i, title=t, description=d) for i, (t, d) in enumerate(cleaned_options, 1)]
@@ -556,12 +552,15 @@ def import_decisions(*, actor: Actor, records: Sequence[DecisionImport]) -> list
         except NotFound as exc:
             raise _file_error(record.source, None, exc.field or "file", exc.message) from None
     created = []
-    with transaction.atomic():
-        number = _next_number()
-        for record, values, options in plans:
-            row = _import_row(actor, record, values, options, number)
-            number += 1
-            created.append(_to_decision(row))
+    try:
+        with transaction.atomic():
+            number = _next_number()
+            for record, values, options in plans:
+                row = _import_row(actor, record, values, options, number)
+                number += 1
+                created.append(_to_decision(row))
+    except IntegrityError:  # another writer took one of the numbers meanwhile (PostgreSQL): nothing was written
+        raise Conflict("another decision was recorded during the import; nothing was imported: try again") from None
     return created
 
 
@@ -599,6 +598,19 @@ def _check_version(row: DecisionRow, version: int) -> None:
 
 def _next_number() -> int:
     return (DecisionRow.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _create_numbered(**fields: Any) -> DecisionRow:
+    """A new decision row with the next free number. Two writers reading the same next number at once (possible on
+    PostgreSQL; SQLite's immediate transactions queue writers) meet the unique constraint: the loser tries the
+    next number, inside a savepoint, rather than failing with a 500."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return DecisionRow.objects.create(number=_next_number(), **fields)
+        except IntegrityError:
+            continue
+    raise Conflict("other decisions were being recorded at the same moment; try again", field="number")
 
 
 def _enum(kind: type, value: Any, field: str) -> Any:

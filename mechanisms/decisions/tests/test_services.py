@@ -312,3 +312,24 @@ def test_marking_a_decision_high_impact_requests_its_review(small_org):
                 actor=small_org.actor("ann"), decision_id=d.id, version=current.version, changes=changes
             )
         assert refused.value.field == field
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_decisions_recorded_at_once_get_two_numbers_and_two_edits_at_once_one_409(small_org):
+    from mechanisms.kernel.testing import at_the_same_time
+
+    outcomes = at_the_same_time(
+        lambda handle: _decision(small_org, owner=handle, participants=(), question=f"Asked by {handle}?"),
+        handles=("ann", "dan"),
+    )
+    assert outcomes == {"ann": "ok", "dan": "ok"}
+    made = decisions.list_decisions(actor=small_org.actor("eve")).items
+    assert sorted(d.number for d in made) == [1, 2]
+    d = next(d for d in made if d.owner_id == small_org.people["ann"].id)
+    outcomes = at_the_same_time(
+        lambda handle: decisions.update_decision(
+            actor=small_org.actor(handle), decision_id=d.id, version=d.version, changes=DecisionChanges(context=handle)
+        ),
+        handles=("ann", "admin"),
+    )
+    assert sorted(outcomes.values()) == ["conflict", "ok"], outcomes
