@@ -193,3 +193,25 @@ def test_an_outer_circles_inbox_is_told_nothing_before_the_prfaq_reaches_it(seal
 
 def READERS_OF(handle: str) -> set[str]:  # noqa: N802 - reads as the set it is
     return {stage for stage in STAGES if handle in READERS[stage]}
+
+
+def test_mech_documents_comments_hides_other_readers_comments_during_a_reading_session(small_org, settings, tmp_path):
+    # The reading session of seal_world: bob is done (he sees cat's comment), cat and eve are not, ann presents.
+    from mechanisms.documents import services as documents
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    world = build_world(small_org, stages=(), reading=True)
+    r = world.reading
+
+    def shown(handle: str) -> set[str]:
+        result = CliRunner().invoke(
+            mech, ["documents", "comments", str(r.document_id), "--as", handle, "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        return {author for author, token in r.tokens.items() if token in result.output}
+
+    sees = {"bob": {"bob", "cat"}, "cat": {"cat"}, "eve": set(), "ann": set(), "dan": set()}
+    assert {handle: shown(handle) for handle in sees} == sees
+    for handle in ("cat", "eve"):
+        documents.mark_done_reading(actor=world.actor(handle), session_id=r.session_id)
+    assert {handle: shown(handle) for handle in sees} == dict.fromkeys(sees, {"bob", "cat"})

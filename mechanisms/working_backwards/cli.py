@@ -152,6 +152,13 @@ def show(prfaq_id: int = typer.Argument(...), as_: str = AS, format: Format = FO
         f"  revision {view.revision} (document version {view.document_version}); you may: "
         + (", ".join(view.actions + view.can) or "nothing")
     )
+    from mechanisms.working_backwards.contracts import PRFAQ_PARTS
+
+    # The body as the Markdown file `check`, `new --file` and `edit --file` read: one `##` heading per part.
+    for part in PRFAQ_PARTS:
+        if view.parts.get(part.key):
+            typer.echo(f"\n## {part.label}\n\n{view.parts[part.key]}")
+    typer.echo("")
     _show_report(view.report, format)
 
 

@@ -4,10 +4,11 @@ who may read the document) sees none before every reader is done.
 
 The session of seal_world.py: ann presents a narrative to bob, cat and eve; bob and cat have commented, bob is
 done, cat and eve are not. So bob sees both comments, cat only her own, eve none, ann (presenter) none, dan and
-gus (who may read the narrative but are not in the session) none, nor an admin. Each door's answer is searched for the
-comments' markers: the comment lists and counts of the API, the session's comments, the narrative and document
-API, the pages (the narrative, the document, the reading room and its status), the history, the inbox, the PDF
-and `mech documents comments`. Then everyone finishes and everyone sees both."""
+gus (who may read the narrative but are not in the session) none, nor an admin. Each door's answer is searched
+for the comments' markers: the comment lists and counts of the API, the session's comments, the narrative and
+document API, the pages (the narrative, the document, the reading room and its status), the history, the inbox
+and the PDF (`mech documents comments`, config's entry point, is tried in tests/test_prfaq_seal_doors.py). Then
+everyone finishes and everyone sees both."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
 
 from mechanisms.kernel.testing import pdf_text, signed_in
 
@@ -55,12 +55,6 @@ def _doors(world, as_) -> dict:
         response = as_(handle).get(f"/api/v1/documents/{doc}/pdf")
         return pdf_text(response.content) if response.status_code == 200 else response.content.decode()
 
-    def cli(handle):
-        from mechanisms.documents.cli import documents
-
-        result = CliRunner().invoke(documents, ["comments", str(doc), "--as", handle, "--format", "json"])
-        return result.output
-
     return {
         "api comments": api(f"/api/v1/documents/{doc}/comments?limit=200"),
         "api session comments": api(f"/api/v1/reading-sessions/{session}/comments"),
@@ -76,7 +70,6 @@ def _doors(world, as_) -> dict:
         "page reading room status": page(f"/documents/{doc}/sessions/{session}/status"),
         "page inbox": page("/inbox"),
         "pdf": pdf,
-        "cli comments": cli,
     }
 
 
