@@ -375,3 +375,61 @@ def test_no_payload_runs_on_the_narrative_pages_or_in_its_pdf(narrative_pair, sm
     _, pdf = documents.export_pdf(actor=small_org.actor("dan"), document_id=narrative_pair.records[0].document_id)
     assert pdf_threats(pdf) == []
     assert not bad, "\n".join(bad)
+
+
+@pytest.fixture
+def decision_pair(small_org):
+    from mechanisms.decisions import services as decisions
+    from mechanisms.decisions.contracts import DecisionChanges, OptionInput
+
+    ann, dan = small_org.actor("ann"), small_org.actor("dan")
+    slots = ["context", "consequences", "option 1", "option 2", "option 3", "stance"]
+
+    def make(label):
+        return decisions.create_decision(
+            actor=ann,
+            question=f"Which checkout? {label}",
+            context=BENIGN,
+            options=[OptionInput(title="One"), OptionInput(title="Two")],
+            team_id=small_org.teams["checkout"].id,
+            participant_ids=[small_org.people["dan"].id],
+        )
+
+    def revise(record, parts, title):
+        current = decisions.get_decision(actor=ann, decision_id=record.id)
+        options = tuple(
+            OptionInput(title=f"Option {i}", description=parts.get(f"option {i}", BENIGN)) for i in (1, 2, 3)
+        )
+        changes = DecisionChanges(
+            question=_title(title),
+            context=parts["context"],
+            consequences=parts.get("consequences", ""),
+            options=options,
+        )
+        decisions.update_decision(actor=ann, decision_id=record.id, changes=changes, version=current.version)
+        decisions.sign_stance(
+            actor=dan, decision_id=record.id, stance="disagree_and_commit", new_information=parts.get("stance", BENIGN)
+        )
+
+    def comment(record, text):
+        # Decisions have no comments (the stance's new information is the participants' own text, written in
+        # `revise`); text with NUL must still be refused naming the field.
+        if "\x00" in text:
+            decisions.sign_stance(actor=dan, decision_id=record.id, stance="disagree_and_commit", new_information=text)
+
+    return _Pair(make, revise, comment, slots)
+
+
+@pytest.mark.django_db
+def test_no_payload_runs_on_the_decision_page_or_in_its_pdf(decision_pair):
+    from mechanisms.kernel.testing import signed_in
+
+    bad = []
+    for names in decision_pair.rounds():
+        bad += [f"{names}: {b}" for b in _pages_of(decision_pair, [lambda r: f"/decisions/{r.number}"], ["dan"])]
+        response = signed_in("ann").get(f"/decisions/{decision_pair.records[0].number}.pdf")
+        assert response.status_code == 200
+        if pdf_threats(response.content):
+            bad.append(f"{names}: the PDF acts: {pdf_threats(response.content)}")
+    bad += _pages_of(decision_pair, [lambda r: "/decisions"], ["ann", "dan"])
+    assert not bad, "\n".join(bad)

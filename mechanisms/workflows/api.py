@@ -17,7 +17,7 @@ from mechanisms.kernel.api import Id, InSchema, OutSchema, responses
 from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.importing import ImportFailed
 
-from . import backstage_io, catalog_io
+from . import backstage_io, catalog_io, madr_io
 from . import lifecycle as lifecycle_services
 
 router = Router(tags=["import and export"])
@@ -239,3 +239,70 @@ def dissolve_team(request, team_id: Id, payload: DissolveIn):
     return lifecycle_services.dissolve_team(
         actor=request.auth, team_id=team_id, version=payload.version, plan=plan, reason=payload.reason
     )
+
+
+# ---------------------------------------------------------------------------------------------- MADR files (decisions)
+
+madr = Router(tags=["decisions"])
+router.add_router("", madr)
+
+
+class MadrFileIn(InSchema):
+    name: Annotated[str, Field(min_length=1, max_length=300, description="the file's name, e.g. 0001-use-x.md")]
+    text: Annotated[str, Field(max_length=500_000)]
+
+
+class MadrImportIn(InSchema):
+    files: list[MadrFileIn] = Field(..., min_length=1, max_length=500)
+    owner_id: Id | None = Field(None, description="owns every imported decision; unmatched decision-makers allowed")
+
+
+class MadrDecisionOut(OutSchema):
+    id: int
+    number: int
+    question: str
+    status: str
+    version: int
+
+
+class MadrUnmatchedOut(Schema):
+    file: str
+    decision_maker: str
+
+
+class MadrImportOut(Schema):
+    decisions: list[MadrDecisionOut]
+    unmatched: list[MadrUnmatchedOut]
+
+
+class MadrExportOut(Schema):
+    filename: str
+    text: str
+
+
+@madr.post("/decisions/madr-import", response=responses(MadrImportOut, 400, 401, 403, 404, 422, status=201))
+def import_madr(request, payload: MadrImportIn):
+    """Import MADR Markdown files, all or nothing. A bad file is a 400 naming the file, the line and the field
+    (`error.details`: file, line, field); nothing is written. Decision-makers are matched by name, handle or
+    e-mail; the first owns the decision (or `owner_id`, which lets unmatched ones through, listed in `unmatched`)."""
+    report = madr_io.import_madr(
+        actor=request.auth, files=[(f.name, f.text) for f in payload.files], owner_id=payload.owner_id
+    )
+    return Status(
+        201,
+        {
+            "decisions": [
+                {"id": d.id, "number": d.number, "question": d.question, "status": d.status.value, "version": d.version}
+                for d in report.decisions
+            ],
+            "unmatched": [{"file": f, "decision_maker": who} for f, who in report.unmatched],
+        },
+    )
+
+
+@madr.get("/decisions/{decision_id}/madr", response=responses(MadrExportOut, 401, 404, 422))
+def export_madr(request, decision_id: Id):
+    """A decision as a MADR Markdown file (`NNNN-slug.md`): an imported one comes back with the same sections in
+    the same order."""
+    filename, text = madr_io.export_madr(actor=request.auth, decision_id=decision_id)
+    return {"filename": filename, "text": text}

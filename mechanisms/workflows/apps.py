@@ -16,6 +16,10 @@ class WorkflowsConfig(AppConfig):
             Command("dissolution", "mechanisms.workflows.cli:dissolution", parent="teams"),
             Command("dissolve", "mechanisms.workflows.cli:dissolve", parent="teams"),
             Command("transfer", "mechanisms.workflows.cli:transfer", parent="services"),
+            # MADR files of the decision log (workflows.madr_io): `check` is offline.
+            Command("import", "mechanisms.workflows.madr_cli:import_files", parent="decisions"),
+            Command("export", "mechanisms.workflows.madr_cli:export_files", parent="decisions"),
+            Command("check", "mechanisms.workflows.madr_cli:check_file", parent="decisions"),
         ),
         panels=(
             Panel("team", "workflows/_team_dissolve_action.html", "mechanisms.workflows.views:team_dissolve_action",

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from .seal_doors import API_READS, missing_pages, page_routes, read_doors, run_matrix, table_for
-from .seal_world import STAGES, build_world
+from mechanisms.kernel.testing import check_matrix, page_door
+
+from .seal_doors import API_READS, ROLES, missing_pages, page_routes, read_doors, run_matrix, table_for
+from .seal_world import EVERYONE, READERS, STAGES, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +49,27 @@ def test_the_pages_of_the_prfaq_and_its_document(seal, as_):
     if not pages:
         pytest.skip(f"no page of a PR/FAQ or its document exists yet: {missing_pages(seal)}")
     run_matrix(table_for(STAGES), doors=read_doors(as_, seal, names=list(pages)), records=_records(seal))
+
+
+def test_the_editor_is_the_authors_while_it_may_change_and_a_404_for_outsiders(seal):
+    # Readers who may not revise are refused naming the rule (403); a shelved or approved PR/FAQ is frozen, for
+    # its author too; everyone outside its circles gets 404.
+    frozen = {"approved", "shelved2", "shelved3"}
+    rows = [" ".join(STAGES)]
+    for role in EVERYONE:
+        cells = []
+        for stage in STAGES:
+            if role not in READERS[stage]:
+                cells.append("404")
+            elif role == "bob" and stage not in frozen:
+                cells.append("allowed")
+            else:
+                cells.append("403")
+        rows.append(" ".join([role, *cells]))
+    rows.append(" ".join(["anonymous", *["401"] * len(STAGES)]))
+    check_matrix(
+        "\n".join(rows),
+        doors=[page_door(lambda p: f"/prfaqs/{p.id}/edit", name="edit page")],
+        records=_records(seal),
+        roles=ROLES,
+    )

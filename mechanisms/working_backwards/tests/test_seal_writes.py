@@ -8,8 +8,12 @@ people who may take it there; comment: by everyone, since readers may comment wh
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from mechanisms.documents import services as documents
+from mechanisms.kernel.errors import RuleViolation
 from mechanisms.kernel.testing import ALLOWED, FORBIDDEN, HIDDEN, SIGNED_OUT
 
 from .seal_doors import comment_door, run_matrix, state_of, write_doors
@@ -78,3 +82,19 @@ def test_readers_comment_while_in_review_and_nobody_else_ever(seal, as_):
         records={stage: seal.prfaqs[stage] for stage in STAGES},
         unchanged=lambda p: state_of(seal, p),
     )
+
+
+def test_the_author_cannot_invite_someone_outside_the_circles_to_a_reading_session(seal, as_):
+    # A reading session's readers must be able to read the document: inviting people outside the PR/FAQ's reached
+    # circles would tell them it exists (the invitation's notice) and open its comments to them.
+    p = seal.prfaqs["c2"]
+    before = state_of(seal, p)
+    for handle in ("gus", "vp-retail", "ann"):
+        with pytest.raises(RuleViolation) as refused:
+            documents.start_session(
+                actor=seal.actor("bob"), document_id=p.document_id, reader_ids=[seal.person_id(handle)], minutes=20
+            )
+        assert refused.value.field == "reader_ids"
+        inbox = json.dumps(as_(handle).get("/api/v1/inbox?limit=200").json())
+        assert p.tokens["title"] not in inbox and f"/prfaqs/{p.id}" not in inbox
+    assert state_of(seal, p) == before
