@@ -207,7 +207,11 @@ def opening_edit(request: HttpRequest, opening_id: int) -> HttpResponse:
         )
         try:
             hiring_services.update_opening(
-                actor=request.actor, opening_id=opening.id, changes=changes, version=data["version"]
+                actor=request.actor,
+                opening_id=opening.id,
+                changes=changes,
+                version=data["version"],
+                job_description_note=data.get("job_description_note", ""),
             )
         except FORM_ERRORS as exc:
             status = show_error(form, exc, fields=OPENING_FIELDS, conflict=CONFLICT)
