@@ -191,3 +191,38 @@ def test_the_api_keeps_job_description_in_its_output_and_a_patch_revises_it(as_,
     )
     assert stale.status_code == 409 and error_of(stale)["details"]["field"] == "version"
     assert documents.get_document(actor=hiring_org.actor("ann"), document_id=opening.document_id).revision == 2
+
+
+def test_the_edit_page_revises_the_job_description_with_its_note_and_the_opening_page_links_its_revisions(
+    hiring_org, make_opening
+):
+    import re
+
+    from mechanisms.kernel.testing import page_text, signed_in
+
+    opening = make_opening()
+    client = signed_in("ann")
+    form = client.get(f"/hiring/openings/{opening.id}/edit").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    assert 'name="job_description_note"' in form
+    response = client.post(
+        f"/hiring/openings/{opening.id}/edit",
+        {
+            "csrfmiddlewaretoken": token,
+            "title": opening.title,
+            "hiring_manager": "ann",
+            "recruiter": "rex",
+            "level": opening.level,
+            "job_description": JD + "\n\nOn-call one week in six.",
+            "job_description_note": "say how often on-call comes round",
+            "principles": list(opening.principles),
+            "version": opening.version,
+        },
+    )
+    assert response.status_code == 302, page_text(response)
+    latest = documents.list_revisions(actor=hiring_org.actor("gus"), document_id=opening.document_id).items[0]
+    assert (latest.number, latest.note) == (2, "say how often on-call comes round")
+    body = signed_in("gus").get(f"/hiring/openings/{opening.id}").content.decode()
+    assert "On-call one week in six." in body and "Revision 2" in body
+    assert f"/documents/{opening.document_id}/revisions" in body
+    assert f"/documents/{opening.document_id}/diff?base=1&amp;head=2" in body
