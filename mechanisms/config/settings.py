@@ -142,6 +142,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# S3-compatible storage for uploaded files (docs/deploy.md): with MECH_S3_BUCKET set, résumés and attachments go to
+# that bucket through django-storages (the optional extra `s3`), still under random keys and served only through
+# their owners' checked downloads (the bucket must not be public; no URL of it is ever handed out).
+if os.environ.get("MECH_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MECH_S3_BUCKET"],
+            "endpoint_url": os.environ.get("MECH_S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("MECH_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("MECH_S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("MECH_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -229,6 +246,8 @@ MECHANISMS = {
     "AWAY_TEAM_ESCALATE_AFTER_DAYS": int(os.environ.get("MECH_AWAY_TEAM_ESCALATE_AFTER_DAYS", "5")),
     # Hiring (MECHANISMS.md §5): the largest résumé file accepted, in bytes (5 MiB).
     "RESUME_MAX_BYTES": int(os.environ.get("MECH_RESUME_MAX_BYTES", str(5 * 1024 * 1024))),
+    # Documents (issue 11): the largest attachment accepted (a mockup, an image, a PDF), in bytes (10 MiB).
+    "ATTACHMENT_MAX_BYTES": int(os.environ.get("MECH_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
     # Interview feedback is due this many hours after the interview ends; late feedback is reminded every day and
     # climbs the interviewer's management chain one level per FEEDBACK_ESCALATE_AFTER_HOURS (0: never).
     "FEEDBACK_DUE_HOURS": int(os.environ.get("MECH_FEEDBACK_DUE_HOURS", "24")),

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 from mechanisms.kernel.mounts import Command, Mounts
@@ -17,6 +19,16 @@ class DocumentsConfig(AppConfig):
     )
 
     def ready(self) -> None:
+        from mechanisms.kernel.schedule import Periodic, register
+
         from . import history
 
         history.register()
+        # Reading sessions past their time-box are closed by the worker (docs/worker.md), every minute.
+        register(
+            Periodic(
+                "documents.close_sessions",
+                every=dt.timedelta(minutes=1),
+                task_path="mechanisms.documents.tasks.close_expired_sessions",
+            )
+        )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import NewType
 
 from mechanisms.kernel.actor import Actor
+from mechanisms.kernel.pagination import Page
 
 DocumentId = NewType("DocumentId", int)
 CommentId = NewType("CommentId", int)
@@ -53,6 +54,9 @@ class DocumentOwner:
     access: Callable[[Actor, frozenset[str]], Mapping[str, frozenset[Access]]]
     url: Callable[[str], str]
     frozen: Callable[[str], str] | None = None
+    # Why a reading session may not start on this record's document now ("" when it may): a narrative over six
+    # pages is not read in a meeting (MECHANISMS.md §6). Asked by documents.services.start_session.
+    session_refused: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +163,22 @@ class AttachmentFile:
 
 
 class SessionState(enum.StrEnum):
+    """A reading session is open while its readers read, then closed (by its presenter, or when its time is up)."""
+
     READING = "reading"
     CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
 class ReaderRecord:
+    """A reader of a session and when they marked "done reading" (None: still reading)."""
+
     person_id: int
     done_at: dt.datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +198,33 @@ class ReadingSessionRecord:
     readers: tuple[ReaderRecord, ...] = field(default_factory=tuple)
     version: int = 1
 
+    @property
+    def reader_ids(self) -> tuple[int, ...]:
+        return tuple(r.person_id for r in self.readers)
+
+    @property
+    def all_done(self) -> bool:
+        return all(r.done for r in self.readers)
+
+    @property
+    def open(self) -> bool:
+        return self.state is SessionState.READING
+
+    def reader(self, person_id: int | None) -> ReaderRecord | None:
+        return next((r for r in self.readers if r.person_id == person_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageComments:
+    """The comments a viewer may see on one passage of a session's frozen revision (part + quote; both empty for
+    comments on the whole document), in document order (documents.services.session_comments)."""
+
+    part: str
+    part_label: str
+    quote: str
+    start: int | None
+    comments: tuple[CommentRecord, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class PartDiff:
@@ -198,3 +237,60 @@ class PartDiff:
     @property
     def changed(self) -> bool:
         return bool(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEntry:
+    """A comment as the page partials show it: with its author's name and the label of its passage's part."""
+
+    comment: CommentRecord
+    author: str
+    part_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartView:
+    """One part of the revision shown, with the comments whose passage is found in it, in order of position."""
+
+    key: str
+    label: str
+    text: str
+    markers: tuple[CommentEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    """Everything the documents' page partials show of one revision (services.document_view): the document, the
+    revision shown part by part with the comments found in each (`sections`), the comments the viewer may see (a
+    page, each judged against this revision), those whose passage changed since, and the live attachments."""
+
+    document: DocumentRecord
+    revision: RevisionRecord
+    revision_author: str
+    sections: tuple[PartView, ...]
+    comments: Page[CommentEntry]
+    changed: tuple[CommentEntry, ...]
+    attachments: tuple[AttachmentRecord, ...]
+    owner_label: str
+    owner_url: str
+
+    @property
+    def latest(self) -> bool:
+        return self.revision.number == self.document.revision
+
+    @property
+    def previous(self) -> int | None:
+        return self.revision.number - 1 if self.revision.number > 1 else None
+
+    # What the viewer may do, for templates (which cannot call `document.can(...)` with an argument).
+    @property
+    def can_comment(self) -> bool:
+        return self.document.can(Access.COMMENT)
+
+    @property
+    def can_revise(self) -> bool:
+        return self.document.can(Access.REVISE)
+
+    @property
+    def can_attach(self) -> bool:
+        return self.document.can(Access.ATTACH)

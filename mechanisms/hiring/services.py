@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-import io
 import secrets
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -31,7 +29,7 @@ from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.bar_raisers.contracts import Recommendation, Subject, SubjectKind
 from mechanisms.documents import services as documents_services
 from mechanisms.documents.contracts import Access, Part, RevisionRecord
-from mechanisms.kernel import clock, machine_apply, machines
+from mechanisms.kernel import clock, files, machine_apply, machines
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.changes import given
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
@@ -93,6 +91,7 @@ PRODUCT = Actor.system("hiring")  # the product's own reads of org (names, team 
 TITLE_MAX, LEVEL_MAX, JD_MAX, NAME_MAX = 200, 32, 20_000, 200
 MAX_PRINCIPLES = 16
 RESUME_KEY_PREFIX = "resumes/"
+RESUME_TYPES = frozenset({files.PDF, files.DOCX, files.TEXT, files.MARKDOWN})
 ERASED_NAME = "Erased candidate #{id}"
 OPEN_CANDIDATE_STATES = frozenset({CandidateState.APPLIED.value, CandidateState.IN_LOOP.value})
 
@@ -733,26 +732,10 @@ def resume_max_bytes() -> int:
 
 
 def resume_type(content: bytes, filename: str = "") -> str:
-    """The résumé's content type, recognised from its first bytes: PDF, DOCX (a zip holding `word/`), plain text
-    or Markdown (UTF-8 without control characters). RuleViolation naming `resume` for anything else."""
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, ValueError, OSError):
-            names = []
-        if any(n.startswith("word/") for n in names):
-            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        raise RuleViolation("the résumé is a zip file but not a Word document", field="resume")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RuleViolation("the résumé must be a PDF, a Word document (DOCX) or plain text", field="resume") from None
-    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
-        raise RuleViolation("the résumé must be a PDF, a Word document (DOCX) or plain text", field="resume")
-    return "text/markdown" if filename.lower().endswith((".md", ".markdown")) else "text/plain"
+    """The résumé's content type, recognised from its first bytes (kernel.files, the one sniffer): PDF, DOCX (a
+    zip holding `word/`), plain text or Markdown (UTF-8 without control characters). RuleViolation naming `resume`
+    for anything else, an HTML page or an SVG image included."""
+    return files.sniff(content, filename, RESUME_TYPES, field="resume", noun="the résumé")
 
 
 def withdraw_candidate(*, actor: Actor, candidate_id: int, version: int, reason: str = "") -> CandidateRecord:

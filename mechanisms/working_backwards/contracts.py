@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NewType
 
 from mechanisms.documents.contracts import Part
+from mechanisms.kernel.changes import UNSET, Unset
 
 PrFaqId = NewType("PrFaqId", int)
 NarrativeId = NewType("NarrativeId", int)
@@ -112,3 +114,201 @@ class CircleStayRecord:
     entered_at: dt.datetime
     left_at: dt.datetime | None
     outcome: str | None
+
+
+# --- PR/FAQs ------------------------------------------------------------------------------------------------------
+
+
+class Severity(enum.StrEnum):
+    """A checker finding's weight: an error blocks leaving draft, a warning is advice."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the PR/FAQ checker found: the rule (missing_core_paragraph, missing_section,
+    press_release_too_long, faq_too_long, jargon, weasel_words), the part ("" for the whole), what to do, and how
+    many times a word occurs (jargon, weasel words)."""
+
+    rule: str
+    part: str
+    message: str
+    severity: Severity
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The PR/FAQ checker's report (working_backwards.rules.check_prfaq): its findings, errors first as found, and
+    how many pages the press release and the FAQ take (the page measure: WORDS_PER_PAGE words a page)."""
+
+    findings: tuple[Finding, ...]
+    pages_press_release: float
+    pages_faq: float
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class PrFaqAction(enum.StrEnum):
+    """What a person may do with a PR/FAQ besides its transitions (the page's buttons; policy.can)."""
+
+    READ = "read"
+    COMMENT = "comment"
+    REVISE = "revise"  # the author, while draft or in review
+    NAME_MEMBERS = "name_members"  # the author, while draft or in review, for circles not yet passed
+
+
+@dataclass(frozen=True, slots=True)
+class PrFaqRecord:
+    """A PR/FAQ as a reader sees it: its review (state, circle reached), its people, and why it stopped. Only the
+    current circle and the inner ones ever get one (a 404 for everyone else)."""
+
+    id: PrFaqId
+    document_id: int
+    title: str
+    author_id: int
+    team_id: int
+    state: PrFaqState
+    circle: Circle
+    high_impact: bool
+    shelve_reason: ShelveReason | None
+    shelve_note: str
+    shelved_at: dt.datetime | None
+    shelved_by_id: int | None
+    approved_at: dt.datetime | None
+    approved_by_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    members: tuple[CircleMemberRecord, ...] = ()
+    stays: tuple[CircleStayRecord, ...] = ()
+
+    def reviewers(self, circle: int) -> tuple[int, ...]:
+        return tuple(m.person_id for m in self.members if m.circle == circle and m.reviewer)
+
+    def readers(self, circle: int) -> tuple[int, ...]:
+        return tuple(m.person_id for m in self.members if m.circle == circle and not m.reviewer)
+
+
+@dataclass(frozen=True, slots=True)
+class PrFaqView:
+    """What the PR/FAQ page and `GET /prfaqs/{id}` show: the PR/FAQ, its current parts (revision number and the
+    document's version, for the editor's 409), the checker's report on them, the transitions the viewer may take
+    now and the other things they may do (PrFaqAction values), and the bar-raiser review's state when high impact."""
+
+    prfaq: PrFaqRecord
+    revision: int
+    document_version: int
+    parts: Mapping[str, str]
+    report: CheckReport
+    actions: tuple[str, ...]
+    can: tuple[str, ...]
+    review_state: str = ""  # "" none; else the bar-raiser review's state (requested, recommended, accepted, ...)
+    review_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CircleSuggestion:
+    """Who should sit in a circle, from the org chart: circle 3 the management chain of the owning team's leader
+    below the top, circle 4 the top of that chain (suggest_circles)."""
+
+    circle: Circle
+    person_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CircleRecord:
+    """The people of one circle: its reviewers and readers (circle 1: the author, alone)."""
+
+    circle: Circle
+    reviewer_ids: tuple[int, ...]
+    reader_ids: tuple[int, ...]
+
+
+# --- narratives (MECHANISMS.md §6: six-page narratives read in silence) ---------------------------------------
+
+WORDS_PER_PAGE = 500  # the one page measure (rules.pages; docs/working-backwards.md): words of the text as rendered
+NARRATIVE_MAX_PAGES = 6
+BULLET_RATIO_LIMIT = 0.20  # over this share of the body's lines being list items, the lint says "prose"
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeFinding:
+    """One finding of the narrative check: `rule` is `pages` (over six pages) or `bullets` (too many list items)."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeCheck:
+    """The page measure and the bullet-ratio lint of a narrative's body (the appendix is not counted)."""
+
+    words: int
+    pages: float
+    lines: int  # non-blank lines of the body outside code blocks
+    bullet_lines: int
+    bullet_ratio: float
+    appendix_words: int
+    findings: tuple[NarrativeFinding, ...]
+
+    @property
+    def over_limit(self) -> bool:
+        return any(f.rule == "pages" for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeRecord:
+    """A narrative: its owning team, author, whether it is confidential (and then its named readers), and its
+    document (the body and the appendix, every revision kept)."""
+
+    id: NarrativeId
+    title: str
+    author_id: int
+    team_id: int
+    confidential: bool
+    reader_ids: tuple[int, ...]
+    document_id: int | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeView:
+    """A narrative as its page shows it: the record, the current body and appendix, the check, and what the viewer
+    may do (revise it, start a reading session)."""
+
+    narrative: NarrativeRecord
+    revision: int
+    document_version: int
+    body: str
+    appendix: str
+    check: NarrativeCheck
+    can_revise: bool
+    can_present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeChanges:
+    """What the author may change on a narrative besides its text (revise_narrative): whether it is confidential
+    and who its named readers are. UNSET: not given."""
+
+    confidential: bool | Unset = UNSET
+    reader_ids: tuple[int, ...] | Unset = UNSET
