@@ -226,3 +226,39 @@ def test_the_edit_page_revises_the_job_description_with_its_note_and_the_opening
     assert "On-call one week in six." in body and "Revision 2" in body
     assert f"/documents/{opening.document_id}/revisions" in body
     assert f"/documents/{opening.document_id}/diff?base=1&amp;head=2" in body
+
+
+def test_a_reader_comments_on_a_passage_of_the_job_description_from_the_opening_page(hiring_org, make_opening):
+    import re
+
+    from mechanisms.kernel.testing import page_text, signed_in
+
+    opening = make_opening()
+    client = signed_in("gus")  # any signed-in person reads an opening, so comments on its job description
+    page = client.get(f"/hiring/openings/{opening.id}").content.decode()
+    assert 'id="doc-comment-form"' in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(
+        f"/documents/{opening.document_id}/comments",
+        {
+            "csrfmiddlewaretoken": token,
+            "next": f"/hiring/openings/{opening.id}",
+            "revision": 1,
+            "body": "Which **payment** hand-off?",
+            "part": hiring.JD_PART,
+            "quote": "the payment hand-off",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == f"/hiring/openings/{opening.id}"
+    text = page_text(signed_in("ann").get(f"/hiring/openings/{opening.id}"))
+    assert "Which payment hand-off?" in text and "the payment hand-off" in text
+    # The hiring manager rewrites that passage: the comment stays, saying plainly that its passage changed.
+    hiring.update_opening(
+        actor=hiring_org.actor("ann"),
+        opening_id=opening.id,
+        changes=OpeningChanges(job_description=JD.replace("the payment hand-off", "the hand-off to Payments")),
+        version=opening.version,
+    )
+    text = page_text(signed_in("ann").get(f"/hiring/openings/{opening.id}"))
+    assert "passage changed since revision 1" in text and "Which payment hand-off?" in text
+    assert signed_in("gus").get(f"/hiring/openings/{opening.id}", {"candidates_offset": 0}).status_code == 200
