@@ -262,3 +262,27 @@ def test_a_reader_comments_on_a_passage_of_the_job_description_from_the_opening_
     text = page_text(signed_in("ann").get(f"/hiring/openings/{opening.id}"))
     assert "passage changed since revision 1" in text and "Which payment hand-off?" in text
     assert signed_in("gus").get(f"/hiring/openings/{opening.id}", {"candidates_offset": 0}).status_code == 200
+
+
+def test_the_documents_api_asks_hiring_who_reads_and_revises_a_job_description(
+    as_, api_client, hiring_org, make_opening
+):
+    opening = make_opening()
+    url = f"/api/v1/documents/{opening.document_id}"
+    assert api_client(None).get(url).status_code in (401, 404)  # no door for anonymous callers
+    read = as_("gus").get(url)
+    assert read.status_code == 200 and set(read.json()["access"]) == {"read", "comment"}
+    body = {"parts": {hiring.JD_PART: JD + " Hybrid."}, "note": "hybrid", "version": read.json()["version"]}
+    refused = as_("gus").put(url, body, content_type="application/json")
+    assert refused.status_code == 403
+    revised = as_("rex").put(url, body, content_type="application/json")  # the opening's recruiter
+    assert revised.status_code == 200, revised.content
+    assert as_("gus").get(f"/api/v1/hiring/openings/{opening.id}").json()["job_description"].endswith("Hybrid.")
+    closed = hiring.close_opening(
+        actor=hiring_org.actor("ann"), opening_id=opening.id, version=opening.version, reason="budget"
+    )
+    assert closed.state is OpeningState.CLOSED
+    body = {"parts": {hiring.JD_PART: JD}, "version": revised.json()["version"]}
+    frozen = as_("ann").put(url, body, content_type="application/json")
+    assert frozen.status_code == 400 and "closed" in error_of(frozen)["message"]
+    assert as_("gus").get(f"{url}/revisions").json()["total"] == 2
