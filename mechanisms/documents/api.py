@@ -230,3 +230,17 @@ def attachment_response(file) -> HttpResponse:
 def _document_out(record) -> dict:
     out = {f: getattr(record, f) for f in DocumentOut.model_fields if f != "access"}
     return {**out, "access": sorted(a.value for a in record.access)}
+
+
+# --- PDF export (helper `pdfseal`) ------------------------------------------------------------------------------
+
+
+@router.get("/documents/{document_id}/pdf", response=responses(None, *READ_ERRORS))
+def export_pdf(request, document_id: Id, revision: Id | None = None):
+    """One revision (the current one by default) as a PDF download, for those the owning app lets read it (404
+    for everyone else). It fetches nothing but the document's own image attachments."""
+    from mechanisms.kernel.pdf import download
+
+    name, content = services.export_pdf(actor=_actor(request), document_id=document_id, revision=revision)
+    return download(name, content)
+

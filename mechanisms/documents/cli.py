@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from mechanisms.kernel.cli import Format, emit_json, emit_table, fail, page_footer, run, setup_django
+from mechanisms.kernel.cli import Format, emit_json, emit_table, fail, page_footer, run, setup_django, to_jsonable
 
 documents = typer.Typer(
     help="Documents: revisions, diffs, comments, attachments, reading sessions.", no_args_is_help=True
@@ -104,26 +104,36 @@ def comments(
 ):
     """The comments you may see (others' stay hidden while you read in a session), with where their passage is."""
     services = _services()
-    page = run(
-        lambda: services.list_comments(
+    view = run(
+        lambda: services.document_view(
             actor=_actor(as_), document_id=document_id, revision=revision, limit=limit, offset=offset
         )
     )
+    page = view.comments
     if format is Format.json:
-        return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
+        items = [{**to_jsonable(e.comment), "author": e.author} for e in page.items]
+        return emit_json({"items": items, "total": page.total, "limit": page.limit, "offset": page.offset})
 
-    def passage(c) -> str | None:
+    def passage(e) -> str | None:
+        c = e.comment
         if c.anchor is None:
             return None
-        where = f"{c.anchor.part}: {c.anchor.quote!r}"
+        where = f"{e.part_label}: {c.anchor.quote!r}"
         return where if c.status == "found" else f"{where} (passage changed since revision {c.revision})"
 
     emit_table(
-        f"Comments on document {document_id}",
+        f"Comments on {view.document.title} (judged against revision {view.revision.number})",
         ["id", "revision", "author", "passage", "comment", "resolved"],
         [
-            (c.id, c.revision, c.author_id, passage(c), c.body.replace("\n", " "), "yes" if c.resolved else "no")
-            for c in page.items
+            (
+                e.comment.id,
+                e.comment.revision,
+                e.author,
+                passage(e),
+                e.comment.body.replace("\n", " "),
+                "yes" if e.comment.resolved else "no",
+            )
+            for e in page.items
         ],
         page_footer(page),
         ellipsize=("passage", "comment"),

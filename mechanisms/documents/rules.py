@@ -3,6 +3,7 @@ comment's passage is in a later revision."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -59,6 +60,27 @@ def locate(anchor: Anchor | None, parts: Mapping[str, str]) -> tuple[AnchorStatu
     if best is None:
         return AnchorStatus.CHANGED, None
     return AnchorStatus.FOUND, best[1]
+
+
+# Markdown's inline marks (emphasis, code, strike-through), which a passage selected in the rendered page lacks.
+_MARKS = "[*_`~]*"
+
+
+def source_passage(text: str, quote: str) -> str | None:
+    """The passage of a part's Markdown source that `quote` stands for: the quote itself when it occurs as written,
+    else the first stretch of the source that reads as the quote once inline marks (`*`, `_`, `` ` ``, `~`) are
+    dropped and runs of whitespace are taken as one (words selected on the rendered page: "in one hour" for
+    "in **one hour**"). None when there is no such stretch."""
+    if not quote:
+        return None
+    if quote in text:
+        return quote
+    words = [w for w in re.split(r"\s+", quote.strip()) if w]
+    if not words:
+        return None
+    pattern = (_MARKS + r"\s+" + _MARKS).join(_MARKS.join(re.escape(c) for c in word) for word in words)
+    found = re.search(pattern, text)
+    return found.group(0) if found else None
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -960,9 +960,10 @@ def count_attachments(*, document_id: int, purpose: AttachmentPurpose | str) -> 
     """How many live attachments of this purpose a document has, for an owner's guard ("approved for staffing only
     with mockups attached", MECHANISMS.md §6). No actor: it returns a number, never a record; the owner has
     already decided who is asking."""
-    return Attachment.objects.filter(
-        document_id=int(document_id), purpose=_clean_purpose(purpose).value, removed_at__isnull=True
-    ).count()
+    clean = _clean_purpose(purpose)
+    if not 0 < int(document_id) < 2**63:
+        return 0
+    return Attachment.objects.filter(document_id=int(document_id), purpose=clean.value, removed_at__isnull=True).count()
 
 
 # --- private --------------------------------------------------------------------------------------------------
@@ -1116,6 +1117,8 @@ def _clean_anchor(owner: DocumentOwner, anchor: Anchor | None, parts: Mapping[st
     if len(quote) > MAX_QUOTE:
         raise RuleViolation(f"a quoted passage is limited to {MAX_QUOTE} characters", field="anchor.quote")
     text = parts.get(anchor.part, "")
+    # Words selected on the rendered page stand for the Markdown source they came from (rules.source_passage).
+    quote = rules.source_passage(text, quote) or quote
     prefix = anchor.prefix.replace("\r\n", "\n")[-MAX_CONTEXT:]
     suffix = anchor.suffix.replace("\r\n", "\n")[:MAX_CONTEXT]
     status, start = rules.locate(Anchor(part=anchor.part, quote=quote, prefix=prefix, suffix=suffix), parts)
@@ -1255,3 +1258,80 @@ def _to_attachment(row: Attachment) -> AttachmentRecord:
         uploaded_by_id=row.uploaded_by_id,
         created_at=row.created_at,
     )
+
+
+# --- PDF export (helper `pdfseal`) ------------------------------------------------------------------------------
+#
+# One revision of a document as a PDF (issue 11 item 6: a PR/FAQ, a narrative, a decision). The PDF is drawn by
+# kernel.pdf, which fetches nothing but the resources handed to it: here, the document's own image attachments,
+# read through the same owner check as every other read. Comments are not printed: a PDF is passed around, and
+# who may see a comment depends on who is reading (a reading session hides them), which paper cannot know.
+
+PDF_IMAGE_PURPOSES = frozenset({AttachmentPurpose.MOCKUP.value, AttachmentPurpose.IMAGE.value})
+PDF_IMAGE_TYPES = frozenset({files.PNG, files.JPEG, files.GIF, files.WEBP})
+PDF_TEMPLATE = "documents/pdf.html"
+
+
+def attachment_paths(*, document_id: int, attachment_id: int) -> tuple[str, ...]:
+    """The URLs by which a document's Markdown may embed one of its attachments (the page's and the API's
+    download), which the PDF export resolves to the attachment itself."""
+    return (
+        f"/documents/{document_id}/attachments/{attachment_id}",
+        f"/api/v1/documents/attachments/{attachment_id}",
+    )
+
+
+def export_pdf(*, actor: Actor, document_id: int, revision: int | None = None) -> tuple[str, bytes]:
+    """The PDF of one revision of a document (the current one by default): its title, owner and revision, every
+    part under its label rendered by the one Markdown renderer, then its image and mockup attachments, embedded.
+    Returns (file name, bytes).
+
+    Issue 11 item 6; MECHANISMS.md §6: visibility is the owner's (Access.READ), so a PR/FAQ outside the reader's
+    circle is NotFound here as through every other door. Nothing outside the document is fetched (kernel.pdf).
+    Raises NotFound (an unreadable document, a revision it does not have)."""
+    from django.template.loader import render_to_string
+
+    from mechanisms.kernel.pdf import html_to_pdf
+
+    row = _row(document_id)
+    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    owner = owners.get(row.owner_kind)
+    rev = _revision_row(row, revision)
+    stored = rev.parts or {}
+    attachments = list(Attachment.objects.filter(document=row, removed_at__isnull=True).order_by("id"))
+    resources: dict[str, tuple[bytes, str]] = {}
+    figures, others = [], []
+    for attachment in attachments:
+        if attachment.content_type in PDF_IMAGE_TYPES:  # the body may show any of its own images
+            with default_storage.open(attachment.storage_key, "rb") as handle:
+                content = handle.read()
+            for path in attachment_paths(document_id=row.id, attachment_id=attachment.id):
+                resources[path] = (content, attachment.content_type)
+        if attachment.purpose in PDF_IMAGE_PURPOSES and attachment.content_type in PDF_IMAGE_TYPES:
+            src = attachment_paths(document_id=row.id, attachment_id=attachment.id)[0]
+            figures.append({"src": src, "name": attachment.name})
+        else:
+            others.append({"name": attachment.name, "purpose": attachment.purpose, "size": attachment.size})
+    author = org_services.get_people(actor=actor, ids={rev.author_id} if rev.author_id else set())
+    html = render_to_string(
+        PDF_TEMPLATE,
+        {
+            "title": row.title,
+            "owner_label": owner.label,
+            "revision": rev.number,
+            "revisions": row.current,
+            "written_at": rev.created_at,
+            "author": next((p.name for p in author.values()), ""),
+            "parts": [{"label": p.label, "text": stored.get(p.key, "")} for p in owner.parts],
+            "figures": figures,
+            "others": others,
+        },
+    )
+    return _pdf_file_name(row.title, rev.number), html_to_pdf(html, resources=resources)
+
+
+def _pdf_file_name(title: str, number: int) -> str:
+    """A file name safe in a Content-Disposition header and on every file system: ASCII letters, digits, dashes."""
+    slug = "".join(c.lower() if c.isascii() and c.isalnum() else "-" for c in title)
+    slug = "-".join(part for part in slug.split("-") if part)[:80] or "document"
+    return f"{slug}-r{number}.pdf"

@@ -42,3 +42,6 @@ urlpatterns = [
     path("documents/<int:document_id>/sessions/<int:session_id>/done", views.reading_room_done, name="reading-done"),
     path("documents/<int:document_id>/sessions/<int:session_id>/close", views.reading_room_close, name="reading-close"),
 ]
+
+# --- PDF export (helper `pdfseal`)
+urlpatterns += [path("documents/<int:document_id>/pdf", views.export_pdf, name="document-pdf")]

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from mechanisms.kernel import clock
+from mechanisms.kernel import clock, pdf
 from mechanisms.kernel.errors import DomainError, NotFound, RuleViolation
 from mechanisms.kernel.pages import FORM_ERRORS, page, pager, query_int, show_error
 from mechanisms.org import services as org_services
@@ -417,3 +417,16 @@ def _room_error(request: HttpRequest, document_id: int, session_id: int, exc) ->
     message = SESSION_CONFLICT if getattr(exc, "field", None) == "version" else exc.message
     context = _room_context(request, document_id, session_id, action_error=message)
     return render(request, "documents/reading_room.html", context, status=exc.http_status)
+
+
+# --- PDF export (helper `pdfseal`) ------------------------------------------------------------------------------
+
+
+@page
+def export_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
+    """`/documents/<id>/pdf[?revision=N]`: one revision as a PDF download, for readers of the document (the owning
+    app decides); anyone else gets the 404 page, as on every other page of the document."""
+    name, content = services.export_pdf(
+        actor=request.actor, document_id=document_id, revision=query_int(request, "revision")
+    )
+    return pdf.download(name, content)

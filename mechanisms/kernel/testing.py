@@ -256,3 +256,72 @@ def check_matrix(
                             f"{role} x {name} x {door.name}: refused ({got}) but changed {before}->{after}"
                         )
     assert not mismatches, f"{len(mismatches)} authorization matrix mismatch(es):\n" + "\n".join(mismatches)
+
+
+# ---------------------------------------------------------------------------------------------- PDF scanning
+#
+# A PDF's objects are mostly inside compressed streams (object streams included), so a scan for active content
+# that reads the raw bytes sees nothing. `pdf_opened` inflates every FlateDecode stream and appends it; the
+# scanners read that.
+
+PDF_ACTIVE_NAMES = (
+    "JavaScript",
+    "JS",
+    "Launch",
+    "OpenAction",
+    "AA",
+    "SubmitForm",
+    "ImportData",
+    "GoToR",
+    "GoToE",
+    "RichMedia",
+    "EmbeddedFile",
+    "AcroForm",
+    "XFA",
+)
+
+
+def pdf_opened(pdf: bytes) -> bytes:
+    """The PDF's bytes followed by every stream it holds, inflated where it is FlateDecode (zlib)."""
+    import zlib
+
+    parts = [pdf]
+    for match in re.finditer(rb"(?<!end)stream\r?\n", pdf):
+        start = match.end()
+        end = pdf.find(b"endstream", start)
+        if end == -1:
+            continue
+        raw = pdf[start:end]
+        try:
+            parts.append(zlib.decompressobj().decompress(raw))
+        except zlib.error:
+            parts.append(raw)
+    return b"\n".join(parts)
+
+
+def pdf_threats(pdf: bytes) -> list[str]:
+    """Everything in a PDF that acts rather than shows: the names of PDF_ACTIVE_NAMES (scripts, launch, auto
+    actions, form submission, embedded files, forms) and URI actions whose scheme is not http, https or mailto
+    (after PDF string escapes, whitespace and control characters are taken out)."""
+    body = pdf_opened(pdf)
+    found = [f"/{name}" for name in PDF_ACTIVE_NAMES if re.search(rb"/" + name.encode() + rb"(?![A-Za-z0-9#])", body)]
+    for match in re.finditer(rb"/URI\s*\(((?:\\.|[^\\)])*)\)", body, re.S):
+        uri = re.sub(rb"\\(.)", rb"\1", match.group(1)).decode("latin-1")
+        scheme = re.sub(r"[\x00-\x20]", "", uri).split(":", 1)[0].lower()
+        if ":" not in uri or scheme not in ("http", "https", "mailto"):
+            found.append(f"URI action {uri[:60]!r}")
+    for match in re.finditer(rb"/URI\s*<([0-9A-Fa-f\s]*)>", body):
+        uri = bytes.fromhex(re.sub(rb"\s", b"", match.group(1)).decode()).decode("latin-1", "replace")
+        if not re.sub(r"[\x00-\x20]", "", uri).lower().startswith(("http:", "https:", "mailto:")):
+            found.append(f"URI action {uri[:60]!r}")
+    return found
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a reader of the PDF sees (pypdf's extraction, every page), whitespace collapsed."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))

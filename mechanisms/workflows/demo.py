@@ -24,6 +24,7 @@ from mechanisms.mandate import services as mandate_services
 from mechanisms.org import services as org_services
 
 from .catalog_io import FORMAT, import_everything
+from .demo_working_backwards import plant_working_backwards
 
 DEMO_PASSWORD = "mechanisms-demo"
 DEMO_ACCOUNTS = (("admin", True), ("maya.chen", False))
@@ -577,6 +578,7 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
     if teams == len(TEAMS):
         _plant_requests(actor, password)
         _plant_hiring(actor, password)
+        plant_working_backwards(actor, password)
     _leader_accounts(actor, password)
     # Evaluated on load, so the scorecards show the planted breaches from the first page a new user opens; an
     # organization never evaluated would read as "not evaluated yet" everywhere (issue 9, item 7).

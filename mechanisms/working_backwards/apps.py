@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, SearchKind
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class WorkingBackwardsConfig(AppConfig):
@@ -18,11 +18,21 @@ class WorkingBackwardsConfig(AppConfig):
         ),
         nav=(
             NavEntry("documents", "PR/FAQs", "/prfaqs", order=10),
+            NavEntry("documents", "PR/FAQ board", "/prfaqs/board", order=12),
             NavEntry("documents", "Narratives", "/narratives", order=20),
         ),
         search=(
             SearchKind("prfaqs", "PR/FAQs", "mechanisms.working_backwards.views:search_prfaqs", order=70),
             SearchKind("narratives", "Narratives", "mechanisms.working_backwards.views:search_narratives", order=75),
+        ),
+        panels=(
+            Panel(
+                "home",
+                "working_backwards/_home_waiting.html",
+                "mechanisms.working_backwards.views:home_waiting_panel",
+                15,
+                "side",
+            ),
         ),
     )
 

@@ -312,3 +312,95 @@ class NarrativeChanges:
 
     confidential: bool | Unset = UNSET
     reader_ids: tuple[int, ...] | Unset = UNSET
+
+
+# --- the review board and the funnel (MECHANISMS.md §6: "the product reports the funnel") -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardItem:
+    """One PR/FAQ on the review board: where it is, since when, how much discussion it has, what the checker says
+    and whether it waits on the viewer (a reviewer of its current circle, while it is in review)."""
+
+    prfaq_id: PrFaqId
+    title: str
+    state: PrFaqState
+    circle: Circle
+    author_id: int
+    team_id: int
+    in_circle_since: dt.datetime | None  # when it entered its current circle (None: no stay recorded)
+    days_in_circle: int | None
+    comments: int  # comments the viewer may see (the hidden-comments rule applies)
+    errors: int  # the checker's errors (a missing core paragraph) on the current revision
+    warnings: int
+    waiting_on_you: bool
+    version: int
+
+    @property
+    def time_in_circle(self) -> str:
+        """Plain words for the board (DESIGN.md §5): "in circle 3 for 4 days", "in circle 2 since today"."""
+        where = {PrFaqState.DRAFT: "in draft"}.get(self.state, f"in circle {int(self.circle)}")
+        if self.state in (PrFaqState.APPROVED, PrFaqState.SHELVED):
+            where = f"{self.state.value} in circle {int(self.circle)}"
+        if self.days_in_circle is None:
+            return where
+        if self.days_in_circle < 1:
+            return f"{where} since today"
+        return f"{where} for {self.days_in_circle} day{'s' if self.days_in_circle != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewBoard:
+    """The viewer's review board: the PR/FAQs they may read in review, by circle (2, 3, 4), their own drafts and
+    the latest ones that finished (approved or shelved)."""
+
+    circles: tuple[tuple[Circle, tuple[BoardItem, ...]], ...]
+    drafts: tuple[BoardItem, ...]
+    finished: tuple[BoardItem, ...]
+
+    @property
+    def waiting(self) -> tuple[BoardItem, ...]:
+        return tuple(item for _, items in self.circles for item in items if item.waiting_on_you)
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStep:
+    """One circle of the funnel: how many PR/FAQs reached it, how many are there now, left it forward (advanced,
+    or approved from circle 4) or were shelved there and why, and the days spent there (median and 90th
+    percentile over every stay, a stay still open counted up to now)."""
+
+    circle: Circle
+    reached: int
+    current: int
+    advanced: int
+    shelved: int
+    days_median: float | None
+    days_p90: float | None
+    reasons: tuple[tuple[ShelveReason, int], ...]  # taxonomy order, only reasons that occur
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelEntry:
+    """A PR/FAQ of the funnel the viewer may read (the others count, unnamed)."""
+
+    prfaq_id: PrFaqId
+    title: str
+    state: PrFaqState
+    circle: Circle
+    shelve_reason: ShelveReason | None
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelReport:
+    """How far the PR/FAQs got (MECHANISMS.md §6, "a funnel, not a tunnel"): one step per circle (1-4), how many
+    were approved for staffing, shelved (and why, over all circles), and, for the viewer, the ones they may read."""
+
+    total: int
+    steps: tuple[FunnelStep, ...]
+    approved: int
+    shelved: int
+    reasons: tuple[tuple[ShelveReason, int], ...]
+    entries: tuple[FunnelEntry, ...] = ()
+    unit_id: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None

@@ -40,7 +40,9 @@ def test_comments_say_when_their_passage_changed(docs, make_doc):
     services.revise_document(actor=docs.actor("ann"), document_id=doc.id, parts={"body": "a week"}, version=1)
     result = runner.invoke(documents, ["comments", str(doc.id), "--as", "cat", "--format", "json"])
     [c] = json.loads(result.output)["items"]
-    assert c["status"] == "changed" and c["body"] == "why?"
+    assert c["status"] == "changed" and c["body"] == "why?" and c["author"] == "Bob Ruiz"
+    text = runner.invoke(documents, ["comments", str(doc.id), "--as", "cat"], env={"COLUMNS": "250"})
+    assert text.exit_code == 0 and "passage changed since revision 1" in text.output
 
 
 def test_attach_types_the_file_from_its_bytes_and_refuses_svg_naming_the_file(docs, make_doc, tmp_path):

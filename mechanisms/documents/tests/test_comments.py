@@ -126,3 +126,11 @@ def test_a_comment_is_resolved_by_a_reviser_or_its_author_once_with_the_version_
     own = services.add_comment(actor=bob, document_id=doc.id, body="mine")
     assert services.resolve_comment(actor=bob, comment_id=own.id, version=own.version).resolved
     assert services.count_comments(actor=ann, document_id=doc.id, unresolved=True) == 0
+
+
+def test_a_passage_selected_on_the_rendered_page_anchors_to_its_markdown_source(docs, make_doc):
+    doc = make_doc(body="We refund in **one hour**, always.")
+    made = services.add_comment(
+        actor=docs.actor("bob"), document_id=doc.id, body="nice", anchor=Anchor("body", "in one hour")
+    )
+    assert made.anchor.quote == "in **one hour" and made.status == AnchorStatus.FOUND and made.start == 10

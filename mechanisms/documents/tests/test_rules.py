@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mechanisms.documents.contracts import Anchor, AnchorStatus
-from mechanisms.documents.rules import SessionFacts, comment_visible, locate
+from mechanisms.documents.rules import SessionFacts, comment_visible, locate, source_passage
 
 PRESENTER, A, B = 1, 2, 3
 
@@ -37,3 +37,12 @@ def test_of_two_occurrences_the_one_in_the_same_context_is_chosen():
     anchor = Anchor(part="body", quote="cost", prefix="cut the ", suffix=" by half")
     text = "The cost rose. We cut the cost by half."
     assert locate(anchor, {"body": text}) == (AnchorStatus.FOUND, text.rindex("cost"))
+
+
+def test_words_selected_on_the_rendered_page_stand_for_their_markdown_source():
+    text = "We refund in **one hour**,\nnot in `three` days."
+    assert source_passage(text, "refund in") == "refund in"
+    assert source_passage(text, "in one hour") == "in **one hour"
+    assert source_passage(text, "hour, not in three") == "hour**,\nnot in `three"
+    assert source_passage(text, "in two hours") is None
+    assert source_passage(text, "   ") is None

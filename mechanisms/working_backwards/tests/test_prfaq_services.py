@@ -166,3 +166,71 @@ def test_suggested_circles_follow_the_owning_team_leaders_chain(small_org, good_
     # checkout is led by ann, who reports to vp-retail, who reports to the ceo.
     assert three.person_ids == tuple(_ids(small_org, "vp-retail"))
     assert four.person_ids == tuple(_ids(small_org, "ceo"))
+
+
+def _history_total(org, prfaq_id):
+    from mechanisms.audit import services as audit_services
+
+    return audit_services.list_changes(actor=org.actor("bob"), subject_type="prfaq", subject_id=prfaq_id).total
+
+
+@pytest.mark.parametrize(
+    ("who", "move", "values", "error", "rule_field"),
+    [
+        ("cat", "advance", {}, RuleViolation, "circle_3"),  # no reviewer named in circle 3
+        ("eve", "shelve", {"reason": "timing"}, PermissionDenied, "actor"),  # a reader, not the reviewer
+        ("cat", "approve", {}, RuleViolation, "circle"),  # only from circle 4
+        ("bob", "submit", {}, RuleViolation, "state"),  # already submitted
+        ("cat", "shelve", {"reason": "other", "note": ""}, RuleViolation, "note"),
+        ("cat", "shelve", {"reason": "timing", "colour": "red"}, RuleViolation, "colour"),  # unknown field
+    ],
+)
+def test_each_refusal_names_its_rule_and_changes_nothing(small_org, good_parts, who, move, values, error, rule_field):
+    prfaq = _new(small_org, good_parts)
+    prfaq = services.set_circle_members(
+        actor=small_org.actor("bob"),
+        prfaq_id=prfaq.id,
+        circle=2,
+        reviewer_ids=_ids(small_org, "cat"),
+        reader_ids=_ids(small_org, "eve"),
+        version=prfaq.version,
+    )
+    prfaq = services.submit_prfaq(actor=small_org.actor("bob"), prfaq_id=prfaq.id, version=prfaq.version)
+    changes = _history_total(small_org, prfaq.id)
+    with pytest.raises(error) as refused:
+        services.apply_transition(
+            actor=small_org.actor(who), prfaq_id=prfaq.id, version=prfaq.version, transition=move, values=values
+        )
+    assert refused.value.field == rule_field and refused.value.message
+    after = _reload(small_org, prfaq)
+    assert (after.version, after.state, after.circle, len(after.stays)) == (
+        prfaq.version,
+        prfaq.state,
+        prfaq.circle,
+        len(prfaq.stays),
+    )
+    assert _history_total(small_org, prfaq.id) == changes
+
+
+def test_an_outsiders_move_is_not_found_whatever_it_is(small_org, good_parts):
+    prfaq = _circles(small_org, _new(small_org, good_parts))
+    prfaq = services.submit_prfaq(actor=small_org.actor("bob"), prfaq_id=prfaq.id, version=prfaq.version)
+    for outsider, move in (("vp-retail", "advance"), ("admin", "shelve"), ("ann", "approve")):
+        with pytest.raises(NotFound):
+            services.apply_transition(
+                actor=small_org.actor(outsider),
+                prfaq_id=prfaq.id,
+                version=prfaq.version,
+                transition=move,
+                values={"reason": "timing"} if move == "shelve" else {},
+            )
+        with pytest.raises(NotFound):
+            services.set_circle_members(
+                actor=small_org.actor(outsider),
+                prfaq_id=prfaq.id,
+                circle=4,
+                reviewer_ids=_ids(small_org, "dan"),
+                reader_ids=[],
+                version=prfaq.version,
+            )
+    assert _reload(small_org, prfaq).version == prfaq.version

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   function setup() {
-    var form = document.getElementById("session-comment-form");
+    // The reading room's form, or the comment form of the documents partials (documents/_comment_form.html).
+    var form = document.getElementById("session-comment-form") || document.getElementById("doc-comment-form");
     if (!form) return;
     var part = form.querySelector("[name=part]");
     var quote = form.querySelector("[name=quote]");

