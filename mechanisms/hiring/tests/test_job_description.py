@@ -286,3 +286,13 @@ def test_the_documents_api_asks_hiring_who_reads_and_revises_a_job_description(
     frozen = as_("ann").put(url, body, content_type="application/json")
     assert frozen.status_code == 400 and "closed" in error_of(frozen)["message"]
     assert as_("gus").get(f"{url}/revisions").json()["total"] == 2
+
+
+def test_a_job_description_exports_to_pdf_for_the_openings_readers(hiring_org, make_opening):
+    from mechanisms.kernel.testing import pdf_text
+
+    opening = make_opening()
+    name, pdf = documents.export_pdf(actor=hiring_org.actor("gus"), document_id=opening.document_id)
+    assert name.endswith("-r1.pdf") and "order confirmation" in pdf_text(pdf).replace("\n", " ")
+    with pytest.raises(NotFound):
+        documents.export_pdf(actor=Actor.anonymous(), document_id=opening.document_id)
