@@ -30,7 +30,8 @@ class PrFaqEditForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for part in PRFAQ_PARTS:
-            widget = forms.Textarea(attrs={"rows": 6}) if part.multiline else forms.TextInput()
+            # One textarea per part (the one-line parts get a short one), so the editor reads as one document.
+            widget = forms.Textarea(attrs={"rows": 6 if part.multiline else 2})
             self.fields[part.key] = forms.CharField(
                 label=part.label, help_text=part.help, required=False, max_length=200_000, widget=widget, strip=False
             )

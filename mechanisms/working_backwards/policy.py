@@ -88,6 +88,9 @@ def bar_raised(actor: Actor) -> frozenset[int]:
     """The PR/FAQs the actor was assigned to review as a bar raiser (their own assignments, open or released)."""
     if actor.person_id is None:
         return frozenset()
+    # Most readers are no bar raiser: one query to know, instead of reading their (empty) assignments.
+    if actor.person_id not in bar_raisers_services.pool_ids(actor=actor, active_only=False):
+        return frozenset()
     page = bar_raisers_services.list_assignments(
         actor=actor, person_id=actor.person_id, open_only=False, limit=MAX_LIMIT
     )

@@ -826,8 +826,8 @@ def revise_narrative(
 
 def update_narrative(*, actor: Actor, narrative_id: int, version: int, changes: NarrativeChanges) -> NarrativeRecord:
     """Change whether a narrative is confidential and who its named readers are (the author only; `version` is the
-    narrative's). Raises NotFound, PermissionDenied, RuleViolation naming `confidential` or `reader_ids`,
-    Conflict."""
+    narrative's). Raises NotFound, PermissionDenied, RuleViolation naming `confidential`, `reader_ids` or `changes`
+    (nothing differs), Conflict."""
     row = _visible_narrative(actor, narrative_id)
     if not _policy.can_revise_narrative(actor, row):
         raise PermissionDenied("only the narrative's author changes who reads it")
@@ -841,6 +841,10 @@ def update_narrative(*, actor: Actor, narrative_id: int, version: int, changes: 
     readers = None
     if "reader_ids" in wanted:
         readers = _clean_named_readers(actor, wanted["reader_ids"], author=row.author_id)
+    if values.get("confidential", row.confidential) == row.confidential and (
+        readers is None or sorted(readers) == before["reader_ids"]
+    ):
+        raise RuleViolation("nothing to change: name what is different", field="changes")
     with transaction.atomic():
         update_versioned(row, expected_version=version, changes=values)
         if readers is not None:

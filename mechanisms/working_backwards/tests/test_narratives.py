@@ -166,6 +166,14 @@ def test_the_author_changes_who_reads_a_confidential_narrative(small_org):
         services.update_narrative(
             actor=small_org.actor("ann"), narrative_id=n.id, version=n.version, changes=NarrativeChanges(reader_ids=())
         )
+    with pytest.raises(RuleViolation) as err:
+        services.update_narrative(
+            actor=small_org.actor("ann"),
+            narrative_id=n.id,
+            version=record.version,
+            changes=NarrativeChanges(confidential=True),
+        )
+    assert err.value.field == "changes"
     with pytest.raises(PermissionDenied):
         services.update_narrative(
             actor=small_org.actor("bob"),

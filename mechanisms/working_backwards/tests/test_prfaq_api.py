@@ -85,3 +85,40 @@ def test_the_checker_endpoint_reports_missing_core_paragraphs(as_, small_org, go
     ]
     unknown = as_("dan").post("/api/v1/prfaqs/check", {"parts": {"nope": "x"}}, content_type="application/json")
     assert unknown.status_code == 400
+
+
+def test_circles_doors_refuse_a_bad_circle_another_person_and_outsiders(as_, small_org, good_parts):
+    pid = _create(as_, small_org, good_parts)["id"]
+    assert as_("bob").get(f"/api/v1/prfaqs/{pid}/circles/7").status_code == 400
+    assert as_("bob").get(f"/api/v1/prfaqs/{pid}/circles/1").json()["reviewer_ids"] == [small_org.people["bob"].id]
+    assert as_("cat").get(f"/api/v1/prfaqs/{pid}/circles/2").status_code == 404
+    suggested = as_("bob").get(f"/api/v1/prfaqs/{pid}/suggested-circles").json()
+    assert suggested == [
+        {"circle": 3, "person_ids": [small_org.people["vp-retail"].id]},
+        {"circle": 4, "person_ids": [small_org.people["ceo"].id]},
+    ]
+    named = as_("bob").put(
+        f"/api/v1/prfaqs/{pid}/circles/2",
+        {"reviewer_ids": [small_org.people["cat"].id], "version": 1},
+        content_type="application/json",
+    )
+    assert named.status_code == 200
+    as_("bob").post(f"/api/v1/prfaqs/{pid}/submit", {"version": 2}, content_type="application/json")
+    by_reviewer = as_("cat").put(
+        f"/api/v1/prfaqs/{pid}/circles/3",
+        {"reviewer_ids": [small_org.people["dan"].id], "version": 3},
+        content_type="application/json",
+    )
+    assert by_reviewer.status_code == 403 and "only the author" in by_reviewer.json()["error"]["message"]
+    itself = as_("bob").put(
+        f"/api/v1/prfaqs/{pid}/circles/3",
+        {"reviewer_ids": [small_org.people["bob"].id], "version": 3},
+        content_type="application/json",
+    )
+    assert itself.status_code == 400 and itself.json()["error"]["details"]["field"] == "reviewer_ids"
+    stale = as_("bob").put(
+        f"/api/v1/prfaqs/{pid}/circles/3",
+        {"reviewer_ids": [small_org.people["dan"].id], "version": 1},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409

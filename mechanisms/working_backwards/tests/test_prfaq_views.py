@@ -7,6 +7,7 @@ from django.test import Client
 
 from mechanisms.kernel.testing import PASSWORD
 from mechanisms.working_backwards import services
+from mechanisms.working_backwards.contracts import PRFAQ_PARTS
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,7 @@ def test_the_page_renders_the_document_circles_checker_and_actions(small_org, si
     assert 'id="checker"' in body
     assert 'id="doc-attachments"' in body and 'id="doc-attach-file"' in body  # the author attaches mockups
     assert 'id="history"' in body
+    assert f'href="/documents/{prfaq.document_id}/pdf"' in body
     assert "circle 3: vp-retail; circle 4: ceo" in body  # the org chart's suggestion for the outer circles
 
 
@@ -118,6 +120,7 @@ def test_the_editor_has_live_preview_wiring_and_saves_a_revision(small_org, sign
     editor = bob.get(f"/prfaqs/{prfaq.id}/edit").content.decode()
     assert f'hx-post="/prfaqs/{prfaq.id}/preview"' in editor and 'hx-trigger="input delay:500ms"' in editor
     assert 'name="preview"' in editor
+    assert editor.count("<textarea") == len(PRFAQ_PARTS)  # one textarea per part (the note is one line)
     saved = bob.post(f"/prfaqs/{prfaq.id}/edit", _editor_post(dict(good_parts, summary="Shorter."), 1))
     assert saved.status_code == 302
     stale = bob.post(f"/prfaqs/{prfaq.id}/edit", _editor_post(dict(good_parts, summary="Again."), 1))
