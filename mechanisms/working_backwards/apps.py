@@ -61,6 +61,7 @@ class WorkingBackwardsConfig(AppConfig):
             SubjectKind.PRFAQ,
             describe=services.describe_prfaq,
             visible=services.visible_prfaq_ids,
+            acts_for_owner=services.acts_for_author,
         )
         # --- narratives (reading): their documents (a session refused over six pages), and their history
         documents_services.register_owner(

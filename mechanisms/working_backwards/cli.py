@@ -152,6 +152,13 @@ def show(prfaq_id: int = typer.Argument(...), as_: str = AS, format: Format = FO
         f"  revision {view.revision} (document version {view.document_version}); you may: "
         + (", ".join(view.actions + view.can) or "nothing")
     )
+    from mechanisms.working_backwards.contracts import PRFAQ_PARTS
+
+    # The body as the Markdown file `check`, `new --file` and `edit --file` read: one `##` heading per part.
+    for part in PRFAQ_PARTS:
+        if view.parts.get(part.key):
+            typer.echo(f"\n## {part.label}\n\n{view.parts[part.key]}")
+    typer.echo("")
     _show_report(view.report, format)
 
 
@@ -432,7 +439,7 @@ def funnel(
         return emit_json(report)
     emit_table(
         f"PR/FAQ funnel: {report.total} in all, {report.approved} approved, {report.shelved} shelved",
-        ["circle", "reached", "there now", "went on", "shelved", "days (median)", "days (p90)", "why they stopped"],
+        ["circle", "reached", "now", "went on", "shelved", "median days", "p90 days"],
         [
             (
                 f"{int(s.circle)} {CIRCLE_WORDS[s.circle]}",
@@ -442,12 +449,20 @@ def funnel(
                 s.shelved,
                 s.days_median,
                 s.days_p90,
-                "; ".join(f"{SHELVE_REASON_WORDS[r]} ({n})" for r, n in s.reasons) or None,
             )
             for s in report.steps
         ],
-        ellipsize=["why they stopped"],
     )
+    stopped = [(int(s.circle), SHELVE_REASON_WORDS[r], n) for s in report.steps for r, n in s.reasons]
+    if stopped:
+        emit_table("Why they stopped", ["circle", "reason", "shelved"], stopped)
+    if report.entries:
+        emit_table(
+            "The ones you may read",
+            ["id", "title", "state", "circle"],
+            [(e.prfaq_id, e.title, e.state.value, int(e.circle)) for e in report.entries],
+            ellipsize=["title"],
+        )
 
 
 @prfaqs.command("board")

@@ -4,6 +4,7 @@ audit record and its notices."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -534,6 +535,8 @@ def _record(step: machine_apply.Step) -> PrFaqRecord:
     )
     if name in ("submit", "advance"):
         CircleStay.objects.create(prfaq=row, circle=row.circle, entered_at=ctx.now)
+    if name == "shelve" and row.high_impact:
+        _withdraw_review(ctx)
     if name == "submit" and row.high_impact:
         bar_raisers_services.request_review(
             actor=ctx.actor,
@@ -559,6 +562,32 @@ def _record(step: machine_apply.Step) -> PrFaqRecord:
         verb = "shelved" if name == "shelve" else "approved for staffing"
         _notify(ctx.actor, row, f"prfaq.{name}", f"{row.title}: a PR/FAQ was {verb}", reached)
     return record
+
+
+# Set while a PR/FAQ's own shelving withdraws its bar-raiser review, so the current circle's reviewer who shelves it
+# takes the author's side there (acts_for_author) and nowhere else.
+_SHELVING: contextvars.ContextVar[bool] = contextvars.ContextVar("working_backwards_shelving", default=False)
+
+
+def _withdraw_review(ctx: _Context) -> None:
+    """A shelved PR/FAQ's open bar-raiser review is withdrawn in the same write: its subject went away, so the bar
+    raiser's seat is released and nobody is reminded of a review that no longer matters."""
+    review = ctx.review()
+    if review is None or review.state not in (ReviewState.REQUESTED, ReviewState.RECOMMENDED):
+        return
+    token = _SHELVING.set(True)
+    try:
+        bar_raisers_services.withdraw_review(
+            actor=ctx.actor, review_id=review.id, version=review.version, reason="the PR/FAQ was shelved"
+        )
+    finally:
+        _SHELVING.reset(token)
+
+
+def acts_for_author(actor: Actor, prfaq_id: int) -> bool:
+    """Whether someone other than the author answers a PR/FAQ's bar-raiser review for them: only the reviewer who
+    shelves it, inside that shelving (which withdraws the review), never through the review's own door."""
+    return _SHELVING.get()
 
 
 _BINDING = machine_apply.Binding(
@@ -1157,7 +1186,8 @@ def _board_items(actor: Actor, rows: list[PrFaq]) -> dict[int, BoardItem]:
         comments, errors, warnings = 0, 0, 0
         if row.document_id is not None:
             comments = documents_services.count_comments(actor=actor, document_id=row.document_id)
-            report = rules.check_prfaq(documents_services.get_revision(actor=actor, document_id=row.document_id).parts)
+            # The row was read through visible_to: the owner's own rule reads its text without asking itself again.
+            report = rules.check_prfaq(documents_services.current_parts(document_id=row.document_id))
             errors, warnings = len(report.errors), len(report.warnings)
         since = entered.get(row.pk)
         out[row.pk] = BoardItem(

@@ -40,6 +40,9 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "hiring_loop": "hiring",
         "hiring_interview": "hiring",
         "hiring_feedback": "hiring",
+        "document": "documents",
+        "prfaq": "working_backwards",
+        "narrative": "working_backwards",
     }
 
 

@@ -117,6 +117,8 @@ def test_cli_funnel_as_json_and_board(small_org, shelved_at_three):
     assert report["steps"][2]["reasons"] == [["market_too_small", 1]]
     as_eve = json.loads(runner.invoke(prfaqs, ["funnel", "--as", "eve", "--format", "json"]).output)
     assert {e["title"] for e in as_eve["entries"]} == {"Acme Pay Later", "Acme Gift Cards"}
+    text = runner.invoke(prfaqs, ["funnel", "--as", "gus"]).output
+    assert "the market is too small" in text and "Pay Later" not in text  # gus reads none of them
     assert runner.invoke(prfaqs, ["funnel", "--unit", "nowhere"]).exit_code == 1
     assert runner.invoke(prfaqs, ["funnel", "--since", "soon"]).exit_code == 2
     board = runner.invoke(prfaqs, ["board", "--as", "cat", "--format", "json"])

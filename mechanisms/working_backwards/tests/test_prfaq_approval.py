@@ -150,3 +150,16 @@ def test_a_prfaqs_history_is_read_only_by_its_readers_and_keeps_field_names_only
         with pytest.raises(NotFound):
             audit_services.list_changes(actor=small_org.actor(outsider), subject_type="prfaq", subject_id=prfaq.id)
     assert "Acme Pay Later" not in repr([c.after for c in page.items])  # CONFIDENTIAL: field names, no values
+
+
+def test_shelving_a_high_impact_prfaq_withdraws_its_open_bar_raiser_review(small_org, good_parts):
+    prfaq = _at_circle_four(small_org, good_parts, high_impact=True)
+    bob = small_org.actor("bob")
+    assert (
+        bar_raisers_services.review_for(actor=bob, subject_kind="prfaq", subject_id=prfaq.id).state.value == "requested"
+    )
+    services.shelve_prfaq(actor=small_org.actor("ceo"), prfaq_id=prfaq.id, version=prfaq.version, reason="timing")
+    review = bar_raisers_services.review_for(actor=bob, subject_kind="prfaq", subject_id=prfaq.id)
+    assert review.state.value == "withdrawn"
+    # The ceo took the author's side only inside the shelving: the review's own door is still the author's.
+    assert services.acts_for_author(small_org.actor("ceo"), prfaq.id) is False

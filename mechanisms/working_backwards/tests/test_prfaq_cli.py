@@ -75,5 +75,7 @@ def test_new_members_submit_and_list_through_the_cli(small_org, tmp_path):
     assert submitted.exit_code == 0, submitted.output
     listed = runner.invoke(prfaqs, ["list", "--as", "eve", "--format", "json"])
     assert [p["id"] for p in json.loads(listed.output)["items"]] == [prfaq["id"]]
+    shown = runner.invoke(prfaqs, ["show", str(prfaq["id"]), "--as", "eve"])
+    assert shown.exit_code == 0 and "## The customer" in shown.output and "Maria runs a bicycle" in shown.output
     outsider = runner.invoke(prfaqs, ["show", str(prfaq["id"]), "--as", "ann"])
     assert outsider.exit_code == 1 and "does not exist" in outsider.output
