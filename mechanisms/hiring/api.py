@@ -115,14 +115,18 @@ def get_opening(request, opening_id: Id):
 
 @router.patch("/hiring/openings/{opening_id}", response=responses(OpeningOut))
 def update_opening(request, opening_id: Id, payload: OpeningPatch):
-    """Change an opening (admins, its hiring manager, its recruiters); `version` is the version you read."""
+    """Change an opening (admins, its hiring manager, its recruiters); `version` is the version you read. A changed
+    `job_description` is the next revision of the opening's document, with `job_description_note` as its note."""
     sent = payload.dict(exclude_unset=True)
     version = sent.pop("version")
+    note = sent.pop("job_description_note", None) or ""
     for name in ("reports_ids", "principles"):
         if name in sent:
             sent[name] = tuple(sent[name])
     changes = changes_from(OpeningChanges, sent)
-    return services.update_opening(actor=_actor(request), opening_id=opening_id, changes=changes, version=version)
+    return services.update_opening(
+        actor=_actor(request), opening_id=opening_id, changes=changes, version=version, job_description_note=note
+    )
 
 
 def _apply_opening(*, actor, request_id, version, transition, values):

@@ -62,3 +62,15 @@ class HiringConfig(AppConfig):
         notifications_services.register_deadline_check(
             subject_type=services.INTERVIEW_SUBJECT, still_due=services.feedback_still_due
         )
+        # An opening's job description is a document (revisions, diffs, comments, attachments): documents asks
+        # hiring's policy who may read and change it, and it freezes once the opening is closed or filled.
+        from mechanisms.documents import services as documents_services
+
+        documents_services.register_owner(
+            services.JD_KIND,
+            label="job description",
+            parts=services.JD_PARTS,
+            access=services.job_description_access,
+            url=services.opening_url,
+            frozen=services.job_description_frozen,
+        )

@@ -141,7 +141,8 @@ def _show_opening(o, format: Format) -> None:
     typer.echo(f"  team {o.team_slug}, level {o.level}{', manager role' if o.manager_role else ''}")
     typer.echo(f"  hiring manager {o.hiring_manager_handle}; recruiter {o.recruiter_handle or '-'}")
     typer.echo(f"  principles: {', '.join(o.principles) or '-'}")
-    typer.echo(f"  job description: {len(o.job_description)} characters")
+    revision = f", revision {o.job_description_revision}" if o.job_description_revision else ""
+    typer.echo(f"  job description: {len(o.job_description)} characters{revision}")
 
 
 @hiring.command("openings")
@@ -229,13 +230,15 @@ def edit_opening(
     version: int = typer.Option(..., "--version"),
     title: str = typer.Option(None, "--title"),
     level: str = typer.Option(None, "--level"),
-    jd_file: Path = typer.Option(None, "--jd-file", help="the job description, a Markdown file"),
+    jd_file: Path = typer.Option(None, "--jd-file", help="the job description, a Markdown file: its next revision"),
+    jd_note: str = typer.Option("", "--jd-note", help="why the job description changed (the revision's note)"),
     principles: str = typer.Option(None, "--principles", help="principle slugs separated by commas"),
     recruiter: str = typer.Option(None, "--recruiter", help="handle"),
     as_: str = AS,
     format: Format = FORMAT,
 ):
-    """Change an opening's title, level, job description, principles or recruiter."""
+    """Change an opening's title, level, job description (kept as the next revision of its document), principles or
+    recruiter."""
     services = _services()
     from mechanisms.hiring.contracts import OpeningChanges
 
@@ -252,7 +255,11 @@ def edit_opening(
         values["recruiter_id"] = _person_id(recruiter)
     o = run(
         lambda: services.update_opening(
-            actor=_actor(as_), opening_id=opening_id, changes=OpeningChanges(**values), version=version
+            actor=_actor(as_),
+            opening_id=opening_id,
+            changes=OpeningChanges(**values),
+            version=version,
+            job_description_note=jd_note,
         )
     )
     _show_opening(o, format)

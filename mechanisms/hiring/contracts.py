@@ -108,6 +108,9 @@ class OpeningRecord:
     closed_on: dt.date | None
     created_at: dt.datetime
     version: int
+    # `job_description` is the current revision of the opening's document (documents keeps every revision):
+    document_id: int | None = None
+    job_description_revision: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,16 @@ class OpeningForm(forms.Form):
         self.fields["principles"].choices = principle_choices
         if editing:
             del self.fields["team"]  # an opening stays on its team
+            # A changed job description is the next revision of its document: say why, for its history.
+            self.fields["job_description_note"] = forms.CharField(
+                max_length=500,
+                required=False,
+                label="Why the job description changed",
+                help_text="Kept with the new revision (leave empty when it did not change).",
+            )
+            names = [n for n in self.fields if n != "job_description_note"]
+            names.insert(names.index("job_description") + 1, "job_description_note")
+            self.order_fields(names)
             self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
 

@@ -26,7 +26,8 @@ class Principle(VersionedModel):
 
 
 class Opening(VersionedModel):
-    """A job opening. No loop starts before it has a written job description (Markdown, rendered safely)."""
+    """A job opening. No loop starts before it has a written job description: the opening's document (documents
+    app, owner kind `hiring_opening`, every revision kept), read through documents' services, never a column here."""
 
     title = models.CharField(max_length=200)
     team_id = models.BigIntegerField(db_index=True)
@@ -35,7 +36,6 @@ class Opening(VersionedModel):
     level = models.CharField(max_length=32)
     manager_role = models.BooleanField(default=False)  # the hire would manage people: their would-be reports
     reports_ids = models.JSONField(default=list)  # named would-be reports of a manager hire (besides the team)
-    job_description = models.TextField(blank=True)
     principles = models.JSONField(default=list)  # principle slugs to assess, in order
     state = models.CharField(max_length=16, db_index=True)  # draft | open | on_hold | filled | closed
     opened_on = models.DateField(null=True)

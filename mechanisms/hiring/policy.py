@@ -13,7 +13,8 @@ reports, other managers, recruiters outside the unit, the product itself (`Actor
 
 Reads:
 - openings (title, team, level, job description, principles, state) and the principles list: every signed-in
-  person (an internal job posting);
+  person (an internal job posting); the job description is the opening's document (documents asks
+  `document_access`): its readers comment on it, whoever may `edit_opening` revises it and attaches files;
 - candidates and loops and everything in them: insiders only; anyone else gets NotFound, and lists, search,
   history and counts leave them out (`visible_to`, `visible_ids`);
 - the mechanism-health figures (anonymous aggregates): admins, leadership and recruiters, company-wide or over
@@ -38,6 +39,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from mechanisms.documents.contracts import Access
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied
 from mechanisms.org import services as org_services
@@ -303,6 +305,17 @@ def can(actor: Actor, action: str, record: Any = None) -> bool:
     if action == "erase_candidate":
         return actor.is_admin or RECRUITER in opening_roles(actor, record.opening)
     return False
+
+
+def document_access(actor: Actor, opening: Any) -> frozenset[Access]:
+    """What the actor may do with the job description (its document) of an opening they may read: read it and
+    comment on it, as everyone who reads the opening; revise it and attach files, when they may change the opening
+    ("edit_opening": admins, its hiring manager, its recruiters). Frozen once the opening is closed or filled (the
+    services' `job_description_frozen`)."""
+    granted = {Access.READ, Access.COMMENT}
+    if can(actor, "edit_opening", opening):
+        granted |= {Access.REVISE, Access.ATTACH}
+    return frozenset(granted)
 
 
 def require(actor: Actor, action: str, record: Any = None, *, what: str, field: str | None = None) -> None:

@@ -64,7 +64,8 @@ class OpeningPatch(InSchema):
     level: str = Field(None, max_length=32)
     manager_role: bool = None
     reports_ids: list[Id] = Field(None, max_length=200)
-    job_description: str = Field(None, max_length=20_000)
+    job_description: str = Field(None, max_length=20_000, description="a changed text is the document's next revision")
+    job_description_note: str = Field(None, max_length=500, description="why the job description changed")
     principles: list[str] = Field(None, max_length=16)
 
 
@@ -82,7 +83,9 @@ class OpeningOut(OutSchema):
     level: str
     manager_role: bool
     reports_ids: list[int]
-    job_description: str
+    job_description: str = Field(..., description="the current revision of the opening's document (Markdown)")
+    document_id: int | None = Field(None, description="the job description's document (/api/v1/documents/...)")
+    job_description_revision: int = Field(0, description="the number of its current revision")
     principles: list[str]
     state: str
     opened_on: dt.date | None

@@ -27,6 +27,8 @@ from django.utils import timezone
 from mechanisms.audit import services as audit_services
 from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.bar_raisers.contracts import Recommendation, Subject, SubjectKind
+from mechanisms.documents import services as documents_services
+from mechanisms.documents.contracts import Access, Part, RevisionRecord
 from mechanisms.kernel import clock, files, machine_apply, machines
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.changes import given
@@ -92,6 +94,14 @@ RESUME_KEY_PREFIX = "resumes/"
 RESUME_TYPES = frozenset({files.PDF, files.DOCX, files.TEXT, files.MARKDOWN})
 ERASED_NAME = "Erased candidate #{id}"
 OPEN_CANDIDATE_STATES = frozenset({CandidateState.APPLIED.value, CandidateState.IN_LOOP.value})
+
+# An opening's job description is a document (DESIGN.md §2: documents keeps every revision, its diffs and comments):
+# the document of owner kind JD_KIND whose owner id is the opening's id, with the one part JD_PART.
+JD_KIND = "hiring_opening"
+JD_PART = "description"
+JD_PARTS = (
+    Part(JD_PART, "Job description", help=f"Markdown. At least {JOB_DESCRIPTION_MIN} characters before it opens."),
+)
 
 
 # ------------------------------------------------------------------------------------------------ principles
@@ -214,17 +224,27 @@ def create_opening(
         "reports_ids": _reports(reports_ids),
         "state": OpeningState.DRAFT.value,
     }
+    job_description = values.pop("job_description")
     with transaction.atomic():
         row = OpeningRow.objects.create(**values)
+        # The job description is the opening's document, born with it (revision 1, even when still empty).
+        documents_services.create_document(
+            actor=actor, owner_kind=JD_KIND, owner_id=row.id, title=row.title, parts={JD_PART: job_description}
+        )
         record = _to_opening(row)
         _audit(actor, "create", OPENING_TYPE, row.id, row.title, before=None, after=_opening_view(record))
     return record
 
 
-def update_opening(*, actor: Actor, opening_id: int, changes: OpeningChanges, version: int) -> OpeningRecord:
+def update_opening(
+    *, actor: Actor, opening_id: int, changes: OpeningChanges, version: int, job_description_note: str = ""
+) -> OpeningRecord:
     """Change an opening's title, hiring manager, recruiter, level, manager role, would-be reports, job
     description or principles (admins, its hiring manager and its recruiters). The same rules as
-    `create_opening` hold for each changed field; a closed or filled opening no longer changes. Raises
+    `create_opening` hold for each changed field; a closed or filled opening no longer changes. A changed job
+    description is a new revision of the opening's document (every revision kept, with its diff: the document's
+    history, not the opening's), guarded by the opening's `version` like every other field; the same text keeps
+    the current revision. `job_description_note` says why it changed (the revision's note). Raises
     PermissionDenied, NotFound, RuleViolation, Conflict (stale version)."""
     row = _opening_row(actor, opening_id)
     _policy.require(actor, "edit_opening", row, what="change this opening")
@@ -252,12 +272,37 @@ def update_opening(*, actor: Actor, opening_id: int, changes: OpeningChanges, ve
             )
         if "principles" in values and not values["principles"]:
             raise RuleViolation("an opening that is not a draft keeps at least one principle", field="principles")
+    job_description = values.pop("job_description", None)
+    current = _jd_of(row)
+    revise = job_description is not None and job_description != (current.text(JD_PART) if current else "")
     before = _opening_view(_to_opening(row))
     with transaction.atomic():
         _compare_and_set(row, version, values, noun="opening")
+        if revise:
+            _revise_job_description(actor, row, job_description, note=job_description_note)
         record = _to_opening(row)
-        _audit(actor, "update", OPENING_TYPE, row.id, row.title, before=before, after=_opening_view(record))
+        if values or not revise:  # a change of the job description alone is the document's history only
+            _audit(actor, "update", OPENING_TYPE, row.id, row.title, before=before, after=_opening_view(record))
     return record
+
+
+def _revise_job_description(actor: Actor, row: OpeningRow, text: str, *, note: str) -> None:
+    """Keep `text` as the next revision of the opening's job description, in the caller's transaction (the
+    opening's version was checked there). An opening from before documents existed gets its document now."""
+    doc = documents_services.find_document(actor=actor, owner_kind=JD_KIND, owner_id=row.id)
+    try:
+        if doc is None:
+            documents_services.create_document(
+                actor=actor, owner_kind=JD_KIND, owner_id=row.id, title=row.title, parts={JD_PART: text}, note=note
+            )
+        else:
+            documents_services.revise_document(
+                actor=actor, document_id=doc.id, parts={JD_PART: text}, version=doc.version, note=note, title=row.title
+            )
+    except RuleViolation as refused:  # name the opening's fields, not the document's
+        field = {"note": "job_description_note"}.get(refused.field or "", "job_description")
+        raise RuleViolation(refused.message, field=field) from None
+    row.__dict__.pop("_jd_revision", None)  # read the new revision next time
 
 
 def get_opening(*, actor: Actor, opening_id: int) -> OpeningRecord:
@@ -368,6 +413,36 @@ def would_be_reports(opening: Any) -> frozenset[int]:
     return frozenset((members - {opening.hiring_manager_id}) | {int(i) for i in opening.reports_ids})
 
 
+# --- the job description's document: what documents asks hiring (registered in apps.py ready())
+
+
+def job_description_access(actor: Actor, owner_ids: frozenset[str]) -> dict[str, frozenset[Access]]:
+    """What `actor` may do with these openings' job descriptions (documents asks the owning app, DESIGN.md §3):
+    whoever may read the opening reads and comments on it; whoever may change the opening (admins, its hiring
+    manager, its recruiters) revises it and attaches files (hiring/policy.py `document_access`). An opening the
+    actor may not read is left out, so its document is a NotFound through every door."""
+    wanted = sorted({int(i) for i in owner_ids if str(i).isdigit() and 0 < int(i) <= machines.MAX_ID})
+    if not wanted or not actor.is_authenticated:
+        return {}
+    rows = _policy.visible_to(actor, OpeningRow.objects.filter(pk__in=wanted))
+    return {str(row.id): _policy.document_access(actor, row) for row in rows}
+
+
+def job_description_frozen(owner_id: str) -> str:
+    """Why the opening's job description may not be revised now ("" when it may): a closed or filled opening no
+    longer changes (MECHANISMS.md §5), its job description included."""
+    pk = int(owner_id) if str(owner_id).isdigit() and 0 < int(owner_id) <= machines.MAX_ID else None
+    state = OpeningRow.objects.filter(pk=pk).values_list("state", flat=True).first() if pk else None
+    if state in (OpeningState.CLOSED.value, OpeningState.FILLED.value):
+        return f"the opening is {state}: its job description no longer changes"
+    return ""
+
+
+def opening_url(owner_id: str) -> str:
+    """The opening's page (where its job description is shown)."""
+    return f"/hiring/openings/{owner_id}"
+
+
 def _opening_row(actor: Actor, opening_id: Any) -> OpeningRow:
     _policy.require_signed_in(actor)
     row = _policy.visible_to(actor, OpeningRow.objects.all()).filter(pk=_id(opening_id)).first()
@@ -449,7 +524,7 @@ def _principles(slugs: Any, *, keep: Sequence[str] = ()) -> list[str]:
 def _opening_facts(row: OpeningRow) -> OpeningFacts:
     return OpeningFacts(
         state=OpeningState(row.state),
-        job_description_length=len((row.job_description or "").strip()),
+        job_description_length=len(_jd_text(row).strip()),
         principle_count=len(row.principles or []),
     )
 
@@ -961,7 +1036,6 @@ def _opening_view(o: OpeningRecord) -> dict[str, Any]:
         "level": o.level,
         "manager_role": o.manager_role,
         "reports_ids": list(o.reports_ids),
-        "job_description": o.job_description,
         "principles": list(o.principles),
         "state": o.state.value,
     }
@@ -998,7 +1072,25 @@ def _openings_page(rows: Page) -> Page[OpeningRecord]:
     people = org_services.get_people(
         actor=PRODUCT, ids={p for r in rows.items for p in (r.hiring_manager_id, r.recruiter_id) if p is not None}
     )
+    # Every row's job description in one query (the rows were read through the policy already).
+    revisions = documents_services.current_revisions(owner_kind=JD_KIND, owner_ids=[r.id for r in rows.items])
+    for r in rows.items:
+        r.__dict__["_jd_revision"] = revisions.get(str(r.id))
     return rows.map(lambda r: _to_opening(r, teams=teams, people=people))
+
+
+def _jd_of(row: OpeningRow) -> RevisionRecord | None:
+    """The current revision of the opening's job description (read once per row object; None without one)."""
+    if "_jd_revision" not in row.__dict__:
+        found = documents_services.current_revisions(owner_kind=JD_KIND, owner_ids=[row.id])
+        row.__dict__["_jd_revision"] = found.get(str(row.id))
+    return row.__dict__["_jd_revision"]
+
+
+def _jd_text(row: OpeningRow) -> str:
+    """The opening's job description as its current revision has it (the rules read this)."""
+    revision = _jd_of(row)
+    return revision.text(JD_PART) if revision is not None else ""
 
 
 def _to_opening(row: OpeningRow, *, teams: Mapping | None = None, people: Mapping | None = None) -> OpeningRecord:
@@ -1009,6 +1101,7 @@ def _to_opening(row: OpeningRow, *, teams: Mapping | None = None, people: Mappin
             actor=PRODUCT, ids=[p for p in (row.hiring_manager_id, row.recruiter_id) if p is not None]
         )
     team = teams.get(row.team_id)
+    revision = _jd_of(row)
     manager = people.get(row.hiring_manager_id)
     recruiter = people.get(row.recruiter_id) if row.recruiter_id is not None else None
     return OpeningRecord(
@@ -1024,13 +1117,15 @@ def _to_opening(row: OpeningRow, *, teams: Mapping | None = None, people: Mappin
         level=row.level,
         manager_role=row.manager_role,
         reports_ids=tuple(int(i) for i in row.reports_ids or ()),
-        job_description=row.job_description,
+        job_description=revision.text(JD_PART) if revision is not None else "",
         principles=tuple(row.principles or ()),
         state=OpeningState(row.state),
         opened_on=row.opened_on,
         closed_on=row.closed_on,
         created_at=row.created_at,
         version=row.version,
+        document_id=revision.document_id if revision is not None else None,
+        job_description_revision=revision.number if revision is not None else 0,
     )
 
 
@@ -1923,7 +2018,7 @@ class _LoopContext:
                     rule = "bar-raiser-eligible"
         return rules.LoopFacts(
             opening_state=opening.state,
-            job_description=opening.job_description,
+            job_description=_jd_text(opening),
             opening_principles=tuple(opening.principles),
             interviews=tuple(
                 rules.InterviewFacts(

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from mechanisms.bar_raisers import services as bar_raisers_services
+from mechanisms.documents import services as documents_services
 from mechanisms.hiring import services as hiring_services
 from mechanisms.hiring.contracts import (
     CandidateState,
@@ -207,7 +208,11 @@ def opening_edit(request: HttpRequest, opening_id: int) -> HttpResponse:
         )
         try:
             hiring_services.update_opening(
-                actor=request.actor, opening_id=opening.id, changes=changes, version=data["version"]
+                actor=request.actor,
+                opening_id=opening.id,
+                changes=changes,
+                version=data["version"],
+                job_description_note=data.get("job_description_note", ""),
             )
         except FORM_ERRORS as exc:
             status = show_error(form, exc, fields=OPENING_FIELDS, conflict=CONFLICT)
@@ -230,8 +235,9 @@ def _render_opening(
     candidate_form: CandidateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The opening: its job description (Markdown), principles, team and people, the moves the viewer may make, and
-    for its insiders the candidates they may see and the form to add one."""
+    """The opening: its job description (its document's current revision, with links to every revision and the
+    diff, and its comments), principles, team and people, the moves the viewer may make, and for its insiders the
+    candidates they may see and the form to add one."""
     actor = request.actor
     opening = hiring_services.get_opening(actor=actor, opening_id=opening_id)
     names = {p.slug: p for p in hiring_services.list_principles(actor=actor, active_only=False)}
@@ -256,8 +262,9 @@ def _render_opening(
             }
         )
     can_add = hiring_services.can_add_candidate(actor=actor, opening_id=opening.id)
+    # The candidates page by their own parameter: `offset` pages the job description's comments (the partial's).
     candidates = hiring_services.list_candidates(
-        actor=actor, opening_id=opening.id, limit=PAGE_SIZE, offset=query_int(request, "offset")
+        actor=actor, opening_id=opening.id, limit=PAGE_SIZE, offset=query_int(request, "candidates_offset")
     )
     context = {
         "o": opening,
@@ -268,9 +275,17 @@ def _render_opening(
         "can_add": can_add and opening.state not in (OpeningState.CLOSED, OpeningState.FILLED),
         "candidate_form": candidate_form or CandidateForm(),
         "candidates": candidates,
-        "candidates_pager": pager(request, candidates, "offset"),
+        "candidates_pager": pager(request, candidates, "candidates_offset"),
         "show_candidates": can_add or candidates.total > 0,
         "reload_url": f"/hiring/openings/{opening.id}",
+        # The job description is the opening's document: documents' partials show its current revision, its
+        # revisions and diff, and its comments (docs/documents.md "Embedding"), coming back here after a post.
+        "doc_view": documents_services.document_view(
+            actor=actor, document_id=opening.document_id, offset=query_int(request, "offset")
+        )
+        if opening.document_id is not None
+        else None,
+        "doc_next": f"/hiring/openings/{opening.id}",
     }
     return render(request, "hiring/opening_detail.html", context, status=status)
 

@@ -16,7 +16,7 @@ from mechanisms.away_teams import services as away_services
 from mechanisms.bar_raisers import services as bar_raisers_services
 from mechanisms.catalog import services as catalog_services
 from mechanisms.hiring import services as hiring_services
-from mechanisms.hiring.contracts import EvidenceInput
+from mechanisms.hiring.contracts import EvidenceInput, OpeningChanges
 from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.importing import ImportReport
@@ -990,6 +990,12 @@ customers prefer. You will own parts of `payments-api` end to end: design, build
 **What you bring**: five or more years building distributed services in production, a habit of writing things
 down, and care for the customer who just wants to pay and get on with their day.
 """
+# The payments job description's first draft: its hiring manager adds the mentoring line as revision 2, so the
+# demo's opening shows a job description with revisions and a diff (documents keeps every revision).
+PAYMENTS_JD_DRAFT = PAYMENTS_JD.replace(
+    "- Mentor engineers on the team and in the teams that integrate with us through our published interfaces.\n", ""
+)
+PAYMENTS_JD_NOTE = "mentoring is half of this role: say so"
 SEARCH_EM_JD = """\
 ## Engineering Manager, Search
 
@@ -1129,9 +1135,17 @@ def _plant_hiring(system: Actor, password: str) -> None:
             recruiter_id=recruiter.id,
             level=level,
             manager_role=manager_role,
-            job_description=PAYMENTS_JD if key == "payments" else SEARCH_EM_JD,
+            job_description=PAYMENTS_JD_DRAFT if key == "payments" else SEARCH_EM_JD,
             principles=principles,
         )
+        if key == "payments":
+            opening = hiring_services.update_opening(
+                actor=acting(manager),
+                opening_id=opening.id,
+                changes=OpeningChanges(job_description=PAYMENTS_JD),
+                version=opening.version,
+                job_description_note=PAYMENTS_JD_NOTE,
+            )
         openings[key] = hiring_services.open_opening(actor=recruiting, opening_id=opening.id, version=opening.version)
 
     hired = []

@@ -1,8 +1,9 @@
 """A hiring loop walked from the opening to the decision in a real browser, each person in their own session:
-rex (a recruiter of the retail unit) writes an opening for Checkout with a job description, opens it, adds a
-candidate and plans the loop (hal, the pool's bar raiser, is suggested), adds two interviews and starts it; eve
-writes and submits her feedback; gus, the other interviewer, meets "sealed until the debrief" on eve's feedback,
-then submits his own, which opens the debrief by itself; hal recommends; ann, the hiring manager, decides."""
+rex (a recruiter of the retail unit) writes an opening for Checkout with a job description (its document's
+revision 1), opens it, adds a candidate and plans the loop (hal, the pool's bar raiser, is suggested), adds two
+interviews and starts it; eve writes and submits her feedback; gus, the other interviewer, meets "sealed until the
+debrief" on eve's feedback, then submits his own, which opens the debrief by itself; hal recommends; ann, the hiring
+manager, decides."""
 
 from __future__ import annotations
 
@@ -117,6 +118,9 @@ def test_a_loop_walks_from_the_opening_to_the_hiring_managers_decision(person, r
     opening_url = rex.url
     assert rex.locator("#state").inner_text().strip() == "draft"
     assert rex.locator("#job-description strong").inner_text() == "checkout experience"
+    # The job description is the opening's document: revision 1, its revisions a link away, open to comments.
+    assert rex.locator("#doc-revision").inner_text().startswith("Revision 1 (current)")
+    assert rex.locator("#doc-comment-form").is_visible()
     rex.locator("#action-open").get_by_role("button", name="Open", exact=True).click()
     rex.wait_for_url(opening_url)
     assert rex.locator("#state").inner_text().strip() == "open"

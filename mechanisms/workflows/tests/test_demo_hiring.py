@@ -32,6 +32,8 @@ def test_the_demo_has_two_openings_and_candidates_in_every_state(demo):
     openings = hiring_services.list_openings(actor=recruiter).items
     assert sorted(o.title for o in openings) == ["Engineering Manager, Search", "Senior Software Engineer, Payments"]
     assert any(o.manager_role for o in openings) and all(len(o.job_description) > 200 for o in openings)
+    # The payments job description was revised once by its hiring manager: the demo shows revisions and a diff.
+    assert sorted(o.job_description_revision for o in openings) == [1, 2]
     candidates = hiring_services.list_candidates(actor=recruiter, limit=50).items
     states = Counter(c.state.value for c in candidates)
     assert set(states) == {"applied", "in_loop", "offer", "hired", "rejected", "withdrawn"}
