@@ -9,7 +9,6 @@ is a 400 naming the field, the wrong person a 403, a stale version a 409.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from mechanisms.kernel import machine_api
@@ -115,12 +114,11 @@ def record_outcome(request, decision_id: Id, payload: OutcomeIn):
 @router.get("/decisions/{decision_id}/pdf", response=responses(None, *READ_ERRORS))
 def decision_pdf(request, decision_id: Id):
     """The decision as a PDF (print layout; user text through the one Markdown renderer)."""
+    from mechanisms.kernel.pdf import download
+
     from .views import decision_pdf_bytes
 
-    filename, data = decision_pdf_bytes(actor=_actor(request), decision_id=decision_id)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(*decision_pdf_bytes(actor=_actor(request), decision_id=decision_id))
 
 
 # One endpoint per declared transition (decisions/machines.py): POST /decisions/{decision_id}/<slug>.

@@ -351,10 +351,9 @@ def decision_pdf_bytes(*, actor: Actor, decision_id: int) -> tuple[str, bytes]:
 @page
 def decision_pdf(request: HttpRequest, number: int) -> HttpResponse:
     d = _decision_by_number(request.actor, number)
-    filename, data = decision_pdf_bytes(actor=request.actor, decision_id=d.id)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    from mechanisms.kernel.pdf import download
+
+    return download(*decision_pdf_bytes(actor=request.actor, decision_id=d.id))
 
 
 # ---------------------------------------------------------------------------------------------- panel, search

@@ -57,6 +57,9 @@ class DocumentOwner:
     # Why a reading session may not start on this record's document now ("" when it may): a narrative over six
     # pages is not read in a meeting (MECHANISMS.md §6). Asked by documents.services.start_session.
     session_refused: Callable[[str], str] | None = None
+    # The owner's rules on the text of a new revision, whichever door it comes through (the owner's own form or the
+    # documents API): raises RuleViolation naming the part. Hiring: an open opening keeps a written job description.
+    check: Callable[[str, Mapping[str, str]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,11 @@
 
 `document` is CONFIDENTIAL: a document's history keeps which fields changed (the parts revised, a comment made,
 a file attached), never their text, since the text may belong to a PR/FAQ in an early circle; who may read the
-history is asked of the owning app, as every other read of a document is."""
+history is asked of the owning app, as every other read of a document is.
+
+`document_session_comment` is a comment made during a reading session, its own subject (id: the comment's) so that
+its line in the log is read under the hidden-comments rule: until a reader is done reading, neither the other
+readers nor the presenter learn from any history that they have commented (MECHANISMS.md §6)."""
 
 from __future__ import annotations
 
@@ -32,7 +36,25 @@ def _visible(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
     return frozenset(str(i) for i in services.readable_document_ids(actor=actor, document_ids=numeric))
 
 
+def _visible_comments(actor: Actor, ids: frozenset[str]) -> frozenset[str]:
+    from . import services
+
+    numeric = frozenset(int(i) for i in ids if i.isdigit() and 0 < int(i) < 2**63)
+    return frozenset(str(i) for i in services.visible_comment_ids(actor=actor, comment_ids=numeric))
+
+
 def register() -> None:
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name="document_session_comment",
+            owner="documents",
+            label="comment in a reading session",
+            verbs=frozenset({"comment"}),
+            sensitivity=Sensitivity.CONFIDENTIAL,
+            visible=_visible_comments,
+            verb_words={"comment": "commented in silent reading on"},
+        )
+    )
     audit_services.register_subject_type(
         subject_type=SubjectType(
             name="document",

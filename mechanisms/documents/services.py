@@ -56,6 +56,7 @@ from .contracts import (
 from .models import Attachment, Comment, Document, Reader, ReadingSession, Revision
 
 SUBJECT = "document"  # the audit subject type (history.py)
+SESSION_COMMENT_SUBJECT = "document_session_comment"  # a comment made in a reading session (history.py)
 MAX_TITLE = 300
 MAX_PART_CHARS = 200_000
 MAX_NOTE = 500
@@ -73,12 +74,14 @@ def register_owner(
     url: Callable[[str], str],
     frozen: Callable[[str], str] | None = None,
     session_refused: Callable[[str], str] | None = None,
+    check: Callable[[str, Mapping[str, str]], None] | None = None,
 ) -> None:
     """Declare a kind of record that owns documents (called from the owning app's AppConfig.ready()).
 
     The owner decides who may do what (`access`), lays out the body (`parts`) and may freeze the body (`frozen`
     says why, e.g. a PR/FAQ that was shelved) or refuse a reading session (`session_refused` says why, e.g. a
-    narrative over six pages). DESIGN.md §3: visibility is always asked of the owning app."""
+    narrative over six pages) and judge a new revision's text by its own rules (`check(owner_id, parts)` raises
+    RuleViolation naming the part). DESIGN.md §3: visibility is always asked of the owning app."""
     owners.register(
         DocumentOwner(
             kind=kind,
@@ -88,6 +91,7 @@ def register_owner(
             url=url,
             frozen=frozen,
             session_refused=session_refused,
+            check=check,
         )
     )
 
@@ -161,6 +165,8 @@ def revise_document(
         raise RuleViolation(reason, field="parts")
     current = Revision.objects.get(document=row, number=row.current)
     merged = {**current.parts, **_clean_parts(owner, parts)}
+    if owner.check:
+        owner.check(row.owner_id, merged)
     new_title = _clean_title(title) if title is not None else row.title
     if merged == current.parts and new_title == row.title:
         raise RuleViolation("nothing changed: a revision needs a change to the text or the title", field="parts")
@@ -678,11 +684,13 @@ def add_comment(
             author_id=actor.person_id,
             session=session,
         )
+        # A comment of silent reading is its own subject in the log, read under the hidden-comments rule (so the
+        # document's history does not tell the presenter who has commented before every reader is done).
         audit_services.record_change(
             actor=actor,
             verb="comment",
-            subject_type=SUBJECT,
-            subject_id=row.id,
+            subject_type=SESSION_COMMENT_SUBJECT if session else SUBJECT,
+            subject_id=comment.id if session else row.id,
             subject_label=row.title,
             after={
                 "comment": comment.id,
@@ -1164,6 +1172,25 @@ def _visible_comment_rows(actor: Actor, row: Document) -> list[Comment]:
             session=facts.get(c.session_id) if c.session_id is not None else None,
         )
     ]
+
+
+def visible_comment_ids(*, actor: Actor, comment_ids: frozenset[int]) -> frozenset[int]:
+    """Which of these comments the actor may see now: their document is readable (asked of its owner) and the
+    hidden-comments rule of silent reading lets them (rules.comment_visible). The audit history's resolver for
+    comments made in a reading session."""
+    comments = list(Comment.objects.filter(pk__in=comment_ids).select_related("document"))
+    readable = readable_document_ids(actor=actor, document_ids=frozenset(c.document_id for c in comments))
+    facts = _session_facts({c.session_id for c in comments if c.session_id is not None})
+    return frozenset(
+        c.id
+        for c in comments
+        if c.document_id in readable
+        and rules.comment_visible(
+            viewer_id=actor.person_id,
+            author_id=c.author_id,
+            session=facts.get(c.session_id) if c.session_id is not None else None,
+        )
+    )
 
 
 def _comment_row(actor: Actor, comment_id: int) -> Comment:

@@ -73,4 +73,5 @@ class HiringConfig(AppConfig):
             access=services.job_description_access,
             url=services.opening_url,
             frozen=services.job_description_frozen,
+            check=services.job_description_check,
         )

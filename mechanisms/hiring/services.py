@@ -438,6 +438,18 @@ def job_description_frozen(owner_id: str) -> str:
     return ""
 
 
+def job_description_check(owner_id: str, parts: Mapping[str, str]) -> None:
+    """An opening that is no longer a draft keeps what let it open: a job description of at least
+    JOB_DESCRIPTION_MIN characters (MECHANISMS.md §5), whichever door revises it (the documents API included)."""
+    pk = int(owner_id) if str(owner_id).isdigit() and 0 < int(owner_id) <= machines.MAX_ID else None
+    state = OpeningRow.objects.filter(pk=pk).values_list("state", flat=True).first() if pk else None
+    if state and state != OpeningState.DRAFT.value and len(parts.get(JD_PART, "")) < JOB_DESCRIPTION_MIN:
+        raise RuleViolation(
+            f"an opening that is {state} keeps a job description of at least {JOB_DESCRIPTION_MIN} characters",
+            field=f"parts.{JD_PART}",
+        )
+
+
 def opening_url(owner_id: str) -> str:
     """The opening's page (where its job description is shown)."""
     return f"/hiring/openings/{owner_id}"

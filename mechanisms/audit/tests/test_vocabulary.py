@@ -42,6 +42,7 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "hiring_feedback": "hiring",
         "decision": "decisions",
         "document": "documents",
+        "document_session_comment": "documents",
         "prfaq": "working_backwards",
         "narrative": "working_backwards",
     }

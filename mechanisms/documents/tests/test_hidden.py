@@ -105,3 +105,31 @@ def test_the_creator_hears_of_session_comments_only_when_the_session_closes(docs
     assert closed == 1
     [notice] = notices()
     assert "2 comments from silent reading" in notice.title and "hidden idea" not in notice.title + notice.body
+
+
+def test_no_history_tells_the_presenter_or_another_reader_who_has_commented_before_they_may_see_it(docs, reading):
+    from mechanisms.audit import services as audit_services
+
+    doc, session = reading
+    comment = services.add_comment(actor=docs.actor("bob"), document_id=doc.id, body="bob thinks")
+
+    def verbs(handle):
+        page = audit_services.list_changes(actor=docs.actor(handle), subject_type="document", subject_id=doc.id)
+        return [c.verb for c in page.items]
+
+    assert "comment" not in verbs("ann") and "comment" not in verbs("eve")
+    for handle in ("ann", "eve"):
+        with pytest.raises(NotFound):
+            audit_services.list_changes(
+                actor=docs.actor(handle), subject_type="document_session_comment", subject_id=comment.id
+            )
+    mine = audit_services.list_changes(
+        actor=docs.actor("bob"), subject_type="document_session_comment", subject_id=comment.id
+    )
+    assert [c.verb for c in mine.items] == ["comment"]
+    for handle in ("eve", "bob"):
+        services.mark_done_reading(actor=docs.actor(handle), session_id=session.id)
+    shown = audit_services.list_changes(
+        actor=docs.actor("ann"), subject_type="document_session_comment", subject_id=comment.id
+    )
+    assert [(c.verb, c.actor_person_id) for c in shown.items] == [("comment", docs.people["bob"].id)]

@@ -16,7 +16,7 @@ from mechanisms.hiring import services as hiring
 from mechanisms.hiring.contracts import OpeningChanges, OpeningState
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
-from mechanisms.kernel.testing import error_of
+from mechanisms.kernel.testing import error_of, field_of
 
 from .conftest import JD
 
@@ -120,6 +120,20 @@ def test_an_open_opening_refuses_a_short_job_description_and_keeps_its_revision(
             version=opening.version,
         )
     assert refused.value.field == "job_description"
+    assert hiring.get_opening(actor=hiring_org.actor("gus"), opening_id=opening.id).job_description_revision == 1
+
+
+def test_the_documents_door_keeps_the_rule_that_an_open_opening_has_a_written_job_description(
+    as_, hiring_org, make_opening
+):
+    opening = make_opening()
+    assert opening.state is not OpeningState.DRAFT
+    url = f"/api/v1/documents/{opening.document_id}"
+    version = as_("ann").get(url).json()["version"]
+    short = as_("ann").put(
+        url, {"parts": {hiring.JD_PART: "short"}, "version": version}, content_type="application/json"
+    )
+    assert short.status_code == 400 and field_of(short) == f"parts.{hiring.JD_PART}"
     assert hiring.get_opening(actor=hiring_org.actor("gus"), opening_id=opening.id).job_description_revision == 1
 
 
