@@ -30,10 +30,9 @@ def _services():
 
 
 def _actor(handle: str | None):
-    from mechanisms.kernel.actor import Actor
     from mechanisms.org import services as org_services
 
-    return run(lambda: org_services.actor_for_handle(handle=handle)) if handle else Actor.system("cli")
+    return run(lambda: org_services.cli_actor(handle=handle))
 
 
 def _team_id(slug: str | None) -> int | None:

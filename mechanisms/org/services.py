@@ -1137,6 +1137,12 @@ def actor_for_handle(*, handle: str) -> Actor:
     return Actor(user_id=row.user.pk, person_id=row.pk, label=row.user.get_username(), is_admin=row.user.is_superuser)
 
 
+def cli_actor(*, handle: str | None) -> Actor:
+    """Who a CLI command acts as: the account of `handle` (`--as HANDLE`, see actor_for_handle), or without one the
+    product itself (an operator on the server). Every app's CLI asks this one function."""
+    return actor_for_handle(handle=handle) if handle else Actor.system("cli")
+
+
 def issue_api_token(*, actor: Actor, name: str, username: str | None = None) -> IssuedToken:
     """A new bearer token for the actor's own account (or, for an admin, any account). Stored hashed."""
     require_signed_in(actor)
