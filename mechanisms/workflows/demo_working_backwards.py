@@ -10,6 +10,7 @@ leader), never by a generated name, and sign in with the demo password. Only onc
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from mechanisms.documents import services as documents_services
 from mechanisms.documents.contracts import Anchor, AttachmentPurpose
+from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.org import services as org_services
 from mechanisms.working_backwards import services as wb_services
@@ -392,8 +394,8 @@ def plant_working_backwards(system: Actor, password: str) -> None:
     if wb_services.prfaq_funnel(actor=system).total:
         return
     people = _People(system, password)
-    for idea in IDEAS:
-        _plant_idea(people, idea)
+    for i, idea in enumerate(IDEAS):
+        _plant_idea(people, idea, started_days_ago=70 - 4 * i)
     _plant_reading(people)
 
 
@@ -424,47 +426,71 @@ class _People:
         return self.actors[place]
 
 
-def _plant_idea(people: _People, idea: _Idea) -> None:
+def _plant_idea(people: _People, idea: _Idea, started_days_ago: int) -> None:
+    """One idea's life, written as it would have happened: begun `started_days_ago` days ago, a few days in draft,
+    then a week or two in each circle (kernel.clock.shifted), so the funnel's times are a real organization's."""
+    elapsed = {1: 3, 2: 7, 3: 11, 4: 9}  # days spent in each circle before the next move
+
+    def at(days_ago: int):
+        return clock.shifted(-dt.timedelta(days=days_ago, hours=len(idea.title) % 7))
+
+    ago = started_days_ago
     author = people.acting(idea.author)
-    prfaq = wb_services.create_prfaq(
-        actor=author, title=idea.title, team_id=people.teams[idea.team].id, parts={"headline": idea.title, **idea.parts}
-    )
-    for circle, (reviewers, readers) in sorted(idea.circles.items()):
-        prfaq = wb_services.set_circle_members(
+    with at(ago):
+        prfaq = wb_services.create_prfaq(
             actor=author,
-            prfaq_id=prfaq.id,
-            circle=circle,
-            reviewer_ids=[people.id(p) for p in reviewers],
-            reader_ids=[people.id(p) for p in readers],
-            version=prfaq.version,
+            title=idea.title,
+            team_id=people.teams[idea.team].id,
+            parts={"headline": idea.title, **idea.parts},
         )
-    if idea.mockup:
-        documents_services.attach_file(
-            actor=author,
-            document_id=prfaq.document_id,
-            name="refund-on-drop-off.png",
-            content=mockup_png(),
-            purpose=AttachmentPurpose.MOCKUP,
-        )
+        for circle, (reviewers, readers) in sorted(idea.circles.items()):
+            prfaq = wb_services.set_circle_members(
+                actor=author,
+                prfaq_id=prfaq.id,
+                circle=circle,
+                reviewer_ids=[people.id(p) for p in reviewers],
+                reader_ids=[people.id(p) for p in readers],
+                version=prfaq.version,
+            )
+        if idea.mockup:
+            documents_services.attach_file(
+                actor=author,
+                document_id=prfaq.document_id,
+                name="refund-on-drop-off.png",
+                content=mockup_png(),
+                purpose=AttachmentPurpose.MOCKUP,
+            )
     stop = idea.shelve[0] if idea.shelve else (4 if idea.until == "approved" else int(idea.until))
     if stop < 2:
         return
-    prfaq = wb_services.submit_prfaq(actor=author, prfaq_id=prfaq.id, version=prfaq.version)
-    for who, part, quote, body in idea.comments:
-        documents_services.add_comment(
-            actor=people.acting(who), document_id=prfaq.document_id, body=body, anchor=Anchor(part=part, quote=quote)
-        )
+    ago = max(ago - elapsed[1], 0)
+    with at(ago):
+        prfaq = wb_services.submit_prfaq(actor=author, prfaq_id=prfaq.id, version=prfaq.version)
+        for who, part, quote, body in idea.comments:
+            documents_services.add_comment(
+                actor=people.acting(who),
+                document_id=prfaq.document_id,
+                body=body,
+                anchor=Anchor(part=part, quote=quote),
+            )
     for circle in range(2, stop):
+        ago = max(ago - elapsed[circle], 0)
         reviewer = people.acting(idea.circles[circle][0][0])
-        prfaq = wb_services.advance_prfaq(actor=reviewer, prfaq_id=prfaq.id, version=prfaq.version)
+        with at(ago):
+            prfaq = wb_services.advance_prfaq(actor=reviewer, prfaq_id=prfaq.id, version=prfaq.version)
+    finished = idea.shelve or idea.until == "approved"
+    if not finished:
+        return
+    ago = max(ago - elapsed[stop], 0)
     reviewer = people.acting(idea.circles[stop][0][0])
-    if idea.shelve:
-        _, reason, note = idea.shelve
-        wb_services.shelve_prfaq(actor=reviewer, prfaq_id=prfaq.id, version=prfaq.version, reason=reason, note=note)
-    elif idea.until == "approved":
-        wb_services.approve_prfaq(
-            actor=reviewer, prfaq_id=prfaq.id, version=prfaq.version, note="Staff it: two engineers from Payments."
-        )
+    with at(ago):
+        if idea.shelve:
+            _, reason, note = idea.shelve
+            wb_services.shelve_prfaq(actor=reviewer, prfaq_id=prfaq.id, version=prfaq.version, reason=reason, note=note)
+        else:
+            wb_services.approve_prfaq(
+                actor=reviewer, prfaq_id=prfaq.id, version=prfaq.version, note="Staff it: two engineers from Payments."
+            )
 
 
 def _plant_reading(people: _People) -> None:

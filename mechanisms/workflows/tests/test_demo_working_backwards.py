@@ -84,3 +84,8 @@ def test_the_reading_session_hides_comments_from_readers_still_reading_and_from_
 def test_loading_the_demo_twice_plants_working_backwards_once(demo):
     load_demo()
     assert wb_services.prfaq_funnel(actor=Actor.system("test")).total == 9
+
+
+def test_the_demo_funnel_shows_the_days_spent_in_each_circle_as_a_real_organization_would(demo):
+    report = wb_services.prfaq_funnel(actor=Actor.system("test"))
+    assert [s.days_median is not None and s.days_median >= 2 for s in report.steps] == [True] * 4
