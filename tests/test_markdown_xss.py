@@ -21,6 +21,10 @@ from mechanisms.kernel.markdown import render
 from mechanisms.kernel.pdf import html_to_pdf
 from mechanisms.kernel.testing import pdf_threats
 
+# Hostile input through the renderer, the pages and the PDF: it tests them, not the database, so it runs in the
+# SQLite run only (marker `fuzz`, scripts/test).
+pytestmark = pytest.mark.fuzz
+
 SVG_B64 = "PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+"  # <svg onload=alert(1)>
 HTML_B64 = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="  # <script>alert(1)</script>
 
