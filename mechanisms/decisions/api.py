@@ -84,6 +84,13 @@ def update_decision(request, decision_id: Id, payload: DecisionPatch):
     return services.update_decision(actor=_actor(request), decision_id=decision_id, changes=changes, version=version)
 
 
+@router.post("/decisions/{decision_id}/review", response=responses(DecisionOut))
+def request_decision_review(request, decision_id: Id, version: int):
+    """Ask again for the bar-raiser review of a high-impact decision whose review was withdrawn (owner or admin);
+    `version` (query) is the decision's version you read."""
+    return services.request_decision_review(actor=_actor(request), decision_id=decision_id, version=version)
+
+
 @router.post("/decisions/{decision_id}/participants", response=responses(DecisionOut))
 def add_participant(request, decision_id: Id, payload: ParticipantIn):
     """Add a participant, who is asked to sign their stance (the owner or an admin)."""

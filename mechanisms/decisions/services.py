@@ -22,7 +22,7 @@ from django.utils.text import slugify
 
 from mechanisms.audit import services as audit_services
 from mechanisms.bar_raisers import services as bar_raisers_services
-from mechanisms.bar_raisers.contracts import Subject, SubjectKind
+from mechanisms.bar_raisers.contracts import ReviewState, Subject, SubjectKind
 from mechanisms.kernel import clock, machine_apply, machines
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.changes import given
@@ -212,6 +212,26 @@ def update_decision(*, actor: Actor, decision_id: int, changes: DecisionChanges,
         if changed.get("high_impact") and _review(row) is None:
             _request_review(actor, row)
     return decision
+
+
+def request_decision_review(*, actor: Actor, decision_id: int, version: int) -> Decision:
+    """Ask again for the bar-raiser review of a high-impact decision whose review was withdrawn (MECHANISMS.md §4:
+    it cannot be decided without one). The owner or an admin; only while proposed; refused while a review is open
+    or done. The request itself is the review's first entry in its own history. Raises RuleViolation, Conflict."""
+    row = _require_row(actor, decision_id)
+    _policy.require(actor, "edit", owner_id=row.owner_id)
+    if not row.high_impact or Category(row.category) not in REVIEWED_CATEGORIES:
+        raise RuleViolation("only a high-impact decision gets a bar-raiser review", field="high_impact")
+    if row.status != Status.PROPOSED.value:
+        raise RuleViolation(f"decision {row.number} is {row.status}: it is no longer reviewed", field="status")
+    review = _review(row)
+    if review is not None and review.state is not ReviewState.WITHDRAWN:
+        raise RuleViolation(f"this decision's bar-raiser review is {review.state.value}", field="review")
+    _check_version(row, version)
+    with transaction.atomic():
+        update_versioned(row, expected_version=version, changes={})
+        _request_review(actor, row)
+    return _to_decision(row)
 
 
 def add_participant(*, actor: Actor, decision_id: int, person_id: int, version: int) -> Decision:

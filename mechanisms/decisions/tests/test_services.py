@@ -164,6 +164,26 @@ def test_a_high_impact_decision_is_decided_only_after_its_review_is_accepted(sma
     assert _decide(small_org, d).status is Status.ACCEPTED
 
 
+def test_a_withdrawn_review_is_asked_for_again_and_only_then_the_decision_can_be_decided(small_org):
+    d = _decision(small_org, high_impact=True, category="architecture")
+    ann, hal = small_org.actor("ann"), small_org.actor("hal")
+    with pytest.raises(RuleViolation) as open_review:
+        decisions.request_decision_review(actor=ann, decision_id=d.id, version=d.version)
+    assert open_review.value.field == "review"
+    review = bar_raisers_services.review_for(actor=ann, subject_kind="architecture", subject_id=d.id)
+    bar_raisers_services.withdraw_review(actor=ann, review_id=review.id, version=review.version, reason="rescoped")
+    with pytest.raises(PermissionDenied):
+        decisions.request_decision_review(actor=small_org.actor("bob"), decision_id=d.id, version=d.version)
+    d = decisions.request_decision_review(actor=ann, decision_id=d.id, version=d.version)
+    again = bar_raisers_services.review_for(actor=hal, subject_kind="architecture", subject_id=d.id)
+    assert again.id != review.id and again.state.value == "requested"
+    again = bar_raisers_services.recommend(
+        actor=hal, review_id=again.id, version=again.version, recommendation="approve", reasoning="Sound."
+    )
+    bar_raisers_services.accept_review(actor=ann, review_id=again.id, version=again.version)
+    assert _decide(small_org, d).status is Status.ACCEPTED
+
+
 def test_supersede_names_the_newer_decision(small_org):
     old = _decide(small_org, _decision(small_org))
     newer = _decision(small_org, question="Which database for orders, again?")
