@@ -4,10 +4,9 @@ their AppConfig.ready(). A kind nobody registered is refused everywhere."""
 
 from __future__ import annotations
 
-from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, RuleViolation
+from mechanisms.kernel.errors import RuleViolation
 
-from .contracts import Access, DocumentOwner
+from .contracts import DocumentOwner
 
 _OWNERS: dict[str, DocumentOwner] = {}
 
@@ -27,27 +26,9 @@ def get(kind: str) -> DocumentOwner:
         raise RuleViolation(f"no app owns documents of kind {kind!r}", field="owner_kind") from None
 
 
+def find(kind: str) -> DocumentOwner | None:
+    return _OWNERS.get(kind)
+
+
 def registered() -> tuple[DocumentOwner, ...]:
     return tuple(_OWNERS.values())
-
-
-def access(actor: Actor, kind: str, owner_ids: frozenset[str]) -> dict[str, frozenset[Access]]:
-    """What the owning app lets `actor` do with each of these records' documents (unreadable ones left out). An
-    owner kind no app registers (an app removed) is readable by nobody."""
-    owner = _OWNERS.get(kind)
-    if owner is None or not owner_ids or not actor.is_authenticated:
-        return {}
-    granted = owner.access(actor, owner_ids)
-    return {str(k): frozenset(v) for k, v in granted.items() if Access.READ in v and str(k) in owner_ids}
-
-
-def require(actor: Actor, kind: str, owner_id: str, what: Access, *, document_id: int) -> frozenset[Access]:
-    """The actor's access to one document; NotFound when they may not read it (as if it did not exist)."""
-    granted = access(actor, kind, frozenset({owner_id})).get(owner_id)
-    if granted is None:
-        raise NotFound(f"document {document_id} not found")
-    if what not in granted:
-        from mechanisms.kernel.errors import PermissionDenied
-
-        raise PermissionDenied(f"you may not {what.value} this document")
-    return granted

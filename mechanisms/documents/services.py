@@ -28,6 +28,7 @@ from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
 from . import owners, rules
+from . import policy as _policy
 from .contracts import (
     Access,
     Anchor,
@@ -159,7 +160,7 @@ def revise_document(
     Raises NotFound, PermissionDenied, RuleViolation (naming the part), Conflict (a stale `version`)."""
     row = _row(document_id)
     owner = owners.get(row.owner_kind)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.REVISE, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.REVISE, document_id=row.id)
     reason = owner.frozen(row.owner_id) if owner.frozen else ""
     if reason:
         raise RuleViolation(reason, field="parts")
@@ -193,7 +194,7 @@ def revise_document(
             after={"revision": number, "parts": changed, "title": new_title},
             reason=_clean_note(note),
         )
-    granted = owners.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id, frozenset())
+    granted = _policy.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id, frozenset())
     return _to_document(row, granted)
 
 
@@ -203,7 +204,7 @@ def revise_document(
 def get_document(*, actor: Actor, document_id: int) -> DocumentRecord:
     """A document with what the actor may do with it. NotFound when the owner does not let them read it."""
     row = _row(document_id)
-    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    granted = _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     return _to_document(row, granted)
 
 
@@ -212,14 +213,14 @@ def find_document(*, actor: Actor, owner_kind: str, owner_id: str | int) -> Docu
     row = Document.objects.filter(owner_kind=owner_kind, owner_id=str(owner_id)).first()
     if row is None:
         return None
-    granted = owners.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id)
+    granted = _policy.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id)
     return None if granted is None else _to_document(row, granted)
 
 
 def get_revision(*, actor: Actor, document_id: int, number: int | None = None) -> RevisionRecord:
     """One revision (the current one by default). NotFound for an unreadable document or a revision it lacks."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     rev = Revision.objects.filter(document=row, number=row.current if number is None else number).first()
     if rev is None:
         raise NotFound(f"document {document_id} has no revision {number}", field="revision")
@@ -231,7 +232,7 @@ def list_revisions(
 ) -> Page[RevisionRecord]:
     """Every revision of a document, newest first (paginated)."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     limit, offset = clamp_limit(limit), clamp_offset(offset)
     qs = Revision.objects.filter(document=row).order_by("-number")
     parts = owners.get(row.owner_kind).parts
@@ -281,15 +282,8 @@ def current_revisions(*, owner_kind: str, owner_ids: Iterable[str | int]) -> dic
 
 def readable_document_ids(*, actor: Actor, document_ids: frozenset[int]) -> frozenset[int]:
     """Which of these documents the actor may read (the audit history's resolver; one owner call per kind)."""
-    rows = list(Document.objects.filter(id__in=document_ids).values_list("id", "owner_kind", "owner_id"))
-    by_kind: dict[str, dict[str, int]] = {}
-    for doc_id, kind, owner_id in rows:
-        by_kind.setdefault(kind, {})[owner_id] = doc_id
-    out: set[int] = set()
-    for kind, ids in by_kind.items():
-        granted = owners.access(actor, kind, frozenset(ids))
-        out.update(ids[o] for o in granted)
-    return frozenset(out)
+    qs = _policy.visible_to(actor, Document.objects.filter(id__in=document_ids))
+    return frozenset(qs.values_list("id", flat=True))
 
 
 # --- reading sessions (MECHANISMS.md §6: meetings start with silent reading) ----------------------------------
@@ -330,7 +324,7 @@ def start_session(
     RuleViolation naming `reader_ids`, `minutes`, `revision` or `document_id`."""
     row = _row(document_id)
     owner = owners.get(row.owner_kind)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.PRESENT, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.PRESENT, document_id=row.id)
     reason = owner.session_refused(row.owner_id) if owner.session_refused else ""
     if reason:
         raise RuleViolation(reason, field="document_id")
@@ -384,7 +378,7 @@ def mark_done_reading(*, actor: Actor, session_id: int) -> ReadingSessionRecord:
     read), PermissionDenied (not a reader), RuleViolation naming `session_id` (closed, or already done)."""
     session = _session_row(session_id)
     row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     reader = next((r for r in session.readers.all() if r.person_id == actor.person_id), None)
     if reader is None:
         raise PermissionDenied("only a reader of this session marks it done reading")
@@ -425,7 +419,7 @@ def close_session(*, actor: Actor, session_id: int, version: int) -> ReadingSess
     Conflict (a stale `version`)."""
     session = _session_row(session_id)
     row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     if actor.person_id is None or actor.person_id != session.presenter_id:
         raise PermissionDenied("only the presenter closes a reading session")
     if session.state != SessionState.READING.value:
@@ -460,7 +454,7 @@ def get_session(*, actor: Actor, session_id: int) -> ReadingSessionRecord:
     document."""
     session = _session_row(session_id)
     row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     return _to_session(session)
 
 
@@ -474,7 +468,7 @@ def list_sessions(
 ) -> Page[ReadingSessionRecord]:
     """A document's reading sessions, newest first (paginated). NotFound for an unreadable document."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     limit, offset = clamp_limit(limit), clamp_offset(offset)
     qs = ReadingSession.objects.filter(document=row)
     if open_only:
@@ -490,7 +484,7 @@ def session_comments(*, actor: Actor, session_id: int) -> tuple[PassageComments,
     passage where it starts. NotFound unless the actor may read the document."""
     session = _session_row(session_id)
     row = session.document
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     parts = owners.get(row.owner_kind).parts
     labels = {p.key: p.label for p in parts}
     order = {p.key: i for i, p in enumerate(parts)}
@@ -612,7 +606,7 @@ def _clean_readers(actor: Actor, row: Document, reader_ids: Sequence[int]) -> li
         except NotFound:
             cannot.append(f"{person.handle} (no account)")
             continue
-        if row.owner_id not in owners.access(reader, row.owner_kind, frozenset({row.owner_id})):
+        if row.owner_id not in _policy.access(reader, row.owner_kind, frozenset({row.owner_id})):
             cannot.append(f"{person.handle} (may not read it)")
     if cannot:
         raise RuleViolation("these people cannot read this document: " + ", ".join(cannot), field="reader_ids")
@@ -666,7 +660,7 @@ def add_comment(
     is told, by title and link only. Raises NotFound, PermissionDenied, RuleViolation."""
     row = _row(document_id)
     owner = owners.get(row.owner_kind)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.COMMENT, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.COMMENT, document_id=row.id)
     text = _clean_comment_body(body)
     session = _comment_session(actor, row, session_id)
     number = _comment_revision(row, revision, session)
@@ -746,7 +740,7 @@ def list_comments(
     viewer is done reading, and from the presenter until every reader is done (rules.comment_visible); the total
     counts only what the actor may see. Raises NotFound (unreadable document or revision)."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     rev = _revision_row(row, revision)
     visible = _visible_comment_rows(actor, row)
     limit, offset = clamp_limit(limit), clamp_offset(offset)
@@ -757,7 +751,7 @@ def list_comments(
 def count_comments(*, actor: Actor, document_id: int, unresolved: bool = False) -> int:
     """How many comments the actor may see on the document (the hidden-comments rule holds for counts too)."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     return sum(1 for c in _visible_comment_rows(actor, row) if not (unresolved and c.resolved))
 
 
@@ -767,7 +761,7 @@ def resolve_comment(*, actor: Actor, comment_id: int, version: int) -> CommentRe
     RuleViolation (already resolved), Conflict (a stale `version`)."""
     comment = _comment_row(actor, comment_id)
     row = comment.document
-    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    granted = _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     if Access.REVISE not in granted and comment.author_id != actor.person_id:
         raise PermissionDenied("only the document's revisers or the comment's author may resolve a comment")
     if comment.resolved:
@@ -799,7 +793,7 @@ def document_view(
     default) part by part, with the comments the actor may see judged against it (the hidden-comments rule holds
     here as in list_comments) and marked where their passage is, and the live attachments. Raises NotFound."""
     row = _row(document_id)
-    granted = owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    granted = _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     owner = owners.get(row.owner_kind)
     rev = _revision_row(row, revision)
     parts = rev.parts or {}
@@ -867,7 +861,7 @@ def attach_file(
     else, naming `file`. Stored under a random key in the default storage (disk, or S3-compatible storage when
     configured), read only through `read_attachment`. Raises NotFound, PermissionDenied, RuleViolation."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.ATTACH, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.ATTACH, document_id=row.id)
     clean_purpose = _clean_purpose(purpose)
     clean_name = _clean_file_name(name)
     if not isinstance(content, bytes | bytearray):
@@ -917,7 +911,7 @@ def list_attachments(
 ) -> Page[AttachmentRecord]:
     """The document's live attachments, oldest first (of one purpose when given). Raises NotFound."""
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     qs = Attachment.objects.filter(document=row, removed_at__isnull=True)
     if purpose is not None:
         qs = qs.filter(purpose=_clean_purpose(purpose).value)
@@ -1201,7 +1195,7 @@ def _comment_row(actor: Actor, comment_id: int) -> Comment:
     if comment is None:
         raise NotFound(f"comment {comment_id} not found")
     row = comment.document
-    if owners.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id) is None:
+    if _policy.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id) is None:
         raise NotFound(f"comment {comment_id} not found")
     facts = _session_facts({comment.session_id}) if comment.session_id else {}
     session = facts.get(comment.session_id) if comment.session_id else None
@@ -1267,9 +1261,9 @@ def _attachment_row(actor: Actor, attachment_id: int, what: Access) -> Attachmen
     if attachment is None:
         raise NotFound(f"attachment {attachment_id} not found")
     row = attachment.document
-    if owners.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id) is None:
+    if _policy.access(actor, row.owner_kind, frozenset({row.owner_id})).get(row.owner_id) is None:
         raise NotFound(f"attachment {attachment_id} not found")  # its document is unreadable: nothing is said
-    owners.require(actor, row.owner_kind, row.owner_id, what, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, what, document_id=row.id)
     return attachment
 
 
@@ -1321,7 +1315,7 @@ def export_pdf(*, actor: Actor, document_id: int, revision: int | None = None) -
     from mechanisms.kernel.pdf import html_to_pdf
 
     row = _row(document_id)
-    owners.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
+    _policy.require(actor, row.owner_kind, row.owner_id, Access.READ, document_id=row.id)
     owner = owners.get(row.owner_kind)
     rev = _revision_row(row, revision)
     stored = rev.parts or {}
