@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from mechanisms.away_teams import services as away_services
 from mechanisms.kernel.actor import Actor
@@ -47,7 +48,7 @@ def test_a_request_walks_from_filing_to_its_warranty(person):
     bob.goto("/services/payments-api")
     bob.get_by_role("button", name="Request a change").click()
     bob.wait_for_url("**/services/payments-api/request-change")
-    assert bob.get_by_role("heading", name="Request a change in payments-api").is_visible()
+    expect(bob.get_by_role("heading", name="Request a change in payments-api")).to_be_visible()
     assert bob.get_by_label("Requesting team").locator("option:checked").inner_text() == "Checkout"
     bob.get_by_label("Title").fill("Refunds by API")
     bob.get_by_label(re.compile(r"^What")).fill("An endpoint to **refund** an order.")
@@ -56,7 +57,7 @@ def test_a_request_walks_from_filing_to_its_warranty(person):
     bob.get_by_role("button", name="File the request").click()
     bob.wait_for_url(re.compile(r".*/away/requests/\d+$"))
     url = bob.url
-    assert bob.get_by_role("heading", name="Refunds by API").is_visible()
+    expect(bob.get_by_role("heading", name="Refunds by API")).to_be_visible()
     assert bob.locator("#state").inner_text() == "filed"
     assert "Waiting on Payments to answer since today" in bob.locator("#waiting").inner_text()
     assert bob.locator(".markdown strong").first.inner_text() == "refund"
@@ -71,7 +72,7 @@ def test_a_request_walks_from_filing_to_its_warranty(person):
     accept.get_by_role("button", name="Accept", exact=True).click()
     eve.wait_for_url(url)
     assert eve.locator("#state").inner_text() == "accepted"
-    assert eve.locator("#answer").get_by_role("link", name="Eve Park").is_visible()
+    expect(eve.locator("#answer").get_by_role("link", name="Eve Park")).to_be_visible()
     assert "waiting on Checkout to start building" in eve.locator("#waiting").inner_text()
 
     move(bob, url, "start", "Start building")
@@ -95,9 +96,9 @@ def test_a_request_walks_from_filing_to_its_warranty(person):
 
     move(eve, url, "accept_hand_off", "Accept the hand-off")
     assert eve.locator("#state").inner_text() == "warranty"
-    assert eve.locator("#warranty").get_by_text("Checkout stays on call for this change until").is_visible()
+    expect(eve.locator("#warranty").get_by_text("Checkout stays on call for this change until")).to_be_visible()
     assert eve.locator("#checklist .done").count() == 4
-    assert eve.locator("#checklist").get_by_text("Refunds in minutes for every storefront.").is_visible()
+    expect(eve.locator("#checklist").get_by_text("Refunds in minutes for every storefront.")).to_be_visible()
     steps = eve.locator("#timeline li").all_inner_texts()
     expected = [
         ("bob", "filed the request"),
@@ -112,7 +113,7 @@ def test_a_request_walks_from_filing_to_its_warranty(person):
     for step, (who, what) in zip(steps, expected, strict=True):
         assert f"{who} {what}" in step
     assert "(handed off → warranty)" in steps[-1]
-    assert eve.get_by_text("Nothing for you to do on this request now").is_visible()
+    expect(eve.get_by_text("Nothing for you to do on this request now")).to_be_visible()
     assert bob.failed_responses == [] and eve.failed_responses == []
 
     # What the pages showed is what was recorded.
@@ -146,5 +147,5 @@ def test_a_refused_move_is_shown_next_to_its_form_without_javascript(browser, si
     decline.get_by_role("button", name="Decline", exact=True).click()
     tab.wait_for_url(re.compile(r".*/away/requests/\d+$"))
     assert tab.locator("#state").inner_text() == "declined"
-    assert tab.locator("#declined").get_by_text("we are migrating the ledger").is_visible()
+    expect(tab.locator("#declined").get_by_text("we are migrating the ledger")).to_be_visible()
     context.close()

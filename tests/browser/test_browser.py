@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from mechanisms.catalog import services as catalog_services
 from mechanisms.catalog.contracts import ServiceChanges
@@ -23,9 +24,9 @@ def test_sign_in_lands_on_the_org_at_a_glance_with_styles_and_scripts_loaded(pag
     page.goto("/")
     assert "/signin" in page.url  # anonymous: sent to sign in first
     sign_in(page, "ann")
-    assert page.get_by_role("heading", name="The org at a glance").is_visible()
-    assert page.get_by_text("signed in as").is_visible()
-    assert page.get_by_role("link", name="Checkout").first.is_visible()
+    expect(page.get_by_role("heading", name="The org at a glance")).to_be_visible()
+    expect(page.get_by_text("signed in as")).to_be_visible()
+    expect(page.get_by_role("link", name="Checkout").first).to_be_visible()
     assert loaded.get("vendor/pico/pico.min.css") == 200
     assert loaded.get("web/mech.css") == 200
     assert loaded.get("vendor/htmx/htmx.min.js") == 200
@@ -41,18 +42,18 @@ def test_a_wrong_password_keeps_you_on_the_sign_in_page(page):
     page.get_by_label("Username").fill("ann")
     page.get_by_label("Password").fill("wrong-password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Please enter a correct username and password").is_visible()
+    expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
 
 
 def test_from_a_team_page_to_one_of_its_services_by_clicking(page, sign_in):
     sign_in(page, "eve")
     page.get_by_role("link", name="Teams", exact=True).click()
     page.get_by_role("link", name="Checkout", exact=True).click()
-    assert page.get_by_role("heading", name="Checkout", exact=True).is_visible()
-    assert page.get_by_text("3 people — target 6, warning above 8").is_visible()
+    expect(page.get_by_role("heading", name="Checkout", exact=True)).to_be_visible()
+    expect(page.get_by_text("3 people — target 6, warning above 8")).to_be_visible()
     page.get_by_role("link", name="checkout-api").click()
     page.wait_for_url("**/services/checkout-api")
-    assert page.get_by_role("heading", name="checkout-api").is_visible()
+    expect(page.get_by_role("heading", name="checkout-api")).to_be_visible()
     assert page.locator("#owner-team").inner_text() == "Checkout"
     assert page.failed_responses == []
 
@@ -68,7 +69,7 @@ def test_a_member_of_the_owning_team_edits_a_service_and_sees_the_change(page, s
     page.wait_for_url("**/services/checkout-api")
     assert page.locator("p.lede").inner_text() == "Checkout API"
     assert page.locator(".markdown strong").first.inner_text() == "orders"
-    assert page.locator("#history").get_by_text("bob changed").is_visible()
+    expect(page.locator("#history").get_by_text("bob changed")).to_be_visible()
     assert (
         catalog_services.get_service(actor=Actor.system("test"), service_id=small_org.services["checkout-api"].id).tier
         == 1
@@ -87,7 +88,7 @@ def test_a_stale_edit_is_refused_with_a_reload_hint(page, sign_in, small_org):
     )
     page.get_by_label("Title").fill("Mine")
     page.get_by_role("button", name="Save changes").click()
-    assert page.get_by_text("Someone else changed this service while you were editing").is_visible()
+    expect(page.get_by_text("Someone else changed this service while you were editing")).to_be_visible()
     page.get_by_role("button", name="Reload").click()
     assert page.get_by_label("Title").input_value() == "Changed meanwhile"
 
@@ -98,8 +99,8 @@ def test_a_non_member_is_refused_editing_another_teams_service(page, sign_in, sm
     assert page.get_by_role("button", name="Edit service").count() == 0
     response = page.goto("/services/checkout-api/edit")
     assert response.status == 403
-    assert page.get_by_role("heading", name="You may not do this").is_visible()
-    assert page.get_by_text("Only members of the owning team or an admin may change this service").is_visible()
+    expect(page.get_by_role("heading", name="You may not do this")).to_be_visible()
+    expect(page.get_by_text("Only members of the owning team or an admin may change this service")).to_be_visible()
     assert (
         catalog_services.get_service(
             actor=Actor.system("test"), service_id=small_org.services["checkout-api"].id
@@ -115,8 +116,8 @@ def test_a_member_is_added_and_removed_without_a_page_reload(page, sign_in, smal
     page.get_by_label("Add a member").fill("hal")
     page.get_by_role("button", name="Add", exact=True).click()
     page.locator("#members").get_by_role("link", name="Hal Berg").wait_for()
-    assert page.get_by_text("4 people — target 6").is_visible()
-    assert page.locator("#history").get_by_text("added a member: Hal Berg").is_visible()
+    expect(page.get_by_text("4 people — target 6")).to_be_visible()
+    expect(page.locator("#history").get_by_text("added a member: Hal Berg")).to_be_visible()
     page.get_by_label("Add a member").fill("zed")
     page.get_by_role("button", name="Add", exact=True).click()
     page.get_by_text("No person has the handle 'zed'").wait_for()
@@ -150,7 +151,7 @@ def test_forms_work_without_javascript(browser, site, small_org):
     page.get_by_label("Add a member").fill("hal")
     page.get_by_role("button", name="Add", exact=True).click()
     page.wait_for_url("**/teams/checkout")
-    assert page.locator("#members").get_by_role("link", name="Hal Berg").is_visible()
+    expect(page.locator("#members").get_by_role("link", name="Hal Berg")).to_be_visible()
     page.goto("/teams?q=pay")
-    assert page.locator("#results").get_by_role("link", name="Payments").is_visible()
+    expect(page.locator("#results").get_by_role("link", name="Payments")).to_be_visible()
     context.close()

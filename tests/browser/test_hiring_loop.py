@@ -12,6 +12,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mechanisms.hiring import services as hiring_services
 from mechanisms.kernel.actor import Actor
@@ -120,7 +121,7 @@ def test_a_loop_walks_from_the_opening_to_the_hiring_managers_decision(person, r
     assert rex.locator("#job-description strong").inner_text() == "checkout experience"
     # The job description is the opening's document: revision 1, its revisions a link away, open to comments.
     assert rex.locator("#doc-revision").inner_text().startswith("Revision 1 (current)")
-    assert rex.locator("#doc-comment-form").is_visible()
+    expect(rex.locator("#doc-comment-form")).to_be_visible()
     rex.locator("#action-open").get_by_role("button", name="Open", exact=True).click()
     rex.wait_for_url(opening_url)
     assert rex.locator("#state").inner_text().strip() == "open"
@@ -131,7 +132,7 @@ def test_a_loop_walks_from_the_opening_to_the_hiring_managers_decision(person, r
     add.locator("[name=source]").select_option("referral")
     add.get_by_role("button", name="Add the candidate").click()
     rex.wait_for_url(re.compile(r".*/hiring/candidates/\d+$"))
-    assert rex.get_by_role("heading", name="Jo Quinn").is_visible()
+    expect(rex.get_by_role("heading", name="Jo Quinn")).to_be_visible()
 
     # -- Plan the loop: the bar raiser is suggested; two interviews cover the three principles. ----------------
     rex.get_by_role("link", name="Plan the loop").click()
@@ -154,7 +155,7 @@ def test_a_loop_walks_from_the_opening_to_the_hiring_managers_decision(person, r
         add.get_by_role("button", name="Add the interview").click()
         rex.wait_for_url(loop_url)
     assert rex.locator("#interviews tbody tr:not(.interview-edit)").count() == 2
-    assert rex.locator("#no-problems").is_visible()
+    expect(rex.locator("#no-problems")).to_be_visible()
     rex.locator("#action-start").get_by_role("button", name="Start", exact=True).click()
     rex.wait_for_url(loop_url)
     assert rex.locator("#state").inner_text() == "interviewing"
@@ -162,14 +163,15 @@ def test_a_loop_walks_from_the_opening_to_the_hiring_managers_decision(person, r
     # -- eve writes her feedback from My interviews. ------------------------------------------------------------
     eve = person("eve")
     eve.goto("/")
-    assert eve.locator("#home-feedback-due").is_visible()
+    expect(eve.locator("#home-feedback-due")).to_be_visible()
     eve.get_by_role("link", name="My interviews").click()
     eve.locator("#interviews-past").get_by_role("link", name="write it").click()
     eve.wait_for_url(re.compile(r".*/hiring/interviews/\d+/feedback$"))
     eve_url = eve.url
     write_feedback(eve, eve_url, "hire")
     assert eve.locator("#feedback-state").inner_text().startswith("submitted")
-    assert eve.locator("#read-only").is_visible() and eve.locator("#feedback-form").count() == 0
+    expect(eve.locator("#read-only")).to_be_visible()
+    assert eve.locator("#feedback-form").count() == 0
 
     # -- gus meets the seal on eve's feedback, then submits his own: the debrief opens by itself. ---------------
     gus = person("gus")
@@ -177,7 +179,8 @@ def test_a_loop_walks_from_the_opening_to_the_hiring_managers_decision(person, r
     assert "Sealed until the debrief" in gus.locator("main").inner_text()
     assert "owned the outcome" not in gus.content()
     gus.goto(f"/hiring/loops/{loop_id}/debrief")
-    assert gus.locator("#sealed").is_visible() and "Hire" not in gus.locator("#feedback-status").inner_text()
+    expect(gus.locator("#sealed")).to_be_visible()
+    assert "Hire" not in gus.locator("#feedback-status").inner_text()
     gus.goto("/hiring/interviews")
     gus.locator("#interviews-past").get_by_role("link", name="write it").click()
     gus.wait_for_url(re.compile(r".*/hiring/interviews/\d+/feedback$"))

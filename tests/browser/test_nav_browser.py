@@ -4,6 +4,7 @@ is cut with an ellipsis), and on a 390 px phone the menu folds behind "Menu" and
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import PASSWORD
@@ -44,9 +45,9 @@ def test_the_grouped_nav_fits_1360_px_with_a_60_character_user_name(browser, sit
         tab.goto("/teams")
         # Every area with entries is shown with its title, and its links are visible without opening anything.
         for area in ("Organization", "Catalog and mandate", "Collaboration", "Operations"):
-            assert tab.locator(".nav-area-title", has_text=area).is_visible()
+            expect(tab.locator(".nav-area-title", has_text=area)).to_be_visible()
         for link in ("Teams", "People", "Org units", "Services", "Conway", "Waivers", "Away teams", "Search", "Inbox"):
-            assert tab.get_by_role("link", name=link, exact=True).first.is_visible(), link
+            expect(tab.get_by_role("link", name=link, exact=True).first, link).to_be_visible()
         assert tab.locator(".site-menu-button").is_hidden()
         # Nothing is pushed past the right edge: neither the page nor the header scrolls sideways.
         assert tab.evaluate("document.documentElement.scrollWidth") <= 1360
@@ -81,21 +82,21 @@ def test_on_a_phone_the_nav_folds_behind_menu_and_opens_without_javascript(brows
         tab.get_by_role("button", name="Sign in").click()
         tab.wait_for_url(lambda url: "/signin" not in url)
         menu = tab.locator(".site-menu-button")
-        assert menu.is_visible()
+        expect(menu).to_be_visible()
         assert tab.get_by_role("link", name="Teams", exact=True).is_hidden()
         assert not _overflows(tab, ".site-header")
         header_closed = tab.locator(".site-header").bounding_box()["height"]
         assert header_closed < 80  # folded: one line with the brand and the button
         menu.click()
         teams = tab.get_by_role("link", name="Teams", exact=True)
-        assert teams.is_visible()
-        assert tab.get_by_role("button", name="Sign out").is_visible()
+        expect(teams).to_be_visible()
+        expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
         assert not _overflows(tab, ".site-header")  # open, it still fits the phone
         name = tab.locator(".actor-name").bounding_box()
         assert name["x"] + name["width"] <= 390
         teams.click()
         tab.wait_for_url("**/teams")
-        assert tab.get_by_role("heading", name="Teams").first.is_visible()
+        expect(tab.get_by_role("heading", name="Teams").first).to_be_visible()
         assert tab.get_by_role("link", name="Teams", exact=True).is_hidden()  # folded again on the next page
     finally:
         context.close()

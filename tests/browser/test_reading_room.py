@@ -5,6 +5,7 @@ only their own comment until done reading; the presenter sees it once every read
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mechanisms.documents import services as documents_services
 from mechanisms.working_backwards import services as wb_services
@@ -55,7 +56,7 @@ def test_selecting_words_fills_the_passage_and_comments_stay_hidden_until_done(p
     sign_in(tab, "ann")
     tab.goto(room)
     assert "Is nine days the median?" not in tab.locator("#session-comments").inner_text()
-    assert tab.locator("#comments-hidden").is_visible()
+    expect(tab.locator("#comments-hidden")).to_be_visible()
 
     page.get_by_role("button", name="Done reading").click()
     page.wait_for_url(f"**{room}")
