@@ -11,7 +11,7 @@ import typer
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import Format, emit_json, emit_table, page_footer, run, setup_django
 from mechanisms.kernel.machine_cli import mount as mount_machine
-from mechanisms.kernel.machine_cli import resolve_refs
+from mechanisms.kernel.machine_cli import resolve_refs, show_moves
 
 away = typer.Typer(
     help="Away-team requests: file, answer, escalate, build, hand off; the team board, tax and credit.",
@@ -119,15 +119,7 @@ def show(request_id: int, as_: str = AS, format: Format = FORMAT):
     if format is Format.json:
         return emit_json(view)
     _show(view.request, format)
-    emit_table(
-        "Timeline",
-        ["when", "who", "transition", "from", "to", "note"],
-        [
-            (e.at.strftime("%Y-%m-%d %H:%M"), e.actor_label, e.transition, e.from_state, e.to_state, e.note)
-            for e in view.timeline
-        ],
-    )
-    typer.echo("you may: " + (", ".join(view.actions) or "nothing now"))
+    show_moves(view.actions, view.timeline)
 
 
 @away.command("file")

@@ -13,7 +13,7 @@ import typer
 
 from mechanisms.kernel.cli import Format, emit_json, emit_table, fail, page_footer, run, setup_django
 from mechanisms.kernel.machine_cli import mount as mount_machine
-from mechanisms.kernel.machine_cli import resolve_refs
+from mechanisms.kernel.machine_cli import resolve_refs, show_moves
 
 bar_raisers = typer.Typer(
     help="The bar-raiser pool: who is trained, by whom, their capacity and load; assignments; independence.",
@@ -331,15 +331,7 @@ def show_review(review_id: int, as_: str = AS, format: Format = FORMAT):
     if format is Format.json:
         return emit_json(view)
     _show_review(view.review, format)
-    emit_table(
-        "Timeline",
-        ["when", "who", "transition", "from", "to", "note"],
-        [
-            (e.at.strftime("%Y-%m-%d %H:%M"), e.actor_label, e.transition, e.from_state, e.to_state, e.note)
-            for e in view.timeline
-        ],
-    )
-    typer.echo("you may: " + (", ".join(view.actions) or "nothing now"))
+    show_moves(view.actions, view.timeline)
 
 
 @bar_raisers.command("overrides")

@@ -13,6 +13,7 @@ import typer
 
 from mechanisms.kernel.cli import EXIT_USAGE, Format, emit_json, emit_table, fail, page_footer, run, setup_django
 from mechanisms.kernel.machine_cli import mount as mount_machine
+from mechanisms.kernel.machine_cli import show_moves
 
 decisions = typer.Typer(
     help="Decision records: stances, revisits, outcomes; MADR import and export.", no_args_is_help=True
@@ -119,7 +120,7 @@ def show(number: int = typer.Argument(..., help="the decision's number"), as_: s
     if format is Format.json:
         return emit_json(view)
     _show(view.decision, format)
-    typer.echo("you may: " + (", ".join(view.actions) or "no transition now"))
+    show_moves(view.actions)
 
 
 @decisions.command("new")

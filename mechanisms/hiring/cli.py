@@ -18,6 +18,7 @@ from mechanisms.kernel.cli import EXIT_USAGE, Format, emit_json, emit_table, fai
 from mechanisms.kernel.cli import setup_django as _setup_django
 from mechanisms.kernel.machine_cli import mount as _mount_machine
 from mechanisms.kernel.machine_cli import mount as mount_machine
+from mechanisms.kernel.machine_cli import show_moves
 
 hiring = typer.Typer(
     help="Hiring: principles, openings, candidates, résumés, erasure, health; loops.", no_args_is_help=True
@@ -186,7 +187,7 @@ def show_opening(opening_id: int, as_: str = AS, format: Format = FORMAT):
     _show_opening(o, format)
     if format is Format.text:
         actions = run(lambda: services.opening_actions(actor=actor, opening_id=opening_id))
-        typer.echo("you may: " + (", ".join(actions) or "nothing now"))
+        show_moves(actions)
 
 
 @opening_app.command("create")

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from .cli import Format
+from .cli import Format, emit_table
 from .machines import Input, Kind, Machine, Transition
 
 Perform = Callable[[Transition, int, int, "str | None", Format, dict[str, Any]], None]
@@ -25,6 +25,21 @@ def mount(app: typer.Typer, machine: Machine, *, perform: Perform) -> None:
     values)` calls the service and prints; `values` holds the typed inputs, references still as typed."""
     for t in machine.transitions:
         app.command(t.slug, help=_help(machine, t))(_command(machine, t, perform))
+
+
+def show_moves(actions: "tuple[str, ...] | list[str]", timeline: Any = None) -> None:
+    """Print a record's machine timeline (entries with at, actor_label, transition, from_state, to_state, note),
+    when given, and the transitions the viewer may take now: the tail of every `show` command of a machine."""
+    if timeline is not None:
+        emit_table(
+            "Timeline",
+            ["when", "who", "transition", "from", "to", "note"],
+            [
+                (e.at.strftime("%Y-%m-%d %H:%M"), e.actor_label, e.transition, e.from_state, e.to_state, e.note)
+                for e in timeline
+            ],
+        )
+    typer.echo("you may: " + (", ".join(actions) or "nothing now"))
 
 
 def resolve_refs(t: Transition, values: dict[str, Any], resolvers: Mapping[str, Callable[[str], int]]) -> dict:
