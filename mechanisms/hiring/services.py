@@ -32,6 +32,7 @@ from mechanisms.documents.contracts import Access, Part, RevisionRecord
 from mechanisms.kernel import clock, files, machine_apply, machines
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.changes import given
+from mechanisms.kernel.concurrency import conflict, update_versioned
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text as _text
@@ -173,7 +174,7 @@ def update_principle(
         changes["active"] = bool(active)
     before = _principle_view(_to_principle(row))
     with transaction.atomic():
-        _compare_and_set(row, version, changes, noun="principle")
+        update_versioned(row, expected_version=version, changes=changes, noun="principle", refresh=False)
         record = _to_principle(row)
         _audit(actor, "update", PRINCIPLE_TYPE, row.id, row.name, before=before, after=_principle_view(record))
     return record
@@ -277,7 +278,7 @@ def update_opening(
     revise = job_description is not None and job_description != (current.text(JD_PART) if current else "")
     before = _opening_view(_to_opening(row))
     with transaction.atomic():
-        _compare_and_set(row, version, values, noun="opening")
+        update_versioned(row, expected_version=version, changes=values, noun="opening", refresh=False)
         if revise:
             _revise_job_description(actor, row, job_description, note=job_description_note)
         record = _to_opening(row)
@@ -634,7 +635,7 @@ def update_candidate(*, actor: Actor, candidate_id: int, changes: CandidateChang
     values = {name: cleaners[name](value) for name, value in given(changes).items()}
     before = _candidate_view(_to_candidate(row))
     with transaction.atomic():
-        _compare_and_set(row, version, values, noun="candidate")
+        update_versioned(row, expected_version=version, changes=values, noun="candidate", refresh=False)
         record = _to_candidate(row)
         _audit(actor, "update", CANDIDATE_TYPE, row.id, row.name, before=before, after=_candidate_view(record))
     return record
@@ -705,17 +706,23 @@ def attach_resume(*, actor: Actor, candidate_id: int, filename: str, content: by
         raise RuleViolation(f"the résumé is larger than {limit} bytes", field="resume")
     content_type = resume_type(content, name)
     if row.version != version:
-        _compare_and_set(row, version, {}, noun="candidate")  # raises the usual Conflict
+        raise conflict(row, version, noun="candidate")
     old_key = row.resume_key
     key = default_storage.save(f"{RESUME_KEY_PREFIX}{secrets.token_hex(16)}", ContentFile(content))
     before = _candidate_view(_to_candidate(row))
     try:
         with transaction.atomic():
-            _compare_and_set(
+            update_versioned(
                 row,
-                version,
-                {"resume_name": name, "resume_key": key, "resume_type": content_type, "resume_size": len(content)},
+                expected_version=version,
+                changes={
+                    "resume_name": name,
+                    "resume_key": key,
+                    "resume_type": content_type,
+                    "resume_size": len(content),
+                },
                 noun="candidate",
+                refresh=False,
             )
             record = _to_candidate(row)
             _audit(
@@ -887,7 +894,7 @@ def _move_candidate(
 ) -> CandidateRecord:
     before = _candidate_view(_to_candidate(row))
     with transaction.atomic():
-        _compare_and_set(row, version, {"state": state.value}, noun="candidate")
+        update_versioned(row, expected_version=version, changes={"state": state.value}, noun="candidate", refresh=False)
         record = _to_candidate(row)
         _audit(
             actor, verb, CANDIDATE_TYPE, row.id, row.name, before=before, after=_candidate_view(record), reason=reason
@@ -997,19 +1004,6 @@ def _bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise RuleViolation(f"{field} must be true or false", field=field)
     return value
-
-
-def _compare_and_set(row: Any, version: int, changes: Mapping[str, Any], *, noun: str) -> None:
-    if not machine_apply.compare_and_set(row, expected_version=version, changes=changes):
-        current = type(row).objects.filter(pk=row.pk).values_list("version", flat=True).first()
-        if current is None:
-            raise NotFound(f"{noun} {row.pk} no longer exists")
-        raise Conflict(
-            f"{noun} {row.pk} was changed by someone else (you read version {version}, it is now {current}); "
-            "reload and try again",
-            field="version",
-            details={"field": "version", "expected": version, "current": current},
-        )
 
 
 def _audit(

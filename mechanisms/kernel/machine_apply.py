@@ -14,12 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import models, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 
 from .actor import Actor
-from .errors import Conflict, NotFound
+from .concurrency import compare_and_set, conflict
+from .errors import Conflict
 from .machines import Machine, Transition, judge
 
 C = TypeVar("C")
@@ -105,33 +104,6 @@ def _write(binding, ctx, version, transition, to_state, changes, values, note):
         if won:
             result = binding.record(Step(ctx, transition, from_state, to_state, values, changes, before, note))
     if not won:
-        raise _lost(ctx.row, version, binding.state_field)
+        raise conflict(ctx.row, version, state_field=binding.state_field)
     return result
 
-
-def compare_and_set(row: models.Model, *, expected_version: int, changes: Mapping[str, Any]) -> bool:
-    """Write `changes` only if the row still has `expected_version`, bumping it in the same statement, and
-    update the loaded row in memory instead of reading it again (one query). False when someone wrote first."""
-    model = type(row)
-    values = dict(changes)
-    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-        values["updated_at"] = timezone.now()
-    if model.objects.filter(pk=row.pk, version=expected_version).update(version=F("version") + 1, **values) == 0:
-        return False
-    for key, value in values.items():
-        setattr(row, key, value)
-    row.version = expected_version + 1
-    return True
-
-
-def _lost(row: models.Model, version: int, state_field: str) -> Exception:
-    model = type(row)
-    current = model.objects.filter(pk=row.pk).values_list("version", state_field).first()
-    if current is None:
-        return NotFound(f"{model._meta.verbose_name} {row.pk} no longer exists")
-    return Conflict(
-        f"{model._meta.verbose_name} {row.pk} was changed by someone else "
-        f"(you read version {version}, it is now {current[0]}: {current[1]}); reload and try again",
-        field="version",
-        details={"field": "version", "expected": version, "current": current[0], "state": current[1]},
-    )
