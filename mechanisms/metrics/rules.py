@@ -15,10 +15,10 @@ min/max) over a list slice.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
@@ -318,6 +318,8 @@ class _Calendar:
     week_endings: tuple[dt.date, ...]
     months: tuple[dt.date, ...]
     partial_month: bool
+    day_list: list[dt.date]  # the day of each day slot
+    week_list: list[dt.date]  # the week ending of each week slot
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -386,6 +388,8 @@ def _calendar(week_ending: dt.date, fyem: int) -> _Calendar:
         week_endings=week_endings,
         months=months,
         partial_month=not is_month_end(w),
+        day_list=[dt.date.fromordinal(base + k) for k in range(days)],
+        week_list=[w - dt.timedelta(days=7 * (weeks - 1 - p)) for p in range(weeks)],
     )
 
 
@@ -394,46 +398,29 @@ def _calendar(week_ending: dt.date, fyem: int) -> _Calendar:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _dense(series: Series, cal: _Calendar, count_from_first_day: bool) -> tuple[list, Grain, int]:
+def _dense(series: Series, cal: _Calendar, count_from_first_day: bool) -> tuple[list, Grain, int, int]:
     """The series' values in the deck's dense array (day slots, or week-ending slots for a weekly series), with
     _MISSING where nothing was loaded and None where a blank was (NaN counts as blank); and the first slot on or
     after the series' first observation (0 when it has none, when it starts before the array, or when
     `count_from_first_day` is off: every slot is then expected)."""
     grain = Grain(series.grain)
     values = series.values
-    if grain is Grain.WEEK:
-        n = cal.weeks
-        w_ord = cal.week_ending.toordinal()
-        slots: list = [_MISSING] * n
-        for day, value in values.items():
-            back = w_ord - day.toordinal()
-            if back % 7 == 0:
-                p = n - 1 - back // 7
-                if 0 <= p < n:
-                    slots[p] = None if value is None or value != value else value
-    else:
-        n = cal.days
-        base = cal.base
-        slots = [_MISSING] * n
-        for day, value in values.items():
-            k = day.toordinal() - base
-            if 0 <= k < n:
-                slots[k] = None if value is None or value != value else value
+    slot_days = cal.week_list if grain is Grain.WEEK else cal.day_list
+    get = values.get
+    slots = [get(day, _MISSING) for day in slot_days]
+    n = len(slots)
+    for k in [k for k, value in enumerate(slots) if value != value]:  # NaN is the only value unequal to itself
+        slots[k] = None
     first = 0
     if count_from_first_day and values:
-        earliest = min(values).toordinal()
-        if grain is Grain.WEEK:
-            first = max(0, n - 1 - (w_ord - earliest) // 7)
-        else:
-            first = max(0, earliest - cal.base)
-        first = min(first, n)
+        earliest = min(values)
+        if earliest > slot_days[0]:
+            first = bisect.bisect_left(slot_days, earliest)
     return slots, grain, n, first
 
 
 def _slot_day(cal: _Calendar, grain: Grain, p: int) -> dt.date:
-    if grain is Grain.WEEK:
-        return cal.week_ending - dt.timedelta(days=7 * (cal.weeks - 1 - p))
-    return dt.date.fromordinal(cal.base + p)
+    return cal.week_list[p] if grain is Grain.WEEK else cal.day_list[p]
 
 
 def _base_figures(
@@ -529,8 +516,8 @@ def _exception(row: RowSpec, figures: list[float | None], box: Box) -> str | Non
             )
     history = [figures[k] for k in _LOOKBACK if figures[k] is not None]
     if len(history) >= EXCEPTION_MIN_WEEKS:
-        mean = statistics.fmean(history)
-        sigma = statistics.stdev(history)
+        mean = math.fsum(history) / len(history)
+        sigma = math.sqrt(math.fsum((x - mean) ** 2 for x in history) / (len(history) - 1))  # sample deviation
         low, high = mean - EXCEPTION_SIGMAS * sigma, mean + EXCEPTION_SIGMAS * sigma
         if last < low or last > high:
             side = "above" if last > high else "below"

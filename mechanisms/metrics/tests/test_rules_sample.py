@@ -150,3 +150,26 @@ def test_deck_to_dict_is_json_with_only_shown_rows():
     assert impressions["week_endings"][-1] == "2021-09-25"
     assert impressions["comparison"] == "percent"
     assert back["metrics"]["ClickThruRateBps"]["comparison"] == "bps"
+
+
+def test_sample_2_filter_metric_matches_wbr_app():
+    """Sample 2 (long format): ApplicantsEngineering = the daily sum of Applicants where Department == 'Engineering'
+    (the filter is the reader's job; here the csv module does it), week ending Sat 26-Feb-2022, FY ends December."""
+    engineering: dict[dt.date, float | None] = {}
+    with open(SAMPLES / "2-wbr-sample-dataset-with-filter.csv", encoding="utf-8-sig", newline="") as f:
+        for record in csv.DictReader(f):
+            if record["Department"] == "Engineering":
+                day = dt.datetime.strptime(record["Date"], "%m/%d/%Y").date()
+                engineering[day] = engineering.get(day, 0.0) + float(record["Applicants"])
+    spec = DeckSpec(
+        week_ending=dt.date(2022, 2, 26),
+        rows=(RowSpec(name="ApplicantsEngineering"),),
+        series={"ApplicantsEngineering": Series(values=engineering)},
+    )
+    box = build_deck(spec).rows[0].box
+    assert box.last_week == 41
+    assert round(box.wow, 2) == -14.58
+    assert round(box.yoy, 2) == 95.24
+    assert (box.mtd, round(box.mtd_yoy, 2)) == (188, 49.21)
+    assert (box.qtd, round(box.qtd_yoy, 2)) == (376, 16.41)
+    assert (box.ytd, round(box.ytd_yoy, 2)) == (376, 16.41)
