@@ -415,3 +415,18 @@ def test_the_usual_range_needs_8_complete_weeks_before():
             del values[day]
     row = deck(W, [RowSpec(name="a")], {"a": Series(values=values)}, count_from_first_day=False).rows[0]
     assert row.box.last_week == pytest.approx(1400.0) and row.exception is None
+
+
+def test_leap_days():
+    ones = {"m": Series(values=daily(dt.date(2021, 1, 1), dt.date(2025, 3, 31)))}
+    # W = Thu 29-Feb-2024: its prior-year MTD runs 1-28 Feb 2023; the month is complete (W is its last day).
+    row = deck(dt.date(2024, 2, 29), [RowSpec(name="m")], ones).rows[0]
+    assert (row.box.mtd, row.partial_month) == (29.0, False)
+    assert row.months_py[-1] == 28.0
+    assert row.box.mtd_yoy == pytest.approx((29 / 28 - 1) * 100)
+    assert row.box.ytd_yoy == pytest.approx((60 / 59 - 1) * 100)
+    # W = Fri 28-Feb-2025: the prior-year months are the same months a year earlier, Feb 2024 (29 days) last.
+    row = deck(dt.date(2025, 2, 28), [RowSpec(name="m")], ones).rows[0]
+    assert row.months[0] == dt.date(2024, 3, 1) and row.months[-1] == dt.date(2025, 2, 1)
+    assert row.months_py[-1] == 29.0 and row.months_py[0] == 31.0
+    assert row.box.mtd_yoy == 0.0  # 1-28 Feb in both years
