@@ -59,6 +59,7 @@ __all__ = [
     "month_end",
     "month_start",
     "period_bounds",
+    "period_figure",
     "period_gap",
     "shift_months",
     "to_date_bounds",
@@ -674,6 +675,46 @@ def period_gap(
         blank=tuple(blank),
         metric=metric,
     )
+
+
+def period_figure(
+    series: Series,
+    start: dt.date,
+    end: dt.date,
+    aggregation: Aggregation = Aggregation.SUM,
+    *,
+    count_from_first_day: bool = True,
+    week_ending: dt.date | None = None,
+) -> tuple[float | None, Gap | None]:
+    """One period's figure by the deck's rules (for goals' progress and a metric's page): the aggregation of the
+    series' values in [start, end], None with its Gap when a day is missing or blank; a period starting before the
+    series' first observation counts from it, with a `before_first_day` Gap (unless `count_from_first_day` is off).
+    A weekly series reads the week endings on `week_ending`'s weekday (default: `end`'s)."""
+    values = series.values
+    first = start
+    if count_from_first_day and values:
+        earliest = min(values)
+        if earliest > start:
+            first = earliest
+    if first > end:
+        return None, period_gap(series, start, end, week_ending=week_ending)
+    gap = period_gap(series, first, end, week_ending=week_ending)
+    if gap is not None:
+        return None, period_gap(series, start, end, week_ending=week_ending)
+    if Grain(series.grain) is Grain.WEEK:
+        anchor = (week_ending or end).toordinal()
+        o = first.toordinal() + (anchor - first.toordinal()) % 7
+        days = [dt.date.fromordinal(k) for k in range(o, end.toordinal() + 1, 7)]
+    else:
+        days = [dt.date.fromordinal(k) for k in range(first.toordinal(), end.toordinal() + 1)]
+    figure = aggregate([values[day] for day in days], Aggregation(aggregation))
+    if first > start:
+        before = period_gap(
+            Series(values={}, grain=series.grain), start, first - dt.timedelta(days=1), week_ending=week_ending or end
+        )
+        missing = before.missing if before is not None else ()
+        return figure, Gap(period=f"{start.isoformat()} to {end.isoformat()}", missing=missing, before_first_day=True)
+    return figure, None
 
 
 # ---------------------------------------------------------------------------------------------------------------

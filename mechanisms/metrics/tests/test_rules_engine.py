@@ -31,6 +31,7 @@ from mechanisms.metrics.rules import (
     fiscal_quarter_start,
     fiscal_year_start,
     month_end,
+    period_figure,
     period_gap,
     shift_months,
     year_earlier,
@@ -430,3 +431,24 @@ def test_leap_days():
     assert row.months[0] == dt.date(2024, 3, 1) and row.months[-1] == dt.date(2025, 2, 1)
     assert row.months_py[-1] == 29.0 and row.months_py[0] == 31.0
     assert row.box.mtd_yoy == 0.0  # 1-28 Feb in both years
+
+
+@EXAMPLES
+@given(
+    weeks_ending, months, st.sampled_from(list(Aggregation)), st.booleans(), st.integers(min_value=0, max_value=2**32)
+)
+def test_period_figure_agrees_with_the_deck(w, fyem, aggregation, weekly, seed):
+    """Goals and a metric's page read single periods through period_figure: the same figure as the deck's."""
+    rng = random.Random(seed)
+    start = w - rng.randint(100, 800) * ONE  # often after the deck's first day: the first-day rule applies
+    if weekly:
+        values = {w - dt.timedelta(days=7 * k): float(rng.randint(1, 9)) for k in range((w - start).days // 7)}
+    else:
+        values = daily(start, w, lambda day: float(rng.randint(1, 9)))
+    for day in rng.sample(sorted(values), 3):
+        values[day] = None
+    series = Series(values=values, grain=Grain.WEEK if weekly else Grain.DAY)
+    row = deck(w, [RowSpec(name="m", aggregation=aggregation)], {"m": series}, fyem).rows[0]
+    for key, bounds in periods(w, fyem).items():
+        for (s, e), figure in zip(bounds, figures_of(row)[key], strict=False):
+            assert period_figure(series, s, e, aggregation, week_ending=w)[0] == figure, key
