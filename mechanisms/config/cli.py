@@ -16,6 +16,7 @@ import typer
 
 from mechanisms.config import worker_cli
 from mechanisms.interop.cli import check as check_command
+from mechanisms.interop.wbr_cli import wbr as wbr_app
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
 from mechanisms.kernel.mounts import declared_from_settings, load
@@ -69,6 +70,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 # Offline: `mech check` never sets up Django (DESIGN.md §3, pure rules run everywhere).
 app.command("check")(check_command)
+app.add_typer(wbr_app, name="wbr")
 # Background work: the task queue and the periodic schedule (docs/worker.md).
 app.command("worker")(worker_cli.worker)
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "mechanisms.catalog",
     "mechanisms.documents",
     "mechanisms.bar_raisers",
+    "mechanisms.metrics",
     "mechanisms.mandate",
     "mechanisms.away_teams",
     "mechanisms.hiring",

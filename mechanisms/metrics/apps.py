@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+
+
+class MetricsConfig(AppConfig):
+    """Metrics (MECHANISMS.md §8): the registry, data, WBR decks and goals."""
+
+    name = "mechanisms.metrics"
+    label = "metrics"
+    default_auto_field = "django.db.models.BigAutoField"
+    mounts = Mounts(
+        api="mechanisms.metrics.api:router",
+        urls="mechanisms.metrics.urls",
+        cli=(
+            Command("metrics", "mechanisms.metrics.cli:metrics"),
+            Command("decks", "mechanisms.metrics.cli:decks"),
+            Command("goals", "mechanisms.metrics.cli:goals"),
+        ),
+        nav=(
+            NavEntry("metrics", "Metrics", "/metrics", order=10),
+            NavEntry("metrics", "Weekly Business Review", "/wbr", order=20),
+            NavEntry("metrics", "Goals", "/goals", order=30),
+        ),
+        # Panels (team, person, home) and search kinds are added by the parts that draw them.
+    )
+
+    def ready(self) -> None:
+        # history.register(), the worker's jobs (SQL pulls, weekly snapshots) and deadline checks are registered
+        # here by the parts that own them.
+        pass

@@ -1,0 +1,228 @@
+"""Public contracts of the metrics app: plain frozen dataclasses and enums, no Django (DESIGN.md §2).
+
+Two groups: the **deck engine's** inputs and results (pure: `rules.py` computes a `DeckResult` from a `DeckSpec`,
+online from the database and offline from wbr-app files through interop/wbr.py, with the same code), and the
+**registry's** records as the services hand them out (metrics, revisions, plans, loads, decks, goals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+MetricId = int
+DeckId = int
+GoalId = int
+
+
+class Kind(enum.StrEnum):
+    INPUT = "input"  # controllable by its team: what the team does moves it
+    OUTPUT = "output"  # the result the inputs are meant to move (revenue, profit, ...)
+
+
+class Direction(enum.StrEnum):
+    UP = "up"  # higher is better
+    DOWN = "down"  # lower is better (defects, latency, cost)
+
+
+class Aggregation(enum.StrEnum):
+    """How a period's values combine into the period's figure (wbr-app's `aggregation`)."""
+
+    SUM = "sum"
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    LAST = "last"
+
+
+class Comparison(enum.StrEnum):
+    """How two figures compare: (cy / py - 1) x 100 in percent, or (cy - py) x 10,000 in basis points."""
+
+    PERCENT = "percent"
+    BPS = "bps"
+
+
+class Grain(enum.StrEnum):
+    DAY = "day"
+    WEEK = "week"  # one value per week, dated on the week's last day
+
+
+class Period(enum.StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"  # fiscal quarter
+    YEAR = "year"  # fiscal year
+
+
+class Operation(enum.StrEnum):
+    """A function row computed from other rows' period figures (wbr-app's `function`). The registry allows only
+    DIVIDE (a ratio of two metrics' period sums); the others exist to read wbr-app decks faithfully."""
+
+    DIVIDE = "divide"
+    SUM = "sum"
+    DIFFERENCE = "difference"
+    PRODUCT = "product"
+
+
+class Source(enum.StrEnum):
+    CSV = "csv"
+    API = "api"
+    SQL = "sql"
+    DEMO = "demo"
+
+
+class Engine(enum.StrEnum):
+    DUCKDB = "duckdb"
+    POSTGRESQL = "postgresql"
+
+
+class GoalMeasure(enum.StrEnum):
+    """Which figure of the metric a goal is judged on."""
+
+    LAST_WEEK = "last_week"
+    MTD = "mtd"
+    QTD = "qtd"
+    YTD = "ytd"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The deck engine: inputs
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Observations of one base metric. `values` maps a day (for a weekly series: the week's last day) to its
+    value; a day mapped to None was loaded blank, a day not in the mapping is missing. The engine never reads
+    either as 0: a period with a missing or blank day is incomplete."""
+
+    values: Mapping[dt.date, float | None]
+    grain: Grain = Grain.DAY
+
+
+@dataclass(frozen=True, slots=True)
+class PlanValue:
+    """The plan for one period, given by its first and last day."""
+
+    period: Period
+    start: dt.date
+    end: dt.date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    """One row (chart and box) of a deck. A base row reads `series[source or name]` and combines each period's
+    values with `aggregation`; a function row (`operation` set) combines the period figures of `operands` (other
+    rows' names), e.g. DIVIDE (clicks, impressions) is the ratio of their period sums."""
+
+    name: str
+    label: str = ""
+    aggregation: Aggregation = Aggregation.SUM
+    comparison: Comparison = Comparison.PERCENT
+    source: str | None = None  # the series' name when it differs from the row's
+    operation: Operation | None = None
+    operands: tuple[str, ...] = ()
+    direction: Direction = Direction.UP
+    number_format: str = ""
+    plan: tuple[PlanValue, ...] = ()
+    # A base row that only feeds function rows is computed but not shown (wbr-app's metrics used only by others).
+    shown: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DeckSpec:
+    """What the engine needs for one deck and one week: the week's last day, the fiscal year's last month, the rows
+    in order and the series they read."""
+
+    week_ending: dt.date
+    rows: tuple[RowSpec, ...]
+    series: Mapping[str, Series]
+    fiscal_year_end_month: int = 12
+    title: str = ""
+    # The deck engine part: the week number to show when the caller has one (wbr-app's `week_number`); None infers
+    # it from the week ending and the fiscal year end (rules.week_number).
+    week_number: int | None = None
+    # The deck engine part: a period that starts before a series' first observation (the metric was not tracked
+    # yet) is computed over the days from that first day, as wbr-app does, and flagged by a Gap with
+    # `before_first_day`; False makes such a period incomplete (None) instead.
+    count_from_first_day: bool = True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The deck engine: results. None is "not available" (an incomplete or absent period), never 0.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """The figures beside a chart, by wbr-app's definitions: last week, week over week, year over year, month,
+    quarter and year to date with their year over year; comparisons in the row's `Comparison`. Beyond wbr-app: the
+    same periods against plan (`*_vs_plan`, in the row's comparison; None without a plan)."""
+
+    last_week: float | None
+    wow: float | None
+    yoy: float | None
+    mtd: float | None
+    mtd_yoy: float | None
+    qtd: float | None
+    qtd_yoy: float | None
+    ytd: float | None
+    ytd_yoy: float | None
+    week_plan: float | None = None
+    week_vs_plan: float | None = None
+    mtd_plan: float | None = None
+    mtd_vs_plan: float | None = None
+    qtd_plan: float | None = None
+    qtd_vs_plan: float | None = None
+    ytd_plan: float | None = None
+    ytd_vs_plan: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Why a figure is not available: the period, and its missing and blank days."""
+
+    period: str  # e.g. "week 2021-09-25", "month 2021-09", "mtd", "ytd py"
+    missing: tuple[dt.date, ...] = ()
+    blank: tuple[dt.date, ...] = ()
+    # The deck engine part: the row whose data has the gap (a function row lists its operands' gaps).
+    metric: str = ""
+    # True: the figure IS available but covers only the days from the series' first observation; `missing` lists
+    # the period's days before it (see DeckSpec.count_from_first_day).
+    before_first_day: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    name: str
+    label: str
+    comparison: Comparison
+    number_format: str
+    # The trailing 6 weeks, oldest first, ending on their last day; prior year = the weeks ending 364 days earlier.
+    week_endings: tuple[dt.date, ...]
+    weeks_cy: tuple[float | None, ...]
+    weeks_py: tuple[float | None, ...]
+    # The trailing 12 months, oldest first, by their first day; prior year = the same months a year earlier. The
+    # last month is the week's month, partial when the week does not end on the month's last day.
+    months: tuple[dt.date, ...]
+    months_cy: tuple[float | None, ...]
+    months_py: tuple[float | None, ...]
+    partial_month: bool
+    box: Box
+    weeks_plan: tuple[float | None, ...] = ()
+    months_plan: tuple[float | None, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    # Set when the row is an exception (off plan, or outside its usual range by the documented rule), with why.
+    exception: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeckResult:
+    title: str
+    week_ending: dt.date
+    week_number: int  # the week of the fiscal year (inferred from the week ending and the fiscal year end)
+    fiscal_year_end_month: int
+    rows: tuple[RowResult, ...]
+    notes: tuple[str, ...] = field(default=())

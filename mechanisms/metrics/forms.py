@@ -1,0 +1,3 @@
+"""forms of the metrics app (private)."""
+
+from __future__ import annotations

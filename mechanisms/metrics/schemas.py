@@ -1,0 +1,3 @@
+"""schemas of the metrics app (private)."""
+
+from __future__ import annotations
