@@ -327,8 +327,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
         if multiple * magnitude >= raw * (1 - 1e-9):
             step = multiple * magnitude
             break
-    first = math.floor(low / step + 1e-9)
-    last = math.ceil(high / step - 1e-9)
+    first = math.floor(low / step)
+    last = math.ceil(high / step)
     return [index * step for index in range(first, last + 1)]
 
 
