@@ -251,8 +251,9 @@ def _gap_date(period: str) -> tuple[int, ...] | None:
 
 
 def _relevant_gaps(row: RowResult, key: str) -> list[Gap]:
-    """The row's gaps that make the box figure `key` (a Box field) unavailable, as far as their period names
-    tell (the engine names them "week 2021-09-25", "month 2021-09", "mtd", "ytd py", ...)."""
+    """The row's gaps that make the box figure `key` (a Box field) unavailable, as far as their period names tell
+    (the engine names them "week 2021-09-25" (a prior-year week by its own date), "month 2021-09", "mtd", "mtd py",
+    "qtd", "ytd py", ...). Gaps of a period counted from the first day of data do not make a figure unavailable."""
     base = key.removesuffix("_yoy").removesuffix("_vs_plan").removesuffix("_plan")
     if base in ("wow", "yoy", "week"):
         base = "last_week"
@@ -265,18 +266,23 @@ def _relevant_gaps(row: RowResult, key: str) -> list[Gap]:
         if key == "wow" and len(row.week_endings) > 1:
             before = row.week_endings[-2]
             weeks.add((before.year, before.month, before.day))
+        if key == "yoy":
+            py = last - dt.timedelta(days=364)
+            weeks.add((py.year, py.month, py.day))
     found = []
     for gap in row.gaps:
+        if gap.before_first_day:
+            continue
         words = gap.period.lower().split()
         if not words or words[0] not in kinds:
             continue
-        is_py = "py" in words or "prior" in words
-        if is_py and not with_py:
+        if ("py" in words or "prior" in words) and not with_py:
             continue
         named = _gap_date(gap.period)
-        if words[0] == "week" and named is not None and not is_py and len(named) == 3 and named not in weeks:
+        if words[0] == "week" and named is not None and len(named) == 3 and named not in weeks:
             continue
-        if words[0] == "month" and named is not None and row.months and not is_py:
+        if words[0] == "month" and named is not None and row.months:
+            # Only the week's own month (this year's) bears on the MTD; the prior year's MTD is "mtd py".
             last_month = row.months[-1]
             if named[:2] != (last_month.year, last_month.month):
                 continue
@@ -289,20 +295,30 @@ def _dates(days: Sequence[dt.date], limit: int = 4) -> str:
     return shown + (f" and {len(days) - limit} more" if len(days) > limit else "")
 
 
-def describe_gap(gap: Gap) -> str:
-    """One gap in words: "week 2021-09-25: 2 missing days (2021-09-20, 2021-09-21); 1 blank (2021-09-22)"."""
+def describe_gap(gap: Gap, *, row_name: str = "") -> str:
+    """One gap in words: "week 2021-09-25: 2 missing days (2021-09-20, 2021-09-21); 1 blank (2021-09-22)", prefixed
+    by the metric when it is another row's (an operand of a ratio)."""
     parts = []
-    if gap.missing:
-        parts.append(f"{len(gap.missing)} missing day{'s' if len(gap.missing) != 1 else ''} ({_dates(gap.missing)})")
-    if gap.blank:
-        parts.append(f"{len(gap.blank)} blank ({_dates(gap.blank)})")
-    return f"{gap.period}: {'; '.join(parts) if parts else 'no data'}"
+    if gap.before_first_day:
+        count = len(gap.missing)
+        parts.append(
+            f"counted from the first day of data ({count} earlier day{'s' if count != 1 else ''} not tracked yet)"
+        )
+    else:
+        if gap.missing:
+            count = len(gap.missing)
+            parts.append(f"{count} missing day{'s' if count != 1 else ''} ({_dates(gap.missing)})")
+        if gap.blank:
+            parts.append(f"{len(gap.blank)} blank ({_dates(gap.blank)})")
+    metric = gap.metric
+    prefix = f"{metric}, " if metric and metric != row_name else ""
+    return f"{prefix}{gap.period}: {'; '.join(parts) if parts else 'no data'}"
 
 
 def _na_title(row: RowResult, key: str) -> str:
     gaps = _relevant_gaps(row, key)
     if gaps:
-        return "Not available: " + " | ".join(describe_gap(gap) for gap in gaps)
+        return "Not available: " + " | ".join(describe_gap(gap, row_name=row.name) for gap in gaps)
     return "Not available: a period this figure needs has missing or blank days"
 
 
@@ -862,6 +878,13 @@ footer { color: #666; font-size: 8pt; margin-top: 6mm; }
 DECK_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+MAX_GAPS_LISTED = 12
+
+
+def _incomplete(row: RowResult) -> bool:
+    return any(not gap.before_first_day for gap in row.gaps)
+
+
 def row_anchor(index: int, row: RowResult) -> str:
     """The id of a row's section in the deck (`row-3-clickthrurate`): unique by the row's position."""
     slug = re.sub(r"[^a-z0-9]+", "-", row.name.lower()).strip("-")[:40] or "metric"
@@ -902,7 +925,7 @@ def deck_html(result: DeckResult, *, commentary: Mapping[str, str] | None = None
     out.append("</header>")
 
     exceptions = [(anchor, row) for anchor, row in zip(anchors, rows, strict=True) if row.exception]
-    incomplete = [(anchor, row) for anchor, row in zip(anchors, rows, strict=True) if row.gaps]
+    incomplete = [(anchor, row) for anchor, row in zip(anchors, rows, strict=True) if _incomplete(row)]
     out.append('<section class="wbr-summary" aria-labelledby="wbr-exceptions-title">')
     out.append('<h2 id="wbr-exceptions-title">Exceptions first</h2>')
     if exceptions:
@@ -918,7 +941,7 @@ def deck_html(result: DeckResult, *, commentary: Mapping[str, str] | None = None
         out.append("<p>No exceptions this week: every row is on plan and within its usual range.</p>")
     if incomplete:
         out.append(
-            "<p>Incomplete data (shown as N/A, never as 0): "
+            "<p>Incomplete data (N/A where a period has missing or blank days, never 0): "
             + ", ".join(f'<a href="#{anchor}">{_esc(row.label or row.name)}</a>' for anchor, row in incomplete)
             + ".</p>"
         )
@@ -936,9 +959,12 @@ def deck_html(result: DeckResult, *, commentary: Mapping[str, str] | None = None
         if note:
             out.append(f'<div class="wbr-commentary"><h3>Commentary</h3>{note}</div>')
         if row.gaps:
+            shown = row.gaps[:MAX_GAPS_LISTED]
+            more = len(row.gaps) - len(shown)
             out.append(
                 '<div class="wbr-gaps"><h3>Data gaps</h3><ul>'
-                + "".join(f"<li>{_esc(describe_gap(gap))}</li>" for gap in row.gaps)
+                + "".join(f"<li>{_esc(describe_gap(gap, row_name=row.name))}</li>" for gap in shown)
+                + (f"<li>and {more} more</li>" if more > 0 else "")
                 + "</ul></div>"
             )
         out.append("</section>")

@@ -508,7 +508,7 @@ def test_exceptions_come_first_and_link_to_their_chart():
     assert f'id="{anchor}"' in page and page.index(f'id="{anchor}"') > summary
     assert len(set(re.findall(r'<section class="wbr-row[^"]*" id="([^"]+)"', page))) == 3
     # Rows with gaps are named in the summary and list their gaps.
-    assert "Incomplete data (shown as N/A, never as 0)" in page
+    assert "Incomplete data (N/A where a period has missing or blank days, never 0)" in page
     assert "month 2020-09 py: 1 missing day (2020-09-03)" in page
     quiet = deck_html(replace(make_deck(), rows=(make_row(),)))
     assert "No exceptions this week" in quiet and "Incomplete data" not in quiet
