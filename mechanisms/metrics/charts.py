@@ -901,7 +901,7 @@ def deck_html(result: DeckResult, *, commentary: Mapping[str, str] | None = None
     (`commentary` maps a row's name to HTML the caller has already rendered safe) and gaps. Prints on A4 (WeasyPrint
     or a browser) with one or two rows a page."""
     commentary = commentary or {}
-    rows = [row for row in result.rows if getattr(row, "shown", True)]
+    rows = list(result.rows)  # the engine returns the shown rows only
     title = result.title or "Weekly Business Review"
     anchors = [row_anchor(i, row) for i, row in enumerate(rows, start=1)]
     meta = (
