@@ -592,6 +592,7 @@ def _result(row: RowSpec, figures: list[float | None], gaps: list[Gap], cal: _Ca
         months_plan=months_plan,
         gaps=tuple(gaps),
         exception=_exception(row, figures, box),
+        direction=row.direction,
     )
 
 
