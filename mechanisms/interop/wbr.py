@@ -493,6 +493,7 @@ class _MetricDef:
     operation: Operation | None = None
     operands: list[tuple[str, int]] = field(default_factory=list)  # (row name, line)
     field_path: str = ""
+    hidden: bool = False  # a column operand of a function: computed, never shown
 
 
 @dataclass(slots=True)
@@ -690,7 +691,7 @@ def _read_function(body: _Map, metric: _MetricDef, metrics: dict[str, _MetricDef
             hidden = ref_name if ref_name not in metrics else f"{ref_name} (column)"
             if hidden not in metrics:
                 metrics[hidden] = _MetricDef(name=hidden, line=iline, kind="column", column=ref_name,
-                                             field_path=f"{path}.{op_name}.column")
+                                             field_path=f"{path}.{op_name}.column", hidden=True)
             metric.operands.append((hidden, iline))
             continue
         if "function" in ref:  # a nested definition: the named metric is defined here
@@ -743,7 +744,7 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
     deck = document.get("deck")
     if deck is None:
         _warn(warnings, file, 0, "deck", "no deck: every metric is shown in config order")
-        return blocks, set(metrics)
+        return blocks, {name for name, metric in metrics.items() if not metric.hidden}
     if not isinstance(deck, _Seq):
         raise WbrError(file, _line(document, "deck"), "deck", "a deck is a list of - block: ...")
     for index, (item, iline) in enumerate(zip(deck, deck.item_lines, strict=True)):
