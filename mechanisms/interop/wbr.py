@@ -96,6 +96,8 @@ class WbrDeck:
     block_starting_number: int = 1
     tooltip: bool = False
     warnings: tuple[str, ...] = ()
+    # The metrics the blocks draw, in block order (the spec computes every metric of the config).
+    drawn: tuple[str, ...] = ()
     # `alias.Column` names of the config read as the CSV's `Column` (wbr-app's database-namespaced columns).
     mapped_columns: Mapping[str, str] = field(default_factory=dict)
 
@@ -511,7 +513,6 @@ class WbrConfig:
     metrics: dict[str, _MetricDef]
     order: list[str]  # operands before the metrics computed from them
     blocks: list[Block]
-    shown: set[str]
     aliases: set[str]
     warnings: list[str]
 
@@ -579,12 +580,12 @@ def load_config(text: str, *, file: str = "config.yaml", week_ending: dt.date | 
 
     metrics = _read_metrics(document, file, warnings)
     order = _order(metrics, file)
-    blocks, shown = _read_deck(document, metrics, file, start_number, warnings)
+    blocks = _read_deck(document, metrics, file, start_number, warnings)
     return WbrConfig(
         file=file, week_ending=week_ending, week_ending_line=_line(setup, "week_ending"),
         title=_str(setup.get("title")), week_number=week_number, fiscal_year_end_month=fiscal_month,
         block_starting_number=start_number, tooltip=tooltip, metrics=metrics, order=order, blocks=blocks,
-        shown=shown, aliases=aliases, warnings=warnings,
+        aliases=aliases, warnings=warnings,
     )
 
 
@@ -738,13 +739,12 @@ def _derived(name: str, metrics: Mapping[str, _MetricDef]) -> tuple[str, str] | 
 
 
 def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_number: int,
-               warnings: list[str]) -> tuple[list[Block], set[str]]:
+               warnings: list[str]) -> list[Block]:
     blocks: list[Block] = []
-    shown: set[str] = set()
     deck = document.get("deck")
     if deck is None:
-        _warn(warnings, file, 0, "deck", "no deck: every metric is shown in config order")
-        return blocks, {name for name, metric in metrics.items() if not metric.hidden}
+        _warn(warnings, file, 0, "deck", "no deck: every metric is drawn in config order")
+        return blocks
     if not isinstance(deck, _Seq):
         raise WbrError(file, _line(document, "deck"), "deck", "a deck is a list of - block: ...")
     for index, (item, iline) in enumerate(zip(deck, deck.item_lines, strict=True)):
@@ -799,7 +799,6 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
                                    f"{path}.metrics.{ref}.graph_prior_year_flag", f"{prior!r} is not true or false")
                 lines.append(ChartLine(metric=resolved[0], derived=resolved[1], line_style=style, prior_year=prior,
                                        legend=_str(options.get("legend_name"))))
-                shown.add(resolved[0])
         elif kind in (BlockKind.WEEKS_TABLE, BlockKind.MONTHS_TABLE):
             table_rows = body.get("rows")
             if not isinstance(table_rows, _Seq):
@@ -818,7 +817,6 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
                     if resolved is None:
                         raise WbrError(file, _line(row, "metric"), f"{path}.rows.metric",
                                        f"unknown metric {str(ref)!r}")
-                    shown.add(resolved[0])
                 rows.append(TableRow(header=_str(row.get("header")), metric=resolved[0] if resolved else None,
                                      derived=resolved[1] if resolved else "", style=_str(row.get("style")),
                                      number_format=_str(row.get("y_scaling"))))
@@ -828,7 +826,7 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
             rows=tuple(rows), source=_str(body.get("source")), height=_str(body.get("height")),
             width=_str(body.get("width")), line=bline,
         ))
-    return blocks, shown
+    return blocks
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -971,19 +969,54 @@ def load_data(lines: Iterable[str], config: WbrConfig, *, file: str = "data.csv"
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def deck_spec(config: WbrConfig, series: Mapping[str, Series]) -> DeckSpec:
-    """The engine's spec: one row per metric, operands first; a metric no block shows is computed, not shown."""
+def _presentation(config: WbrConfig) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The metrics the deck's blocks draw, in block order, and each one's label and number format: from the first
+    block that shows it (a one-metric chart's title, else its legend name; the chart's or row's y_scaling)."""
+    drawn: list[str] = []
+    labels: dict[str, str] = {}
+    formats: dict[str, str] = {}
+    for block in config.blocks:
+        for line in block.lines:
+            if line.derived:
+                continue
+            if line.metric not in labels:
+                labels[line.metric] = (block.title if len(block.lines) == 1 and block.title else line.legend)
+                formats[line.metric] = block.number_format
+        for row in block.rows:
+            if row.metric and not row.derived and row.metric not in formats:
+                formats[row.metric] = row.number_format
+        for name in [*(line.metric for line in block.lines), *(row.metric for row in block.rows if row.metric)]:
+            if name not in drawn:
+                drawn.append(name)
+    return drawn, labels, formats
+
+
+def deck_spec(config: WbrConfig, series: Mapping[str, Series], warnings: list[str] | None = None) -> DeckSpec:
+    """The engine's spec: one row per metric of the config (the deck's in block order first, then the others);
+    the column operands of functions are computed, not shown. The week number is left to the engine to infer."""
+    from mechanisms.metrics.charts import validate_number_format
+
+    drawn, labels, formats = _presentation(config)
+    order = drawn + [n for n in config.order if n not in drawn]
     rows = []
-    for name in config.order:
+    for name in order:
         metric = config.metrics[name]
+        number_format = formats.get(name, "")
+        try:
+            validate_number_format(number_format)
+        except ValueError:
+            if warnings is not None:
+                warnings.append(f"{config.file}: {name}: y_scaling {number_format!r} is not one we draw; automatic")
+            number_format = ""
         rows.append(RowSpec(
             name=name,
-            label=name,
+            label=labels.get(name) or name,
             aggregation=metric.aggregation,
             comparison=metric.comparison,
             operation=metric.operation,
             operands=tuple(o for o, _ in metric.operands),
-            shown=name in config.shown,
+            number_format=number_format,
+            shown=not metric.hidden,
         ))
     return DeckSpec(week_ending=config.week_ending, rows=tuple(rows), series=dict(series),
                     fiscal_year_end_month=config.fiscal_year_end_month, title=config.title)
@@ -999,8 +1032,9 @@ def load_deck(config_text: str, data_lines: Iterable[str], *, config_file: str =
     if mapped:
         names = ", ".join(f"{name} as {column}" for name, column in sorted(mapped.items()))
         warnings.append(f"{config_file}: namespaced columns read as the CSV's plain columns: {names}")
+    drawn, _, _ = _presentation(config)
     return WbrDeck(
-        spec=deck_spec(config, series), blocks=tuple(config.blocks), week_number=config.week_number,
+        spec=deck_spec(config, series, warnings), blocks=tuple(config.blocks), drawn=tuple(drawn or [n for n in config.order if not config.metrics[n].hidden]), week_number=config.week_number,
         block_starting_number=config.block_starting_number, tooltip=config.tooltip, warnings=tuple(warnings),
         mapped_columns=mapped,
     )

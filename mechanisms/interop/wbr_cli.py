@@ -6,8 +6,6 @@ No server, no database, no Django: interop/wbr.py reads the YAML config and the 
 launcher's fast path (``run_build_argv``, no Typer), and Typer's ``wbr`` group is built only when asked for.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -32,12 +30,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _build_group() -> typer.Typer:
+def _build_group() -> "typer.Typer":
     from typing import Annotated
 
     import typer
 
     group = typer.Typer(help="wbr-app decks, offline: build a deck from a YAML config and a CSV.", no_args_is_help=True)
+
+    @group.callback()
+    def _wbr() -> None:
+        """wbr-app decks, offline (no server, no database)."""
 
     @group.command("build")
     def build(
@@ -110,14 +112,14 @@ def run_build(
     suffix = target.suffix.lower()
     if suffix == ".json":
         payload: bytes = _json(deck, result, warnings).encode()
-    else:
-        html = _html(deck, result)
-        if suffix == ".pdf":
-            from mechanisms.kernel.pdf import html_to_pdf
+    elif suffix == ".pdf":
+        from mechanisms.metrics.charts import deck_pdf
 
-            payload = html_to_pdf(html)
-        else:
-            payload = html.encode()
+        payload = deck_pdf(drawn(deck, result))
+    else:
+        from mechanisms.metrics.charts import deck_html
+
+        payload = deck_html(drawn(deck, result)).encode()
     try:
         _write_atomically(target, payload)
     except OSError as exc:
@@ -130,7 +132,7 @@ def run_build(
     return EXIT_OK
 
 
-def _json(deck: WbrDeck, result: DeckResult, warnings: list[str]) -> str:
+def _json(deck: "WbrDeck", result: "DeckResult", warnings: list[str]) -> str:
     import json
 
     from mechanisms.metrics.rules import deck_to_dict
@@ -140,10 +142,12 @@ def _json(deck: WbrDeck, result: DeckResult, warnings: list[str]) -> str:
     return json.dumps(payload, indent=1, allow_nan=False) + "\n"
 
 
-def _html(deck: WbrDeck, result: DeckResult) -> str:
-    from mechanisms.metrics.charts import deck_html
+def drawn(deck: "WbrDeck", result: "DeckResult") -> "DeckResult":
+    """The result with the rows the deck's blocks draw, in block order (the JSON has every metric of the config)."""
+    from dataclasses import replace
 
-    return deck_html(result)
+    rows = {row.name: row for row in result.rows}
+    return replace(result, rows=tuple(rows[name] for name in deck.drawn if name in rows))
 
 
 def _write_atomically(target: Path, payload: bytes) -> None:
@@ -185,7 +189,7 @@ def _change(value: float | None, bps: bool) -> str:
     return f"{value:+.2f} bps" if bps else f"{value:+.2f}%"
 
 
-def _cells(row: RowResult) -> list[str]:
+def _cells(row: "RowResult") -> list[str]:
     bps = row.comparison.value == "bps"
     return [
         _change(getattr(row.box, key), bps) if key in _COMPARISONS else _figure(getattr(row.box, key))
@@ -193,7 +197,7 @@ def _cells(row: RowResult) -> list[str]:
     ]
 
 
-def box_table(result: DeckResult) -> str:
+def box_table(result: "DeckResult") -> str:
     """The deck's box, one line per metric: last week, WOW, YOY, MTD, QTD and YTD with their YOY (N/A where a
     period is incomplete), then the gaps."""
     rows = [r for r in result.rows if getattr(r, "shown", True)]
@@ -207,10 +211,14 @@ def box_table(result: DeckResult) -> str:
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
     for row in rows:
+        periods: list[str] = []
         for gap in row.gaps:
-            days = len(gap.missing) + len(gap.blank)
-            lines.append(f"{row.name}: {gap.period}: {len(gap.missing)} missing and {len(gap.blank)} blank day"
-                         f"{'s' if days != 1 else ''}")
+            what = f"{len(gap.missing)} missing" + (f", {len(gap.blank)} blank" if gap.blank else "")
+            entry = f"{gap.period} ({what}{', counted from the first day' if gap.before_first_day else ''})"
+            if entry not in periods:
+                periods.append(entry)
+        if periods:
+            lines.append(f"gaps in {row.name}: " + "; ".join(periods))
     return "\n".join(lines) + "\n"
 
 

@@ -106,8 +106,11 @@ def test_sample_1_rows_functions_and_blocks():
     assert rows["ClickThruRate"].comparison is Comparison.PERCENT
     names = [r.name for r in deck.spec.rows]
     assert names.index("VarianceToPlanPageViews") < names.index("PercentageVarianceToPlanPageViews")
-    assert not rows["PercentageCustomerGroupGreen"].shown  # defined, in no block
-    assert rows["Clicks"].shown
+    assert rows["PercentageCustomerGroupGreen"].shown  # defined, in no block: computed (the JSON has it) ...
+    assert "PercentageCustomerGroupGreen" not in deck.drawn  # ... but not drawn
+    assert deck.drawn[:3] == ("Impressions", "Clicks", "ClickThruRate")
+    assert rows["Impressions"].label == "Ad Impressions (Millions)" and rows["Impressions"].number_format == "##.2MM"
+    assert rows["PageViews Target"].label == "Page Views - Target"
     kinds = [b.kind for b in deck.blocks]
     assert kinds == [BlockKind.CHART] * 5 + [BlockKind.SECTION, BlockKind.WEEKS_TABLE, BlockKind.MONTHS_TABLE,
                                             BlockKind.CHART]
