@@ -1033,9 +1033,10 @@ def load_deck(config_text: str, data_lines: Iterable[str], *, config_file: str =
         names = ", ".join(f"{name} as {column}" for name, column in sorted(mapped.items()))
         warnings.append(f"{config_file}: namespaced columns read as the CSV's plain columns: {names}")
     drawn, _, _ = _presentation(config)
+    drawn = drawn or [n for n in config.order if not config.metrics[n].hidden]
     return WbrDeck(
-        spec=deck_spec(config, series, warnings), blocks=tuple(config.blocks), drawn=tuple(drawn or [n for n in config.order if not config.metrics[n].hidden]), week_number=config.week_number,
-        block_starting_number=config.block_starting_number, tooltip=config.tooltip, warnings=tuple(warnings),
+        spec=deck_spec(config, series, warnings), blocks=tuple(config.blocks), drawn=tuple(drawn),
+        week_number=config.week_number, block_starting_number=config.block_starting_number, tooltip=config.tooltip, warnings=tuple(warnings),
         mapped_columns=mapped,
     )
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -157,10 +159,7 @@ def test_a_blank_cell_is_null_too():
 
 def test_the_json_output_has_every_figure_of_the_box(tmp_path):
     out = tmp_path / "deck.json"
-    assert run_build(str(CONFIG_1), str(DATA_1), out=str(out), stdout=open(tmp_path / "o", "w"),
-                     stderr=open(tmp_path / "e", "w")) == 0
-    import json
-
+    assert run_build(str(CONFIG_1), str(DATA_1), out=str(out), stdout=io.StringIO(), stderr=io.StringIO()) == 0
     data = json.loads(out.read_text())
     impressions = data["metrics"]["Impressions"]
     assert len(impressions["weeks_cy"]) == len(impressions["weeks_py"]) == 6
