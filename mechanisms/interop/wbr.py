@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -851,6 +852,29 @@ def _combine(values: list[float | None], aggregation: Aggregation) -> float | No
     return present[-1]
 
 
+def _numbers(cells: tuple[str, ...], name: str, lines_of: list[int], file: str) -> list[float | None]:
+    """One column's cells as numbers, fast when the column holds plain numbers, blanks and thousands separators
+    (dropped wherever they are, as pandas' thousands=","); cell by cell otherwise (NaN-like cells, spaces, and the
+    cell that is no number, reported with its line)."""
+    joined = "".join(cells)
+    if "_" not in joined:  # float() reads 1_000; a CSV number never has one
+        plain = [c.replace(",", "") for c in cells] if "," in joined else cells
+        try:
+            values: list[float | None] = [float(c) if c else None for c in plain]
+        except ValueError:
+            pass
+        else:
+            if all(map(math.isfinite, filter(None, values))):  # type: ignore[arg-type]
+                return values
+    values = []
+    for row_number, cell in enumerate(cells):
+        try:
+            values.append(parse_number(cell))
+        except ValueError:
+            raise WbrError(file, lines_of[row_number], name, f"{cell!r} is not a number") from None
+    return values
+
+
 def load_data(lines: Iterable[str], config: WbrConfig, *, file: str = "data.csv") -> tuple[dict[str, Series],
                                                                                          dict[str, str]]:
     """Read the CSV against a checked config: each metric's series (by metric name) and the namespaced column
@@ -927,23 +951,10 @@ def load_data(lines: Iterable[str], config: WbrConfig, *, file: str = "data.csv"
     except UnicodeDecodeError as exc:
         raise WbrError(file, reader.line_num + 1, "row", f"not UTF-8 text ({exc.reason})") from None
 
+    cells_of = list(zip(*rows, strict=True)) if rows else [() for _ in header]
     parsed: dict[int, list[float | None]] = {}
     for index, name in needed.items():
-        column: list[float | None] = []
-        append = column.append
-        for row_number, row in enumerate(rows):
-            cell = row[index]
-            try:
-                value = float(cell)  # the fast path; nan, inf and 1_000 go the careful way
-                if value - value != 0 or "_" in cell:
-                    raise ValueError(cell)
-                append(value)
-            except ValueError:
-                try:
-                    append(parse_number(cell))
-                except ValueError:
-                    raise WbrError(file, lines_of[row_number], name, f"{cell!r} is not a number") from None
-        parsed[index] = column
+        parsed[index] = _numbers(cells_of[index], name, lines_of, file)
 
     unique = len(set(days)) == len(days)
     series: dict[str, Series] = {}
@@ -1036,7 +1047,8 @@ def load_deck(config_text: str, data_lines: Iterable[str], *, config_file: str =
     drawn = drawn or [n for n in config.order if not config.metrics[n].hidden]
     return WbrDeck(
         spec=deck_spec(config, series, warnings), blocks=tuple(config.blocks), drawn=tuple(drawn),
-        week_number=config.week_number, block_starting_number=config.block_starting_number, tooltip=config.tooltip, warnings=tuple(warnings),
+        week_number=config.week_number, block_starting_number=config.block_starting_number, tooltip=config.tooltip,
+        warnings=tuple(warnings),
         mapped_columns=mapped,
     )
 

@@ -252,6 +252,12 @@ def run_build_argv(argv: list[str], *, hard_exit: bool = False) -> int | None:
         options = parser.parse_args(argv)
     except _NotForUs:
         return None
+    if hard_exit:
+        # The build allocates hundreds of thousands of long-lived objects and frees none before the process ends:
+        # the cyclic collector would only rescan them.
+        import gc
+
+        gc.disable()
     code = run_build(options.config, options.data, out=options.out, week_ending=options.week_ending,
                      output_format=options.output_format)
     if hard_exit:
