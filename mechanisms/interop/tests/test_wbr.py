@@ -359,3 +359,8 @@ def test_bps_comparison_and_the_week_ending_override():
     assert config.week_ending == dt.date(2021, 9, 18)
     deck = load_deck(deck_text(metrics=metrics), WIDE)
     assert deck.spec.rows[0].comparison is Comparison.BPS
+    percent = load_config(deck_text(metrics=metrics.replace("bps", '"%"')))
+    assert percent.metrics["Clicks"].comparison is Comparison.PERCENT
+    with pytest.raises(WbrError) as caught:  # wbr-app's docs write a bare %, which is not YAML
+        load_config(deck_text(metrics=metrics.replace("bps", "%")))
+    assert (caught.value.line, caught.value.field) == (7, "yaml")
