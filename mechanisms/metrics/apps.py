@@ -39,3 +39,17 @@ class MetricsConfig(AppConfig):
         from . import history
 
         history.register()
+        # --- second part: data. The worker pulls due SQL sources (docs/worker.md); the data verbs join the metric's
+        # history (keep this after the registry's history.register(): it extends the registered type).
+        from mechanisms.kernel.schedule import Periodic, register
+
+        from . import services as data_services
+
+        register(
+            Periodic(
+                "metrics.sql_pulls",
+                every=data_services.PULL_EVERY,
+                task_path="mechanisms.metrics.tasks.pull_sql_sources",
+            )
+        )
+        data_services.register_data_history()

@@ -357,3 +357,122 @@ class MetricChanges:
     formula: dict[str, Any] | None | Unset = UNSET
     evolved_from_id: int | None | Unset = UNSET
     evolution_reason: str | Unset = UNSET
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Second part: data (CSV loads, API pushes, SQL pulls, completeness)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValuePoint:
+    """One value of a metric: the day (for a weekly metric, the week's last day) and the value; None is a blank
+    (the source says it has no figure), never 0."""
+
+    day: dt.date
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """What one load did: how many values it added, changed and left as they were, for which metrics. Re-loading
+    the same values adds and changes nothing."""
+
+    id: int
+    source: Source
+    actor_id: int | None
+    file_name: str
+    metric_ids: tuple[MetricId, ...]
+    metric_names: tuple[str, ...]
+    added: int
+    changed: int
+    unchanged: int
+    created_at: dt.datetime | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesView:
+    """A metric's loaded values between start and end inclusive, oldest first; a day never loaded is in `missing`
+    (for a weekly metric: a week end with no value), a blank is a point whose value is None."""
+
+    metric_id: MetricId
+    name: str
+    grain: Grain
+    start: dt.date
+    end: dt.date
+    points: tuple[ValuePoint, ...]
+    missing: tuple[dt.date, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCompleteness:
+    """One week (ending on `week_ending`): the days it expects (7 for a daily metric, 1 for a weekly one), the
+    expected days that were never loaded and those loaded blank; complete when neither has any."""
+
+    week_ending: dt.date
+    expected: int
+    missing: tuple[dt.date, ...]
+    blank: tuple[dt.date, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.blank
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """The completeness check of a metric over the weeks ending between start and end (weeks end on
+    `week_ends_on`, 0 Monday .. 6 Sunday), newest week last. Shown, never hidden."""
+
+    metric_id: MetricId
+    name: str
+    grain: Grain
+    start: dt.date
+    end: dt.date
+    week_ends_on: int
+    weeks: tuple[WeekCompleteness, ...]
+
+    @property
+    def complete(self) -> bool:
+        return all(w.complete for w in self.weeks)
+
+    @property
+    def missing_days(self) -> int:
+        return sum(len(w.missing) for w in self.weeks)
+
+    @property
+    def blank_days(self) -> int:
+        return sum(len(w.blank) for w in self.weeks)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSourceView:
+    """Where the worker pulls a metric's values from, and how its last run went (last_status ok | failed)."""
+
+    metric_id: MetricId
+    engine: Engine
+    connection: str
+    query: str
+    every_hours: int
+    enabled: bool
+    version: int
+    last_run_at: dt.datetime | None = None
+    last_status: str = ""
+    last_error: str = ""
+    last_rows: int | None = None
+    next_run_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullReport:
+    """What one pass of the worker over the due SQL sources did: which metrics it pulled, which failed."""
+
+    pulled: tuple[MetricId, ...] = ()
+    failed: tuple[MetricId, ...] = ()
+    skipped: int = 0  # enabled sources not yet due
