@@ -781,8 +781,10 @@ def _plan_audit(plan: PlanRow) -> dict[str, Any]:
 # Every load is one transaction: the whole file is validated first, then authorized, then written in bulk, with one
 # DataLoad row and one audit record per metric whose values it changed (not one per value).
 
-DATA_SUBJECT_TYPE = "metric"
-DATA_VERBS = frozenset({"load_values", "set_sql_source", "run_sql_source"})
+# Audit verbs on the metric (history.METRIC_VERBS, second part): load (CSV), push (API), pull (SQL),
+# set_sql_source and update_sql_source.
+DATA_SUBJECT_TYPE = history.METRIC
+DATA_VERBS = {Source.CSV: "load", Source.API: "push", Source.SQL: "pull", Source.DEMO: "load"}
 KIND_SQL_FAILED = "metrics.sql_failed"
 notifications_services.declare_kinds(kinds=[KIND_SQL_FAILED])
 MAX_PUSH = 10_000  # values in one API push
@@ -792,54 +794,10 @@ PULL_EVERY = dt.timedelta(minutes=15)  # how often the worker looks for due SQL 
 _BULK = 2000
 
 
-def register_data_history() -> None:
-    """Add the data verbs to the metric's history (called last in MetricsConfig.ready(), after the registry's
-    history.register(); if the registry has not registered the type, a minimal open one is registered)."""
-    import dataclasses as _dc
-
-    from mechanisms.audit.contracts import SubjectType as _SubjectType
-
-    known = audit_services.subject_types().get(DATA_SUBJECT_TYPE)
-    if known is None:
-        known = _SubjectType(
-            name=DATA_SUBJECT_TYPE,
-            owner="metrics",
-            label="metric",
-            verbs=DATA_VERBS,
-            visible=audit_services.visible_to_signed_in,
-        )
-    words = {
-        "load_values": "loaded values",
-        "set_sql_source": "set the SQL source",
-        "run_sql_source": "pulled values by SQL",
-        **dict(known.verb_words),
-    }
-    audit_services.register_subject_type(
-        subject_type=_dc.replace(known, verbs=known.verbs | DATA_VERBS, verb_words=words)
-    )
-
-
-def _may_change_metric(actor: Actor, row: MetricRow) -> bool:
-    """The metric's owner, its team's members and leader, and admins change its data and SQL source.
-
-    PLACEHOLDER until the registry's policy.can_change_metric is merged: then this calls it (one policy)."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    if actor.person_id == row.owner_id:
-        return True
-    relations = org_services.relations_of(actor=actor)
-    return row.team_id in relations.member_of or row.team_id in relations.leads
-
-
 def _require_data_change(actor: Actor, row: MetricRow) -> None:
+    """The metric's owner, its team's members and leader, and admins change its data and SQL source (policy)."""
     org_services.require_signed_in(actor)
-    if not _may_change_metric(actor, row):
-        raise PermissionDenied(
-            f"only the owner of {row.name}, the members and leader of its team, or an admin change its data",
-            field="metric",
-        )
+    _policy.require_change_metric(actor, row)
 
 
 def _data_metric(actor: Actor, metric_id: int) -> MetricRow:
@@ -848,12 +806,6 @@ def _data_metric(actor: Actor, metric_id: int) -> MetricRow:
     if row is None:
         raise NotFound(f"metric {metric_id} does not exist", field="metric_id")
     return row
-
-
-def find_metric_id(*, actor: Actor, name: str) -> int | None:
-    """The id of the metric with this name, or None (the CLI names metrics)."""
-    org_services.require_signed_in(actor)
-    return MetricRow.objects.filter(name=name.strip()).values_list("pk", flat=True).first()
 
 
 def _week_days(metric: MetricRow) -> frozenset[int]:
@@ -938,7 +890,7 @@ def _write_values(
         per = values[metric_id]
         changes.append(
             {
-                "verb": "run_sql_source" if source is Source.SQL else "load_values",
+                "verb": DATA_VERBS[source],
                 "subject_type": DATA_SUBJECT_TYPE,
                 "subject_id": metric_id,
                 "subject_label": metrics[metric_id].name,
@@ -1246,7 +1198,7 @@ def set_sql_source(
             update_versioned(row, expected_version=version, changes=fields)
         audit_services.record_change(
             actor=actor,
-            verb="set_sql_source",
+            verb="set_sql_source" if before is None else "update_sql_source",
             subject_type=DATA_SUBJECT_TYPE,
             subject_id=metric.pk,
             subject_label=metric.name,
