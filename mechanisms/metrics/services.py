@@ -1119,6 +1119,58 @@ def completeness(
     )
 
 
+def may_change_data(*, actor: Actor, metric_id: int) -> bool:
+    """May the actor load values into this metric and set its SQL source (what the page offers)?"""
+    row = MetricRow.objects.filter(pk=metric_id).first()
+    return row is not None and actor.is_authenticated and _policy.can_change_metric(actor, row)
+
+
+def weekly_figures(*, actor: Actor, metric_id: int, weeks: int = 10) -> list[tuple[WeekCompleteness, float | None]]:
+    """The last `weeks` ended weeks of a metric (oldest first), each with its completeness and its figure: the
+    week's values combined by the metric's aggregation (a ratio: the ratio of the operands' week sums), or None
+    (N/A) when the week is incomplete; never 0 for a gap. Raises NotFound."""
+    metric = _data_metric(actor, metric_id)
+    check = completeness(actor=actor, metric_id=metric_id)
+    check_weeks = check.weeks[-max(1, min(weeks, 52)) :]
+    if not check_weeks:
+        return []
+    lo = check_weeks[0].week_ending - dt.timedelta(days=6)
+    sources = [metric.numerator_id, metric.denominator_id] if metric.numerator_id else [metric.pk]
+    values: dict[int, dict[dt.date, float | None]] = {pk: {} for pk in sources}
+    for pk, d, v in DataPoint.objects.filter(
+        metric_id__in=sources, day__gte=lo, day__lte=check_weeks[-1].week_ending
+    ).values_list("metric_id", "day", "value"):
+        values[pk][d] = v
+    out = []
+    for week in check_weeks:
+        days = [week.week_ending - dt.timedelta(days=i) for i in range(6, -1, -1)]
+        figure = None
+        if week.complete:
+            if metric.numerator_id:
+                num = sum(values[metric.numerator_id][d] for d in days)
+                den = sum(values[metric.denominator_id][d] for d in days)
+                figure = num / den if den else None
+            else:
+                seen = [values[metric.pk][d] for d in days if d in values[metric.pk]]
+                figure = _combine(metric.aggregation, seen)
+        out.append((week, figure))
+    return out
+
+
+def _combine(aggregation: str, values: list) -> float | None:
+    if not values:
+        return None
+    if aggregation == "mean":
+        return sum(values) / len(values)
+    if aggregation == "min":
+        return min(values)
+    if aggregation == "max":
+        return max(values)
+    if aggregation == "last":
+        return values[-1]
+    return sum(values)
+
+
 # SQL pulls
 
 
