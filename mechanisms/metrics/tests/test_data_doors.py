@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from typer.testing import CliRunner
 
-from mechanisms.config.cli import app
+from mechanisms.metrics.cli import metrics as app
 from mechanisms.kernel.testing import error_of, field_of
 
 from .data_helpers import metric, stored
@@ -111,30 +111,30 @@ def test_the_cli_loads_a_file_and_a_bad_file_exits_2_naming_file_line_and_field(
     orders = metric(small_org, "orders")
     good = tmp_path / "orders.csv"
     good.write_bytes(CSV)
-    loaded = runner.invoke(app, ["metrics", "load", str(good), "--as", "ann"])
+    loaded = runner.invoke(app, ["load", str(good), "--as", "ann"])
     assert loaded.exit_code == 0, loaded.output
     assert "2 added, 0 changed, 0 unchanged" in loaded.output
-    again = runner.invoke(app, ["metrics", "load", str(good), "--as", "ann", "--format", "json"])
+    again = runner.invoke(app, ["load", str(good), "--as", "ann", "--format", "json"])
     assert json.loads(again.output)["unchanged"] == 2
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"date,metric,value\n2026-01-03,orders,1\n2026-01-04,orders,many\n")
-    refused = runner.invoke(app, ["metrics", "load", str(bad), "--as", "ann"])
+    refused = runner.invoke(app, ["load", str(bad), "--as", "ann"])
     assert refused.exit_code == 2
     assert f"{bad}: line 3: value" in refused.output
     assert dt.date(2026, 1, 3) not in stored(orders)
-    outsider = runner.invoke(app, ["metrics", "load", str(good), "--as", "eve"])
+    outsider = runner.invoke(app, ["load", str(good), "--as", "eve"])
     assert outsider.exit_code == 1
 
 
 def test_the_cli_push_values_and_completeness(small_org):
     metric(small_org, "orders")
     pushed = runner.invoke(
-        app, ["metrics", "push", "orders", "--value", "2026-01-10=3", "--value", "2026-01-09=", "--as", "bob"]
+        app, ["push", "orders", "--value", "2026-01-10=3", "--value", "2026-01-09=", "--as", "bob"]
     )
     assert pushed.exit_code == 0, pushed.output
-    shown = runner.invoke(app, ["metrics", "values", "orders", "--start", "2026-01-08", "--end", "2026-01-10"])
+    shown = runner.invoke(app, ["values", "orders", "--start", "2026-01-08", "--end", "2026-01-10"])
     assert "2026-01-09  N/A (blank)" in shown.output and "missing: 2026-01-08" in shown.output
-    check = runner.invoke(app, ["metrics", "completeness", "orders", "--start", "2026-01-10", "--end", "2026-01-10"])
+    check = runner.invoke(app, ["completeness", "orders", "--start", "2026-01-10", "--end", "2026-01-10"])
     assert check.exit_code == 1 and "INCOMPLETE" in check.output
-    bad = runner.invoke(app, ["metrics", "push", "orders", "--value", "yesterday=3", "--as", "bob"])
+    bad = runner.invoke(app, ["push", "orders", "--value", "yesterday=3", "--as", "bob"])
     assert bad.exit_code == 2 and "--value 1" in bad.output
