@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from typer.testing import CliRunner
 
-from mechanisms.metrics.cli import metrics as app
 from mechanisms.kernel.testing import error_of, field_of
+from mechanisms.metrics.cli import metrics as app
 
 from .data_helpers import metric, stored
 
@@ -128,9 +128,7 @@ def test_the_cli_loads_a_file_and_a_bad_file_exits_2_naming_file_line_and_field(
 
 def test_the_cli_push_values_and_completeness(small_org):
     metric(small_org, "orders")
-    pushed = runner.invoke(
-        app, ["push", "orders", "--value", "2026-01-10=3", "--value", "2026-01-09=", "--as", "bob"]
-    )
+    pushed = runner.invoke(app, ["push", "orders", "--value", "2026-01-10=3", "--value", "2026-01-09=", "--as", "bob"])
     assert pushed.exit_code == 0, pushed.output
     shown = runner.invoke(app, ["values", "orders", "--start", "2026-01-08", "--end", "2026-01-10"])
     assert "2026-01-09  N/A (blank)" in shown.output and "missing: 2026-01-08" in shown.output
