@@ -39,8 +39,7 @@ class MetricsConfig(AppConfig):
         from . import history
 
         history.register()
-        # --- second part: data. The worker pulls due SQL sources (docs/worker.md); the data verbs join the metric's
-        # history (keep this after the registry's history.register(): it extends the registered type).
+        # --- second part: data. The worker pulls due SQL sources (docs/worker.md).
         from mechanisms.kernel.schedule import Periodic, register
 
         from . import services as data_services
@@ -52,4 +51,3 @@ class MetricsConfig(AppConfig):
                 task_path="mechanisms.metrics.tasks.pull_sql_sources",
             )
         )
-        data_services.register_data_history()

@@ -786,8 +786,10 @@ def _plan_audit(plan: PlanRow) -> dict[str, Any]:
 # Every load is one transaction: the whole file is validated first, then authorized, then written in bulk, with one
 # DataLoad row and one audit record per metric whose values it changed (not one per value).
 
-DATA_SUBJECT_TYPE = "metric"
-DATA_VERBS = frozenset({"load_values", "set_sql_source", "run_sql_source"})
+# Audit verbs on the metric (history.METRIC_VERBS, second part): load (CSV), push (API), pull (SQL),
+# set_sql_source and update_sql_source.
+DATA_SUBJECT_TYPE = history.METRIC
+DATA_VERBS = {Source.CSV: "load", Source.API: "push", Source.SQL: "pull", Source.DEMO: "load"}
 KIND_SQL_FAILED = "metrics.sql_failed"
 notifications_services.declare_kinds(kinds=[KIND_SQL_FAILED])
 MAX_PUSH = 10_000  # values in one API push
@@ -797,54 +799,10 @@ PULL_EVERY = dt.timedelta(minutes=15)  # how often the worker looks for due SQL 
 _BULK = 2000
 
 
-def register_data_history() -> None:
-    """Add the data verbs to the metric's history (called last in MetricsConfig.ready(), after the registry's
-    history.register(); if the registry has not registered the type, a minimal open one is registered)."""
-    import dataclasses as _dc
-
-    from mechanisms.audit.contracts import SubjectType as _SubjectType
-
-    known = audit_services.subject_types().get(DATA_SUBJECT_TYPE)
-    if known is None:
-        known = _SubjectType(
-            name=DATA_SUBJECT_TYPE,
-            owner="metrics",
-            label="metric",
-            verbs=DATA_VERBS,
-            visible=audit_services.visible_to_signed_in,
-        )
-    words = {
-        "load_values": "loaded values",
-        "set_sql_source": "set the SQL source",
-        "run_sql_source": "pulled values by SQL",
-        **dict(known.verb_words),
-    }
-    audit_services.register_subject_type(
-        subject_type=_dc.replace(known, verbs=known.verbs | DATA_VERBS, verb_words=words)
-    )
-
-
-def _may_change_metric(actor: Actor, row: MetricRow) -> bool:
-    """The metric's owner, its team's members and leader, and admins change its data and SQL source.
-
-    PLACEHOLDER until the registry's policy.can_change_metric is merged: then this calls it (one policy)."""
-    if actor.is_admin:
-        return True
-    if actor.person_id is None:
-        return False
-    if actor.person_id == row.owner_id:
-        return True
-    relations = org_services.relations_of(actor=actor)
-    return row.team_id in relations.member_of or row.team_id in relations.leads
-
-
 def _require_data_change(actor: Actor, row: MetricRow) -> None:
+    """The metric's owner, its team's members and leader, and admins change its data and SQL source (policy)."""
     org_services.require_signed_in(actor)
-    if not _may_change_metric(actor, row):
-        raise PermissionDenied(
-            f"only the owner of {row.name}, the members and leader of its team, or an admin change its data",
-            field="metric",
-        )
+    _policy.require_change_metric(actor, row)
 
 
 def _data_metric(actor: Actor, metric_id: int) -> MetricRow:
@@ -853,12 +811,6 @@ def _data_metric(actor: Actor, metric_id: int) -> MetricRow:
     if row is None:
         raise NotFound(f"metric {metric_id} does not exist", field="metric_id")
     return row
-
-
-def find_metric_id(*, actor: Actor, name: str) -> int | None:
-    """The id of the metric with this name, or None (the CLI names metrics)."""
-    org_services.require_signed_in(actor)
-    return MetricRow.objects.filter(name=name.strip()).values_list("pk", flat=True).first()
 
 
 def _week_days(metric: MetricRow) -> frozenset[int]:
@@ -943,7 +895,7 @@ def _write_values(
         per = values[metric_id]
         changes.append(
             {
-                "verb": "run_sql_source" if source is Source.SQL else "load_values",
+                "verb": DATA_VERBS[source],
                 "subject_type": DATA_SUBJECT_TYPE,
                 "subject_id": metric_id,
                 "subject_label": metrics[metric_id].name,
@@ -1172,6 +1124,58 @@ def completeness(
     )
 
 
+def may_change_data(*, actor: Actor, metric_id: int) -> bool:
+    """May the actor load values into this metric and set its SQL source (what the page offers)?"""
+    row = MetricRow.objects.filter(pk=metric_id).first()
+    return row is not None and actor.is_authenticated and _policy.can_change_metric(actor, row)
+
+
+def weekly_figures(*, actor: Actor, metric_id: int, weeks: int = 10) -> list[tuple[WeekCompleteness, float | None]]:
+    """The last `weeks` ended weeks of a metric (oldest first), each with its completeness and its figure: the
+    week's values combined by the metric's aggregation (a ratio: the ratio of the operands' week sums), or None
+    (N/A) when the week is incomplete; never 0 for a gap. Raises NotFound."""
+    metric = _data_metric(actor, metric_id)
+    check = completeness(actor=actor, metric_id=metric_id)
+    check_weeks = check.weeks[-max(1, min(weeks, 52)) :]
+    if not check_weeks:
+        return []
+    lo = check_weeks[0].week_ending - dt.timedelta(days=6)
+    sources = [metric.numerator_id, metric.denominator_id] if metric.numerator_id else [metric.pk]
+    values: dict[int, dict[dt.date, float | None]] = {pk: {} for pk in sources}
+    for pk, d, v in DataPoint.objects.filter(
+        metric_id__in=sources, day__gte=lo, day__lte=check_weeks[-1].week_ending
+    ).values_list("metric_id", "day", "value"):
+        values[pk][d] = v
+    out = []
+    for week in check_weeks:
+        days = [week.week_ending - dt.timedelta(days=i) for i in range(6, -1, -1)]
+        figure = None
+        if week.complete:
+            if metric.numerator_id:
+                num = sum(values[metric.numerator_id][d] for d in days)
+                den = sum(values[metric.denominator_id][d] for d in days)
+                figure = num / den if den else None
+            else:
+                seen = [values[metric.pk][d] for d in days if d in values[metric.pk]]
+                figure = _combine(metric.aggregation, seen)
+        out.append((week, figure))
+    return out
+
+
+def _combine(aggregation: str, values: list) -> float | None:
+    if not values:
+        return None
+    if aggregation == "mean":
+        return sum(values) / len(values)
+    if aggregation == "min":
+        return min(values)
+    if aggregation == "max":
+        return max(values)
+    if aggregation == "last":
+        return values[-1]
+    return sum(values)
+
+
 # SQL pulls
 
 
@@ -1251,7 +1255,7 @@ def set_sql_source(
             update_versioned(row, expected_version=version, changes=fields)
         audit_services.record_change(
             actor=actor,
-            verb="set_sql_source",
+            verb="set_sql_source" if before is None else "update_sql_source",
             subject_type=DATA_SUBJECT_TYPE,
             subject_id=metric.pk,
             subject_label=metric.name,

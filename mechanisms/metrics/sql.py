@@ -129,7 +129,9 @@ def _as_points(rows: Sequence[Sequence[Any]]) -> list[tuple[dt.date, float | Non
 
 
 def _run_duckdb(connection: Mapping[str, Any], query: str, limits: Limits) -> list[tuple]:
-    """DuckDB, embedded: the database file opened read-only (a missing file is an error, never created)."""
+    """DuckDB, embedded: the database file opened read-only (a missing file is an error, never created), with
+    external access off, so a query reads the database's tables and not the server's files (read_csv('/etc/...'))
+    or other databases (ATTACH)."""
     import os
 
     import duckdb
@@ -137,7 +139,7 @@ def _run_duckdb(connection: Mapping[str, Any], query: str, limits: Limits) -> li
     path = str(connection.get("path") or "")
     if not path or not os.path.exists(path):
         raise QueryFailed(f"the DuckDB database {path or '(no path)'} does not exist")
-    with duckdb.connect(path, read_only=True) as conn:
+    with duckdb.connect(path, read_only=True, config={"enable_external_access": False}) as conn:
         cursor = conn.execute(query)
         return cursor.fetchmany(limits.max_rows + 1)
 
@@ -149,7 +151,7 @@ def _run_postgresql(connection: Mapping[str, Any], query: str, limits: Limits) -
     dsn = str(connection.get("dsn") or "")
     if not dsn:
         raise QueryFailed("the connection has no dsn")
-    timeout_ms = int(connection.get("timeout_seconds", limits.timeout_seconds)) * 1000
+    timeout_ms = min(int(connection.get("timeout_seconds", limits.timeout_seconds)), limits.timeout_seconds) * 1000
     with psycopg.connect(dsn, connect_timeout=10, autocommit=False) as conn:
         conn.read_only = True
         try:
