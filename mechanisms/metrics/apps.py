@@ -28,4 +28,18 @@ class MetricsConfig(AppConfig):
     def ready(self) -> None:
         # history.register(), the worker's jobs (SQL pulls, weekly snapshots) and deadline checks are registered
         # here by the parts that own them.
-        pass
+        # third part: decks (history of decks and their commentary; the weekly snapshot job)
+        import datetime as dt
+
+        from mechanisms.kernel import schedule
+
+        from . import decks
+
+        decks.register_history()
+        schedule.register(
+            schedule.Periodic(
+                "metrics.deck_snapshots",
+                every=dt.timedelta(days=1),
+                task_path="mechanisms.metrics.tasks.take_snapshots",
+            )
+        )
