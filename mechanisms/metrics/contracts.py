@@ -216,6 +216,8 @@ class RowResult:
     gaps: tuple[Gap, ...] = ()
     # Set when the row is an exception (off plan, or outside its usual range by the documented rule), with why.
     exception: str | None = None
+    # The row's good direction (from its RowSpec), for the drawing's good/bad colouring (added by part `charts`).
+    direction: Direction = Direction.UP
 
 
 @dataclass(frozen=True, slots=True)
