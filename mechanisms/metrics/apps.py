@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class MetricsConfig(AppConfig):
@@ -23,19 +23,27 @@ class MetricsConfig(AppConfig):
             NavEntry("metrics", "Goals", "/goals", order=30),
         ),
         # Panels (team, person, home) and search kinds are added by the parts that draw them.
+        panels=(
+            # first part: the registry
+            Panel("team", "metrics/_team_metrics.html", "mechanisms.metrics.views:team_metrics", 45, "main"),
+        ),
+        search=(
+            # first part: the registry
+            SearchKind("metrics", "Metrics", "mechanisms.metrics.views:search_metrics", order=70),
+        ),
     )
 
     def ready(self) -> None:
         # history.register(), the worker's jobs (SQL pulls, weekly snapshots) and deadline checks are registered
         # here by the parts that own them.
+        from . import history
+
+        history.register()
         # third part: decks (history of decks and their commentary; the weekly snapshot job)
         import datetime as dt
 
         from mechanisms.kernel import schedule
 
-        from . import decks
-
-        decks.register_history()
         schedule.register(
             schedule.Periodic(
                 "metrics.deck_snapshots",

@@ -26,7 +26,7 @@ from mechanisms.kernel.validation import clean_text
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
-from . import data, rules
+from . import data, history, rules
 from . import policy as _policy
 from .contracts import (
     Box,
@@ -50,8 +50,7 @@ from .models import DeckRow as DeckLineRow
 from .models import Metric as MetricRow
 from .models import Snapshot as SnapshotRow
 
-DECK_SUBJECT = "metrics.deck"
-DECK_VERBS = frozenset({"create", "update", "set_rows", "comment", "snapshot"})
+DECK_SUBJECT = history.DECK
 KIND_NOTE = "metrics.note"
 notifications_services.declare_kinds(kinds=[KIND_NOTE])
 MAX_ROWS = 12  # a deck of 6-12 charts (MECHANISMS.md §8): 1..12 allowed, fewer than 6 warned on the page
@@ -61,47 +60,6 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 10000
 BOX_KEYS = tuple(f.name for f in dataclasses.fields(Box))
 _NO_CHANGE: Any = object()
-
-
-# ---------------------------------------------------------------------------------------------- history
-
-
-def register_history() -> None:
-    """Register the deck as a kind of record with a history (open to every signed-in person)."""
-    from mechanisms.audit.contracts import SubjectType
-
-    def _url(subject_id: str) -> str | None:
-        slug = DeckRow.objects.filter(pk=subject_id).values_list("slug", flat=True).first()
-        return f"/wbr/{slug}" if slug else None
-
-    audit_services.register_subject_type(
-        subject_type=SubjectType(
-            name=DECK_SUBJECT,
-            owner="metrics",
-            label="WBR deck",
-            verbs=DECK_VERBS,
-            visible=lambda actor, ids: frozenset(ids) if actor.is_authenticated else frozenset(),
-            url=_url,
-            field_labels={
-                "title": "title",
-                "slug": "slug",
-                "description": "description",
-                "week_ends_on": "week ends on",
-                "fiscal_year_end_month": "fiscal year ends in month",
-                "rows": "rows",
-                "metric": "metric",
-                "week_ending": "week ending",
-                "body": "note",
-            },
-            verb_words={
-                "create": "created the deck",
-                "update": "changed the deck",
-                "set_rows": "changed the deck's rows",
-                "comment": "wrote commentary",
-                "snapshot": "took a snapshot",
-            },
-        )
-    )
 
 
 # ---------------------------------------------------------------------------------------------- decks
@@ -143,11 +101,7 @@ def create_deck(
         org_services.get_org_unit(actor=actor, org_unit_id=unit_id)
     else:
         org_services.get_team(actor=actor, team_id=team_id)
-    if not _policy.can_create_deck(actor, unit_id=unit_id, team_id=team_id):
-        raise PermissionDenied(
-            "a unit's deck is created by its leader (or a leader above it), a team's by its members or leader",
-            field="unit_id" if unit_id is not None else "team_id",
-        )
+    _policy.require_create_deck(actor, unit_id=unit_id, team_id=team_id)
     with transaction.atomic():
         if DeckRow.objects.filter(slug=values["slug"]).exists():
             raise Conflict(f"a deck named {values['slug']!r} exists already", field="slug")
@@ -425,12 +379,9 @@ def comment_on_metric(
     if line is None:
         raise RuleViolation(f"metric {metric_id} is not a row of this deck", field="metric_id")
     metric = line.metric
-    if not _policy.can_comment(
+    _policy.require_comment(
         actor, metric_owner_id=metric.owner_id, metric_team_id=metric.team_id, deck_owner_id=deck.owner_id
-    ):
-        raise PermissionDenied(
-            "commentary is written by the metric's owner, its team's members or the deck's owner", field="actor"
-        )
+    )
     with transaction.atomic():
         existing = CommentaryRow.objects.filter(deck_id=deck.pk, metric_id=metric.pk, week_ending=week).first()
         before = None
@@ -456,7 +407,7 @@ def comment_on_metric(
             note = update_versioned(existing, expected_version=version, changes=changes)
         audit_services.record_change(
             actor=actor,
-            verb="comment",
+            verb="comment" if before is None else "update_comment",
             subject_type=DECK_SUBJECT,
             subject_id=deck.pk,
             subject_label=deck.title,
