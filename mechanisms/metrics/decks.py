@@ -37,6 +37,7 @@ from .contracts import (
     DeckSpec,
     DeckView,
     DeckViewRow,
+    Direction,
     Gap,
     Note,
     RowComparison,
@@ -633,10 +634,13 @@ def thaw_result(frozen: Mapping[str, Any]) -> DeckResult:
                         period=g["period"],
                         missing=tuple(day(d) for d in g["missing"]),
                         blank=tuple(day(d) for d in g["blank"]),
+                        metric=g.get("metric", ""),
+                        before_first_day=g.get("before_first_day", False),
                     )
                     for g in r.get("gaps", ())
                 ),
                 exception=r.get("exception"),
+                direction=Direction(r.get("direction", "up")),
             )
         )
     return DeckResult(
@@ -680,7 +684,7 @@ def deck_document(view: DeckView) -> str:
     from . import charts
 
     notes = {r.result.name: r.note.html for r in view.rows if r.note is not None}
-    return charts.deck_html(view.result, notes=notes)
+    return charts.deck_html(view.result, commentary=notes)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
