@@ -26,6 +26,9 @@ class MetricsConfig(AppConfig):
         panels=(
             # first part: the registry
             Panel("team", "metrics/_team_metrics.html", "mechanisms.metrics.views:team_metrics", 45, "main"),
+            # third part: decks
+            Panel("team", "metrics/deck_panel_team.html", "mechanisms.metrics.views:team_decks", 46, "main"),
+            Panel("home", "metrics/deck_panel_home.html", "mechanisms.metrics.views:home_decks", 30, "side"),
         ),
         search=(
             # first part: the registry

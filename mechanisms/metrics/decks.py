@@ -256,6 +256,12 @@ def list_decks(
     return found.map(lambda r: _to_deck(r, lines.get(r.pk, [])))
 
 
+def metric_ids_by_name(*, names: Iterable[str]) -> dict[str, int]:
+    """The ids of the named metrics (the deck's rows page names them); unknown names are left out."""
+    wanted = [n for n in names if isinstance(n, str)]
+    return dict(MetricRow.objects.filter(name__in=wanted).values_list("name", "pk"))
+
+
 # ---------------------------------------------------------------------------------------------- weeks
 
 

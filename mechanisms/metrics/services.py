@@ -781,6 +781,7 @@ set_deck_rows = _decks.set_deck_rows
 get_deck = _decks.get_deck
 find_deck = _decks.find_deck
 list_decks = _decks.list_decks
+metric_ids_by_name = _decks.metric_ids_by_name
 last_ended_week = _decks.last_ended_week
 build_deck = _decks.build_deck
 comment_on_metric = _decks.comment_on_metric

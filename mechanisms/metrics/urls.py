@@ -1,12 +1,21 @@
 """The app's pages (mounted by config into the one page namespace `web`; see kernel.mounts)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 urlpatterns: list = [
     # --- first part: the registry (/metrics, /metrics/<name>)
     # --- second part: data (/metrics/<name>/data, loads)
     # --- third part: decks (/wbr, /wbr/<slug>, snapshots)
+    path("wbr", views.deck_list, name="decks"),
+    path("wbr/new", views.deck_new, name="deck-new"),
+    path("wbr/<slug:slug>", views.deck_page, name="deck"),
+    path("wbr/<slug:slug>/note", views.deck_note, name="deck-note"),
+    path("wbr/<slug:slug>/edit", views.deck_edit, name="deck-edit"),
+    path("wbr/<slug:slug>/export.<str:fmt>", views.deck_export, name="deck-export"),
+    path("wbr/<slug:slug>/snapshots", views.snapshot_list, name="deck-snapshots"),
+    path("wbr/<slug:slug>/snapshots/<str:week>", views.snapshot_page, name="deck-snapshot"),
+    path("wbr/<slug:slug>/compare", views.snapshot_compare, name="deck-compare"),
     # --- fourth part: goals (/goals)
 ]
