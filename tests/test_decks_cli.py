@@ -8,8 +8,7 @@ import json
 from typer.testing import CliRunner
 
 from mechanisms.config.cli import app
-
-from .test_decks_build import WEEK, deck  # noqa: F401 - the fixture
+from mechanisms.metrics.tests.test_decks_build import WEEK, deck  # noqa: F401 - the fixture
 
 runner = CliRunner()
 
