@@ -197,10 +197,17 @@ def test_bad_notes_are_refused_by_name(small_org, deck, change, field):
 
 
 def test_exceptions_come_first_and_the_owner_sees_whom_they_wait_on(small_org, deck):
+    from mechanisms.metrics.models import PlanValue
+
     gus = small_org.actor("gus")
+    # orders' plan for the week is far above what it did: an exception (off plan), listed first
+    PlanValue.objects.create(
+        metric_id=deck.rows[0].metric_id, period="week", start=WEEK - dt.timedelta(days=6), end=WEEK, value=10**5
+    )
     plain = services.build_deck(actor=gus, deck_id=deck.id, week_ending=WEEK)
     first = services.build_deck(actor=gus, deck_id=deck.id, week_ending=WEEK, exceptions_first=True)
     flagged = [r.result.name for r in plain.rows if r.result.exception]
+    assert flagged == ["orders"]
     assert [r.result.name for r in first.rows][: len(flagged)] == flagged
     assert sorted(r.result.name for r in first.rows) == sorted(r.result.name for r in plain.rows)
     assert set(plain.waiting_on) == {r.owner_id for r in plain.rows if r.result.exception}
