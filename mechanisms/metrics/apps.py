@@ -26,6 +26,9 @@ class MetricsConfig(AppConfig):
         panels=(
             # first part: the registry
             Panel("team", "metrics/_team_metrics.html", "mechanisms.metrics.views:team_metrics", 45, "main"),
+            # third part: decks
+            Panel("team", "metrics/deck_panel_team.html", "mechanisms.metrics.views:team_decks", 46, "main"),
+            Panel("home", "metrics/deck_panel_home.html", "mechanisms.metrics.views:home_decks", 30, "side"),
         ),
         search=(
             # first part: the registry
@@ -49,5 +52,17 @@ class MetricsConfig(AppConfig):
                 "metrics.sql_pulls",
                 every=data_services.PULL_EVERY,
                 task_path="mechanisms.metrics.tasks.pull_sql_sources",
+            )
+        )
+        # third part: decks (history of decks and their commentary; the weekly snapshot job)
+        import datetime as dt
+
+        from mechanisms.kernel import schedule
+
+        schedule.register(
+            schedule.Periodic(
+                "metrics.deck_snapshots",
+                every=dt.timedelta(days=1),
+                task_path="mechanisms.metrics.tasks.take_snapshots",
             )
         )

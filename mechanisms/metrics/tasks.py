@@ -16,3 +16,11 @@ from . import services
 def pull_sql_sources() -> dict[str, int]:
     report = services.pull_due_sources(actor=Actor.system("worker"))
     return {"pulled": len(report.pulled), "failed": len(report.failed), "skipped": report.skipped}
+
+
+# --- third part: the weekly snapshot of every deck (daily; idempotent per deck and week) ---------------------
+
+
+@task()
+def take_snapshots() -> dict[str, int]:
+    return {"taken": services.take_due_snapshots(actor=Actor.system("worker"))}

@@ -14,5 +14,14 @@ urlpatterns: list = [
     re_path(r"^metrics/(?P<name>(?!.*/(?:data|loads|sql|completeness)$)[^\x00]+)$", views.metric_page, name="metric"),
     # --- second part: data (/metrics/<name>/data, loads)
     # --- third part: decks (/wbr, /wbr/<slug>, snapshots)
+    path("wbr", views.deck_list, name="decks"),
+    path("wbr/new", views.deck_new, name="deck-new"),
+    path("wbr/<slug:slug>", views.deck_page, name="deck"),
+    path("wbr/<slug:slug>/note", views.deck_note, name="deck-note"),
+    path("wbr/<slug:slug>/edit", views.deck_edit, name="deck-edit"),
+    path("wbr/<slug:slug>/export.<str:fmt>", views.deck_export, name="deck-export"),
+    path("wbr/<slug:slug>/snapshots", views.snapshot_list, name="deck-snapshots"),
+    path("wbr/<slug:slug>/snapshots/<str:week>", views.snapshot_page, name="deck-snapshot"),
+    path("wbr/<slug:slug>/compare", views.snapshot_compare, name="deck-compare"),
     # --- fourth part: goals (/goals)
 ]
