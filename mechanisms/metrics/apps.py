@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
 
 
 class MetricsConfig(AppConfig):
@@ -23,9 +23,27 @@ class MetricsConfig(AppConfig):
             NavEntry("metrics", "Goals", "/goals", order=30),
         ),
         # Panels (team, person, home) and search kinds are added by the parts that draw them.
+        panels=(
+            # fourth part: goals
+            Panel("team", "metrics/goal_team_panel.html", "mechanisms.metrics.views:team_goals_panel", 35),
+        ),
     )
 
     def ready(self) -> None:
         # history.register(), the worker's jobs (SQL pulls, weekly snapshots) and deadline checks are registered
         # here by the parts that own them.
-        pass
+        import datetime as dt
+
+        from mechanisms.kernel.schedule import Periodic, register
+
+        from . import goal_history
+
+        # fourth part: goals (their history; the daily close of due goals from their data)
+        goal_history.register()
+        register(
+            Periodic(
+                "metrics.close_due_goals",
+                every=dt.timedelta(days=1),
+                task_path="mechanisms.metrics.tasks.close_due_goals",
+            )
+        )
