@@ -143,6 +143,13 @@ class DeckSpec:
     series: Mapping[str, Series]
     fiscal_year_end_month: int = 12
     title: str = ""
+    # The deck engine part: the week number to show when the caller has one (wbr-app's `week_number`); None infers
+    # it from the week ending and the fiscal year end (rules.week_number).
+    week_number: int | None = None
+    # The deck engine part: a period that starts before a series' first observation (the metric was not tracked
+    # yet) is computed over the days from that first day, as wbr-app does, and flagged by a Gap with
+    # `before_first_day`; False makes such a period incomplete (None) instead.
+    count_from_first_day: bool = True
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -182,6 +189,11 @@ class Gap:
     period: str  # e.g. "week 2021-09-25", "month 2021-09", "mtd", "ytd py"
     missing: tuple[dt.date, ...] = ()
     blank: tuple[dt.date, ...] = ()
+    # The deck engine part: the row whose data has the gap (a function row lists its operands' gaps).
+    metric: str = ""
+    # True: the figure IS available but covers only the days from the series' first observation; `missing` lists
+    # the period's days before it (see DeckSpec.count_from_first_day).
+    before_first_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)
