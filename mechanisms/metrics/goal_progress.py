@@ -125,9 +125,11 @@ def figure(row: RowResult, measure: GoalMeasure) -> float | None:
     }[measure]
 
 
-def current_gaps(row: RowResult) -> tuple[Gap, ...]:
-    """The row's gaps in this year's periods (the prior year's do not change a goal's figure)."""
-    return tuple(g for g in row.gaps if "py" not in g.period.split())
+def current_gaps(row: RowResult, measure: GoalMeasure, as_of: dt.date) -> tuple[Gap, ...]:
+    """The row's gaps in the period the goal is judged on (the engine's period names: "week <end>", "mtd", "qtd",
+    "ytd"); a period counted from the series' first day has its figure, so it is no gap here."""
+    wanted = f"week {as_of.isoformat()}" if measure is GoalMeasure.LAST_WEEK else measure.value
+    return tuple(g for g in row.gaps if g.period == wanted and not g.before_first_day)
 
 
 def unavailable_words(measure: GoalMeasure, as_of: dt.date, gaps: tuple[Gap, ...]) -> str:

@@ -449,7 +449,7 @@ def _progress(row: GoalRow, today: dt.date) -> GoalProgress:
     as_of = goal_progress_rules.measured_as_of(today=today, due_date=row.due_date)
     result = goal_progress_rules.measured_row(metric, as_of=as_of)
     measured = goal_progress_rules.figure(result, measure)
-    gaps = goal_progress_rules.current_gaps(result) if measured is None else ()
+    gaps = goal_progress_rules.current_gaps(result, measure, as_of) if measured is None else ()
     judged = goal_progress_rules.judge(
         measured=measured,
         baseline=row.baseline,
