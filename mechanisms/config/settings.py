@@ -261,3 +261,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Metrics, data (docs/deploy.md): the connections SQL pulls run on, by name. Each has an engine (duckdb: a database
+# file opened read-only; postgresql: a dsn, run in a read-only transaction with a statement timeout). The default is
+# an embedded DuckDB file in var/; MECH_METRICS_CONNECTIONS (JSON) replaces the table.
+MECH_METRICS_CONNECTIONS = {"default": {"engine": "duckdb", "path": str(VAR_DIR / "metrics.duckdb")}}
+if os.environ.get("MECH_METRICS_CONNECTIONS"):
+    import json as _json
+
+    MECH_METRICS_CONNECTIONS = _json.loads(os.environ["MECH_METRICS_CONNECTIONS"])
+# A CSV of values may be large (50,000 rows is about 1.5 MB; a year of 300 metrics, wide, more).
+MECH_LARGE_BODY_PATHS = (*MECH_LARGE_BODY_PATHS, "/api/v1/metric-loads")

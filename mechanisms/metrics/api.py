@@ -6,21 +6,308 @@ Thin: parse, call one service, return its contract. Errors are mapped in config/
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+import datetime as dt
+
+from ninja import Field, Query, Router, Schema, Status
 
 from mechanisms.kernel import machine_api
-from mechanisms.kernel.api import READ_ERRORS, WRITE_ERRORS, Id, PageOut, QueryText, page_out, responses
+from mechanisms.kernel.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Date,
+    Id,
+    InSchema,
+    OutSchema,
+    PageOut,
+    QueryText,
+    page_out,
+    responses,
+)
 from mechanisms.kernel.changes import changes_from
+from mechanisms.kernel.errors import RuleViolation
 
 from . import services
-from .contracts import GoalChanges
+from . import services as data_services
+from .contracts import GoalChanges, MetricChanges, ValuePoint
 from .goal_schemas import GoalIn, GoalMixOut, GoalOut, GoalPatch, GoalProgressOut, GoalViewOut
+from .schemas import LineageOut, MetricIn, MetricOut, MetricPatch, PlanIn, PlanRowOut, RetireIn, RevisionOut
 
 router = Router(tags=["metrics"])
 
 # --- first part: the registry --------------------------------------------------------------------------------
 
+
+def _actor(request):
+    return request.auth
+
+
+class MetricFilter(Schema):
+    kind: QueryText | None = None
+    team_id: Id | None = None
+    owner_id: Id | None = None
+    text: QueryText | None = None
+    retired: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@router.get("/metrics", response=responses(PageOut[MetricOut], 400, *READ_ERRORS))
+def list_metrics(request, filters: Query[MetricFilter]):
+    """The registry by name: by kind (input, output), team, owner, words of name, title or definition, retired."""
+    return page_out(services.list_metrics(actor=_actor(request), **filters.dict()))
+
+
+@router.post("/metrics", response=responses(MetricOut, 400, 401, 403, 404, 422, status=201))
+def define_metric(request, payload: MetricIn):
+    """Define a metric (revision 1). An input metric needs a lever and an owner in its team; a compound metric is
+    refused (only a ratio of two base metrics' period sums); lineage names the metric it evolved from, and why."""
+    return Status(201, services.define_metric(actor=_actor(request), **payload.dict()))
+
+
+@router.get("/metrics/by-name", response=responses(MetricOut, *READ_ERRORS))
+def get_metric_by_name(request, name: QueryText):
+    """One metric by its name (`?name=Defects/Million`)."""
+    return services.get_metric_by_name(actor=_actor(request), name=name)
+
+
+@router.get("/metrics/{int:metric_id}", response=responses(MetricOut, *READ_ERRORS))
+def get_metric(request, metric_id: Id):
+    """One metric by id."""
+    return services.get_metric(actor=_actor(request), metric_id=metric_id)
+
+
+@router.patch("/metrics/{int:metric_id}", response=responses(MetricOut))
+def revise_metric(request, metric_id: Id, payload: MetricPatch):
+    """Revise a metric's definition (a new revision; the reason is required). `version` is the version you read:
+    a stale one gets 409. `formula: null` makes a ratio a base metric again; `evolved_from_id: null` clears it."""
+    sent = payload.dict(exclude_unset=True)
+    version, reason = sent.pop("version"), sent.pop("reason")
+    changes = changes_from(MetricChanges, sent)
+    return services.revise_metric(
+        actor=_actor(request), metric_id=metric_id, version=version, reason=reason, changes=changes
+    )
+
+
+@router.post("/metrics/{int:metric_id}/retire", response=responses(MetricOut))
+def retire_metric(request, metric_id: Id, payload: RetireIn):
+    """Retire a metric from today (it stays readable; it is no longer revised or planned)."""
+    return services.retire_metric(actor=_actor(request), metric_id=metric_id, **payload.dict())
+
+
+@router.get("/metrics/{int:metric_id}/revisions", response=responses(PageOut[RevisionOut], *READ_ERRORS))
+def list_revisions(request, metric_id: Id, limit: int = 50, offset: int = 0):
+    """A metric's revisions, newest first, each with the fields that changed. Paginated."""
+    return page_out(services.list_revisions(actor=_actor(request), metric_id=metric_id, limit=limit, offset=offset))
+
+
+@router.get("/metrics/{int:metric_id}/revisions/{int:number}", response=responses(RevisionOut, *READ_ERRORS))
+def get_revision(request, metric_id: Id, number: Id):
+    """One revision of a metric's definition: all its fields as they were."""
+    return services.get_revision(actor=_actor(request), metric_id=metric_id, number=number)
+
+
+@router.get("/metrics/{int:metric_id}/lineage", response=responses(LineageOut, *READ_ERRORS))
+def get_lineage(request, metric_id: Id):
+    """Where a metric comes from (ancestors, oldest first, with why) and what evolved from it."""
+    return services.lineage(actor=_actor(request), metric_id=metric_id)
+
+
+@router.put("/metrics/{int:metric_id}/plan", response=responses(list[PlanRowOut]))
+def set_plan(request, metric_id: Id, payload: PlanIn):
+    """Replace a metric's plan, all or nothing: weeks (7 days), months, fiscal quarters and years (whole months)."""
+    values = [(v.period, v.start, v.end, v.value) for v in payload.values]
+    return services.set_plan(actor=_actor(request), metric_id=metric_id, values=values, replace=True)
+
+
+@router.get("/metrics/{int:metric_id}/plan", response=responses(PageOut[PlanRowOut], 400, *READ_ERRORS))
+def list_plan(request, metric_id: Id, period: QueryText | None = None, limit: int = 50, offset: int = 0):
+    """A metric's plan values by period and start. Paginated."""
+    return page_out(
+        services.list_plan(actor=_actor(request), metric_id=metric_id, period=period, limit=limit, offset=offset)
+    )
+
+
 # --- second part: data ---------------------------------------------------------------------------------------
+
+
+class ValueIn(InSchema):
+    day: Date
+    value: float | None = Field(description="the value; null is a blank (the source has no figure), never 0")
+
+
+class ValuesIn(InSchema):
+    values: list[ValueIn] = Field(max_length=10_000)
+
+
+class ValueOut(OutSchema):
+    day: dt.date
+    value: float | None
+
+
+class LoadOut(OutSchema):
+    id: int
+    source: str
+    actor_id: int | None
+    file_name: str
+    metric_ids: list[int]
+    metric_names: list[str]
+    added: int
+    changed: int
+    unchanged: int
+    created_at: dt.datetime | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+
+class SeriesOut(OutSchema):
+    metric_id: int
+    name: str
+    grain: str
+    start: dt.date
+    end: dt.date
+    points: list[ValueOut]
+    missing: list[dt.date]
+
+
+class WeekOut(OutSchema):
+    week_ending: dt.date
+    expected: int
+    missing: list[dt.date]
+    blank: list[dt.date]
+    complete: bool
+
+
+class CompletenessOut(OutSchema):
+    metric_id: int
+    name: str
+    grain: str
+    start: dt.date
+    end: dt.date
+    week_ends_on: int
+    complete: bool
+    missing_days: int
+    blank_days: int
+    weeks: list[WeekOut]
+
+
+class SqlSourceIn(InSchema):
+    engine: str = Field("duckdb", description="duckdb | postgresql (or a configured warehouse engine)")
+    connection: str = Field("default", max_length=64, description="a name in MECH_METRICS_CONNECTIONS")
+    query: str = Field(max_length=20_000, description="one SELECT (or WITH ... SELECT) returning (day, value) rows")
+    every_hours: int = Field(24, ge=1, le=720)
+    enabled: bool = True
+    version: int | None = Field(None, ge=1, description="the version you read; omit when creating")
+
+
+class SqlSourceOut(OutSchema):
+    metric_id: int
+    engine: str
+    connection: str
+    query: str
+    every_hours: int
+    enabled: bool
+    version: int
+    last_run_at: dt.datetime | None = None
+    last_status: str = ""
+    last_error: str = ""
+    last_rows: int | None = None
+    next_run_at: dt.datetime | None = None
+
+
+def _data_actor(request):
+    return request.auth
+
+
+@router.post("/metrics/{int:metric_id}/values", response=responses(LoadOut, 400, 401, 403, 404, 422))
+def push_values(request, metric_id: Id, payload: ValuesIn):
+    """Push values of one metric: `{"values": [{"day": "2026-03-31", "value": 12.5}, ...]}` (null: a blank).
+    Idempotent: values already stored are left alone; the report counts added, changed and unchanged."""
+    points = [ValuePoint(day=v.day, value=v.value) for v in payload.values]
+    return data_services.push_values(actor=_data_actor(request), metric_id=metric_id, values=points)
+
+
+@router.get("/metrics/{int:metric_id}/values", response=responses(SeriesOut, 400, *READ_ERRORS))
+def get_values(request, metric_id: Id, start: Date | None = None, end: Date | None = None):
+    """A metric's values between start and end inclusive (default: the 70 days to today), with the days never
+    loaded under `missing`; a blank is a point with value null."""
+    return data_services.get_series(actor=_data_actor(request), metric_id=metric_id, start=start, end=end)
+
+
+@router.get("/metrics/{int:metric_id}/completeness", response=responses(CompletenessOut, 400, *READ_ERRORS))
+def get_completeness(
+    request,
+    metric_id: Id,
+    start: Date | None = None,
+    end: Date | None = None,
+    week_ends_on: int | None = Query(None, ge=0, le=6),
+):
+    """Per week ending between start and end (default: the last 10 ended weeks): the expected days, the missing
+    and the blank ones, and whether the week is complete."""
+    return data_services.completeness(
+        actor=_data_actor(request), metric_id=metric_id, start=start, end=end, week_ends_on=week_ends_on
+    )
+
+
+_CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/metric-loads", response=responses(LoadOut, 400, 401, 403, 413, 422, status=201), openapi_extra=_CSV_BODY)
+def load_csv(request, file_name: QueryText = "upload.csv"):
+    """Load a CSV of values: the body as `text/csv` (name it with `?file_name=`) or a multipart upload (`file`).
+    Long `date,metric,value` or wide `date,<metric>,...`; all or nothing (every problem listed with its line and
+    field in `details.problems`); re-loading the same file changes nothing."""
+    if (request.content_type or "").startswith("multipart/form-data"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise RuleViolation("send the CSV as the multipart field 'file'", field="file")
+        content, file_name = upload.read(), upload.name or file_name
+    else:
+        content = request.body
+    report = data_services.load_values_csv(actor=_data_actor(request), content=content, file_name=file_name)
+    return Status(201, report)
+
+
+@router.get("/metric-loads", response=responses(PageOut[LoadOut], 400, *READ_ERRORS))
+def list_loads(request, metric_id: Id | None = None, limit: int = 50, offset: int = 0):
+    """Loads, newest first (CSV uploads, API pushes, SQL pulls), optionally of one metric. Paginated."""
+    return page_out(
+        data_services.list_loads(actor=_data_actor(request), metric_id=metric_id, limit=limit, offset=offset)
+    )
+
+
+@router.get("/metrics/{int:metric_id}/sql-source", response=responses(SqlSourceOut, *READ_ERRORS))
+def get_sql_source(request, metric_id: Id):
+    """The metric's SQL source and how its last run went (404 when it has none)."""
+    return data_services.get_sql_source(actor=_data_actor(request), metric_id=metric_id)
+
+
+@router.put("/metrics/{int:metric_id}/sql-source", response=responses(SqlSourceOut))
+def set_sql_source(request, metric_id: Id, payload: SqlSourceIn):
+    """Set the metric's SQL source (engine, named connection, one SELECT returning (day, value), every N hours);
+    changing it names the `version` you read (a stale one is 409)."""
+    return data_services.set_sql_source(actor=_data_actor(request), metric_id=metric_id, **payload.dict())
+
+
+@router.post("/metrics/{int:metric_id}/sql-source/run", response=responses(LoadOut))
+def run_sql_source(request, metric_id: Id):
+    """Run the metric's SQL query now and load its rows; a failure is stored on the source, told to the owner and
+    answered 400 on `query`."""
+    return data_services.run_sql_source(actor=_data_actor(request), metric_id=metric_id)
+
 
 # --- third part: decks and snapshots -------------------------------------------------------------------------
 

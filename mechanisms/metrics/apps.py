@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel
+from mechanisms.kernel.mounts import Command, Mounts, NavEntry, Panel, SearchKind
 
 
 class MetricsConfig(AppConfig):
@@ -24,21 +24,43 @@ class MetricsConfig(AppConfig):
         ),
         # Panels (team, person, home) and search kinds are added by the parts that draw them.
         panels=(
+            # first part: the registry
+            Panel("team", "metrics/_team_metrics.html", "mechanisms.metrics.views:team_metrics", 45, "main"),
             # fourth part: goals
             Panel("team", "metrics/goal_team_panel.html", "mechanisms.metrics.views:team_goals_panel", 35),
+        ),
+        search=(
+            # first part: the registry
+            SearchKind("metrics", "Metrics", "mechanisms.metrics.views:search_metrics", order=70),
         ),
     )
 
     def ready(self) -> None:
         # history.register(), the worker's jobs (SQL pulls, weekly snapshots) and deadline checks are registered
         # here by the parts that own them.
-        import datetime as dt
+        from . import history
 
+        history.register()
+        # --- second part: data. The worker pulls due SQL sources (docs/worker.md); the data verbs join the metric's
+        # history (keep this after the registry's history.register(): it extends the registered type).
         from mechanisms.kernel.schedule import Periodic, register
+
+        from . import services as data_services
+
+        register(
+            Periodic(
+                "metrics.sql_pulls",
+                every=data_services.PULL_EVERY,
+                task_path="mechanisms.metrics.tasks.pull_sql_sources",
+            )
+        )
+        data_services.register_data_history()
+
+        # --- fourth part: goals (their history; the daily close of due goals from their data)
+        import datetime as dt
 
         from . import goal_history
 
-        # fourth part: goals (their history; the daily close of due goals from their data)
         goal_history.register()
         register(
             Periodic(

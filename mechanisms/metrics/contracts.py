@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mechanisms.kernel.changes import UNSET, Unset
 
@@ -228,6 +229,265 @@ class DeckResult:
     fiscal_year_end_month: int
     rows: tuple[RowResult, ...]
     notes: tuple[str, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# first part: the registry's records (metrics, revisions, lineage, plans)
+# ---------------------------------------------------------------------------------------------------------------
+
+# The definitional fields: every revision keeps all of them (MetricRevision.fields), in this order.
+DEFINITION_FIELDS = (
+    "title",
+    "kind",
+    "definition",
+    "unit",
+    "direction",
+    "owner_id",
+    "team_id",
+    "lever",
+    "aggregation",
+    "comparison",
+    "grain",
+    "number_format",
+    "formula",
+    "evolved_from",
+    "evolution_reason",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricView:
+    """A metric of the registry as the services hand it out: every field, the owner's and team's names, a ratio's
+    numerator and denominator names (`formula` is `{"ratio": {"numerator": ..., "denominator": ...}}` or None),
+    lineage (the metric it evolved from and why) and the current revision number."""
+
+    id: MetricId
+    name: str
+    title: str
+    kind: Kind
+    definition: str
+    unit: str
+    direction: Direction
+    owner_id: int
+    owner_name: str
+    team_id: int
+    team_name: str
+    lever: str
+    aggregation: Aggregation
+    comparison: Comparison
+    grain: Grain
+    number_format: str
+    numerator_id: MetricId | None
+    numerator: str | None
+    denominator_id: MetricId | None
+    denominator: str | None
+    evolved_from_id: MetricId | None
+    evolved_from: str | None
+    evolution_reason: str
+    revision: int
+    retired_on: dt.date | None
+    version: int
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.numerator_id is not None
+
+    @property
+    def formula(self) -> dict | None:
+        if self.numerator is None or self.denominator is None:
+            return None
+        return {"ratio": {"numerator": self.numerator, "denominator": self.denominator}}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRevisionView:
+    """One revision of a metric's definition, kept forever: all definitional fields as they were (`fields`, by
+    DEFINITION_FIELDS), the fields that differ from the revision before (`changed`: name -> (before, after)), the
+    reason, its author and when."""
+
+    metric_id: MetricId
+    number: int
+    fields: Mapping[str, object]
+    changed: Mapping[str, tuple[object, object]]
+    reason: str
+    author_id: int | None
+    author_name: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LineageLink:
+    """One metric in a lineage: it evolved from `evolved_from` (a name, None for the first) because of `reason`."""
+
+    metric_id: MetricId
+    name: str
+    title: str
+    evolved_from: str | None
+    reason: str
+    retired_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineageView:
+    """Where a metric comes from and what came of it: `ancestors` oldest first (pages -> pages seen), the metric
+    itself, and `descendants` (every metric that evolved from it, directly or through others, breadth first)."""
+
+    metric: LineageLink
+    ancestors: tuple[LineageLink, ...]
+    descendants: tuple[LineageLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A metric's plan for one period (a week ending on its last day, a month, a fiscal quarter or year)."""
+
+    metric_id: MetricId
+    period: Period
+    start: dt.date
+    end: dt.date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricChanges:
+    """A revision's changes: only the given fields change (UNSET: not given). `formula` None makes a ratio metric
+    a base metric again; `evolved_from_id` None clears its lineage. The name never changes (it keys CSV columns,
+    pushes and SQL pulls): a renamed metric is a new metric that evolved from this one."""
+
+    title: str | Unset = UNSET
+    kind: Kind | str | Unset = UNSET
+    definition: str | Unset = UNSET
+    unit: str | Unset = UNSET
+    direction: Direction | str | Unset = UNSET
+    owner_id: int | Unset = UNSET
+    team_id: int | Unset = UNSET
+    lever: str | Unset = UNSET
+    aggregation: Aggregation | str | Unset = UNSET
+    comparison: Comparison | str | Unset = UNSET
+    grain: Grain | str | Unset = UNSET
+    number_format: str | Unset = UNSET
+    formula: dict[str, Any] | None | Unset = UNSET
+    evolved_from_id: int | None | Unset = UNSET
+    evolution_reason: str | Unset = UNSET
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Second part: data (CSV loads, API pushes, SQL pulls, completeness)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValuePoint:
+    """One value of a metric: the day (for a weekly metric, the week's last day) and the value; None is a blank
+    (the source says it has no figure), never 0."""
+
+    day: dt.date
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """What one load did: how many values it added, changed and left as they were, for which metrics. Re-loading
+    the same values adds and changes nothing."""
+
+    id: int
+    source: Source
+    actor_id: int | None
+    file_name: str
+    metric_ids: tuple[MetricId, ...]
+    metric_names: tuple[str, ...]
+    added: int
+    changed: int
+    unchanged: int
+    created_at: dt.datetime | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesView:
+    """A metric's loaded values between start and end inclusive, oldest first; a day never loaded is in `missing`
+    (for a weekly metric: a week end with no value), a blank is a point whose value is None."""
+
+    metric_id: MetricId
+    name: str
+    grain: Grain
+    start: dt.date
+    end: dt.date
+    points: tuple[ValuePoint, ...]
+    missing: tuple[dt.date, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCompleteness:
+    """One week (ending on `week_ending`): the days it expects (7 for a daily metric, 1 for a weekly one), the
+    expected days that were never loaded and those loaded blank; complete when neither has any."""
+
+    week_ending: dt.date
+    expected: int
+    missing: tuple[dt.date, ...]
+    blank: tuple[dt.date, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.blank
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """The completeness check of a metric over the weeks ending between start and end (weeks end on
+    `week_ends_on`, 0 Monday .. 6 Sunday), newest week last. Shown, never hidden."""
+
+    metric_id: MetricId
+    name: str
+    grain: Grain
+    start: dt.date
+    end: dt.date
+    week_ends_on: int
+    weeks: tuple[WeekCompleteness, ...]
+
+    @property
+    def complete(self) -> bool:
+        return all(w.complete for w in self.weeks)
+
+    @property
+    def missing_days(self) -> int:
+        return sum(len(w.missing) for w in self.weeks)
+
+    @property
+    def blank_days(self) -> int:
+        return sum(len(w.blank) for w in self.weeks)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSourceView:
+    """Where the worker pulls a metric's values from, and how its last run went (last_status ok | failed)."""
+
+    metric_id: MetricId
+    engine: Engine
+    connection: str
+    query: str
+    every_hours: int
+    enabled: bool
+    version: int
+    last_run_at: dt.datetime | None = None
+    last_status: str = ""
+    last_error: str = ""
+    last_rows: int | None = None
+    next_run_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullReport:
+    """What one pass of the worker over the due SQL sources did: which metrics it pulled, which failed."""
+
+    pulled: tuple[MetricId, ...] = ()
+    failed: tuple[MetricId, ...] = ()
+    skipped: int = 0  # enabled sources not yet due
 
 
 # ---------------------------------------------------------------------------------------------------------------

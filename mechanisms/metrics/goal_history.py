@@ -30,7 +30,7 @@ def register() -> None:
             owner="metrics",
             label="goal",
             verbs=GOAL_VERBS,
-            visible=_policy.goal_ids_visible,
+            visible=_policy.visible_ids,
             url=_url,
             field_labels={
                 "title": "title",
