@@ -121,7 +121,7 @@ def record_outcome(request, decision_id: Id, payload: OutcomeIn):
 @router.get("/decisions/{decision_id}/pdf", response=responses(None, *READ_ERRORS))
 def decision_pdf(request, decision_id: Id):
     """The decision as a PDF (print layout; user text through the one Markdown renderer)."""
-    from mechanisms.kernel.pdf import download
+    from mechanisms.kernel.http import download
 
     from .views import decision_pdf_bytes
 

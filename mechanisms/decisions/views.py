@@ -351,7 +351,7 @@ def decision_pdf_bytes(*, actor: Actor, decision_id: int) -> tuple[str, bytes]:
 @page
 def decision_pdf(request: HttpRequest, number: int) -> HttpResponse:
     d = _decision_by_number(request.actor, number)
-    from mechanisms.kernel.pdf import download
+    from mechanisms.kernel.http import download
 
     return download(*decision_pdf_bytes(actor=request.actor, decision_id=d.id))
 

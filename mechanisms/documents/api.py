@@ -239,7 +239,7 @@ def _document_out(record) -> dict:
 def export_pdf(request, document_id: Id, revision: Id | None = None):
     """One revision (the current one by default) as a PDF download, for those the owning app lets read it (404
     for everyone else). It fetches nothing but the document's own image attachments."""
-    from mechanisms.kernel.pdf import download
+    from mechanisms.kernel.http import download
 
     name, content = services.export_pdf(actor=_actor(request), document_id=document_id, revision=revision)
     return download(name, content)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from mechanisms.kernel import clock, pdf
+from mechanisms.kernel import clock, http
 from mechanisms.kernel.errors import DomainError, NotFound, RuleViolation
 from mechanisms.kernel.pages import FORM_ERRORS, page, pager, query_int, show_error
 from mechanisms.org import services as org_services
@@ -429,4 +429,4 @@ def export_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
     name, content = services.export_pdf(
         actor=request.actor, document_id=document_id, revision=query_int(request, "revision")
     )
-    return pdf.download(name, content)
+    return http.download(name, content)

@@ -1,9 +1,10 @@
-"""HTTP middleware shared by every entry point: the Content-Security-Policy header and the larger body limit of
-the import endpoints. No rules of any mechanism."""
+"""HTTP pieces shared by every entry point: the Content-Security-Policy header, the larger body limit of the import
+endpoints, and the response every PDF door answers with (`download`). No rules of any mechanism."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 
 
 class ContentSecurityPolicyMiddleware:
@@ -51,3 +52,14 @@ def body_limit_for(path: str) -> int:
     if prefixes and path.startswith(prefixes):
         return int(settings.MECH_LARGE_BODY_MAX_BYTES)
     return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+
+
+def download(name: str, content: bytes) -> HttpResponse:
+    """The HTTP response every PDF door (API and page) answers with: a download named `name`, never sniffed as
+    anything else, never cached (it may be confidential)."""
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name) or "document.pdf"
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

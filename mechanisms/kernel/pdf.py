@@ -9,7 +9,9 @@ fetcher for any object given none) answers only the `resources` the caller hands
 everything else before any I/O: http, https, ftp, file, and data URLs (a data URL is decoded only when it is a
 raster image). Fonts are the system's DejaVu through fontconfig, never fetched.
 
-WeasyPrint is imported lazily: it costs half a second and only the PDF doors need it.
+WeasyPrint is imported lazily: it costs half a second and only the PDF doors need it. This module imports no Django
+(`mech wbr build` renders PDFs offline, without a Django set-up); the HTTP response a PDF door answers with is
+`kernel.http.download`.
 """
 
 from __future__ import annotations
@@ -94,19 +96,6 @@ def _safe_link(kind: str, target: object) -> bool:
     if target.startswith(BASE_URL):
         return False  # a path of this server: meaningless on paper
     return urlsplit(target).scheme.lower() in SAFE_LINK_SCHEMES
-
-
-def download(name: str, content: bytes):
-    """The HTTP response every PDF door (API and page) answers with: a download named `name`, never sniffed as
-    anything else, never cached (it may be confidential)."""
-    from django.http import HttpResponse
-
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name) or "document.pdf"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{safe}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def resource_key(url: str) -> str:

@@ -43,6 +43,9 @@ class MetricsConfig(AppConfig):
         history.register()
         # --- second part: data. The worker pulls due SQL sources (docs/worker.md); the data verbs join the metric's
         # history (keep this after the registry's history.register(): it extends the registered type).
+        import datetime as dt
+
+        from mechanisms.kernel import schedule
         from mechanisms.kernel.schedule import Periodic, register
 
         from . import services as data_services
@@ -56,9 +59,16 @@ class MetricsConfig(AppConfig):
         )
         data_services.register_data_history()
 
-        # --- fourth part: goals (their history; the daily close of due goals from their data)
-        import datetime as dt
+        # third part: decks (history of decks and their commentary; the weekly snapshot job)
+        schedule.register(
+            schedule.Periodic(
+                "metrics.deck_snapshots",
+                every=dt.timedelta(days=1),
+                task_path="mechanisms.metrics.tasks.take_snapshots",
+            )
+        )
 
+        # --- fourth part: goals (their history; the daily close of due goals from their data)
         from . import goal_history
 
         goal_history.register()

@@ -219,6 +219,8 @@ class RowResult:
     gaps: tuple[Gap, ...] = ()
     # Set when the row is an exception (off plan, or outside its usual range by the documented rule), with why.
     exception: str | None = None
+    # The row's good direction (from its RowSpec), for the drawing's good/bad colouring (added by part `charts`).
+    direction: Direction = Direction.UP
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +490,121 @@ class PullReport:
     pulled: tuple[MetricId, ...] = ()
     failed: tuple[MetricId, ...] = ()
     skipped: int = 0  # enabled sources not yet due
+
+
+# Third part: decks, commentary, snapshots (the records the deck services hand out)
+# ---------------------------------------------------------------------------------------------------------------
+
+SnapshotId = int
+NoteId = int
+
+
+@dataclass(frozen=True, slots=True)
+class DeckLine:
+    """One chart of a deck, in order: the metric, its label and number format for this deck (blank: the metric's)."""
+
+    position: int
+    metric_id: MetricId
+    metric_name: str
+    label: str = ""
+    number_format: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Deck:
+    """A Weekly Business Review deck: an org unit's (or a team's) metrics in order, reviewed every week ending on
+    `week_ends_on` (0 Monday .. 6 Sunday), in a fiscal year ending with `fiscal_year_end_month`."""
+
+    id: DeckId
+    slug: str
+    title: str
+    unit_id: int | None
+    team_id: int | None
+    owner_id: int
+    week_ends_on: int
+    fiscal_year_end_month: int
+    description: str
+    version: int
+    rows: tuple[DeckLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """The owner's commentary on one metric of one week's deck (Markdown `body`, rendered `html`)."""
+
+    id: NoteId
+    deck_id: DeckId
+    metric_id: MetricId
+    week_ending: dt.date
+    author_id: int
+    body: str
+    html: str
+    version: int
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeckViewRow:
+    """A shown row of a built deck: the engine's figures, the metric's id and owner, this week's note, and whether
+    the owner is asked for one (the row is an exception and has no note yet)."""
+
+    result: RowResult
+    metric_id: MetricId
+    owner_id: int
+    team_id: int
+    note: Note | None = None
+    needs_note: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeckView:
+    """A deck built for one week: the engine's result, each shown row with its metric and note, the owners the
+    deck owner is still waiting on (an exception row without a note), and the weeks before and after."""
+
+    deck: Deck
+    result: DeckResult
+    rows: tuple[DeckViewRow, ...]
+    waiting_on: tuple[int, ...]
+    previous_week: dt.date
+    next_week: dt.date | None  # None: the next week has not ended yet
+    exceptions_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A frozen deck for one week as it was presented: `payload` holds the engine's result (`result`), the export
+    form (`deck`, the JSON of issue 12), the commentary and the completeness, as plain JSON."""
+
+    id: SnapshotId
+    deck_id: DeckId
+    week_ending: dt.date
+    taken_by_id: int | None  # None: the worker
+    created_at: dt.datetime
+    payload: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class RowComparison:
+    """One row of two snapshots side by side: the box of each (None where the row is absent), which box figures
+    changed, and each week's note."""
+
+    name: str
+    label: str
+    box_a: Mapping[str, float | None] | None
+    box_b: Mapping[str, float | None] | None
+    changed: tuple[str, ...]
+    note_a: str = ""
+    note_b: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotComparison:
+    deck_id: DeckId
+    week_a: dt.date
+    week_b: dt.date
+    rows: tuple[RowComparison, ...]
+    added: tuple[str, ...]  # rows in week b's deck only
+    removed: tuple[str, ...]  # rows in week a's deck only
 
 
 # ---------------------------------------------------------------------------------------------------------------

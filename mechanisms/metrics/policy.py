@@ -134,6 +134,49 @@ def require_change_metric(actor: Actor, metric: _OwnedByTeam) -> None:
 # --- second part: data -----------------------------------------------------------------------------------------
 
 # --- third part: decks, commentary, snapshots ------------------------------------------------------------------
+# A unit's deck is created by that unit's leader (or a leader above it), a team's deck by its members or leader,
+# either by an admin; a deck's owner (and admins) change it and take its snapshots; a note is written by the
+# metric's owner, a member or the leader of the metric's team, or the deck's owner.
+
+DECK_WORDS = "only the deck's owner or an admin may change this deck"
+CREATE_DECK_WORDS = "a unit's deck is created by its leader (or a leader above it), a team's by its members or leader"
+NOTE_WORDS = "commentary is written by the metric's owner, its team's members or the deck's owner"
+
+
+def can_create_deck(actor: Actor, *, unit_id: int | None, team_id: int | None) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.person_id is None:
+        return False
+    if unit_id is not None:
+        return org_services.relations_of(actor=actor).leads_unit(unit_id)
+    return in_team(actor, team_id)
+
+
+def require_create_deck(actor: Actor, *, unit_id: int | None, team_id: int | None) -> None:
+    allowed = can_create_deck(actor, unit_id=unit_id, team_id=team_id)
+    _require(actor, allowed, CREATE_DECK_WORDS, field="unit_id" if unit_id is not None else "team_id")
+
+
+def can_change_deck(actor: Actor, *, owner_id: int) -> bool:
+    return actor.is_admin or is_person(actor, owner_id)
+
+
+def require_deck_change(actor: Actor, *, owner_id: int) -> None:
+    _require(actor, can_change_deck(actor, owner_id=owner_id), DECK_WORDS)
+
+
+def can_comment(actor: Actor, *, metric_owner_id: int, metric_team_id: int, deck_owner_id: int) -> bool:
+    """The metric's owner, a member or the leader of its team, or the deck's owner (admins are no authors)."""
+    return is_person(actor, metric_owner_id) or is_person(actor, deck_owner_id) or in_team(actor, metric_team_id)
+
+
+def require_comment(actor: Actor, *, metric_owner_id: int, metric_team_id: int, deck_owner_id: int) -> None:
+    allowed = can_comment(
+        actor, metric_owner_id=metric_owner_id, metric_team_id=metric_team_id, deck_owner_id=deck_owner_id
+    )
+    _require(actor, allowed, NOTE_WORDS)
+
 
 # --- fourth part: goals ----------------------------------------------------------------------------------------
 # Goals are read by every signed-in person (`visible_to`, `visible_ids`). A goal is drafted, changed, proposed and

@@ -18,6 +18,14 @@ def pull_sql_sources() -> dict[str, int]:
     return {"pulled": len(report.pulled), "failed": len(report.failed), "skipped": report.skipped}
 
 
+# --- third part: the weekly snapshot of every deck (daily; idempotent per deck and week) ---------------------
+
+
+@task()
+def take_snapshots() -> dict[str, int]:
+    return {"taken": services.take_due_snapshots(actor=Actor.system("worker"))}
+
+
 # --- fourth part: goals ----------------------------------------------------------------------------------------
 
 
