@@ -7,6 +7,7 @@ Thin: parse, call one service, print. `--as HANDLE` acts as that person's accoun
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import typer
 
@@ -18,6 +19,314 @@ decks = typer.Typer(help="Weekly Business Review decks: build, comment, snapshot
 goals = typer.Typer(help="Teams' goals for the year: propose, approve, progress from the data.", no_args_is_help=True)
 
 # --- first part: the registry (metrics) ----------------------------------------------------------------------
+
+AS = typer.Option(None, "--as", help="act as this person's account (handle); without it, the product itself")
+FORMAT = typer.Option(Format.text, "--format")
+
+
+def _registry():
+    setup_django()
+    from mechanisms.metrics import services
+
+    return services
+
+
+def _run(fn):
+    """Call a service: a refused input (RuleViolation) exits 2 naming the field, other errors exit 1."""
+    from mechanisms.kernel.errors import DomainError, RuleViolation
+
+    try:
+        return fn()
+    except DomainError as exc:
+        code = EXIT_USAGE if isinstance(exc, RuleViolation) else 1
+        fail(f"{exc.message}" + (f" ({exc.field})" if exc.field else ""), code)
+    return None
+
+
+def _as(handle: str | None):
+    from mechanisms.org import services as org_services
+
+    return run(lambda: org_services.cli_actor(handle=handle))
+
+
+def _system():
+    from mechanisms.kernel.actor import Actor
+
+    return Actor.system("metrics")
+
+
+def _metric(services, actor, name: str):
+    found = run(lambda: services.find_metric(actor=actor, name=name))
+    if found is None:
+        fail(f"no metric is named {name!r}")
+    return found
+
+
+def _person(handle: str) -> int:
+    from mechanisms.org import services as org_services
+
+    return run(lambda: org_services.get_person_by_handle(actor=_system(), handle=handle.lstrip("@"))).id
+
+
+def _team(slug: str) -> int:
+    from mechanisms.org import services as org_services
+
+    return run(lambda: org_services.get_team_by_slug(actor=_system(), slug=slug)).id
+
+
+def _formula(text: str | None):
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        fail(f"--formula is not JSON: {text!r} (formula)", EXIT_USAGE)
+    return None
+
+
+def _print_metric(m) -> None:
+    typer.echo(f"{m.name}  [{m.kind.value}]  id {m.id}, revision {m.revision}, version {m.version}")
+    typer.echo(f"  {m.title}")
+    typer.echo(f"  owner {m.owner_name}; team {m.team_name}" + (f"; retired {m.retired_on}" if m.retired_on else ""))
+    how = f"ratio {m.numerator} / {m.denominator}" if m.is_ratio else m.aggregation.value
+    typer.echo(f"  {how}; compared in {m.comparison.value}; {m.direction.value} is good; unit {m.unit or '-'}")
+    if m.lever:
+        typer.echo(f"  lever: {m.lever}")
+    if m.evolved_from:
+        typer.echo(f"  evolved from {m.evolved_from}: {m.evolution_reason}")
+    typer.echo(f"  definition: {m.definition}")
+
+
+@metrics.command("list")
+def list_metrics(
+    kind: str = typer.Option(None, "--kind", help="input or output"),
+    team: str = typer.Option(None, "--team", help="team slug"),
+    text: str = typer.Option(None, "--text", help="words of the name, title or definition"),
+    limit: int = typer.Option(50, help="page size (max 200)"),
+    offset: int = 0,
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """The metric registry by name."""
+    services = _registry()
+    team_id = _team(team) if team else None
+    page = _run(
+        lambda: services.list_metrics(actor=_as(as_), kind=kind, team_id=team_id, text=text, limit=limit, offset=offset)
+    )
+    if format is Format.json:
+        return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
+    emit_table(
+        "Metrics",
+        ["name", "kind", "owner", "team", "aggregation", "revision", "title"],
+        [
+            (
+                m.name,
+                m.kind.value,
+                m.owner_name,
+                m.team_name,
+                f"{m.numerator}/{m.denominator}" if m.is_ratio else m.aggregation.value,
+                m.revision,
+                m.title,
+            )
+            for m in page.items
+        ],
+        page_footer(page),
+        ellipsize=("title",),
+    )
+
+
+@metrics.command("show")
+def show(name: str = typer.Argument(..., help="the metric's name"), as_: str = AS, format: Format = FORMAT):
+    """One metric, its definition and its revisions."""
+    services = _registry()
+    actor = _as(as_)
+    m = _metric(services, actor, name)
+    revisions = run(lambda: services.list_revisions(actor=actor, metric_id=m.id))
+    if format is Format.json:
+        return emit_json({"metric": m, "revisions": revisions.items})
+    _print_metric(m)
+    for r in revisions.items:
+        changed = ", ".join(r.changed) or "first definition"
+        typer.echo(f"  revision {r.number}: {r.reason} ({changed})")
+
+
+@metrics.command("define")
+def define(
+    name: str = typer.Argument(..., help="the metric's name (letters, digits, spaces and ._-/)"),
+    title: str = typer.Option(..., "--title"),
+    kind: str = typer.Option(..., "--kind", help="input or output"),
+    definition: str = typer.Option(..., "--definition", help="what exactly is counted (Markdown)"),
+    owner: str = typer.Option(..., "--owner", help="the owner's handle"),
+    team: str = typer.Option(..., "--team", help="the team's slug"),
+    lever: str = typer.Option("", "--lever", help="an input metric: how its team moves it"),
+    unit: str = typer.Option("", "--unit"),
+    direction: str = typer.Option("up", "--direction", help="up or down: which way is good"),
+    aggregation: str = typer.Option("sum", "--aggregation", help="sum, mean, min, max or last"),
+    comparison: str = typer.Option("percent", "--comparison", help="percent or bps"),
+    grain: str = typer.Option("day", "--grain", help="day or week"),
+    number_format: str = typer.Option("", "--number-format"),
+    formula: str = typer.Option(None, "--formula", help='only a ratio: {"ratio": {"numerator": A, "denominator": B}}'),
+    evolved_from: str = typer.Option(None, "--evolved-from", help="the metric this one evolved from"),
+    reason: str = typer.Option("", "--evolution-reason", help="why it evolved"),
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """Define a metric (revision 1)."""
+    services = _registry()
+    actor = _as(as_)
+    parent = _metric(services, actor, evolved_from).id if evolved_from else None
+    m = _run(
+        lambda: services.define_metric(
+            actor=actor,
+            name=name,
+            title=title,
+            kind=kind,
+            definition=definition,
+            unit=unit,
+            direction=direction,
+            owner_id=_person(owner),
+            team_id=_team(team),
+            lever=lever,
+            aggregation=aggregation,
+            comparison=comparison,
+            grain=grain,
+            number_format=number_format,
+            formula=_formula(formula),
+            evolved_from_id=parent,
+            evolution_reason=reason,
+        )
+    )
+    if format is Format.json:
+        return emit_json(m)
+    _print_metric(m)
+
+
+@metrics.command("revise")
+def revise(
+    name: str = typer.Argument(..., help="the metric's name"),
+    version: int = typer.Option(..., "--version", help="the version you read (a stale one is refused)"),
+    reason: str = typer.Option(..., "--reason", help="why the definition changes"),
+    title: str = typer.Option(None, "--title"),
+    kind: str = typer.Option(None, "--kind"),
+    definition: str = typer.Option(None, "--definition"),
+    owner: str = typer.Option(None, "--owner", help="handle"),
+    team: str = typer.Option(None, "--team", help="slug"),
+    lever: str = typer.Option(None, "--lever"),
+    unit: str = typer.Option(None, "--unit"),
+    direction: str = typer.Option(None, "--direction"),
+    aggregation: str = typer.Option(None, "--aggregation"),
+    comparison: str = typer.Option(None, "--comparison"),
+    grain: str = typer.Option(None, "--grain"),
+    number_format: str = typer.Option(None, "--number-format"),
+    formula: str = typer.Option(None, "--formula", help='a ratio as JSON, or "none" to measure it again'),
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """Revise a metric's definition (a new revision; earlier ones stay readable)."""
+    from mechanisms.metrics.contracts import MetricChanges
+
+    services = _registry()
+    actor = _as(as_)
+    m = _metric(services, actor, name)
+    given = {
+        "title": title,
+        "kind": kind,
+        "definition": definition,
+        "lever": lever,
+        "unit": unit,
+        "direction": direction,
+        "aggregation": aggregation,
+        "comparison": comparison,
+        "grain": grain,
+        "number_format": number_format,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if owner:
+        changes["owner_id"] = _person(owner)
+    if team:
+        changes["team_id"] = _team(team)
+    if formula is not None:
+        changes["formula"] = None if formula.strip().lower() == "none" else _formula(formula)
+    revised = _run(
+        lambda: services.revise_metric(
+            actor=actor, metric_id=m.id, version=version, reason=reason, changes=MetricChanges(**changes)
+        )
+    )
+    if format is Format.json:
+        return emit_json(revised)
+    _print_metric(revised)
+
+
+@metrics.command("retire")
+def retire(
+    name: str = typer.Argument(..., help="the metric's name"),
+    version: int = typer.Option(..., "--version", help="the version you read"),
+    reason: str = typer.Option("", "--reason"),
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """Retire a metric from today (it stays readable)."""
+    services = _registry()
+    actor = _as(as_)
+    m = _metric(services, actor, name)
+    retired = _run(lambda: services.retire_metric(actor=actor, metric_id=m.id, version=version, reason=reason))
+    if format is Format.json:
+        return emit_json(retired)
+    typer.echo(f"{retired.name} retired on {retired.retired_on}")
+
+
+@metrics.command("lineage")
+def lineage(name: str = typer.Argument(..., help="the metric's name"), as_: str = AS, format: Format = FORMAT):
+    """Where a metric comes from and what evolved from it, with the reasons."""
+    services = _registry()
+    actor = _as(as_)
+    m = _metric(services, actor, name)
+    view = run(lambda: services.lineage(actor=actor, metric_id=m.id))
+    if format is Format.json:
+        return emit_json(view)
+    for link in (*view.ancestors, view.metric, *view.descendants):
+        mark = "*" if link.metric_id == view.metric.metric_id else " "
+        why = f" <- {link.evolved_from}: {link.reason}" if link.evolved_from else ""
+        typer.echo(f"{mark} {link.name}{why}")
+
+
+def _plan_value(text: str, index: int):
+    parts = text.split(":")
+    try:
+        period, start, end, value = parts
+        return period, dt.date.fromisoformat(start), dt.date.fromisoformat(end), float(value)
+    except ValueError:
+        fail(f"--set {text!r} is not PERIOD:START:END:VALUE (values[{index}])", EXIT_USAGE)
+    return None
+
+
+@metrics.command("plan")
+def plan(
+    name: str = typer.Argument(..., help="the metric's name"),
+    set_: list[str] = typer.Option(
+        [], "--set", help="PERIOD:START:END:VALUE (week, month, quarter, year; ISO dates); repeat"
+    ),
+    replace: bool = typer.Option(False, "--replace", help="remove the plan values not given"),
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """Show a metric's plan, or set plan values (all or nothing)."""
+    services = _registry()
+    actor = _as(as_)
+    m = _metric(services, actor, name)
+    if set_:
+        values = [_plan_value(v, i) for i, v in enumerate(set_)]
+        rows = _run(lambda: services.set_plan(actor=actor, metric_id=m.id, values=values, replace=replace))
+    else:
+        rows = run(lambda: services.list_plan(actor=actor, metric_id=m.id, limit=200)).items
+    if format is Format.json:
+        return emit_json(list(rows))
+    emit_table(
+        f"Plan of {m.name}",
+        ["period", "start", "end", "value"],
+        [(p.period.value, p.start, p.end, p.value) for p in rows],
+    )
+
 
 # --- second part: data (metrics load|push|pull|completeness) -------------------------------------------------
 

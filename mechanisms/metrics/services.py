@@ -82,6 +82,8 @@ _SYSTEM = Actor.system("metrics")
 
 METRIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/ ]*")
 MAX_DEFINITION = 20000
+# A metric's page is /metrics/<name>; these last segments after a "/" are the data part's sub-pages (metrics/urls.py).
+RESERVED_LAST_SEGMENTS = frozenset({"data", "loads", "sql", "completeness"})
 COMPOUND_WORDS = (
     "a compound metric (a weighted blend of other metrics) is refused: a metric is measured, or it is the ratio "
     'of two base metrics\' period sums, written {"ratio": {"numerator": NAME, "denominator": NAME}}'
@@ -467,6 +469,9 @@ def _metric_name(name: Any) -> str:
         raise RuleViolation(
             "name may hold letters, digits, spaces and . _ - / only, and starts with a letter or digit", field="name"
         )
+    last = text.rsplit("/", 1)[-1].lower() if "/" in text else None
+    if text.lower() == "new" or last in RESERVED_LAST_SEGMENTS:
+        raise RuleViolation(f"{text!r} is kept for the metric pages' own addresses; choose another name", field="name")
     return text
 
 

@@ -57,7 +57,7 @@ def test_define_keeps_revision_one_and_audits(small_org):
     assert [c.verb for c in changes.items] == ["create"]
 
 
-@pytest.mark.parametrize("name", ["", "-lead", "orders;drop", "a" * 121, "naïve*", "x\ty"])
+@pytest.mark.parametrize("name", ["", "-lead", "orders;drop", "a" * 121, "naïve*", "x\ty", "new", "Orders/data"])
 def test_bad_names_are_refused(small_org, name):
     assert field_of(lambda: define(small_org, name=name))[0] == "name"
 
