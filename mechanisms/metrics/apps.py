@@ -22,13 +22,14 @@ class MetricsConfig(AppConfig):
             NavEntry("metrics", "Weekly Business Review", "/wbr", order=20),
             NavEntry("metrics", "Goals", "/goals", order=30),
         ),
-        # Panels (team, person, home) and search kinds are added by the parts that draw them.
         panels=(
             # first part: the registry
             Panel("team", "metrics/_team_metrics.html", "mechanisms.metrics.views:team_metrics", 45, "main"),
             # third part: decks
             Panel("team", "metrics/deck_panel_team.html", "mechanisms.metrics.views:team_decks", 46, "main"),
             Panel("home", "metrics/deck_panel_home.html", "mechanisms.metrics.views:home_decks", 30, "side"),
+            # fourth part: goals
+            Panel("team", "metrics/goal_team_panel.html", "mechanisms.metrics.views:team_goals_panel", 35),
         ),
         search=(
             # first part: the registry
@@ -37,16 +38,18 @@ class MetricsConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        # history.register(), the worker's jobs (SQL pulls, weekly snapshots) and deadline checks are registered
-        # here by the parts that own them.
-        from . import history
+        import datetime as dt
 
-        history.register()
-        # --- second part: data. The worker pulls due SQL sources (docs/worker.md).
         from mechanisms.kernel.schedule import Periodic, register
 
+        from . import goal_history, history
         from . import services as data_services
 
+        # The app's audit subject types (metric, deck, goal), then the goals' own history.
+        history.register()
+        goal_history.register()
+        # The worker's jobs (docs/worker.md): due SQL pulls; each deck's weekly snapshot (daily, idempotent per deck
+        # and week); the close of due goals from their data.
         register(
             Periodic(
                 "metrics.sql_pulls",
@@ -54,15 +57,17 @@ class MetricsConfig(AppConfig):
                 task_path="mechanisms.metrics.tasks.pull_sql_sources",
             )
         )
-        # third part: decks (history of decks and their commentary; the weekly snapshot job)
-        import datetime as dt
-
-        from mechanisms.kernel import schedule
-
-        schedule.register(
-            schedule.Periodic(
+        register(
+            Periodic(
                 "metrics.deck_snapshots",
                 every=dt.timedelta(days=1),
                 task_path="mechanisms.metrics.tasks.take_snapshots",
+            )
+        )
+        register(
+            Periodic(
+                "metrics.close_due_goals",
+                every=dt.timedelta(days=1),
+                task_path="mechanisms.metrics.tasks.close_due_goals",
             )
         )

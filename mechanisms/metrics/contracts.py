@@ -605,3 +605,137 @@ class SnapshotComparison:
     rows: tuple[RowComparison, ...]
     added: tuple[str, ...]  # rows in week b's deck only
     removed: tuple[str, ...]  # rows in week a's deck only
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fourth part: goals (the goal machine is metrics/machines.py; services.py's goals section hands these out)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class GoalState(enum.StrEnum):
+    """Where a goal is in its life (metrics/machines.py): the team drafts and proposes it, leadership approves the
+    "what" or returns it; an approved goal is achieved or missed (judged from the data once due) or dropped."""
+
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    DROPPED = "dropped"
+
+
+class GoalStatus(enum.StrEnum):
+    """A goal's progress status, computed from the metric's data and the date (never picked by a person)."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    NO_DATA = "no_data"  # the measured period is incomplete (a missing or blank day) or has no data at all
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """A team's goal for the year, tied to a registry metric and the revision of its definition it was set on."""
+
+    id: GoalId
+    team_id: int
+    year: int
+    title: str
+    description: str
+    metric_id: MetricId
+    metric_name: str
+    metric_kind: Kind
+    metric_revision: int
+    measure: GoalMeasure
+    baseline: float | None
+    target: float
+    start_date: dt.date
+    due_date: dt.date
+    state: GoalState
+    owner_id: int
+    decided_by_id: int | None
+    decided_at: dt.datetime | None
+    decision_note: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def url(self) -> str:
+        return f"/goals/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class GoalChanges:
+    """What `change_goal` may change on a draft (a field left UNSET is not touched)."""
+
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    metric_id: MetricId | Unset = UNSET
+    measure: GoalMeasure | str | Unset = UNSET
+    baseline: float | None | Unset = UNSET
+    target: float | Unset = UNSET
+    start_date: dt.date | Unset = UNSET
+    due_date: dt.date | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class GoalProgress:
+    """How far a goal is, from the data and the date. `as_of` is the week ending the figure was measured for (the
+    last ended week, or the last week ending by the due date once it is past); `measured` is None when that period
+    is incomplete (`gaps` say which days) and the status is then no_data. `progress` is the share of the way from
+    the baseline to the target, `elapsed` the share of the time from start to due. `revision_note` is set when the
+    metric's definition was revised after the goal was set on it."""
+
+    goal_id: GoalId
+    measure: GoalMeasure
+    as_of: dt.date
+    measured: float | None
+    baseline: float | None
+    target: float
+    progress: float | None
+    elapsed: float
+    status: GoalStatus
+    reason: str
+    gaps: tuple[Gap, ...] = ()
+    goal_revision: int = 1
+    metric_revision: int = 1
+    revision_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalMixLine:
+    """One team's goals for a year, by the kind of metric they are tied to (dropped goals do not count)."""
+
+    team_id: int
+    input: int
+    output: int
+    total: int
+    input_share: float | None
+    output_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GoalMix:
+    """The share of goals tied to input versus output metrics, per team and for the whole team or unit subtree,
+    with a warning for each team whose goal set is output-only (MECHANISMS.md §8)."""
+
+    year: int
+    teams: tuple[GoalMixLine, ...]
+    input: int
+    output: int
+    total: int
+    input_share: float | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GoalView:
+    """A goal as one viewer sees it: the machine's moves they may take now and whether they may change it."""
+
+    goal: Goal
+    actions: tuple[str, ...]
+    can_change: bool
+    held: str = ""  # why a due goal is not closed yet (e.g. its data is incomplete)

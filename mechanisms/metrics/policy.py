@@ -179,3 +179,30 @@ def require_comment(actor: Actor, *, metric_owner_id: int, metric_team_id: int, 
 
 
 # --- fourth part: goals ----------------------------------------------------------------------------------------
+# Goals are read by every signed-in person (`visible_to`, `visible_ids`). A goal is drafted, changed, proposed and
+# revised by its team (a member or the leader); it is approved, returned, dropped and closed by leadership: someone
+# in the team's management chain ABOVE the team (`above_team`: the leader of an org unit containing the team who is
+# not in the team itself), or an admin (MECHANISMS.md §8). The worker closes due goals as the product (an admin).
+
+GOAL_WORDS = "only a member or the leader of the team drafts and changes its goals"
+
+
+def goal_parties(actor: Actor, *, team_id: int) -> frozenset[str]:
+    """Which sides of the goal machine (metrics/machines.py) the actor is on: "team", "leadership", both for an
+    admin, or none."""
+    out = set()
+    if actor.is_admin or in_team(actor, team_id):
+        out.add("team")
+    if actor.is_admin or above_team(actor, team_id):
+        out.add("leadership")
+    return frozenset(out)
+
+
+def can_write_goal(actor: Actor, *, team_id: int) -> bool:
+    """May the actor draft or change a goal of this team? Its members and leader, and admins."""
+    return actor.is_authenticated and (actor.is_admin or in_team(actor, team_id))
+
+
+def require_write_goal(actor: Actor, *, team_id: int) -> None:
+    """PermissionDenied naming the rule unless `can_write_goal(...)`."""
+    _require(actor, can_write_goal(actor, team_id=team_id), GOAL_WORDS)

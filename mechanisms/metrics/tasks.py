@@ -24,3 +24,12 @@ def pull_sql_sources() -> dict[str, int]:
 @task()
 def take_snapshots() -> dict[str, int]:
     return {"taken": services.take_due_snapshots(actor=Actor.system("worker"))}
+
+
+# --- fourth part: goals ----------------------------------------------------------------------------------------
+
+
+@task()
+def close_due_goals() -> dict[str, int]:
+    """Close each approved goal past its due date as achieved or missed, as its data says (metrics.services)."""
+    return {"closed": len(services.close_due_goals(actor=Actor.system("worker")))}

@@ -24,4 +24,8 @@ urlpatterns: list = [
     path("wbr/<slug:slug>/snapshots/<str:week>", views.snapshot_page, name="deck-snapshot"),
     path("wbr/<slug:slug>/compare", views.snapshot_compare, name="deck-compare"),
     # --- fourth part: goals (/goals)
+    path("goals", views.goal_list, name="goals"),
+    path("goals/new", views.goal_new, name="goal-new"),
+    path("goals/<int:goal_id>", views.goal_detail, name="goal"),
+    path("goals/<int:goal_id>/<slug:action>", views.goal_action, name="goal-action"),
 ]
