@@ -58,7 +58,8 @@ def _page_patterns():
 @pytest.mark.parametrize(("label", "pattern"), list(_page_patterns()), ids=lambda v: getattr(v, "name", v))
 def test_every_declared_page_resolves_to_its_own_view(label, pattern):
     route = str(pattern.pattern)
-    kwargs = {name: SAMPLE[kind] for kind, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)}
+    # A converter-less group (`<name>`, or a regular expression's `(?P<name>...)`) is a plain string.
+    kwargs = {name: SAMPLE[kind or "str"] for kind, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)}
     url = reverse(f"web:{pattern.name}", kwargs=kwargs)
     assert resolve(url).func == pattern.callback, f"{url} is shadowed by another app's page"
 
