@@ -21,8 +21,18 @@ from mechanisms.audit import services as audit_services
 from mechanisms.bar_raisers import services as br_services
 from mechanisms.bar_raisers.contracts import PoolMemberChanges
 from mechanisms.kernel import machine_forms
-from mechanisms.kernel.errors import NotFound
-from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, person_id, query_int, query_text, show_error
+from mechanisms.kernel.errors import DomainError, NotFound
+from mechanisms.kernel.pages import (
+    FORM_ERRORS,
+    PAGE_SIZE,
+    make_move,
+    move_named,
+    page,
+    person_id,
+    query_int,
+    query_text,
+    show_error,
+)
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import Person
 
@@ -227,26 +237,23 @@ def _render_review(
 def review_action(request: HttpRequest, review_id: int, action: str) -> HttpResponse:
     """One move on a review; back to the review page on success, or the page again with the error next to the
     field it names."""
-    name = action.replace("-", "_")
-    if name not in REVIEW_MACHINE.by_name:
-        raise NotFound(f"there is no move {action!r} on a bar-raiser review", field="action")
-    t = REVIEW_MACHINE.transition(name)
+    name = move_named(REVIEW_MACHINE, action, noun="a bar-raiser review")
     current = br_services.get_review(actor=request.actor, review_id=review_id)
-    form = machine_forms.action_form(REVIEW_MACHINE, name, request.POST, version=current.version)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            br_services.apply_review_transition(
-                actor=request.actor,
-                review_id=current.id,
-                name=name,
-                version=data["version"],
-                values=machine_forms.form_values(t, data),
-            )
-        except FORM_ERRORS as exc:
-            now = exc.details.get("state", "changed") if isinstance(exc.details, dict) else "changed"
-            status = show_error(form, exc, conflict=REVIEW_CONFLICT.format(state=str(now).replace("_", " ")))
-        else:
-            return redirect("web:bar-raiser-review", review_id=current.id)
-    return _render_review(request, current.id, failed=(name, form), status=status)
+
+    def conflict(exc: DomainError) -> str:
+        now = exc.details.get("state", "changed") if isinstance(exc.details, dict) else "changed"
+        return REVIEW_CONFLICT.format(state=str(now).replace("_", " "))
+
+    move = make_move(
+        REVIEW_MACHINE,
+        name,
+        request.POST,
+        version=current.version,
+        conflict=conflict,
+        apply=lambda version, values: br_services.apply_review_transition(
+            actor=request.actor, review_id=current.id, name=name, version=version, values=values
+        ),
+    )
+    if move.made:
+        return redirect("web:bar-raiser-review", review_id=current.id)
+    return _render_review(request, current.id, failed=(name, move.form), status=move.status)

@@ -24,7 +24,16 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound
-from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, query_int, query_text, show_error
+from mechanisms.kernel.pages import (
+    FORM_ERRORS,
+    PAGE_SIZE,
+    make_move,
+    move_named,
+    page,
+    query_int,
+    query_text,
+    show_error,
+)
 from mechanisms.org import services as org_services
 
 from . import services
@@ -247,29 +256,22 @@ def _render_decision(
 @page
 def decision_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
     """One move of the machine; back to the decision on success, or the page again with the error by its field."""
-    name = action.replace("-", "_")
-    if name not in MACHINE.by_name:
-        raise NotFound(f"there is no move {action!r} on a decision", field="action")
-    t = MACHINE.transition(name)
+    name = move_named(MACHINE, action, noun="a decision")
     d = _decision_by_number(request.actor, number)
-    form = machine_forms.action_form(MACHINE, name, request.POST, version=d.version)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.apply_transition(
-                actor=request.actor,
-                decision_id=d.id,
-                version=data["version"],
-                transition=name,
-                values=machine_forms.form_values(t, data),
-            )
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc, conflict=CONFLICT)
-        else:
-            messages.success(request, f"Decision #{d.number}: {t.words_for(t.done, '') or t.name}.")
-            return redirect(d.url)
-    return _render_decision(request, number, failed=(name, form), status=status)
+    move = make_move(
+        MACHINE,
+        name,
+        request.POST,
+        version=d.version,
+        conflict=CONFLICT,
+        apply=lambda version, values: services.apply_transition(
+            actor=request.actor, decision_id=d.id, version=version, transition=name, values=values
+        ),
+    )
+    if move.made:
+        messages.success(request, f"Decision #{d.number}: {move.done_words}.")
+        return redirect(d.url)
+    return _render_decision(request, number, failed=(name, move.form), status=move.status)
 
 
 @require_POST

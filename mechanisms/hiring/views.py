@@ -32,9 +32,20 @@ from mechanisms.hiring.contracts import (
 )
 from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
-from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import PermissionDenied, RuleViolation
 from mechanisms.kernel.mounts import SearchHits
-from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, people_ids, query_int, query_text, show_error
+from mechanisms.kernel.pages import (
+    FORM_ERRORS,
+    PAGE_SIZE,
+    make_move,
+    move_named,
+    page,
+    pager,
+    people_ids,
+    query_int,
+    query_text,
+    show_error,
+)
 from mechanisms.kernel.pages import person_id as handle_to_id
 from mechanisms.org import services as org_services
 
@@ -294,28 +305,21 @@ def _render_opening(
 @page
 def opening_action(request: HttpRequest, opening_id: int, action: str) -> HttpResponse:
     """One move on an opening (open, hold, reopen, close); back to its page, or the page with the error."""
-    name = action.replace("-", "_")
-    if name not in MACHINE.by_name:
-        raise NotFound(f"there is no move {action!r} on an opening", field="action")
-    t = MACHINE.transition(name)
+    name = move_named(MACHINE, action, noun="an opening")
     opening = hiring_services.get_opening(actor=request.actor, opening_id=opening_id)
-    form = machine_forms.action_form(MACHINE, name, request.POST, version=opening.version)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            hiring_services.apply_opening_transition(
-                actor=request.actor,
-                opening_id=opening.id,
-                version=data["version"],
-                transition=name,
-                values=machine_forms.form_values(t, data),
-            )
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc, conflict=CONFLICT)
-        else:
-            return redirect("web:hiring-opening", opening_id=opening.id)
-    return _render_opening(request, opening.id, failed=(name, form), status=status)
+    move = make_move(
+        MACHINE,
+        name,
+        request.POST,
+        version=opening.version,
+        conflict=CONFLICT,
+        apply=lambda version, values: hiring_services.apply_opening_transition(
+            actor=request.actor, opening_id=opening.id, version=version, transition=name, values=values
+        ),
+    )
+    if move.made:
+        return redirect("web:hiring-opening", opening_id=opening.id)
+    return _render_opening(request, opening.id, failed=(name, move.form), status=move.status)
 
 
 @require_POST
@@ -729,32 +733,26 @@ def _loop_again(request: HttpRequest, loop_id: int, status: int, **bound: Any) -
 def loop_action(request: HttpRequest, loop_id: int, action: str) -> HttpResponse:
     """One move of the loop machine (start, open the debrief, decide, withdraw), posted from the loop page or the
     debrief room (`from=debrief`); back there on success, or that page again with the error next to its field."""
-    name = action.replace("-", "_")
-    if name not in LOOP.by_name:
-        raise NotFound(f"there is no move {action!r} on a loop", field="action")
-    t = LOOP.transition(name)
+    name = move_named(LOOP, action, noun="a loop")
     loop = hiring_services.get_loop(actor=request.actor, loop_id=loop_id)
-    form = machine_forms.action_form(LOOP, name, request.POST, version=loop.version)
     from_debrief = request.POST.get("from") == "debrief"
-    status = 400
-    if form.is_valid():
-        try:
-            hiring_services.apply_loop_transition(
-                actor=request.actor,
-                loop_id=loop.id,
-                version=form.cleaned_data["version"],
-                transition=name,
-                values=machine_forms.form_values(t, form.cleaned_data),
-            )
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc, conflict=LOOP_CONFLICT)
-        else:
-            if from_debrief or name == "open_debrief":
-                return redirect("web:hiring-debrief", loop_id=loop.id)
-            return redirect("web:hiring-loop", loop_id=loop.id)
+    move = make_move(
+        LOOP,
+        name,
+        request.POST,
+        version=loop.version,
+        conflict=LOOP_CONFLICT,
+        apply=lambda version, values: hiring_services.apply_loop_transition(
+            actor=request.actor, loop_id=loop.id, version=version, transition=name, values=values
+        ),
+    )
+    if move.made:
+        if from_debrief or name == "open_debrief":
+            return redirect("web:hiring-debrief", loop_id=loop.id)
+        return redirect("web:hiring-loop", loop_id=loop.id)
     if from_debrief:
-        return _debrief_again(request, loop.id, status, action=(name, form))
-    return _loop_again(request, loop.id, status, action=(name, form))
+        return _debrief_again(request, loop.id, move.status, action=(name, move.form))
+    return _loop_again(request, loop.id, move.status, action=(name, move.form))
 
 
 def _loop_principles(request: HttpRequest, loop) -> list[tuple[str, str]]:

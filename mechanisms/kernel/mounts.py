@@ -30,7 +30,7 @@ AREAS: dict[str, str] = {
     "catalog": "Catalog and mandate",
     "collaboration": "Collaboration",
     "hiring": "Hiring",
-    "documents": "Documents and decisions",
+    "documents": "Documents",
     "metrics": "Metrics",
     "operations": "Operations",
     # Not an area of the product: what is the viewer's own (the inbox), drawn beside their name.

@@ -16,6 +16,7 @@ shell (`mechanisms.web`): they are named here as template names, never imported.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -27,8 +28,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import mounts
-from .errors import Conflict, DomainError, RuleViolation
+from . import machine_forms, mounts
+from .errors import Conflict, DomainError, NotFound, RuleViolation
+from .machines import Machine, Transition
 from .pagination import Page
 
 # Errors a form shows next to its fields; NotFound and PermissionDenied become whole error pages instead.
@@ -87,6 +89,54 @@ def show_error(
     else:
         form.add_error(None, exc.message)
     return exc.http_status
+
+
+def move_named(machine: Machine, action: str, *, noun: str) -> str:
+    """The transition a page posts to (`/<record>/<action>`, dashes for underscores), or NotFound naming it."""
+    name = action.replace("-", "_")
+    if name not in machine.by_name:
+        raise NotFound(f"there is no move {action!r} on {noun}", field="action")
+    return name
+
+
+@dataclasses.dataclass(frozen=True)
+class Move:
+    """A machine move posted from a page: the transition, its bound form, whether it was made, and the status to
+    answer with when it was not (400 for bad input or a refusal, 409 for a stale version)."""
+
+    name: str
+    transition: Transition
+    form: forms.Form
+    made: bool
+    status: int
+
+    @property
+    def done_words(self) -> str:
+        return self.transition.words_for(self.transition.done, "") or self.transition.name
+
+
+def make_move(
+    machine: Machine,
+    name: str,
+    data: Mapping[str, Any],
+    *,
+    version: int,
+    apply: Callable[[int, dict[str, Any]], Any],
+    conflict: str | Callable[[DomainError], str],
+) -> Move:
+    """Bind the posted move's form (kernel.machine_forms) and, when valid, `apply(version, values)` (the owning
+    app's service); a refusal lands next to the field it names, a stale version shows `conflict` (words, or a
+    function of the error). Every machine's page action goes through here."""
+    transition = machine.transition(name)
+    form = machine_forms.action_form(machine, name, data, version=version)
+    if not form.is_valid():
+        return Move(name, transition, form, made=False, status=400)
+    try:
+        apply(form.cleaned_data["version"], machine_forms.form_values(transition, form.cleaned_data))
+    except FORM_ERRORS as exc:
+        words = conflict(exc) if callable(conflict) else conflict
+        return Move(name, transition, form, made=False, status=show_error(form, exc, conflict=words))
+    return Move(name, transition, form, made=True, status=200)
 
 
 def query_text(request: HttpRequest, name: str, *, max_length: int = 200) -> str:

@@ -19,7 +19,7 @@ class MetricsConfig(AppConfig):
         ),
         nav=(
             NavEntry("metrics", "Metrics", "/metrics", order=10),
-            NavEntry("metrics", "Weekly Business Review", "/wbr", order=20),
+            NavEntry("metrics", "WBR", "/wbr", order=20),
             NavEntry("metrics", "Goals", "/goals", order=30),
         ),
         panels=(

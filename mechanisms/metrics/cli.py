@@ -6,6 +6,7 @@ Thin: parse, call one service, print. `--as HANDLE` acts as that person's accoun
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 
@@ -626,7 +627,7 @@ def list_decks_command(limit: int = 50, offset: int = 0, format: str = _DECK_FOR
     page = run(lambda: services.list_decks(actor=_deck_actor(as_), limit=limit, offset=offset))
     if format == "json":
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
-    rows = [(d.slug, d.title, len(d.rows), d.week_ends_on) for d in page.items]
+    rows = [(d.slug, d.title, len(d.rows), calendar.day_name[d.week_ends_on]) for d in page.items]
     emit_table("WBR decks", ["slug", "title", "metrics", "weeks end on"], rows, page_footer(page))
 
 
@@ -639,7 +640,10 @@ def show_deck(slug: str, format: str = _DECK_FORMAT, as_: str = _DECK_AS):
     deck = _deck(services, _deck_actor(as_), slug)
     if format == "json":
         return emit_json(deck)
-    typer.echo(f"{deck.title} ({deck.slug})  id {deck.id}, version {deck.version}; weeks end on {deck.week_ends_on}")
+    typer.echo(
+        f"{deck.title} ({deck.slug})  id {deck.id}, version {deck.version}; "
+        f"weeks end on {calendar.day_name[deck.week_ends_on]}"
+    )
     for r in deck.rows:
         typer.echo(f"  {r.position}. {r.metric_name}" + (f" - {r.label}" if r.label else ""))
 
@@ -938,11 +942,19 @@ def goal_mix(
     if format is Format.json:
         emit_json(mix)
     else:
+        from mechanisms.org import services as org_services
+
+        teams = org_services.get_teams(actor=_goal_actor(None), ids=[line.team_id for line in mix.teams])
         emit_table(
             f"Goals {year}: input vs output",
             ["team", "input", "output", "input share"],
             [
-                (line.team_id, line.input, line.output, "-" if line.input_share is None else f"{line.input_share:.0%}")
+                (
+                    teams[line.team_id].slug if line.team_id in teams else line.team_id,
+                    line.input,
+                    line.output,
+                    "-" if line.input_share is None else f"{line.input_share:.0%}",
+                )
                 for line in mix.teams
             ],
         )

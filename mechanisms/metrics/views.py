@@ -20,7 +20,16 @@ from mechanisms.audit import services as audit_services
 from mechanisms.kernel import clock, machine_forms
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import DomainError, NotFound, PermissionDenied, RuleViolation
-from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, query_int, query_text, show_error
+from mechanisms.kernel.pages import (
+    FORM_ERRORS,
+    PAGE_SIZE,
+    make_move,
+    move_named,
+    page,
+    query_int,
+    query_text,
+    show_error,
+)
 from mechanisms.org import services as org_services
 
 from . import policy as _policy
@@ -873,29 +882,22 @@ def _render_goal(
 @page
 def goal_action(request: HttpRequest, goal_id: int, action: str) -> HttpResponse:
     """One move of the goal machine; back to the goal on success, or the page again with the error by its field."""
-    name = action.replace("-", "_")
-    if name not in GOAL_MACHINE.by_name:
-        raise NotFound(f"there is no move {action!r} on a goal", field="action")
-    t = GOAL_MACHINE.transition(name)
+    name = move_named(GOAL_MACHINE, action, noun="a goal")
     goal = services.get_goal(actor=request.actor, goal_id=goal_id)
-    form = machine_forms.action_form(GOAL_MACHINE, name, request.POST, version=goal.version)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.apply_goal_transition(
-                actor=request.actor,
-                goal_id=goal.id,
-                version=data["version"],
-                transition=name,
-                values=machine_forms.form_values(t, data),
-            )
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc, conflict=GOAL_CONFLICT)
-        else:
-            messages.success(request, f"Goal {goal.id}: {t.words_for(t.done, '') or t.name}.")
-            return redirect(goal.url)
-    return _render_goal(request, goal_id, failed=(name, form), status=status)
+    move = make_move(
+        GOAL_MACHINE,
+        name,
+        request.POST,
+        version=goal.version,
+        conflict=GOAL_CONFLICT,
+        apply=lambda version, values: services.apply_goal_transition(
+            actor=request.actor, goal_id=goal.id, version=version, transition=name, values=values
+        ),
+    )
+    if move.made:
+        messages.success(request, f"Goal {goal.id}: {move.done_words}.")
+        return redirect(goal.url)
+    return _render_goal(request, goal_id, failed=(name, move.form), status=move.status)
 
 
 def team_goals_panel(request: HttpRequest, team: Any, **bound: Any) -> dict[str, Any]:

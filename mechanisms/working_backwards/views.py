@@ -16,7 +16,18 @@ from mechanisms.kernel import machine_forms
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.mounts import SearchHits
-from mechanisms.kernel.pages import FORM_ERRORS, PAGE_SIZE, page, pager, people_ids, query_int, query_text, show_error
+from mechanisms.kernel.pages import (
+    FORM_ERRORS,
+    PAGE_SIZE,
+    make_move,
+    move_named,
+    page,
+    pager,
+    people_ids,
+    query_int,
+    query_text,
+    show_error,
+)
 from mechanisms.org import services as org_services
 
 from . import services
@@ -86,27 +97,21 @@ def prfaq_detail(request: HttpRequest, prfaq_id: int) -> HttpResponse:
 def prfaq_action(request: HttpRequest, prfaq_id: int, action: str) -> HttpResponse:
     """One move of the machine (submit, advance, approve, shelve); back to the page, or the page again with the
     refusal next to the field it names."""
-    name = action.replace("-", "_")
-    if name not in services.PRFAQ_MACHINE.by_name:
-        raise NotFound(f"there is no move {action!r} on a PR/FAQ", field="action")
-    t = services.PRFAQ_MACHINE.transition(name)
+    name = move_named(services.PRFAQ_MACHINE, action, noun="a PR/FAQ")
     current = services.get_prfaq(actor=request.actor, prfaq_id=prfaq_id)
-    form = machine_forms.action_form(services.PRFAQ_MACHINE, name, request.POST, version=current.version)
-    status = 400
-    if form.is_valid():
-        try:
-            services.apply_transition(
-                actor=request.actor,
-                prfaq_id=current.id,
-                version=form.cleaned_data["version"],
-                transition=name,
-                values=machine_forms.form_values(t, form.cleaned_data),
-            )
-        except FORM_ERRORS as exc:
-            status = show_error(form, exc, conflict=PRFAQ_CONFLICT)
-        else:
-            return redirect("web:prfaq", prfaq_id=current.id)
-    return _render_detail(request, current.id, failed=(name, form), status=status)
+    move = make_move(
+        services.PRFAQ_MACHINE,
+        name,
+        request.POST,
+        version=current.version,
+        conflict=PRFAQ_CONFLICT,
+        apply=lambda version, values: services.apply_transition(
+            actor=request.actor, prfaq_id=current.id, version=version, transition=name, values=values
+        ),
+    )
+    if move.made:
+        return redirect("web:prfaq", prfaq_id=current.id)
+    return _render_detail(request, current.id, failed=(name, move.form), status=move.status)
 
 
 @page

@@ -45,6 +45,9 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "document_session_comment": "documents",
         "prfaq": "working_backwards",
         "narrative": "working_backwards",
+        "metric": "metrics",
+        "deck": "metrics",
+        "goal": "metrics",
     }
 
 
