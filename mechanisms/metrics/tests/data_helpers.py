@@ -1,5 +1,4 @@
-"""Helpers of the data tests: metrics through the registry's service, decks as rows (the decks part's service is
-not merged into this branch), CSV text, what is stored."""
+"""Helpers of the data tests: metrics and decks through their services, CSV text, what is stored."""
 
 from __future__ import annotations
 
@@ -7,33 +6,34 @@ import datetime as dt
 
 from mechanisms.kernel.actor import Actor
 from mechanisms.metrics import services
-from mechanisms.metrics.models import DataPoint, Deck, DeckRow, Metric
+from mechanisms.metrics.models import DataPoint, Deck, Metric
+
+from .helpers import define
 
 DAY0 = dt.date(2026, 1, 1)
 
 
 def metric(o, name, *, owner="ann", team="checkout", grain="day", numerator=None, denominator=None) -> Metric:
     """A metric defined through the registry's service (an output metric, so any owner may watch it)."""
-    formula = {"ratio": {"numerator": numerator.name, "denominator": denominator.name}} if numerator else None
-    view = services.define_metric(
-        actor=Actor.system("test"),
-        name=name,
-        title=name.title(),
-        kind="output",
-        definition=f"{name}, counted daily.",
-        owner_id=o.people[owner].id,
-        team_id=o.teams[team].id,
-        grain=grain,
-        formula=formula,
+    return define(
+        o, name, kind="output", owner=owner, team=team, grain=grain, numerator=numerator, denominator=denominator
     )
-    return Metric.objects.get(pk=view.id)
 
 
 def deck_with(o, *metrics, week_ends_on=5, slug="deck") -> Deck:
-    deck = Deck.objects.create(slug=slug, title=slug.title(), owner_id=o.people["ann"].id, week_ends_on=week_ends_on)
-    for i, m in enumerate(metrics, 1):
-        DeckRow.objects.create(deck=deck, metric=m, position=i)
-    return deck
+    """A deck of the checkout team, owned by ann, with these metrics in order (through the decks' services)."""
+    deck = services.create_deck(
+        actor=Actor.system("test"),
+        slug=slug,
+        title=slug.title(),
+        team_id=o.teams["checkout"].id,
+        owner_id=o.people["ann"].id,
+        week_ends_on=week_ends_on,
+    )
+    services.set_deck_rows(
+        actor=Actor.system("test"), deck_id=deck.id, version=deck.version, rows=[(m.pk, "", "") for m in metrics]
+    )
+    return Deck.objects.get(pk=deck.id)
 
 
 def stored(metric: Metric) -> dict:

@@ -17,6 +17,7 @@ from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from mechanisms.metrics import services
 from mechanisms.metrics.contracts import GoalChanges, GoalState, GoalStatus
+from mechanisms.metrics.tests.helpers import define, push
 from mechanisms.org import services as org_services
 from mechanisms.org.contracts import OrgUnitChanges
 
@@ -57,31 +58,12 @@ def goal_org(small_org, pinned):
 
 
 def make_metric(o, name, *, kind, team="checkout", owner="bob", direction="up", aggregation="sum"):
-    from mechanisms.metrics.models import Metric, MetricRevision
-
-    metric = Metric.objects.create(
-        name=name,
-        title=name.title(),
-        kind=kind,
-        definition=f"The {name}.",
-        direction=direction,
-        owner_id=o.people[owner].id,
-        team_id=o.teams[team].id,
-        lever="What the team ships." if kind == "input" else "",
-        aggregation=aggregation,
-    )
-    MetricRevision.objects.create(metric=metric, number=1, fields={"kind": kind})
-    return metric
+    return define(o, name, kind=kind, team=team, owner=owner, direction=direction, aggregation=aggregation)
 
 
 def load_values(metric, value, *, start=dt.date(2025, 1, 1), end=LAST_WEEK, skip=()):
     """One value a day from start to end inclusive, except the days in `skip` (never loaded)."""
-    from mechanisms.metrics.models import DataPoint
-
-    days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
-    DataPoint.objects.bulk_create(
-        [DataPoint(metric=metric, day=d, value=value(d) if callable(value) else value) for d in days if d not in skip]
-    )
+    push(metric, start, end, value, skip=skip)
 
 
 def draft(o, *, by="bob", metric="orders", team="checkout", **kw):
