@@ -160,6 +160,9 @@ def _write_atomically(target: Path, payload: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as an ordinary file would be (mkstemp makes it private)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
