@@ -270,5 +270,10 @@ if os.environ.get("MECH_METRICS_CONNECTIONS"):
     import json as _json
 
     MECH_METRICS_CONNECTIONS = _json.loads(os.environ["MECH_METRICS_CONNECTIONS"])
+# Metrics (docs/metrics.md): the company's calendar. Weeks end on MECH_WEEK_ENDS_ON (0 Monday .. 6 Sunday; Saturday,
+# as in wbr-app) and the fiscal year ends with the month MECH_FISCAL_YEAR_END_MONTH. New decks start from them (a deck
+# may differ); goals' progress and the completeness check of a metric in no deck use them.
+MECH_WEEK_ENDS_ON = int(os.environ.get("MECH_WEEK_ENDS_ON", "5"))
+MECH_FISCAL_YEAR_END_MONTH = int(os.environ.get("MECH_FISCAL_YEAR_END_MONTH", "12"))
 # A CSV of values may be large (50,000 rows is about 1.5 MB; a year of 300 metrics, wide, more).
 MECH_LARGE_BODY_PATHS = (*MECH_LARGE_BODY_PATHS, "/api/v1/metric-loads")

@@ -321,8 +321,8 @@ class DeckIn(InSchema):
     title: Text
     unit_id: Id | None = None
     team_id: Id | None = None
-    week_ends_on: int = 5
-    fiscal_year_end_month: int = 12
+    week_ends_on: int | None = None  # default: settings.MECH_WEEK_ENDS_ON
+    fiscal_year_end_month: int | None = None  # default: settings.MECH_FISCAL_YEAR_END_MONTH
     description: Text = ""
     owner_id: Id | None = None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
+
 from .contracts import (
     Aggregation,
     Comparison,
@@ -19,6 +21,16 @@ from .contracts import (
 )
 from .models import DataPoint, Metric
 from .models import PlanValue as PlanValueRow
+
+
+def week_ends_on() -> int:
+    """The weekday the company's weeks end on (settings.MECH_WEEK_ENDS_ON, 0 Monday .. 6 Sunday; default Saturday)."""
+    return int(getattr(settings, "MECH_WEEK_ENDS_ON", 5))
+
+
+def fiscal_year_end_month() -> int:
+    """The month the company's fiscal year ends with (settings.MECH_FISCAL_YEAR_END_MONTH; default December)."""
+    return int(getattr(settings, "MECH_FISCAL_YEAR_END_MONTH", 12))
 
 
 def with_operands(metrics: Iterable[Metric]) -> list[Metric]:

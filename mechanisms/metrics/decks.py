@@ -73,8 +73,8 @@ def create_deck(
     title: str,
     unit_id: int | None = None,
     team_id: int | None = None,
-    week_ends_on: int = 5,
-    fiscal_year_end_month: int = 12,
+    week_ends_on: int | None = None,
+    fiscal_year_end_month: int | None = None,
     description: str = "",
     owner_id: int | None = None,
 ) -> Deck:
@@ -91,8 +91,10 @@ def create_deck(
         {
             "slug": slug,
             "title": title,
-            "week_ends_on": week_ends_on,
-            "fiscal_year_end_month": fiscal_year_end_month,
+            "week_ends_on": data.week_ends_on() if week_ends_on is None else week_ends_on,
+            "fiscal_year_end_month": data.fiscal_year_end_month()
+            if fiscal_year_end_month is None
+            else fiscal_year_end_month,
             "description": description,
         }
     )
@@ -265,10 +267,10 @@ def metric_ids_by_name(*, names: Iterable[str]) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------- weeks
 
 
-def last_ended_week(week_ends_on: int, today: dt.date | None = None) -> dt.date:
-    """The last day of the last complete week (ending on `week_ends_on`) before today."""
-    today = today or clock.today()
-    return today - dt.timedelta(days=(today.weekday() - week_ends_on - 1) % 7 + 1)
+def last_ended_week(week_ends_on: int | None = None, today: dt.date | None = None) -> dt.date:
+    """The last day of the last complete week (ending on `week_ends_on`, default the company's) before today."""
+    ends = data.week_ends_on() if week_ends_on is None else week_ends_on
+    return rules.last_ended_week(today or clock.today(), ends)
 
 
 def _week(deck: DeckRow, week_ending: dt.date | str | None) -> dt.date:

@@ -1,9 +1,9 @@
 """Private: a goal's progress from its metric's data and the date (MECHANISMS.md §8: never a colour someone picks).
 
 The measured figure is the deck engine's (rules.build_deck over data.rows_for / data.series_for, the same code and
-definitions as a WBR deck): the metric's last-week, MTD, QTD or YTD figure for the last ended week (weeks end on
-Saturday, the decks' default; the fiscal year ends in December), or, once the goal is due, for the last week ending
-on or before its due date. A period with a missing or blank day has no figure, and the goal's status is then
+definitions as a WBR deck): the metric's last-week, MTD, QTD or YTD figure for the last ended week, or, once the
+goal is due, for the last week ending on or before its due date, by the company's calendar (settings.MECH_WEEK_ENDS_ON
+and MECH_FISCAL_YEAR_END_MONTH). A period with a missing or blank day has no figure, and the goal's status is then
 no_data with the missing days named; it is never read as 0.
 
 The status rule (documented in docs/metrics.md, Goals): past the due date, achieved when the measured figure meets
@@ -30,8 +30,6 @@ from .contracts import (
 )
 from .models import Metric
 
-WEEK_ENDS_ON = 5  # Saturday, as a deck's default (models.Deck.week_ends_on)
-FISCAL_YEAR_END_MONTH = 12
 ON_TRACK_SLACK = 0.10  # on track: no more than 10 points behind the time elapsed
 AT_RISK_SLACK = 0.25  # at risk: up to 25 points behind; off track beyond
 HISTORY_DAYS = 800  # enough days for the year to date and its prior year
@@ -45,20 +43,10 @@ class Judgement:
     reason: str
 
 
-def last_ended_week(today: dt.date) -> dt.date:
-    """The last day of the last week that has ended by `today` (a week ending today has not ended yet)."""
-    back = (today.weekday() - WEEK_ENDS_ON) % 7 or 7
-    return today - dt.timedelta(days=back)
-
-
-def week_ending_by(day: dt.date) -> dt.date:
-    """The last day of the last week ending on or before `day`."""
-    return day - dt.timedelta(days=(day.weekday() - WEEK_ENDS_ON) % 7)
-
-
 def measured_as_of(*, today: dt.date, due_date: dt.date) -> dt.date:
     """Which week a goal is measured on: the last ended week, or once due the last week ending by the due date."""
-    return week_ending_by(due_date) if today > due_date else last_ended_week(today)
+    ends = data.week_ends_on()
+    return rules.week_ending_by(due_date, ends) if today > due_date else rules.last_ended_week(today, ends)
 
 
 def share_of_way(*, measured: float, baseline: float | None, target: float, direction: Direction) -> float | None:
@@ -110,7 +98,7 @@ def measured_row(metric: Metric, *, as_of: dt.date) -> RowResult:
     """The engine's row for one metric for the week ending `as_of` (what a deck with this metric shows)."""
     rows, everything = data.rows_for([metric])
     series = data.series_for(everything, start=as_of - dt.timedelta(days=HISTORY_DAYS), end=as_of)
-    spec = DeckSpec(week_ending=as_of, rows=rows, series=series, fiscal_year_end_month=FISCAL_YEAR_END_MONTH)
+    spec = DeckSpec(week_ending=as_of, rows=rows, series=series, fiscal_year_end_month=data.fiscal_year_end_month())
     result = rules.build_deck(spec)
     return next(r for r in result.rows if r.name == metric.name)
 

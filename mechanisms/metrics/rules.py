@@ -103,6 +103,17 @@ def _check_fyem(fiscal_year_end_month: int) -> None:
         )
 
 
+def week_ending_by(day: dt.date, week_ends_on: int) -> dt.date:
+    """The last day of the last week (ending on weekday `week_ends_on`, 0 Monday .. 6 Sunday) ending on or before
+    `day`."""
+    return day - dt.timedelta(days=(day.weekday() - week_ends_on) % 7)
+
+
+def last_ended_week(today: dt.date, week_ends_on: int) -> dt.date:
+    """The last day of the last week that has ended by `today` (a week ending today has not ended yet)."""
+    return week_ending_by(today - dt.timedelta(days=1), week_ends_on)
+
+
 def month_start(day: dt.date) -> dt.date:
     """The first day of `day`'s month."""
     return day.replace(day=1)

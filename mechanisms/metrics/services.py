@@ -29,9 +29,9 @@ from mechanisms.kernel.validation import clean_text as _text
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
+from . import data, history, loading, rules
 from . import decks as _decks
 from . import goal_progress as goal_progress_rules
-from . import history, loading
 from . import policy as _policy
 from . import sql as _sql
 from .contracts import (
@@ -809,7 +809,6 @@ KIND_SQL_FAILED = "metrics.sql_failed"
 notifications_services.declare_kinds(kinds=[KIND_SQL_FAILED])
 MAX_PUSH = 10_000  # values in one API push
 MAX_SERIES_DAYS = 366 * 5  # the longest range one series or completeness read covers
-DEFAULT_WEEK_ENDS_ON = 5  # Saturday, as wbr-app's samples (and Deck.week_ends_on's default)
 PULL_EVERY = dt.timedelta(minutes=15)  # how often the worker looks for due SQL sources (metrics.tasks)
 _BULK = 2000
 
@@ -1075,13 +1074,13 @@ def _expected_days(metric: MetricRow, start: dt.date, end: dt.date) -> list[dt.d
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     if metric.grain != "week":
         return days
-    ends = _week_days(metric) or frozenset({DEFAULT_WEEK_ENDS_ON})
+    ends = _week_days(metric) or frozenset({data.week_ends_on()})
     return [d for d in days if d.weekday() in ends]
 
 
 def _metric_week_end(metric: MetricRow) -> int:
     ends = sorted(_week_days(metric))
-    return ends[0] if ends else DEFAULT_WEEK_ENDS_ON
+    return ends[0] if ends else data.week_ends_on()
 
 
 def completeness(
@@ -1104,7 +1103,7 @@ def completeness(
         raise RuleViolation("week_ends_on is 0 (Monday) to 6 (Sunday)", field="week_ends_on")
     if end is None:
         today = clock.today()
-        end = today - dt.timedelta(days=(today.weekday() - week_ends_on) % 7 or 7)  # the last week that has ended
+        end = rules.last_ended_week(today, week_ends_on)
     if start is None:
         start = end - dt.timedelta(weeks=9)
     start, end = _range(start, end, days_back=0)

@@ -17,14 +17,12 @@ import datetime as dt
 import random
 from typing import Any
 
-from mechanisms.kernel import clock
 from mechanisms.kernel.actor import Actor
 from mechanisms.metrics import services as metrics_services
 from mechanisms.metrics.contracts import ValuePoint
 from mechanisms.org import services as org_services
 
 WEEKS = 10
-WEEK_ENDS_ON = 5  # Saturday, the decks' default
 GAP_METRIC = "pages_seen_in_stock"
 
 # name, title, kind, team, unit, definition, level (a day), daily noise, extra: direction, aggregation, comparison,
@@ -222,15 +220,11 @@ def plant_metrics(system: Actor, *, password: str) -> None:
         raise LookupError(slug)
 
     ids = _define(acting, leader, member, teams)
-    week = _last_ended_week(clock.today())
+    week = metrics_services.last_ended_week()
     _load(acting, leader, member, ids, week)
     _plan(acting, leader, ids, week)
     _plant_decks(system, acting, leader, member, teams, units, ids, week)
     _plant_goals(acting, leader, above, teams, ids, week)
-
-
-def _last_ended_week(today: dt.date) -> dt.date:
-    return today - dt.timedelta(days=(today.weekday() - WEEK_ENDS_ON) % 7 or 7)
 
 
 def _define(acting, leader, member, teams) -> dict[str, int]:
