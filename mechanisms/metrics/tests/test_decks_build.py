@@ -197,14 +197,15 @@ def test_bad_notes_are_refused_by_name(small_org, deck, change, field):
 
 
 def test_exceptions_come_first_and_the_owner_sees_whom_they_wait_on(small_org, deck):
-    from mechanisms.metrics.models import PlanValue
-
-    gus = small_org.actor("gus")
-    # orders' plan for the week is far above what it did: an exception (off plan), listed first
-    PlanValue.objects.create(
-        metric_id=deck.rows[0].metric_id, period="week", start=WEEK - dt.timedelta(days=6), end=WEEK, value=10**5
-    )
+    gus, bob = small_org.actor("gus"), small_org.actor("bob")
+    orders_id = deck.rows[0].metric_id
+    # orders' plan for the week is far above what it did: an exception (off plan); it is the deck's last row, and
+    # the exceptions-first view moves it to the front
+    services.set_plan(actor=bob, metric_id=orders_id, values=[("week", WEEK - dt.timedelta(days=6), WEEK, 10**5)])
+    others = [(r.metric_id, r.label, r.number_format) for r in deck.rows[1:]]
+    deck = services.set_deck_rows(actor=bob, deck_id=deck.id, version=deck.version, rows=[*others, (orders_id, "", "")])
     plain = services.build_deck(actor=gus, deck_id=deck.id, week_ending=WEEK)
+    assert [r.result.name for r in plain.rows][-1] == "orders"
     first = services.build_deck(actor=gus, deck_id=deck.id, week_ending=WEEK, exceptions_first=True)
     flagged = [r.result.name for r in plain.rows if r.result.exception]
     assert flagged == ["orders"]
