@@ -25,7 +25,7 @@ AS = typer.Option(None, "--as", help="act as this person's account (handle); wit
 FORMAT = typer.Option(Format.text, "--format")
 
 
-def _registry():
+def _services():
     setup_django()
     from mechanisms.metrics import services
 
@@ -75,6 +75,13 @@ def _team(slug: str) -> int:
     return run(lambda: org_services.get_team_by_slug(actor=_system(), slug=slug)).id
 
 
+def _team_slugs(ids) -> dict[int, str]:
+    """The slugs of these teams, by id (what a table shows instead of an id)."""
+    from mechanisms.org import services as org_services
+
+    return {k: t.slug for k, t in run(lambda: org_services.get_teams(actor=_system(), ids=set(ids))).items()}
+
+
 def _formula(text: str | None):
     if not text:
         return None
@@ -109,7 +116,7 @@ def list_metrics(
     format: Format = FORMAT,
 ):
     """The metric registry by name."""
-    services = _registry()
+    services = _services()
     team_id = _team(team) if team else None
     page = _run(
         lambda: services.list_metrics(actor=_as(as_), kind=kind, team_id=team_id, text=text, limit=limit, offset=offset)
@@ -139,7 +146,7 @@ def list_metrics(
 @metrics.command("show")
 def show(name: str = typer.Argument(..., help="the metric's name"), as_: str = AS, format: Format = FORMAT):
     """One metric, its definition and its revisions."""
-    services = _registry()
+    services = _services()
     actor = _as(as_)
     m = _metric(services, actor, name)
     revisions = run(lambda: services.list_revisions(actor=actor, metric_id=m.id))
@@ -173,7 +180,7 @@ def define(
     format: Format = FORMAT,
 ):
     """Define a metric (revision 1)."""
-    services = _registry()
+    services = _services()
     actor = _as(as_)
     parent = _metric(services, actor, evolved_from).id if evolved_from else None
     m = _run(
@@ -226,7 +233,7 @@ def revise(
     """Revise a metric's definition (a new revision; earlier ones stay readable)."""
     from mechanisms.metrics.contracts import MetricChanges
 
-    services = _registry()
+    services = _services()
     actor = _as(as_)
     m = _metric(services, actor, name)
     given = {
@@ -267,7 +274,7 @@ def retire(
     format: Format = FORMAT,
 ):
     """Retire a metric from today (it stays readable)."""
-    services = _registry()
+    services = _services()
     actor = _as(as_)
     m = _metric(services, actor, name)
     retired = _run(lambda: services.retire_metric(actor=actor, metric_id=m.id, version=version, reason=reason))
@@ -279,7 +286,7 @@ def retire(
 @metrics.command("lineage")
 def lineage(name: str = typer.Argument(..., help="the metric's name"), as_: str = AS, format: Format = FORMAT):
     """Where a metric comes from and what evolved from it, with the reasons."""
-    services = _registry()
+    services = _services()
     actor = _as(as_)
     m = _metric(services, actor, name)
     view = run(lambda: services.lineage(actor=actor, metric_id=m.id))
@@ -312,7 +319,7 @@ def plan(
     format: Format = FORMAT,
 ):
     """Show a metric's plan, or set plan values (all or nothing)."""
-    services = _registry()
+    services = _services()
     actor = _as(as_)
     m = _metric(services, actor, name)
     if set_:
@@ -331,26 +338,8 @@ def plan(
 
 # --- second part: data (metrics load|push|pull|completeness) -------------------------------------------------
 
-_DATA_AS = typer.Option(None, "--as", help="act as this person's account (handle)")
-_DATA_FORMAT = typer.Option("text", "--format", help="text | json")
 _sql_cli = typer.Typer(help="A metric's SQL source: set, run now, show.", no_args_is_help=True)
 metrics.add_typer(_sql_cli, name="sql")
-
-
-def _data():
-    from mechanisms.kernel.cli import setup_django
-
-    setup_django()
-    from mechanisms.metrics import services
-
-    return services
-
-
-def _data_actor(handle: str | None):
-    from mechanisms.kernel.cli import run
-    from mechanisms.org import services as org_services
-
-    return run(lambda: org_services.cli_actor(handle=handle))
 
 
 def _data_metric_id(services, actor, name: str) -> int:
@@ -388,8 +377,8 @@ def _date(text: str, what: str):
 @metrics.command("load")
 def load_values(
     file: str = typer.Argument(..., help="a CSV: date,metric,value (long) or date,<metric>,... (wide)"),
-    as_: str = _DATA_AS,
-    format: str = _DATA_FORMAT,
+    as_: str = AS,
+    format: str = FORMAT,
 ):
     """Load a CSV of values, all or nothing; re-loading the same file changes nothing. A bad file exits 2 with
     every problem's file, line and field."""
@@ -404,8 +393,8 @@ def load_values(
         content = path.read_bytes()
     except OSError as exc:
         fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     try:
         report = services.load_values_csv(actor=actor, content=content, file_name=path.name)
     except ImportFailed as exc:
@@ -419,8 +408,8 @@ def load_values(
 def push_values(
     name: str = typer.Argument(..., help="the metric's name"),
     value: list[str] = typer.Option(..., "--value", help="DATE=V (repeat); DATE= is a blank"),
-    as_: str = _DATA_AS,
-    format: str = _DATA_FORMAT,
+    as_: str = AS,
+    format: str = FORMAT,
 ):
     """Push values of one metric: --value 2026-03-31=12.5 --value 2026-04-01= (a blank)."""
     from mechanisms.kernel.cli import EXIT_USAGE, fail, run
@@ -436,8 +425,8 @@ def push_values(
             points.append(ValuePoint(_date(day_text.strip(), f"--value {i}"), parse_value(number)))
         except ValueError as exc:
             fail(f"--value {i}: {exc}", EXIT_USAGE)
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = _data_metric_id(services, actor, name)
     _data_out(run(lambda: services.push_values(actor=actor, metric_id=metric_id, values=points)), format, _load_lines)
 
@@ -447,14 +436,14 @@ def show_values(
     name: str = typer.Argument(..., help="the metric's name"),
     start: str = typer.Option(None, "--start", help="first day (default: 70 days before --end)"),
     end: str = typer.Option(None, "--end", help="last day (default: today)"),
-    as_: str = _DATA_AS,
-    format: str = _DATA_FORMAT,
+    as_: str = AS,
+    format: str = FORMAT,
 ):
     """A metric's values; a blank shows N/A, a day never loaded is listed as missing."""
     from mechanisms.kernel.cli import run
 
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = _data_metric_id(services, actor, name)
     series = run(
         lambda: services.get_series(
@@ -480,14 +469,14 @@ def show_completeness(
     name: str = typer.Argument(..., help="the metric's name"),
     start: str = typer.Option(None, "--start"),
     end: str = typer.Option(None, "--end"),
-    as_: str = _DATA_AS,
-    format: str = _DATA_FORMAT,
+    as_: str = AS,
+    format: str = FORMAT,
 ):
     """Per week: expected, missing and blank days. Exits 1 when a week is incomplete."""
     from mechanisms.kernel.cli import run
 
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = _data_metric_id(services, actor, name)
     check = run(
         lambda: services.completeness(
@@ -528,14 +517,14 @@ def sql_set(
     every_hours: int = typer.Option(24, "--every-hours"),
     enabled: bool = typer.Option(True, "--enabled/--disabled"),
     version: int = typer.Option(None, "--version", help="the version you read (when changing)"),
-    as_: str = _DATA_AS,
-    format: str = _DATA_FORMAT,
+    as_: str = AS,
+    format: str = FORMAT,
 ):
     """Set where the worker pulls the metric's values from."""
     from mechanisms.kernel.cli import run
 
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = _data_metric_id(services, actor, name)
     source = run(
         lambda: services.set_sql_source(
@@ -553,47 +542,28 @@ def sql_set(
 
 
 @_sql_cli.command("run")
-def sql_run(name: str = typer.Argument(...), as_: str = _DATA_AS, format: str = _DATA_FORMAT):
+def sql_run(name: str = typer.Argument(...), as_: str = AS, format: str = FORMAT):
     """Run the metric's SQL query now and load its rows (a failure is kept on the source and exits 1)."""
     from mechanisms.kernel.cli import run
 
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = _data_metric_id(services, actor, name)
     _data_out(run(lambda: services.run_sql_source(actor=actor, metric_id=metric_id)), format, _load_lines)
 
 
 @_sql_cli.command("show")
-def sql_show(name: str = typer.Argument(...), as_: str = _DATA_AS, format: str = _DATA_FORMAT):
+def sql_show(name: str = typer.Argument(...), as_: str = AS, format: str = FORMAT):
     """The metric's SQL source and its last run."""
     from mechanisms.kernel.cli import run
 
-    services = _data()
-    actor = _data_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = _data_metric_id(services, actor, name)
     _data_out(run(lambda: services.get_sql_source(actor=actor, metric_id=metric_id)), format, _sql_lines)
 
 
 # --- third part: decks ---------------------------------------------------------------------------------------
-
-_DECK_AS = typer.Option(None, "--as", help="act as this person's account (handle)")
-_DECK_FORMAT = typer.Option("text", "--format", help="text or json")
-
-
-def _deck_services():
-    from mechanisms.kernel.cli import setup_django
-
-    setup_django()
-    from mechanisms.metrics import services
-
-    return services
-
-
-def _deck_actor(handle: str | None):
-    from mechanisms.kernel.cli import run
-    from mechanisms.org import services as org_services
-
-    return run(lambda: org_services.cli_actor(handle=handle))
 
 
 def _deck(services, actor, slug: str):
@@ -605,26 +575,13 @@ def _deck(services, actor, slug: str):
     return found
 
 
-def _week_option(text: str | None):
-    import datetime as dt
-
-    from mechanisms.kernel.cli import EXIT_USAGE, fail
-
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"--week-ending: {text!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
-
-
 @decks.command("list")
-def list_decks_command(limit: int = 50, offset: int = 0, format: str = _DECK_FORMAT, as_: str = _DECK_AS):
+def list_decks_command(limit: int = 50, offset: int = 0, format: str = FORMAT, as_: str = AS):
     """The WBR decks, by title."""
     from mechanisms.kernel.cli import emit_json, emit_table, page_footer, run
 
-    services = _deck_services()
-    page = run(lambda: services.list_decks(actor=_deck_actor(as_), limit=limit, offset=offset))
+    services = _services()
+    page = run(lambda: services.list_decks(actor=_as(as_), limit=limit, offset=offset))
     if format == "json":
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
     rows = [(d.slug, d.title, len(d.rows), calendar.day_name[d.week_ends_on]) for d in page.items]
@@ -632,12 +589,12 @@ def list_decks_command(limit: int = 50, offset: int = 0, format: str = _DECK_FOR
 
 
 @decks.command("show")
-def show_deck(slug: str, format: str = _DECK_FORMAT, as_: str = _DECK_AS):
+def show_deck(slug: str, format: str = FORMAT, as_: str = AS):
     """One deck and its rows in order."""
     from mechanisms.kernel.cli import emit_json
 
-    services = _deck_services()
-    deck = _deck(services, _deck_actor(as_), slug)
+    services = _services()
+    deck = _deck(services, _as(as_), slug)
     if format == "json":
         return emit_json(deck)
     typer.echo(
@@ -653,17 +610,17 @@ def build_deck_command(
     slug: str,
     week_ending: str = typer.Option(None, "--week-ending", help="YYYY-MM-DD (default: the last complete week)"),
     out: str = typer.Option(None, "--out", help="write the deck to FILE.html, FILE.pdf or FILE.json"),
-    as_: str = _DECK_AS,
+    as_: str = AS,
 ):
     """Build the deck for a week; print its box figures, or write it as HTML, PDF or JSON."""
     from pathlib import Path
 
     from mechanisms.kernel.cli import EXIT_USAGE, fail, run
 
-    services = _deck_services()
-    actor = _deck_actor(as_)
+    services = _services()
+    actor = _as(as_)
     deck = _deck(services, actor, slug)
-    week = _week_option(week_ending)
+    week = _date(week_ending, "--week-ending") if week_ending else None
     if out:
         fmt = Path(out).suffix.lstrip(".").lower()
         if fmt not in ("html", "pdf", "json"):
@@ -693,18 +650,18 @@ def comment_command(
     body: str = typer.Argument(..., help="the commentary (Markdown)"),
     week_ending: str = typer.Option(None, "--week-ending"),
     version: int = typer.Option(None, "--version", help="the version of the note you read (to change it)"),
-    as_: str = _DECK_AS,
+    as_: str = AS,
 ):
     """Write (or, with --version, change) the commentary on one metric of a week's deck."""
     from mechanisms.kernel.cli import fail, run
 
-    services = _deck_services()
-    actor = _deck_actor(as_)
+    services = _services()
+    actor = _as(as_)
     deck = _deck(services, actor, slug)
     ids = services.metric_ids_by_name(names=[metric])
     if metric not in ids:
         fail(f"there is no metric {metric}")
-    week = _week_option(week_ending) or services.last_ended_week(deck.week_ends_on)
+    week = _date(week_ending, "--week-ending") if week_ending else services.last_ended_week(deck.week_ends_on)
     note = run(
         lambda: services.comment_on_metric(
             actor=actor, deck_id=deck.id, metric_id=ids[metric], week_ending=week, body=body, version=version
@@ -714,24 +671,28 @@ def comment_command(
 
 
 @decks.command("snapshot")
-def snapshot_command(slug: str, week_ending: str = typer.Option(None, "--week-ending"), as_: str = _DECK_AS):
+def snapshot_command(slug: str, week_ending: str = typer.Option(None, "--week-ending"), as_: str = AS):
     """Freeze the deck of an ended week (a second time returns the first snapshot)."""
     from mechanisms.kernel.cli import run
 
-    services = _deck_services()
-    actor = _deck_actor(as_)
+    services = _services()
+    actor = _as(as_)
     deck = _deck(services, actor, slug)
-    snap = run(lambda: services.take_snapshot(actor=actor, deck_id=deck.id, week_ending=_week_option(week_ending)))
+    snap = run(
+        lambda: services.take_snapshot(
+            actor=actor, deck_id=deck.id, week_ending=_date(week_ending, "--week-ending") if week_ending else None
+        )
+    )
     typer.echo(f"snapshot of {slug} for the week ending {snap.week_ending} (taken {snap.created_at:%Y-%m-%d %H:%M})")
 
 
 @decks.command("snapshots")
-def snapshots_command(slug: str, limit: int = 50, offset: int = 0, as_: str = _DECK_AS):
+def snapshots_command(slug: str, limit: int = 50, offset: int = 0, as_: str = AS):
     """The deck's frozen weeks, newest first."""
     from mechanisms.kernel.cli import emit_table, page_footer, run
 
-    services = _deck_services()
-    actor = _deck_actor(as_)
+    services = _services()
+    actor = _as(as_)
     deck = _deck(services, actor, slug)
     page = run(lambda: services.list_snapshots(actor=actor, deck_id=deck.id, limit=limit, offset=offset))
     rows = [(s.week_ending, f"{s.created_at:%Y-%m-%d %H:%M}", s.taken_by_id or "worker") for s in page.items]
@@ -739,16 +700,16 @@ def snapshots_command(slug: str, limit: int = 50, offset: int = 0, as_: str = _D
 
 
 @decks.command("compare")
-def compare_command(slug: str, week_a: str, week_b: str, format: str = _DECK_FORMAT, as_: str = _DECK_AS):
+def compare_command(slug: str, week_a: str, week_b: str, format: str = FORMAT, as_: str = AS):
     """Two frozen weeks side by side: what changed, added and removed rows."""
     from mechanisms.kernel.cli import emit_json, run
 
-    services = _deck_services()
-    actor = _deck_actor(as_)
+    services = _services()
+    actor = _as(as_)
     deck = _deck(services, actor, slug)
     cmp = run(
         lambda: services.compare_snapshots(
-            actor=actor, deck_id=deck.id, week_a=_week_option(week_a), week_b=_week_option(week_b)
+            actor=actor, deck_id=deck.id, week_a=_date(week_a, "WEEK_A"), week_b=_date(week_b, "WEEK_B")
         )
     )
     if format == "json":
@@ -763,29 +724,6 @@ def compare_command(slug: str, week_a: str, week_b: str, format: str = _DECK_FOR
 
 # --- fourth part: goals --------------------------------------------------------------------------------------
 
-GOAL_AS = typer.Option(None, "--as", help="act as this person's account (handle)")
-GOAL_FORMAT = typer.Option(Format.text, "--format")
-
-
-def _goal_services():
-    setup_django()
-    from mechanisms.metrics import services
-
-    return services
-
-
-def _goal_actor(handle: str | None):
-    from mechanisms.org import services as org_services
-
-    return run(lambda: org_services.cli_actor(handle=handle))
-
-
-def _team_id(slug: str) -> int:
-    from mechanisms.kernel.actor import Actor
-    from mechanisms.org import services as org_services
-
-    return run(lambda: org_services.get_team_by_slug(actor=Actor.system("metrics"), slug=slug)).id
-
 
 def _unit_id(slug: str) -> int:
     from mechanisms.kernel.actor import Actor
@@ -795,13 +733,6 @@ def _unit_id(slug: str) -> int:
     if unit is None:
         fail(f"--unit: there is no org unit {slug!r}", code=EXIT_USAGE)
     return unit.id
-
-
-def _goal_date(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not a date such as 2026-12-31", code=EXIT_USAGE)
 
 
 def _show_goal(goal, format: Format) -> None:
@@ -824,14 +755,14 @@ def list_goals(
     state: str = typer.Option(None, "--state"),
     limit: int = typer.Option(50, help="page size (max 200)"),
     offset: int = 0,
-    format: Format = GOAL_FORMAT,
+    format: Format = FORMAT,
 ):
     """Teams' goals, by team, unit, year and state."""
-    services = _goal_services()
+    services = _services()
     page = run(
         lambda: services.list_goals(
-            actor=_goal_actor(None),
-            team_id=_team_id(team) if team else None,
+            actor=_as(None),
+            team_id=_team(team) if team else None,
             unit_id=_unit_id(unit) if unit else None,
             year=year,
             state=state,
@@ -841,22 +772,24 @@ def list_goals(
     )
     if format is Format.json:
         return emit_json({"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset})
+    teams = _team_slugs(g.team_id for g in page.items)
     emit_table(
         "Goals",
         ["id", "team", "year", "state", "metric", "kind", "title"],
-        [(g.id, g.team_id, g.year, g.state.value, g.metric_name, g.metric_kind.value, g.title) for g in page.items],
+        [
+            (g.id, teams.get(g.team_id, g.team_id), g.year, g.state.value, g.metric_name, g.metric_kind.value, g.title)
+            for g in page.items
+        ],
         page_footer(page),
         ellipsize=("title",),
     )
 
 
 @goals.command("show")
-def show_goal(
-    goal_id: int = typer.Argument(..., help="the goal's id"), as_: str = GOAL_AS, format: Format = GOAL_FORMAT
-):
+def show_goal(goal_id: int = typer.Argument(..., help="the goal's id"), as_: str = AS, format: Format = FORMAT):
     """One goal and the moves you may take now."""
-    services = _goal_services()
-    view = run(lambda: services.goal_view(actor=_goal_actor(as_), goal_id=goal_id))
+    services = _services()
+    view = run(lambda: services.goal_view(actor=_as(as_), goal_id=goal_id))
     if format is Format.json:
         return emit_json(view)
     _show_goal(view.goal, format)
@@ -878,12 +811,12 @@ def new_goal(
     baseline: float = typer.Option(None, "--baseline"),
     description: str = typer.Option("", "--description"),
     propose: bool = typer.Option(False, "--propose", help="propose it to leadership at once"),
-    as_: str = GOAL_AS,
-    format: Format = GOAL_FORMAT,
+    as_: str = AS,
+    format: Format = FORMAT,
 ):
     """Draft a team's goal (and, with --propose, propose it)."""
-    services = _goal_services()
-    actor = _goal_actor(as_)
+    services = _services()
+    actor = _as(as_)
     metric_id = run(lambda: services.metric_id_by_name(actor=actor, name=metric))
     if metric_id is None:
         fail(f"--metric: there is no metric {metric!r} in the registry", code=EXIT_USAGE)
@@ -891,15 +824,15 @@ def new_goal(
     goal = run(
         lambda: make(
             actor=actor,
-            team_id=_team_id(team),
+            team_id=_team(team),
             year=year,
             title=title,
             description=description,
             metric_id=metric_id,
             target=target,
             measure=measure,
-            start_date=_goal_date(start, "--start") if start else dt.date(year, 1, 1),
-            due_date=_goal_date(due, "--due"),
+            start_date=_date(start, "--start") if start else dt.date(year, 1, 1),
+            due_date=_date(due, "--due"),
             baseline=baseline,
         )
     )
@@ -907,10 +840,10 @@ def new_goal(
 
 
 @goals.command("progress")
-def goal_progress(goal_id: int = typer.Argument(..., help="the goal's id"), format: Format = GOAL_FORMAT):
+def goal_progress(goal_id: int = typer.Argument(..., help="the goal's id"), format: Format = FORMAT):
     """A goal's progress, from its metric's data and the date."""
-    services = _goal_services()
-    p = run(lambda: services.goal_progress(actor=_goal_actor(None), goal_id=goal_id))
+    services = _services()
+    p = run(lambda: services.goal_progress(actor=_as(None), goal_id=goal_id))
     if format is Format.json:
         return emit_json(p)
     measured = "N/A" if p.measured is None else f"{p.measured:g}"
@@ -927,14 +860,14 @@ def goal_mix(
     year: int = typer.Option(..., "--year"),
     team: str = typer.Option(None, "--team", help="the team's slug"),
     unit: str = typer.Option(None, "--unit", help="an org unit's slug (its whole subtree)"),
-    format: Format = GOAL_FORMAT,
+    format: Format = FORMAT,
 ):
     """The share of goals tied to input versus output metrics; warns on output-only goal sets (exit 1)."""
-    services = _goal_services()
+    services = _services()
     mix = run(
         lambda: services.goal_mix(
-            actor=_goal_actor(None),
-            team_id=_team_id(team) if team else None,
+            actor=_as(None),
+            team_id=_team(team) if team else None,
             unit_id=_unit_id(unit) if unit else None,
             year=year,
         )
@@ -942,15 +875,13 @@ def goal_mix(
     if format is Format.json:
         emit_json(mix)
     else:
-        from mechanisms.org import services as org_services
-
-        teams = org_services.get_teams(actor=_goal_actor(None), ids=[line.team_id for line in mix.teams])
+        teams = _team_slugs(line.team_id for line in mix.teams)
         emit_table(
             f"Goals {year}: input vs output",
             ["team", "input", "output", "input share"],
             [
                 (
-                    teams[line.team_id].slug if line.team_id in teams else line.team_id,
+                    teams.get(line.team_id, line.team_id),
                     line.input,
                     line.output,
                     "-" if line.input_share is None else f"{line.input_share:.0%}",
@@ -967,10 +898,10 @@ def goal_mix(
 
 
 def _perform_goal(transition, goal_id: int, version: int, as_: str | None, format: Format, values: dict) -> None:
-    services = _goal_services()
+    services = _services()
     goal = run(
         lambda: services.apply_goal_transition(
-            actor=_goal_actor(as_), goal_id=goal_id, version=version, transition=transition.name, values=values
+            actor=_as(as_), goal_id=goal_id, version=version, transition=transition.name, values=values
         )
     )
     _show_goal(goal, format)
