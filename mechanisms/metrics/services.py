@@ -152,14 +152,7 @@ def define_metric(
             metric=row, number=1, fields=_revision_fields(row), reason="defined", author_id=actor.person_id
         )
         view = _to_metric_view(row)
-        audit_services.record_change(
-            actor=actor,
-            verb="create",
-            subject_type=history.METRIC,
-            subject_id=row.pk,
-            subject_label=row.name,
-            after=_metric_audit(view),
-        )
+        _audit_metric(actor, "create", row, after=_metric_audit(view))
     return view
 
 
@@ -196,16 +189,7 @@ def revise_metric(*, actor: Actor, metric_id: int, version: int, reason: str, ch
             metric=row, number=row.revision, fields=_revision_fields(row), reason=why, author_id=actor.person_id
         )
         view = _to_metric_view(row)
-        audit_services.record_change(
-            actor=actor,
-            verb="revise",
-            subject_type=history.METRIC,
-            subject_id=row.pk,
-            subject_label=row.name,
-            before=before,
-            after=_metric_audit(view),
-            reason=why,
-        )
+        _audit_metric(actor, "revise", row, before=before, after=_metric_audit(view), reason=why)
     return view
 
 
@@ -222,17 +206,22 @@ def retire_metric(*, actor: Actor, metric_id: int, version: int, reason: str = "
     with transaction.atomic():
         update_versioned(row, expected_version=version, changes={"retired_on": clock.today()})
         view = _to_metric_view(row)
-        audit_services.record_change(
-            actor=actor,
-            verb="retire",
-            subject_type=history.METRIC,
-            subject_id=row.pk,
-            subject_label=row.name,
-            before=before,
-            after=_metric_audit(view),
-            reason=why,
-        )
+        _audit_metric(actor, "retire", row, before=before, after=_metric_audit(view), reason=why)
     return view
+
+
+def _audit_metric(actor: Actor, verb: str, row: MetricRow, *, after: Any, before: Any = None, reason: str = "") -> None:
+    """One change of a metric (its definition, plan, data or SQL source) in its history."""
+    audit_services.record_change(
+        actor=actor,
+        verb=verb,
+        subject_type=history.METRIC,
+        subject_id=row.pk,
+        subject_label=row.name,
+        before=before,
+        after=after,
+        reason=reason,
+    )
 
 
 def get_metric(*, actor: Actor, metric_id: int) -> MetricView:
@@ -379,12 +368,10 @@ def set_plan(
                 metric=row, period=period, start=start, defaults={"end": end, "value": value}
             )
         plan = _plan_rows(row)
-        audit_services.record_change(
-            actor=actor,
-            verb="set_plan",
-            subject_type=history.METRIC,
-            subject_id=row.pk,
-            subject_label=row.name,
+        _audit_metric(
+            actor,
+            "set_plan",
+            row,
             before=before,
             after={"plan": [_plan_audit(p) for p in plan], "revision": row.revision},
         )
@@ -803,7 +790,6 @@ def _plan_audit(plan: PlanRow) -> dict[str, Any]:
 
 # Audit verbs on the metric (history.METRIC_VERBS, second part): load (CSV), push (API), pull (SQL),
 # set_sql_source and update_sql_source.
-DATA_SUBJECT_TYPE = history.METRIC
 DATA_VERBS = {Source.CSV: "load", Source.API: "push", Source.SQL: "pull", Source.DEMO: "load"}
 KIND_SQL_FAILED = "metrics.sql_failed"
 notifications_services.declare_kinds(kinds=[KIND_SQL_FAILED])
@@ -817,14 +803,6 @@ def _require_data_change(actor: Actor, row: MetricRow) -> None:
     """The metric's owner, its team's members and leader, and admins change its data and SQL source (policy)."""
     org_services.require_signed_in(actor)
     _policy.require_change_metric(actor, row)
-
-
-def _data_metric(actor: Actor, metric_id: int) -> MetricRow:
-    org_services.require_signed_in(actor)
-    row = MetricRow.objects.filter(pk=metric_id).first()
-    if row is None:
-        raise NotFound(f"metric {metric_id} does not exist", field="metric_id")
-    return row
 
 
 def _week_days(metric: MetricRow) -> frozenset[int]:
@@ -910,7 +888,7 @@ def _write_values(
         changes.append(
             {
                 "verb": DATA_VERBS[source],
-                "subject_type": DATA_SUBJECT_TYPE,
+                "subject_type": history.METRIC,
                 "subject_id": metric_id,
                 "subject_label": metrics[metric_id].name,
                 "after": {
@@ -945,7 +923,7 @@ def load_values_csv(*, actor: Actor, content: bytes, file_name: str) -> LoadRepo
     problems = importing.Problems()
     for line, column, message in parsed.problems:
         problems.add(file_name, f"line {line}: {column}", message)
-    known = {m.name: m for m in MetricRow.objects.filter(name__in=parsed.names)}
+    known = {m.name: m for m in _metric_qs(actor).filter(name__in=parsed.names)}
     for name in parsed.names:
         if name not in known:
             line = next((c.line for c in parsed.cells if c.metric == name), 1) if parsed.shape == "long" else 1
@@ -975,7 +953,7 @@ def push_values(*, actor: Actor, metric_id: int, values: Sequence[ValuePoint]) -
     """Push values of one metric (the API): each a day and a value or None (a blank). Same rules as a CSV load:
     one value per day, weekly metrics on their decks' week ends, ratio metrics take none, all or nothing, only
     what differs is written. Raises RuleViolation naming `values[i]`, PermissionDenied, NotFound."""
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     if not values:
         raise RuleViolation("push at least one value", field="values")
     if len(values) > MAX_PUSH:
@@ -1046,7 +1024,7 @@ def get_series(*, actor: Actor, metric_id: int, start: dt.date | None = None, en
     """A metric's loaded values between start and end inclusive (default: the 70 days to today), oldest first,
     with the days (for a weekly metric: the week ends of its decks) never loaded. Blanks stay None; a ratio
     metric has no values of its own (its deck row computes them). Raises NotFound, RuleViolation."""
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     start, end = _range(start, end, days_back=69)
     points = tuple(
         ValuePoint(day=day, value=value)
@@ -1096,7 +1074,7 @@ def completeness(
     which were never loaded and which were loaded blank. Weeks end on `week_ends_on` (default: the day the
     metric's decks end weeks on, else Saturday). A ratio metric is as complete as both its operands: a day missing
     or blank in either is missing or blank. Raises NotFound, RuleViolation."""
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     if week_ends_on is None:
         week_ends_on = _metric_week_end(metric)
     if not 0 <= week_ends_on <= 6:
@@ -1140,15 +1118,17 @@ def completeness(
 
 def may_change_data(*, actor: Actor, metric_id: int) -> bool:
     """May the actor load values into this metric and set its SQL source (what the page offers)?"""
-    row = MetricRow.objects.filter(pk=metric_id).first()
-    return row is not None and actor.is_authenticated and _policy.can_change_metric(actor, row)
+    if not actor.is_authenticated:
+        return False
+    row = _metric_qs(actor).filter(pk=metric_id).first()
+    return row is not None and _policy.can_change_metric(actor, row)
 
 
 def weekly_figures(*, actor: Actor, metric_id: int, weeks: int = 10) -> list[tuple[WeekCompleteness, float | None]]:
     """The last `weeks` ended weeks of a metric (oldest first), each with its completeness and its figure: the
     week's values combined by the metric's aggregation (a ratio: the ratio of the operands' week sums), or None
     (N/A) when the week is incomplete; never 0 for a gap. Raises NotFound."""
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     check = completeness(actor=actor, metric_id=metric_id)
     check_weeks = check.weeks[-max(1, min(weeks, 52)) :]
     if not check_weeks:
@@ -1202,7 +1182,7 @@ def get_sql_source(*, actor: Actor, metric_id: int) -> SqlSourceView:
 
 
 def find_sql_source(*, actor: Actor, metric_id: int) -> SqlSourceView | None:
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     row = SqlSource.objects.filter(metric=metric).first()
     return _to_sql_source(row) if row else None
 
@@ -1222,7 +1202,7 @@ def set_sql_source(
     MECH_METRICS_CONNECTIONS, one SELECT returning (day, value) rows, how often (1 to 720 hours) and whether it
     runs. Creating names no version; changing names the version read (a stale one is a Conflict). The metric's
     owner, its team's members and leader, or an admin. Raises RuleViolation naming the field, Conflict."""
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     try:
         engine = Engine(engine)
     except ValueError:
@@ -1267,12 +1247,10 @@ def set_sql_source(
                 raise RuleViolation("name the version of the SQL source you read", field="version")
             before = _sql_audit(row)
             update_versioned(row, expected_version=version, changes=fields)
-        audit_services.record_change(
-            actor=actor,
-            verb="set_sql_source" if before is None else "update_sql_source",
-            subject_type=DATA_SUBJECT_TYPE,
-            subject_id=metric.pk,
-            subject_label=metric.name,
+        _audit_metric(
+            actor,
+            "set_sql_source" if before is None else "update_sql_source",
+            metric,
             before=before,
             after=_sql_audit(row),
         )
@@ -1284,7 +1262,7 @@ def run_sql_source(*, actor: Actor, metric_id: int) -> LoadReport:
     failure (the engine's error, a non-SELECT, rows that are not (day, value), too many rows, a value that does
     not fit the metric) is stored on the source (last_status failed, last_error) and its owner is notified; then
     RuleViolation on `query` says why. Raises PermissionDenied, NotFound."""
-    metric = _data_metric(actor, metric_id)
+    metric = _require_metric_row(actor, metric_id)
     row = SqlSource.objects.filter(metric=metric).first()
     if row is None:
         raise NotFound(f"metric {metric.name} has no SQL source", field="metric_id")
@@ -1322,7 +1300,7 @@ def _pull(actor: Actor, metric: MetricRow, row: SqlSource) -> tuple[LoadReport |
                 title=f"The SQL pull of {metric.name} failed",
                 body=error[:2000],
                 url=f"/metrics/{metric.name}",
-                subject_type=DATA_SUBJECT_TYPE,
+                subject_type=history.METRIC,
                 subject_id=metric.pk,
             )
         return None, error
@@ -2018,5 +1996,5 @@ def _to_goal(row: GoalRow) -> Goal:
 
 def metric_id_by_name(*, actor: Actor, name: str) -> int | None:
     """The id of the registry metric with this name (what the goal CLI and forms are given), or None."""
-    org_services.require_signed_in(actor)
-    return MetricRow.objects.filter(name=name).values_list("pk", flat=True).first() if isinstance(name, str) else None
+    row = _find_metric_row(actor, name)
+    return row.pk if row is not None else None
