@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "mechanisms.hiring",
     "mechanisms.working_backwards",
     "mechanisms.decisions",
+    "mechanisms.experiments",
     "mechanisms.workflows",
     "mechanisms.web",
 ]

@@ -1,0 +1,3 @@
+"""Forms of the experiments pages (pages part)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Pydantic schemas of the experiments API (parts add theirs)."""
+
+from __future__ import annotations
