@@ -471,10 +471,12 @@ def _below(squares: float, total: float, n: int) -> bool:
 
 
 def _cauchy_schwarz(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float) -> bool:
-    """True when the sum of products is consistent with both sums of squares (|cov| <= sd_x sd_y)."""
+    """True when the sum of products is consistent with both sums of squares (|cov| <= sd_x sd_y), allowing for
+    rounding relative to the raw sums (centring them cancels digits)."""
     cov = sxy - sx * sy / n
-    bound = max(sxx - sx * sx / n, 0.0) * max(syy - sy * sy / n, 0.0)
-    return cov * cov <= bound + _ROUNDING * max(abs(cov * cov), bound, abs(sxy) * abs(sxy) * _ROUNDING)
+    var_x = max(sxx - sx * sx / n, 0.0) + _ROUNDING * abs(sxx)
+    var_y = max(syy - sy * sy / n, 0.0) + _ROUNDING * abs(syy)
+    return abs(cov) <= math.sqrt(var_x * var_y) + _ROUNDING * (abs(sxy) + abs(sx * sy) / n)
 
 
 def _check_variation(statistic: Statistic, cuped: bool, v: VariationStats, where: str) -> None:
