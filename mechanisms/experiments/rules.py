@@ -313,8 +313,10 @@ def compare(
 
     Rules: MECHANISMS.md §9 (GrowthBook's conventions, the module docstring). The statistics are assumed
     checked (`check_stats`); raises InvalidStats only when the numbers overflow floating point."""
+    if type(settings.engine) is not Engine or type(settings.difference) is not Difference:
+        settings = _normalised(settings)  # the enums given as their strings
     a, b = _arms(metric, control, treatment)
-    if Engine(settings.engine) is Engine.BAYESIAN:
+    if settings.engine is Engine.BAYESIAN:
         return _bayesian(settings, treatment.name, metric.inverse, a, b)
     return _frequentist(settings, treatment.name, a, b)
 
@@ -710,7 +712,7 @@ def sentence(
         p = result.p_value_adjusted if result.p_value_adjusted is not None else result.p_value
         adjusted = " (adjusted for the number of comparisons)" if result.p_value_adjusted is not None else ""
         text += (
-            f"a difference this large would happen by chance {_chance(p or 0.0).replace('more than 99.9%', '100%')} "
+            f"a difference this large would happen by chance {_chance(p or 0.0)} "
             f"of the time{adjusted} if {name} changed nothing."
         )
         if inverse:
