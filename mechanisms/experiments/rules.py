@@ -1,4 +1,4 @@
-"""Pure statistics of experiments (MECHANISMS.md §9; docs/experiments.md): no Django, no ORM.
+"""Pure statistics of experiments (MECHANISMS.md §9; docs/experiments-statistics.md defines every number): no ORM.
 
 The conventions are GrowthBook's gbstats 0.8, so the numbers agree with it to 1e-8; the code is written here from
 the formulas (nothing is copied). The entry points:
