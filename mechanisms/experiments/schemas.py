@@ -93,7 +93,7 @@ def snapshot_out(view: SnapshotView) -> dict[str, Any]:
     return {
         **snapshot_summary(view),
         "queries": dict(view.queries),
-        "statistics": [rules.stats_to_dict(s) for s in view.statistics],
+        "statistics": rules.stats_to_dict(view.statistics)["metrics"],
         "result": rules.result_to_dict(view.result),
     }
 

@@ -155,10 +155,9 @@ def verify_snapshot(*, actor: Actor, key: str, number: int) -> SnapshotCheck:
         raise NotFound(f"{row.key} has no analysis number {number}", field="number")
     computed = snapshots.result_hash(_snapshot_content(row.key, snap))
     differences = []
-    stats = tuple(rules.stats_from_dict(s) for s in snap.statistics)
-    settings_ = snapshots.settings_from_dict(snap.settings)
     extra = snap.extra or {}
     try:
+        settings_, stats = _stored_stats(snap)
         result = rules.analyze(settings_, stats)
         again = rules.result_to_dict(result)
         if snapshots.canonical_json(again) != snapshots.canonical_json(snap.result):
@@ -199,17 +198,17 @@ def cumulative_series(*, actor: Actor, key: str) -> list[SeriesPoint]:
     points = []
     for day, snap in sorted(last_of_day.items())[-MAX_SERIES_DAYS:]:
         primary = (snap.extra or {}).get("primary")
-        metric = next((m for m in snapshots.metric_dicts(snap.result) if m.get("name") == primary), None)
+        metric = (snap.result.get("metrics") or {}).get(primary)
         if metric is None:
             continue
         units = list(snap.exposures or [])
-        for i, variation in enumerate(metric.get("variations", []), start=1):
+        for i, (name, variation) in enumerate((metric.get("variations") or {}).items(), start=1):
             ci = variation.get("ci")
             points.append(
                 SeriesPoint(
                     day=day,
                     snapshot=snap.number,
-                    variation=str(variation.get("name")),
+                    variation=str(name),
                     lift=variation.get("lift"),
                     ci=(float(ci[0]), float(ci[1])) if ci else None,
                     units=int(units[i]) if i < len(units) else 0,
@@ -327,8 +326,8 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
             "final": final,
             "engine_version": result.engine_version,
             "queries": queries,
-            "statistics": [rules.stats_to_dict(s) for s in stats],
-            "settings": snapshots.settings_to_dict(settings_),
+            "statistics": rules.stats_to_dict(stats)["metrics"],
+            "settings": _settings_dict(settings_),
             "result": rules.result_to_dict(result),
             "recommendation": snapshots.recommendation_to_dict(recommendation),
             "exposures": list(exposures),
@@ -439,9 +438,18 @@ def _snapshot_content(key: str, snap: SnapshotRow) -> dict[str, Any]:
     }
 
 
+def _settings_dict(settings: AnalysisSettings) -> dict[str, Any]:
+    """The settings in the STATS.json form (rules.stats_to_dict's keys, without the metrics)."""
+    return {k: v for k, v in rules.stats_to_dict((), settings=settings).items() if k != "metrics"}
+
+
+def _stored_stats(snap: SnapshotRow) -> tuple[AnalysisSettings, tuple[MetricStats, ...]]:
+    """A snapshot's settings and sufficient statistics, read back through the one STATS.json reader."""
+    return rules.stats_from_dict({**snap.settings, "metrics": snap.statistics})
+
+
 def _to_snapshot(snap: SnapshotRow) -> SnapshotView:
-    stats = tuple(rules.stats_from_dict(s) for s in snap.statistics)
-    settings_ = snapshots.settings_from_dict(snap.settings)
+    _, stats = _stored_stats(snap)
     return SnapshotView(
         id=snap.pk,
         number=snap.number,
@@ -452,7 +460,7 @@ def _to_snapshot(snap: SnapshotRow) -> SnapshotView:
         engine_version=snap.engine_version,
         queries=dict(snap.queries),
         statistics=stats,
-        result=snapshots.result_from_dict(snap.result, settings_, snap.engine_version),
+        result=rules.result_from_dict(snap.result),
         recommendation=snapshots.recommendation_from_dict(snap.recommendation),
         exposures=tuple(int(n) for n in snap.exposures),
         srm_p=snap.srm_p,
