@@ -31,7 +31,7 @@ from mechanisms.kernel import clock, machine_apply
 from mechanisms.kernel import machines as kernel_machines
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
-from mechanisms.kernel.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text
 from mechanisms.metrics import services as metrics_services
@@ -1019,14 +1019,15 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
 
 def _final_analysis_after_stop(actor: Actor, row: ExperimentRow) -> SnapshotView | None:
     """Right after a stop's write: the final analysis, through the stop, by whoever stopped it (the team or the
-    worker). A data connection that is busy or refuses is logged; the stop stands, and the decision waits for an
-    `analyse_experiment` (its guard says so)."""
+    worker). An experiment no unit was exposed to has nothing to analyse; a data connection that is busy or
+    refuses is logged. Either way the stop stands, and the decision waits for an `analyse_experiment` (its guard
+    says so)."""
     row.refresh_from_db()
-    if row.state != ExperimentState.STOPPED.value:
+    if row.state != ExperimentState.STOPPED.value or not ExposureRow.objects.filter(experiment_id=row.pk).exists():
         return None
     try:
         return _take_snapshot(actor, row, through=row.stopped_at or clock.now(), final=True)
-    except (RuleViolation, Conflict) as exc:
+    except DomainError as exc:
         logger.warning("experiments: the final analysis of %s failed at the stop: %s", row.key, exc)
         return None
 
