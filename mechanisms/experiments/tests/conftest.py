@@ -1,8 +1,18 @@
-"""Fixtures of the experiments tests."""
+"""The experiments tests' own set-up: each test starts with an empty assignment cache (SQLite reuses the ids a
+rolled-back test used, so a cached experiment of the last test could otherwise answer for this one's), and each
+test has its own data connection."""
 
 from __future__ import annotations
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_assignment_cache():
+    from mechanisms.experiments import services
+
+    services.forget_assignment_cache()
+    yield
 
 
 @pytest.fixture(autouse=True)
