@@ -15,10 +15,12 @@ import datetime as dt
 import enum
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from mechanisms.audit import services as audit_services
@@ -32,6 +34,7 @@ from mechanisms.kernel import machines as kernel_machines
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.importing import chunks
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text
 from mechanisms.metrics import services as metrics_services
@@ -39,6 +42,7 @@ from mechanisms.metrics.contracts import Kind as MetricKind
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
+from . import assignment as _assignment
 from . import plans as _plans
 from . import policy as _policy
 from . import rules, snapshots, warehouse
@@ -47,11 +51,14 @@ from .contracts import (
     HASH_VERSIONS,
     SRM_THRESHOLD,
     AnalysisSettings,
+    Assignment,
     Decision,
     ExperimentChanges,
     ExperimentId,
     ExperimentState,
     ExperimentView,
+    Exposure,
+    ExposureReport,
     MetricSpec,
     MetricStats,
     Plan,
@@ -60,6 +67,7 @@ from .contracts import (
     SeriesPoint,
     SnapshotCheck,
     SnapshotView,
+    StopRule,
 )
 from .history import SOURCE_SUBJECT_TYPE, SUBJECT_TYPE
 from .machines import MACHINE, ExperimentFacts
@@ -712,6 +720,337 @@ def _audit(actor: Actor, verb: str, row: ExperimentRow, *, after: Any, before: A
 
 
 # ------------------------------------------------------------------------ second part: assignment and exposures
+#
+# Assignment serves the pure function (assignment.py) with the experiment's key as the seed, its plan's weights and
+# its hash version. It is read on every request of the services that embed an experiment, so it is one indexed read
+# of the experiment's row; the plan's bucket ranges are kept per process by (experiment, row version), so a change
+# of the row (a new plan version, a stop) is never served stale. No audit record per assignment (it writes
+# nothing); exposures are data, written in bulk with one audit record per call.
+
+MAX_ASSIGNMENTS = 1000  # (unit, experiment) answers in one batch call
+MAX_ASSIGN_EXPERIMENTS = 100  # experiments named in one batch call
+MAX_EXPOSURES = 10_000  # exposures in one call
+EXPOSURE_CLOCK_SKEW = dt.timedelta(minutes=5)  # an exposure may be this far after the server's now (callers' clocks)
+MAX_EXPOSURE_DAYS = 1000  # the longest daily exposure series (the most recent days)
+_ARMS_CACHE_SIZE = 512
+_log = logging.getLogger("mechanisms.experiments")
+
+
+@dataclass(frozen=True, slots=True)
+class _Arms:
+    """What assignment needs of an experiment, read once per row version."""
+
+    key: str
+    state: str
+    hash_version: int
+    variation_keys: tuple[str, ...]
+    ranges: tuple[tuple[float, float], ...]
+    shipped: int | None  # the index of the variation a decision to ship launched
+
+
+_ARMS: dict[tuple[int, int, dt.datetime], _Arms] = {}
+_ARM_COLUMNS = (
+    "pk",
+    "version",
+    "created_at",
+    "key",
+    "state",
+    "hash_version",
+    "plan_number",
+    "decision",
+    "decision_variation",
+)
+
+
+def forget_assignment_cache() -> None:
+    """Empty this process's cache of experiments' bucket ranges. A row's (id, version, created_at) never comes back
+    in a live database, so the server never needs this; tests (whose rolled-back ids are reused) and a process that
+    empties its database do."""
+    _ARMS.clear()
+
+
+def _arms_of(values: tuple) -> _Arms:
+    pk, version, created_at, key, state, hash_version, plan_number, decision, decision_variation = values
+    found = _ARMS.get((pk, version, created_at))
+    if found is not None:
+        return found
+    content = (
+        PlanVersionRow.objects.filter(experiment_id=pk, number=plan_number).values_list("content", flat=True).first()
+    )
+    variations = _plans.plan_from_dict(content).variations
+    keys = tuple(v.key for v in variations)
+    shipped = (
+        keys.index(decision_variation)
+        if decision == Decision.SHIP.value and decision_variation in keys and state == ExperimentState.DECIDED.value
+        else None
+    )
+    found = _Arms(
+        key=key,
+        state=state,
+        hash_version=hash_version,
+        variation_keys=keys,
+        ranges=tuple(_assignment.ranges([v.weight for v in variations])),
+        shipped=shipped,
+    )
+    if len(_ARMS) >= _ARMS_CACHE_SIZE:
+        _ARMS.clear()
+    _ARMS[(pk, version, created_at)] = found
+    return found
+
+
+def _arms_by_key(keys: Sequence[str], *, field: str) -> dict[str, tuple[int, _Arms]]:
+    """Each experiment's assignment facts by key (one read for all); an unknown key is NotFound naming its place."""
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or not key or len(key) > 80:
+            raise RuleViolation("an experiment key is a slug of at most 80 characters", field=f"{field}[{i}]")
+    rows = ExperimentRow.objects.filter(key__in=set(keys)).order_by().values_list(*_ARM_COLUMNS)
+    found = {values[3]: (values[0], _arms_of(values)) for values in rows}
+    for i, key in enumerate(keys):
+        if key not in found:
+            raise NotFound(f"experiment {key} does not exist", field=f"{field}[{i}]")
+    return found
+
+
+def _assignment_of(arms: _Arms, unit_id: str) -> Assignment:
+    if arms.state == ExperimentState.RUNNING.value:
+        index, value = _assignment.assign_in(arms.key, unit_id, arms.ranges, arms.hash_version)
+        return Assignment(arms.key, unit_id, arms.variation_keys[index], index, arms.hash_version, value)
+    index = arms.shipped
+    return Assignment(
+        arms.key, unit_id, None if index is None else arms.variation_keys[index], index, arms.hash_version, None
+    )
+
+
+def _check_unit(unit_id: Any, field: str) -> str:
+    problem = _assignment.unit_problem(unit_id)
+    if problem:
+        raise RuleViolation(f"a unit id {problem}", field=field)
+    return unit_id
+
+
+def assign_unit(*, actor: Actor, key: str, unit_id: str) -> Assignment:
+    """Which variation of experiment `key` this unit sees (MECHANISMS.md §9: deterministic assignment): while the
+    experiment runs, GrowthBook's hash of (key, unit id) with the experiment's hash version, in the plan's weighted
+    buckets (`bucket` and `hash_version` in the answer). Before it starts and after it stops no unit is assigned
+    (`variation` None: show the control's experience), except after a decision to ship, when every unit gets the
+    shipped variation (`bucket` None: it is no longer hashed). Writes nothing. Open to any signed-in caller.
+    Raises PermissionDenied (not signed in), NotFound (no such experiment), RuleViolation naming `unit_id`."""
+    org_services.require_signed_in(actor)
+    unit_id = _check_unit(unit_id, "unit_id")
+    if not isinstance(key, str) or not key or len(key) > 80:
+        raise NotFound(f"experiment {str(key)[:80]} does not exist", field="key")
+    values = ExperimentRow.objects.filter(key=key).order_by().values_list(*_ARM_COLUMNS).first()
+    if values is None:
+        raise NotFound(f"experiment {key} does not exist", field="key")
+    return _assignment_of(_arms_of(values), unit_id)
+
+
+def assign_units(*, actor: Actor, keys: Sequence[str], unit_ids: Sequence[str]) -> list[Assignment]:
+    """Every unit's variation in every experiment named (the batch door): the same answer `assign_unit` gives each
+    pair, in order, experiment by experiment, then unit by unit. At most MAX_ASSIGN_EXPERIMENTS experiments and
+    MAX_ASSIGNMENTS answers (units x experiments) per call. Writes nothing. Raises PermissionDenied, NotFound naming
+    `experiments[i]`, RuleViolation naming `experiments`, `units` or `units[i]`."""
+    org_services.require_signed_in(actor)
+    if not isinstance(keys, list | tuple) or not keys:
+        raise RuleViolation("name at least one experiment", field="experiments")
+    if not isinstance(unit_ids, list | tuple) or not unit_ids:
+        raise RuleViolation("name at least one unit", field="units")
+    if len(keys) > MAX_ASSIGN_EXPERIMENTS:
+        raise RuleViolation(f"name at most {MAX_ASSIGN_EXPERIMENTS} experiments at once", field="experiments")
+    if len(keys) * len(unit_ids) > MAX_ASSIGNMENTS:
+        raise RuleViolation(
+            f"ask for at most {MAX_ASSIGNMENTS} assignments at once (units x experiments: "
+            f"{len(unit_ids)} x {len(keys)})",
+            field="units",
+        )
+    for i, unit_id in enumerate(unit_ids):
+        _check_unit(unit_id, f"units[{i}]")
+    found = _arms_by_key(keys, field="experiments")
+    return [_assignment_of(found[key][1], unit_id) for key in keys for unit_id in unit_ids]
+
+
+def record_exposures(*, actor: Actor, key: str, exposures: Sequence[Exposure]) -> ExposureReport:
+    """Record units' first exposures to a running experiment, in bulk (MECHANISMS.md §9). Each exposure's variation
+    is recomputed from the hash (the experiment's hash version is kept with each row, so a re-analysis and the SRM's
+    expected split are exact); a caller's `variation` (a variation key) that disagrees with it is refused. A unit
+    already exposed keeps its first exposure (`repeated`; a unit twice in one call keeps its earliest). `at` (default
+    now) is timezone-aware, not before the experiment started and not more than EXPOSURE_CLOCK_SKEW in the future.
+    Only while the experiment runs; at most MAX_EXPOSURES per call; unit ids 1-200 printable characters. All or
+    nothing; one audit record per call with its counts. Open to any signed-in caller (a service's token).
+    Raises PermissionDenied, NotFound, RuleViolation naming `state`, `exposures` or `exposures[i].<field>`."""
+    row = _require(actor, key)
+    if not _policy.can(actor, "expose", team_id=row.team_id, owner_id=row.owner_id):
+        raise PermissionDenied("sign in to record exposures")
+    if row.state != ExperimentState.RUNNING.value:
+        raise RuleViolation(f"exposures are recorded only while the experiment runs (it is {row.state})", field="state")
+    if not isinstance(exposures, list | tuple) or not exposures:
+        raise RuleViolation("record at least one exposure", field="exposures")
+    if len(exposures) > MAX_EXPOSURES:
+        raise RuleViolation(f"record at most {MAX_EXPOSURES} exposures at once", field="exposures")
+    arms = _arms_of(tuple(getattr(row, c) for c in _ARM_COLUMNS))
+    now = clock.now()
+    latest = now + EXPOSURE_CLOCK_SKEW
+    first: dict[str, tuple[dt.datetime, int]] = {}
+    for i, exposure in enumerate(exposures):
+        where = f"exposures[{i}]"
+        if not isinstance(exposure, Exposure):
+            raise RuleViolation("an exposure has a unit_id, and optionally at and variation", field=where)
+        unit_id = _check_unit(exposure.unit_id, f"{where}.unit_id")
+        at = now if exposure.at is None else exposure.at
+        if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
+            raise RuleViolation("at is a date and time with its time zone (ISO 8601)", field=f"{where}.at")
+        if row.started_at is not None and at < row.started_at:
+            raise RuleViolation(
+                f"at {at.isoformat()} is before the experiment started ({row.started_at.isoformat()})",
+                field=f"{where}.at",
+            )
+        if at > latest:
+            raise RuleViolation(f"at {at.isoformat()} is in the future", field=f"{where}.at")
+        index, _ = _assignment.assign_in(arms.key, unit_id, arms.ranges, arms.hash_version)
+        if exposure.variation is not None and exposure.variation != arms.variation_keys[index]:
+            raise RuleViolation(
+                f"unit {unit_id} is assigned {arms.variation_keys[index]}, not {str(exposure.variation)[:80]}",
+                field=f"{where}.variation",
+            )
+        kept = first.get(unit_id)
+        if kept is None or at < kept[0]:
+            first[unit_id] = (at, index)
+    units = list(first)
+    with transaction.atomic():
+        # Read the state again under the row's lock: a stop that lands meanwhile is not followed by exposures.
+        state = ExperimentRow.objects.select_for_update().filter(pk=row.pk).values_list("state", flat=True).first()
+        if state != ExperimentState.RUNNING.value:
+            raise RuleViolation(f"exposures are recorded only while the experiment runs (it is {state})", field="state")
+        existing: set[str] = set()
+        for chunk in chunks(units, 500):
+            existing.update(
+                ExposureRow.objects.filter(experiment_id=row.pk, unit_id__in=chunk).values_list("unit_id", flat=True)
+            )
+        new = [
+            ExposureRow(
+                experiment_id=row.pk,
+                unit_id=unit_id,
+                variation=index,
+                hash_version=arms.hash_version,
+                exposed_at=at,
+            )
+            for unit_id, (at, index) in first.items()
+            if unit_id not in existing
+        ]
+        ExposureRow.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        report = ExposureReport(recorded=len(new), repeated=len(exposures) - len(new))
+        per = [0] * len(arms.variation_keys)
+        for item in new:
+            per[item.variation] += 1
+        audit_services.record_change(
+            actor=actor,
+            verb="record_exposures",
+            subject_type=SUBJECT_TYPE,
+            subject_id=row.pk,
+            subject_label=row.name,
+            after={
+                "received": len(exposures),
+                "recorded": report.recorded,
+                "repeated": report.repeated,
+                "per_variation": dict(zip(arms.variation_keys, per, strict=True)),
+                "hash_version": arms.hash_version,
+            },
+        )
+    return report
+
+
+def exposure_counts(*, actor: Actor, key: str) -> tuple[int, ...]:
+    """The units exposed per variation of the current plan, the control first (what the SRM check compares with
+    the weights). Open to every signed-in person. Raises PermissionDenied, NotFound."""
+    row = _require(actor, key)
+    keys = _current_plan(row).variations
+    counts = dict(
+        ExposureRow.objects.filter(experiment_id=row.pk)
+        .order_by()
+        .values_list("variation")
+        .annotate(n=Count("id"))
+        .values_list("variation", "n")
+    )
+    return tuple(counts.get(i, 0) for i in range(len(keys)))
+
+
+def exposure_series(*, actor: Actor, key: str) -> list[tuple[dt.date, tuple[int, ...]]]:
+    """The units first exposed each day (in the product's time zone), per variation, the control first: every day
+    from the first exposure to the last, days without one as zeros (the results page cumulates them for its
+    chart), at most the MAX_EXPOSURE_DAYS most recent days. Open to every signed-in person. Raises
+    PermissionDenied, NotFound."""
+    row = _require(actor, key)
+    arms = len(_current_plan(row).variations)
+    per_day: dict[dt.date, list[int]] = {}
+    rows = (
+        ExposureRow.objects.filter(experiment_id=row.pk)
+        .order_by()
+        .annotate(day=TruncDate("exposed_at"))
+        .values_list("day", "variation")
+        .annotate(n=Count("id"))
+        .values_list("day", "variation", "n")
+    )
+    for day, variation, n in rows:
+        if variation < arms:
+            per_day.setdefault(day, [0] * arms)[variation] += n
+    if not per_day:
+        return []
+    last = max(per_day)
+    day = max(min(per_day), last - dt.timedelta(days=MAX_EXPOSURE_DAYS - 1))
+    series = []
+    while day <= last:
+        series.append((day, tuple(per_day.get(day, [0] * arms))))
+        day += dt.timedelta(days=1)
+    return series
+
+
+def stop_due_experiments(*, actor: Actor) -> list[ExperimentView]:
+    """The stop rule (the worker's job, as the product): stop each running experiment whose plan's rule is met,
+    through the machine's `stop` with a reason naming the rule. The sample-size and sequential rules stop once the
+    units exposed reach the planned sample size (the sequential rule's earlier stop, when its always-valid interval
+    excludes zero, reads the analysis); any rule stops once the planned end date has passed (the planned end is
+    the plan's hard end). An experiment another writer changed meanwhile is left for the next run. Returns the
+    stopped experiments. Raises PermissionDenied unless the actor is the product."""
+    if "product" not in _policy.parties(actor, team_id=0, owner_id=0):
+        raise PermissionDenied("only the product applies the stop rule")
+    today = clock.today()
+    stopped = []
+    rows = list(ExperimentRow.objects.filter(state=ExperimentState.RUNNING.value).order_by("id"))
+    counts = dict(
+        ExposureRow.objects.filter(experiment_id__in=[r.pk for r in rows])
+        .order_by()
+        .values_list("experiment_id")
+        .annotate(n=Count("id"))
+        .values_list("experiment_id", "n")
+    )
+    for row in rows:
+        reason = _stop_reason(_current_plan(row), exposed=counts.get(row.pk, 0), today=today)
+        if reason is None:
+            continue
+        try:
+            stopped.append(
+                apply_transition(actor=actor, key=row.key, name="stop", version=row.version, values={"reason": reason})
+            )
+        except (Conflict, RuleViolation) as exc:  # changed meanwhile (stopped by its team): the next run looks again
+            _log.info("stop rule: %s left for the next run: %s", row.key, exc.message)
+    return stopped
+
+
+def _stop_reason(plan: Plan, *, exposed: int, today: dt.date) -> str | None:
+    """Why the stop rule stops this experiment now, in words kept with the stop (None: not yet)."""
+    if plan.planned_end is not None and today > plan.planned_end:
+        return f"Stopped by the stop rule: the planned end date ({plan.planned_end.isoformat()}) has passed."
+    if (
+        plan.stop_rule in (StopRule.SAMPLE_SIZE, StopRule.SEQUENTIAL)
+        and plan.planned_sample_size > 0
+        and exposed >= plan.planned_sample_size
+    ):
+        return (
+            f"Stopped by the stop rule: the planned sample size is reached ({exposed:,} units exposed of "
+            f"{plan.planned_sample_size:,} planned)."
+        )
+    return None
+
 
 # ----------------------------------------------------------------------------------------- third part: analysis
 
