@@ -29,8 +29,9 @@ from mechanisms.bar_raisers.contracts import Recommendation as BarRaiserRecommen
 from mechanisms.bar_raisers.contracts import ReviewRecord as BarRaiserReview
 from mechanisms.bar_raisers.contracts import ReviewState, Subject, SubjectKind
 from mechanisms.catalog import services as catalog_services
-from mechanisms.kernel import clock, machine_apply
+from mechanisms.kernel import clock, importing, machine_apply
 from mechanisms.kernel import machines as kernel_machines
+from mechanisms.kernel import warehouse as _data
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
@@ -43,9 +44,11 @@ from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
 from . import assignment as _assignment
+from . import events as _events
 from . import plans as _plans
 from . import policy as _policy
-from . import rules, snapshots, warehouse
+from . import rules, snapshots
+from . import warehouse as _warehouse
 from .contracts import (
     ENGINE_VERSION,
     HASH_VERSIONS,
@@ -53,12 +56,14 @@ from .contracts import (
     AnalysisSettings,
     Assignment,
     Decision,
+    EventsLoadReport,
     ExperimentChanges,
     ExperimentId,
     ExperimentState,
     ExperimentView,
     Exposure,
     ExposureReport,
+    MetricSourceView,
     MetricSpec,
     MetricStats,
     Plan,
@@ -1248,13 +1253,13 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
     write itself is one transaction (the number, the row, the audit record, the notices)."""
     plan = _current_plan(row)
     system = Actor.system("experiments")
-    warehouse.sync_exposures(row)
+    _warehouse.sync_exposures(row)
     stats: list[MetricStats] = []
     queries: dict[str, str] = {}
     for spec in _plan_metrics(plan):
         metric = metrics_services.get_metric_by_name(actor=system, name=spec.metric)
         source = MetricSourceRow.objects.filter(metric_id=metric.id).values_list("query", flat=True).first()
-        metric_stats, sql = warehouse.sufficient_statistics(
+        metric_stats, sql = _warehouse.sufficient_statistics(
             connection=row.connection,
             experiment_key=row.key,
             hash_version=row.hash_version,
@@ -1592,3 +1597,158 @@ def on_review_response(actor: Actor, review: BarRaiserReview) -> None:
 
 def _value(choice: Any) -> str:
     return choice.value if isinstance(choice, enum.Enum) else str(choice or "")
+
+
+# ------------------------------------------------------------------ fifth part: metric events and sources
+
+
+def _data_connection(connection: Any) -> str:
+    """A data connection's name, known to MECH_METRICS_CONNECTIONS; RuleViolation on `connection` otherwise."""
+    name = clean_text(connection, "connection", 80)
+    known = _data.connections()
+    if name not in known:
+        raise RuleViolation(
+            f"no data connection named {name!r}; MECH_METRICS_CONNECTIONS has: {', '.join(sorted(known)) or 'none'}",
+            field="connection",
+        )
+    return name
+
+
+def load_events_csv(*, actor: Actor, content: bytes, file_name: str, connection: str = "default") -> EventsLoadReport:
+    """Load a CSV of metric events (docs/experiments.md, Data) into a data connection's `mech_metric_events`:
+    columns metric,unit_id,ts,value; ts an ISO 8601 date and time (UTC when it names no zone), value a finite
+    number or empty. Every metric named must be in the registry (metrics services) and the actor in its team (or
+    an admin) (MECHANISMS.md §9). All or nothing: the whole file is checked first and every problem is reported
+    with its line and field (ImportFailed, a RuleViolation listing them); then one transaction in the data
+    connection appends the events, and one audit record keeps the counts. A second load of the same file adds its
+    events again (events are facts, not values to replace). Raises ImportFailed, RuleViolation (`connection`,
+    `file`), PermissionDenied, ConnectionBusy (a 409: the DuckDB file is in use; try again)."""
+    org_services.require_signed_in(actor)
+    connection = _data_connection(connection)
+    file_name = (file_name or "events.csv").strip()[:255] or "events.csv"
+    parsed = _events.parse_events(content)
+    problems = importing.Problems()
+    for line, column, message in parsed.problems:
+        problems.add(file_name, f"line {line}: {column}", message)
+    metrics: dict[str, Any] = {}
+    for name, line in parsed.first_line.items():
+        found = metrics_services.find_metric(actor=actor, name=name)
+        if found is None:
+            problems.add(file_name, f"line {line}: metric", f"no metric is named {name[:80]!r} in the registry")
+        else:
+            metrics[name] = found
+    problems.raise_if_any()
+    if not parsed.rows:
+        raise RuleViolation(f"{file_name} has no events to load", field="file")
+    for name, metric in metrics.items():
+        if not _policy.can(actor, "load_events", team_id=metric.team_id, owner_id=metric.owner_id):
+            raise PermissionDenied(f"only {metric.team_name} (or an admin) loads events of {name}", field="metric")
+    per_metric: dict[str, int] = {}
+    for name, *_rest in parsed.rows:
+        per_metric[name] = per_metric.get(name, 0) + 1
+    times = [row[2] for row in parsed.rows]
+    report = EventsLoadReport(
+        connection=connection,
+        file_name=file_name,
+        events=len(parsed.rows),
+        per_metric=dict(sorted(per_metric.items())),
+        first=min(times),
+        last=max(times),
+    )
+    with transaction.atomic():
+        audit_services.record_change(
+            actor=actor,
+            verb="load_events",
+            subject_type=SOURCE_SUBJECT_TYPE,
+            subject_id=f"connection:{connection}",
+            subject_label=f"events in {connection}",
+            after={"file": file_name, "connection": connection, "events": report.events, "metrics": report.per_metric},
+        )
+        # Last in the transaction: the audit record rolls back when the data connection refuses the events.
+        _warehouse.load_events(connection=connection, rows=parsed.rows)
+    return report
+
+
+def set_metric_source(
+    *, actor: Actor, metric: str, connection: str, query: str, version: int | None = None
+) -> MetricSourceView:
+    """Set where a registry metric's per-unit events live for experiments (docs/experiments.md, Data): a data
+    connection and one SELECT returning unit_id, ts, value, checked by the query check and run once with no rows in
+    that connection (so a missing table or column is named now, not at the analysis). Creating names no version;
+    changing names the version read (a stale one is a Conflict). The metric's team or an admin (MECHANISMS.md §9).
+    Raises NotFound (`metric`), RuleViolation naming `connection` or `query`, PermissionDenied, Conflict."""
+    org_services.require_signed_in(actor)
+    found = metrics_services.find_metric(actor=actor, name=clean_text(metric, "metric", 120))
+    if found is None:
+        raise NotFound(f"no metric is named {str(metric)[:80]!r} in the registry", field="metric")
+    if not _policy.can(actor, "set_source", team_id=found.team_id, owner_id=found.owner_id):
+        raise PermissionDenied(f"only {found.team_name} (or an admin) sets the source of {found.name}", field="metric")
+    connection = _data_connection(connection)
+    try:
+        query = _warehouse.check_source(connection=connection, query=query)
+    except ValueError as exc:
+        raise RuleViolation(str(exc), field="query") from None
+    fields = {"connection": connection, "query": query, "updated_by_id": actor.person_id}
+    with transaction.atomic():
+        row = MetricSourceRow.objects.select_for_update().filter(metric_id=found.id).first()
+        before = None
+        if row is None:
+            if version is not None:
+                raise Conflict(f"{found.name} has no source yet; create it without a version", field="version")
+            row = MetricSourceRow.objects.create(metric_id=found.id, **fields)
+        else:
+            if version is None:
+                raise RuleViolation("name the version of the source you read", field="version")
+            before = _source_audit(row, found.name)
+            update_versioned(row, expected_version=version, changes=fields, noun="metric source")
+        audit_services.record_change(
+            actor=actor,
+            verb="set_source",
+            subject_type=SOURCE_SUBJECT_TYPE,
+            subject_id=found.id,
+            subject_label=found.name,
+            before=before,
+            after=_source_audit(row, found.name),
+        )
+        return _to_source_view(row, found.name)
+
+
+def find_metric_source(*, actor: Actor, metric: str) -> MetricSourceView | None:
+    """The metric's source, or None when its events are read from the connection's events table. Every signed-in
+    person. Raises NotFound (`metric`)."""
+    org_services.require_signed_in(actor)
+    found = metrics_services.find_metric(actor=actor, name=clean_text(metric, "metric", 120))
+    if found is None:
+        raise NotFound(f"no metric is named {str(metric)[:80]!r} in the registry", field="metric")
+    row = MetricSourceRow.objects.filter(metric_id=found.id).first()
+    return _to_source_view(row, found.name) if row else None
+
+
+def list_metric_sources(*, actor: Actor, limit: int | None = None, offset: int | None = None) -> Page[MetricSourceView]:
+    """The metric sources, by metric name (every signed-in person may read them). Paginated."""
+    org_services.require_signed_in(actor)
+    page = paginate(MetricSourceRow.objects.order_by("metric_id"), limit=limit, offset=offset, convert=lambda r: r)
+    return page.map(lambda r: _to_source_view(r, _metric_name(actor, r.metric_id)))
+
+
+def _metric_name(actor: Actor, metric_id: int) -> str:
+    try:
+        return metrics_services.get_metric(actor=actor, metric_id=metric_id).name
+    except NotFound:
+        return f"metric {metric_id}"
+
+
+def _source_audit(row: MetricSourceRow, name: str) -> dict[str, Any]:
+    return {"metric": name, "connection": row.connection, "query": row.query}
+
+
+def _to_source_view(row: MetricSourceRow, name: str) -> MetricSourceView:
+    return MetricSourceView(
+        metric_id=row.metric_id,
+        metric=name,
+        connection=row.connection,
+        query=row.query,
+        version=row.version,
+        updated_by_id=row.updated_by_id,
+        updated_at=row.updated_at,
+    )

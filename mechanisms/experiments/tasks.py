@@ -1,7 +1,8 @@
 """The worker's jobs of the experiments app (registered in ExperimentsConfig.ready(), run by `mech worker`;
 docs/worker.md).
 
-`analyse_running` runs daily and analyses each running experiment once a day (third part); `stop_due_experiments` runs every STOP_RULE_EVERY and stops each running experiment whose stop rule is met (the
+`analyse_running` runs daily and analyses each running experiment once a day (third part);
+`stop_due_experiments` runs every STOP_RULE_EVERY and stops each running experiment whose stop rule is met (the
 planned sample size reached, the planned end date passed), as the product (services.stop_due_experiments)."""
 
 from __future__ import annotations
