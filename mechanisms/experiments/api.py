@@ -52,7 +52,12 @@ def record_exposures(request, key: str, payload: ExposuresIn):
 @router.get("/experiments/{key}/exposures", response=responses(ExposureSummaryOut, *READ_ERRORS))
 def exposure_summary(request, key: str):
     """Units exposed per variation, the control first, and the units first exposed each day."""
-    return _services.exposure_summary(actor=request.auth, key=key)
+    summary = _services.exposure_summary(actor=request.auth, key=key)
+    return {
+        "variations": summary.variations,
+        "counts": summary.counts,
+        "series": [{"day": day, "counts": counts} for day, counts in summary.series],
+    }
 
 
 # third part: analysis
