@@ -10,7 +10,6 @@ Sections, each owned by one part of the work:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 import logging
@@ -972,14 +971,12 @@ def exposure_counts(*, actor: Actor, key: str) -> tuple[int, ...]:
     return _exposure_counts(row.pk, len(_current_plan(row).variations))
 
 
-def _exposure_counts(pk: int, arms: int) -> tuple[int, ...]:
-    counts = dict(
-        ExposureRow.objects.filter(experiment_id=pk)
-        .order_by()
-        .values_list("variation")
-        .annotate(n=Count("id"))
-        .values_list("variation", "n")
-    )
+def _exposure_counts(pk: int, arms: int, *, through: dt.datetime | None = None) -> tuple[int, ...]:
+    """Units exposed per variation, control first; with `through`, those exposed by then (the analysis's SRM)."""
+    qs = ExposureRow.objects.filter(experiment_id=pk)
+    if through is not None:
+        qs = qs.filter(exposed_at__lte=through)
+    counts = dict(qs.order_by().values_list("variation").annotate(n=Count("id")).values_list("variation", "n"))
     return tuple(counts.get(i, 0) for i in range(arms))
 
 
@@ -1271,23 +1268,24 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
     """Compute an analysis and keep it (see analyse_experiment). The warehouse is read before the write opens; the
     write itself is one transaction (the number, the row, the audit record, the notices)."""
     plan = _current_plan(row)
-    system = Actor.system("experiments")
     _warehouse.sync_exposures(row)
     stats: list[MetricStats] = []
     queries: dict[str, str] = {}
     for spec in _plan_metrics(plan):
-        metric = metrics_services.get_metric_by_name(actor=system, name=spec.metric)
-        source = MetricSourceRow.objects.filter(metric_id=metric.id).values_list("query", flat=True).first()
+        metric = metrics_services.get_metric_by_name(actor=_SYSTEM, name=spec.metric)
         metric_stats, sql = _warehouse.sufficient_statistics(
             connection=row.connection,
             experiment_key=row.key,
             hash_version=row.hash_version,
             metric=spec,
-            source=source,
+            source=_source_query(row, metric.id, metric.name),
             through=through,
             variations=plan.variations,
+            denominator_source=_denominator_source(row, spec),
+            covariate_days=plan.covariate_days,
+            inverse=metric.direction == "down",
         )
-        stats.append(dataclasses.replace(metric_stats, name=spec.metric, inverse=metric.direction == "down"))
+        stats.append(metric_stats)
         queries[spec.metric] = sql
     settings_ = AnalysisSettings(
         alpha=plan.alpha,
@@ -1304,7 +1302,7 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
             f"the data connection returned statistics that cannot be right: {exc}",
             field=f"statistics.{getattr(exc, 'field', '') or ''}".rstrip("."),
         ) from exc
-    exposures = _exposure_units(row, through, len(plan.variations))
+    exposures = _exposure_counts(row.pk, len(plan.variations), through=through)
     weights = [v.weight for v in plan.variations]
     srm_p = rules.srm_p(exposures, weights) if sum(exposures) else 1.0
     peeking = rules.peeking(engine=plan.engine, units=sum(exposures), planned=plan.planned_sample_size)
@@ -1395,15 +1393,26 @@ def _final_analysis_after_stop(actor: Actor, row: ExperimentRow) -> SnapshotView
         return None
 
 
-def _exposure_units(row: ExperimentRow, through: dt.datetime, variations: int) -> tuple[int, ...]:
-    """Units exposed per variation through the data's end, control first (the SRM check's observed counts)."""
-    counted = dict(
-        ExposureRow.objects.filter(experiment_id=row.pk, exposed_at__lte=through)
-        .values_list("variation")
-        .annotate(n=Count("id"))
-        .values_list("variation", "n")
-    )
-    return tuple(int(counted.get(i, 0)) for i in range(variations))
+def _source_query(row: ExperimentRow, metric_id: int, name: str) -> str | None:
+    """The metric's source SELECT (fifth part), or None for the events table. A source kept in another data
+    connection than the experiment's cannot be joined with its exposures: RuleViolation on `connection`."""
+    source = MetricSourceRow.objects.filter(metric_id=metric_id).values_list("connection", "query").first()
+    if source is None:
+        return None
+    if source[0] != row.connection:
+        raise RuleViolation(
+            f"the events of {name} live in the data connection {source[0]!r}, but {row.key}'s exposures are in"
+            f" {row.connection!r}; set the metric's source in {row.connection!r}",
+            field="connection",
+        )
+    return source[1]
+
+
+def _denominator_source(row: ExperimentRow, spec: MetricSpec) -> str | None:
+    if not spec.denominator:
+        return None
+    metric = metrics_services.get_metric_by_name(actor=_SYSTEM, name=spec.denominator)
+    return _source_query(row, metric.id, metric.name)
 
 
 def _notify_flags(actor: Actor, row: ExperimentRow, snap: SnapshotView) -> None:
