@@ -1077,7 +1077,8 @@ def _stop_reason(plan: Plan, *, exposed: int, today: dt.date) -> str | None:
 
 KIND_SRM = "experiment.srm"  # an analysis flagged a sample-ratio mismatch
 KIND_GUARDRAIL = "experiment.guardrail"  # an analysis found a guardrail failed
-notifications_services.declare_kinds(kinds=[KIND_SRM, KIND_GUARDRAIL])
+KIND_ANALYSIS_FAILED = "experiment.analysis_failed"  # the stop's final analysis was refused by the data connection
+notifications_services.declare_kinds(kinds=[KIND_SRM, KIND_GUARDRAIL, KIND_ANALYSIS_FAILED])
 ANALYSABLE = (ExperimentState.RUNNING.value, ExperimentState.STOPPED.value)
 
 
@@ -1268,6 +1269,7 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
     """Compute an analysis and keep it (see analyse_experiment). The warehouse is read before the write opens; the
     write itself is one transaction (the number, the row, the audit record, the notices)."""
     plan = _current_plan(row)
+    _data_connection(row.connection)  # a connection no longer configured is named, not a KeyError
     _warehouse.sync_exposures(row)
     stats: list[MetricStats] = []
     queries: dict[str, str] = {}
@@ -1380,9 +1382,10 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
 
 def _final_analysis_after_stop(actor: Actor, row: ExperimentRow) -> SnapshotView | None:
     """Right after a stop's write: the final analysis, through the stop, by whoever stopped it (the team or the
-    worker). An experiment no unit was exposed to has nothing to analyse; a data connection that is busy or
-    refuses is logged. Either way the stop stands, and the decision waits for an `analyse_experiment` (its guard
-    says so)."""
+    worker). An experiment no unit was exposed to has nothing to analyse. A data connection that is busy or
+    refuses (RuleViolation or Conflict naming `connection`) does not undo the stop (the units must stop seeing
+    the treatment whatever the warehouse says): the refusal is logged and the owner and the team are told, and the
+    decision waits for an `analyse_experiment` (the machine's guard says so)."""
     row.refresh_from_db()
     if row.state != ExperimentState.STOPPED.value or not ExposureRow.objects.filter(experiment_id=row.pk).exists():
         return None
@@ -1390,6 +1393,20 @@ def _final_analysis_after_stop(actor: Actor, row: ExperimentRow) -> SnapshotView
         return _take_snapshot(actor, row, through=row.stopped_at or clock.now(), final=True)
     except DomainError as exc:
         logger.warning("experiments: the final analysis of %s failed at the stop: %s", row.key, exc)
+        with transaction.atomic():
+            notifications_services.notify(
+                actor=_SYSTEM,
+                recipients=_experiment_people(row),
+                kind=KIND_ANALYSIS_FAILED,
+                title=f"The final analysis of {row.name} could not be taken"[:200],
+                body=(
+                    f"The data connection {row.connection!r} did not answer the stop's final analysis of {row.key}."
+                    " The stop stands; analyse the experiment again once the connection answers."
+                ),
+                url=f"/experiments/{row.key}",
+                subject_type=SUBJECT_TYPE,
+                subject_id=row.pk,
+            )
         return None
 
 
