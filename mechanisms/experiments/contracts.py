@@ -308,6 +308,16 @@ class ExposureReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposureSummary:
+    """The exposures of an experiment: units per variation (keys and counts, the control first) and the units first
+    exposed each day (day, counts per variation), oldest first, days without one as zeros."""
+
+    variations: tuple[str, ...]
+    counts: tuple[int, ...]
+    series: tuple[tuple[dt.date, tuple[int, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """The engine's recommendation from the primary metric and the guardrails, in words a person reads."""
 
@@ -338,3 +348,65 @@ class SnapshotView:
     peeking: bool  # a fixed-horizon result read before the planned sample size
     result_hash: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotCheck:
+    """`verify_snapshot`'s answer: the hash recomputed from the stored content, and the statistics re-run from the
+    stored sufficient statistics and settings (by this engine version), each compared with what was kept."""
+
+    number: int
+    stored_hash: str
+    computed_hash: str
+    hash_ok: bool
+    results_ok: bool  # the re-run results and recommendation equal the stored ones
+    engine_version: str  # the snapshot's
+    current_engine_version: str  # this product's (a different one may change numbers: results_ok says if it did)
+    differences: tuple[str, ...] = ()  # what differs, in words
+
+    @property
+    def ok(self) -> bool:
+        return self.hash_ok and self.results_ok
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One day of the results page's cumulative series: the primary metric's lift and interval for one variation,
+    from the last analysis of that day (data from the start through that day)."""
+
+    day: dt.date
+    snapshot: int  # the snapshot's number
+    variation: str
+    lift: float | None
+    ci: tuple[float, float] | None
+    units: int  # the variation's units exposed by then
+    significant: bool = False
+
+
+# --------------------------------------------------------------------------------- metric events and sources
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSourceView:
+    """Where a registry metric's per-unit events live for experiments: a data connection (kernel/warehouse.py) and
+    one SELECT returning unit_id, ts, value rows. A metric without one reads the connection's events table."""
+
+    metric_id: int
+    metric: str  # the registry name
+    connection: str
+    query: str
+    version: int
+    updated_by_id: int | None
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventsLoadReport:
+    """What one events CSV added to a data connection's `mech_metric_events` (all or nothing)."""
+
+    connection: str
+    file_name: str
+    events: int
+    per_metric: dict[str, int]  # events per metric name
+    first: dt.datetime | None  # the earliest and latest event time (naive UTC)
+    last: dt.datetime | None

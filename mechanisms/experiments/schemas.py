@@ -6,8 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field
+from pydantic import BeforeValidator
 
-from mechanisms.kernel.api import Date, Id, InSchema, OutSchema, Version
+from mechanisms.kernel.api import Date, Id, InSchema, OutSchema, Text, Version
+
+from . import rules
+from .contracts import SeriesPoint, SnapshotCheck, SnapshotView
 
 # ------------------------------------------------------------------------------------- first part: the registry
 
@@ -138,8 +142,184 @@ class PlanVersionOut(OutSchema):
     created_at: dt.datetime
 
 
-# ------------------------------------------------------------------------ second part: assignment and exposures
+# --------------------------------------------------------------------------- second part: assignment and exposures
+
+
+def _iso_datetime(value: Any) -> Any:
+    """A moment is an ISO 8601 string (`2026-03-31T09:15:00Z`); a number is not read as seconds since 1970."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date and time as an ISO 8601 string, e.g. 2026-03-31T09:15:00Z")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date and time as an ISO 8601 string, e.g. 2026-03-31T09:15:00Z") from None
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
+
+
+class AssignmentOut(OutSchema):
+    """A unit's variation: null while the experiment is not running (show the control), or after a decision to
+    ship, the shipped variation for every unit (bucket null). `hash_version` and `bucket` are the hash's."""
+
+    experiment: str
+    unit_id: str
+    variation: str | None
+    index: int | None
+    hash_version: int
+    bucket: float | None
+
+
+class AssignmentsIn(InSchema):
+    """Every unit in every experiment: at most 1,000 answers (units x experiments), 100 experiments."""
+
+    units: list[Text] = Field(min_length=1, max_length=1000)
+    experiments: list[Text] = Field(min_length=1, max_length=100)
+
+
+class AssignmentsOut(OutSchema):
+    items: list[AssignmentOut]
+
+
+class ExposureIn(InSchema):
+    unit_id: Text
+    at: Moment | None = Field(None, description="ISO 8601 with a time zone; default now")
+    variation: Text | None = Field(None, description="the variation key shown; refused when it disagrees")
+
+
+class ExposuresIn(InSchema):
+    exposures: list[ExposureIn] = Field(min_length=1, max_length=10_000)
+
+
+class ExposureReportOut(OutSchema):
+    recorded: int
+    repeated: int
+
+
+class ExposureDayOut(OutSchema):
+    day: dt.date
+    counts: list[int]
+
+
+class ExposureSummaryOut(OutSchema):
+    """Units exposed per variation (control first) and the units first exposed each day."""
+
+    variations: list[str]
+    counts: list[int]
+    series: list[ExposureDayOut]
+
 
 # ----------------------------------------------------------------------------------------- third part: analysis
 
-# ------------------------------------------------------------------------ fourth part: the decision and review
+
+class AnalysisIn(InSchema):
+    through: dt.datetime | None = None  # the data's end (default: now, or the stop)
+    final: bool | None = None  # default: the experiment is stopped
+
+
+class RecommendationOut(OutSchema):
+    decision: str
+    variation: str | None
+    sentence: str
+    guardrail_failures: list[str]
+
+
+class SnapshotSummaryOut(OutSchema):
+    number: int
+    taken_at: dt.datetime
+    through: dt.datetime
+    plan_number: int
+    final: bool
+    engine_version: str
+    exposures: list[int]
+    srm_p: float
+    peeking: bool
+    recommendation: RecommendationOut
+    result_hash: str
+
+
+class SnapshotOut(SnapshotSummaryOut):
+    queries: dict[str, str]
+    statistics: list[dict[str, Any]]
+    result: dict[str, Any]
+
+
+class SnapshotCheckOut(OutSchema):
+    number: int
+    ok: bool
+    hash_ok: bool
+    results_ok: bool
+    stored_hash: str
+    computed_hash: str
+    engine_version: str
+    current_engine_version: str
+    differences: list[str]
+
+
+class SeriesPointOut(OutSchema):
+    day: dt.date
+    snapshot: int
+    variation: str
+    lift: float | None
+    ci: tuple[float, float] | None
+    units: int
+    significant: bool
+
+
+def snapshot_summary(view: SnapshotView) -> dict[str, Any]:
+    rec = view.recommendation
+    return {
+        "number": view.number,
+        "taken_at": view.taken_at,
+        "through": view.through,
+        "plan_number": view.plan_number,
+        "final": view.final,
+        "engine_version": view.engine_version,
+        "exposures": list(view.exposures),
+        "srm_p": view.srm_p,
+        "peeking": view.peeking,
+        "recommendation": {
+            "decision": rec.decision.value,
+            "variation": rec.variation,
+            "sentence": rec.sentence,
+            "guardrail_failures": list(rec.guardrail_failures),
+        },
+        "result_hash": view.result_hash,
+    }
+
+
+def snapshot_out(view: SnapshotView) -> dict[str, Any]:
+    return {
+        **snapshot_summary(view),
+        "queries": dict(view.queries),
+        "statistics": rules.stats_to_dict(view.statistics)["metrics"],
+        "result": rules.result_to_dict(view.result),
+    }
+
+
+def check_out(check: SnapshotCheck) -> dict[str, Any]:
+    return {
+        "number": check.number,
+        "ok": check.ok,
+        "hash_ok": check.hash_ok,
+        "results_ok": check.results_ok,
+        "stored_hash": check.stored_hash,
+        "computed_hash": check.computed_hash,
+        "engine_version": check.engine_version,
+        "current_engine_version": check.current_engine_version,
+        "differences": list(check.differences),
+    }
+
+
+def series_out(point: SeriesPoint) -> dict[str, Any]:
+    return {
+        "day": point.day,
+        "snapshot": point.snapshot,
+        "variation": point.variation,
+        "lift": point.lift,
+        "ci": point.ci,
+        "units": point.units,
+        "significant": point.significant,
+    }
