@@ -28,3 +28,31 @@ class ExperimentsConfig(AppConfig):
         history.register()
         # second part: the worker's jobs (the daily analysis of running experiments, the stop rule) and the
         # bar-raiser review's subject kind are registered here by the parts that own them.
+        self._analysis_ready()
+
+    def _analysis_ready(self) -> None:
+        """The analysis part: the daily analysis of every running experiment (idempotent per day), and the
+        launch decision's bar-raiser review (SubjectKind.EXPERIMENT: its subject is the experiment's id, its owner
+        the experiment's owner, its team the owning team; the owner's answer concludes or reopens the decision)."""
+        import datetime as dt
+
+        from mechanisms.bar_raisers import services as bar_raisers_services
+        from mechanisms.bar_raisers.contracts import SubjectKind
+        from mechanisms.kernel.schedule import Periodic, register
+
+        from . import policy, services
+
+        register(
+            Periodic(
+                "experiments.daily_analysis",
+                every=dt.timedelta(days=1),
+                task_path="mechanisms.experiments.tasks.analyse_running",
+            )
+        )
+        bar_raisers_services.register_subject_kind(
+            SubjectKind.EXPERIMENT,
+            describe=services.describe_subject,
+            visible=policy.visible_ids,
+            on_response=services.on_review_response,
+            acts_for_owner=services.acts_for_owner,
+        )

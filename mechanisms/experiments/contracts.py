@@ -338,3 +338,36 @@ class SnapshotView:
     peeking: bool  # a fixed-horizon result read before the planned sample size
     result_hash: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotCheck:
+    """`verify_snapshot`'s answer: the hash recomputed from the stored content, and the statistics re-run from the
+    stored sufficient statistics and settings (by this engine version), each compared with what was kept."""
+
+    number: int
+    stored_hash: str
+    computed_hash: str
+    hash_ok: bool
+    results_ok: bool  # the re-run results and recommendation equal the stored ones
+    engine_version: str  # the snapshot's
+    current_engine_version: str  # this product's (a different one may change numbers: results_ok says if it did)
+    differences: tuple[str, ...] = ()  # what differs, in words
+
+    @property
+    def ok(self) -> bool:
+        return self.hash_ok and self.results_ok
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One day of the results page's cumulative series: the primary metric's lift and interval for one variation,
+    from the last analysis of that day (data from the start through that day)."""
+
+    day: dt.date
+    snapshot: int  # the snapshot's number
+    variation: str
+    lift: float | None
+    ci: tuple[float, float] | None
+    units: int  # the variation's units exposed by then
+    significant: bool = False
