@@ -39,8 +39,8 @@ from mechanisms.metrics.contracts import Kind
 from mechanisms.org import services as org_services
 
 from . import drawing, rules, services
-from . import policy as _policy
 from .contracts import (
+    SRM_THRESHOLD,
     Difference,
     Engine,
     ExperimentChanges,
@@ -102,7 +102,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
             actor=actor,
             state=state if state in STATE_WORDS else None,
             team_id=team.id if team else None,
-            metric_id=metric.id if metric else None,
+            metric=metric.name if metric else None,
             text=text or None,
             limit=PAGE_SIZE,
             offset=query_int(request, "offset"),
@@ -265,7 +265,7 @@ def experiment_edit(request: HttpRequest, key: str) -> HttpResponse:
             f"{e.key} is {STATE_WORDS[e.state.value]}: its plan is frozen; a change is a new, reasoned plan version",
             field="state",
         )
-    if not _policy.parties(actor, team_id=e.team_id, owner_id=e.owner_id) & {"team"}:
+    if not services.may_write(actor=actor, key=e.key):
         raise PermissionDenied("only the experiment's team changes its draft", field="actor")
     metrics = _input_metrics(actor)
     if request.method == "POST":
@@ -324,21 +324,18 @@ def experiment_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _moves(actor: Actor, e: ExperimentView, failed: tuple[str, Any] | None) -> list[dict[str, Any]]:
-    """The machine's moves this person may make now: the state and the side they are on (the guards that read
-    the plan or the analysis answer on the post, next to the field they name)."""
-    parties = _policy.parties(actor, team_id=e.team_id, owner_id=e.owner_id) - {"product"}
+    """The machine's moves this person may take now (services.experiment_moves: exactly what the apply lets
+    through before reading input), each with its form (the failed one bound, with its errors)."""
     found = []
-    for t in MACHINE.transitions:
-        if e.state.value not in t.sources or not t.by & parties:
-            continue
-        form = (
-            failed[1]
-            if failed and failed[0] == t.name
-            else machine_forms.action_form(MACHINE, t.name, version=e.version)
-        )
+    for name in services.experiment_moves(actor=actor, key=e.key):
+        t = MACHINE.transition(name)
+        if failed and failed[0] == name:
+            form = failed[1]
+        else:
+            form = machine_forms.action_form(MACHINE, name, version=e.version)
         found.append(
             {
-                "name": t.name,
+                "name": name,
                 "url": f"/experiments/{e.key}/{t.slug}",
                 "title": t.title or t.name,
                 "help": t.help,
@@ -415,21 +412,22 @@ def _series(actor: Actor, e: ExperimentView) -> list[dict[str, Any]]:
     ]
 
 
-def _exposures(actor: Actor, e: ExperimentView) -> dict[str, Any]:
-    counts = services.exposure_counts(actor=actor, key=e.key)
-    names = [v.name for v in e.plan.variations]
-    total = sum(counts.units) or 0
+def _exposures(e: ExperimentView, snap: SnapshotView | None) -> dict[str, Any] | None:
+    """The units per variation the latest analysis counted, against the planned weights."""
+    if snap is None:
+        return None
+    units = list(snap.exposures)
+    total = sum(units)
     rows = [
         {
             "name": v.name,
-            "units": counts.units[i] if i < len(counts.units) else 0,
+            "units": units[i] if i < len(units) else 0,
             "planned": v.weight,
-            "share": (counts.units[i] / total) if total and i < len(counts.units) else None,
+            "share": (units[i] / total) if total and i < len(units) else None,
         }
         for i, v in enumerate(e.plan.variations)
     ]
-    days = [(d.day, d.units) for d in counts.daily]
-    return {"rows": rows, "total": total, "chart": mark_safe(drawing.daily_bars(days=days, names=names))}
+    return {"rows": rows, "total": total}
 
 
 def _render_detail(
@@ -443,7 +441,6 @@ def _render_detail(
     review = bar_raisers_services.review_for(actor=actor, subject_kind=SubjectKind.EXPERIMENT, subject_id=e.id)
     versions = services.list_plan_versions(actor=actor, key=e.key)
     people = org_services.get_people(actor=actor, ids={e.owner_id} | ({e.decided_by_id} if e.decided_by_id else set()))
-    parties = _policy.parties(actor, team_id=e.team_id, owner_id=e.owner_id)
     context = {
         "e": e,
         "state": STATE_WORDS.get(e.state.value, e.state.value),
@@ -451,16 +448,16 @@ def _render_detail(
         "decided_by": people.get(e.decided_by_id) if e.decided_by_id else None,
         "team": org_services.get_teams(actor=actor, ids=[e.team_id]).get(e.team_id),
         "snap": snap,
-        "srm": bool(snap and snap.srm_p < 0.001),
+        "srm": bool(snap and snap.srm_p < SRM_THRESHOLD),
         "srm_words": SRM_WORDS,
         "results": _results(snap, e) if snap else [],
         "series": _series(actor, e) if snap else [],
-        "exposures": _exposures(actor, e) if started else None,
+        "exposures": _exposures(e, snap),
         "snapshots": snapshots,
         "versions": getattr(versions, "items", versions),
         "review": review,
         "moves": _moves(actor, e, failed),
-        "may_edit": e.state is ExperimentState.DRAFT and "team" in parties,
+        "may_edit": e.state is ExperimentState.DRAFT and services.may_write(actor=actor, key=e.key),
         "bayesian": e.plan.engine is Engine.BAYESIAN,
         "relative": e.plan.difference is Difference.RELATIVE,
     }
