@@ -1,5 +1,5 @@
 """Private: the results page's small inline SVG charts (no JavaScript, no chart library): a lift's interval as a bar
-around zero, the exposures per day, the primary metric's cumulative lift. Pure: strings in, markup out; every text
+around zero and the primary metric's cumulative lift. Pure: strings in, markup out; every text
 is escaped here. The metrics app's chart helpers are private to it, so these are drawn simply on their own."""
 
 from __future__ import annotations
@@ -68,38 +68,6 @@ def interval_bar(
             'fill-opacity="0.35" stroke="' + fill + '"/>'
         )
         parts.append(f'<line x1="{x(lift):.1f}" y1="5" x2="{x(lift):.1f}" y2="21" stroke="{fill}" stroke-width="2.5"/>')
-    parts.append(f"<title>{escape(label)}</title></svg>")
-    return "".join(parts)
-
-
-def daily_bars(*, days: Sequence[tuple[dt.date, Sequence[int]]], names: Sequence[str], width: int = 320) -> str:
-    """The exposures per day, one small bar per variation per day (control first), with the first and last day."""
-    height, top, bottom = 90, 6, 18
-    if not days:
-        return ""
-    palette = (FLAT, LINE, "#b85c00", "#7a3fa8", "#0f7f7f")
-    peak = max((max(counts) for _, counts in days if counts), default=0) or 1
-    slot = (width - 10) / len(days)
-    bar = max(slot / max(len(names), 1) - 0.5, 0.5)
-    label = f"Units exposed per day, {days[0][0].isoformat()} to {days[-1][0].isoformat()}"
-    parts = [
-        f'<svg class="exposure-chart" role="img" aria-label="{escape(label)}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="9">',
-        f'<line x1="5" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="{AXIS}"/>',
-    ]
-    usable = height - top - bottom
-    for i, (_, counts) in enumerate(days):
-        for j, count in enumerate(counts):
-            h = usable * count / peak
-            x = 5 + i * slot + j * bar
-            parts.append(
-                f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{palette[j % len(palette)]}"/>'
-            )
-    parts.append(f'<text x="5" y="{height - 4}">{escape(days[0][0].strftime("%d %b"))}</text>')
-    parts.append(
-        f'<text x="{width - 5}" y="{height - 4}" text-anchor="end">{escape(days[-1][0].strftime("%d %b"))}</text>'
-    )
     parts.append(f"<title>{escape(label)}</title></svg>")
     return "".join(parts)
 
