@@ -4,13 +4,26 @@ also listed here so `mech experiments --help` shows it."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from mechanisms.kernel.cli import EXIT_USAGE, Format, emit_json, emit_table, fail, page_footer, run, setup_django
+from mechanisms.kernel.cli import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    Format,
+    emit_json,
+    emit_table,
+    fail,
+    page_footer,
+    run,
+    setup_django,
+)
 from mechanisms.kernel.machine_cli import mount as mount_machine
 from mechanisms.kernel.machine_cli import show_moves
 
@@ -348,40 +361,134 @@ def _perform(t, key, version, as_handle, fmt, values) -> None:
 # One command per declared transition of the experiment machine (machines.py): `mech experiments start KEY ...`.
 mount_machine(experiments, _machine(), perform=_perform, id_type=str, id_words="key")
 
-# second part: assignment and exposures
+# --------------------------------------------------------------------------- second part: assignment and exposures
+
+_FIELD = re.compile(r"^exposures\[(\d+)\]\.(\w+)$")
+
+
+def _actor(handle: str | None):
+    from mechanisms.org import services as org_services
+
+    return run(lambda: org_services.cli_actor(handle=handle))
+
+
+def _refused_input(exc, where: str = "") -> None:
+    """A refused input (RuleViolation) exits 2 naming the field, any other error 1."""
+    from mechanisms.kernel.errors import RuleViolation
+
+    field = f" ({exc.field})" if exc.field else ""
+    fail(f"{where}{exc.message}{field}", EXIT_USAGE if isinstance(exc, RuleViolation) else EXIT_FAILURE)
+
+
+@experiments.command("assign")
+def assign(
+    key: str = typer.Argument(..., help="the experiment's key"),
+    units: list[str] = typer.Argument(..., help="unit ids (at most 1,000)"),
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """The variation each unit sees: GrowthBook's hash of (key, unit) while the experiment runs; '-' when it is not
+    running (after a decision to ship, the shipped variation)."""
+    from mechanisms.kernel.errors import DomainError
+
+    services = _services()
+    try:
+        found = services.assign_units(actor=_actor(as_), keys=[key], unit_ids=list(units))
+    except DomainError as exc:
+        _refused_input(exc)
+    if format is Format.json:
+        return emit_json(found)
+    emit_table(
+        f"Assignment in {key}",
+        ["unit", "variation", "bucket", "hash version"],
+        [(a.unit_id, a.variation, a.bucket, a.hash_version) for a in found],
+    )
+
+
+def _read_exposures(path: Path):
+    """The exposures of a CSV (unit_id[,at[,variation]], an optional header naming unit_id first), each with its
+    line; every problem exits 2 with the file, line and field."""
+    from mechanisms.experiments.contracts import Exposure
+
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror}", EXIT_USAGE)
+    except UnicodeDecodeError:
+        fail(f"{path}: is not UTF-8 text", EXIT_USAGE)
+    found, lines, problems = [], [], []
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if number == 1 and row[0].strip().lower() == "unit_id":
+            continue
+        if len(row) > 3:
+            problems.append(f"{path}: line {number}: at most three columns: unit_id, at, variation")
+            continue
+        unit_id, at_text, variation = (row + ["", ""])[:3]
+        at = None
+        if at_text.strip():
+            try:
+                at = dt.datetime.fromisoformat(at_text.strip())
+            except ValueError:
+                problems.append(f"{path}: line {number}: at: {at_text.strip()!r} is not an ISO 8601 date and time")
+                continue
+        found.append(Exposure(unit_id=unit_id, at=at, variation=variation.strip() or None))
+        lines.append(number)
+    if problems:
+        fail("\n".join(problems[:50]) + (f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""), 2)
+    if not found:
+        fail(f"{path}: has no exposures (unit_id[,at[,variation]] per line)", EXIT_USAGE)
+    return found, lines
+
+
+@experiments.command("expose")
+def expose(
+    key: str = typer.Argument(..., help="the experiment's key"),
+    file: Path = typer.Argument(..., help="a CSV: unit_id[,at[,variation]] per line (an optional header)"),
+    as_: str = AS,
+    format: Format = FORMAT,
+):
+    """Record units' first exposures from a CSV. Sent in calls of at most 10,000 lines, each all or nothing; a unit
+    already exposed keeps its first exposure, so sending the same file again records nothing new. A refused line
+    exits 2 naming the file, line and field (the calls before it are kept: send the file again once it is
+    fixed)."""
+    from mechanisms.kernel.errors import DomainError
+
+    services = _services()
+    exposures, lines = _read_exposures(file)
+    actor = _actor(as_)
+    recorded = repeated = 0
+    size = services.MAX_EXPOSURES
+    for start in range(0, len(exposures), size):
+        try:
+            report = services.record_exposures(actor=actor, key=key, exposures=exposures[start : start + size])
+        except DomainError as exc:
+            done = f" (lines before line {lines[start]} were recorded)" if start else ""
+            match = _FIELD.match(exc.field or "")
+            if match:
+                line = lines[start + int(match.group(1))]
+                code = EXIT_USAGE if exc.code == "rule_violation" else EXIT_FAILURE
+                fail(f"{file}: line {line}: {match.group(2)}: {exc.message}{done}", code)
+            _refused_input(exc, f"{file}: ")
+        recorded, repeated = recorded + report.recorded, repeated + report.repeated
+    if format is Format.json:
+        return emit_json({"recorded": recorded, "repeated": repeated})
+    typer.echo(f"{key}: {recorded} exposures recorded, {repeated} units already exposed")
+
 
 # third part: analysis. `analyse KEY` analyses on the server (the data connection); `analyze FILE` is the offline
 # statistics of a file (no Django): the two names are kept apart on purpose (docs/experiments.md).
 
-_A_AS = typer.Option(None, "--as", help="act as this person's account (handle); without it, the product itself")
-_A_FORMAT = typer.Option(Format.text, "--format")
-
-
-def _analysis():
-    """The services and the acting account (`--as HANDLE`, else the product)."""
-    setup_django()
-    from mechanisms.experiments import services
-
-    return services
-
-
-def _analysis_actor(handle: str | None):
-    from mechanisms.kernel.actor import Actor
-    from mechanisms.org import services as org_services
-
-    return run(lambda: org_services.cli_actor(handle=handle)) if handle else Actor.system("experiments")
-
 
 def _analysis_run(fn):
-    """A refused input (RuleViolation) exits 2 naming the field; any other refusal exits 1."""
-    from mechanisms.kernel.errors import DomainError, RuleViolation
+    """The service's answer; a refusal exits as the second part's `_refused_input` does (2 naming the field, else 1)."""
+    from mechanisms.kernel.errors import DomainError
 
     try:
         return fn()
     except DomainError as exc:
-        fail(
-            exc.message + (f" ({exc.field})" if exc.field else ""), EXIT_USAGE if isinstance(exc, RuleViolation) else 1
-        )
+        _refused_input(exc)
     return None
 
 
@@ -422,19 +529,19 @@ def analyse(
     key: str,
     through: str = typer.Option(None, "--through", help="the data's end, ISO 8601 with a time zone (default: now)"),
     final: bool = typer.Option(None, "--final/--not-final", help="the final analysis (default: when stopped)"),
-    as_: str = _A_AS,
-    format: Format = _A_FORMAT,
+    as_: str = AS,
+    format: Format = FORMAT,
 ):
     """Analyse an experiment on the server, where its data lives, and keep the immutable snapshot. (The offline
     statistics of a file is `analyze FILE`.)"""
-    services = _analysis()
+    services = _services()
     at = None
     if through:
         try:
             at = dt.datetime.fromisoformat(through)
         except ValueError:
             fail(f"--through is not an ISO 8601 time: {through!r} (through)", EXIT_USAGE)
-    actor = _analysis_actor(as_)
+    actor = _actor(as_)
     view = _analysis_run(lambda: services.analyse_experiment(actor=actor, key=key, through=at, final=final))
     if format == Format.json:
         emit_json(_snapshot_json(view))
@@ -447,12 +554,12 @@ def list_snapshots(
     key: str,
     limit: int = typer.Option(50, help="page size (max 200)"),
     offset: int = 0,
-    as_: str = _A_AS,
-    format: Format = _A_FORMAT,
+    as_: str = AS,
+    format: Format = FORMAT,
 ):
     """An experiment's analyses, newest first."""
-    services = _analysis()
-    actor = _analysis_actor(as_)
+    services = _services()
+    actor = _actor(as_)
     page = _analysis_run(lambda: services.list_snapshots(actor=actor, key=key, limit=limit, offset=offset))
     if format == Format.json:
         from mechanisms.experiments import schemas
@@ -480,10 +587,10 @@ def list_snapshots(
 
 
 @experiments.command("snapshot")
-def show_snapshot(key: str, number: int, as_: str = _A_AS, format: Format = _A_FORMAT):
+def show_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMAT):
     """One analysis: results, recommendation, the exact SQL run and the hash."""
-    services = _analysis()
-    actor = _analysis_actor(as_)
+    services = _services()
+    actor = _actor(as_)
     view = _analysis_run(lambda: services.get_snapshot(actor=actor, key=key, number=number))
     if format == Format.json:
         emit_json(_snapshot_json(view))
@@ -492,11 +599,11 @@ def show_snapshot(key: str, number: int, as_: str = _A_AS, format: Format = _A_F
 
 
 @experiments.command("verify")
-def verify_snapshot(key: str, number: int, as_: str = _A_AS, format: Format = _A_FORMAT):
+def verify_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMAT):
     """Recompute an analysis's hash and re-run its statistics from the stored sufficient statistics; exit 1 when
     either differs."""
-    services = _analysis()
-    actor = _analysis_actor(as_)
+    services = _services()
+    actor = _actor(as_)
     check = _analysis_run(lambda: services.verify_snapshot(actor=actor, key=key, number=number))
     if format == Format.json:
         from mechanisms.experiments import schemas

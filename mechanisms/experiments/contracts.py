@@ -308,6 +308,16 @@ class ExposureReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposureSummary:
+    """The exposures of an experiment: units per variation (keys and counts, the control first) and the units first
+    exposed each day (day, counts per variation), oldest first, days without one as zeros."""
+
+    variations: tuple[str, ...]
+    counts: tuple[int, ...]
+    series: tuple[tuple[dt.date, tuple[int, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """The engine's recommendation from the primary metric and the guardrails, in words a person reads."""
 
@@ -371,3 +381,32 @@ class SeriesPoint:
     ci: tuple[float, float] | None
     units: int  # the variation's units exposed by then
     significant: bool = False
+
+
+# --------------------------------------------------------------------------------- metric events and sources
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSourceView:
+    """Where a registry metric's per-unit events live for experiments: a data connection (kernel/warehouse.py) and
+    one SELECT returning unit_id, ts, value rows. A metric without one reads the connection's events table."""
+
+    metric_id: int
+    metric: str  # the registry name
+    connection: str
+    query: str
+    version: int
+    updated_by_id: int | None
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventsLoadReport:
+    """What one events CSV added to a data connection's `mech_metric_events` (all or nothing)."""
+
+    connection: str
+    file_name: str
+    events: int
+    per_metric: dict[str, int]  # events per metric name
+    first: dt.datetime | None  # the earliest and latest event time (naive UTC)
+    last: dt.datetime | None

@@ -57,3 +57,16 @@ def register() -> None:
             },
         )
     )
+    # Metric sources and events loads (fifth part): a source by its registry metric's id, an events load by its
+    # data connection ("connection:<name>").
+    audit_services.register_subject_type(
+        subject_type=SubjectType(
+            name=SOURCE_SUBJECT_TYPE,
+            owner="experiments",
+            label="experiment metric data",
+            verbs=frozenset({"set_source", "load_events"}),
+            visible=_policy.visible_ids,
+            field_labels={"metric": "metric", "connection": "data connection", "query": "query", "events": "events"},
+            verb_words={"set_source": "set the source", "load_events": "loaded events"},
+        )
+    )

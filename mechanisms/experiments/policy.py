@@ -8,7 +8,8 @@ not shown through any door (only counts per variation).
 Writes: a member or the leader of the owning team (or an admin) writes and edits a draft, starts, stops or cancels
 the experiment, and files a reasoned plan version after start; the single owner alone takes the launch decision
 (decide, ask for a review). Assignment and exposures: any signed-in caller (a service's token); exposures only
-while the experiment runs. Metric sources (where a metric's per-unit events live): the metric's team or an admin.
+while the experiment runs. Metric sources (where a metric's per-unit events live) and loaded events: the
+metric's team or an admin.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.db.models import QuerySet
 from mechanisms.kernel.actor import Actor
 from mechanisms.org import services as org_services
 
-ACTIONS = ("edit", "transition", "decide", "expose", "set_source")
+ACTIONS = ("edit", "transition", "decide", "expose", "set_source", "load_events")
 
 
 def visible_to(actor: Actor, qs: QuerySet) -> QuerySet:
@@ -66,6 +67,6 @@ def can(actor: Actor, action: str, *, team_id: int, owner_id: int) -> bool:
         return is_owner(actor, owner_id)
     if action == "expose":
         return actor.is_authenticated
-    if action == "set_source":
+    if action in ("set_source", "load_events"):  # team_id: the metric's team
         return actor.is_admin or in_team(actor, team_id)
     raise ValueError(f"unknown action {action!r}")

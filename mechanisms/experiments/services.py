@@ -15,10 +15,12 @@ import datetime as dt
 import enum
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from mechanisms.audit import services as audit_services
@@ -27,11 +29,13 @@ from mechanisms.bar_raisers.contracts import Recommendation as BarRaiserRecommen
 from mechanisms.bar_raisers.contracts import ReviewRecord as BarRaiserReview
 from mechanisms.bar_raisers.contracts import ReviewState, Subject, SubjectKind
 from mechanisms.catalog import services as catalog_services
-from mechanisms.kernel import clock, machine_apply
+from mechanisms.kernel import clock, importing, machine_apply
 from mechanisms.kernel import machines as kernel_machines
+from mechanisms.kernel import warehouse as _data
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.concurrency import update_versioned
 from mechanisms.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
+from mechanisms.kernel.importing import chunks
 from mechanisms.kernel.pagination import Page, paginate
 from mechanisms.kernel.validation import clean_text
 from mechanisms.metrics import services as metrics_services
@@ -39,19 +43,28 @@ from mechanisms.metrics.contracts import Kind as MetricKind
 from mechanisms.notifications import services as notifications_services
 from mechanisms.org import services as org_services
 
+from . import assignment as _assignment
+from . import events as _events
 from . import plans as _plans
 from . import policy as _policy
-from . import rules, snapshots, warehouse
+from . import rules, snapshots
+from . import warehouse as _warehouse
 from .contracts import (
     ENGINE_VERSION,
     HASH_VERSIONS,
     SRM_THRESHOLD,
     AnalysisSettings,
+    Assignment,
     Decision,
+    EventsLoadReport,
     ExperimentChanges,
     ExperimentId,
     ExperimentState,
     ExperimentView,
+    Exposure,
+    ExposureReport,
+    ExposureSummary,
+    MetricSourceView,
     MetricSpec,
     MetricStats,
     Plan,
@@ -60,6 +73,7 @@ from .contracts import (
     SeriesPoint,
     SnapshotCheck,
     SnapshotView,
+    StopRule,
 )
 from .history import SOURCE_SUBJECT_TYPE, SUBJECT_TYPE
 from .machines import MACHINE, ExperimentFacts
@@ -712,6 +726,355 @@ def _audit(actor: Actor, verb: str, row: ExperimentRow, *, after: Any, before: A
 
 
 # ------------------------------------------------------------------------ second part: assignment and exposures
+#
+# Assignment serves the pure function (assignment.py) with the experiment's key as the seed, its plan's weights and
+# its hash version. It is read on every request of the services that embed an experiment, so it is one indexed read
+# of the experiment's row; the plan's bucket ranges are kept per process by (experiment, row version), so a change
+# of the row (a new plan version, a stop) is never served stale. No audit record per assignment (it writes
+# nothing); exposures are data, written in bulk with one audit record per call.
+
+MAX_ASSIGNMENTS = 1000  # (unit, experiment) answers in one batch call
+MAX_ASSIGN_EXPERIMENTS = 100  # experiments named in one batch call
+MAX_EXPOSURES = 10_000  # exposures in one call
+EXPOSURE_CLOCK_SKEW = dt.timedelta(minutes=5)  # an exposure may be this far after the server's now (callers' clocks)
+MAX_EXPOSURE_DAYS = 1000  # the longest daily exposure series (the most recent days)
+_ARMS_CACHE_SIZE = 512
+_log = logging.getLogger("mechanisms.experiments")
+
+
+@dataclass(frozen=True, slots=True)
+class _Arms:
+    """What assignment needs of an experiment, read once per row version."""
+
+    key: str
+    state: str
+    hash_version: int
+    variation_keys: tuple[str, ...]
+    ranges: tuple[tuple[float, float], ...]
+    shipped: int | None  # the index of the variation a decision to ship launched
+
+
+_ARMS: dict[tuple[int, int, dt.datetime], _Arms] = {}
+_ARM_COLUMNS = (
+    "pk",
+    "version",
+    "created_at",
+    "key",
+    "state",
+    "hash_version",
+    "plan_number",
+    "decision",
+    "decision_variation",
+)
+
+
+def forget_assignment_cache() -> None:
+    """Empty this process's cache of experiments' bucket ranges. A row's (id, version, created_at) never comes back
+    in a live database, so the server never needs this; tests (whose rolled-back ids are reused) and a process that
+    empties its database do."""
+    _ARMS.clear()
+
+
+def _arms_of(values: tuple) -> _Arms:
+    pk, version, created_at, key, state, hash_version, plan_number, decision, decision_variation = values
+    found = _ARMS.get((pk, version, created_at))
+    if found is not None:
+        return found
+    content = (
+        PlanVersionRow.objects.filter(experiment_id=pk, number=plan_number).values_list("content", flat=True).first()
+    )
+    variations = _plans.plan_from_dict(content).variations
+    keys = tuple(v.key for v in variations)
+    shipped = (
+        keys.index(decision_variation)
+        if decision == Decision.SHIP.value and decision_variation in keys and state == ExperimentState.DECIDED.value
+        else None
+    )
+    found = _Arms(
+        key=key,
+        state=state,
+        hash_version=hash_version,
+        variation_keys=keys,
+        ranges=tuple(_assignment.ranges([v.weight for v in variations])),
+        shipped=shipped,
+    )
+    if len(_ARMS) >= _ARMS_CACHE_SIZE:
+        _ARMS.clear()
+    _ARMS[(pk, version, created_at)] = found
+    return found
+
+
+def _arms_by_key(keys: Sequence[str], *, field: str) -> dict[str, tuple[int, _Arms]]:
+    """Each experiment's assignment facts by key (one read for all); an unknown key is NotFound naming its place."""
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or not key or len(key) > 80:
+            raise RuleViolation("an experiment key is a slug of at most 80 characters", field=f"{field}[{i}]")
+    rows = ExperimentRow.objects.filter(key__in=set(keys)).order_by().values_list(*_ARM_COLUMNS)
+    found = {values[3]: (values[0], _arms_of(values)) for values in rows}
+    for i, key in enumerate(keys):
+        if key not in found:
+            raise NotFound(f"experiment {key} does not exist", field=f"{field}[{i}]")
+    return found
+
+
+def _assignment_of(arms: _Arms, unit_id: str) -> Assignment:
+    if arms.state == ExperimentState.RUNNING.value:
+        index, value = _assignment.assign_in(arms.key, unit_id, arms.ranges, arms.hash_version)
+        return Assignment(arms.key, unit_id, arms.variation_keys[index], index, arms.hash_version, value)
+    index = arms.shipped
+    return Assignment(
+        arms.key, unit_id, None if index is None else arms.variation_keys[index], index, arms.hash_version, None
+    )
+
+
+def _check_unit(unit_id: Any, field: str) -> str:
+    problem = _assignment.unit_problem(unit_id)
+    if problem:
+        raise RuleViolation(f"a unit id {problem}", field=field)
+    return unit_id
+
+
+def assign_unit(*, actor: Actor, key: str, unit_id: str) -> Assignment:
+    """Which variation of experiment `key` this unit sees (MECHANISMS.md §9: deterministic assignment): while the
+    experiment runs, GrowthBook's hash of (key, unit id) with the experiment's hash version, in the plan's weighted
+    buckets (`bucket` and `hash_version` in the answer). Before it starts and after it stops no unit is assigned
+    (`variation` None: show the control's experience), except after a decision to ship, when every unit gets the
+    shipped variation (`bucket` None: it is no longer hashed). Writes nothing. Open to any signed-in caller.
+    Raises PermissionDenied (not signed in), NotFound (no such experiment), RuleViolation naming `unit_id`."""
+    org_services.require_signed_in(actor)
+    unit_id = _check_unit(unit_id, "unit_id")
+    if not isinstance(key, str) or not key or len(key) > 80:
+        raise NotFound(f"experiment {str(key)[:80]} does not exist", field="key")
+    values = ExperimentRow.objects.filter(key=key).order_by().values_list(*_ARM_COLUMNS).first()
+    if values is None:
+        raise NotFound(f"experiment {key} does not exist", field="key")
+    return _assignment_of(_arms_of(values), unit_id)
+
+
+def assign_units(*, actor: Actor, keys: Sequence[str], unit_ids: Sequence[str]) -> list[Assignment]:
+    """Every unit's variation in every experiment named (the batch door): the same answer `assign_unit` gives each
+    pair, in order, experiment by experiment, then unit by unit. At most MAX_ASSIGN_EXPERIMENTS experiments and
+    MAX_ASSIGNMENTS answers (units x experiments) per call. Writes nothing. Raises PermissionDenied, NotFound naming
+    `experiments[i]`, RuleViolation naming `experiments`, `units` or `units[i]`."""
+    org_services.require_signed_in(actor)
+    if not isinstance(keys, list | tuple) or not keys:
+        raise RuleViolation("name at least one experiment", field="experiments")
+    if not isinstance(unit_ids, list | tuple) or not unit_ids:
+        raise RuleViolation("name at least one unit", field="units")
+    if len(keys) > MAX_ASSIGN_EXPERIMENTS:
+        raise RuleViolation(f"name at most {MAX_ASSIGN_EXPERIMENTS} experiments at once", field="experiments")
+    if len(keys) * len(unit_ids) > MAX_ASSIGNMENTS:
+        raise RuleViolation(
+            f"ask for at most {MAX_ASSIGNMENTS} assignments at once (units x experiments: "
+            f"{len(unit_ids)} x {len(keys)})",
+            field="units",
+        )
+    for i, unit_id in enumerate(unit_ids):
+        _check_unit(unit_id, f"units[{i}]")
+    found = _arms_by_key(keys, field="experiments")
+    return [_assignment_of(found[key][1], unit_id) for key in keys for unit_id in unit_ids]
+
+
+def record_exposures(*, actor: Actor, key: str, exposures: Sequence[Exposure]) -> ExposureReport:
+    """Record units' first exposures to a running experiment, in bulk (MECHANISMS.md §9). Each exposure's variation
+    is recomputed from the hash (the experiment's hash version is kept with each row, so a re-analysis and the SRM's
+    expected split are exact); a caller's `variation` (a variation key) that disagrees with it is refused. A unit
+    already exposed keeps its first exposure (`repeated`; a unit twice in one call keeps its earliest). `at` (default
+    now) is timezone-aware, not before the experiment started and not more than EXPOSURE_CLOCK_SKEW in the future.
+    Only while the experiment runs; at most MAX_EXPOSURES per call; unit ids 1-200 printable characters. All or
+    nothing; one audit record per call with its counts. Open to any signed-in caller (a service's token).
+    Raises PermissionDenied, NotFound, RuleViolation naming `state`, `exposures` or `exposures[i].<field>`."""
+    row = _require(actor, key)
+    if not _policy.can(actor, "expose", team_id=row.team_id, owner_id=row.owner_id):
+        raise PermissionDenied("sign in to record exposures")
+    if row.state != ExperimentState.RUNNING.value:
+        raise RuleViolation(f"exposures are recorded only while the experiment runs (it is {row.state})", field="state")
+    if not isinstance(exposures, list | tuple) or not exposures:
+        raise RuleViolation("record at least one exposure", field="exposures")
+    if len(exposures) > MAX_EXPOSURES:
+        raise RuleViolation(f"record at most {MAX_EXPOSURES} exposures at once", field="exposures")
+    arms = _arms_of(tuple(getattr(row, c) for c in _ARM_COLUMNS))
+    now = clock.now()
+    latest = now + EXPOSURE_CLOCK_SKEW
+    first: dict[str, tuple[dt.datetime, int]] = {}
+    for i, exposure in enumerate(exposures):
+        where = f"exposures[{i}]"
+        if not isinstance(exposure, Exposure):
+            raise RuleViolation("an exposure has a unit_id, and optionally at and variation", field=where)
+        unit_id = _check_unit(exposure.unit_id, f"{where}.unit_id")
+        at = now if exposure.at is None else exposure.at
+        if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
+            raise RuleViolation("at is a date and time with its time zone (ISO 8601)", field=f"{where}.at")
+        if row.started_at is not None and at < row.started_at:
+            raise RuleViolation(
+                f"at {at.isoformat()} is before the experiment started ({row.started_at.isoformat()})",
+                field=f"{where}.at",
+            )
+        if at > latest:
+            raise RuleViolation(f"at {at.isoformat()} is in the future", field=f"{where}.at")
+        index, _ = _assignment.assign_in(arms.key, unit_id, arms.ranges, arms.hash_version)
+        if exposure.variation is not None and exposure.variation != arms.variation_keys[index]:
+            raise RuleViolation(
+                f"unit {unit_id} is assigned {arms.variation_keys[index]}, not {str(exposure.variation)[:80]}",
+                field=f"{where}.variation",
+            )
+        kept = first.get(unit_id)
+        if kept is None or at < kept[0]:
+            first[unit_id] = (at, index)
+    units = list(first)
+    with transaction.atomic():
+        # Read the state again under the row's lock: a stop that lands meanwhile is not followed by exposures.
+        state = ExperimentRow.objects.select_for_update().filter(pk=row.pk).values_list("state", flat=True).first()
+        if state != ExperimentState.RUNNING.value:
+            raise RuleViolation(f"exposures are recorded only while the experiment runs (it is {state})", field="state")
+        existing: set[str] = set()
+        for chunk in chunks(units, 500):
+            existing.update(
+                ExposureRow.objects.filter(experiment_id=row.pk, unit_id__in=chunk).values_list("unit_id", flat=True)
+            )
+        new = [
+            ExposureRow(
+                experiment_id=row.pk,
+                unit_id=unit_id,
+                variation=index,
+                hash_version=arms.hash_version,
+                exposed_at=at,
+            )
+            for unit_id, (at, index) in first.items()
+            if unit_id not in existing
+        ]
+        ExposureRow.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        report = ExposureReport(recorded=len(new), repeated=len(exposures) - len(new))
+        per = [0] * len(arms.variation_keys)
+        for item in new:
+            per[item.variation] += 1
+        audit_services.record_change(
+            actor=actor,
+            verb="record_exposures",
+            subject_type=SUBJECT_TYPE,
+            subject_id=row.pk,
+            subject_label=row.name,
+            after={
+                "received": len(exposures),
+                "recorded": report.recorded,
+                "repeated": report.repeated,
+                "per_variation": dict(zip(arms.variation_keys, per, strict=True)),
+                "hash_version": arms.hash_version,
+            },
+        )
+    return report
+
+
+def exposure_counts(*, actor: Actor, key: str) -> tuple[int, ...]:
+    """The units exposed per variation of the current plan, the control first (what the SRM check compares with
+    the weights). Open to every signed-in person. Raises PermissionDenied, NotFound."""
+    row = _require(actor, key)
+    return _exposure_counts(row.pk, len(_current_plan(row).variations))
+
+
+def _exposure_counts(pk: int, arms: int) -> tuple[int, ...]:
+    counts = dict(
+        ExposureRow.objects.filter(experiment_id=pk)
+        .order_by()
+        .values_list("variation")
+        .annotate(n=Count("id"))
+        .values_list("variation", "n")
+    )
+    return tuple(counts.get(i, 0) for i in range(arms))
+
+
+def exposure_series(*, actor: Actor, key: str) -> list[tuple[dt.date, tuple[int, ...]]]:
+    """The units first exposed each day (in the product's time zone), per variation, the control first: every day
+    from the first exposure to the last, days without one as zeros (the results page cumulates them for its
+    chart), at most the MAX_EXPOSURE_DAYS most recent days. Open to every signed-in person. Raises
+    PermissionDenied, NotFound."""
+    row = _require(actor, key)
+    return _exposure_series(row.pk, len(_current_plan(row).variations))
+
+
+def _exposure_series(pk: int, arms: int) -> list[tuple[dt.date, tuple[int, ...]]]:
+    per_day: dict[dt.date, list[int]] = {}
+    rows = (
+        ExposureRow.objects.filter(experiment_id=pk)
+        .order_by()
+        .annotate(day=TruncDate("exposed_at"))
+        .values_list("day", "variation")
+        .annotate(n=Count("id"))
+        .values_list("day", "variation", "n")
+    )
+    for day, variation, n in rows:
+        if variation < arms:
+            per_day.setdefault(day, [0] * arms)[variation] += n
+    if not per_day:
+        return []
+    last = max(per_day)
+    day = max(min(per_day), last - dt.timedelta(days=MAX_EXPOSURE_DAYS - 1))
+    series = []
+    while day <= last:
+        series.append((day, tuple(per_day.get(day, [0] * arms))))
+        day += dt.timedelta(days=1)
+    return series
+
+
+def exposure_summary(*, actor: Actor, key: str) -> ExposureSummary:
+    """The exposures as the results page and the API show them: the variation keys, `exposure_counts` and
+    `exposure_series` together. Raises PermissionDenied, NotFound."""
+    row = _require(actor, key)
+    keys = tuple(v.key for v in _current_plan(row).variations)
+    return ExposureSummary(
+        variations=keys,
+        counts=_exposure_counts(row.pk, len(keys)),
+        series=tuple(_exposure_series(row.pk, len(keys))),
+    )
+
+
+def stop_due_experiments(*, actor: Actor) -> list[ExperimentView]:
+    """The stop rule (the worker's job, as the product): stop each running experiment whose plan's rule is met,
+    through the machine's `stop` with a reason naming the rule. The sample-size and sequential rules stop once the
+    units exposed reach the planned sample size (the sequential rule's earlier stop, when its always-valid interval
+    excludes zero, reads the analysis); any rule stops once the planned end date has passed (the planned end is
+    the plan's hard end). An experiment another writer changed meanwhile is left for the next run. Returns the
+    stopped experiments. Raises PermissionDenied unless the actor is the product."""
+    if "product" not in _policy.parties(actor, team_id=0, owner_id=0):
+        raise PermissionDenied("only the product applies the stop rule")
+    today = clock.today()
+    stopped = []
+    rows = list(ExperimentRow.objects.filter(state=ExperimentState.RUNNING.value).order_by("id"))
+    counts = dict(
+        ExposureRow.objects.filter(experiment_id__in=[r.pk for r in rows])
+        .order_by()
+        .values_list("experiment_id")
+        .annotate(n=Count("id"))
+        .values_list("experiment_id", "n")
+    )
+    for row in rows:
+        reason = _stop_reason(_current_plan(row), exposed=counts.get(row.pk, 0), today=today)
+        if reason is None:
+            continue
+        try:
+            stopped.append(
+                apply_transition(actor=actor, key=row.key, name="stop", version=row.version, values={"reason": reason})
+            )
+        except (Conflict, RuleViolation) as exc:  # changed meanwhile (stopped by its team): the next run looks again
+            _log.info("stop rule: %s left for the next run: %s", row.key, exc.message)
+    return stopped
+
+
+def _stop_reason(plan: Plan, *, exposed: int, today: dt.date) -> str | None:
+    """Why the stop rule stops this experiment now, in words kept with the stop (None: not yet)."""
+    if plan.planned_end is not None and today > plan.planned_end:
+        return f"Stopped by the stop rule: the planned end date ({plan.planned_end.isoformat()}) has passed."
+    if (
+        plan.stop_rule in (StopRule.SAMPLE_SIZE, StopRule.SEQUENTIAL)
+        and plan.planned_sample_size > 0
+        and exposed >= plan.planned_sample_size
+    ):
+        return (
+            f"Stopped by the stop rule: the planned sample size is reached ({exposed:,} units exposed of "
+            f"{plan.planned_sample_size:,} planned)."
+        )
+    return None
+
 
 # ----------------------------------------------------------------------------------------- third part: analysis
 
@@ -909,13 +1272,13 @@ def _take_snapshot(actor: Actor, row: ExperimentRow, *, through: dt.datetime, fi
     write itself is one transaction (the number, the row, the audit record, the notices)."""
     plan = _current_plan(row)
     system = Actor.system("experiments")
-    warehouse.sync_exposures(row)
+    _warehouse.sync_exposures(row)
     stats: list[MetricStats] = []
     queries: dict[str, str] = {}
     for spec in _plan_metrics(plan):
         metric = metrics_services.get_metric_by_name(actor=system, name=spec.metric)
         source = MetricSourceRow.objects.filter(metric_id=metric.id).values_list("query", flat=True).first()
-        metric_stats, sql = warehouse.sufficient_statistics(
+        metric_stats, sql = _warehouse.sufficient_statistics(
             connection=row.connection,
             experiment_key=row.key,
             hash_version=row.hash_version,
@@ -1253,3 +1616,158 @@ def on_review_response(actor: Actor, review: BarRaiserReview) -> None:
 
 def _value(choice: Any) -> str:
     return choice.value if isinstance(choice, enum.Enum) else str(choice or "")
+
+
+# ------------------------------------------------------------------ fifth part: metric events and sources
+
+
+def _data_connection(connection: Any) -> str:
+    """A data connection's name, known to MECH_METRICS_CONNECTIONS; RuleViolation on `connection` otherwise."""
+    name = clean_text(connection, "connection", 80)
+    known = _data.connections()
+    if name not in known:
+        raise RuleViolation(
+            f"no data connection named {name!r}; MECH_METRICS_CONNECTIONS has: {', '.join(sorted(known)) or 'none'}",
+            field="connection",
+        )
+    return name
+
+
+def load_events_csv(*, actor: Actor, content: bytes, file_name: str, connection: str = "default") -> EventsLoadReport:
+    """Load a CSV of metric events (docs/experiments.md, Data) into a data connection's `mech_metric_events`:
+    columns metric,unit_id,ts,value; ts an ISO 8601 date and time (UTC when it names no zone), value a finite
+    number or empty. Every metric named must be in the registry (metrics services) and the actor in its team (or
+    an admin) (MECHANISMS.md §9). All or nothing: the whole file is checked first and every problem is reported
+    with its line and field (ImportFailed, a RuleViolation listing them); then one transaction in the data
+    connection appends the events, and one audit record keeps the counts. A second load of the same file adds its
+    events again (events are facts, not values to replace). Raises ImportFailed, RuleViolation (`connection`,
+    `file`), PermissionDenied, ConnectionBusy (a 409: the DuckDB file is in use; try again)."""
+    org_services.require_signed_in(actor)
+    connection = _data_connection(connection)
+    file_name = (file_name or "events.csv").strip()[:255] or "events.csv"
+    parsed = _events.parse_events(content)
+    problems = importing.Problems()
+    for line, column, message in parsed.problems:
+        problems.add(file_name, f"line {line}: {column}", message)
+    metrics: dict[str, Any] = {}
+    for name, line in parsed.first_line.items():
+        found = metrics_services.find_metric(actor=actor, name=name)
+        if found is None:
+            problems.add(file_name, f"line {line}: metric", f"no metric is named {name[:80]!r} in the registry")
+        else:
+            metrics[name] = found
+    problems.raise_if_any()
+    if not parsed.rows:
+        raise RuleViolation(f"{file_name} has no events to load", field="file")
+    for name, metric in metrics.items():
+        if not _policy.can(actor, "load_events", team_id=metric.team_id, owner_id=metric.owner_id):
+            raise PermissionDenied(f"only {metric.team_name} (or an admin) loads events of {name}", field="metric")
+    per_metric: dict[str, int] = {}
+    for name, *_rest in parsed.rows:
+        per_metric[name] = per_metric.get(name, 0) + 1
+    times = [row[2] for row in parsed.rows]
+    report = EventsLoadReport(
+        connection=connection,
+        file_name=file_name,
+        events=len(parsed.rows),
+        per_metric=dict(sorted(per_metric.items())),
+        first=min(times),
+        last=max(times),
+    )
+    with transaction.atomic():
+        audit_services.record_change(
+            actor=actor,
+            verb="load_events",
+            subject_type=SOURCE_SUBJECT_TYPE,
+            subject_id=f"connection:{connection}",
+            subject_label=f"events in {connection}",
+            after={"file": file_name, "connection": connection, "events": report.events, "metrics": report.per_metric},
+        )
+        # Last in the transaction: the audit record rolls back when the data connection refuses the events.
+        _warehouse.load_events(connection=connection, rows=parsed.rows)
+    return report
+
+
+def set_metric_source(
+    *, actor: Actor, metric: str, connection: str, query: str, version: int | None = None
+) -> MetricSourceView:
+    """Set where a registry metric's per-unit events live for experiments (docs/experiments.md, Data): a data
+    connection and one SELECT returning unit_id, ts, value, checked by the query check and run once with no rows in
+    that connection (so a missing table or column is named now, not at the analysis). Creating names no version;
+    changing names the version read (a stale one is a Conflict). The metric's team or an admin (MECHANISMS.md §9).
+    Raises NotFound (`metric`), RuleViolation naming `connection` or `query`, PermissionDenied, Conflict."""
+    org_services.require_signed_in(actor)
+    found = metrics_services.find_metric(actor=actor, name=clean_text(metric, "metric", 120))
+    if found is None:
+        raise NotFound(f"no metric is named {str(metric)[:80]!r} in the registry", field="metric")
+    if not _policy.can(actor, "set_source", team_id=found.team_id, owner_id=found.owner_id):
+        raise PermissionDenied(f"only {found.team_name} (or an admin) sets the source of {found.name}", field="metric")
+    connection = _data_connection(connection)
+    try:
+        query = _warehouse.check_source(connection=connection, query=query)
+    except ValueError as exc:
+        raise RuleViolation(str(exc), field="query") from None
+    fields = {"connection": connection, "query": query, "updated_by_id": actor.person_id}
+    with transaction.atomic():
+        row = MetricSourceRow.objects.select_for_update().filter(metric_id=found.id).first()
+        before = None
+        if row is None:
+            if version is not None:
+                raise Conflict(f"{found.name} has no source yet; create it without a version", field="version")
+            row = MetricSourceRow.objects.create(metric_id=found.id, **fields)
+        else:
+            if version is None:
+                raise RuleViolation("name the version of the source you read", field="version")
+            before = _source_audit(row, found.name)
+            update_versioned(row, expected_version=version, changes=fields, noun="metric source")
+        audit_services.record_change(
+            actor=actor,
+            verb="set_source",
+            subject_type=SOURCE_SUBJECT_TYPE,
+            subject_id=found.id,
+            subject_label=found.name,
+            before=before,
+            after=_source_audit(row, found.name),
+        )
+        return _to_source_view(row, found.name)
+
+
+def find_metric_source(*, actor: Actor, metric: str) -> MetricSourceView | None:
+    """The metric's source, or None when its events are read from the connection's events table. Every signed-in
+    person. Raises NotFound (`metric`)."""
+    org_services.require_signed_in(actor)
+    found = metrics_services.find_metric(actor=actor, name=clean_text(metric, "metric", 120))
+    if found is None:
+        raise NotFound(f"no metric is named {str(metric)[:80]!r} in the registry", field="metric")
+    row = MetricSourceRow.objects.filter(metric_id=found.id).first()
+    return _to_source_view(row, found.name) if row else None
+
+
+def list_metric_sources(*, actor: Actor, limit: int | None = None, offset: int | None = None) -> Page[MetricSourceView]:
+    """The metric sources, by metric name (every signed-in person may read them). Paginated."""
+    org_services.require_signed_in(actor)
+    page = paginate(MetricSourceRow.objects.order_by("metric_id"), limit=limit, offset=offset, convert=lambda r: r)
+    return page.map(lambda r: _to_source_view(r, _metric_name(actor, r.metric_id)))
+
+
+def _metric_name(actor: Actor, metric_id: int) -> str:
+    try:
+        return metrics_services.get_metric(actor=actor, metric_id=metric_id).name
+    except NotFound:
+        return f"metric {metric_id}"
+
+
+def _source_audit(row: MetricSourceRow, name: str) -> dict[str, Any]:
+    return {"metric": name, "connection": row.connection, "query": row.query}
+
+
+def _to_source_view(row: MetricSourceRow, name: str) -> MetricSourceView:
+    return MetricSourceView(
+        metric_id=row.metric_id,
+        metric=name,
+        connection=row.connection,
+        query=row.query,
+        version=row.version,
+        updated_by_id=row.updated_by_id,
+        updated_at=row.updated_at,
+    )

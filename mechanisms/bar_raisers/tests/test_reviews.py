@@ -43,7 +43,7 @@ def test_request_assigns_the_suggested_bar_raiser_and_tells_them_the_title_and_l
 
 
 def test_a_kind_nobody_registered_is_refused(small_org):
-    subject = Subject(kind=SubjectKind.EXPERIMENT, id=1, title="A/B", owner_id=small_org.people["bob"].id)
+    subject = Subject(kind=SubjectKind.CORRECTION, id=1, title="A correction", owner_id=small_org.people["bob"].id)
     with pytest.raises(RuleViolation) as error:
         br.request_review(actor=small_org.actor("bob"), subject=subject)
     assert error.value.field == "subject_kind"
