@@ -744,3 +744,10 @@ def test_stats_from_dict_names_the_field_of_bad_input(change, field):
     with pytest.raises(rules.InvalidStats) as caught:
         rules.stats_from_dict(data)
     assert caught.value.field == field
+
+
+def test_compare_is_one_comparison_of_analyze_and_takes_the_settings_as_strings():
+    m = metric(arm("A", CONTROL), arm("B", TREATMENT))
+    from_analyze = one(AnalysisSettings(engine=Engine.SEQUENTIAL, difference=Difference.ABSOLUTE), m)
+    as_strings = AnalysisSettings(engine="sequential", difference="absolute")  # type: ignore[arg-type]
+    assert rules.compare(as_strings, m, m.variations[0], m.variations[1]) == from_analyze
