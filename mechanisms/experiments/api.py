@@ -34,6 +34,17 @@ from .schemas import (
 
 router = Router(tags=["experiments"])
 
+# The literal path first: ninja matches in order, and /experiments/{key} would take `assignments` as a key (405).
+
+
+@router.post("/experiments/assignments", response=responses(AssignmentsOut, 400, 401, 403, 404, 422))
+def assign_units(request, payload: AssignmentsIn):
+    """Each unit's variation in each experiment (`{"units": [...], "experiments": [...]}`), experiment by experiment,
+    then unit by unit; at most 1,000 answers per call."""
+    items = _services.assign_units(actor=request.auth, keys=payload.experiments, unit_ids=payload.units)
+    return {"items": items}
+
+
 # first part: the registry
 
 PathKey = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -143,14 +154,6 @@ TRANSITION_BODIES = machine_api.mount(
 #
 # The single assignment is the hot path (every page of a service that embeds an experiment may ask): one indexed
 # read after the token's, no audit record, no page of data.
-
-
-@router.post("/experiments/assignments", response=responses(AssignmentsOut, 400, 401, 403, 404, 422))
-def assign_units(request, payload: AssignmentsIn):
-    """Each unit's variation in each experiment (`{"units": [...], "experiments": [...]}`), experiment by experiment,
-    then unit by unit; at most 1,000 answers per call."""
-    items = _services.assign_units(actor=request.auth, keys=payload.experiments, unit_ids=payload.units)
-    return {"items": items}
 
 
 @router.get("/experiments/{key}/assignment", response=responses(AssignmentOut, 400, *READ_ERRORS))
