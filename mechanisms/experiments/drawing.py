@@ -109,3 +109,53 @@ def cumulative_chart(
         f"<title>{escape(label)}</title></svg>",
     ]
     return "".join(parts)
+
+
+SERIES_COLOURS = ("#6b6b6b", "#1f5fa8", "#b85c00", "#6a3d9a", "#1b7f3b", "#b3261e")
+
+
+def exposure_chart(
+    *, days: Sequence[dt.date], counts: Sequence[Sequence[int]], names: Sequence[str], label: str, width: int = 480
+) -> str:
+    """The units exposed so far per variation, day by day (each day's first exposures cumulated): one line per
+    variation, the control grey, with a legend, so a split drifting from the plan shows as lines parting."""
+    if not days or not names:
+        return ""
+    height, left, right, top, bottom = 140, 52, 8, 8, 34
+    totals = [0] * len(names)
+    cumulated = []
+    for row in counts:
+        totals = [t + (row[i] if i < len(row) else 0) for i, t in enumerate(totals)]
+        cumulated.append(list(totals))
+    high = max(max(r) for r in cumulated) or 1
+    span = max(len(days) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + (width - left - right) * i / span
+
+    def y(v: float) -> float:
+        return top + (height - top - bottom) * (1 - v / high)
+
+    parts = [
+        f'<svg class="exposure-chart" role="img" aria-label="{escape(label)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="10">',
+        f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" stroke="{AXIS}"/>',
+    ]
+    for v, name in enumerate(names):
+        colour_ = SERIES_COLOURS[v % len(SERIES_COLOURS)]
+        if len(days) == 1:
+            parts.append(f'<circle cx="{x(0):.1f}" cy="{y(cumulated[0][v]):.1f}" r="3" fill="{colour_}"/>')
+        else:
+            line = " ".join(f"{x(i):.1f},{y(row[v]):.1f}" for i, row in enumerate(cumulated))
+            parts.append(f'<polyline points="{line}" fill="none" stroke="{colour_}" stroke-width="2"/>')
+        legend_x = left + v * 110
+        parts.append(f'<rect x="{legend_x}" y="{height - 12}" width="10" height="3" fill="{colour_}"/>')
+        parts.append(f'<text x="{legend_x + 14}" y="{height - 8}">{escape(name)}: {cumulated[-1][v]:,}</text>')
+    parts += [
+        f'<text x="{left - 4}" y="{y(high) + 4:.1f}" text-anchor="end">{high:,}</text>',
+        f'<text x="{left - 4}" y="{y(0):.1f}" text-anchor="end">0</text>',
+        f'<text x="{left}" y="{height - 20}">{escape(days[0].strftime("%d %b"))}</text>',
+        f'<text x="{width - right}" y="{height - 20}" text-anchor="end">{escape(days[-1].strftime("%d %b"))}</text>',
+        f"<title>{escape(label)}</title></svg>",
+    ]
+    return "".join(parts)

@@ -412,22 +412,30 @@ def _series(actor: Actor, e: ExperimentView) -> list[dict[str, Any]]:
     ]
 
 
-def _exposures(e: ExperimentView, snap: SnapshotView | None) -> dict[str, Any] | None:
-    """The units per variation the latest analysis counted, against the planned weights."""
-    if snap is None:
+def _exposures(actor: Actor, e: ExperimentView, snap: SnapshotView | None) -> dict[str, Any] | None:
+    """The units exposed per variation (services.exposure_summary) against the planned weights, and the daily chart
+    of the units exposed so far; before any exposure, the latest analysis's counts (or nothing)."""
+    summary = services.exposure_summary(actor=actor, key=e.key)
+    units = list(summary.counts) if sum(summary.counts) else list(snap.exposures) if snap is not None else []
+    if not units:
         return None
-    units = list(snap.exposures)
     total = sum(units)
     rows = [
         {
             "name": v.name,
             "units": units[i] if i < len(units) else 0,
             "planned": v.weight,
-            "share": (units[i] / total) if total and i < len(units) else None,
+            "share": f"{units[i] / total:.1%}" if total and i < len(units) else None,
         }
         for i, v in enumerate(e.plan.variations)
     ]
-    return {"rows": rows, "total": total}
+    chart = drawing.exposure_chart(
+        days=[day for day, _ in summary.series],
+        counts=[counts for _, counts in summary.series],
+        names=[v.name for v in e.plan.variations],
+        label=f"Units exposed so far per variation of {e.name}, day by day",
+    )
+    return {"rows": rows, "total": total, "chart": mark_safe(chart)}
 
 
 def _render_detail(
@@ -452,7 +460,7 @@ def _render_detail(
         "srm_words": SRM_WORDS,
         "results": _results(snap, e) if snap else [],
         "series": _series(actor, e) if snap else [],
-        "exposures": _exposures(e, snap),
+        "exposures": _exposures(actor, e, snap) if started else None,
         "snapshots": snapshots,
         "versions": getattr(versions, "items", versions),
         "review": review,
