@@ -210,6 +210,39 @@ class EditForm(PlanForm):
         self.fields["owner"].required = False
 
 
+class RevisionForm(PlanForm):
+    """A plan revision after start (services.revise_plan): what never changes after start (the variations and
+    weights, the primary metric, the engine and the difference) is shown but cannot be changed; every other plan
+    field may change, with a reason (required), kept beside the results. The version read guards against a
+    concurrent change."""
+
+    FROZEN = (
+        "variations",
+        "primary",
+        "primary_statistic",
+        "primary_denominator",
+        "primary_cuped",
+        "engine",
+        "difference",
+    )
+    NOT_THE_PLAN = ("key", "name", "hypothesis", "team", "owner", "service", "high_impact")
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        max_length=20000,
+        widget=forms.Textarea(attrs=TEXTAREA),
+        help_text="Why the plan changes after the data started coming in: shown beside the results.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.NOT_THE_PLAN:
+            del self.fields[name]
+        for name in self.FROZEN:
+            self.fields[name].disabled = True
+        self.order_fields(["reason"])
+
+
 def plan_initial(plan: Plan) -> dict[str, Any]:
     """A plan as the plan form's initial values (the edit page)."""
 

@@ -14,5 +14,6 @@ urlpatterns: list = [
     path("experiments/sample-size", views.sample_size, name="experiment-sample-size"),
     path("experiments/<slug:key>", views.experiment_detail, name="experiment"),
     path("experiments/<slug:key>/edit", views.experiment_edit, name="experiment-edit"),
+    path("experiments/<slug:key>/revise", views.experiment_revise, name="experiment-revise"),
     path("experiments/<slug:key>/<slug:action>", views.experiment_action, name="experiment-action"),
 ]

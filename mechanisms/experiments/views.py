@@ -50,7 +50,7 @@ from .contracts import (
     Statistic,
     VariationResult,
 )
-from .forms import EditForm, PlanForm, plan_initial
+from .forms import EditForm, PlanForm, RevisionForm, plan_initial
 from .machines import MACHINE
 
 CONFLICT = (
@@ -438,8 +438,22 @@ def _exposures(actor: Actor, e: ExperimentView, snap: SnapshotView | None) -> di
     return {"rows": rows, "total": total, "chart": mark_safe(chart)}
 
 
+REVISABLE = (ExperimentState.RUNNING, ExperimentState.STOPPED)
+REVISION_PREFIX = "revise"
+
+
+def _revision_form(actor: Actor, e: ExperimentView, data: Any = None) -> RevisionForm:
+    initial = {**plan_initial(e.plan), "version": e.version}
+    return RevisionForm(data, metrics=_input_metrics(actor), initial=initial, prefix=REVISION_PREFIX)
+
+
 def _render_detail(
-    request: HttpRequest, key: str, *, failed: tuple[str, Any] | None = None, status: int = 200
+    request: HttpRequest,
+    key: str,
+    *,
+    failed: tuple[str, Any] | None = None,
+    revision: RevisionForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     actor = request.actor
     e = services.get_experiment(actor=actor, key=key)
@@ -466,6 +480,8 @@ def _render_detail(
         "review": review,
         "moves": _moves(actor, e, failed),
         "may_edit": e.state is ExperimentState.DRAFT and services.may_write(actor=actor, key=e.key),
+        "revision": revision
+        or (_revision_form(actor, e) if e.state in REVISABLE and services.may_write(actor=actor, key=e.key) else None),
         "bayesian": e.plan.engine is Engine.BAYESIAN,
         "relative": e.plan.difference is Difference.RELATIVE,
     }
@@ -493,6 +509,34 @@ def experiment_action(request: HttpRequest, key: str, action: str) -> HttpRespon
         messages.success(request, f"Experiment {e.key}: {move.done_words}.")
         return redirect(experiment_url(e.key))
     return _render_detail(request, key, failed=(name, move.form), status=move.status)
+
+
+@require_POST
+@page
+def experiment_revise(request: HttpRequest, key: str) -> HttpResponse:
+    """A reasoned plan revision after start (services.revise_plan; the team's): back to the results with the new
+    version beside the first, or the results page again with the refusal next to its field."""
+    actor = request.actor
+    e = services.get_experiment(actor=actor, key=key)
+    if not services.may_write(actor=actor, key=e.key):
+        raise PermissionDenied("only the experiment's team revises its plan", field="actor")
+    form = _revision_form(actor, e, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            view = services.revise_plan(
+                actor=actor,
+                key=e.key,
+                version=form.cleaned_data["version"],
+                plan=form.plan(),
+                reason=form.cleaned_data["reason"],
+            )
+        except FORM_ERRORS as exc:
+            status = _show(form, exc)
+        else:
+            messages.success(request, f"Experiment {view.key}: plan version {view.plan_number} filed.")
+            return redirect(experiment_url(view.key))
+    return _render_detail(request, key, revision=form, status=status)
 
 
 @page
