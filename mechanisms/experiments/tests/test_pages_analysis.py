@@ -65,7 +65,7 @@ def test_the_results_page_shows_the_analysis_in_pictures_and_words(analysed):
         alpha=plan.alpha,
         inverse=False,
     )
-    assert sentence.startswith("B raised") and sentence in text
+    assert sentence.startswith("b raised") and sentence in text
     assert 'id="recommendation"' in html and snap.recommendation.sentence in text
     assert 'class="exposure-chart"' in html and 'id="revise-plan"' not in html  # a reader revises nothing
     counts = services.exposure_counts(actor=o.actor("eve"), key=view.key)
