@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field
 
-from mechanisms.kernel.api import Date, Id, InSchema, OutSchema, Version
+from mechanisms.kernel.api import Date, Id, InSchema, OutSchema, Text, Version
 
 # ------------------------------------------------------------------------------------- first part: the registry
 
@@ -143,3 +143,31 @@ class PlanVersionOut(OutSchema):
 # ----------------------------------------------------------------------------------------- third part: analysis
 
 # ------------------------------------------------------------------------ fourth part: the decision and review
+
+
+# ------------------------------------------------------------------ fifth part: metric events and sources
+
+
+class MetricSourceIn(InSchema):
+    connection: Text = Field("default", max_length=80, description="a data connection (MECH_METRICS_CONNECTIONS)")
+    query: Text = Field(max_length=20_000, description="one SELECT returning unit_id, ts, value rows")
+    version: int | None = Field(None, ge=1, description="the version you read; omit when creating")
+
+
+class MetricSourceOut(OutSchema):
+    metric_id: int
+    metric: str
+    connection: str
+    query: str
+    version: int
+    updated_by_id: int | None = None
+    updated_at: dt.datetime
+
+
+class EventsLoadOut(OutSchema):
+    connection: str
+    file_name: str
+    events: int
+    per_metric: dict[str, int]
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None

@@ -4,9 +4,6 @@ process holds the DuckDB file, and read back by the statistics query."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from django.db import transaction
 
@@ -17,6 +14,7 @@ from mechanisms.kernel import clock
 from mechanisms.kernel import warehouse as data
 
 from .helpers import PRIMARY, started
+from .sql_helpers import held_by_another_process
 
 pytestmark = pytest.mark.django_db
 
@@ -77,19 +75,7 @@ def test_a_duckdb_file_held_by_another_process_is_busy_and_nothing_moves(small_o
     settings.MECH_METRICS_CONNECTIONS = {
         "default": {"engine": "duckdb", "path": str(duckdb_warehouse), "busy_retries": 2}
     }
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(duckdb_warehouse)!r}); print('held', flush=True);"
-            " sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(duckdb_warehouse):
         with pytest.raises(data.ConnectionBusy) as busy:
             warehouse.sync_exposures(row_of(view))
         assert busy.value.http_status == 409 and "busy" in busy.value.message and busy.value.field == "connection"
@@ -104,9 +90,6 @@ def test_a_duckdb_file_held_by_another_process_is_busy_and_nothing_moves(small_o
                 variations=view.plan.variations,
             )
         assert row_of(view).synced_exposure_id == 0
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert warehouse.sync_exposures(row_of(view)) == 3
 
 
