@@ -115,3 +115,41 @@ def test_the_statistics_read_the_synced_exposures_and_loaded_events(small_org):
     assert sum(v.sum for v in stats.variations) == len(converted)
     assert all(v.sum == v.sum_squares for v in stats.variations)  # a proportion's 0/1 values
     assert view.key in sql
+
+
+def test_a_postgresql_data_connection_takes_the_sync_by_copy_idempotently(small_org, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL data connection is tried when the suite runs on PostgreSQL (DATABASE_URL)")
+    import uuid
+
+    import psycopg
+
+    from .test_sql_statistics import _postgresql_dsn
+
+    schema = f"warehouse_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_postgresql_dsn("public"), autocommit=True) as raw:
+        raw.execute(f"CREATE SCHEMA {schema}")
+    try:
+        settings.MECH_METRICS_CONNECTIONS = {"default": {"engine": "postgresql", "dsn": _postgresql_dsn(schema)}}
+        view = started(small_org)
+        expose(small_org, view, [f"u{i}" for i in range(120)])
+
+        class Crash(Exception):
+            pass
+
+        with pytest.raises(Crash), transaction.atomic():
+            assert warehouse.sync_exposures(row_of(view)) == 120
+            raise Crash
+        assert warehouse.sync_exposures(row_of(view)) == 120
+        assert warehouse.sync_exposures(row_of(view)) == 0
+        rows = data.read(
+            "default",
+            "SELECT COUNT(*), COUNT(DISTINCT exposure_id) FROM mech_exposures WHERE experiment = %s",
+            [view.key],
+        )
+        assert rows == [(120, 120)]
+    finally:
+        with psycopg.connect(_postgresql_dsn("public"), autocommit=True) as raw:
+            raw.execute(f"DROP SCHEMA {schema} CASCADE")
