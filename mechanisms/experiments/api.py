@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
+from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from mechanisms.kernel import machine_api
 from mechanisms.kernel.api import READ_ERRORS, WRITE_ERRORS, Id, PageOut, QueryText, page_out, responses
+from mechanisms.kernel.errors import NotFound, RuleViolation
 
 from . import plans as _plans
 from . import schemas as _analysis_schemas
@@ -21,6 +23,8 @@ from .schemas import (
     AssignmentOut,
     AssignmentsIn,
     AssignmentsOut,
+from .schemas import (
+    EventsLoadOut,
     ExperimentDetailOut,
     ExperimentIn,
     ExperimentOut,
@@ -28,6 +32,8 @@ from .schemas import (
     ExposureReportOut,
     ExposuresIn,
     ExposureSummaryOut,
+    MetricSourceIn,
+    MetricSourceOut,
     PlanVersionOut,
     RevisionIn,
 )
@@ -231,3 +237,63 @@ def cumulative_series(request, key: Key):
 
 
 # fourth part: the decision and review
+
+# ------------------------------------------------------------------ fifth part: metric events and sources
+
+_EVENTS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/experiment-events",
+    response=responses(EventsLoadOut, 400, 401, 403, 409, 413, 422, status=201),
+    openapi_extra=_EVENTS_BODY,
+)
+def load_events(request: HttpRequest, file_name: QueryText = "events.csv", connection: QueryText = "default"):
+    """Load a CSV of metric events (metric,unit_id,ts,value) into a data connection: the body as `text/csv` (name
+    it with `?file_name=`) or a multipart upload (`file`). All or nothing: every problem is listed with its line and
+    field in `details.problems`. 409 `connection_busy` while the DuckDB file is in use: try again."""
+    if (request.content_type or "").startswith("multipart/form-data"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise RuleViolation("send the CSV as the multipart field 'file'", field="file")
+        content, file_name = upload.read(), upload.name or file_name
+    else:
+        content = request.body
+    report = services.load_events_csv(actor=request.auth, content=content, file_name=file_name, connection=connection)
+    return Status(201, report)
+
+
+@router.get("/experiment-metric-sources", response=responses(PageOut[MetricSourceOut], 400, *READ_ERRORS))
+def list_metric_sources(request: HttpRequest, limit: int = 50, offset: int = 0):
+    """Metric sources (where a metric's per-unit events live for experiments), by metric. Paginated."""
+    return page_out(services.list_metric_sources(actor=request.auth, limit=limit, offset=offset))
+
+
+@router.get("/experiment-metric-sources/{metric}", response=responses(MetricSourceOut, *READ_ERRORS))
+def get_metric_source(request: HttpRequest, metric: str):
+    """A metric's source (404 when it has none: its events are read from the connection's events table)."""
+    found = services.find_metric_source(actor=request.auth, metric=metric)
+    if found is None:
+        raise NotFound(f"{metric[:80]} has no source; its events are read from mech_metric_events", field="metric")
+    return found
+
+
+@router.put("/experiment-metric-sources/{metric}", response=responses(MetricSourceOut))
+def set_metric_source(request: HttpRequest, metric: str, payload: MetricSourceIn):
+    """Set a metric's source: a data connection and one SELECT returning unit_id, ts, value (run once with no rows
+    to check it); changing it names the `version` you read (a stale one is 409)."""
+    return services.set_metric_source(actor=request.auth, metric=metric, **payload.dict())

@@ -614,3 +614,111 @@ def verify_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMA
 
 
 # fourth part: the decision and review
+
+# ------------------------------------------------------------------ fifth part: metric events and sources
+
+events_cli = typer.Typer(help="Metric events in a data connection, for experiments' statistics.", no_args_is_help=True)
+sources_cli = typer.Typer(help="Where a metric's per-unit events live (one SELECT of unit_id, ts, value).")
+experiments.add_typer(events_cli, name="events")
+experiments.add_typer(sources_cli, name="sources")
+CONNECTION = typer.Option("default", "--connection", help="a data connection named in MECH_METRICS_CONNECTIONS")
+
+
+def _events_lines(r) -> list[str]:
+    per = ", ".join(f"{name} {count:,}" for name, count in r.per_metric.items())
+    span = f" from {r.first:%Y-%m-%d %H:%M} to {r.last:%Y-%m-%d %H:%M} UTC" if r.first and r.last else ""
+    return [f"{r.events:,} events loaded into {r.connection} from {r.file_name}{span}: {per}"]
+
+
+def _source_lines(s) -> list[str]:
+    return [f"{s.metric} on {s.connection}, version {s.version}", f"  {s.query}"]
+
+
+def _out(value, fmt: Format, lines) -> None:
+    if fmt == Format.json:
+        emit_json(value)
+    else:
+        for line in lines(value):
+            typer.echo(line)
+
+
+@events_cli.command("load")
+def events_load(
+    file: Path = typer.Argument(..., help="a CSV: metric,unit_id,ts,value (ts ISO 8601, UTC unless it says)"),
+    connection: str = CONNECTION,
+    as_: str | None = AS,
+    format: Format = FORMAT,
+) -> None:
+    """Load a CSV of metric events, all or nothing. A bad file exits 2 naming the file, the line and the field of
+    every problem; a busy DuckDB file exits 1 (try again)."""
+    from mechanisms.kernel.errors import DomainError
+    from mechanisms.kernel.importing import ImportFailed
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
+    services = _services()
+    actor = _as(as_)
+    try:
+        report = services.load_events_csv(actor=actor, content=content, file_name=file.name, connection=connection)
+    except ImportFailed as exc:
+        fail("\n".join(f"{file}: {p.field}: {p.message}" for p in exc.problems), EXIT_USAGE)
+    except DomainError as exc:
+        from mechanisms.kernel.errors import RuleViolation
+
+        where = f" ({exc.field})" if exc.field else ""
+        fail(f"{file}: {exc.message}{where}", EXIT_USAGE if isinstance(exc, RuleViolation) else 1)
+    _out(report, format, _events_lines)
+
+
+@sources_cli.command("set")
+def sources_set(
+    metric: str = typer.Argument(..., help="the registry metric's name"),
+    query: str = typer.Option(None, "--query", help="one SELECT returning unit_id, ts, value"),
+    query_file: Path = typer.Option(None, "--file", help="a file holding the SELECT"),
+    connection: str = CONNECTION,
+    version: int = typer.Option(None, "--version", help="the version you read (when changing)"),
+    as_: str | None = AS,
+    format: Format = FORMAT,
+) -> None:
+    """Set where the metric's per-unit events live: the SELECT is run once with no rows to check it."""
+    if (query is None) == (query_file is None):
+        fail("give the SELECT with --query or --file (one of them)", EXIT_USAGE)
+    if query_file is not None:
+        try:
+            query = query_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{query_file}: cannot read: {exc}", EXIT_USAGE)
+    services = _services()
+    actor = _as(as_)
+    source = run(
+        lambda: services.set_metric_source(
+            actor=actor, metric=metric, connection=connection, query=query, version=version
+        )
+    )
+    _out(source, format, _source_lines)
+
+
+@sources_cli.command("show")
+def sources_show(metric: str, as_: str | None = AS, format: Format = FORMAT) -> None:
+    """A metric's source (exit 1 when it has none: its events are read from the events table)."""
+    services = _services()
+    actor = _as(as_)
+    found = run(lambda: services.find_metric_source(actor=actor, metric=metric))
+    if found is None:
+        fail(f"{metric} has no source; its events are read from mech_metric_events")
+    _out(found, format, _source_lines)
+
+
+@sources_cli.command("list")
+def sources_list(limit: int = 50, offset: int = 0, as_: str | None = AS, format: Format = FORMAT) -> None:
+    """The metric sources, by metric. Paginated."""
+    services = _services()
+    actor = _as(as_)
+    page = run(lambda: services.list_metric_sources(actor=actor, limit=limit, offset=offset))
+    if format == Format.json:
+        emit_json(page)
+        return
+    rows = [(s.metric, s.connection, s.version, s.query) for s in page.items]
+    emit_table("Metric sources", ["metric", "connection", "version", "query"], rows, page_footer(page))

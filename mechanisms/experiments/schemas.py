@@ -325,3 +325,31 @@ def series_out(point: SeriesPoint) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ fourth part: the decision and review
+
+
+# ------------------------------------------------------------------ fifth part: metric events and sources
+
+
+class MetricSourceIn(InSchema):
+    connection: Text = Field("default", max_length=80, description="a data connection (MECH_METRICS_CONNECTIONS)")
+    query: Text = Field(max_length=20_000, description="one SELECT returning unit_id, ts, value rows")
+    version: int | None = Field(None, ge=1, description="the version you read; omit when creating")
+
+
+class MetricSourceOut(OutSchema):
+    metric_id: int
+    metric: str
+    connection: str
+    query: str
+    version: int
+    updated_by_id: int | None = None
+    updated_at: dt.datetime
+
+
+class EventsLoadOut(OutSchema):
+    connection: str
+    file_name: str
+    events: int
+    per_metric: dict[str, int]
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None

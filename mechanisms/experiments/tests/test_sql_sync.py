@@ -4,9 +4,6 @@ process holds the DuckDB file, and read back by the statistics query."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from django.db import transaction
 
@@ -17,6 +14,7 @@ from mechanisms.kernel import clock
 from mechanisms.kernel import warehouse as data
 
 from .helpers import PRIMARY, started
+from .sql_helpers import held_by_another_process
 
 pytestmark = pytest.mark.django_db
 
@@ -77,19 +75,7 @@ def test_a_duckdb_file_held_by_another_process_is_busy_and_nothing_moves(small_o
     settings.MECH_METRICS_CONNECTIONS = {
         "default": {"engine": "duckdb", "path": str(duckdb_warehouse), "busy_retries": 2}
     }
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(duckdb_warehouse)!r}); print('held', flush=True);"
-            " sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(duckdb_warehouse):
         with pytest.raises(data.ConnectionBusy) as busy:
             warehouse.sync_exposures(row_of(view))
         assert busy.value.http_status == 409 and "busy" in busy.value.message and busy.value.field == "connection"
@@ -104,9 +90,6 @@ def test_a_duckdb_file_held_by_another_process_is_busy_and_nothing_moves(small_o
                 variations=view.plan.variations,
             )
         assert row_of(view).synced_exposure_id == 0
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert warehouse.sync_exposures(row_of(view)) == 3
 
 
@@ -132,3 +115,41 @@ def test_the_statistics_read_the_synced_exposures_and_loaded_events(small_org):
     assert sum(v.sum for v in stats.variations) == len(converted)
     assert all(v.sum == v.sum_squares for v in stats.variations)  # a proportion's 0/1 values
     assert view.key in sql
+
+
+def test_a_postgresql_data_connection_takes_the_sync_by_copy_idempotently(small_org, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL data connection is tried when the suite runs on PostgreSQL (DATABASE_URL)")
+    import uuid
+
+    import psycopg
+
+    from .test_sql_statistics import _postgresql_dsn
+
+    schema = f"warehouse_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_postgresql_dsn("public"), autocommit=True) as raw:
+        raw.execute(f"CREATE SCHEMA {schema}")
+    try:
+        settings.MECH_METRICS_CONNECTIONS = {"default": {"engine": "postgresql", "dsn": _postgresql_dsn(schema)}}
+        view = started(small_org)
+        expose(small_org, view, [f"u{i}" for i in range(120)])
+
+        class Crash(Exception):
+            pass
+
+        with pytest.raises(Crash), transaction.atomic():
+            assert warehouse.sync_exposures(row_of(view)) == 120
+            raise Crash
+        assert warehouse.sync_exposures(row_of(view)) == 120
+        assert warehouse.sync_exposures(row_of(view)) == 0
+        rows = data.read(
+            "default",
+            "SELECT COUNT(*), COUNT(DISTINCT exposure_id) FROM mech_exposures WHERE experiment = %s",
+            [view.key],
+        )
+        assert rows == [(120, 120)]
+    finally:
+        with psycopg.connect(_postgresql_dsn("public"), autocommit=True) as raw:
+            raw.execute(f"DROP SCHEMA {schema} CASCADE")
