@@ -56,8 +56,11 @@ def ensure_venv(venv: Path, *, wheel: str | None = None) -> Path:
     """The venv's python, with gbstats 0.8.0 installed (created on first use, reused after)."""
     python = venv / "bin" / "python"
     if python.exists():
-        probe = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('gbstats'))"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [str(python), "-c", "import importlib.metadata as m; print(m.version('gbstats'))"],
+            capture_output=True,
+            text=True,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == "0.8.0":
             return python
     if not python.exists():
@@ -68,9 +71,13 @@ def ensure_venv(venv: Path, *, wheel: str | None = None) -> Path:
 
 def run_gbstats(python: Path, payload: Any, *args: str) -> Any:
     """This file's runner in the gbstats venv: JSON in on stdin, JSON out on stdout."""
-    done = subprocess.run([str(python), str(Path(__file__).resolve()), "--runner", *args],
-                          input=json.dumps(payload), capture_output=True, text=True,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(
+        [str(python), str(Path(__file__).resolve()), "--runner", *args],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     if done.returncode != 0:
         raise SystemExit(f"gbstats runner failed:\n{done.stderr}")
     return json.loads(done.stdout)
@@ -79,12 +86,19 @@ def run_gbstats(python: Path, payload: Any, *args: str) -> Any:
 # --------------------------------------------------------------------------------------------------- the cases
 
 WEIGHTS = (
-    (0.5, 0.5), (0.4, 0.6), (0.7, 0.3), (0.2, 0.8), (1 / 3, 1 / 3, 1 / 3), (0.2, 0.3, 0.5), (0.5, 0.25, 0.25),
-    (0.25, 0.25, 0.25, 0.25), (0.1, 0.2, 0.3, 0.4), (0.4, 0.2, 0.2, 0.2),
+    (0.5, 0.5),
+    (0.4, 0.6),
+    (0.7, 0.3),
+    (0.2, 0.8),
+    (1 / 3, 1 / 3, 1 / 3),
+    (0.2, 0.3, 0.5),
+    (0.5, 0.25, 0.25),
+    (0.25, 0.25, 0.25, 0.25),
+    (0.1, 0.2, 0.3, 0.4),
+    (0.4, 0.2, 0.2, 0.2),
 )
 KINDS = ("proportion", "mean", "ratio", "cuped_proportion", "cuped_mean")
-GUARDS = ("zero_control", "zero_variance", "empty_treatment", "empty_control", "negative_control", "one_unit",
-          "srm")
+GUARDS = ("zero_control", "zero_variance", "empty_treatment", "empty_control", "negative_control", "one_unit", "srm")
 
 
 def _units(rng: random.Random, weights: tuple[float, ...], *, mismatch: bool = False) -> list[int]:
@@ -105,8 +119,9 @@ def _proportion(rng: random.Random, n: int, p: float) -> int:
     return min(n, max(0, round(n * p + rng.gauss(0, math.sqrt(n * p * (1 - p)) + 1e-9))))
 
 
-def _variation(rng: random.Random, kind: str, name: str, weight: float, n: int, effect: float,
-               base: dict[str, float]) -> dict[str, Any]:
+def _variation(
+    rng: random.Random, kind: str, name: str, weight: float, n: int, effect: float, base: dict[str, float]
+) -> dict[str, Any]:
     row: dict[str, Any] = {"name": name, "weight": weight, "n": n}
     if kind in ("proportion", "cuped_proportion"):
         p = min(0.98, max(0.001, base["p"] * (1 + effect)))
@@ -118,8 +133,11 @@ def _variation(rng: random.Random, kind: str, name: str, weight: float, n: int, 
             both_low, both_high = max(0, converted + before - n), min(converted, before)
             independent = converted * before / n
             both = round(independent + base["rho"] * (both_high - independent))
-            row.update(covariate_sum=before, covariate_sum_squares=before,
-                       main_covariate_sum_product=max(both_low, min(both_high, both)))
+            row.update(
+                covariate_sum=before,
+                covariate_sum_squares=before,
+                main_covariate_sum_product=max(both_low, min(both_high, both)),
+            )
     elif kind in ("mean", "cuped_mean"):
         mean = base["mean"] * (1 + effect) + rng.gauss(0, base["sd"] / math.sqrt(n))
         total, squares = _mean_sums(rng, n, mean, base["sd"] * rng.uniform(0.9, 1.1))
@@ -130,8 +148,11 @@ def _variation(rng: random.Random, kind: str, name: str, weight: float, n: int, 
             pre_sum, pre_squares = _mean_sums(rng, n, pre_mean, pre_sd)
             post_sd = math.sqrt((squares - total * total / n) / (n - 1))
             covariance = base["rho"] * post_sd * pre_sd
-            row.update(covariate_sum=pre_sum, covariate_sum_squares=pre_squares,
-                       main_covariate_sum_product=covariance * (n - 1) + total * pre_sum / n)
+            row.update(
+                covariate_sum=pre_sum,
+                covariate_sum_squares=pre_squares,
+                main_covariate_sum_product=covariance * (n - 1) + total * pre_sum / n,
+            )
     else:  # ratio: revenue per session, say
         d_mean = base["d_mean"] * rng.uniform(0.97, 1.03)
         d_sd = base["d_sd"]
@@ -139,8 +160,13 @@ def _variation(rng: random.Random, kind: str, name: str, weight: float, n: int, 
         m_mean = base["mean"] * d_mean * (1 + effect) + rng.gauss(0, m_sd / math.sqrt(n))
         m_sum, m_squares = _mean_sums(rng, n, m_mean, m_sd)
         d_sum, d_squares = _mean_sums(rng, n, d_mean, d_sd)
-        row.update(m_sum=m_sum, m_sum_squares=m_squares, d_sum=d_sum, d_sum_squares=d_squares,
-                   m_d_sum_of_products=base["rho"] * m_sd * d_sd * (n - 1) + m_sum * d_sum / n)
+        row.update(
+            m_sum=m_sum,
+            m_sum_squares=m_squares,
+            d_sum=d_sum,
+            d_sum_squares=d_squares,
+            m_d_sum_of_products=base["rho"] * m_sd * d_sd * (n - 1) + m_sum * d_sum / n,
+        )
     return row
 
 
@@ -148,14 +174,21 @@ def _metric(rng: random.Random, index: int, kind: str, guard: str | None, invers
     weights = rng.choice(WEIGHTS)
     names = ["control", "B", "C", "D"][: len(weights)]
     units = _units(rng, weights, mismatch=guard == "srm")
-    base = {"p": rng.choice((0.02, 0.1, 0.3, 0.55)), "mean": rng.choice((1.0, 4.2, 37.5, 250.0)),
-            "sd": 0.0, "rho": rng.uniform(0.2, 0.9), "d_mean": rng.choice((1.5, 3.0, 8.0)), "d_sd": 0.0}
+    base = {
+        "p": rng.choice((0.02, 0.1, 0.3, 0.55)),
+        "mean": rng.choice((1.0, 4.2, 37.5, 250.0)),
+        "sd": 0.0,
+        "rho": rng.uniform(0.2, 0.9),
+        "d_mean": rng.choice((1.5, 3.0, 8.0)),
+        "d_sd": 0.0,
+    }
     base["sd"] = base["mean"] * rng.uniform(0.5, 3.0)
     base["d_sd"] = base["d_mean"] * rng.uniform(0.3, 1.0)
     effects = [0.0] + [rng.choice((0.0, 0.01, 0.03, -0.02, 0.08, -0.1)) for _ in weights[1:]]
     notes: list[str] = []
-    variations = [_variation(rng, kind, name, w, n, e, base)
-                  for name, w, n, e in zip(names, weights, units, effects, strict=True)]
+    variations = [
+        _variation(rng, kind, name, w, n, e, base) for name, w, n, e in zip(names, weights, units, effects, strict=True)
+    ]
     statistic = {"cuped_proportion": "proportion", "cuped_mean": "mean"}.get(kind, kind)
     control, treatment = variations[0], variations[1]
     if guard == "zero_control":
@@ -184,8 +217,13 @@ def _metric(rng: random.Random, index: int, kind: str, guard: str | None, invers
             d = float(rng.randint(1, 4))
             m = d * base["mean"]
             n = treatment["n"]
-            treatment.update(m_sum=m * n, m_sum_squares=m * m * n, d_sum=d * n, d_sum_squares=d * d * n,
-                             m_d_sum_of_products=m * d * n)
+            treatment.update(
+                m_sum=m * n,
+                m_sum_squares=m * m * n,
+                d_sum=d * n,
+                d_sum_squares=d * d * n,
+                m_d_sum_of_products=m * d * n,
+            )
         notes.append("a treatment of constant values (zero variance)")
     elif guard in ("empty_treatment", "empty_control"):
         arm = treatment if guard == "empty_treatment" else control
@@ -201,8 +239,9 @@ def _metric(rng: random.Random, index: int, kind: str, guard: str | None, invers
                 arm[key] = 0
         arm["n"] = 1
         if statistic == "ratio":
-            arm.update(m_sum=value, m_sum_squares=value * value, d_sum=2.0, d_sum_squares=4.0,
-                       m_d_sum_of_products=2 * value)
+            arm.update(
+                m_sum=value, m_sum_squares=value * value, d_sum=2.0, d_sum_squares=4.0, m_d_sum_of_products=2 * value
+            )
         else:
             arm.update(sum=value, sum_squares=value * value)
         notes.append("an arm of one unit (no variance)")
@@ -218,8 +257,12 @@ def _metric(rng: random.Random, index: int, kind: str, guard: str | None, invers
     elif guard == "srm":
         notes.append("a sample ratio mismatch (the last arm has more units than its weight gives)")
     name = f"m{index:03d}_{kind}" + (f"_{guard}" if guard else "") + ("_inverse" if inverse else "")
-    metric: dict[str, Any] = {"name": name, "statistic": statistic, "cuped": kind.startswith("cuped"),
-                              "variations": variations}
+    metric: dict[str, Any] = {
+        "name": name,
+        "statistic": statistic,
+        "cuped": kind.startswith("cuped"),
+        "variations": variations,
+    }
     if inverse:
         metric["inverse"] = True
     return metric, notes
@@ -236,8 +279,12 @@ def _settings(rng: random.Random) -> list[dict[str, Any]]:
             if tuning is not None:
                 doc["sequential_tuning"] = tuning
             out.append(doc)
-        for alpha, prior in ((0.05, None), (0.05, {"mean": 0.0, "stddev": 0.3}), (0.1, {"mean": 0.05, "stddev": 0.1}),
-                             (0.05, {"mean": -0.02, "stddev": 0.05})):
+        for alpha, prior in (
+            (0.05, None),
+            (0.05, {"mean": 0.0, "stddev": 0.3}),
+            (0.1, {"mean": 0.05, "stddev": 0.1}),
+            (0.05, {"mean": -0.02, "stddev": 0.05}),
+        ):
             doc = {"alpha": alpha, "engine": "bayesian", "difference": difference}
             if prior is not None:
                 doc["prior"] = prior
@@ -290,12 +337,14 @@ def _gb_statistics(metric: dict[str, Any], row: dict[str, Any]) -> Any:
         pre: Any = ProportionStatistic(n=n, sum=row.get("covariate_sum", 0))
     else:
         main = SampleMeanStatistic(n=n, sum=row["sum"], sum_squares=row["sum_squares"])
-        pre = SampleMeanStatistic(n=n, sum=row.get("covariate_sum", 0.0),
-                                  sum_squares=row.get("covariate_sum_squares", 0.0))
+        pre = SampleMeanStatistic(
+            n=n, sum=row.get("covariate_sum", 0.0), sum_squares=row.get("covariate_sum_squares", 0.0)
+        )
     if not metric.get("cuped"):
         return main
-    return RegressionAdjustedStatistic(n=n, post_statistic=main, pre_statistic=pre,
-                                       post_pre_sum_of_products=row["main_covariate_sum_product"], theta=0)
+    return RegressionAdjustedStatistic(
+        n=n, post_statistic=main, pre_statistic=pre, post_pre_sum_of_products=row["main_covariate_sum_product"], theta=0
+    )
 
 
 def _gb_test(doc: dict[str, Any], metric: dict[str, Any], index: int) -> Any:
@@ -306,19 +355,34 @@ def _gb_test(doc: dict[str, Any], metric: dict[str, Any], index: int) -> Any:
 
     rows = metric["variations"]
     stat_a, stat_b = _gb_statistics(metric, rows[0]), _gb_statistics(metric, rows[index])
-    base = {"traffic_proportion_b": rows[index]["weight"], "phase_length_days": 1,
-            "difference_type": doc["difference"]}
+    base = {"traffic_proportion_b": rows[index]["weight"], "phase_length_days": 1, "difference_type": doc["difference"]}
     if doc["engine"] == "frequentist":
         return TwoSidedTTest(stat_a, stat_b, FrequentistConfig(**base, alpha=doc["alpha"]))
     if doc["engine"] == "sequential":
-        return SequentialTwoSidedTTest(stat_a, stat_b, SequentialConfig(
-            **base, alpha=doc["alpha"], sequential_tuning_parameter=doc.get("sequential_tuning", 5000.0)))
+        return SequentialTwoSidedTTest(
+            stat_a,
+            stat_b,
+            SequentialConfig(
+                **base, alpha=doc["alpha"], sequential_tuning_parameter=doc.get("sequential_tuning", 5000.0)
+            ),
+        )
     prior = doc.get("prior")
-    gaussian = (GaussianPrior(mean=prior["mean"], variance=prior["stddev"] ** 2, proper=True) if prior
-                else GaussianPrior(mean=0, variance=1, proper=False))
-    return EffectBayesianABTest(stat_a, stat_b, EffectBayesianConfig(
-        **base, alpha=doc["alpha"], inverse=bool(metric.get("inverse")), prior_effect=gaussian,
-        prior_type="relative"))
+    gaussian = (
+        GaussianPrior(mean=prior["mean"], variance=prior["stddev"] ** 2, proper=True)
+        if prior
+        else GaussianPrior(mean=0, variance=1, proper=False)
+    )
+    return EffectBayesianABTest(
+        stat_a,
+        stat_b,
+        EffectBayesianConfig(
+            **base,
+            alpha=doc["alpha"],
+            inverse=bool(metric.get("inverse")),
+            prior_effect=gaussian,
+            prior_type="relative",
+        ),
+    )
 
 
 def _finite(value: float) -> float:
@@ -348,8 +412,14 @@ def _gb_metric(doc: dict[str, Any], metric: dict[str, Any]) -> dict[str, Any]:
         test = _gb_test(doc, metric, index)
         result = test.compute_result()
         error = result.error_message
-        entry: dict[str, Any] = {"lift": None, "ci": None, "p_value": None, "chance_to_win": None,
-                                 "risk": None, "error": error}
+        entry: dict[str, Any] = {
+            "lift": None,
+            "ci": None,
+            "p_value": None,
+            "chance_to_win": None,
+            "risk": None,
+            "error": error,
+        }
         if error is None:
             entry["lift"] = _finite(result.expected)
             entry["ci"] = [_finite(result.ci[0]), _finite(result.ci[1])]
@@ -360,8 +430,7 @@ def _gb_metric(doc: dict[str, Any], metric: dict[str, Any]) -> dict[str, Any]:
                 entry["p_value"] = _finite(result.p_value)
         entry["gbstats_control_mean"] = float(test.stat_a.unadjusted_mean)
         variations[rows[index]["name"]] = entry
-    return {"srm_p": _finite(check_srm([r["n"] for r in rows], [r["weight"] for r in rows])),
-            "variations": variations}
+    return {"srm_p": _finite(check_srm([r["n"] for r in rows], [r["weight"] for r in rows])), "variations": variations}
 
 
 def _runner(time_repeats: int | None) -> None:
@@ -377,8 +446,9 @@ def _runner(time_repeats: int | None) -> None:
 
     from gbstats.utils import check_srm
 
-    comparisons = [(doc, metric, i) for doc in documents for metric in doc["metrics"]
-                   for i in range(1, len(metric["variations"]))]
+    comparisons = [
+        (doc, metric, i) for doc in documents for metric in doc["metrics"] for i in range(1, len(metric["variations"]))
+    ]
     metrics = [metric for doc in documents for metric in doc["metrics"]]
     best = math.inf
     for _ in range(time_repeats):
@@ -403,13 +473,21 @@ def _expected(doc: dict[str, Any], gb: dict[str, Any], notes: dict[str, list[str
             control_mean = entry.pop("gbstats_control_mean")
             if entry["error"] is not None:
                 notes.setdefault(metric["name"], []).append(
-                    f"{name}: gbstats' errored result (expected 0, ci [0, 0]) read as no estimate")
+                    f"{name}: gbstats' errored result (expected 0, ci [0, 0]) read as no estimate"
+                )
             elif doc["difference"] == "relative" and control_mean < 0:
                 notes.setdefault(metric["name"], []).append(
                     f"{name}: gbstats computes a result on a negative control (its formatter reports expected 0): "
-                    "no estimate, ZERO_NEGATIVE_BASELINE_VARIATION")
-                entry.update(lift=None, ci=None, p_value=None, chance_to_win=None, risk=None,
-                             error="ZERO_NEGATIVE_BASELINE_VARIATION")
+                    "no estimate, ZERO_NEGATIVE_BASELINE_VARIATION"
+                )
+                entry.update(
+                    lift=None,
+                    ci=None,
+                    p_value=None,
+                    chance_to_win=None,
+                    risk=None,
+                    error="ZERO_NEGATIVE_BASELINE_VARIATION",
+                )
         expected[metric["name"]] = got
     return expected
 
@@ -436,13 +514,18 @@ def main(argv: list[str] | None = None) -> int:
         left_out.update(result["failed"])
         document["input"]["metrics"] = [m for m in document["input"]["metrics"] if m["name"] not in result["failed"]]
         notes = {name: why for name, why in document["notes"].items() if name not in result["failed"]}
-        cases.append({"input": document["input"], "expected": _expected(document["input"], result, notes),
-                      "notes": notes})
-    version = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('gbstats'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        cases.append(
+            {"input": document["input"], "expected": _expected(document["input"], result, notes), "notes": notes}
+        )
+    version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('gbstats'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     payload = {
         "about": "Inputs of our own (bench/gbstats_cases.py, seeded) with the results gbstats computed on them; "
-                 "regenerate with `.venv/bin/python bench/gbstats_cases.py`.",
+        "regenerate with `.venv/bin/python bench/gbstats_cases.py`.",
         "gbstats": version,
         "seed": options.seed,
         "left_out": left_out,
@@ -453,9 +536,18 @@ def main(argv: list[str] | None = None) -> int:
     metrics = sum(len(c["input"]["metrics"]) for c in cases)
     comparisons = sum(len(m["variations"]) - 1 for c in cases for m in c["input"]["metrics"])
     errors = sum(1 for c in cases for m in c["expected"].values() for v in m["variations"].values() if v["error"])
-    print(json.dumps({"out": str(options.out.relative_to(ROOT) if options.out.is_relative_to(ROOT) else options.out),
-                      "documents": len(cases), "left_out": left_out, "metrics": metrics,
-                      "comparisons": comparisons, "errored_comparisons": errors}))
+    print(
+        json.dumps(
+            {
+                "out": str(options.out.relative_to(ROOT) if options.out.is_relative_to(ROOT) else options.out),
+                "documents": len(cases),
+                "left_out": left_out,
+                "metrics": metrics,
+                "comparisons": comparisons,
+                "errored_comparisons": errors,
+            }
+        )
+    )
     return 0
 
 

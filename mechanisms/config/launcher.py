@@ -1,6 +1,6 @@
-"""The `mech` console script. `mech check`, `mech wbr build` and `mech experiments analyze` take a fast path that loads neither Typer nor
-Django: a CI gate should cost little more than reading its input. Everything else goes to the Typer app in
-`config.cli`."""
+"""The `mech` console script. `mech check`, `mech wbr build` and `mech experiments analyze` take a fast path that
+loads neither Typer nor Django: a CI gate should cost little more than reading its input. Everything else goes to
+the Typer app in `config.cli`."""
 
 from __future__ import annotations
 

@@ -31,8 +31,10 @@ def _build_command() -> Any:
     import typer
 
     def analyze(
-        stats: Annotated[str, typer.Argument(help="STATS.json: settings and per-variation sufficient statistics "
-                                                  "(- for standard input).")],
+        stats: Annotated[
+            str,
+            typer.Argument(help="STATS.json: settings and per-variation sufficient statistics (- for standard input)."),
+        ],
         output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     ) -> None:
         """Analyse an experiment's statistics offline (GrowthBook's conventions): exit 0 analysed, 2 when the
@@ -42,8 +44,9 @@ def _build_command() -> Any:
     return analyze
 
 
-def run_analyze(path: str, *, output_format: str = "text", stdout: TextIO | None = None,
-                stderr: TextIO | None = None) -> int:
+def run_analyze(
+    path: str, *, output_format: str = "text", stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """The whole command as a function returning the exit code; nothing is written to stdout unless analysed."""
     from mechanisms.interop.experiments_json import StatsFileError, analyse, read_stats, result_json, result_text
 

@@ -74,11 +74,13 @@ def _unused(path: str, text: str, document: dict[str, Any]) -> list[str]:
     if "prior" in document and document["prior"] is not None and engine != "bayesian":
         notes.append(f"{path}:{line_of(text, 'prior')}: prior: only the bayesian engine uses a prior")
     if "sequential_tuning" in document and engine != "sequential":
-        notes.append(f"{path}:{line_of(text, 'sequential_tuning')}: sequential_tuning: only the sequential engine "
-                     "uses it")
+        notes.append(
+            f"{path}:{line_of(text, 'sequential_tuning')}: sequential_tuning: only the sequential engine uses it"
+        )
     if document.get("correction") not in (None, "none") and engine == "bayesian":
-        notes.append(f"{path}:{line_of(text, 'correction')}: correction: the bayesian engine has no p-values to "
-                     "correct")
+        notes.append(
+            f"{path}:{line_of(text, 'correction')}: correction: the bayesian engine has no p-values to correct"
+        )
     return notes
 
 
@@ -141,7 +143,9 @@ def positions(text: str) -> dict[str, int]:
         if char == '"':
             return scanstring(text, i + 1)[1]
         match = _SCALAR.match(text, i)
-        return match.end() if match else i + 1
+        if match is None:
+            raise ValueError(f"not JSON at offset {i}")
+        return match.end()
 
     value(0, "")
     return found
@@ -178,8 +182,12 @@ def result_dict(stats: StatsFile, result: AnalysisResult) -> dict[str, Any]:
     for metric in result.metrics:
         for variation in metric.variations:
             payload["metrics"][metric.name]["variations"][variation.name]["sentence"] = sentence(
-                variation, metric=metric.name, engine=settings.engine, difference=settings.difference,
-                alpha=settings.alpha, inverse=inverse[metric.name],
+                variation,
+                metric=metric.name,
+                engine=settings.engine,
+                difference=settings.difference,
+                alpha=settings.alpha,
+                inverse=inverse[metric.name],
             )
     payload["warnings"] = list(stats.warnings)
     return payload
@@ -222,31 +230,47 @@ def result_text(stats: StatsFile, result: AnalysisResult) -> str:
     by_name = {m.name: m for m in stats.metrics}
     prior = ""
     if bayesian:
-        prior = (f", prior mean {settings.prior.mean:g} stddev {settings.prior.stddev:g}" if settings.prior
-                 else ", flat prior")
+        prior = (
+            f", prior mean {settings.prior.mean:g} stddev {settings.prior.stddev:g}"
+            if settings.prior
+            else ", flat prior"
+        )
     if settings.engine is Engine.SEQUENTIAL:
         prior = f", tuning {settings.sequential_tuning:g}"
-    lines = [f"{settings.engine} analysis, {settings.difference} difference, alpha {settings.alpha:g}{prior} "
-             f"({result.engine_version})"]
+    lines = [
+        f"{settings.engine} analysis, {settings.difference} difference, alpha {settings.alpha:g}{prior} "
+        f"({result.engine_version})"
+    ]
     corrected = any(v.p_value_adjusted is not None for m in result.metrics for v in m.variations)
     for metric in result.metrics:
         stats_metric = by_name[metric.name]
-        flags = [str(stats_metric.statistic)] + (["CUPED"] if stats_metric.cuped else []) + (
-            ["lower is better"] if stats_metric.inverse else [])
+        flags = (
+            [str(stats_metric.statistic)]
+            + (["CUPED"] if stats_metric.cuped else [])
+            + (["lower is better"] if stats_metric.inverse else [])
+        )
         lines += ["", f"{metric.name} ({', '.join(flags)})"]
         weights = " / ".join(f"{v.weight:.4g}" for v in stats_metric.variations)
         units = " / ".join(f"{n:,}" for n in metric.units)
         if metric.srm:
-            lines.append(f"SRM: p = {metric.srm_p:.2g} < 0.001: the units ({units}) do not match the weights "
-                         f"({weights}); the assignment or the exposure logging is broken, do not trust these results")
+            lines.append(
+                f"SRM: p = {metric.srm_p:.2g} < 0.001: the units ({units}) do not match the weights "
+                f"({weights}); the assignment or the exposure logging is broken, do not trust these results"
+            )
         else:
             lines.append(f"SRM: p = {metric.srm_p:.4f}: units {units} match the weights {weights}")
         head = ["Variation", "Units", "Mean", "Lift", f"{level} {interval[settings.engine]}"]
-        head += ["Chance to win", "Risk (control / this)"] if bayesian else ["p-value"] + (
-            ["adjusted"] if corrected else [])
+        head += (
+            ["Chance to win", "Risk (control / this)"]
+            if bayesian
+            else ["p-value"] + (["adjusted"] if corrected else [])
+        )
         control_mean = next((v.control_mean for v in metric.variations if v.control_mean is not None), None)
-        table = [head, [stats_metric.variations[0].name, f"{metric.units[0]:,}", _plain(control_mean), "", ""]
-                 + [""] * (len(head) - 5)]
+        table = [
+            head,
+            [stats_metric.variations[0].name, f"{metric.units[0]:,}", _plain(control_mean), "", ""]
+            + [""] * (len(head) - 5),
+        ]
         for variation, n in zip(metric.variations, metric.units[1:], strict=True):
             row = [variation.name, f"{n:,}", _plain(variation.mean)]
             if variation.error is not None or variation.lift is None or variation.ci is None:
@@ -256,8 +280,10 @@ def result_text(stats: StatsFile, result: AnalysisResult) -> str:
                 row += [lift(variation.lift) + mark, f"[{lift(variation.ci[0])}, {lift(variation.ci[1])}]"]
                 if bayesian:
                     risk = variation.risk or (0.0, 0.0)
-                    row += [f"{(variation.chance_to_win or 0.0) * 100:.1f}%",
-                            f"{lift(risk[0])} / {lift(risk[1])}".replace("+", "")]
+                    row += [
+                        f"{(variation.chance_to_win or 0.0) * 100:.1f}%",
+                        f"{lift(risk[0])} / {lift(risk[1])}".replace("+", ""),
+                    ]
                 else:
                     row.append(_p(variation.p_value))
                     if corrected:
@@ -270,9 +296,17 @@ def result_text(stats: StatsFile, result: AnalysisResult) -> str:
             if index == 0:
                 lines.append("  ".join("-" * w for w in widths))
         for variation in metric.variations:
-            lines.append("  " + sentence(variation, metric=metric.name, engine=settings.engine,
-                                         difference=settings.difference, alpha=settings.alpha,
-                                         inverse=stats_metric.inverse))
+            lines.append(
+                "  "
+                + sentence(
+                    variation,
+                    metric=metric.name,
+                    engine=settings.engine,
+                    difference=settings.difference,
+                    alpha=settings.alpha,
+                    inverse=stats_metric.inverse,
+                )
+            )
     if any(v.significant for m in result.metrics for v in m.variations):
         lines += ["", "* significant at alpha " + f"{settings.alpha:g}" + (" (adjusted)" if corrected else "")]
     return "\n".join(lines) + "\n"
