@@ -1,0 +1,149 @@
+"""Benchmark of experiments (issue 13 item 8): three parts, each selectable, each against a floor in the same run.
+
+    .venv/bin/python bench/experiments.py [--part gbstats|sql|assign] [--venv var/bench-gbstats-venv]
+                                          [--analyses 1000] [--rows 10000000] [--seconds 10] [--clients 16]
+
+- ``gbstats``: 1,000 metric analyses (each: every variation against the control, and the SRM check), the seeded
+  cases of bench/gbstats_cases.py, side by side with gbstats 0.8 in its own venv (created on first use). gbstats
+  is timed on its test classes directly, the way its runner builds them (``models.statistics`` objects,
+  ``TwoSidedTTest``/``SequentialTwoSidedTTest``/``EffectBayesianABTest``, ``compute_result``, ``check_srm``):
+  not its pandas path (``process_single_metric``), which costs more. Ours: ``experiments.rules.analyze`` on the
+  same inputs (validation included). Both best of N, inputs parsed before the clock starts. Reports both times,
+  the speed ratio (goal at least 5x) and the largest difference of any figure (lift, ci, p_value, chance_to_win,
+  risk, srm_p; goal at most 1e-8, absolute, relative above 1) with the count of differing error codes (goal 0).
+- ``sql``: the per-variation sufficient statistics of one metric over 10 million exposure rows in DuckDB, by the
+  product's query (``experiments.stats_sql.query`` on the warehouse's tables), against the bare grouped
+  ``count/sum/sum of squares`` over the same per-unit values (goal within 1.5x).
+- ``assign``: the assignment endpoint against ``/healthz`` under 16 clients, served by ``mech serve`` (goal at
+  least 0.5 of the floor's requests per second).
+
+Prints JSON figures and the goals' verdicts. Not a test: nothing here asserts. The default run takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import gbstats_cases  # noqa: E402  (bench/ is not a package)
+
+FIGURES = ("lift", "ci", "p_value", "chance_to_win", "risk")
+
+
+# --------------------------------------------------------------------------------------------------- gbstats
+
+
+def _cases(analyses: int, seed: int, python: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """At least `analyses` metrics over the cases' 22 settings, minus those gbstats fails on, cut to exactly
+    `analyses`; with gbstats' results in our contract's form."""
+    per_document = math.ceil(analyses * 1.05 / 22) + 1
+    documents = gbstats_cases.generate(seed, per_document)
+    results = gbstats_cases.run_gbstats(python, [d["input"] for d in documents])
+    kept, expected, left = [], [], analyses
+    for document, result in zip(documents, results, strict=True):
+        metrics = [m for m in document["input"]["metrics"] if m["name"] not in result["failed"]][:left]
+        if not metrics:
+            continue
+        document["input"]["metrics"] = metrics
+        left -= len(metrics)
+        kept.append(document["input"])
+        result["metrics"] = {m["name"]: result["metrics"][m["name"]] for m in metrics}
+        expected.append(gbstats_cases._expected(document["input"], result, {}))
+    return kept, expected
+
+
+def _difference(ours: dict[str, Any], theirs: dict[str, Any]) -> tuple[float, int, int]:
+    """The largest difference of any figure (absolute, relative above 1), the errors that differ, the figures."""
+    worst, errors, figures = 0.0, 0, 0
+
+    def gap(a: float, b: float) -> float:
+        return abs(a - b) / max(1.0, abs(b))
+
+    for name, want in theirs.items():
+        got = ours["metrics"][name]
+        worst = max(worst, gap(got["srm_p"], want["srm_p"]))
+        figures += 1
+        for variation, expected in want["variations"].items():
+            actual = got["variations"][variation]
+            errors += actual["error"] != expected["error"]
+            for figure in FIGURES:
+                a, b = actual[figure], expected[figure]
+                if (a is None) != (b is None):
+                    worst = math.inf
+                elif a is not None:
+                    for x, y in zip(a, b, strict=True) if isinstance(b, list) else [(a, b)]:
+                        worst, figures = max(worst, gap(x, y)), figures + 1
+    return worst, errors, figures
+
+
+def part_gbstats(options: argparse.Namespace) -> dict[str, Any]:
+    from mechanisms.experiments.rules import analyze, result_to_dict, stats_from_dict
+
+    python = gbstats_cases.ensure_venv(options.venv, wheel=options.wheel)
+    documents, expected = _cases(options.analyses, options.seed, python)
+    metrics = sum(len(d["metrics"]) for d in documents)
+    comparisons = sum(len(m["variations"]) - 1 for d in documents for m in d["metrics"])
+    timing = gbstats_cases.run_gbstats(python, documents, "--time", str(options.runs))
+    parsed = [stats_from_dict(d) for d in documents]
+    ours = math.inf
+    for _ in range(options.runs):
+        started = time.perf_counter()
+        results = [analyze(settings, stats) for settings, stats in parsed]
+        ours = min(ours, time.perf_counter() - started)
+    worst, errors, figures = 0.0, 0, 0
+    for result, want in zip(results, expected, strict=True):
+        w, e, f = _difference(result_to_dict(result), want)
+        worst, errors, figures = max(worst, w), errors + e, figures + f
+    speedup = timing["seconds"] / ours
+    return {
+        "analyses": metrics,
+        "comparisons": comparisons,
+        "figures_compared": figures,
+        "gbstats": f"0.8.0, test classes directly (as its runner builds them), best of {options.runs}",
+        "gbstats_s": round(timing["seconds"], 4),
+        "ours_s": round(ours, 4),
+        "gbstats_ms_per_analysis": round(timing["seconds"] * 1000 / metrics, 4),
+        "ours_ms_per_analysis": round(ours * 1000 / metrics, 4),
+        "speedup": round(speedup, 1),
+        "max_difference": worst,
+        "error_codes_differing": errors,
+        "goals": {"at_least_5x_faster": speedup >= 5, "equal_to_1e-8": worst <= 1e-8 and errors == 0},
+    }
+
+
+# --------------------------------------------------------------------------------------------------- main
+
+PARTS = {"gbstats": part_gbstats}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=sorted(PARTS), action="append", help="one part (repeatable; default all)")
+    parser.add_argument("--venv", type=Path, default=gbstats_cases.DEFAULT_VENV)
+    parser.add_argument("--wheel", help="install gbstats from this wheel instead of PyPI")
+    parser.add_argument("--analyses", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--runs", type=int, default=5, help="best of N")
+    parser.add_argument("--rows", type=int, default=10_000_000, help="sql: exposure rows")
+    parser.add_argument("--seconds", type=float, default=10.0, help="assign: seconds per scenario")
+    parser.add_argument("--clients", type=int, default=16, help="assign: concurrent clients")
+    options = parser.parse_args(argv)
+    figures = {}
+    for part in options.part or list(PARTS):
+        figures[part] = PARTS[part](options)
+        print(json.dumps({part: figures[part]}), file=sys.stderr, flush=True)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
