@@ -28,3 +28,16 @@ class ExperimentsConfig(AppConfig):
         history.register()
         # second part: the worker's jobs (the daily analysis of running experiments, the stop rule) and the
         # bar-raiser review's subject kind are registered here by the parts that own them.
+        from mechanisms.kernel.schedule import Periodic, register
+
+        from .tasks import STOP_RULE_EVERY
+
+        # The stop rule (second part): hourly, each running experiment whose planned sample size is reached or whose
+        # planned end date has passed is stopped by the product.
+        register(
+            Periodic(
+                "experiments.stop_rule",
+                every=STOP_RULE_EVERY,
+                task_path="mechanisms.experiments.tasks.stop_due_experiments",
+            )
+        )

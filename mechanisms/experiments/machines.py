@@ -96,6 +96,54 @@ def _decide_rule(facts: ExperimentFacts, values: Mapping[str, Any]) -> m.Refusal
     return refusal
 
 
+# The effects (run by kernel.machine_apply inside the transaction) read the services' context: `ctx.actor`,
+# `ctx.values`, `ctx.now`, `ctx.today`, `ctx.plan` (the current plan), `ctx.exposed` (units exposed so far) and
+# `ctx.facts` (the ExperimentFacts judged).
+
+
+def _started(ctx: Any) -> dict[str, Any]:
+    return {"started_at": ctx.now}
+
+
+def stopped_early(*, exposed: int, planned_sample_size: int, planned_end: Any, today: Any) -> bool:
+    """A stop before the planned sample size is reached, or before the planned end date, is an early stop."""
+    return (planned_sample_size > 0 and exposed < planned_sample_size) or (
+        planned_end is not None and today < planned_end
+    )
+
+
+def _stopped(ctx: Any) -> dict[str, Any]:
+    early = stopped_early(
+        exposed=ctx.exposed,
+        planned_sample_size=ctx.plan.planned_sample_size,
+        planned_end=ctx.plan.planned_end,
+        today=ctx.today,
+    )
+    return {"stopped_at": ctx.now, "stop_reason": ctx.values.get("reason", ""), "stopped_early": early}
+
+
+def _decision_fields(ctx: Any) -> dict[str, Any]:
+    return {
+        "decision": ctx.values.get("decision") or "",
+        "decision_variation": ctx.values.get("variation") or "",
+        "decision_rationale": ctx.values.get("rationale", ""),
+        "decided_by_id": ctx.actor.person_id,
+        "review_reasons": list(review_reasons(ctx.facts, ctx.values)),
+    }
+
+
+def _decided(ctx: Any) -> dict[str, Any]:
+    return {**_decision_fields(ctx), "decided_at": ctx.now}
+
+
+def _concluded(ctx: Any) -> dict[str, Any]:
+    return {"decided_at": ctx.now}
+
+
+def _reopened(ctx: Any) -> dict[str, Any]:
+    return {"decision": "", "decision_variation": "", "decision_rationale": "", "decided_by_id": None}
+
+
 DECISION_INPUTS = (
     m.choice(
         "decision",
@@ -140,6 +188,7 @@ MACHINE = m.Machine(
             help="The plan freezes: a later change is a new, reasoned plan version shown beside the results.",
             guard=_startable,
             inputs=(m.text("note", max_length=5000, multiline=True),),
+            effect=_started,
             done="started",
             notice="started",
         ),
@@ -167,6 +216,7 @@ MACHINE = m.Machine(
             "early stop: the decision then needs a bar-raiser review.",
             inputs=(REASON,),
             note="reason",
+            effect=_stopped,
             done="stopped",
             notice="stopped",
         ),
@@ -181,6 +231,7 @@ MACHINE = m.Machine(
             inputs=DECISION_INPUTS,
             rule=_decide_rule,
             note="rationale",
+            effect=_decided,
             done="decided",
             notice="decided",
         ),
@@ -197,6 +248,7 @@ MACHINE = m.Machine(
             inputs=DECISION_INPUTS,
             rule=_decision_input,
             note="rationale",
+            effect=_decision_fields,
             done="sent to a bar raiser",
             notice="decision sent for a bar-raiser review",
         ),
@@ -206,6 +258,7 @@ MACHINE = m.Machine(
             target=S.DECIDED.value,
             by=PRODUCT,
             inputs=(m.text("note", max_length=5000, multiline=True),),
+            effect=_concluded,
             done="decided after the bar-raiser review",
             notice="decided",
         ),
@@ -215,6 +268,7 @@ MACHINE = m.Machine(
             target=S.STOPPED.value,
             by=PRODUCT,
             inputs=(m.text("note", max_length=5000, multiline=True),),
+            effect=_reopened,
             done="back to the decision",
             notice="back to the decision",
         ),
