@@ -120,9 +120,132 @@ def part_gbstats(options: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------------------------------- sql
+
+SQL_FLOOR = """
+SELECT x.variation, COUNT(*) AS n, SUM(COALESCE(v.value, 0)) AS sum,
+       SUM(COALESCE(v.value, 0) * COALESCE(v.value, 0)) AS sum_squares
+FROM mech_exposures x
+LEFT JOIN (SELECT unit_id, SUM(value) AS value FROM mech_metric_events WHERE metric = 'revenue' GROUP BY unit_id) v
+  ON v.unit_id = x.unit_id
+WHERE x.experiment = 'bench'
+GROUP BY x.variation ORDER BY x.variation
+"""
+SQL_AGGREGATE_ONLY = """
+SELECT variation, COUNT(*) AS n, SUM(value) AS sum, SUM(value * value) AS sum_squares
+FROM unit_values GROUP BY variation ORDER BY variation
+"""
+
+
+def _warehouse_tables() -> tuple[str, ...]:
+    """The warehouse's own CREATE TABLE statements (experiments/warehouse.py imports the models: Django is set up,
+    against a throwaway folder, only to read them)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mechanisms.config.settings")
+    os.environ.setdefault("MECH_VAR_DIR", tempfile.mkdtemp(prefix="mech-bench-experiments-"))
+    import django
+
+    django.setup()
+    from mechanisms.experiments import warehouse
+
+    return warehouse._TABLES
+
+
+def _best(conn: Any, sql: str, params: list, runs: int) -> tuple[float, list[tuple]]:
+    best, rows = math.inf, []
+    for _ in range(runs):
+        started = time.perf_counter()
+        rows = conn.execute(sql, params).fetchall()
+        best = min(best, time.perf_counter() - started)
+    return best, rows
+
+
+def part_sql(options: argparse.Namespace) -> dict[str, Any]:
+    """10 million exposures (two variations, 50/50, hash version 2, all before `through`), a third of the units
+    with 1 to 3 revenue events after their exposure; the product's query for a mean metric against the bare
+    grouped query a person would write over the same tables (the goal's floor) and, for scale, the aggregate
+    alone over a table of the per-unit values already computed."""
+    import datetime as dt
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    from mechanisms.experiments.contracts import Statistic
+    from mechanisms.experiments.stats_sql import MetricQuerySpec, query
+
+    tables = _warehouse_tables()
+    folder = Path(tempfile.mkdtemp(prefix="mech-bench-sql-"))
+    try:
+        conn = duckdb.connect(str(folder / "warehouse.duckdb"))
+        for statement in tables:
+            conn.execute(statement)
+        started = time.perf_counter()
+        rows = int(options.rows)
+        conn.execute(
+            "INSERT INTO mech_exposures SELECT i, 'bench', 2, 'u' || i, CAST(hash(i) % 2 AS INTEGER),"
+            " TIMESTAMP '2024-01-01' + to_seconds(CAST(i % 2592000 AS BIGINT)) FROM range(?) t(i)",
+            [rows],
+        )
+        conn.execute(
+            "INSERT INTO mech_metric_events SELECT 'revenue', x.unit_id,"
+            " x.exposed_at + to_seconds(CAST(60 * k AS BIGINT)), round(random() * 100, 2)"
+            " FROM mech_exposures x, range(3) r(k) WHERE x.exposure_id % 3 = 0 AND k <= x.exposure_id % 7 % 3"
+        )
+        events = conn.execute("SELECT COUNT(*) FROM mech_metric_events").fetchone()[0]
+        conn.execute(
+            "CREATE TABLE unit_values AS SELECT x.variation, COALESCE(v.value, 0) AS value FROM mech_exposures x"
+            " LEFT JOIN (SELECT unit_id, SUM(value) AS value FROM mech_metric_events GROUP BY unit_id) v"
+            " ON v.unit_id = x.unit_id"
+        )
+        conn.execute("CHECKPOINT")
+        loaded = time.perf_counter() - started
+        spec = MetricQuerySpec(
+            experiment="bench",
+            hash_version=2,
+            metric="revenue",
+            statistic=Statistic.MEAN,
+            through=dt.datetime(2024, 3, 1),
+        )
+        sql, params = query(dialect="duckdb", spec=spec)
+        _best(conn, sql, params, 1)  # warm both
+        _best(conn, SQL_FLOOR, [], 1)
+        ours, got = _best(conn, sql, params, options.runs)
+        floor, want = _best(conn, SQL_FLOOR, [], options.runs)
+        aggregate, alone = _best(conn, SQL_AGGREGATE_ONLY, [], options.runs)
+        conn.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def same(a: list[tuple], b: list[tuple]) -> bool:
+        return len(a) == len(b) and all(
+            x[0] == y[0]
+            and x[1] == y[1]
+            and all(abs(p - q) <= 1e-9 * max(1.0, abs(q)) for p, q in zip(x[2:4], y[2:4], strict=True))
+            for x, y in zip(a, b, strict=True)
+        )
+
+    ratio = ours / floor
+    return {
+        "exposure_rows": rows,
+        "event_rows": events,
+        "load_s": round(loaded, 1),
+        "ours_s": round(ours, 4),
+        "floor_bare_grouped_query_s": round(floor, 4),
+        "aggregate_alone_over_per_unit_values_s": round(aggregate, 4),
+        "ratio_to_floor": round(ratio, 3),
+        "ratio_to_aggregate_alone": round(ours / aggregate, 1),
+        "same_statistics": same(got, want) and same(got, alone),
+        "best_of": options.runs,
+        "goals": {"within_1.5x_of_the_bare_query": ratio <= 1.5 and same(got, want)},
+    }
+
+
 # --------------------------------------------------------------------------------------------------- main
 
-PARTS = {"gbstats": part_gbstats}
+PARTS = {"gbstats": part_gbstats, "sql": part_sql}
 
 
 def main(argv: list[str] | None = None) -> int:
