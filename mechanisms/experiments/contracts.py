@@ -308,6 +308,16 @@ class ExposureReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposureSummary:
+    """The exposures of an experiment: units per variation (keys and counts, the control first) and the units first
+    exposed each day (day, counts per variation), oldest first, days without one as zeros."""
+
+    variations: tuple[str, ...]
+    counts: tuple[int, ...]
+    series: tuple[tuple[dt.date, tuple[int, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """The engine's recommendation from the primary metric and the guardrails, in words a person reads."""
 

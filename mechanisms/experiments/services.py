@@ -49,6 +49,7 @@ from .contracts import (
     ExperimentView,
     Exposure,
     ExposureReport,
+    ExposureSummary,
     Plan,
     PlanVersionView,
     StopRule,
@@ -936,15 +937,18 @@ def exposure_counts(*, actor: Actor, key: str) -> tuple[int, ...]:
     """The units exposed per variation of the current plan, the control first (what the SRM check compares with
     the weights). Open to every signed-in person. Raises PermissionDenied, NotFound."""
     row = _require(actor, key)
-    keys = _current_plan(row).variations
+    return _exposure_counts(row.pk, len(_current_plan(row).variations))
+
+
+def _exposure_counts(pk: int, arms: int) -> tuple[int, ...]:
     counts = dict(
-        ExposureRow.objects.filter(experiment_id=row.pk)
+        ExposureRow.objects.filter(experiment_id=pk)
         .order_by()
         .values_list("variation")
         .annotate(n=Count("id"))
         .values_list("variation", "n")
     )
-    return tuple(counts.get(i, 0) for i in range(len(keys)))
+    return tuple(counts.get(i, 0) for i in range(arms))
 
 
 def exposure_series(*, actor: Actor, key: str) -> list[tuple[dt.date, tuple[int, ...]]]:
@@ -953,10 +957,13 @@ def exposure_series(*, actor: Actor, key: str) -> list[tuple[dt.date, tuple[int,
     chart), at most the MAX_EXPOSURE_DAYS most recent days. Open to every signed-in person. Raises
     PermissionDenied, NotFound."""
     row = _require(actor, key)
-    arms = len(_current_plan(row).variations)
+    return _exposure_series(row.pk, len(_current_plan(row).variations))
+
+
+def _exposure_series(pk: int, arms: int) -> list[tuple[dt.date, tuple[int, ...]]]:
     per_day: dict[dt.date, list[int]] = {}
     rows = (
-        ExposureRow.objects.filter(experiment_id=row.pk)
+        ExposureRow.objects.filter(experiment_id=pk)
         .order_by()
         .annotate(day=TruncDate("exposed_at"))
         .values_list("day", "variation")
@@ -975,6 +982,18 @@ def exposure_series(*, actor: Actor, key: str) -> list[tuple[dt.date, tuple[int,
         series.append((day, tuple(per_day.get(day, [0] * arms))))
         day += dt.timedelta(days=1)
     return series
+
+
+def exposure_summary(*, actor: Actor, key: str) -> ExposureSummary:
+    """The exposures as the results page and the API show them: the variation keys, `exposure_counts` and
+    `exposure_series` together. Raises PermissionDenied, NotFound."""
+    row = _require(actor, key)
+    keys = tuple(v.key for v in _current_plan(row).variations)
+    return ExposureSummary(
+        variations=keys,
+        counts=_exposure_counts(row.pk, len(keys)),
+        series=tuple(_exposure_series(row.pk, len(keys))),
+    )
 
 
 def stop_due_experiments(*, actor: Actor) -> list[ExperimentView]:
