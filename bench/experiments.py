@@ -261,9 +261,102 @@ def part_sql(options: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------------------------------- assign
+
+# Run in the served database, Django set up: a running two-arm experiment on an input metric, defined and started
+# through the services (the metric and the experiment belong to the demo's first team and its leader).
+ASSIGN_SETUP = """
+import django
+django.setup()
+from mechanisms.experiments import services
+from mechanisms.experiments.contracts import MetricSpec, Plan, Statistic, Variation
+from mechanisms.kernel.actor import Actor
+from mechanisms.metrics import services as metrics_services
+from mechanisms.org.models import Team
+system = Actor.system("bench")
+team = Team.objects.exclude(leader=None).order_by("id").first()
+metrics_services.define_metric(
+    actor=system, name="bench_conversion", title="Bench conversion", kind="input", definition="Bench, daily.",
+    owner_id=team.leader_id, team_id=team.id, lever="What the team ships.", direction="up", aggregation="sum",
+    grain="day", formula=None)
+plan = Plan(variations=(Variation("control", "Control", 0.5), Variation("b", "B", 0.3), Variation("c", "C", 0.2)),
+            primary=MetricSpec(metric="bench_conversion", statistic=Statistic.PROPORTION), planned_sample_size=20000)
+view = services.define_experiment(actor=system, key="bench-assign", name="Bench assign", hypothesis="Bench.",
+                                  team_id=team.id, owner_id=team.leader_id, plan=plan)
+services.apply_transition(actor=system, key=view.key, name="start", version=view.version, values={})
+"""
+
+
+def part_assign(options: argparse.Namespace) -> dict[str, Any]:
+    """`mech serve` on a demo database with one running experiment; 16 clients (one asyncio process, a connection
+    per request, as bench/api_catalog.py) on `/healthz` (the floor) and on the single assignment endpoint
+    `GET /api/v1/experiments/bench-assign/assignment?unit=...` with random unit ids, signed in with a token."""
+    import asyncio
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    import api_catalog
+
+    mech = api_catalog.MECH
+    workdir = Path(tempfile.mkdtemp(prefix="mech-bench-assign-"))
+    env = dict(
+        os.environ, MECH_VAR_DIR=str(workdir), LOG_LEVEL="ERROR", DJANGO_SETTINGS_MODULE="mechanisms.config.settings"
+    )
+    env.pop("DATABASE_URL", None)  # a fresh SQLite database of its own
+    figures: dict[str, Any] = {"clients": options.clients, "seconds_per_scenario": options.seconds}
+    quiet = {"env": env, "cwd": ROOT, "check": True, "stdout": subprocess.DEVNULL}
+    subprocess.run([*mech, "demo", "--teams", "16"], **quiet)
+    subprocess.run([sys.executable, "-c", ASSIGN_SETUP], **quiet)
+    token = subprocess.run(
+        [*mech, "tokens", "create", "admin", "--name", "bench"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port = api_catalog.free_port()
+    serve = [*mech, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
+    server = subprocess.Popen(serve, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        scenarios = {
+            "floor_healthz": lambda rng: "/healthz",
+            "assignment": lambda rng: f"/api/v1/experiments/bench-assign/assignment?unit=u{rng.randrange(10**9)}",
+        }
+        asyncio.run(api_catalog.drive("127.0.0.1", port, scenarios["assignment"], token, 2.0, options.clients))
+        results = {
+            name: asyncio.run(api_catalog.drive("127.0.0.1", port, paths, token, options.seconds, options.clients))
+            for name, paths in scenarios.items()
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        shutil.rmtree(workdir, ignore_errors=True)
+    floor = results["floor_healthz"]["requests_per_s"]
+    ok = all(r["requests"] > 0 and r["errors"] == 0 for r in results.values())
+    ratio = results["assignment"]["requests_per_s"] / floor if floor else 0.0
+    figures.update(
+        results=results,
+        ratio_to_floor=round(ratio, 3),
+        succeeded=ok,
+        goals={"at_least_0.5_of_healthz": ok and ratio >= 0.5},
+    )
+    return figures
+
+
 # --------------------------------------------------------------------------------------------------- main
 
-PARTS = {"gbstats": part_gbstats, "sql": part_sql}
+PARTS = {"gbstats": part_gbstats, "sql": part_sql, "assign": part_assign}
 
 
 def main(argv: list[str] | None = None) -> int:
