@@ -83,14 +83,25 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="mech-bench-"))
     env = dict(os.environ, MECH_VAR_DIR=str(workdir), LOG_LEVEL="ERROR")
-    figures: dict = {"teams": args.teams, "clients": args.clients, "seconds_per_scenario": args.seconds,
-                     "database": "postgresql" if "DATABASE_URL" in env else "sqlite"}
+    figures: dict = {
+        "teams": args.teams,
+        "clients": args.clients,
+        "seconds_per_scenario": args.seconds,
+        "database": "postgresql" if "DATABASE_URL" in env else "sqlite",
+    }
     started = time.perf_counter()
-    subprocess.run([*MECH, "demo", "--teams", str(args.teams)], check=True, env=env, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*MECH, "demo", "--teams", str(args.teams)], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     figures["demo_load_s"] = round(time.perf_counter() - started, 1)
-    token = subprocess.run([*MECH, "tokens", "create", "admin", "--name", "bench"], check=True, env=env, cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
+    token = subprocess.run(
+        [*MECH, "tokens", "create", "admin", "--name", "bench"],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     port = free_port()
     serve = [*MECH, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
     if args.workers:
@@ -104,11 +115,23 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        listing = json.loads(
-            subprocess.run(["curl", "-s", "-H", f"Authorization: Bearer {token}",
-                            f"http://127.0.0.1:{port}/api/v1/services?limit=1"], capture_output=True,
-                           text=True).stdout
-        ) if shutil.which("curl") else None
+        listing = (
+            json.loads(
+                subprocess.run(
+                    [
+                        "curl",
+                        "-s",
+                        "-H",
+                        f"Authorization: Bearer {token}",
+                        f"http://127.0.0.1:{port}/api/v1/services?limit=1",
+                    ],
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
+            if shutil.which("curl")
+            else None
+        )
         total = listing["total"] if listing else 10000
         figures["services"] = total
         pages = max(total // 50, 1)

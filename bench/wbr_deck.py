@@ -72,14 +72,27 @@ def generate(folder: Path, *, metrics: int, days: int, seed: int) -> tuple[Path,
                     cells.append(f"{value:.4f}")
             handle.write(f'"{cells[0]}",' + ",".join(cells[1:]) + "\n")
     config = folder / "deck.yaml"
-    lines = ["setup:", f"  week_ending: {week_ending.strftime('%d-%b-%Y').upper()}", "  title: Benchmark deck",
-             "  fiscal_year_end_month: DEC", "metrics:"]
+    lines = [
+        "setup:",
+        f"  week_ending: {week_ending.strftime('%d-%b-%Y').upper()}",
+        "  title: Benchmark deck",
+        "  fiscal_year_end_month: DEC",
+        "metrics:",
+    ]
     for index, name in enumerate(names):
         lines += [f"  {name.title()}:", f"    column: {name}", f"    aggf: {AGGREGATIONS[index % len(AGGREGATIONS)]}"]
     lines.append("deck:")
     for name in names:
-        lines += ["- block:", "    ui_type: 6_12Graph", f"    title: {name}", '    y_scaling: "##.1KK"', "    metrics:",
-                  f"      {name.title()}:", "        line_style: primary", "        graph_prior_year_flag: true"]
+        lines += [
+            "- block:",
+            "    ui_type: 6_12Graph",
+            f"    title: {name}",
+            '    y_scaling: "##.1KK"',
+            "    metrics:",
+            f"      {name.title()}:",
+            "        line_style: primary",
+            "        graph_prior_year_flag: true",
+        ]
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config, data, week_ending
 
@@ -128,8 +141,13 @@ def main() -> None:
         deck = json.loads(out.read_text())
         ratio = build["wall_s"] / parse["wall_s"]
         report = {
-            "deck": {"metrics": options.metrics, "days": options.days, "week_ending": week_ending.isoformat(),
-                     "csv_bytes": data.stat().st_size, "metrics_in_json": len(deck["metrics"])},
+            "deck": {
+                "metrics": options.metrics,
+                "days": options.days,
+                "week_ending": week_ending.isoformat(),
+                "csv_bytes": data.stat().st_size,
+                "metrics_in_json": len(deck["metrics"]),
+            },
             "runs": options.runs,
             "parse_floor": parse,
             "build": build,

@@ -23,7 +23,6 @@ from .schemas import (
     AssignmentOut,
     AssignmentsIn,
     AssignmentsOut,
-from .schemas import (
     EventsLoadOut,
     ExperimentDetailOut,
     ExperimentIn,

@@ -102,7 +102,11 @@ SERVER_PAGE = 200
 
 
 def check_server(
-    server: str, *, output_format: str = "text", out: TextIO | None = None, err: TextIO | None = None,
+    server: str,
+    *,
+    output_format: str = "text",
+    out: TextIO | None = None,
+    err: TextIO | None = None,
     opener: Any = None,
 ) -> int:
     """``mech check --server URL``: the findings of the server's latest evaluation (every page of
@@ -174,8 +178,7 @@ def check_server(
             related = f" -> {', '.join(finding['related'])}" if finding["related"] else ""
             out.write(f"{status:<7} {finding['rule']} {finding['subject']}{related}\n          {finding['message']}\n")
         out.write(
-            f"{summary['errors']} error(s), {summary['warnings']} warning(s), {summary['waived']} waived "
-            f"on {base}\n"
+            f"{summary['errors']} error(s), {summary['warnings']} warning(s), {summary['waived']} waived on {base}\n"
         )
     return EXIT_FINDINGS if blocking else EXIT_OK
 

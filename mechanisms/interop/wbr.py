@@ -177,11 +177,22 @@ def _line(mapping: Any, key: Any) -> int:
 # Dates and numbers
 # ---------------------------------------------------------------------------------------------------------------
 
-MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                      "dec"), start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
+}
 MONTH_NAMES = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7, "august": 8, "september": 9,
-    "october": 10, "november": 11, "december": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
 }
 _DMY_NAMED = re.compile(r"^(?:[A-Za-z]{3,9},?\s+)?(\d{1,2})[-\s/]([A-Za-z]{3,9})[-\s/](\d{4})$")
 _MDY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -467,8 +478,12 @@ _TOP_IGNORED = {
 _METRIC_KEYS = {"column", "aggf", "metric_comparison_method", "filter", "function"}
 _AGGREGATIONS = {a.value: a for a in Aggregation}
 _OPERATIONS = {o.value: o for o in Operation}
-_COMPARISONS = {"bps": Comparison.BPS, "%": Comparison.PERCENT, "pct": Comparison.PERCENT,
-                "percent": Comparison.PERCENT}
+_COMPARISONS = {
+    "bps": Comparison.BPS,
+    "%": Comparison.PERCENT,
+    "pct": Comparison.PERCENT,
+    "percent": Comparison.PERCENT,
+}
 _BLOCK_KEYS = {
     BlockKind.CHART: {"title", "y_scaling", "x_axis_monthly_display", "metrics"},
     BlockKind.WEEKS_TABLE: {"title", "rows", "x_axis_monthly_display"},
@@ -549,22 +564,38 @@ def load_config(text: str, *, file: str = "config.yaml", week_ending: dt.date | 
             raise WbrError(file, setup.line, "setup.week_ending", "missing (the last day of the deck's week)")
         week_ending = parse_week_ending(setup["week_ending"])
         if week_ending is None:
-            raise WbrError(file, _line(setup, "week_ending"), "setup.week_ending",
-                           f"{_str(setup['week_ending'])!r} is not a date like 25-SEP-2021")
+            raise WbrError(
+                file,
+                _line(setup, "week_ending"),
+                "setup.week_ending",
+                f"{_str(setup['week_ending'])!r} is not a date like 25-SEP-2021",
+            )
     week_number = setup.get("week_number")
-    if week_number is not None and (isinstance(week_number, bool) or not isinstance(week_number, int)
-                                    or not 1 <= week_number <= 53):
+    if week_number is not None and (
+        isinstance(week_number, bool) or not isinstance(week_number, int) or not 1 <= week_number <= 53
+    ):
         raise WbrError(file, _line(setup, "week_number"), "setup.week_number", f"{week_number!r} is not 1 to 53")
     fiscal = setup.get("fiscal_year_end_month", "DEC")
-    fiscal_month = fiscal if isinstance(fiscal, int) and not isinstance(fiscal, bool) and 1 <= fiscal <= 12 else (
-        _month(fiscal.strip()) if isinstance(fiscal, str) else None)
+    fiscal_month = (
+        fiscal
+        if isinstance(fiscal, int) and not isinstance(fiscal, bool) and 1 <= fiscal <= 12
+        else (_month(fiscal.strip()) if isinstance(fiscal, str) else None)
+    )
     if fiscal_month is None:
-        raise WbrError(file, _line(setup, "fiscal_year_end_month"), "setup.fiscal_year_end_month",
-                       f"{_str(fiscal)!r} is not a month like DEC")
+        raise WbrError(
+            file,
+            _line(setup, "fiscal_year_end_month"),
+            "setup.fiscal_year_end_month",
+            f"{_str(fiscal)!r} is not a month like DEC",
+        )
     start_number = setup.get("block_starting_number", 1)
     if isinstance(start_number, bool) or not isinstance(start_number, int):
-        raise WbrError(file, _line(setup, "block_starting_number"), "setup.block_starting_number",
-                       f"{start_number!r} is not a whole number")
+        raise WbrError(
+            file,
+            _line(setup, "block_starting_number"),
+            "setup.block_starting_number",
+            f"{start_number!r} is not a whole number",
+        )
     tooltip = setup.get("tooltip", False)
     if not isinstance(tooltip, bool):
         raise WbrError(file, _line(setup, "tooltip"), "setup.tooltip", f"{tooltip!r} is not true or false")
@@ -583,10 +614,19 @@ def load_config(text: str, *, file: str = "config.yaml", week_ending: dt.date | 
     order = _order(metrics, file)
     blocks = _read_deck(document, metrics, file, start_number, warnings)
     return WbrConfig(
-        file=file, week_ending=week_ending, week_ending_line=_line(setup, "week_ending"),
-        title=_str(setup.get("title")), week_number=week_number, fiscal_year_end_month=fiscal_month,
-        block_starting_number=start_number, tooltip=tooltip, metrics=metrics, order=order, blocks=blocks,
-        aliases=aliases, warnings=warnings,
+        file=file,
+        week_ending=week_ending,
+        week_ending_line=_line(setup, "week_ending"),
+        title=_str(setup.get("title")),
+        week_number=week_number,
+        fiscal_year_end_month=fiscal_month,
+        block_starting_number=start_number,
+        tooltip=tooltip,
+        metrics=metrics,
+        order=order,
+        blocks=blocks,
+        aliases=aliases,
+        warnings=warnings,
     )
 
 
@@ -606,23 +646,35 @@ def _read_metrics(document: _Map, file: str, warnings: list[str]) -> dict[str, _
                 _warn(warnings, file, _line(body, key), f"{path}.{key}", "unknown key, ignored")
         kinds = [k for k in ("column", "filter", "function") if k in body]
         if len(kinds) != 1:
-            raise WbrError(file, line, path, "name exactly one of column, filter or function"
-                           + (f" (not {' and '.join(kinds)})" if kinds else ""))
+            raise WbrError(
+                file,
+                line,
+                path,
+                "name exactly one of column, filter or function" + (f" (not {' and '.join(kinds)})" if kinds else ""),
+            )
         metric = _MetricDef(name=name, line=line, kind=kinds[0], field_path=path)
         method = body.get("metric_comparison_method")
         if method is not None:
             comparison = _COMPARISONS.get(_str(method).strip().lower())
             if comparison is None:
-                raise WbrError(file, _line(body, "metric_comparison_method"), f"{path}.metric_comparison_method",
-                               f"{_str(method)!r} is not bps or %")
+                raise WbrError(
+                    file,
+                    _line(body, "metric_comparison_method"),
+                    f"{path}.metric_comparison_method",
+                    f"{_str(method)!r} is not bps or %",
+                )
             metric.comparison = comparison
         if metric.kind != "function":
             if "aggf" not in body:
                 raise WbrError(file, line, f"{path}.aggf", "missing (sum, mean, min, max or last)")
             aggregation = _AGGREGATIONS.get(_str(body["aggf"]).strip().lower())
             if aggregation is None:
-                raise WbrError(file, _line(body, "aggf"), f"{path}.aggf",
-                               f"{_str(body['aggf'])!r} is not sum, mean, min, max or last")
+                raise WbrError(
+                    file,
+                    _line(body, "aggf"),
+                    f"{path}.aggf",
+                    f"{_str(body['aggf'])!r} is not sum, mean, min, max or last",
+                )
             metric.aggregation = aggregation
         if metric.kind == "column":
             column = body["column"]
@@ -660,8 +712,9 @@ def _read_metrics(document: _Map, file: str, warnings: list[str]) -> dict[str, _
     return metrics
 
 
-def _read_function(body: _Map, metric: _MetricDef, metrics: dict[str, _MetricDef], file: str,
-                   warnings: list[str]) -> None:
+def _read_function(
+    body: _Map, metric: _MetricDef, metrics: dict[str, _MetricDef], file: str, warnings: list[str]
+) -> None:
     spec = body["function"]
     path = f"{metric.field_path}.function"
     fline = _line(body, "function")
@@ -692,8 +745,14 @@ def _read_function(body: _Map, metric: _MetricDef, metrics: dict[str, _MetricDef
         if which == "column":  # a column read as a sum, computed but not shown
             hidden = ref_name if ref_name not in metrics else f"{ref_name} (column)"
             if hidden not in metrics:
-                metrics[hidden] = _MetricDef(name=hidden, line=iline, kind="column", column=ref_name,
-                                             field_path=f"{path}.{op_name}.column", hidden=True)
+                metrics[hidden] = _MetricDef(
+                    name=hidden,
+                    line=iline,
+                    kind="column",
+                    column=ref_name,
+                    field_path=f"{path}.{op_name}.column",
+                    hidden=True,
+                )
             metric.operands.append((hidden, iline))
             continue
         if "function" in ref:  # a nested definition: the named metric is defined here
@@ -715,7 +774,7 @@ def _order(metrics: dict[str, _MetricDef], file: str) -> list[str]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
+            cycle = path[path.index(name) :] + [name]
             first = metrics[cycle[0]]
             raise WbrError(file, first.line, f"{first.field_path}.function", "cycle: " + " -> ".join(cycle))
         state[name] = 1
@@ -739,8 +798,9 @@ def _derived(name: str, metrics: Mapping[str, _MetricDef]) -> tuple[str, str] | 
     return None
 
 
-def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_number: int,
-               warnings: list[str]) -> list[Block]:
+def _read_deck(
+    document: _Map, metrics: dict[str, _MetricDef], file: str, start_number: int, warnings: list[str]
+) -> list[Block]:
     blocks: list[Block] = []
     deck = document.get("deck")
     if deck is None:
@@ -758,9 +818,14 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
         try:
             kind = BlockKind(raw_kind)
         except ValueError:
-            _warn(warnings, file, _line(body, "ui_type"), f"{path}.ui_type",
-                  f"{raw_kind!r} is not a block we draw (6_12Graph, 6_WeeksTable, 12_MonthsTable, section, "
-                  "embedded_content); skipped")
+            _warn(
+                warnings,
+                file,
+                _line(body, "ui_type"),
+                f"{path}.ui_type",
+                f"{raw_kind!r} is not a block we draw (6_12Graph, 6_WeeksTable, 12_MonthsTable, section, "
+                "embedded_content); skipped",
+            )
             continue
         for key in body:
             if key == "ui_type" or key in _BLOCK_KEYS[kind]:
@@ -769,11 +834,20 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
             _warn(warnings, file, _line(body, key), f"{path}.{key}", message)
         display = _str(body.get("x_axis_monthly_display") or "trailing_twelve_months").strip()
         if display not in _MONTHLY_DISPLAYS:
-            raise WbrError(file, _line(body, "x_axis_monthly_display"), f"{path}.x_axis_monthly_display",
-                           f"{display!r} is not trailing_twelve_months or fiscal_year")
+            raise WbrError(
+                file,
+                _line(body, "x_axis_monthly_display"),
+                f"{path}.x_axis_monthly_display",
+                f"{display!r} is not trailing_twelve_months or fiscal_year",
+            )
         if display == "fiscal_year":
-            _warn(warnings, file, _line(body, "x_axis_monthly_display"), f"{path}.x_axis_monthly_display",
-                  "fiscal_year is drawn as the trailing twelve months (the engine computes those)")
+            _warn(
+                warnings,
+                file,
+                _line(body, "x_axis_monthly_display"),
+                f"{path}.x_axis_monthly_display",
+                "fiscal_year is drawn as the trailing twelve months (the engine computes those)",
+            )
         lines: list[ChartLine] = []
         rows: list[TableRow] = []
         if kind is BlockKind.CHART:
@@ -788,18 +862,34 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
                 options = options if isinstance(options, _Map) else _Map()
                 for key in options:
                     if key not in _LINE_KEYS:
-                        _warn(warnings, file, _line(options, key), f"{path}.metrics.{ref}.{key}",
-                              "unknown key, ignored")
+                        _warn(
+                            warnings, file, _line(options, key), f"{path}.metrics.{ref}.{key}", "unknown key, ignored"
+                        )
                 style = _str(options.get("line_style") or "primary").strip()
                 if style not in _LINE_STYLES:
-                    raise WbrError(file, _line(options, "line_style"), f"{path}.metrics.{ref}.line_style",
-                                   f"{style!r} is not primary, secondary or target")
+                    raise WbrError(
+                        file,
+                        _line(options, "line_style"),
+                        f"{path}.metrics.{ref}.line_style",
+                        f"{style!r} is not primary, secondary or target",
+                    )
                 prior = options.get("graph_prior_year_flag", style != "target")
                 if not isinstance(prior, bool):
-                    raise WbrError(file, _line(options, "graph_prior_year_flag"),
-                                   f"{path}.metrics.{ref}.graph_prior_year_flag", f"{prior!r} is not true or false")
-                lines.append(ChartLine(metric=resolved[0], derived=resolved[1], line_style=style, prior_year=prior,
-                                       legend=_str(options.get("legend_name"))))
+                    raise WbrError(
+                        file,
+                        _line(options, "graph_prior_year_flag"),
+                        f"{path}.metrics.{ref}.graph_prior_year_flag",
+                        f"{prior!r} is not true or false",
+                    )
+                lines.append(
+                    ChartLine(
+                        metric=resolved[0],
+                        derived=resolved[1],
+                        line_style=style,
+                        prior_year=prior,
+                        legend=_str(options.get("legend_name")),
+                    )
+                )
         elif kind in (BlockKind.WEEKS_TABLE, BlockKind.MONTHS_TABLE):
             table_rows = body.get("rows")
             if not isinstance(table_rows, _Seq):
@@ -816,17 +906,33 @@ def _read_deck(document: _Map, metrics: dict[str, _MetricDef], file: str, start_
                 if ref is not None:
                     resolved = _derived(str(ref), metrics)
                     if resolved is None:
-                        raise WbrError(file, _line(row, "metric"), f"{path}.rows.metric",
-                                       f"unknown metric {str(ref)!r}")
-                rows.append(TableRow(header=_str(row.get("header")), metric=resolved[0] if resolved else None,
-                                     derived=resolved[1] if resolved else "", style=_str(row.get("style")),
-                                     number_format=_str(row.get("y_scaling"))))
-        blocks.append(Block(
-            kind=kind, number=start_number + len(blocks), title=_str(body.get("title")),
-            number_format=_str(body.get("y_scaling")), monthly_display=display, lines=tuple(lines),
-            rows=tuple(rows), source=_str(body.get("source")), height=_str(body.get("height")),
-            width=_str(body.get("width")), line=bline,
-        ))
+                        raise WbrError(
+                            file, _line(row, "metric"), f"{path}.rows.metric", f"unknown metric {str(ref)!r}"
+                        )
+                rows.append(
+                    TableRow(
+                        header=_str(row.get("header")),
+                        metric=resolved[0] if resolved else None,
+                        derived=resolved[1] if resolved else "",
+                        style=_str(row.get("style")),
+                        number_format=_str(row.get("y_scaling")),
+                    )
+                )
+        blocks.append(
+            Block(
+                kind=kind,
+                number=start_number + len(blocks),
+                title=_str(body.get("title")),
+                number_format=_str(body.get("y_scaling")),
+                monthly_display=display,
+                lines=tuple(lines),
+                rows=tuple(rows),
+                source=_str(body.get("source")),
+                height=_str(body.get("height")),
+                width=_str(body.get("width")),
+                line=bline,
+            )
+        )
     return blocks
 
 
@@ -875,8 +981,9 @@ def _numbers(cells: tuple[str, ...], name: str, lines_of: list[int], file: str) 
     return values
 
 
-def load_data(lines: Iterable[str], config: WbrConfig, *, file: str = "data.csv") -> tuple[dict[str, Series],
-                                                                                         dict[str, str]]:
+def load_data(
+    lines: Iterable[str], config: WbrConfig, *, file: str = "data.csv"
+) -> tuple[dict[str, Series], dict[str, str]]:
     """Read the CSV against a checked config: each metric's series (by metric name) and the namespaced column
     names that were mapped. All or nothing: the first unreadable row raises WbrError with its line and column."""
     reader = csv.reader(lines)
@@ -991,7 +1098,7 @@ def _presentation(config: WbrConfig) -> tuple[list[str], dict[str, str], dict[st
             if line.derived:
                 continue
             if line.metric not in labels:
-                labels[line.metric] = (block.title if len(block.lines) == 1 and block.title else line.legend)
+                labels[line.metric] = block.title if len(block.lines) == 1 and block.title else line.legend
                 formats[line.metric] = block.number_format
         for row in block.rows:
             if row.metric and not row.derived and row.metric not in formats:
@@ -1019,22 +1126,35 @@ def deck_spec(config: WbrConfig, series: Mapping[str, Series], warnings: list[st
             if warnings is not None:
                 warnings.append(f"{config.file}: {name}: y_scaling {number_format!r} is not one we draw; automatic")
             number_format = ""
-        rows.append(RowSpec(
-            name=name,
-            label=labels.get(name) or name,
-            aggregation=metric.aggregation,
-            comparison=metric.comparison,
-            operation=metric.operation,
-            operands=tuple(o for o, _ in metric.operands),
-            number_format=number_format,
-            shown=not metric.hidden,
-        ))
-    return DeckSpec(week_ending=config.week_ending, rows=tuple(rows), series=dict(series),
-                    fiscal_year_end_month=config.fiscal_year_end_month, title=config.title)
+        rows.append(
+            RowSpec(
+                name=name,
+                label=labels.get(name) or name,
+                aggregation=metric.aggregation,
+                comparison=metric.comparison,
+                operation=metric.operation,
+                operands=tuple(o for o, _ in metric.operands),
+                number_format=number_format,
+                shown=not metric.hidden,
+            )
+        )
+    return DeckSpec(
+        week_ending=config.week_ending,
+        rows=tuple(rows),
+        series=dict(series),
+        fiscal_year_end_month=config.fiscal_year_end_month,
+        title=config.title,
+    )
 
 
-def load_deck(config_text: str, data_lines: Iterable[str], *, config_file: str = "config.yaml",
-              data_file: str = "data.csv", week_ending: dt.date | None = None) -> WbrDeck:
+def load_deck(
+    config_text: str,
+    data_lines: Iterable[str],
+    *,
+    config_file: str = "config.yaml",
+    data_file: str = "data.csv",
+    week_ending: dt.date | None = None,
+) -> WbrDeck:
     """A wbr-app config (text) and its CSV (lines) as a deck: config first (so a bad config is reported without
     reading the data), then the data. Raises WbrError; nothing is computed here."""
     config = load_config(config_text, file=config_file, week_ending=week_ending)
@@ -1046,8 +1166,12 @@ def load_deck(config_text: str, data_lines: Iterable[str], *, config_file: str =
     drawn, _, _ = _presentation(config)
     drawn = drawn or [n for n in config.order if not config.metrics[n].hidden]
     return WbrDeck(
-        spec=deck_spec(config, series, warnings), blocks=tuple(config.blocks), drawn=tuple(drawn),
-        week_number=config.week_number, block_starting_number=config.block_starting_number, tooltip=config.tooltip,
+        spec=deck_spec(config, series, warnings),
+        blocks=tuple(config.blocks),
+        drawn=tuple(drawn),
+        week_number=config.week_number,
+        block_starting_number=config.block_starting_number,
+        tooltip=config.tooltip,
         warnings=tuple(warnings),
         mapped_columns=mapped,
     )
@@ -1071,5 +1195,10 @@ def read_deck(config_path: str | Path, data_path: str | Path, *, week_ending: dt
         raise WbrError(str(config_path), 0, "file", exc.strerror or str(exc)) from None
     except UnicodeDecodeError as exc:
         raise WbrError(str(config_path), 0, "file", f"not UTF-8 text ({exc.reason})") from None
-    return load_deck(text, _lines(data_path, str(data_path)), config_file=str(config_path),
-                     data_file=str(data_path), week_ending=week_ending)
+    return load_deck(
+        text,
+        _lines(data_path, str(data_path)),
+        config_file=str(config_path),
+        data_file=str(data_path),
+        week_ending=week_ending,
+    )

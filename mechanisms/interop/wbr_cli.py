@@ -127,8 +127,9 @@ def run_build(
         return EXIT_UNREADABLE
     if output_format == "text":
         shown = sum(1 for r in result.rows if getattr(r, "shown", True))
-        stdout.write(f"{target}: {shown} metrics, week ending {result.week_ending.isoformat()} "
-                     f"(week {result.week_number})\n")
+        stdout.write(
+            f"{target}: {shown} metrics, week ending {result.week_ending.isoformat()} (week {result.week_number})\n"
+        )
     return EXIT_OK
 
 
@@ -171,8 +172,17 @@ def _write_atomically(target: Path, payload: bytes) -> None:
 
 # -- the box as text ------------------------------------------------------------------------------------------
 
-_BOX = (("LastWk", "last_week"), ("WOW", "wow"), ("YOY", "yoy"), ("MTD", "mtd"), ("MTD YOY", "mtd_yoy"),
-        ("QTD", "qtd"), ("QTD YOY", "qtd_yoy"), ("YTD", "ytd"), ("YTD YOY", "ytd_yoy"))
+_BOX = (
+    ("LastWk", "last_week"),
+    ("WOW", "wow"),
+    ("YOY", "yoy"),
+    ("MTD", "mtd"),
+    ("MTD YOY", "mtd_yoy"),
+    ("QTD", "qtd"),
+    ("QTD YOY", "qtd_yoy"),
+    ("YTD", "ytd"),
+    ("YTD YOY", "ytd_yoy"),
+)
 _COMPARISONS = {"wow", "yoy", "mtd_yoy", "qtd_yoy", "ytd_yoy"}
 
 
@@ -208,8 +218,9 @@ def box_table(result: "DeckResult") -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     lines = [f"{result.title or 'WBR'}: week ending {result.week_ending:%a %d-%b-%Y} (week {result.week_number})"]
     for index, line in enumerate(table):
-        cells = [line[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(line[1:], widths[1:],
-                                                                                         strict=True)]
+        cells = [line[0].ljust(widths[0])] + [
+            cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)
+        ]
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -261,8 +272,13 @@ def run_build_argv(argv: list[str], *, hard_exit: bool = False) -> int | None:
         import gc
 
         gc.disable()
-    code = run_build(options.config, options.data, out=options.out, week_ending=options.week_ending,
-                     output_format=options.output_format)
+    code = run_build(
+        options.config,
+        options.data,
+        out=options.out,
+        week_ending=options.week_ending,
+        output_format=options.output_format,
+    )
     if hard_exit:
         import os
 

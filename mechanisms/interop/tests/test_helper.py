@@ -21,6 +21,7 @@ FIXTURES = sorted(
     + [path for path in (CATALOGS / "broken").iterdir() if path.is_dir()]
 )
 
+
 @pytest.fixture(autouse=True)
 def fork_is_possible():
     """The helper forks only from a single-threaded process with two CPUs. Inside an xdist worker, or after a test

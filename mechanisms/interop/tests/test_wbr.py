@@ -72,9 +72,15 @@ def test_sample_1_every_value_of_every_day_as_the_csv_holds_it():
     deck = read_deck(CONFIG_1, DATA_1)
     rows = raw_rows(DATA_1)
     assert len(rows) == 730
-    columns = {"Impressions": "Impressions", "Clicks": "Clicks", "Defects/Million": "Defects/Million",
-               "PageViews": "PageViews", "PageViews Target": "PageViews__Target",
-               "MobilePage_Views": "MobilePageViews", "PercentageCustomerGroupGreen": "pct_customer_group_1"}
+    columns = {
+        "Impressions": "Impressions",
+        "Clicks": "Clicks",
+        "Defects/Million": "Defects/Million",
+        "PageViews": "PageViews",
+        "PageViews Target": "PageViews__Target",
+        "MobilePage_Views": "MobilePageViews",
+        "PercentageCustomerGroupGreen": "pct_customer_group_1",
+    }
     for metric, column in columns.items():
         expected = {day_of(r["Date"]): number(r[column]) for r in rows}
         assert dict(deck.spec.series[metric].values) == expected, metric
@@ -112,12 +118,19 @@ def test_sample_1_rows_functions_and_blocks():
     assert rows["Impressions"].label == "Ad Impressions (Millions)" and rows["Impressions"].number_format == "##.2MM"
     assert rows["PageViews Target"].label == "Page Views - Target"
     kinds = [b.kind for b in deck.blocks]
-    assert kinds == [BlockKind.CHART] * 5 + [BlockKind.SECTION, BlockKind.WEEKS_TABLE, BlockKind.MONTHS_TABLE,
-                                            BlockKind.CHART]
+    assert kinds == [BlockKind.CHART] * 5 + [
+        BlockKind.SECTION,
+        BlockKind.WEEKS_TABLE,
+        BlockKind.MONTHS_TABLE,
+        BlockKind.CHART,
+    ]
     assert [b.number for b in deck.blocks] == list(range(1, 10))
     views = deck.blocks[4]
     assert [(line.metric, line.line_style, line.prior_year) for line in views.lines] == [
-        ("PageViews", "primary", True), ("PageViews Target", "target", False), ("MobilePage_Views", "secondary", True)]
+        ("PageViews", "primary", True),
+        ("PageViews Target", "target", False),
+        ("MobilePage_Views", "secondary", True),
+    ]
     assert deck.blocks[8].lines[0].metric == "PageViews" and deck.blocks[8].lines[0].derived == "YOY"
     table = deck.blocks[6]
     assert table.rows[0].metric is None and table.rows[1].metric == "PageViews"
@@ -155,8 +168,12 @@ def test_dates_in_every_form_wbr_app_files_use():
 @settings(max_examples=60, deadline=None)
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31)))
 def test_dates_read_back_in_every_format(day):
-    for text in (day.isoformat(), day.strftime("%a, %d-%b-%Y"), f"{day.month}/{day.day}/{day.year}",
-                 day.strftime("%d-%b-%Y")):
+    for text in (
+        day.isoformat(),
+        day.strftime("%a, %d-%b-%Y"),
+        f"{day.month}/{day.day}/{day.year}",
+        day.strftime("%d-%b-%Y"),
+    ):
         assert parse_date(text) == day, text
     assert parse_week_ending(day.strftime("%d-%b-%Y").upper()) == day
 
@@ -174,11 +191,18 @@ def test_numbers():
 
 
 def test_a_long_file_combines_a_days_rows_by_the_metrics_aggregation():
-    data = ["Date,latency,country\n", "2021-09-20,10,US\n", "2021-09-20,30,UK\n", "2021-09-21,,US\n",
-            "2021-09-21,,UK\n"]
-    metrics = ("  Mean:\n    column: latency\n    aggf: mean\n  Max:\n    column: latency\n    aggf: max\n"
-               "  Total:\n    column: latency\n    aggf: sum\n"
-               "  US:\n    filter:\n      base_column: latency\n      query: country == 'US'\n    aggf: sum\n")
+    data = [
+        "Date,latency,country\n",
+        "2021-09-20,10,US\n",
+        "2021-09-20,30,UK\n",
+        "2021-09-21,,US\n",
+        "2021-09-21,,UK\n",
+    ]
+    metrics = (
+        "  Mean:\n    column: latency\n    aggf: mean\n  Max:\n    column: latency\n    aggf: max\n"
+        "  Total:\n    column: latency\n    aggf: sum\n"
+        "  US:\n    filter:\n      base_column: latency\n      query: country == 'US'\n    aggf: sum\n"
+    )
     deck = load_deck(deck_text(metrics=metrics), data)
     day, blank = dt.date(2021, 9, 20), dt.date(2021, 9, 21)
     assert deck.spec.series["Mean"].values == {day: 20, blank: None}
@@ -221,10 +245,20 @@ def test_filter_expressions():
     assert not matches("n == 5", ["x", "", "EU", "3"])  # a blank cell is no number
 
 
-@pytest.mark.parametrize("query", [
-    "Nope == 'x'", "__import__('os').system('true')", "Department ==", "Department = 'x'", "'a' == 'b'",
-    "Department in 'x'", "(Department == 'x'", "Department == 'x' extra", "",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Nope == 'x'",
+        "__import__('os').system('true')",
+        "Department ==",
+        "Department = 'x'",
+        "'a' == 'b'",
+        "Department in 'x'",
+        "(Department == 'x'",
+        "Department == 'x' extra",
+        "",
+    ],
+)
 def test_filter_expressions_refused(query):
     with pytest.raises(ValueError):
         compile_filter(query, COLUMNS)
@@ -247,11 +281,19 @@ def test_unknown_column_names_the_config_line():
 
 
 def test_unknown_metric_in_a_function_and_in_the_deck():
-    error = refused(deck_text(metrics=BASIC + "  CTR:\n    function:\n      divide:\n        - metric:\n"
-                                      "            name: Clicks\n        - metric:\n            name: Views\n"))
+    error = refused(
+        deck_text(
+            metrics=BASIC + "  CTR:\n    function:\n      divide:\n        - metric:\n"
+            "            name: Clicks\n        - metric:\n            name: Views\n"
+        )
+    )
     assert (error.line, error.field) == (15, "metrics.CTR.function") and "Views" in error.message
-    error = refused(deck_text(metrics=BASIC, deck="- block:\n    ui_type: 6_12Graph\n    metrics:\n      Click:\n"
-                                                  "        line_style: primary\n"))
+    error = refused(
+        deck_text(
+            metrics=BASIC,
+            deck="- block:\n    ui_type: 6_12Graph\n    metrics:\n      Click:\n        line_style: primary\n",
+        )
+    )
     assert (error.line, error.field) == (14, "deck[0].metrics") and "Click" in error.message
 
 
@@ -263,9 +305,11 @@ def test_bad_aggregation():
 
 
 def test_a_cycle_between_function_metrics():
-    metrics = ("  A:\n    function:\n      sum:\n        - metric:\n            name: B\n"
-               "  B:\n    function:\n      product:\n        - metric:\n            name: A\n        - metric:\n"
-               "            name: Clicks\n" + BASIC)
+    metrics = (
+        "  A:\n    function:\n      sum:\n        - metric:\n            name: B\n"
+        "  B:\n    function:\n      product:\n        - metric:\n            name: A\n        - metric:\n"
+        "            name: Clicks\n" + BASIC
+    )
     error = refused(deck_text(metrics=metrics))
     assert error.field == "metrics.A.function" and error.line == 4
     assert "A -> B -> A" in error.message
@@ -326,10 +370,15 @@ def test_the_config_is_refused_before_the_csv_is_read():
 
 def test_unknown_keys_are_warnings_with_their_line():
     metrics = BASIC + "    colour: red\n"
-    deck_yaml = ("- block:\n    ui_type: 6_12Graph\n    title: Clicks\n    legend: top\n    metrics:\n      Clicks:\n"
-                 "        line_style: primary\n- block:\n    ui_type: funnel\n")
-    deck = load_deck(deck_text(setup="week_ending: 25-SEP-2021\n  theme: dark", metrics=metrics, deck=deck_yaml),
-                     WIDE, config_file="deck.yaml")
+    deck_yaml = (
+        "- block:\n    ui_type: 6_12Graph\n    title: Clicks\n    legend: top\n    metrics:\n      Clicks:\n"
+        "        line_style: primary\n- block:\n    ui_type: funnel\n"
+    )
+    deck = load_deck(
+        deck_text(setup="week_ending: 25-SEP-2021\n  theme: dark", metrics=metrics, deck=deck_yaml),
+        WIDE,
+        config_file="deck.yaml",
+    )
     warnings = "\n".join(deck.warnings)
     assert "deck.yaml:3: setup.theme: unknown key" in warnings
     assert "deck.yaml:11: metrics.Impressions.colour: unknown key" in warnings
@@ -339,10 +388,12 @@ def test_unknown_keys_are_warnings_with_their_line():
 
 
 def test_nested_functions_and_column_operands():
-    metrics = BASIC + ("  Score:\n    function:\n      product:\n        - metric:\n            name: Rate\n"
-                       "            function:\n              divide:\n                - metric:\n"
-                       "                    name: Clicks\n                - column:\n"
-                       "                    name: Impressions\n        - metric:\n            name: Clicks\n")
+    metrics = BASIC + (
+        "  Score:\n    function:\n      product:\n        - metric:\n            name: Rate\n"
+        "            function:\n              divide:\n                - metric:\n"
+        "                    name: Clicks\n                - column:\n"
+        "                    name: Impressions\n        - metric:\n            name: Clicks\n"
+    )
     deck = load_deck(deck_text(metrics=metrics), WIDE)
     rows = {r.name: r for r in deck.spec.rows}
     assert rows["Rate"].operation is Operation.DIVIDE

@@ -107,8 +107,12 @@ def test_mech_wbr_build_runs_offline_without_django(tmp_path):
         "os._exit = check\n"
         "launcher.main()\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe, str(CONFIG_1), str(DATA_1), str(target)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(CONFIG_1), str(DATA_1), str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "DJANGO=False TYPER=False" in done.stderr
     assert json.loads(target.read_text())["metrics"]["Impressions"]["box"]["last_week"] == 4460710

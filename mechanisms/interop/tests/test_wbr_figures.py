@@ -23,16 +23,51 @@ pytestmark = pytest.mark.skipif(not CONFIG_1.exists(), reason="wbr-app's sample 
 BOX = ("last_week", "wow", "yoy", "mtd", "mtd_yoy", "qtd", "qtd_yoy", "ytd", "ytd_yoy")
 # SOURCE.md, "Unrounded values from the re-run".
 SAMPLE_1 = {
-    "Impressions": (4460710.0, 2.6196749498543337, 18.87447521008918, 15511560.0, 14.244183541521371, 58586071.0,
-                    23.307062965116, 177674329.0, 31.400597958363875),
-    "PageViews": (470759324.0, 2.29278694379893, 22.81533303370551, 1632139558.0, 15.34821198459484, 6114047468.0,
-                  22.686371061643484, 18665110807.0, 31.435111159660067),
-    "ClickThruRate": (0.09609098103216752, 0.5725383004001827, 11.801617331932214, 0.095608114206437,
-                      11.354870361628123, 0.09472654344750307, 11.335528686029473, 0.09224634809230094,
-                      11.2207561731686),
+    "Impressions": (
+        4460710.0,
+        2.6196749498543337,
+        18.87447521008918,
+        15511560.0,
+        14.244183541521371,
+        58586071.0,
+        23.307062965116,
+        177674329.0,
+        31.400597958363875,
+    ),
+    "PageViews": (
+        470759324.0,
+        2.29278694379893,
+        22.81533303370551,
+        1632139558.0,
+        15.34821198459484,
+        6114047468.0,
+        22.686371061643484,
+        18665110807.0,
+        31.435111159660067,
+    ),
+    "ClickThruRate": (
+        0.09609098103216752,
+        0.5725383004001827,
+        11.801617331932214,
+        0.095608114206437,
+        11.354870361628123,
+        0.09472654344750307,
+        11.335528686029473,
+        0.09224634809230094,
+        11.2207561731686,
+    ),
 }
-CTR_BPS = (0.09609098103216752, 5.470257377776094, 101.43225243555598, 0.095608114206437, 97.49171624090211,
-           0.09472654344750307, 96.44499498499506, 0.09224634809230094, 93.0648033175889)
+CTR_BPS = (
+    0.09609098103216752,
+    5.470257377776094,
+    101.43225243555598,
+    0.095608114206437,
+    97.49171624090211,
+    0.09472654344750307,
+    96.44499498499506,
+    0.09224634809230094,
+    93.0648033175889,
+)
 
 
 def box_of(result, name: str) -> tuple:
@@ -59,7 +94,8 @@ def test_sample_1_box_figures_exactly(sample_1):
 
 def test_sample_1_clickthrurate_in_bps(tmp_path):
     text = CONFIG_1.read_text(encoding="utf-8").replace(
-        "  ClickThruRate:\n    function:", "  ClickThruRate:\n    metric_comparison_method: bps\n    function:")
+        "  ClickThruRate:\n    function:", "  ClickThruRate:\n    metric_comparison_method: bps\n    function:"
+    )
     assert "metric_comparison_method: bps" in text
     config = tmp_path / "bps.yaml"
     config.write_text(text, encoding="utf-8")
@@ -103,11 +139,14 @@ def month_last(first: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-@pytest.mark.parametrize("name,data,column,where", [
-    ("Impressions", DATA_1, "Impressions", None),
-    ("PageViews", DATA_1, "PageViews", None),
-    ("ApplicantsSales", DATA_2, "Applicants", ("Department", "Sales")),
-])
+@pytest.mark.parametrize(
+    "name,data,column,where",
+    [
+        ("Impressions", DATA_1, "Impressions", None),
+        ("PageViews", DATA_1, "PageViews", None),
+        ("ApplicantsSales", DATA_2, "Applicants", ("Department", "Sales")),
+    ],
+)
 def test_six_weeks_and_twelve_months_recomputed_from_the_csv(name, data, column, where):
     config = CONFIG_1 if data == DATA_1 else CONFIG_2
     result = build_deck(read_deck(config, data).spec)
@@ -118,7 +157,8 @@ def test_six_weeks_and_twelve_months_recomputed_from_the_csv(name, data, column,
     assert list(row.week_endings) == endings
     assert list(row.weeks_cy) == [total(values, e - dt.timedelta(days=6), e) for e in endings]
     assert list(row.weeks_py) == [
-        total(values, e - dt.timedelta(days=370), e - dt.timedelta(days=364)) for e in endings]
+        total(values, e - dt.timedelta(days=370), e - dt.timedelta(days=364)) for e in endings
+    ]
     assert len(row.months) == 12 and row.months[-1] == week.replace(day=1)
     assert row.partial_month is (week != month_last(week.replace(day=1)))
     for first, cy, py in zip(row.months, row.months_cy, row.months_py, strict=True):
