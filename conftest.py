@@ -25,6 +25,14 @@ def fast_password_hashing(settings):
     org_services.forget_relations()
 
 
+@pytest.fixture(autouse=True)
+def _own_data_connection(tmp_path, settings):
+    """Every test's "default" data connection is its own DuckDB file (created on first use) in the test's tmp_path:
+    the demo and the experiments write exposures and events there, and tests running in parallel must never share
+    (or lock) the product's var/metrics.duckdb. A test may point it elsewhere (the experiments' duckdb_warehouse)."""
+    settings.MECH_METRICS_CONNECTIONS = {"default": {"engine": "duckdb", "path": str(tmp_path / "warehouse.duckdb")}}
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """Let the live-server tests' database flush empty the append-only audit table, then restore its guard.

@@ -34,8 +34,7 @@ from .schemas import (
 
 router = Router(tags=["experiments"])
 
-# The batch assignment is mounted before the first part's /experiments/{key} routes: Django matches in order, and
-# "assignments" is a well-formed key (second part's endpoint, placed here for the order only).
+# The literal path first: ninja matches in order, and /experiments/{key} would take `assignments` as a key (405).
 
 
 @router.post("/experiments/assignments", response=responses(AssignmentsOut, 400, 401, 403, 404, 422))

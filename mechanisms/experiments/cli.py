@@ -366,7 +366,13 @@ mount_machine(experiments, _machine(), perform=_perform, id_type=str, id_words="
 _FIELD = re.compile(r"^exposures\[(\d+)\]\.(\w+)$")
 
 
-def _refused_call(exc, where: str = "") -> None:
+def _actor(handle: str | None):
+    from mechanisms.org import services as org_services
+
+    return run(lambda: org_services.cli_actor(handle=handle))
+
+
+def _refused_input(exc, where: str = "") -> None:
     """A refused input (RuleViolation) exits 2 naming the field, any other error 1."""
     from mechanisms.kernel.errors import RuleViolation
 
@@ -387,9 +393,9 @@ def assign(
 
     services = _services()
     try:
-        found = services.assign_units(actor=_as(as_), keys=[key], unit_ids=list(units))
+        found = services.assign_units(actor=_actor(as_), keys=[key], unit_ids=list(units))
     except DomainError as exc:
-        _refused_call(exc)
+        _refused_input(exc)
     if format is Format.json:
         return emit_json(found)
     emit_table(
@@ -451,7 +457,7 @@ def expose(
 
     services = _services()
     exposures, lines = _read_exposures(file)
-    actor = _as(as_)
+    actor = _actor(as_)
     recorded = repeated = 0
     size = services.MAX_EXPOSURES
     for start in range(0, len(exposures), size):
@@ -464,7 +470,7 @@ def expose(
                 line = lines[start + int(match.group(1))]
                 code = EXIT_USAGE if exc.code == "rule_violation" else EXIT_FAILURE
                 fail(f"{file}: line {line}: {match.group(2)}: {exc.message}{done}", code)
-            _refused_call(exc, f"{file}: ")
+            _refused_input(exc, f"{file}: ")
         recorded, repeated = recorded + report.recorded, repeated + report.repeated
     if format is Format.json:
         return emit_json({"recorded": recorded, "repeated": repeated})
@@ -476,13 +482,13 @@ def expose(
 
 
 def _analysis_run(fn):
-    """The service's answer; a refusal exits as `_refused_call` does (2 naming the field, else 1)."""
+    """The service's answer; a refusal exits as the second part's `_refused_input` does (2 naming the field, else 1)."""
     from mechanisms.kernel.errors import DomainError
 
     try:
         return fn()
     except DomainError as exc:
-        _refused_call(exc)
+        _refused_input(exc)
     return None
 
 
@@ -535,7 +541,7 @@ def analyse(
             at = dt.datetime.fromisoformat(through)
         except ValueError:
             fail(f"--through is not an ISO 8601 time: {through!r} (through)", EXIT_USAGE)
-    actor = _as(as_)
+    actor = _actor(as_)
     view = _analysis_run(lambda: services.analyse_experiment(actor=actor, key=key, through=at, final=final))
     if format == Format.json:
         emit_json(_snapshot_json(view))
@@ -553,7 +559,7 @@ def list_snapshots(
 ):
     """An experiment's analyses, newest first."""
     services = _services()
-    actor = _as(as_)
+    actor = _actor(as_)
     page = _analysis_run(lambda: services.list_snapshots(actor=actor, key=key, limit=limit, offset=offset))
     if format == Format.json:
         from mechanisms.experiments import schemas
@@ -584,7 +590,7 @@ def list_snapshots(
 def show_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMAT):
     """One analysis: results, recommendation, the exact SQL run and the hash."""
     services = _services()
-    actor = _as(as_)
+    actor = _actor(as_)
     view = _analysis_run(lambda: services.get_snapshot(actor=actor, key=key, number=number))
     if format == Format.json:
         emit_json(_snapshot_json(view))
@@ -597,7 +603,7 @@ def verify_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMA
     """Recompute an analysis's hash and re-run its statistics from the stored sufficient statistics; exit 1 when
     either differs."""
     services = _services()
-    actor = _as(as_)
+    actor = _actor(as_)
     check = _analysis_run(lambda: services.verify_snapshot(actor=actor, key=key, number=number))
     if format == Format.json:
         from mechanisms.experiments import schemas

@@ -1,4 +1,4 @@
-"""Pure statistics of experiments (MECHANISMS.md §9; docs/experiments.md): no Django, no ORM.
+"""Pure statistics of experiments (MECHANISMS.md §9; docs/experiments-statistics.md defines every number): no ORM.
 
 The conventions are GrowthBook's gbstats 0.8, so the numbers agree with it to 1e-8; the code is written here from
 the formulas (nothing is copied). The entry points:
@@ -313,8 +313,10 @@ def compare(
 
     Rules: MECHANISMS.md §9 (GrowthBook's conventions, the module docstring). The statistics are assumed
     checked (`check_stats`); raises InvalidStats only when the numbers overflow floating point."""
+    if type(settings.engine) is not Engine or type(settings.difference) is not Difference:
+        settings = _normalised(settings)  # the enums given as their strings
     a, b = _arms(metric, control, treatment)
-    if Engine(settings.engine) is Engine.BAYESIAN:
+    if settings.engine is Engine.BAYESIAN:
         return _bayesian(settings, treatment.name, metric.inverse, a, b)
     return _frequentist(settings, treatment.name, a, b)
 
@@ -471,10 +473,12 @@ def _below(squares: float, total: float, n: int) -> bool:
 
 
 def _cauchy_schwarz(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float) -> bool:
-    """True when the sum of products is consistent with both sums of squares (|cov| <= sd_x sd_y)."""
+    """True when the sum of products is consistent with both sums of squares (|cov| <= sd_x sd_y), allowing for
+    rounding relative to the raw sums (centring them cancels digits)."""
     cov = sxy - sx * sy / n
-    bound = max(sxx - sx * sx / n, 0.0) * max(syy - sy * sy / n, 0.0)
-    return cov * cov <= bound + _ROUNDING * max(abs(cov * cov), bound, abs(sxy) * abs(sxy) * _ROUNDING)
+    var_x = max(sxx - sx * sx / n, 0.0) + _ROUNDING * abs(sxx)
+    var_y = max(syy - sy * sy / n, 0.0) + _ROUNDING * abs(syy)
+    return abs(cov) <= math.sqrt(var_x * var_y) + _ROUNDING * (abs(sxy) + abs(sx * sy) / n)
 
 
 def _check_variation(statistic: Statistic, cuped: bool, v: VariationStats, where: str) -> None:
@@ -708,7 +712,7 @@ def sentence(
         p = result.p_value_adjusted if result.p_value_adjusted is not None else result.p_value
         adjusted = " (adjusted for the number of comparisons)" if result.p_value_adjusted is not None else ""
         text += (
-            f"a difference this large would happen by chance {_chance(p or 0.0).replace('more than 99.9%', '100%')} "
+            f"a difference this large would happen by chance {_chance(p or 0.0)} "
             f"of the time{adjusted} if {name} changed nothing."
         )
         if inverse:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Field
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from mechanisms.kernel.api import Date, Id, InSchema, OutSchema, Text, Version
 
@@ -323,3 +322,6 @@ def series_out(point: SeriesPoint) -> dict[str, Any]:
         "units": point.units,
         "significant": point.significant,
     }
+
+
+# ------------------------------------------------------------------------ fourth part: the decision and review

@@ -25,6 +25,7 @@ from mechanisms.org import services as org_services
 
 from .catalog_io import FORMAT, import_everything
 from .demo_decisions import plant_decisions
+from .demo_experiments import plant_experiments
 from .demo_metrics import plant_metrics
 from .demo_working_backwards import plant_working_backwards
 
@@ -583,6 +584,7 @@ def load_demo(*, teams: int = len(TEAMS), seed: int = 7, password: str = DEMO_PA
         plant_decisions(actor, password=password)
         plant_working_backwards(actor, password)
         plant_metrics(actor, password=password)
+        plant_experiments(actor, password=password)
     _leader_accounts(actor, password)
     # Evaluated on load, so the scorecards show the planted breaches from the first page a new user opens; an
     # organization never evaluated would read as "not evaluated yet" everywhere (issue 9, item 7).
