@@ -15,14 +15,34 @@ class AwayTeamsConfig(AppConfig):
         cli=(Command("away", "mechanisms.away_teams.cli:away"),),
         nav=(NavEntry("collaboration", "Away teams", "/away", order=10),),
         panels=(
-            Panel("team", "away_teams/_team_requests_link.html", "mechanisms.away_teams.views:team_requests_link",
-                  20, "links"),
-            Panel("service", "away_teams/_service_requests_link.html",
-                  "mechanisms.away_teams.views:service_requests_link", 20, "links"),
-            Panel("service", "away_teams/_service_request_change_action.html",
-                  "mechanisms.away_teams.views:service_request_change_action", 10, "actions"),
-            Panel("home", "away_teams/_home_escalations.html", "mechanisms.away_teams.views:home_escalations_panel",
-                  10, "side"),
+            Panel(
+                "team",
+                "away_teams/_team_requests_link.html",
+                "mechanisms.away_teams.views:team_requests_link",
+                20,
+                "links",
+            ),
+            Panel(
+                "service",
+                "away_teams/_service_requests_link.html",
+                "mechanisms.away_teams.views:service_requests_link",
+                20,
+                "links",
+            ),
+            Panel(
+                "service",
+                "away_teams/_service_request_change_action.html",
+                "mechanisms.away_teams.views:service_request_change_action",
+                10,
+                "actions",
+            ),
+            Panel(
+                "home",
+                "away_teams/_home_escalations.html",
+                "mechanisms.away_teams.views:home_escalations_panel",
+                10,
+                "side",
+            ),
         ),
     )
 

@@ -831,9 +831,7 @@ def reassign_review(
     if row is None:
         raise RuleViolation(f"{subject.title} has no open bar-raiser review", field="subject")
     if row.state != ReviewState.REQUESTED.value:
-        raise RuleViolation(
-            "the bar raiser has recommended already; the review keeps its bar raiser", field="state"
-        )
+        raise RuleViolation("the bar raiser has recommended already; the review keeps its bar raiser", field="state")
     with transaction.atomic():
         assignment = assign(actor=actor, subject=subject, person_id=bar_raiser_id, reason=reason)
         if assignment.id == row.assignment_id:

@@ -27,7 +27,9 @@ class ServiceForm(forms.Form):
     tier = forms.TypedChoiceField(choices=TIERS, coerce=int)
     repository = forms.CharField(max_length=500, required=False, help_text="An http(s), ssh or git URL.")
     on_call = forms.CharField(
-        max_length=200, required=False, label="On-call rotation",
+        max_length=200,
+        required=False,
+        label="On-call rotation",
         help_text="You build it, you run it: the rotation drawn from the owning team.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -64,7 +66,8 @@ class InterfaceForm(forms.Form):
     docs_url = forms.CharField(max_length=500, required=False, label="Documentation URL")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown.")
     definition = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         help_text="The machine-readable definition (OpenAPI, AsyncAPI, GraphQL SDL, protobuf...).",
     )
 
@@ -88,7 +91,8 @@ class DependencyForm(forms.Form):
         ]
     )
     target = forms.CharField(
-        max_length=63, label="Interface, datastore or service name",
+        max_length=63,
+        label="Interface, datastore or service name",
         help_text="The name of what this service depends on, e.g. payments-http.",
     )
     access = forms.ChoiceField(

@@ -107,9 +107,7 @@ def _not_found(request, exc):
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request, exc):
     limit = body_limit_for(request.path)
-    return _error(
-        request, 413, "too_large", f"the request body is larger than {limit} bytes", {"limit_bytes": limit}
-    )
+    return _error(request, 413, "too_large", f"the request body is larger than {limit} bytes", {"limit_bytes": limit})
 
 
 logger = logging.getLogger("mechanisms.api")

@@ -243,4 +243,3 @@ def export_pdf(request, document_id: Id, revision: Id | None = None):
 
     name, content = services.export_pdf(actor=_actor(request), document_id=document_id, revision=revision)
     return download(name, content)
-

@@ -498,10 +498,7 @@ def _record(step: machine_apply.Step) -> ExperimentView:
     view = _to_view(row, ctx.plan)
     _audit(ctx.actor, step.transition.name, row, before=step.before, after=_audit_view(view), reason=step.note)
     words = step.transition.words_for(step.transition.notice, step.to_state) or step.transition.name
-    recipients = {row.owner_id} | {p.id for p in org_services.team_members(actor=_SYSTEM, team_id=row.team_id)}
-    team = org_services.get_teams(actor=_SYSTEM, ids=[row.team_id]).get(row.team_id)
-    if team is not None and team.leader_id:
-        recipients.add(team.leader_id)
+    recipients = _experiment_people(row)
     recipients.discard(ctx.actor.person_id)
     if recipients:
         notifications_services.notify(
@@ -1474,10 +1471,13 @@ def _notify_flags(actor: Actor, row: ExperimentRow, snap: SnapshotView) -> None:
 
 
 def _experiment_people(row: ExperimentRow) -> set[int]:
-    """The owner and the owning team's members and leader."""
-    sides = org_services.team_sides(actor=Actor.system("experiments"), team_ids=[row.team_id])
-    side = sides.get(row.team_id)
-    return {row.owner_id} | (set(side.people) if side is not None else set())
+    """Whom an experiment's notices go to (the machine's moves, the analysis's flags): the owner, and the owning
+    team's members and leader."""
+    side = org_services.team_sides(actor=_SYSTEM, team_ids=[row.team_id]).get(row.team_id)
+    people = {row.owner_id}
+    if side is not None:
+        people |= set(side.member_ids) | ({side.leader_id} if side.leader_id else set())
+    return people
 
 
 def _snapshot_content(key: str, snap: SnapshotRow) -> dict[str, Any]:

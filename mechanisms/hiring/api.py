@@ -375,7 +375,6 @@ def recommend(request, loop_id: Id, payload: RecommendationIn):
     return _services.recommend_on_loop(actor=_actor(request), loop_id=loop_id, **payload.dict())
 
 
-
 def _apply_loop(*, actor, request_id, version, transition, values):
     return _services.apply_loop_transition(
         actor=actor, loop_id=request_id, version=version, transition=transition, values=values

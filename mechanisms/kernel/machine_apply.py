@@ -106,4 +106,3 @@ def _write(binding, ctx, version, transition, to_state, changes, values, note):
     if not won:
         raise conflict(ctx.row, version, state_field=binding.state_field)
     return result
-

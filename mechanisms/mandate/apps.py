@@ -21,8 +21,9 @@ class MandateConfig(AppConfig):
         ),
         panels=(
             Panel("home", "mandate/_home_findings.html", "mechanisms.mandate.views:home_findings_panel", 10, "side"),
-            Panel("team", "mandate/_team_scorecard_link.html", "mechanisms.mandate.views:team_scorecard_link",
-                  10, "links"),
+            Panel(
+                "team", "mandate/_team_scorecard_link.html", "mechanisms.mandate.views:team_scorecard_link", 10, "links"
+            ),
         ),
     )
 

@@ -18,11 +18,13 @@ class WaiverForm(forms.Form):
         max_length=300, help_text="The entity the finding is about, e.g. component:default/checkout-api."
     )
     related = forms.CharField(
-        max_length=300, required=False,
+        max_length=300,
+        required=False,
         help_text="Narrows the waiver to the findings that name this reference, e.g. resource:default/ledger-db.",
     )
     reason = forms.CharField(
-        max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Why the exception is accepted, and what ends it. Markdown.",
     )
     expires = forms.DateField(
@@ -30,16 +32,22 @@ class WaiverForm(forms.Form):
         help_text="A date in the future (YYYY-MM-DD); after it, the finding is an error again.",
     )
     approver = forms.CharField(
-        max_length=64, label="Approving bar raiser", required=False,
+        max_length=64,
+        label="Approving bar raiser",
+        required=False,
         help_text="The handle of a bar raiser independent of you and of the subject's team; empty: the least "
         "loaded independent one is suggested.",
     )
     approver_reason = forms.CharField(
-        max_length=5000, required=False, label="Why this approver",
+        max_length=5000,
+        required=False,
+        label="Why this approver",
         help_text="Needed when you name someone other than the suggested bar raiser.",
     )
     question = forms.CharField(
-        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What you ask the approver to look at (optional). Markdown.",
     )
 

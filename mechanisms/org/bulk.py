@@ -49,9 +49,7 @@ def import_org(
         existing_teams = {t.slug: t for t in Team.objects.all()}
 
         clean_people = _validate_people(people, existing_people, problems)
-        clean_units = _validate_units(
-            org_units, existing_units, set(clean_people) | set(existing_people), problems
-        )
+        clean_units = _validate_units(org_units, existing_units, set(clean_people) | set(existing_people), problems)
         clean_teams = _validate_teams(
             teams, set(clean_units) | set(existing_units), set(clean_people) | set(existing_people), problems
         )

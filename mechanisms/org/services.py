@@ -297,9 +297,10 @@ def org_graph(*, actor: Actor, person_ids: Iterable[int] = (), team_ids: Iterabl
     managers = dict(PersonRow.objects.values_list("id", "manager_id"))
     if not wanted:
         return OrgGraph(managers=managers)
-    teams = {tid: (slug, leader) for tid, slug, leader in TeamRow.objects.filter(pk__in=wanted).values_list(
-        "id", "slug", "leader_id"
-    )}
+    teams = {
+        tid: (slug, leader)
+        for tid, slug, leader in TeamRow.objects.filter(pk__in=wanted).values_list("id", "slug", "leader_id")
+    }
     missing = [t for t in wanted if t not in teams]
     if missing:
         raise NotFound(f"team {missing[0]} does not exist", field="team_id")

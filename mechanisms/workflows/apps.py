@@ -22,9 +22,19 @@ class WorkflowsConfig(AppConfig):
             Command("check", "mechanisms.workflows.madr_cli:check_file", parent="decisions"),
         ),
         panels=(
-            Panel("team", "workflows/_team_dissolve_action.html", "mechanisms.workflows.views:team_dissolve_action",
-                  30, "actions"),
-            Panel("service", "workflows/_service_transfer_action.html",
-                  "mechanisms.workflows.views:service_transfer_action", 30, "actions"),
+            Panel(
+                "team",
+                "workflows/_team_dissolve_action.html",
+                "mechanisms.workflows.views:team_dissolve_action",
+                30,
+                "actions",
+            ),
+            Panel(
+                "service",
+                "workflows/_service_transfer_action.html",
+                "mechanisms.workflows.views:service_transfer_action",
+                30,
+                "actions",
+            ),
         ),
     )

@@ -246,9 +246,7 @@ def team_dissolve(request: HttpRequest, slug: str) -> HttpResponse:
             {"service": s, "field": form[f"service_{s.id}"], "options": datalists[f"service_{s.id}"]}
             for s in held.services
         ],
-        "requests": [
-            {**row, "field": form[row["field"]], "options": datalists[row["field"]]} for row in request_rows
-        ],
+        "requests": [{**row, "field": form[row["field"]], "options": datalists[row["field"]]} for row in request_rows],
         "unmapped": unmapped,
         "reload_url": request.path if status == 409 else "",
     }

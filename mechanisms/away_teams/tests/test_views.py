@@ -500,8 +500,12 @@ def test_the_home_page_shows_a_manager_the_escalations_waiting_on_them_and_nobod
 
     o = small_org
     r = away_services.file_request(
-        actor=o.actor("bob"), service_id=o.services["payments-api"].id, requesting_team_id=o.teams["checkout"].id,
-        title="Refunds by API", what="An endpoint to refund an order.", why="Customers wait days.",
+        actor=o.actor("bob"),
+        service_id=o.services["payments-api"].id,
+        requesting_team_id=o.teams["checkout"].id,
+        title="Refunds by API",
+        what="An endpoint to refund an order.",
+        why="Customers wait days.",
     )
     r = away_services.decline_request(actor=o.actor("dan"), request_id=r.id, version=r.version, reason="Not now")
     away_services.escalate_request(actor=o.actor("ann"), request_id=r.id, version=r.version, reason="Customers")

@@ -5,100 +5,153 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=63, unique=True)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('owner_team_id', models.BigIntegerField(db_index=True)),
-                ('lifecycle', models.CharField(db_index=True, default='production', max_length=16)),
-                ('kind', models.CharField(default='service', max_length=32)),
-                ('tier', models.PositiveSmallIntegerField(default=3)),
-                ('repository', models.CharField(blank=True, max_length=500)),
-                ('on_call', models.CharField(blank=True, max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=63, unique=True)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("owner_team_id", models.BigIntegerField(db_index=True)),
+                ("lifecycle", models.CharField(db_index=True, default="production", max_length=16)),
+                ("kind", models.CharField(default="service", max_length=32)),
+                ("tier", models.PositiveSmallIntegerField(default=3)),
+                ("repository", models.CharField(blank=True, max_length=500)),
+                ("on_call", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='OwnershipPeriod',
+            name="OwnershipPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('team_id', models.BigIntegerField(db_index=True)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ownership', to='catalog.service')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("team_id", models.BigIntegerField(db_index=True)),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="ownership", to="catalog.service"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Interface',
+            name="Interface",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=63, unique=True)),
-                ('type', models.CharField(default='openapi', max_length=32)),
-                ('api_version', models.CharField(blank=True, max_length=64)),
-                ('description', models.TextField(blank=True)),
-                ('definition', models.TextField(blank=True)),
-                ('docs_url', models.CharField(blank=True, max_length=500)),
-                ('auth_scheme', models.CharField(blank=True, max_length=200)),
-                ('visibility', models.CharField(default='internal', max_length=16)),
-                ('lifecycle', models.CharField(default='production', max_length=16)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interfaces', to='catalog.service')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=63, unique=True)),
+                ("type", models.CharField(default="openapi", max_length=32)),
+                ("api_version", models.CharField(blank=True, max_length=64)),
+                ("description", models.TextField(blank=True)),
+                ("definition", models.TextField(blank=True)),
+                ("docs_url", models.CharField(blank=True, max_length=500)),
+                ("auth_scheme", models.CharField(blank=True, max_length=200)),
+                ("visibility", models.CharField(default="internal", max_length=16)),
+                ("lifecycle", models.CharField(default="production", max_length=16)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="interfaces", to="catalog.service"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Datastore',
+            name="Datastore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=63, unique=True)),
-                ('type', models.CharField(default='database', max_length=32)),
-                ('description', models.TextField(blank=True)),
-                ('owner_service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='datastores', to='catalog.service')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=63, unique=True)),
+                ("type", models.CharField(default="database", max_length=32)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "owner_service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="datastores",
+                        to="catalog.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Dependency',
+            name="Dependency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(max_length=16)),
-                ('access', models.CharField(blank=True, max_length=16)),
-                ('description', models.TextField(blank=True)),
-                ('datastore', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='accessors', to='catalog.datastore')),
-                ('interface', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='consumers', to='catalog.interface')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dependencies', to='catalog.service')),
-                ('target_service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='linked_by', to='catalog.service')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("kind", models.CharField(max_length=16)),
+                ("access", models.CharField(blank=True, max_length=16)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "datastore",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="accessors",
+                        to="catalog.datastore",
+                    ),
+                ),
+                (
+                    "interface",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consumers",
+                        to="catalog.interface",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="dependencies", to="catalog.service"
+                    ),
+                ),
+                (
+                    "target_service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="linked_by",
+                        to="catalog.service",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('service', 'interface'), name='catalog_dep_consumes_unique'), models.UniqueConstraint(fields=('service', 'datastore'), name='catalog_dep_accesses_unique'), models.UniqueConstraint(fields=('service', 'target_service'), name='catalog_dep_links_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("service", "interface"), name="catalog_dep_consumes_unique"),
+                    models.UniqueConstraint(fields=("service", "datastore"), name="catalog_dep_accesses_unique"),
+                    models.UniqueConstraint(fields=("service", "target_service"), name="catalog_dep_links_unique"),
+                ],
             },
         ),
     ]

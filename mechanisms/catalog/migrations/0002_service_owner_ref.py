@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='service',
-            name='owner_ref',
+            model_name="service",
+            name="owner_ref",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AlterField(
-            model_name='service',
-            name='owner_team_id',
+            model_name="service",
+            name="owner_team_id",
             field=models.BigIntegerField(blank=True, db_index=True, null=True),
         ),
     ]

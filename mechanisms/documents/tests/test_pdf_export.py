@@ -123,4 +123,3 @@ def test_the_api_and_the_page_serve_it_to_readers_only(make_doc, docs, as_):
     assert signed_in("dan").get(f"/documents/{doc.id}/pdf").status_code == 404
     anonymous = Client().get(f"/documents/{doc.id}/pdf")
     assert anonymous.status_code == 302 and "signin" in anonymous["Location"]
-

@@ -243,8 +243,6 @@ DOORS_FOR: dict[str, tuple[str, ...]] = {
 }
 
 
-
-
 def run_matrix(table: str, *, doors: list[Door], records: Mapping[str, Target], roles: Mapping[str, str | None]):
     """`check_matrix` door by door over the columns each door can reach, every mismatch of every door reported at
     once. The history door reads the same table with each 403 as a 404 (the log never says "sealed"); lists and

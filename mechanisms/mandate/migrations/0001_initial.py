@@ -5,78 +5,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CurrentFinding',
+            name="CurrentFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(db_index=True, max_length=64)),
-                ('severity', models.CharField(max_length=16)),
-                ('subject', models.CharField(max_length=300)),
-                ('related', models.JSONField(default=list)),
-                ('message', models.TextField(blank=True)),
-                ('details', models.JSONField(default=list)),
-                ('team_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('primary', models.BooleanField(default=True)),
-                ('waived', models.BooleanField(default=False)),
-                ('waiver_id', models.BigIntegerField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule", models.CharField(db_index=True, max_length=64)),
+                ("severity", models.CharField(max_length=16)),
+                ("subject", models.CharField(max_length=300)),
+                ("related", models.JSONField(default=list)),
+                ("message", models.TextField(blank=True)),
+                ("details", models.JSONField(default=list)),
+                ("team_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("primary", models.BooleanField(default=True)),
+                ("waived", models.BooleanField(default=False)),
+                ("waiver_id", models.BigIntegerField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['rule', 'subject', 'id'],
+                "ordering": ["rule", "subject", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('trigger', models.CharField(default='manual', max_length=16)),
-                ('actor', models.CharField(max_length=200)),
-                ('totals', models.JSONField(default=dict)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True)),
+                ("trigger", models.CharField(default="manual", max_length=16)),
+                ("actor", models.CharField(max_length=200)),
+                ("totals", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Waiver',
+            name="Waiver",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('subject', models.CharField(db_index=True, max_length=300)),
-                ('rule', models.CharField(max_length=64)),
-                ('related', models.CharField(blank=True, max_length=300)),
-                ('reason', models.TextField()),
-                ('expires', models.DateField()),
-                ('approver_person_id', models.BigIntegerField(db_index=True)),
-                ('granted_by', models.CharField(max_length=200)),
-                ('revoked', models.BooleanField(default=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("subject", models.CharField(db_index=True, max_length=300)),
+                ("rule", models.CharField(max_length=64)),
+                ("related", models.CharField(blank=True, max_length=300)),
+                ("reason", models.TextField()),
+                ("expires", models.DateField()),
+                ("approver_person_id", models.BigIntegerField(db_index=True)),
+                ("granted_by", models.CharField(max_length=200)),
+                ("revoked", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['subject', 'rule', 'id'],
+                "ordering": ["subject", "rule", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TeamScore',
+            name="TeamScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('team_id', models.BigIntegerField(db_index=True)),
-                ('errors', models.PositiveIntegerField(default=0)),
-                ('warnings', models.PositiveIntegerField(default=0)),
-                ('waived', models.PositiveIntegerField(default=0)),
-                ('by_rule', models.JSONField(default=dict)),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='mandate.evaluation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("team_id", models.BigIntegerField(db_index=True)),
+                ("errors", models.PositiveIntegerField(default=0)),
+                ("warnings", models.PositiveIntegerField(default=0)),
+                ("waived", models.PositiveIntegerField(default=0)),
+                ("by_rule", models.JSONField(default=dict)),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scores", to="mandate.evaluation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team_id', 'evaluation_id'],
+                "ordering": ["team_id", "evaluation_id"],
             },
         ),
     ]

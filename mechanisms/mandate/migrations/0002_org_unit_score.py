@@ -5,25 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mandate', '0001_initial'),
+        ("mandate", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrgUnitScore',
+            name="OrgUnitScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('org_unit_id', models.BigIntegerField(db_index=True)),
-                ('errors', models.PositiveIntegerField(default=0)),
-                ('warnings', models.PositiveIntegerField(default=0)),
-                ('waived', models.PositiveIntegerField(default=0)),
-                ('by_rule', models.JSONField(default=dict)),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unit_scores', to='mandate.evaluation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("org_unit_id", models.BigIntegerField(db_index=True)),
+                ("errors", models.PositiveIntegerField(default=0)),
+                ("warnings", models.PositiveIntegerField(default=0)),
+                ("waived", models.PositiveIntegerField(default=0)),
+                ("by_rule", models.JSONField(default=dict)),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="unit_scores", to="mandate.evaluation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['org_unit_id', 'evaluation_id'],
+                "ordering": ["org_unit_id", "evaluation_id"],
             },
         ),
     ]

@@ -88,9 +88,7 @@ def test_waiver_refusals_name_the_field(api_client, small_org):
         "/api/v1/mandate/waivers", {**body, "expires": "2000-01-01"}, content_type="application/json"
     )
     assert response.status_code == 400
-    response = api_client("bob").post(
-        "/api/v1/mandate/waivers", {**body, "extra": 1}, content_type="application/json"
-    )
+    response = api_client("bob").post("/api/v1/mandate/waivers", {**body, "extra": 1}, content_type="application/json")
     assert response.status_code == 422
     response = api_client("admin").post("/api/v1/mandate/waivers", body, content_type="application/json")
     assert response.status_code == 403  # an account without a person cannot own the request

@@ -4,37 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Deadline',
+            name="Deadline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('subject_type', models.CharField(max_length=64)),
-                ('subject_id', models.BigIntegerField()),
-                ('kind', models.CharField(max_length=64)),
-                ('title', models.CharField(max_length=200)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('owner_ids', models.JSONField(default=list)),
-                ('escalate_from_id', models.BigIntegerField(blank=True, null=True)),
-                ('due_at', models.DateTimeField()),
-                ('remind_every', models.DurationField()),
-                ('escalate_after', models.DurationField(blank=True, null=True)),
-                ('reminders_sent', models.PositiveIntegerField(default=0)),
-                ('escalation_level', models.PositiveIntegerField(default=0)),
-                ('cleared_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("subject_type", models.CharField(max_length=64)),
+                ("subject_id", models.BigIntegerField()),
+                ("kind", models.CharField(max_length=64)),
+                ("title", models.CharField(max_length=200)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("owner_ids", models.JSONField(default=list)),
+                ("escalate_from_id", models.BigIntegerField(blank=True, null=True)),
+                ("due_at", models.DateTimeField()),
+                ("remind_every", models.DurationField()),
+                ("escalate_after", models.DurationField(blank=True, null=True)),
+                ("reminders_sent", models.PositiveIntegerField(default=0)),
+                ("escalation_level", models.PositiveIntegerField(default=0)),
+                ("cleared_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['due_at', 'id'],
-                'indexes': [models.Index(fields=['cleared_at', 'due_at'], name='notif_deadline_open_due')],
-                'constraints': [models.UniqueConstraint(fields=('subject_type', 'subject_id'), name='notif_deadline_one_per_subject')],
+                "ordering": ["due_at", "id"],
+                "indexes": [models.Index(fields=["cleared_at", "due_at"], name="notif_deadline_open_due")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subject_type", "subject_id"), name="notif_deadline_one_per_subject"
+                    )
+                ],
             },
         ),
     ]

@@ -5,30 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RoleGrant',
+            name="RoleGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(db_index=True, max_length=32)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('granted_by', models.CharField(max_length=150)),
-                ('reason', models.TextField(blank=True)),
-                ('org_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='role_grants', to='org.orgunit')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_grants', to='org.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("role", models.CharField(db_index=True, max_length=32)),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                ("granted_by", models.CharField(max_length=150)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_grants",
+                        to="org.orgunit",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="role_grants", to="org.person"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['person_id', 'role', 'id'],
-                'indexes': [models.Index(fields=['person', 'role'], name='org_rolegrant_person_idx')],
+                "ordering": ["person_id", "role", "id"],
+                "indexes": [models.Index(fields=["person", "role"], name="org_rolegrant_person_idx")],
             },
         ),
     ]

@@ -1,6 +1,6 @@
 """The demo's experiments (workflows/demo_experiments.py): three finished experiments on generated data, a winner
 shipped, a flat one kept, one with SRM decided after a bar-raiser review; their pages show it (the SRM banner, the
-significant lift, the exposures chart); loading twice changes nothing."""
+significant lift, the exposures chart); planting twice changes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mechanisms.experiments import services
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.testing import page_text
 from mechanisms.workflows.demo import DEMO_PASSWORD, load_demo
+from mechanisms.workflows.demo_experiments import plant_experiments
 
 pytestmark = pytest.mark.django_db
 
@@ -53,5 +54,5 @@ def test_the_demo_has_three_finished_experiments_and_their_pages_say_what_happen
     listing = page_text(client.get("/experiments"))
     assert "One-page checkout" in listing and "Autocomplete v2 in search" in listing
 
-    load_demo()  # a second load plants nothing more
+    plant_experiments(system, password=DEMO_PASSWORD)  # a second planting adds nothing
     assert services.list_experiments(actor=system).total == 3
