@@ -535,7 +535,7 @@ def analyse(
             at = dt.datetime.fromisoformat(through)
         except ValueError:
             fail(f"--through is not an ISO 8601 time: {through!r} (through)", EXIT_USAGE)
-    actor = _actor(as_)
+    actor = _as(as_)
     view = _analysis_run(lambda: services.analyse_experiment(actor=actor, key=key, through=at, final=final))
     if format == Format.json:
         emit_json(_snapshot_json(view))
@@ -553,7 +553,7 @@ def list_snapshots(
 ):
     """An experiment's analyses, newest first."""
     services = _services()
-    actor = _actor(as_)
+    actor = _as(as_)
     page = _analysis_run(lambda: services.list_snapshots(actor=actor, key=key, limit=limit, offset=offset))
     if format == Format.json:
         from mechanisms.experiments import schemas
@@ -584,7 +584,7 @@ def list_snapshots(
 def show_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMAT):
     """One analysis: results, recommendation, the exact SQL run and the hash."""
     services = _services()
-    actor = _actor(as_)
+    actor = _as(as_)
     view = _analysis_run(lambda: services.get_snapshot(actor=actor, key=key, number=number))
     if format == Format.json:
         emit_json(_snapshot_json(view))
@@ -597,7 +597,7 @@ def verify_snapshot(key: str, number: int, as_: str = AS, format: Format = FORMA
     """Recompute an analysis's hash and re-run its statistics from the stored sufficient statistics; exit 1 when
     either differs."""
     services = _services()
-    actor = _actor(as_)
+    actor = _as(as_)
     check = _analysis_run(lambda: services.verify_snapshot(actor=actor, key=key, number=number))
     if format == Format.json:
         from mechanisms.experiments import schemas
