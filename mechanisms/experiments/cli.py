@@ -9,20 +9,33 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from mechanisms.kernel.cli import EXIT_FAILURE, EXIT_USAGE, Format, emit_json, emit_table, fail, run, setup_django
+from mechanisms.kernel.cli import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    Format,
+    emit_json,
+    emit_table,
+    fail,
+    page_footer,
+    run,
+    setup_django,
+)
+from mechanisms.kernel.machine_cli import mount as mount_machine
+from mechanisms.kernel.machine_cli import show_moves
 
 experiments = typer.Typer(help="Experiments: registry, assignment, exposures, analysis and launch decisions.")
 
 # first part: the registry
 
-# --------------------------------------------------------------------------- second part: assignment and exposures
-
 AS = typer.Option(None, "--as", help="act as this person's account (handle); without it, the product itself")
 FORMAT = typer.Option(Format.text, "--format")
-_FIELD = re.compile(r"^exposures\[(\d+)\]\.(\w+)$")
+DEFINITION_KEYS = ("key", "name", "hypothesis", "team", "owner", "service", "high_impact", "hash_version", "plan")
+# The service's field names, as the file calls them.
+FILE_FIELDS = {"team_id": "team", "owner_id": "owner", "service_id": "service"}
 
 
 def _services():
@@ -32,13 +45,326 @@ def _services():
     return services
 
 
-def _actor(handle: str | None):
+def _as(handle: str | None):
     from mechanisms.org import services as org_services
 
     return run(lambda: org_services.cli_actor(handle=handle))
 
 
-def _refused(exc, where: str = "") -> None:
+def read_document(path: Path) -> tuple[Any, dict[str, int]]:
+    """A YAML or JSON file's content and the line of every field by its path (`plan.variations[1].weight`); a file
+    that cannot be read or parsed fails naming the file and line (exit 2)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read the file: {exc}", EXIT_USAGE)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        fail(f"{path}{line}: not valid YAML or JSON: {getattr(exc, 'problem', exc)}", EXIT_USAGE)
+    lines: dict[str, int] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        lines.setdefault(prefix, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, f"{prefix}.{key.value}" if prefix else str(key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{prefix}[{i}]")
+
+    if root is not None:
+        walk(root, "")
+    return data, lines
+
+
+def _refused(path: Path, lines: dict[str, int], exc: Any, *, prefix: str = "") -> None:
+    """Fail naming the file, the line and the field of a refusal (exit 2 for bad input, 1 otherwise)."""
+    from mechanisms.kernel.errors import RuleViolation
+
+    field = exc.field or ""
+    field = FILE_FIELDS.get(field, field)
+    if prefix and field.startswith("plan"):
+        field = prefix + field[len("plan") :]
+    probe = field
+    while probe and probe not in lines:
+        probe = probe.rsplit(".", 1)[0] if "." in probe else probe.split("[", 1)[0] if "[" in probe else ""
+    line = lines.get(probe, 1)
+    code = EXIT_USAGE if isinstance(exc, RuleViolation) else 1
+    fail(f"{path}:{line}: {field or 'file'}: {exc.message}", code)
+
+
+def _call(path: Path, lines: dict[str, int], fn, *, prefix: str = "") -> Any:
+    from mechanisms.kernel.errors import DomainError
+
+    try:
+        return fn()
+    except DomainError as exc:
+        _refused(path, lines, exc, prefix=prefix)
+    return None
+
+
+def _plan_file(path: Path, *, whole: bool = False):
+    """A plan from a file: either the plan itself, or (`whole`) a definition whose `plan` key holds it."""
+    from mechanisms.experiments import plans
+
+    data, lines = read_document(path)
+    if not whole and isinstance(data, dict) and "plan" in data and "variations" not in data:
+        data, prefix = data["plan"], "plan"
+    else:
+        prefix = ""
+    plan = _call(path, lines, lambda: plans.plan_from_dict(data), prefix=prefix)
+    return plan, lines, prefix
+
+
+def _show(view, fmt: Format, moves: tuple[str, ...] | None = None) -> None:
+    if fmt is Format.json:
+        emit_json({**_jsonable(view), **({"actions": list(moves)} if moves is not None else {})})
+        return
+    typer.echo(f"{view.key}: {view.name} [{view.state.value}] v{view.version}")
+    typer.echo(f"team {view.team_name}; owner {view.owner_name}; service {view.service_name or '-'}")
+    typer.echo(f"hypothesis: {view.hypothesis}")
+    p = view.plan
+    typer.echo(
+        f"plan {view.plan_number}: {p.engine.value}, {p.difference.value}; primary {p.primary.metric} "
+        f"({p.primary.statistic.value}); mde {p.mde:g}; alpha {p.alpha:g}; power {p.power:g}; "
+        f"{p.planned_sample_size} units; stop on {p.stop_rule.value}"
+    )
+    emit_table("Variations", ["key", "name", "weight"], [(v.key, v.name, f"{v.weight:g}") for v in p.variations])
+    if p.guardrails:
+        typer.echo("guardrails: " + ", ".join(g.metric for g in p.guardrails))
+    if view.stopped_at:
+        early = " (early)" if view.stopped_early else ""
+        typer.echo(f"stopped {view.stopped_at:%Y-%m-%d}{early}: {view.stop_reason}")
+    if view.decision:
+        typer.echo(f"decision: {view.decision.value} {view.decision_variation or ''}".rstrip())
+    if moves is not None:
+        show_moves(moves)
+
+
+def _jsonable(view) -> dict[str, Any]:
+    import dataclasses
+
+    from mechanisms.experiments import plans
+    from mechanisms.kernel.cli import to_jsonable
+
+    out = to_jsonable({f.name: getattr(view, f.name) for f in dataclasses.fields(view) if f.name != "plan"})
+    out["plan"] = plans.plan_to_dict(view.plan)
+    return out
+
+
+@experiments.command("list")
+def list_command(
+    state: str | None = typer.Option(None, help="draft, running, stopped, in_review, decided or cancelled"),
+    team: str | None = typer.Option(None, help="a team's slug"),
+    metric: str | None = typer.Option(None, help="the primary metric's registry name"),
+    text: str | None = typer.Option(None, help="words in the key, name or hypothesis"),
+    limit: int = typer.Option(50),
+    offset: int = typer.Option(0),
+    as_: str | None = AS,
+    format: Format = FORMAT,
+) -> None:
+    """List experiments, newest first."""
+    services = _services()
+    from mechanisms.org import services as org_services
+
+    actor = _as(as_)
+    team_id = None
+    if team:
+        found = run(lambda: org_services.find_team(actor=actor, slug=team))
+        if found is None:
+            fail(f"no team with slug {team!r} (team)", EXIT_USAGE)
+        team_id = found.id
+    page = run(
+        lambda: services.list_experiments(
+            actor=actor, state=state, team_id=team_id, metric=metric, text=text, limit=limit, offset=offset
+        )
+    )
+    if format is Format.json:
+        emit_json({"items": [_jsonable(v) for v in page.items], "total": page.total, "next_offset": page.next_offset})
+        return
+    emit_table(
+        "Experiments",
+        ["key", "name", "state", "team", "primary", "units planned"],
+        [
+            (v.key, v.name, v.state.value, v.team_name, v.plan.primary.metric, v.plan.planned_sample_size)
+            for v in page.items
+        ],
+        page_footer(page),
+        ellipsize=("name",),
+    )
+
+
+@experiments.command("show")
+def show_command(key: str, as_: str | None = AS, format: Format = FORMAT) -> None:
+    """One experiment, its plan, and what you may do now."""
+    services = _services()
+    actor = _as(as_)
+    view = run(lambda: services.get_experiment(actor=actor, key=key))
+    _show(view, format, run(lambda: services.experiment_moves(actor=actor, key=key)))
+
+
+@experiments.command("plans")
+def plans_command(key: str, as_: str | None = AS, format: Format = FORMAT) -> None:
+    """The plan's versions: the pre-registered first, then each reasoned revision after start."""
+    services = _services()
+    from mechanisms.experiments import plans
+
+    page = run(lambda: services.list_plan_versions(actor=_as(as_), key=key))
+    if format is Format.json:
+        from mechanisms.kernel.cli import to_jsonable
+
+        emit_json([{**to_jsonable(v), "plan": plans.plan_to_dict(v.plan)} for v in page.items])
+        return
+    emit_table(
+        f"Plan versions of {key}",
+        ["number", "after start", "changed", "by", "at", "reason"],
+        [
+            (
+                v.number,
+                "yes" if v.after_start else "no",
+                ", ".join(v.changed),
+                v.created_by_name,
+                f"{v.created_at:%Y-%m-%d %H:%M}",
+                v.reason,
+            )
+            for v in page.items
+        ],
+        page_footer(page),
+        ellipsize=("reason",),
+    )
+
+
+@experiments.command("define")
+def define_command(
+    file: Path = typer.Argument(..., help="a YAML or JSON definition: " + ", ".join(DEFINITION_KEYS)),
+    as_: str | None = AS,
+    format: Format = FORMAT,
+) -> None:
+    """Register an experiment as a draft from a definition file (errors name the file, line and field)."""
+    services = _services()
+    from mechanisms.catalog import services as catalog_services
+    from mechanisms.experiments import plans
+    from mechanisms.kernel.errors import NotFound, RuleViolation
+    from mechanisms.org import services as org_services
+
+    data, lines = read_document(file)
+    actor = _as(as_)
+
+    def define():
+        if not isinstance(data, dict):
+            raise RuleViolation("the file is a mapping of " + ", ".join(DEFINITION_KEYS), field="")
+        unknown = sorted(str(k) for k in data if k not in DEFINITION_KEYS)
+        if unknown:
+            raise RuleViolation(f"unknown field; expected {', '.join(DEFINITION_KEYS)}", field=unknown[0])
+        for name in ("key", "name", "hypothesis", "team", "owner", "plan"):
+            if name not in data:
+                raise RuleViolation(f"{name} is required", field=name)
+        team = org_services.find_team(actor=actor, slug=str(data["team"]))
+        if team is None:
+            raise NotFound(f"no team with slug {data['team']!r}", field="team")
+        owner = org_services.find_person(actor=actor, handle=str(data["owner"]))
+        if owner is None:
+            raise NotFound(f"no person with handle {data['owner']!r}", field="owner")
+        service_id = None
+        if data.get("service"):
+            service = catalog_services.find_service(actor=actor, name=str(data["service"]))
+            if service is None:
+                raise NotFound(f"no service named {data['service']!r}", field="service")
+            service_id = service.id
+        return services.define_experiment(
+            actor=actor,
+            key=data["key"],
+            name=data["name"],
+            hypothesis=data["hypothesis"],
+            team_id=team.id,
+            owner_id=owner.id,
+            service_id=service_id,
+            high_impact=data.get("high_impact", False),
+            hash_version=data.get("hash_version", 2),
+            plan=plans.plan_from_dict(data["plan"]),
+        )
+
+    _show(_call(file, lines, define), format)
+
+
+@experiments.command("edit")
+def edit_command(
+    key: str,
+    version: int = typer.Option(..., "--version", help="the version you read (see `show`)"),
+    name: str | None = typer.Option(None),
+    hypothesis: str | None = typer.Option(None),
+    high_impact: bool | None = typer.Option(None, "--high-impact/--not-high-impact"),
+    plan: Path | None = typer.Option(None, "--plan", help="a YAML or JSON plan file (a draft only)"),
+    as_: str | None = AS,
+    format: Format = FORMAT,
+) -> None:
+    """Change a draft; after start the plan is frozen (see `revise`)."""
+    services = _services()
+    from mechanisms.experiments.contracts import ExperimentChanges
+
+    actor = _as(as_)
+    new_plan, lines, prefix = _plan_file(plan) if plan else (None, {}, "")
+    changes = ExperimentChanges(name=name, hypothesis=hypothesis, high_impact=high_impact, plan=new_plan)
+    call = lambda: services.edit_experiment(actor=actor, key=key, version=version, changes=changes)  # noqa: E731
+    _show(_call(plan, lines, call, prefix=prefix) if plan else run(call), format)
+
+
+@experiments.command("revise")
+def revise_command(
+    key: str,
+    plan: Path = typer.Option(..., "--plan", help="the whole revised plan, as a YAML or JSON file"),
+    reason: str = typer.Option(..., "--reason", help="why the plan changes after start (kept beside the results)"),
+    version: int = typer.Option(..., "--version", help="the version you read (see `show`)"),
+    as_: str | None = AS,
+    format: Format = FORMAT,
+) -> None:
+    """File a reasoned plan revision after start."""
+    services = _services()
+    actor = _as(as_)
+    new_plan, lines, prefix = _plan_file(plan)
+    view = _call(
+        plan,
+        lines,
+        lambda: services.revise_plan(actor=actor, key=key, version=version, plan=new_plan, reason=reason),
+        prefix=prefix,
+    )
+    _show(view, format)
+
+
+def _machine():
+    from mechanisms.experiments.machines import MACHINE
+
+    return MACHINE
+
+
+def _perform(t, key, version, as_handle, fmt, values) -> None:
+    services = _services()
+    from mechanisms.kernel.errors import DomainError, RuleViolation
+
+    actor = _as(as_handle)
+    try:
+        view = services.apply_transition(actor=actor, key=key, name=t.name, version=version, values=values)
+    except DomainError as exc:
+        code = EXIT_USAGE if isinstance(exc, RuleViolation) else 1
+        fail(exc.message + (f" ({exc.field})" if exc.field else ""), code)
+    _show(view, fmt, run(lambda: services.experiment_moves(actor=actor, key=key)))
+
+
+# One command per declared transition of the experiment machine (machines.py): `mech experiments start KEY ...`.
+mount_machine(experiments, _machine(), perform=_perform, id_type=str, id_words="key")
+
+# --------------------------------------------------------------------------- second part: assignment and exposures
+
+_FIELD = re.compile(r"^exposures\[(\d+)\]\.(\w+)$")
+
+
+def _exposure_error(exc, where: str = "") -> None:
     """A refused input (RuleViolation) exits 2 naming the field, any other error 1."""
     from mechanisms.kernel.errors import RuleViolation
 
@@ -59,9 +385,9 @@ def assign(
 
     services = _services()
     try:
-        found = services.assign_units(actor=_actor(as_), keys=[key], unit_ids=list(units))
+        found = services.assign_units(actor=_as(as_), keys=[key], unit_ids=list(units))
     except DomainError as exc:
-        _refused(exc)
+        _exposure_error(exc)
     if format is Format.json:
         return emit_json(found)
     emit_table(
@@ -124,7 +450,7 @@ def expose(
 
     services = _services()
     exposures, lines = _read_exposures(file)
-    actor = _actor(as_)
+    actor = _as(as_)
     recorded = repeated = 0
     size = services.MAX_EXPOSURES
     for start in range(0, len(exposures), size):
@@ -137,7 +463,7 @@ def expose(
                 line = lines[start + int(match.group(1))]
                 code = EXIT_USAGE if exc.code == "rule_violation" else EXIT_FAILURE
                 fail(f"{file}: line {line}: {match.group(2)}: {exc.message}{done}", code)
-            _refused(exc, f"{file}{done}: ")
+            _exposure_error(exc, f"{file}{done}: ")
         recorded, repeated = recorded + report.recorded, repeated + report.repeated
     if format is Format.json:
         return emit_json({"recorded": recorded, "repeated": repeated})

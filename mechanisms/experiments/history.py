@@ -24,7 +24,8 @@ def _url(subject_id: str) -> str | None:
 
 
 def register() -> None:
-    # first part: the registry fills in its verbs and field labels (define, revise, start, stop, ...).
+    # Verbs: define (a draft), edit (a draft), revise_plan (a reasoned plan version after start), each transition of
+    # the machine; record_exposures, analyse and set_source are the other parts'.
     audit_services.register_subject_type(
         subject_type=SubjectType(
             name=SUBJECT_TYPE,
@@ -41,6 +42,18 @@ def register() -> None:
                 "plan": "plan",
                 "high_impact": "high impact",
                 "decision": "decision",
+                "key": "key",
+                "team_id": "team",
+                "owner_id": "owner",
+                "service_id": "service",
+                "hash_version": "hash version",
+                "connection": "data connection",
+                "plan_number": "plan version",
+                "stop_reason": "why it stopped",
+                "stopped_early": "stopped early",
+                "decision_variation": "variation launched",
+                "decision_rationale": "rationale",
+                "review_reasons": "why a review is needed",
             },
         )
     )

@@ -55,10 +55,12 @@ def mount(
     response: Any,
     module: str,
     schema_prefix: str = "",
+    id_type: Any = Id,
 ) -> dict[str, type[InSchema]]:
     """Add one endpoint per transition to `router`: `POST {base}/{{request_id}}/<slug>` calling
     `apply(actor=..., request_id=..., version=..., transition=..., values=...)`. Returns the body schemas by
-    transition name. `module` names the mounting api module, so operation ids stay what they were."""
+    transition name. `module` names the mounting api module, so operation ids stay what they were. `id_type` is
+    the path parameter's type: a record id by default, or e.g. a bounded slug for records addressed by key."""
     schemas = {}
     for t in machine.transitions:
         schema = body_schema(machine, t, prefix=schema_prefix)
@@ -68,11 +70,11 @@ def mount(
             response=responses(response, 400, 401, 403, 404, 409, 422),
             summary=t.title or t.name.replace("_", " "),
             description=_description(machine, t),
-        )(_view(t, schema, apply, module))
+        )(_view(t, schema, apply, module, id_type))
     return schemas
 
 
-def _view(t: Transition, schema: type[InSchema], apply: Callable[..., Any], module: str):
+def _view(t: Transition, schema: type[InSchema], apply: Callable[..., Any], module: str, id_type: Any = Id):
     def view(request, request_id, payload):
         values = payload.model_dump()
         version = values.pop("version")
@@ -83,7 +85,7 @@ def _view(t: Transition, schema: type[InSchema], apply: Callable[..., Any], modu
     view.__signature__ = inspect.Signature(
         [
             inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-            inspect.Parameter("request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Id),
+            inspect.Parameter("request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=id_type),
             inspect.Parameter("payload", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=schema),
         ]
     )

@@ -20,11 +20,12 @@ from .machines import Input, Kind, Machine, Transition
 Perform = Callable[[Transition, int, int, "str | None", Format, dict[str, Any]], None]
 
 
-def mount(app: typer.Typer, machine: Machine, *, perform: Perform) -> None:
+def mount(app: typer.Typer, machine: Machine, *, perform: Perform, id_type: Any = int, id_words: str = "id") -> None:
     """Add one command per transition to `app`. `perform(transition, request_id, version, as_handle, format,
-    values)` calls the service and prints; `values` holds the typed inputs, references still as typed."""
+    values)` calls the service and prints; `values` holds the typed inputs, references still as typed. `id_type`
+    and `id_words` describe the record's argument (an int id by default; a key for records addressed by key)."""
     for t in machine.transitions:
-        app.command(t.slug, help=_help(machine, t))(_command(machine, t, perform))
+        app.command(t.slug, help=_help(machine, t))(_command(machine, t, perform, id_type, id_words))
 
 
 def show_moves(actions: "tuple[str, ...] | list[str]", timeline: Any = None) -> None:
@@ -51,7 +52,7 @@ def resolve_refs(t: Transition, values: dict[str, Any], resolvers: Mapping[str, 
     return out
 
 
-def _command(machine: Machine, t: Transition, perform: Perform):
+def _command(machine: Machine, t: Transition, perform: Perform, id_type: Any = int, id_words: str = "id"):
     names = [spec.name for spec in t.inputs]
 
     def command(**kwargs: Any) -> None:
@@ -59,7 +60,7 @@ def _command(machine: Machine, t: Transition, perform: Perform):
         perform(t, kwargs["request_id"], kwargs["version"], kwargs["as_"], kwargs["format"], values)
 
     params = [
-        _param("request_id", int, typer.Argument(..., help=f"the {machine.noun}'s id")),
+        _param("request_id", id_type, typer.Argument(..., help=f"the {machine.noun}'s {id_words}")),
         _param("version", int, typer.Option(..., "--version", help="the version you read (see `show`)")),
     ]
     params += [_param(spec.name, *_option(spec)) for spec in t.inputs]
