@@ -16,6 +16,7 @@ import typer
 
 from mechanisms.config import worker_cli
 from mechanisms.interop.cli import check as check_command
+from mechanisms.interop.experiments_cli import analyze as experiments_analyze
 from mechanisms.interop.wbr_cli import wbr as wbr_app
 from mechanisms.kernel.actor import Actor
 from mechanisms.kernel.cli import EXIT_USAGE, fail, migrate, run, setup_django
@@ -46,7 +47,7 @@ def _root(
     """Mechanisms: the operating mechanisms of a service-oriented organization."""
 
 
-def _mount() -> None:
+def _mount() -> dict[str | None, typer.Typer]:
     """Every installed app's commands, as its AppConfig declares them (kernel.mounts), without setting Django up:
     groups first, so that an app may add a command to another app's group (`mech teams form` is workflows')."""
     groups: dict[str | None, typer.Typer] = {None: app}
@@ -61,9 +62,10 @@ def _mount() -> None:
             groups[command.name] = target
         else:
             parent.command(command.name)(target)
+    return groups
 
 
-_mount()
+_groups = _mount()
 import_app = typer.Typer(help="Import the org and catalog (all or nothing).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the org and catalog.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -71,6 +73,8 @@ app.add_typer(export_app, name="export")
 # Offline: `mech check` never sets up Django (DESIGN.md §3, pure rules run everywhere).
 app.command("check")(check_command)
 app.add_typer(wbr_app, name="wbr")
+# Offline too: `mech experiments analyze` (interop; the launcher runs it without Typer or Django).
+_groups["experiments"].command("analyze")(experiments_analyze)
 # Background work: the task queue and the periodic schedule (docs/worker.md).
 app.command("worker")(worker_cli.worker)
 

@@ -84,10 +84,10 @@ def test_the_query_check_sees_through_comments_and_strings():
 
 def test_the_duckdb_file_is_opened_read_only(small_org, duckdb_file):
     # A data-modifying statement that slipped past the first check is refused by the engine itself.
-    import duckdb
+    from mechanisms.kernel import warehouse
 
-    with pytest.raises(duckdb.Error, match="read-only"):
-        sql._run_duckdb({"path": str(duckdb_file)}, "CREATE TABLE evil AS SELECT 1", sql.Limits())
+    with pytest.raises(sql.QueryFailed, match="read-only"):
+        warehouse.read("default", "CREATE TABLE evil AS SELECT 1", checked=False)
     # Nor does a SELECT read the server's files.
     with pytest.raises(sql.QueryFailed, match="disabled"):
         sql.run("duckdb", "default", "SELECT * FROM read_csv('/etc/hostname')")
