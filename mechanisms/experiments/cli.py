@@ -430,7 +430,8 @@ def _read_exposures(path: Path):
         found.append(Exposure(unit_id=unit_id, at=at, variation=variation.strip() or None))
         lines.append(number)
     if problems:
-        fail("\n".join(problems[:50]) + (f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""), 2)
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        fail("\n".join(problems[:50]) + more, EXIT_USAGE)
     if not found:
         fail(f"{path}: has no exposures (unit_id[,at[,variation]] per line)", EXIT_USAGE)
     return found, lines
@@ -464,7 +465,7 @@ def expose(
                 line = lines[start + int(match.group(1))]
                 code = EXIT_USAGE if exc.code == "rule_violation" else EXIT_FAILURE
                 fail(f"{file}: line {line}: {match.group(2)}: {exc.message}{done}", code)
-            _refused_call(exc, f"{file}: ")
+            _refused_call(exc, f"{file}{done}: ")
         recorded, repeated = recorded + report.recorded, repeated + report.repeated
     if format is Format.json:
         return emit_json({"recorded": recorded, "repeated": repeated})
