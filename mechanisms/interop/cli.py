@@ -530,7 +530,9 @@ def run_check_argv(argv: list[str], *, hard_exit: bool = False) -> int | None:
     try:
         code = run_check(options.paths, output_format=options.output_format, today=options.today, server=options.server)
         if hard_exit:
-            _exit_now(code)
+            from mechanisms.interop.workers import exit_now
+
+            exit_now(code)
     finally:
         _retained = None
     return code
@@ -539,19 +541,6 @@ def run_check_argv(argv: list[str], *, hard_exit: bool = False) -> int | None:
 # While a check that will end its process runs, what it built stays referenced here, so that nothing is freed
 # before the process ends (see ``run_check_argv``).
 _retained: list[Any] | None = None
-
-
-def _exit_now(code: int) -> None:
-    """End the process with ``code`` without the interpreter's teardown, once stdout and stderr are flushed; return
-    (and let the interpreter report the problem as it always has) when they cannot be."""
-    import os
-
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        return
-    os._exit(code)
 
 
 if __name__ == "__main__":

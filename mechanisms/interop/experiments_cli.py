@@ -107,14 +107,9 @@ def run_analyze_argv(argv: list[str], *, hard_exit: bool = False) -> int | None:
         return None
     code = run_analyze(options.stats, output_format=options.output_format)
     if hard_exit:
-        import os
+        from mechanisms.interop.workers import exit_now
 
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            return code
-        os._exit(code)
+        exit_now(code)
     return code
 
 

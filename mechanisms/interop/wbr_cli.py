@@ -280,14 +280,9 @@ def run_build_argv(argv: list[str], *, hard_exit: bool = False) -> int | None:
         output_format=options.output_format,
     )
     if hard_exit:
-        import os
+        from mechanisms.interop.workers import exit_now
 
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            return code
-        os._exit(code)
+        exit_now(code)
     return code
 
 

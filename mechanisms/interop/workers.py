@@ -271,3 +271,15 @@ def _read_at(fd: int, offset: int, length: int) -> bytes | None:
         parts.append(more)
         got += len(more)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code`` without the interpreter's teardown (an offline command's last step: freeing
+    what it built costs more than the command), once stdout and stderr are flushed; return (and let the interpreter
+    end as it always has) when they cannot be."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
