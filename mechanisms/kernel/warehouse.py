@@ -30,10 +30,8 @@ A warehouse (Trino, BigQuery, Snowflake) is one more `Engine` entry in ENGINES: 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -154,7 +152,7 @@ def read(
 
 class WriteSession:
     """One open write transaction on a data connection (from `write`): `execute`, `executemany`, and
-    `insert_rows` (the engine's bulk path: PostgreSQL COPY, DuckDB COPY from a temporary CSV file)."""
+    `insert_rows` (the engine's bulk path: PostgreSQL COPY, DuckDB an INSERT ... SELECT of NumPy columns)."""
 
     def __init__(self, name: str, dialect: str, raw: Any) -> None:
         self.name = name
@@ -272,39 +270,40 @@ def _write_duckdb(connection: Mapping[str, Any]) -> Iterator[Any]:
         conn.close()
 
 
-_DUCKDB_CHUNK = 100_000  # rows per temporary CSV file
+_DUCKDB_CHUNK = 100_000
 
 
 def _insert_duckdb(session: WriteSession, table: str, columns: Sequence[str], rows: Any) -> int:
-    """DuckDB's bulk path: the rows written to a temporary CSV file, then one COPY per chunk (an order of magnitude
-    faster than executemany: 20,000 rows in well under a second). None is written as an empty field and read back
-    as NULL, so an empty string is NULL too (the product's tables keep no empty text). The file is removed after."""
+    """DuckDB's fast path without Arrow or pandas: each chunk of rows as columns of NumPy object arrays (NumPy
+    comes with scipy), registered as a view and inserted by one INSERT ... SELECT (executemany is a thousand
+    rows a second; this is hundreds of thousands)."""
+    import numpy as np
+
+    names = list(columns)
+    insert = f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM mech_bulk_rows"
     count = 0
-    target = f"{table} ({', '.join(columns)})"
     chunk: list[Sequence[Any]] = []
 
-    def copy(batch: list[Sequence[Any]]) -> None:
-        fd, path = tempfile.mkstemp(prefix="mech-insert-", suffix=".csv")
+    def flush() -> None:
+        arrays = {}
+        for k, name in enumerate(names):
+            column = np.empty(len(chunk), dtype=object)
+            column[:] = [row[k] for row in chunk]
+            arrays[name] = column
+        session.raw.register("mech_bulk_rows", arrays)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerows(["" if v is None else v for v in row] for row in batch)
-            quoted = path.replace("'", "''")
-            session.raw.execute(
-                f"COPY {target} FROM '{quoted}' (FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', "
-                "ESCAPE '\"', NULL '', AUTO_DETECT false)"
-            )
+            session.raw.execute(insert)
         finally:
-            os.unlink(path)
+            session.raw.unregister("mech_bulk_rows")
 
     for row in rows:
         chunk.append(row)
         if len(chunk) >= _DUCKDB_CHUNK:
-            copy(chunk)
+            flush()
             count += len(chunk)
             chunk = []
     if chunk:
-        copy(chunk)
+        flush()
         count += len(chunk)
     return count
 
