@@ -163,18 +163,13 @@ def _events(name: str, source: str | None, spec: MetricQuerySpec) -> list[tuple[
     ]
 
 
-def _per_unit(cte: str, events: str, statistic: Statistic, window: str) -> str:
-    """A CTE of (unit_id, value) for the exposed units with events in the window."""
-    value = "CAST(1 AS DOUBLE PRECISION)" if statistic == Statistic.PROPORTION else "SUM(e.value)"
-    return (
-        f"{cte} AS (\n  SELECT x.unit_id, {value} AS value\n  FROM exposed x JOIN {events} e ON e.unit_id = x.unit_id\n"
-        f"  WHERE {window}\n  GROUP BY x.unit_id\n)"
-    )
-
-
 def _pieces(spec: MetricQuerySpec) -> list[tuple[str, object]]:
+    """The statement in pieces. One join of the exposed units with their events (the numerator's and a ratio's
+    denominator's, tagged, read once), grouped by unit: each unit's value after its exposure (and CUPED's before
+    it). A unit without events adds nothing to any sum, so it is never materialised: the counts of exposed units
+    per variation come from one scan of the exposures, and the sums only from units with events."""
     statistic = _check(spec)
-    after = "e.ts >= x.exposed_at"
+    ratio = statistic == Statistic.RATIO
     out: list[tuple[str, object]] = [
         ("sql", "WITH exposed AS (\n  SELECT unit_id, variation, exposed_at FROM "),
         ("sql", spec.exposures_table),
@@ -184,25 +179,29 @@ def _pieces(spec: MetricQuerySpec) -> list[tuple[str, object]]:
         ("param", int(spec.hash_version)),
         ("sql", " AND exposed_at <= "),
         ("param", spec.through),
-        ("sql", "\n),\nm_events AS (\n  "),
+        ("sql", "\n),\nevents AS (\n  SELECT unit_id, ts, value, 0 AS part FROM (\n  "),
         *_events(spec.metric, spec.source, spec),
-        ("sql", "\n),\n"),
-        ("sql", _per_unit("m_unit", "m_events", statistic, after)),
+        ("sql", "\n  ) m"),
     ]
-    joins = ["LEFT JOIN m_unit m ON m.unit_id = x.unit_id"]
-    values = ["COALESCE(m.value, 0) AS m"]
-    if statistic == Statistic.RATIO:
-        out += [("sql", ",\nd_events AS (\n  "), *_events(str(spec.denominator), spec.denominator_source, spec)]
-        out += [("sql", "\n),\n"), ("sql", _per_unit("d_unit", "d_events", Statistic.MEAN, after))]
-        joins.append("LEFT JOIN d_unit d ON d.unit_id = x.unit_id")
-        values.append("COALESCE(d.value, 0) AS d")
+    if ratio:
+        out += [
+            ("sql", "\n  UNION ALL\n  SELECT unit_id, ts, value, 1 AS part FROM (\n  "),
+            *_events(str(spec.denominator), spec.denominator_source, spec),
+            ("sql", "\n  ) d"),
+        ]
+    after = "e.ts >= x.exposed_at"
     if spec.cuped:
-        before = f"e.ts >= x.exposed_at - INTERVAL '{int(spec.covariate_days)}' DAY AND e.ts < x.exposed_at"
-        out += [("sql", ",\n"), ("sql", _per_unit("c_unit", "m_events", statistic, before))]
-        joins.append("LEFT JOIN c_unit c ON c.unit_id = x.unit_id")
-        values.append("COALESCE(c.value, 0) AS c")
-    sums = ["COUNT(*) AS n", "SUM(u.m) AS sum", "SUM(u.m * u.m) AS sum_squares"]
-    if statistic == Statistic.RATIO:
+        start = f"x.exposed_at - INTERVAL '{int(spec.covariate_days)}' DAY"
+        window, before = f"e.ts >= {start}", "e.ts < x.exposed_at"
+    else:
+        window, before = after, ""
+    values = [_unit_value("m", statistic, f"e.part = 0 AND {after}")]
+    if ratio:
+        values.append(_unit_value("d", Statistic.MEAN, f"e.part = 1 AND {after}"))
+    if spec.cuped:
+        values.append(_unit_value("c", statistic, before))
+    sums = ["SUM(u.m) AS sum", "SUM(u.m * u.m) AS sum_squares"]
+    if ratio:
         sums += [
             "SUM(u.m) AS m_sum",
             "SUM(u.m * u.m) AS m_sum_squares",
@@ -216,16 +215,29 @@ def _pieces(spec: MetricQuerySpec) -> list[tuple[str, object]]:
             "SUM(u.c * u.c) AS covariate_sum_squares",
             "SUM(u.m * u.c) AS main_covariate_sum_product",
         ]
+    names = [s.rsplit(" AS ", 1)[1] for s in sums]
     out.append(
         (
             "sql",
-            ",\nunits AS (\n  SELECT x.variation, "
+            "\n),\nunits AS (\n  SELECT x.variation, "
             + ", ".join(values)
-            + "\n  FROM exposed x\n  "
-            + "\n  ".join(joins)
-            + "\n)\nSELECT u.variation, "
+            + f"\n  FROM exposed x JOIN events e ON e.unit_id = x.unit_id AND {window}"
+            + "\n  GROUP BY x.variation, x.unit_id\n),"
+            + "\nsums AS (\n  SELECT u.variation, "
             + ", ".join(sums)
-            + "\nFROM units u\nGROUP BY u.variation\nORDER BY u.variation",
+            + "\n  FROM units u GROUP BY u.variation\n),"
+            + "\ncounts AS (\n  SELECT variation, COUNT(*) AS n FROM exposed GROUP BY variation\n)"
+            + "\nSELECT c.variation, c.n, "
+            + ", ".join(f"COALESCE(s.{name}, 0) AS {name}" for name in names)
+            + "\nFROM counts c LEFT JOIN sums s ON s.variation = c.variation\nORDER BY c.variation",
         )
     )
     return out
+
+
+def _unit_value(name: str, statistic: Statistic, when: str) -> str:
+    """A unit's value over its events that meet `when`: a proportion's 1 when there is any, a mean's sum (0 when
+    none)."""
+    if statistic == Statistic.PROPORTION:
+        return f"MAX(CASE WHEN {when} THEN 1.0 ELSE 0.0 END) AS {name}"
+    return f"SUM(CASE WHEN {when} THEN COALESCE(e.value, 0.0) ELSE 0.0 END) AS {name}"
