@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import math
 from dataclasses import dataclass, field
+
+from mechanisms.kernel.importing import open_csv
 
 HEADER = ("metric", "unit_id", "ts", "value")
 MAX_EVENTS = 1_000_000
@@ -46,20 +47,10 @@ def parse_events(content: bytes) -> ParsedEvents:
     """Every event of the file, or its problems (line numbers count the header as line 1). A blank value is kept
     as None (an event without a value still counts for a proportion); blank lines are skipped."""
     out = ParsedEvents()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        out.problem(1, "file", f"the file is not UTF-8 text (byte {exc.start})")
+    opened = open_csv(content, out.problem)
+    if opened is None:
         return out
-    if "\x00" in text:
-        out.problem(1, "file", "the file contains NUL characters; it is not a CSV")
-        return out
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        out.problem(1, "header", f"the header does not parse: {exc}")
-        return out
+    header, reader = opened
     columns = tuple(h.strip().lower() for h in header or ())
     if columns != HEADER:
         out.problem(1, "header", f"the header must be {','.join(HEADER)}, not {','.join(columns)[:80] or 'empty'}")

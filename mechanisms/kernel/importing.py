@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .errors import RuleViolation
@@ -118,3 +121,24 @@ def import_change(verb: str, subject_type: str, subject_id, label: str, before, 
         "after": after,
         "reason": "import",
     }
+
+
+def open_csv(content: bytes, problem: Callable[[int, str, str], None]) -> tuple[list[str], Iterator[list[str]]] | None:
+    """A CSV upload's header and a reader of its rows (`reader.line_num` is the line just read), or None after
+    telling `problem(line, field, message)` why the file cannot be read: not UTF-8 text (a byte-order mark is
+    allowed), NUL characters, or a header that does not parse. An empty file gives an empty header."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problem(1, "file", f"the file is not UTF-8 text (byte {exc.start})")
+        return None
+    if "\x00" in text:
+        problem(1, "file", "the file contains NUL characters; it is not a CSV")
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problem(1, "header", f"the header does not parse: {exc}")
+        return None
+    return list(header or ()), reader

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import math
 import re
 from dataclasses import dataclass, field
+
+from mechanisms.kernel.importing import open_csv
 
 MAX_PROBLEMS = 100  # a file that is wrong everywhere is reported by its first hundred problems
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -78,20 +79,10 @@ def parse_day(text: str) -> dt.date:
 def parse_csv(content: bytes) -> Parsed:
     """Every value of the file, or its problems (line numbers count the header as line 1)."""
     out = Parsed()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        out.problem(1, "file", f"the file is not UTF-8 text (byte {exc.start})")
+    opened = open_csv(content, out.problem)
+    if opened is None:
         return out
-    if "\x00" in text:
-        out.problem(1, "file", "the file contains NUL characters; it is not a CSV")
-        return out
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        out.problem(1, "header", f"the header does not parse: {exc}")
-        return out
+    header, reader = opened
     if not header or not any(h.strip() for h in header):
         out.problem(1, "header", "the file is empty; the header must be date,metric,value or date,<metric>,...")
         return out
