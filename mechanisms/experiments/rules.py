@@ -1010,6 +1010,15 @@ def _variation_from_dict(data: Any, statistic: Statistic, cuped: bool, where: st
     values = {f: _number(data, f, where, None if f in required else 0.0) for f in _ALL_FIELDS}
     if statistic is Statistic.PROPORTION and "sum_squares" not in data:
         values["sum_squares"] = values["sum"]  # a proportion's sum of squares is its sum
+    elif statistic is Statistic.PROPORTION and int(raw_n) > 0:
+        # Given, it must be a proportion's: each unit is 0 or 1, so sum_squares equals sum (never below sum^2/n).
+        total, squares = values["sum"], values["sum_squares"]
+        in_range = 0 <= total <= int(raw_n)  # else check_stats names `sum`
+        if in_range and (_below(squares, total, int(raw_n)) or squares > total * (1 + 1e-9) + 1e-9):
+            raise InvalidStats(
+                "a proportion's sum_squares equals its sum (each unit is 0 or 1): not below sum^2/n, not above sum",
+                f"{where}sum_squares",
+            )
     if statistic is Statistic.PROPORTION and cuped and "covariate_sum_squares" not in data:
         values["covariate_sum_squares"] = values["covariate_sum"]
     return VariationStats(name=name, weight=weight, n=int(raw_n), **values)

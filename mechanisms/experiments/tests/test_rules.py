@@ -751,3 +751,26 @@ def test_compare_is_one_comparison_of_analyze_and_takes_the_settings_as_strings(
     from_analyze = one(AnalysisSettings(engine=Engine.SEQUENTIAL, difference=Difference.ABSOLUTE), m)
     as_strings = AnalysisSettings(engine="sequential", difference="absolute")  # type: ignore[arg-type]
     assert rules.compare(as_strings, m, m.variations[0], m.variations[1]) == from_analyze
+
+
+@pytest.mark.parametrize("squares", [-5.0, 3.0, 60.0])
+def test_a_proportions_sum_squares_when_given_must_be_its_sum(squares):
+    """Each unit of a proportion is 0 or 1: sum_squares equals sum; -5 (below sum^2/n) or 60 (above the sum of 40)
+    cannot be right and is refused naming it, where 40 is accepted."""
+    data = {
+        "metrics": [
+            {
+                "name": "conversion",
+                "statistic": "proportion",
+                "variations": [
+                    {"name": "A", "weight": 0.5, "n": 100, "sum": 40, "sum_squares": 40},
+                    {"name": "B", "weight": 0.5, "n": 100, "sum": 40, "sum_squares": squares},
+                ],
+            }
+        ]
+    }
+    with pytest.raises(rules.InvalidStats) as caught:
+        rules.stats_from_dict(data)
+    assert caught.value.field == "metrics[0].variations[1].sum_squares"
+    data["metrics"][0]["variations"][1]["sum_squares"] = 40
+    assert rules.stats_from_dict(data)[1][0].variations[1].sum_squares == 40
