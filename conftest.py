@@ -29,8 +29,11 @@ def fast_password_hashing(settings):
 def _own_data_connection(tmp_path, settings):
     """Every test's "default" data connection is its own DuckDB file (created on first use) in the test's tmp_path:
     the demo and the experiments write exposures and events there, and tests running in parallel must never share
-    (or lock) the product's var/metrics.duckdb. A test may point it elsewhere (the experiments' duckdb_warehouse)."""
-    settings.MECH_METRICS_CONNECTIONS = {"default": {"engine": "duckdb", "path": str(tmp_path / "warehouse.duckdb")}}
+    (or lock) the product's var/metrics.duckdb. Returns the file's path (the experiments' tests
+    name it `duckdb_warehouse`)."""
+    path = tmp_path / "warehouse.duckdb"
+    settings.MECH_METRICS_CONNECTIONS = {"default": {"engine": "duckdb", "path": str(path)}}
+    return path
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -15,12 +15,9 @@ def _fresh_assignment_cache():
     yield
 
 
-@pytest.fixture(autouse=True)
-def duckdb_warehouse(tmp_path, settings):
-    """Every experiments test gets its own data connection: "default" is an embedded DuckDB file in the test's
-    tmp_path (created, with the experiments' tables, on first use), so tests running in parallel never share the
-    product's var/metrics.duckdb. Returns the file's path; a test that needs the tables before any write calls
-    `warehouse.create_tables("default")`."""
-    path = tmp_path / "warehouse.duckdb"
-    settings.MECH_METRICS_CONNECTIONS = {"default": {"engine": "duckdb", "path": str(path)}}
-    return path
+@pytest.fixture
+def duckdb_warehouse(_own_data_connection):
+    """The test's own "default" data connection (the root conftest gives every test one: an embedded DuckDB file in
+    its tmp_path, created with the experiments' tables on first use). Returns the file's path; a test that needs the
+    tables before any write calls `warehouse.create_tables("default")`."""
+    return _own_data_connection
