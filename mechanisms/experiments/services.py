@@ -135,7 +135,7 @@ def define_experiment(
         raise RuleViolation("high_impact is true or false", field="high_impact")
     if hash_version not in HASH_VERSIONS or isinstance(hash_version, bool):
         raise RuleViolation("the hash version is 1 or 2", field="hash_version")
-    connection = clean_text(connection, "connection", 80)
+    connection = _data_connection(connection)
     plan, primary_id = check_plan(actor=actor, plan=plan)
     if ExperimentRow.objects.filter(key=key).exists():
         raise Conflict(f"an experiment with the key {key!r} already exists", field="key")

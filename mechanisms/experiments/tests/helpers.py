@@ -73,6 +73,7 @@ def experiment(
     owner: str = "bob",
     service: str | None = "checkout-api",
     high_impact: bool = False,
+    connection: str = "default",
     plan_: Plan | None = None,
     **plan_fields: Any,
 ) -> ExperimentView:
@@ -88,6 +89,7 @@ def experiment(
         owner_id=o.people[owner].id,
         service_id=o.services[service].id if service else None,
         high_impact=high_impact,
+        connection=connection,
         plan=plan_ or plan(**plan_fields),
     )
 

@@ -110,6 +110,7 @@ def test_a_bad_plan_is_refused_naming_the_field_and_nothing_is_written(small_org
         ({"key": "Not A Slug"}, "key"),
         ({"owner": "eve"}, "owner_id"),  # eve is in payments, not checkout
         ({"service": "payments-api"}, "service_id"),  # owned by payments
+        ({"connection": "nowhere"}, "connection"),  # not in MECH_METRICS_CONNECTIONS
     ],
 )
 def test_a_bad_key_owner_or_service_is_refused(small_org, fields, field):
