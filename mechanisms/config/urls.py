@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 
 from mechanisms.kernel.mounts import declared, url_patterns
+from mechanisms.kernel.routing import indexed_include
 
 from .api import api, bad_request, not_found, server_error
 
@@ -15,7 +16,8 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz),
-    path("api/", api.urls),
+    # The API's few hundred flat routes, indexed by their leading segments (kernel.routing: the same matches).
+    indexed_include("api/", api.urls),
     # Every app's pages, as its AppConfig declares them, in the one page namespace "web" (kernel.mounts).
     path("", include((url_patterns(declared()), "web"))),
 ]

@@ -48,6 +48,8 @@ def test_every_subject_type_the_product_writes_is_registered_by_its_owner():
         "metric": "metrics",
         "deck": "metrics",
         "goal": "metrics",
+        "experiment": "experiments",
+        "experiment_metric_source": "experiments",
     }
 
 
