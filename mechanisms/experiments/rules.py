@@ -209,11 +209,26 @@ def _lift(a: _Arm, b: _Arm, relative: bool) -> tuple[float, float]:
     """The lift and its variance (delta method on the relative scale, with the unadjusted means)."""
     if relative:
         lift = (b.mean - a.mean) / a.raw
-        variance = b.var / (a.raw * a.raw * b.n) + a.var * b.raw * b.raw / (a.raw**4 * a.n)
+        squared, ratio = a.raw * a.raw, b.raw / a.raw  # not raw**4: it underflows for a tiny control mean
+        variance = b.var / (squared * b.n) + a.var * ratio * ratio / (squared * a.n)
     else:
         lift = b.mean - a.mean
         variance = b.var / b.n + a.var / a.n
     return lift, variance
+
+
+def _checked_lift(a: _Arm, b: _Arm, relative: bool) -> tuple[float, float, ResultError | None]:
+    """The lift and its variance, or the error when floating point cannot carry them: on the relative scale a
+    control mean so close to 0 that its square underflows (or the lift overflows) is a zero baseline; a variance
+    that underflows to 0 is a zero variance. Without this, such data would divide by zero."""
+    if relative and a.raw * a.raw == 0:
+        return 0.0, 0.0, ResultError.ZERO_NEGATIVE_BASELINE
+    lift, variance = _lift(a, b, relative)
+    if relative and not _finite(lift, variance):
+        return lift, variance, ResultError.ZERO_NEGATIVE_BASELINE
+    if _finite(variance) and variance <= 0:
+        return lift, variance, ResultError.ZERO_NEGATIVE_VARIANCE
+    return lift, variance, None
 
 
 def _finite(*values: float) -> bool:
@@ -230,7 +245,9 @@ def _frequentist(settings: AnalysisSettings, name: str, a: _Arm, b: _Arm) -> Var
         return _no_estimate(name, ResultError.ZERO_NEGATIVE_BASELINE, a, b)
     if a.var <= 0 or b.var <= 0 or a.n <= 1 or b.n <= 1:
         return _no_estimate(name, ResultError.ZERO_NEGATIVE_VARIANCE, a, b)
-    lift, variance = _lift(a, b, relative)
+    lift, variance, refused = _checked_lift(a, b, relative)
+    if refused is not None:
+        return _no_estimate(name, refused, a, b)
     stderr = math.sqrt(variance)
     alpha = settings.alpha
     if settings.engine is Engine.SEQUENTIAL:
@@ -245,7 +262,12 @@ def _frequentist(settings: AnalysisSettings, name: str, a: _Arm, b: _Arm) -> Var
         p_value = math.exp(-log_e) if log_e > 0 else 1.0
     else:
         va, vb = a.var / a.n, b.var / b.n  # Welch-Satterthwaite on the absolute per-arm variances
-        dof = (va + vb) ** 2 / (vb * vb / (b.n - 1) + va * va / (a.n - 1))
+        total = va + vb
+        if total <= 0:  # both per-arm variances underflow: nothing to test against
+            return _no_estimate(name, ResultError.ZERO_NEGATIVE_VARIANCE, a, b)
+        # (va + vb)^2 / (vb^2/(nb-1) + va^2/(na-1)), written in shares of va + vb so tiny variances do not underflow
+        fa, fb = va / total, vb / total
+        dof = 1 / (fb * fb / (b.n - 1) + fa * fa / (a.n - 1))
         p_value = float(2 * (1 - stdtr(dof, abs(lift / stderr))))
         width = float(stdtrit(dof, 1 - alpha / 2)) * stderr
     if not _finite(lift, width, p_value):
@@ -273,12 +295,16 @@ def _bayesian(settings: AnalysisSettings, name: str, inverse: bool, a: _Arm, b: 
         return _no_estimate(name, ResultError.ZERO_NEGATIVE_VARIANCE, a, b)
     if prior is not None and not relative and a.raw == 0:
         return _no_estimate(name, ResultError.ZERO_NEGATIVE_BASELINE, a, b)  # the prior cannot be put on this scale
-    data_mean, data_var = _lift(a, b, relative)
+    data_mean, data_var, refused = _checked_lift(a, b, relative)
+    if refused is not None:
+        return _no_estimate(name, refused, a, b)
     if prior is None:
         mu, sigma = data_mean, math.sqrt(data_var)
     else:
         scale = 1.0 if relative else abs(a.raw)
         prior_mean, prior_var = prior.mean * scale, prior.stddev**2 * scale * scale
+        if prior_var == 0:  # the control mean too close to 0 to put the relative prior on the absolute scale
+            return _no_estimate(name, ResultError.ZERO_NEGATIVE_BASELINE, a, b)
         precision = 1 / data_var + 1 / prior_var
         mu = (data_mean / data_var + prior_mean / prior_var) / precision
         sigma = math.sqrt(1 / precision)

@@ -774,3 +774,20 @@ def test_a_proportions_sum_squares_when_given_must_be_its_sum(squares):
     assert caught.value.field == "metrics[0].variations[1].sum_squares"
     data["metrics"][0]["variations"][1]["sum_squares"] = 40
     assert rules.stats_from_dict(data)[1][0].variations[1].sum_squares == 40
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_control_mean_too_small_for_floating_point_is_a_zero_baseline_not_a_crash(engine):
+    """Found by the property test: a control mean of 2.76e-113 (its fourth power underflows to 0) divided by zero
+    on the relative scale. A control whose square underflows has no estimate (a named error, never a crash); one
+    that is tiny but carries still gives a (huge, finite) relative lift."""
+    settings = AnalysisSettings(engine=engine)
+    tiny = VariationStats("A", 0.5, 2, sum=5.5107995896344e-113, sum_squares=3.0368912117114707e-225)
+    treatment = VariationStats("B", 0.5, 2, sum=1.0, sum_squares=1.0)
+    result = rules.compare(settings, MetricStats("m", Statistic.MEAN, (tiny, treatment)), tiny, treatment)
+    assert result.error is None and result.lift is not None and math.isfinite(result.lift)
+    vanishing = VariationStats("A", 0.5, 2, sum=2e-170, sum_squares=1e-340)
+    result = rules.compare(settings, MetricStats("m", Statistic.MEAN, (vanishing, treatment)), vanishing, treatment)
+    # its variance underflows too: either guard names it, and there is no estimate
+    assert result.error in (ResultError.ZERO_NEGATIVE_BASELINE, ResultError.ZERO_NEGATIVE_VARIANCE)
+    assert result.lift is None
