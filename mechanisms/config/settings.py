@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mechanisms.working_backwards",
     "mechanisms.decisions",
     "mechanisms.experiments",
+    "mechanisms.corrections",
     "mechanisms.workflows",
     "mechanisms.web",
 ]
